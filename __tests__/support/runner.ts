@@ -1,0 +1,431 @@
+// A runner-faithful harness: runs the built action (dist/) the way the GitHub Actions runner runs
+// a node24 action, so the tests exercise exactly what users get. What it reproduces (see
+// ../../../shared/docs/actions-runtime.md): the step list and input defaults from action.yml;
+// `node <dist entry>` under Node 24 with cwd = workspace; fresh file-command files per step
+// (GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_PATH, GITHUB_STEP_SUMMARY) parsed as the runner
+// parses them; STATE_* handed to post; GITHUB_ENV and GITHUB_PATH carried to later steps; the
+// cache service variables given to node action steps only; post-if evaluated against the job
+// status; `::add-mask::` and annotations read off stdout; a fresh RUNNER_TEMP per job, emptied at
+// the end of the job.
+import { spawn } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { NODE24, ROOT } from './paths.js';
+
+export type Condition = 'success' | 'always' | 'failure';
+
+export interface ActionStep {
+  uses: 'action';
+  name?: string;
+  id?: string;
+  with?: Record<string, string>;
+  env?: Record<string, string>;
+  if?: Condition;
+}
+
+export interface RunStep {
+  run: string;
+  name?: string;
+  id?: string;
+  env?: Record<string, string>;
+  if?: Condition;
+}
+
+export type Step = ActionStep | RunStep;
+
+/** A machine that runs jobs. A self-hosted runner keeps its home and work folder between jobs. */
+export interface Runner {
+  name: string;
+  environment: 'github-hosted' | 'self-hosted';
+  home: string;
+  workRoot: string;
+}
+
+export interface EventSpec {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
+export interface JobSpec {
+  name: string;
+  steps: Step[];
+  /** Default: a fresh GitHub-hosted runner for this job. */
+  runner?: Runner;
+  /** Job-level `env:`. */
+  env?: Record<string, string>;
+  /** Variables the runner gives node action steps only (the cache service: ACTIONS_RESULTS_URL, ...). */
+  actionEnv?: Record<string, string>;
+  event?: EventSpec;
+  repository?: string;
+  runId?: number;
+  runAttempt?: number;
+  stepTimeoutMs?: number;
+}
+
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice';
+  message: string;
+}
+
+export interface StepResult {
+  name: string;
+  id?: string;
+  phase: 'main' | 'post' | 'run';
+  status: 'success' | 'failure' | 'skipped';
+  exitCode: number | null;
+  /** What the runner would log: stdout and stderr, without the `::add-mask::` commands (masks NOT applied). */
+  log: string;
+  /** The log as a user sees it, with every mask applied. */
+  masked: string;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  exported: Record<string, string>;
+  annotations: Annotation[];
+  summary: string;
+  durationMs: number;
+}
+
+export interface JobResult {
+  name: string;
+  status: 'success' | 'failure';
+  steps: StepResult[];
+  /** Every value masked by any step of the job. */
+  masks: string[];
+  /** Files left in RUNNER_TEMP at the end of the job (before the runner empties it). */
+  leftovers: string[];
+  runner: Runner;
+  workspace: string;
+  runnerTemp: string;
+  /** The job's log as a user sees it (masked), step after step. */
+  log: string;
+  step(nameOrId: string): StepResult;
+  outputs(id: string): Record<string, string>;
+}
+
+interface ActionManifest {
+  inputs: Record<string, { default?: string; required?: boolean }>;
+  outputs: Record<string, unknown>;
+  runs: { using: string; main: string; post?: string; 'post-if'?: string };
+}
+
+export function readManifest(): ActionManifest {
+  return parseYaml(readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as ActionManifest;
+}
+
+let runnerCount = 0;
+
+export async function makeRunner(environment: Runner['environment'] = 'github-hosted', name?: string): Promise<Runner> {
+  const base = await fs.mkdtemp(path.join(os.tmpdir(), `codex-auth-runner-`));
+  const runner: Runner = { name: name ?? `runner-${++runnerCount}`, environment, home: path.join(base, 'home'), workRoot: path.join(base, 'work') };
+  await fs.mkdir(runner.home, { recursive: true });
+  await fs.mkdir(runner.workRoot, { recursive: true });
+  return runner;
+}
+
+export async function destroyRunner(runner: Runner): Promise<void> {
+  await fs.rm(path.dirname(runner.home), { recursive: true, force: true });
+}
+
+export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventSpec {
+  return { name, payload: { repository: { full_name: repository, private: true, visibility: 'private' } } };
+}
+
+let runIds = 1000;
+
+export async function runJob(spec: JobSpec): Promise<JobResult> {
+  const manifest = readManifest();
+  const ownRunner = !spec.runner;
+  const runner = spec.runner ?? (await makeRunner('github-hosted'));
+  const repository = spec.repository ?? 'acme/app';
+  const repoName = repository.split('/')[1];
+  const workspace = path.join(runner.workRoot, repoName, repoName);
+  const runnerTemp = path.join(runner.workRoot, '_temp');
+  await fs.mkdir(workspace, { recursive: true });
+  await fs.rm(runnerTemp, { recursive: true, force: true });
+  await fs.mkdir(runnerTemp, { recursive: true });
+
+  const event = spec.event ?? privateRepoEvent(repository);
+  const eventPath = path.join(runnerTemp, '_github_workflow', 'event.json');
+  await fs.mkdir(path.dirname(eventPath), { recursive: true });
+  await fs.writeFile(eventPath, JSON.stringify(event.payload));
+
+  const runId = spec.runId ?? ++runIds;
+  const jobEnv: Record<string, string> = {
+    PATH: [path.join(ROOT, 'node_modules', '.bin'), path.dirname(NODE24), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    HOME: runner.home,
+    LANG: 'C.UTF-8',
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_REPOSITORY: repository,
+    GITHUB_REPOSITORY_OWNER: repository.split('/')[0],
+    GITHUB_RUN_ID: String(runId),
+    GITHUB_RUN_ATTEMPT: String(spec.runAttempt ?? 1),
+    GITHUB_JOB: spec.name,
+    GITHUB_EVENT_NAME: event.name,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: 'https://api.github.com',
+    RUNNER_TEMP: runnerTemp,
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    RUNNER_NAME: runner.name,
+    RUNNER_ENVIRONMENT: runner.environment,
+    RUNNER_TOOL_CACHE: path.join(runner.workRoot, '_tool'),
+    ...spec.env
+  };
+
+  const exportedEnv: Record<string, string> = {};
+  const extraPath: string[] = [];
+  const steps: StepResult[] = [];
+  const posts: { step: ActionStep; index: number; state: Record<string, string> }[] = [];
+  const masks = new Set<string>();
+  let status: 'success' | 'failure' = 'success';
+  let fileCommandSeq = 0;
+
+  const execute = async (
+    phase: StepResult['phase'],
+    label: string,
+    command: string[],
+    stepEnv: Record<string, string>
+  ): Promise<StepResult> => {
+    const commandDir = path.join(runnerTemp, '_runner_file_commands');
+    await fs.mkdir(commandDir, { recursive: true });
+    const seq = ++fileCommandSeq;
+    const files = Object.fromEntries(
+      ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY'].map((name) => [name, path.join(commandDir, `${name.toLowerCase()}_${seq}`)])
+    );
+    for (const file of Object.values(files)) await fs.writeFile(file, '');
+    const env: Record<string, string> = { ...jobEnv, ...exportedEnv, ...stepEnv, ...files };
+    if (extraPath.length) env.PATH = [...extraPath, env.PATH].join(':');
+
+    const started = Date.now();
+    const { code, stdout, stderr } = await spawnStep(command, env, workspace, spec.stepTimeoutMs ?? 180_000);
+    const parsedStdout = readWorkflowCommands(stdout);
+    parsedStdout.masks.forEach((m) => masks.add(m));
+    const log = parsedStdout.log + stderr;
+    const outputs = parseKeyValueFile(await fs.readFile(files.GITHUB_OUTPUT, 'utf8'), 'GITHUB_OUTPUT');
+    const state = parseKeyValueFile(await fs.readFile(files.GITHUB_STATE, 'utf8'), 'GITHUB_STATE');
+    const exported = parseKeyValueFile(await fs.readFile(files.GITHUB_ENV, 'utf8'), 'GITHUB_ENV');
+    Object.assign(exportedEnv, exported);
+    const newPaths = (await fs.readFile(files.GITHUB_PATH, 'utf8')).split('\n').filter(Boolean);
+    extraPath.unshift(...newPaths.reverse());
+    return {
+      name: label,
+      phase,
+      status: code === 0 ? 'success' : 'failure',
+      exitCode: code,
+      log,
+      masked: applyMasks(log, [...masks]),
+      outputs,
+      state,
+      exported,
+      annotations: parsedStdout.annotations,
+      summary: await fs.readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
+      durationMs: Date.now() - started
+    };
+  };
+
+  const inputEnv = (step: ActionStep): Record<string, string> => {
+    const given = step.with ?? {};
+    for (const name of Object.keys(given)) {
+      if (!(name in manifest.inputs)) throw new Error(`Unexpected input '${name}' (not in action.yml)`);
+    }
+    const env: Record<string, string> = {};
+    for (const [name, def] of Object.entries(manifest.inputs)) {
+      const value = given[name] ?? def.default;
+      if (value !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
+    }
+    return env;
+  };
+
+  for (const [index, step] of spec.steps.entries()) {
+    const condition = step.if ?? 'success';
+    const label = step.name ?? ('uses' in step ? 'Run codex-auth' : step.run.split('\n')[0].slice(0, 60));
+    if (!shouldRun(condition, status)) {
+      steps.push(skipped(label, 'uses' in step ? 'main' : 'run', step.id));
+      continue;
+    }
+    let result: StepResult;
+    if ('uses' in step) {
+      result = await execute('main', label, [NODE24, path.join(ROOT, manifest.runs.main)], {
+        ...spec.actionEnv,
+        ...step.env,
+        ...inputEnv(step)
+      });
+      // The runner registers the post step once main has run, whatever its outcome.
+      if (manifest.runs.post) posts.push({ step, index, state: result.state });
+    } else {
+      result = await execute('run', label, ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], step.env ?? {});
+    }
+    result.id = step.id;
+    steps.push(result);
+    if (result.status === 'failure') status = 'failure';
+  }
+
+  for (const post of posts.reverse()) {
+    const label = `Post ${post.step.name ?? 'Run codex-auth'}`;
+    if (!evaluatePostIf(manifest.runs['post-if'] ?? 'always()', status)) {
+      steps.push(skipped(label, 'post', post.step.id));
+      continue;
+    }
+    const stateEnv = Object.fromEntries(Object.entries(post.state).map(([k, v]) => [`STATE_${k}`, v]));
+    const result = await execute('post', label, [NODE24, path.join(ROOT, manifest.runs.post!)], {
+      ...spec.actionEnv,
+      ...post.step.env,
+      ...inputEnv(post.step),
+      ...stateEnv
+    });
+    result.id = post.step.id;
+    steps.push(result);
+    if (result.status === 'failure') status = 'failure';
+  }
+
+  const leftovers = (await listFiles(runnerTemp)).filter(
+    (file) => !file.startsWith(`_runner_file_commands${path.sep}`) && !file.startsWith(`_github_workflow${path.sep}`)
+  );
+  await fs.rm(runnerTemp, { recursive: true, force: true });
+  if (ownRunner) await destroyRunner(runner);
+
+  const byKey = (key: string): StepResult => {
+    const found = steps.find((s) => s.id === key || s.name === key);
+    if (!found) throw new Error(`No step '${key}' in job ${spec.name}: ${steps.map((s) => s.name).join(', ')}`);
+    return found;
+  };
+  return {
+    name: spec.name,
+    status,
+    steps,
+    masks: [...masks],
+    leftovers,
+    runner,
+    workspace,
+    runnerTemp,
+    log: steps.map((s) => `--- ${s.name} (${s.status})\n${s.masked}`).join('\n'),
+    step: byKey,
+    outputs: (id) => steps.find((s) => s.id === id && s.phase === 'main')?.outputs ?? {}
+  };
+}
+
+/** Jobs of one workflow run: in sequence (`needs:` chains) or all at once. */
+export async function runJobs(specs: JobSpec[], options: { parallel?: boolean } = {}): Promise<JobResult[]> {
+  if (options.parallel) return Promise.all(specs.map((spec) => runJob(spec)));
+  const results: JobResult[] = [];
+  for (const spec of specs) results.push(await runJob(spec));
+  return results;
+}
+
+function shouldRun(condition: Condition, status: 'success' | 'failure'): boolean {
+  return condition === 'always' || (condition === 'success' ? status === 'success' : status === 'failure');
+}
+
+/** The status functions a post-if can use; anything else is a harness error, not a silent pass. */
+function evaluatePostIf(expression: string, status: 'success' | 'failure'): boolean {
+  const expr = expression.replace(/^\$\{\{\s*|\s*\}\}$/g, '').trim();
+  if (expr === 'always()') return true;
+  if (expr === 'success()') return status === 'success';
+  if (expr === 'failure()') return status === 'failure';
+  if (expr === '!cancelled()') return true;
+  throw new Error(`The harness cannot evaluate post-if: ${expression}`);
+}
+
+function skipped(name: string, phase: StepResult['phase'], id?: string): StepResult {
+  return { name, id, phase, status: 'skipped', exitCode: null, log: '', masked: '', outputs: {}, state: {}, exported: {}, annotations: [], summary: '', durationMs: 0 };
+}
+
+function spawnStep(command: string[], env: Record<string, string>, cwd: string, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0], command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      stderr += `\n[harness] step timed out after ${timeoutMs} ms\n`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Reads workflow commands off stdout as the runner does; the add-mask commands never reach the log. */
+export function readWorkflowCommands(stdout: string): { log: string; masks: string[]; annotations: Annotation[] } {
+  const masks: string[] = [];
+  const annotations: Annotation[] = [];
+  const kept: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
+    if (command?.[1] === 'add-mask') {
+      masks.push(unescapeData(command[2]));
+      continue;
+    }
+    if (command && (command[1] === 'error' || command[1] === 'warning' || command[1] === 'notice')) {
+      annotations.push({ level: command[1], message: unescapeData(command[2]) });
+    }
+    kept.push(line);
+  }
+  return { log: kept.join('\n'), masks, annotations };
+}
+
+function unescapeData(value: string): string {
+  return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+}
+
+export function applyMasks(text: string, masks: string[]): string {
+  let out = text;
+  for (const mask of [...masks].sort((a, b) => b.length - a.length)) {
+    if (mask) out = out.split(mask).join('***');
+  }
+  return out;
+}
+
+/** The runner's parser for GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE (FileCommandManager.cs). */
+export function parseKeyValueFile(content: string, what: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const lines = content.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === '') continue;
+    const eq = line.indexOf('=');
+    const heredoc = line.indexOf('<<');
+    if (eq >= 0 && (heredoc < 0 || eq < heredoc)) {
+      result[line.slice(0, eq)] = line.slice(eq + 1);
+      continue;
+    }
+    if (heredoc > 0) {
+      const name = line.slice(0, heredoc);
+      const delimiter = line.slice(heredoc + 2);
+      const value: string[] = [];
+      i++;
+      while (i < lines.length && lines[i] !== delimiter) value.push(lines[i++]);
+      if (i >= lines.length) throw new Error(`Invalid format in ${what}: matching delimiter '${delimiter}' not found`);
+      result[name] = value.join('\n');
+      continue;
+    }
+    throw new Error(`Invalid format in ${what}: '${line}'`);
+  }
+  return result;
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const entry of entries) {
+    const rel = path.join(prefix, entry.name);
+    if (entry.isDirectory()) {
+      const inner = await listFiles(path.join(dir, entry.name), rel);
+      files.push(...(inner.length ? inner : [`${rel}${path.sep}`]));
+    } else files.push(rel);
+  }
+  return files;
+}

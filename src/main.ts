@@ -1,0 +1,26 @@
+// Main step: parse the inputs once, then hand over to the mode. Each mode is loaded only when
+// used, so API-key jobs never load the cache or crypto code.
+import * as core from '@actions/core';
+import { coreRuntime } from './core-runtime.js';
+import { errorMessage } from './errors.js';
+import { parseInputs, secretInputs } from './inputs.js';
+
+async function main(): Promise<void> {
+  const read = (name: string): string => core.getInput(name);
+  for (const value of secretInputs(read)) core.setSecret(value);
+  try {
+    const { inputs, warnings } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '' });
+    warnings.forEach((warning) => core.warning(warning));
+    if (inputs.mode === 'api-key') {
+      const { setUpApiKey } = await import('./api-key.js');
+      await setUpApiKey(inputs, coreRuntime());
+    } else {
+      const { setUpChatGpt } = await import('./chatgpt/main.js');
+      await setUpChatGpt(inputs, coreRuntime());
+    }
+  } catch (error) {
+    core.setFailed(errorMessage(error));
+  }
+}
+
+await main();

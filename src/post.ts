@@ -1,0 +1,33 @@
+// Post step (post-if: always()): keep a refreshed ChatGPT login for the next job, then remove
+// every credential this action put on the runner, whatever happened before.
+import * as core from '@actions/core';
+import { removeCredentials } from './codex-home.js';
+import { coreRuntime, loadState } from './core-runtime.js';
+import { errorMessage } from './errors.js';
+import { parseInputs, secretInputs } from './inputs.js';
+
+async function post(): Promise<void> {
+  const read = (name: string): string => core.getInput(name);
+  for (const value of secretInputs(read)) core.setSecret(value);
+  const state = loadState();
+  if (!state) {
+    core.info('Nothing to clean up: the main step did not set up credentials.');
+    return;
+  }
+  try {
+    if (state.mode === 'chatgpt' && state.authFile) {
+      const { inputs } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '' });
+      if (inputs.mode === 'chatgpt') {
+        const { keepRefreshedCredential } = await import('./chatgpt/post.js');
+        await keepRefreshedCredential(inputs, state, coreRuntime());
+      }
+    }
+  } catch (error) {
+    core.setFailed(errorMessage(error));
+  } finally {
+    const removed = await removeCredentials({ dir: state.codexHome, created: state.createdHome }, state.authFile !== undefined);
+    core.info(removed.length ? `Removed ${removed.join(', ')}.` : `No credentials left to remove in ${state.codexHome}.`);
+  }
+}
+
+await post();

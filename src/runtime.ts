@@ -1,0 +1,35 @@
+// What the mode modules need from the runner, as an interface: main.ts/post.ts pass @actions/core,
+// unit tests pass a recorder.
+import type { AuthMode } from './inputs.js';
+
+export interface Runtime {
+  env: NodeJS.ProcessEnv;
+  info(message: string): void;
+  warning(message: string): void;
+  setSecret(value: string): void;
+  setOutput(name: string, value: string): void;
+  exportVariable(name: string, value: string): void;
+  saveState(state: MainState): void;
+}
+
+/** What the main step hands to the post step (no secrets: a hash of the file at most). */
+export interface MainState {
+  mode: AuthMode;
+  codexHome: string;
+  createdHome: boolean;
+  /** Set once auth.json has been written. */
+  authFile?: string;
+  /** ChatGPT mode: sha256 of the auth.json written, to tell whether Codex changed it. */
+  authSha256?: string;
+  /** ChatGPT mode: last_refresh of the auth.json written. */
+  lastRefresh?: string;
+  source?: string;
+  /** ChatGPT mode: the cache key restored (or undefined), to notice concurrent use in post. */
+  restoredKey?: string;
+}
+
+export function runnerTemp(env: NodeJS.ProcessEnv): string {
+  const dir = env.RUNNER_TEMP;
+  if (!dir) throw new Error('RUNNER_TEMP is not set: this action must run inside a GitHub Actions job.');
+  return dir;
+}

@@ -1,0 +1,21 @@
+// @actions/cache reports most failures only as a log line and an `undefined`/-1 result, which a
+// miss also returns. For a credential the difference matters (a failed lookup must not let an old
+// seed win), so while a library call runs we watch the workflow commands it prints.
+const FAILURE = /^::(?:warning|error)[^:]*::(.*)$/;
+
+export async function watchFailures<T>(call: () => Promise<T>): Promise<{ result: T; failures: string[] }> {
+  const failures: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    for (const line of String(chunk).split(/\r?\n/)) {
+      const match = FAILURE.exec(line);
+      if (match) failures.push(match[1].replace(/%0A/g, ' ').replace(/%0D/g, '').replace(/%25/g, '%'));
+    }
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    return { result: await call(), failures };
+  } finally {
+    process.stdout.write = write;
+  }
+}
