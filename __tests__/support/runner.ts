@@ -93,8 +93,10 @@ export interface JobResult {
   steps: StepResult[];
   /** Every value masked by any step of the job. */
   masks: string[];
-  /** Files left in RUNNER_TEMP at the end of the job (before the runner empties it). */
+  /** Files left in RUNNER_TEMP at the end of the job (before the runner empties it); empty directories end in '/'. */
   leftovers: string[];
+  /** The same without empty directories (which @actions/cache leaves behind). */
+  leftoverFiles: string[];
   runner: Runner;
   workspace: string;
   runnerTemp: string;
@@ -301,6 +303,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     steps,
     masks: [...masks],
     leftovers,
+    leftoverFiles: leftovers.filter((file) => !file.endsWith(path.sep)),
     runner,
     workspace,
     runnerTemp,

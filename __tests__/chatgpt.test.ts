@@ -1,0 +1,320 @@
+// ChatGPT mode end to end: the built action under Node 24 through the runner harness, the real
+// @actions/cache through the loopback cache service and Azurite, and the real Codex CLI
+// refreshing against the loopback token endpoint.
+import { seal } from '../src/chatgpt/envelope.js';
+import type { ChatGptAuthJson } from './support/jwt.js';
+import { runJob, type JobResult } from './support/runner.js';
+import {
+  allTokens,
+  chatGptJob,
+  codexExecStep,
+  leakedSecrets,
+  newEncryptionKey,
+  plantCacheEntry,
+  readCacheArchive,
+  postStep,
+  serialize,
+  startWorld,
+  type World
+} from './support/world.js';
+
+let world: World;
+const jobs: JobResult[] = [];
+const seeds: ChatGptAuthJson[] = [];
+let key: string;
+
+beforeAll(async () => {
+  world = await startWorld();
+});
+
+afterAll(async () => {
+  await world.stop();
+});
+
+afterEach(() => {
+  // No token in any step's output, in any scenario.
+  expect(leakedSecrets(jobs.splice(0), allTokens(world, seeds))).toEqual([]);
+});
+
+beforeEach(() => {
+  world.cache.reset();
+  key = newEncryptionKey();
+});
+
+function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuthJson {
+  const auth = world.oauth.issue(options);
+  seeds.push(auth);
+  return auth;
+}
+
+async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResult> {
+  const job = await runJob(chatGptJob(world, { ...spec, inputs: { 'encryption-key': key, ...spec.inputs } }));
+  jobs.push(job);
+  return job;
+}
+
+const errorsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
+const warningsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
+const saves = (): number => world.cache.requests.filter((r) => r.method === 'CreateCacheEntry').length;
+
+describe('the credential travels from job to job', () => {
+  test('job 1 refreshes the expired seed and saves it; job 2 uses the saved copy without a refresh', async () => {
+    const original = seed({ accessTtlSeconds: -60 });
+    const before = world.oauth.stats();
+
+    const job1 = await run({ inputs: { 'chatgpt-auth-json': serialize(original) } });
+    expect(job1.status).toBe('success');
+    expect(job1.outputs('auth')).toMatchObject({ source: 'seed', 'cache-hit': 'false', 'auth-mode': 'chatgpt', 'plan-type': 'plus' });
+    expect(warningsOf(job1).some((w) => w.includes('access token expired'))).toBe(true);
+    expect(job1.step('codex exec').log).toContain('hi');
+    expect(postStep(job1).log).toContain('Saved the refreshed ChatGPT login');
+    expect(postStep(job1).log).toContain(`Removed ${job1.outputs('auth')['codex-home']}`);
+    expect(world.oauth.stats().refreshes - before.refreshes).toBe(1);
+    expect(world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
+    // Every token value and the account id were masked.
+    for (const value of [original.tokens.access_token, original.tokens.refresh_token, original.tokens.id_token, original.tokens.account_id]) {
+      expect(job1.masks).toContain(value);
+    }
+
+    // Only an envelope reached the cache: no token, no piece of the JSON, in the stored bytes or in the archive's files.
+    const [entry] = world.cache.entries();
+    const blob = (await world.cache.readBlob(entry.key)).toString('latin1');
+    const files = await readCacheArchive(world, entry.key);
+    const stored = Object.values(files).join('\n');
+    const refreshed = world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
+    for (const fragment of [...Object.values(refreshed), original.tokens.account_id, 'refresh_token', 'auth_mode', 'last_refresh', 'chatgpt']) {
+      expect(blob).not.toContain(fragment);
+      expect(stored).not.toContain(fragment);
+    }
+    expect(Object.keys(files)).toHaveLength(1);
+    expect(stored).toMatch(/^codex-auth:v1:default:[\w-]+:[\w-]+:[\w-]+$/);
+
+    const requestsBeforeJob2 = world.cache.requests.length;
+    const job2 = await run({ inputs: { 'chatgpt-auth-json': serialize(original) } });
+    expect(job2.status).toBe('success');
+    expect(job2.outputs('auth')).toMatchObject({ source: 'cache', 'cache-hit': 'true' });
+    expect(job2.step('codex exec').log).toContain('hi');
+    expect(postStep(job2).log).toContain('unchanged since the main step');
+    // The post step made no cache request at all: the only request of job 2 is main's restore.
+    expect(world.cache.requests.slice(requestsBeforeJob2).map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
+    const after = world.oauth.stats();
+    expect(after.refreshes - before.refreshes).toBe(1);
+    expect(after.reuse - before.reuse).toBe(0);
+    expect(job2.leftoverFiles).toEqual([]);
+  });
+
+  test('a step failing after Codex ran does not lose the refreshed credential', async () => {
+    const original = seed({ accessTtlSeconds: -60 });
+    const job1 = await run({
+      inputs: { 'chatgpt-auth-json': serialize(original) },
+      steps: [codexExecStep(world), { name: 'tests fail', run: 'exit 1' }]
+    });
+    expect(job1.status).toBe('failure');
+    expect(postStep(job1).status).toBe('success');
+    expect(postStep(job1).log).toContain('Saved the refreshed ChatGPT login');
+
+    const reuse = world.oauth.stats().reuse;
+    const job2 = await run({ inputs: { 'chatgpt-auth-json': serialize(original) } });
+    expect(job2.status).toBe('success');
+    expect(job2.outputs('auth').source).toBe('cache');
+    expect(world.oauth.stats().reuse).toBe(reuse);
+  });
+});
+
+describe('choosing between the seed and the stored copy', () => {
+  test('a newer seed wins (re-seeding); an older seed never overrides a newer stored copy', async () => {
+    const first = seed({ accessTtlSeconds: -60 });
+    expect((await run({ inputs: { 'chatgpt-auth-json': serialize(first) } })).status).toBe('success');
+
+    // The original (older) seed is still in the secret: the cache's copy is used.
+    const stale = await run({ inputs: { 'chatgpt-auth-json': serialize(first) } });
+    expect(stale.outputs('auth').source).toBe('cache');
+
+    // A fresh `codex login` put in the secret: newer than the cache, so it wins.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const fresh = seed();
+    const reseeded = await run({ inputs: { 'chatgpt-auth-json': Buffer.from(serialize(fresh)).toString('base64') } });
+    expect(reseeded.status).toBe('success');
+    expect(reseeded.outputs('auth')).toMatchObject({ source: 'seed', 'cache-hit': 'true', 'last-refresh': fresh.last_refresh });
+  });
+
+  test('an envelope is accepted as the seed', async () => {
+    const auth = seed();
+    const envelope = await seal(serialize(auth), new Uint8Array(Buffer.from(key, 'base64')), 'default');
+    const job = await run({ inputs: { 'chatgpt-auth-json': envelope } });
+    expect(job.status).toBe('success');
+    expect(job.outputs('auth').source).toBe('seed');
+  });
+
+  const planted: [string, (auth: ChatGptAuthJson) => Promise<string>, RegExp][] = [
+    ['a tampered envelope', async (auth) => flipLastChar(await sealFor(auth, key, 'default')), /tampered with or corrupted/],
+    ['a truncated envelope', async (auth) => (await sealFor(auth, key, 'default')).slice(0, 60), /truncated or corrupted/],
+    ['an envelope under another key', async (auth) => sealFor(auth, newEncryptionKey(), 'default'), /different encryption-key/],
+    ["another credential's envelope", async (auth) => sealFor(auth, key, 'other'), /belongs to credential 'other'/]
+  ];
+  test.each(planted)('%s in the cache is skipped with the reason; a valid seed is used, none fails clearly', async (_name, make, reason) => {
+    const stored = seed();
+    await plantCacheEntry(world, '.codex-auth/default.envelope', await make(stored), `codex-auth-v1.default.${Date.now() + 60_000}.1-1.planted`);
+    const fallback = seed();
+
+    const withSeed = await run({ inputs: { 'chatgpt-auth-json': serialize(fallback) } });
+    expect(withSeed.status).toBe('success');
+    expect(withSeed.outputs('auth')).toMatchObject({ source: 'seed', 'cache-hit': 'true' });
+    expect(warningsOf(withSeed).some((w) => reason.test(w))).toBe(true);
+
+    const withoutSeed = await run({ steps: [codexExecStep(world)] });
+    expect(withoutSeed.status).toBe('failure');
+    const [error] = errorsOf(withoutSeed);
+    expect(error).toMatch(/No usable ChatGPT credential for 'default'/);
+    expect(error).toMatch(reason);
+    expect(error).toContain("seed (input 'chatgpt-auth-json'): not given");
+    expect(error).toContain('codex login');
+    expect(withoutSeed.step('codex exec').status).toBe('skipped');
+  });
+
+  test('an unusable seed is reported without quoting it', async () => {
+    const broken = { ...seed(), last_refresh: '2026-11-29 15:18:40' };
+    const job = await run({ inputs: { 'chatgpt-auth-json': JSON.stringify(broken) } });
+    expect(job.status).toBe('failure');
+    const [error] = errorsOf(job);
+    expect(error).toContain("seed (input 'chatgpt-auth-json'): last_refresh is missing or not an RFC 3339 time");
+    expect(error).not.toContain(broken.tokens.refresh_token);
+  });
+});
+
+describe('where ChatGPT mode refuses to run', () => {
+  const cases: [string, { name: string; payload: Record<string, unknown> }, RegExp][] = [
+    [
+      'a pull request from a fork',
+      {
+        name: 'pull_request',
+        payload: { repository: { full_name: 'acme/app', private: true }, pull_request: { head: { repo: { full_name: 'mallory/app', fork: true } } } }
+      },
+      /refused for a pull request from a fork/
+    ],
+    ['pull_request_target', { name: 'pull_request_target', payload: { repository: { full_name: 'acme/app', private: true } } }, /refused on pull_request_target/],
+    ['a public repository', { name: 'push', payload: { repository: { full_name: 'acme/app', private: false, visibility: 'public' } } }, /dangerously-allow-public-repository/]
+  ];
+  test.each(cases)('%s: refused before anything is restored', async (_name, event, message) => {
+    const requests = world.cache.requests.length;
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed()) }, extra: { event } });
+    expect(job.status).toBe('failure');
+    expect(errorsOf(job)[0]).toMatch(message);
+    expect(world.cache.requests.length).toBe(requests);
+    expect(job.step('codex exec').status).toBe('skipped');
+    expect(job.leftovers).toEqual([]);
+  });
+
+  test('a public repository with the explicit opt-in runs, with a warning', async () => {
+    const job = await run({
+      inputs: { 'chatgpt-auth-json': serialize(seed()), 'dangerously-allow-public-repository': 'true' },
+      extra: { event: { name: 'push', payload: { repository: { full_name: 'acme/app', private: false } } } }
+    });
+    expect(job.status).toBe('success');
+    expect(warningsOf(job).some((w) => w.includes('public repository'))).toBe(true);
+  });
+
+  test('CODEX_API_KEY in the environment is warned about', async () => {
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed()) }, extra: { env: { CODEX_API_KEY: 'sk-would-win-over-auth-json' } } });
+    expect(warningsOf(job).some((w) => w.includes('CODEX_API_KEY'))).toBe(true);
+  });
+});
+
+describe('workspace', () => {
+  test('a credential of another workspace fails the main step before Codex runs', async () => {
+    const auth = seed({ accountId: 'ws-actual' });
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(auth), 'workspace-id': 'ws-expected' } });
+    expect(job.status).toBe('failure');
+    expect(errorsOf(job)[0]).toMatch(/another ChatGPT workspace than the input 'workspace-id'/);
+    expect(job.step('codex exec').status).toBe('skipped');
+  });
+
+  test('the matching workspace is written to config.toml for Codex to enforce', async () => {
+    const auth = seed({ accountId: 'ws-team', accessTtlSeconds: -60 });
+    const job = await run({
+      inputs: { 'chatgpt-auth-json': serialize(auth), 'workspace-id': 'ws-team' },
+      steps: [{ name: 'config', run: 'cat "$CODEX_HOME/config.toml"' }, codexExecStep(world)]
+    });
+    expect(job.status).toBe('success');
+    expect(job.step('config').log).toContain('forced_chatgpt_workspace_id = "ws-team"');
+    expect(job.step('config').log).toContain('cli_auth_credentials_store = "file"');
+  });
+
+  test('when Codex logs out (workspace mismatch), the post step saves nothing and says why; the stored copy still works', async () => {
+    const auth = seed({ accessTtlSeconds: -60 });
+    expect((await run({ inputs: { 'chatgpt-auth-json': serialize(auth) } })).status).toBe('success');
+    const entries = world.cache.entries().length;
+
+    const loggedOut = await run({
+      inputs: { 'chatgpt-auth-json': serialize(auth) },
+      steps: [codexExecStep(world, { extraArgs: ['-c', 'forced_chatgpt_workspace_id="ws-somewhere-else"'] })]
+    });
+    expect(loggedOut.step('codex exec').status).toBe('failure');
+    expect(loggedOut.step('codex exec').log).toMatch(/Logging out/);
+    const post = postStep(loggedOut);
+    expect(post.annotations.some((a) => a.level === 'warning' && /Not saving: .*auth\.json is gone/.test(a.message))).toBe(true);
+    expect(world.cache.entries().length).toBe(entries);
+
+    const next = await run({ inputs: { 'chatgpt-auth-json': serialize(auth) } });
+    expect(next.status).toBe('success');
+    expect(next.outputs('auth').source).toBe('cache');
+  });
+});
+
+describe('when the refreshed credential cannot be stored', () => {
+  test('a read-only cache fails the post step with the recovery message', async () => {
+    const auth = seed({ accessTtlSeconds: -60 });
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(auth) }, extra: { actionEnv: { ACTIONS_CACHE_MODE: 'read' } } });
+    expect(job.step('codex exec').status).toBe('success');
+    const post = postStep(job);
+    expect(post.status).toBe('failure');
+    const [error] = errorsOf(job);
+    expect(error).toMatch(/could not be saved to the Actions cache: the cache is not writable in this run \(cache-mode 'read'/);
+    expect(error).toMatch(/To recover: .*codex login/);
+    expect(saves()).toBe(0);
+    expect(job.leftovers).toEqual([]);
+  });
+
+  test('a token whose cache write is denied: no retry, the step fails; with on-save-failure: warn it only warns', async () => {
+    const readOnly = world.cache.envFor([{ scope: 'refs/heads/main', permission: 1 }]);
+    const failing = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) }, extra: { actionEnv: readOnly } });
+    expect(postStep(failing).status).toBe('failure');
+    expect(errorsOf(failing)[0]).toMatch(/cache write denied/);
+    expect(saves()).toBe(1);
+
+    const warned = await run({
+      inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })), 'on-save-failure': 'warn' },
+      extra: { actionEnv: readOnly }
+    });
+    expect(warned.status).toBe('success');
+    expect(warningsOf(warned).some((w) => /could not be saved/.test(w))).toBe(true);
+  });
+
+  test('cache service errors are retried, then fail the step with the recovery message', async () => {
+    world.cache.inject({ method: 'CreateCacheEntry', status: 429, body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }), times: 3 });
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) } });
+    const post = postStep(job);
+    expect(post.status).toBe('failure');
+    expect(post.log).toMatch(/attempt 2 of 3/);
+    expect(post.log).toMatch(/attempt 3 of 3/);
+    expect(errorsOf(job)[0]).toMatch(/could not be saved.*To recover/s);
+    expect(saves()).toBe(3);
+  });
+
+  test('a transient error is retried and the save goes through', async () => {
+    world.cache.inject({ method: 'CreateCacheEntry', status: 429, body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }), times: 1 });
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) } });
+    expect(job.status).toBe('success');
+    expect(postStep(job).log).toContain('Saved the refreshed ChatGPT login');
+    expect(world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
+  });
+});
+
+async function sealFor(auth: ChatGptAuthJson, base64Key: string, name: string): Promise<string> {
+  return seal(serialize(auth), new Uint8Array(Buffer.from(base64Key, 'base64')), name);
+}
+
+function flipLastChar(text: string): string {
+  const last = text.at(-1) === 'A' ? 'B' : 'A';
+  return text.slice(0, -1) + last;
+}

@@ -1,0 +1,399 @@
+// `codex-auth init`: the one-time seeding, on a trusted machine where `codex login` was run.
+// Reads auth.json, runs the same checks as the action, generates an encryption key, seals the login
+// into an envelope, and either sets both secrets through the GitHub API (--repo, token from
+// GITHUB_TOKEN or GH_TOKEN) or prints what to set. It never prints a secret value unless
+// --show-secrets is given; printing works offline.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseToml } from 'smol-toml';
+import { parseCredential, type ChatGptCredential } from '../chatgpt/credential.js';
+import { seal } from '../chatgpt/envelope.js';
+import { errorMessage } from '../errors.js';
+import { DEFAULT_API_URL, SECRET_SCOPES, describeTarget, secretNameProblem, writeSecret, type SecretScope, type SecretTarget, type SettingNames } from '../stores/secret.js';
+
+/** Same rule as the action's `credential-name` input (src/inputs.ts). */
+const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+/** How workflows refer to this action in the printed snippet. */
+const ACTION_REF = 'OWNER/codex-auth@v1';
+
+export const INIT_USAGE = `Usage: codex-auth init [options]
+
+Seeds the ChatGPT login of this machine into GitHub Actions secrets, encrypted: the secret
+--secret-name holds the sealed auth.json (an envelope), --key-secret-name the key that opens it.
+Run it on a trusted machine after \`codex login\` (with cli_auth_credentials_store = "file").
+
+Options:
+  --auth-file PATH          auth.json to read (default: $CODEX_HOME/auth.json, else ~/.codex/auth.json)
+  --credential-name NAME    the action's credential-name (default: default)
+  --repo OWNER/NAME         set the secrets in this repository through the GitHub API; the token is
+                            read from GITHUB_TOKEN or GH_TOKEN (e.g. GH_TOKEN=$(gh auth token))
+  --secret-name NAME        secret for the sealed login (default: CODEX_AUTH_JSON)
+  --key-secret-name NAME    secret for the encryption key (default: CODEX_AUTH_KEY)
+  --scope SCOPE             repository (default), environment or organization
+  --environment NAME        environment scope: the environment (implies --scope environment)
+  --org NAME                organization scope: the organization (default: the owner of --repo)
+  --api-url URL             GitHub API (default: GITHUB_API_URL, else ${DEFAULT_API_URL}; GHES: https://HOST/api/v3)
+  --print                   do not call GitHub: print what to set where (the default without --repo)
+  --show-secrets            print the secret values themselves (otherwise they go to 0600 files)
+  -h, --help                this help
+`;
+
+export interface InitIO {
+  env: NodeJS.ProcessEnv;
+  /** Home directory for `~` (HOME). */
+  home: string;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Injectable for tests of the API path (retries). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A mistake in the command line: exit code 2, the message names the flag. */
+export class UsageError extends Error {
+  constructor(
+    readonly flag: string,
+    message: string
+  ) {
+    super(`${flag}: ${message}`);
+    this.name = 'UsageError';
+  }
+}
+
+export interface InitOptions {
+  authFile: string;
+  credentialName: string;
+  repo: { owner: string; name: string } | undefined;
+  secretName: string;
+  keySecretName: string;
+  scope: SecretScope;
+  environment: string | undefined;
+  org: string | undefined;
+  apiUrl: string;
+  print: boolean;
+  showSecrets: boolean;
+  help: boolean;
+}
+
+export function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>): InitOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'auth-file': { type: 'string' },
+        'credential-name': { type: 'string' },
+        repo: { type: 'string' },
+        'secret-name': { type: 'string' },
+        'key-secret-name': { type: 'string' },
+        scope: { type: 'string' },
+        environment: { type: 'string' },
+        org: { type: 'string' },
+        'api-url': { type: 'string' },
+        print: { type: 'boolean' },
+        'show-secrets': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' }
+      }
+    }));
+  } catch (error) {
+    const message = errorMessage(error);
+    const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? 'arguments';
+    throw new UsageError(flag, `${message.replace(/\. To specify a positional argument.*$/, '')}. Run \`codex-auth init --help\` for the options.`);
+  }
+  const str = (name: string): string | undefined => {
+    const value = values[name];
+    if (value === undefined) return undefined;
+    const trimmed = String(value).trim();
+    if (!trimmed) throw new UsageError(`--${name}`, 'is empty.');
+    return trimmed;
+  };
+
+  const codexHome = io.env.CODEX_HOME?.trim() || path.join(io.home, '.codex');
+  const rawAuth = str('auth-file');
+  const authFile = rawAuth ? path.resolve(rawAuth === '~' || rawAuth.startsWith('~/') ? path.join(io.home, rawAuth.slice(1)) : rawAuth) : path.join(codexHome, 'auth.json');
+
+  const credentialName = str('credential-name') ?? 'default';
+  if (!CREDENTIAL_NAME.test(credentialName)) throw new UsageError('--credential-name', `'${credentialName}' is not a valid name: use 1 to 64 letters, digits, hyphens or underscores (the same as the action's credential-name input).`);
+
+  const rawRepo = str('repo');
+  if (rawRepo && !REPO.test(rawRepo)) throw new UsageError('--repo', `'${rawRepo}' is not OWNER/NAME (e.g. --repo acme/app).`);
+  const repo = rawRepo ? { owner: rawRepo.split('/')[0], name: rawRepo.split('/')[1] } : undefined;
+
+  const secretName = (str('secret-name') ?? 'CODEX_AUTH_JSON').toUpperCase();
+  const keySecretName = (str('key-secret-name') ?? 'CODEX_AUTH_KEY').toUpperCase();
+  for (const [flag, name] of [['--secret-name', secretName], ['--key-secret-name', keySecretName]] as const) {
+    const problem = secretNameProblem(name);
+    if (problem) throw new UsageError(flag, `${problem}.`);
+  }
+  if (secretName === keySecretName) throw new UsageError('--key-secret-name', `is the same as --secret-name (${secretName}); the login and its key need two secrets.`);
+
+  const environment = str('environment');
+  const org = str('org');
+  const rawScope = str('scope') ?? (environment ? 'environment' : org ? 'organization' : 'repository');
+  if (!(SECRET_SCOPES as readonly string[]).includes(rawScope)) throw new UsageError('--scope', `'${rawScope}' is not one of ${SECRET_SCOPES.join(', ')}.`);
+  const scope = rawScope as SecretScope;
+  if (scope === 'environment' && !environment) throw new UsageError('--environment', 'is required with --scope environment (the name of an existing environment of the repository).');
+  if (scope !== 'environment' && environment) throw new UsageError('--environment', `only goes with --scope environment (the scope is ${scope}).`);
+  if (scope !== 'organization' && org) throw new UsageError('--org', `only goes with --scope organization (the scope is ${scope}).`);
+
+  const apiUrl = (str('api-url') ?? io.env.GITHUB_API_URL?.trim() ?? DEFAULT_API_URL).replace(/\/+$/, '') || DEFAULT_API_URL;
+  try {
+    const url = new URL(apiUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+  } catch {
+    throw new UsageError('--api-url', `'${apiUrl}' is not an http(s) URL (GitHub Enterprise Server: https://HOST/api/v3).`);
+  }
+
+  return {
+    authFile,
+    credentialName,
+    repo,
+    secretName,
+    keySecretName,
+    scope,
+    environment,
+    org,
+    apiUrl,
+    print: values.print === true,
+    showSecrets: values['show-secrets'] === true,
+    help: values.help === true
+  };
+}
+
+/** Runs `codex-auth init`; returns the exit code (0 done, 1 failed, 2 bad command line). */
+export async function runInit(args: string[], io: InitIO): Promise<number> {
+  let options: InitOptions;
+  try {
+    options = parseInitArgs(args, io);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`codex-auth init: ${error.message}`);
+    return 2;
+  }
+  if (options.help) {
+    io.out(INIT_USAGE);
+    return 0;
+  }
+  try {
+    await init(options, io);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`codex-auth init: ${error.message}`);
+      return 2;
+    }
+    io.err(`codex-auth init: ${errorMessage(error)}`);
+    return 1;
+  }
+}
+
+async function init(options: InitOptions, io: InitIO): Promise<void> {
+  const credential = await readLogin(options.authFile, io);
+  const expires = credential.accessTokenExpiresAt;
+  io.out(
+    `Read the ChatGPT login in ${options.authFile}: plan ${credential.planType ?? 'unknown'}, last_refresh ${credential.lastRefreshText}` +
+      `${expires ? `, access token ${expires.getTime() <= Date.now() ? 'expired' : 'expires'} ${expires.toISOString()}${expires.getTime() <= Date.now() ? ' (the first job refreshes it)' : ''}` : ''}.`
+  );
+
+  const write = options.repo !== undefined && !options.print;
+  // Resolve everything a write needs before generating anything.
+  const token = write ? tokenFrom(io.env) : undefined;
+
+  const key = randomKey();
+  const keyText = Buffer.from(key).toString('base64');
+  const envelope = await seal(credential.text, key, options.credentialName);
+
+  if (write) {
+    const repo = options.repo!;
+    const names: Partial<SettingNames> = {
+      token: token!.variable,
+      scope: '--scope',
+      environment: '--environment',
+      repository: '--repo',
+      org: '--org (default: the owner of --repo)',
+      name: '--secret-name / --key-secret-name'
+    };
+    const target = (name: string): SecretTarget => ({
+      scope: options.scope,
+      name,
+      owner: repo.owner,
+      repo: repo.name,
+      environment: options.environment,
+      org: options.org,
+      apiUrl: options.apiUrl,
+      token: token!.value
+    });
+    const opts = { names, log: io.err, sleep: io.sleep };
+    // The sealed login first: if the key write then fails, re-running writes both again.
+    const seedResult = await writeSecret(target(options.secretName), envelope, opts);
+    io.out(`Set the ${describeTarget(target(options.secretName))} (${seedResult.status}): the sealed login.`);
+    try {
+      const keyResult = await writeSecret(target(options.keySecretName), keyText, opts);
+      io.out(`Set the ${describeTarget(target(options.keySecretName))} (${keyResult.status}): the encryption key.`);
+    } catch (error) {
+      throw new Error(
+        `${errorMessage(error)}\n${options.secretName} was already replaced with a login sealed under the new key, which ${options.keySecretName} does not hold yet: fix the problem and run this command again (it writes both).`
+      );
+    }
+    if (options.showSecrets) {
+      io.out(`\n${options.secretName}=${envelope}\n${options.keySecretName}=${keyText}`);
+    }
+  } else {
+    await printInstructions(options, io, envelope, keyText);
+  }
+
+  io.out('');
+  io.out(workflowSnippet(options));
+  io.out('');
+  io.out(
+    'Important: this login now belongs to CI. Its refresh token is single-use: if Codex on this machine refreshes the same login, the copy in CI stops working (and the other way round). ' +
+      `Remove the local copy with \`rm ${shellQuote(options.authFile)}\` (not \`codex logout\`, which revokes the login CI now holds), and run \`codex login\` again if you need Codex here: a new login is a separate session.`
+  );
+}
+
+/** auth.json, checked like the action checks the seed; the messages say how to get a usable one. */
+async function readLogin(authFile: string, io: InitIO): Promise<ChatGptCredential> {
+  const dir = path.dirname(authFile);
+  const configFile = path.join(dir, 'config.toml');
+  const store = await credentialsStore(configFile);
+  let text: string;
+  try {
+    text = await fs.readFile(authFile, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new Error(`Cannot read ${authFile} (${code ?? errorMessage(error)}).`);
+    if (store === 'keyring' || store === 'auto') {
+      throw new Error(
+        `No auth.json at ${authFile}: ${configFile} sets cli_auth_credentials_store = "${store}", so \`codex login\` keeps the login in the system keyring, which this command (and CI) cannot use. ` +
+          `Set cli_auth_credentials_store = "file" in ${configFile}, run \`codex login\` again, then run this command again.`
+      );
+    }
+    throw new Error(
+      `No auth.json at ${authFile}. On this trusted machine, put cli_auth_credentials_store = "file" in ${configFile} and run \`codex login\` (ChatGPT), then run this command again; or point --auth-file at the auth.json to use.`
+    );
+  }
+  if (store === 'keyring' || store === 'auto') {
+    io.err(
+      `Warning: ${configFile} sets cli_auth_credentials_store = "${store}": Codex may keep its current login in the keyring and no longer update ${authFile}, which may then be an old, spent copy. If the first job fails to authenticate, set the store to "file", run \`codex login\` and run this command again.`
+    );
+  }
+  const parsed = parseCredential(text);
+  if (!parsed.ok) {
+    const apiKey = /"apikey"/.test(parsed.reason)
+      ? ' It is an API-key login: for an API key use the action\'s default mode (`openai-api-key: ${{ secrets.OPENAI_API_KEY }}`), no seeding needed.'
+      : ' Run `codex login` (ChatGPT) with cli_auth_credentials_store = "file" and run this command again.';
+    throw new Error(`${authFile} is not a usable ChatGPT login: ${parsed.reason}.${apiKey}`);
+  }
+  return parsed.credential;
+}
+
+/** cli_auth_credentials_store from config.toml (undefined when the file or the key is absent). */
+async function credentialsStore(configFile: string): Promise<string | undefined> {
+  const text = await fs.readFile(configFile, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const value = parseToml(text).cli_auth_credentials_store;
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    // A config Codex cannot read either; fall back to a plain match rather than fail.
+    return /^\s*cli_auth_credentials_store\s*=\s*["']([a-z]+)["']/m.exec(text)?.[1];
+  }
+}
+
+function tokenFrom(env: NodeJS.ProcessEnv): { variable: string; value: string } {
+  for (const variable of ['GITHUB_TOKEN', 'GH_TOKEN']) {
+    const value = env[variable]?.trim();
+    if (value) return { variable, value };
+  }
+  throw new UsageError(
+    '--repo',
+    'needs a token to write the secrets, in GITHUB_TOKEN or GH_TOKEN: a fine-grained token with "Secrets: Read and write" on the repository ("Environments: Read and write" for --scope environment, organization "Secrets" for --scope organization), ' +
+      'or the GitHub CLI\'s (`GH_TOKEN=$(gh auth token) npx codex-auth init --repo OWNER/NAME`). Or use --print to set them by hand.'
+  );
+}
+
+function randomKey(): Uint8Array {
+  // Same bar as the action's encryption-key input: 32 random bytes, not a degenerate pattern.
+  for (;;) {
+    const key = randomBytes(32);
+    if (new Set(key).size >= 8) return new Uint8Array(key);
+  }
+}
+
+async function printInstructions(options: InitOptions, io: InitIO, envelope: string, keyText: string): Promise<void> {
+  const where = whereToSet(options);
+  const ghTarget = ghFlags(options);
+  if (!options.repo && !options.print) io.out('No --repo given, so nothing was sent to GitHub: set the two secrets below yourself (or re-run with --repo OWNER/NAME and a token in GITHUB_TOKEN).');
+  if (options.showSecrets) {
+    io.out(`\nSet these ${where.kind} secrets (${where.ui}):\n`);
+    io.out(`  ${options.secretName}:\n${envelope}\n`);
+    io.out(`  ${options.keySecretName}:\n${keyText}\n`);
+    io.out(`With the GitHub CLI, paste each value when asked:\n  gh secret set ${options.secretName}${ghTarget}\n  gh secret set ${options.keySecretName}${ghTarget}`);
+    return;
+  }
+  // mkdtemp creates the directory 0700; the files are written 0600 and never printed.
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-init-'));
+  await fs.chmod(dir, 0o700);
+  const seedFile = path.join(dir, options.secretName);
+  const keyFile = path.join(dir, options.keySecretName);
+  await fs.writeFile(seedFile, envelope, { mode: 0o600, flag: 'wx' });
+  await fs.writeFile(keyFile, keyText, { mode: 0o600, flag: 'wx' });
+  io.out(`\nThe secret values are in ${dir} (readable only by you; add --show-secrets to print them instead):`);
+  io.out(`  ${seedFile}`);
+  io.out(`  ${keyFile}`);
+  io.out(`\nSet them as ${where.kind} secrets (${where.ui}), or with the GitHub CLI:`);
+  io.out(`  gh secret set ${options.secretName}${ghTarget} < ${shellQuote(seedFile)}`);
+  io.out(`  gh secret set ${options.keySecretName}${ghTarget} < ${shellQuote(keyFile)}`);
+  io.out(`Then delete the files: rm -r ${shellQuote(dir)}`);
+}
+
+function whereToSet(options: InitOptions): { kind: string; ui: string } {
+  const repo = options.repo ? `${options.repo.owner}/${options.repo.name}` : 'your repository';
+  if (options.scope === 'organization') {
+    const org = options.org ?? options.repo?.owner ?? 'your organization';
+    return { kind: 'organization', ui: `${org}: Settings → Secrets and variables → Actions → New organization secret; give it access only to the repositories that run Codex` };
+  }
+  if (options.scope === 'environment') {
+    return { kind: 'environment', ui: `${repo}: Settings → Environments → ${options.environment} → Add environment secret` };
+  }
+  return { kind: 'repository', ui: `${repo}: Settings → Secrets and variables → Actions → New repository secret` };
+}
+
+function ghFlags(options: InitOptions): string {
+  const repo = options.repo ? ` --repo ${options.repo.owner}/${options.repo.name}` : '';
+  if (options.scope === 'organization') {
+    const org = options.org ?? options.repo?.owner;
+    return ` --org ${org ?? 'ORG'} --visibility private`;
+  }
+  if (options.scope === 'environment') return `${repo} --env ${shellQuote(options.environment!)}`;
+  return repo;
+}
+
+function workflowSnippet(options: InitOptions): string {
+  const lines = [
+    'In the workflow (ChatGPT mode; the job must run in a private repository):',
+    ...(options.scope === 'environment' ? ['    environment: ' + options.environment] : []),
+    '    steps:',
+    `      - uses: ${ACTION_REF}`,
+    '        with:',
+    '          auth-mode: chatgpt',
+    `          chatgpt-auth-json: \${{ secrets.${options.secretName} }}`,
+    `          encryption-key: \${{ secrets.${options.keySecretName} }}`,
+    ...(options.credentialName !== 'default' ? [`          credential-name: ${options.credentialName}`] : []),
+    '          # Write the refreshed login back to the same secret (a token that can write secrets; GITHUB_TOKEN cannot):',
+    `          secret-name: ${options.secretName}`,
+    ...(options.scope !== 'repository' ? [`          secret-scope: ${options.scope}`] : []),
+    ...(options.scope === 'environment' ? [`          environment: ${options.environment}`] : []),
+    '          secret-token: ${{ secrets.CODEX_AUTH_SECRET_TOKEN }}'
+  ];
+  return lines.join('\n');
+}
+
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

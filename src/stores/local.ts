@@ -1,0 +1,360 @@
+// The runner-local store: envelopes on the disk of a trusted, persistent self-hosted runner, outside
+// every workspace. One file per credential name, `<dir>/<name>.envelope`, mode 0600, in a directory
+// that only the runner user can enter (0700). Writes are atomic and durable: a temp file in the same
+// directory, fsync, rename over the old file, fsync of the directory; a reader sees the old copy or
+// the new one, never a mix, even after a crash or power loss.
+//
+// The store keeps opaque one-line envelopes (src/chatgpt/envelope.ts); it refuses anything that
+// does not look like one, so a wiring mistake cannot put a plaintext auth.json on disk.
+//
+// Jobs of several runner processes on one machine are serialized by the lock in ./lock.ts, taken in
+// the same directory; this module does no locking of its own.
+import { constants, promises as fs, type Stats } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { looksLikeEnvelope } from '../chatgpt/envelope.js';
+
+/** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
+export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
+export const ENVELOPE_SUFFIX = '.envelope';
+
+const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** An envelope of a real auth.json is a few KB; anything this large is not one. */
+const MAX_ENVELOPE_BYTES = 1024 * 1024;
+/** Temp files older than this were left by a writer that died between write and rename. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+/**
+ * Mount points the runner gives container jobs: /github/home is the host's RUNNER_TEMP/_github_home
+ * (emptied after every job) and /github/workspace the workspace. HOME is /github/home there.
+ */
+const CONTAINER_JOB_MOUNTS = ['/github/home', '/github/workspace', '/github/workflow', '/__w'];
+
+/** A problem with the store's location or permissions; the message says what is wrong and how to fix it. */
+export class LocalStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalStoreError';
+  }
+}
+
+export interface StoreLocationContext {
+  /** The runner user's home (HOME), for `~`. */
+  home: string;
+  /** GITHUB_WORKSPACE: the store must not be inside it. */
+  workspace?: string;
+  /** RUNNER_TEMP: emptied at the start and end of every job, so the store must not be inside it. */
+  runnerTemp?: string;
+}
+
+/**
+ * Turns the configured store directory (empty for the default) into an absolute path, and refuses
+ * locations that would leak or lose the credential: relative paths, the workspace, RUNNER_TEMP, the
+ * container-job mounts. Only looks at the path; `LocalStore.prepare()` checks the disk (symbolic
+ * links, owner, modes, and the workspace again after resolving links).
+ */
+export function resolveLocalStoreDir(raw: string | undefined, ctx: StoreLocationContext): string {
+  const given = (raw ?? '').trim() || DEFAULT_LOCAL_STORE_DIR;
+  const home = ctx.home || os.homedir();
+  const expanded = given === '~' || given.startsWith('~/') ? path.join(home, given.slice(1)) : given;
+  if (!path.isAbsolute(expanded)) {
+    throw new LocalStoreError(`The local store directory '${given}' is a relative path, which would put it in the workspace. Give an absolute path outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`);
+  }
+  const dir = path.resolve(expanded);
+  checkPlacement(dir, given, ctx);
+  if (process.platform !== 'win32') {
+    const mount = CONTAINER_JOB_MOUNTS.find((m) => isInside(dir, m));
+    if (mount) {
+      throw new LocalStoreError(
+        `The local store directory '${dir}' is under ${mount}, a directory the runner mounts into container jobs and does not keep between jobs (HOME is /github/home there). ` +
+          'Run the job on the runner itself (no `container:`), or give a store path on a volume that persists, outside the workspace.'
+      );
+    }
+  }
+  return dir;
+}
+
+function checkPlacement(dir: string, shown: string, ctx: { workspace?: string; runnerTemp?: string }): void {
+  if (ctx.workspace && isInside(dir, path.resolve(ctx.workspace))) {
+    throw new LocalStoreError(
+      `The local store directory '${shown}' (${dir}) is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential. Choose a directory outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`
+    );
+  }
+  if (ctx.runnerTemp && isInside(dir, path.resolve(ctx.runnerTemp))) {
+    throw new LocalStoreError(
+      `The local store directory '${shown}' (${dir}) is inside RUNNER_TEMP (${ctx.runnerTemp}), which the runner empties after every job, so nothing would be kept. Choose a directory outside the work folder (default ${DEFAULT_LOCAL_STORE_DIR}).`
+    );
+  }
+}
+
+export interface LocalStoreOptions {
+  /** Absolute directory, e.g. from resolveLocalStoreDir(). */
+  dir: string;
+  credentialName: string;
+  /** GITHUB_WORKSPACE, checked again against the directory with symbolic links resolved. */
+  workspace?: string;
+  /** RUNNER_TEMP, likewise. */
+  runnerTemp?: string;
+  /**
+   * An existing store directory (or envelope file) of ours that group or others can access: true
+   * (default) tightens it to 0700 (0600) and logs a line; false refuses it. A directory or file
+   * owned by another user is always refused.
+   */
+  fixPermissions?: boolean;
+  log?: (message: string) => void;
+}
+
+export class LocalStore {
+  readonly dir: string;
+  readonly file: string;
+  readonly credentialName: string;
+  private prepared?: Promise<void>;
+
+  constructor(private readonly options: LocalStoreOptions) {
+    if (!CREDENTIAL_NAME.test(options.credentialName)) {
+      throw new LocalStoreError(`'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`);
+    }
+    if (!path.isAbsolute(options.dir)) throw new LocalStoreError(`The local store directory '${options.dir}' must be an absolute path.`);
+    this.dir = path.resolve(options.dir);
+    this.credentialName = options.credentialName;
+    this.file = path.join(this.dir, `${options.credentialName}${ENVELOPE_SUFFIX}`);
+  }
+
+  /**
+   * Creates the directory (0700, missing parents too) or checks the existing one: a real directory,
+   * not a symbolic link, owned by the runner user, not accessible to group or others, with no
+   * ancestor that another user could use to swap it, and not inside the workspace once links are
+   * resolved. Idempotent; read() and write() call it.
+   */
+  prepare(): Promise<void> {
+    this.prepared ??= this.doPrepare().catch((error) => {
+      this.prepared = undefined;
+      throw error;
+    });
+    return this.prepared;
+  }
+
+  /** The stored envelope, or undefined when there is none yet. */
+  async read(): Promise<string | undefined> {
+    await this.prepare();
+    let handle: fs.FileHandle;
+    try {
+      // O_NOFOLLOW: a symbolic link planted in place of the file fails here (ELOOP) instead of being followed.
+      handle = await fs.open(this.file, constants.O_RDONLY | noFollow());
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'ELOOP' || code === 'EMLINK') throw new LocalStoreError(`Refusing to read ${this.file}: it is a symbolic link. Remove it; the store only keeps regular files.`);
+      throw error;
+    }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw new LocalStoreError(`Refusing to read ${this.file}: it is not a regular file. Remove it.`);
+      this.checkOwner(stat, this.file, 'file');
+      if (posix() && (stat.mode & 0o077) !== 0) {
+        if (this.options.fixPermissions === false) {
+          throw new LocalStoreError(`Refusing to read ${this.file}: its mode is ${octal(stat.mode)}, readable by others than the runner user. Run \`chmod 600 ${this.file}\`.`);
+        }
+        await handle.chmod(0o600);
+        this.log(`Tightened ${this.file} from mode ${octal(stat.mode)} to 0600.`);
+      }
+      if (stat.size > MAX_ENVELOPE_BYTES) throw new LocalStoreError(`Refusing to read ${this.file}: ${stat.size} bytes is far too large for an envelope.`);
+      const text = await handle.readFile('utf8');
+      return text.endsWith('\n') ? text.slice(0, -1) : text;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Replaces the stored envelope atomically (temp file, fsync, rename, fsync of the directory). */
+  async write(envelope: string): Promise<void> {
+    if (typeof envelope !== 'string' || envelope === '' || /[\r\n]/.test(envelope)) {
+      throw new LocalStoreError('Refusing to store an envelope that is empty or not on one line.');
+    }
+    if (!looksLikeEnvelope(envelope)) {
+      throw new LocalStoreError('Refusing to store something that is not a sealed codex-auth envelope: the local store never keeps a plaintext credential.');
+    }
+    if (Buffer.byteLength(envelope) > MAX_ENVELOPE_BYTES) throw new LocalStoreError('Refusing to store an envelope larger than 1 MiB.');
+    await this.prepare();
+    const existing = await fs.lstat(this.file).catch(() => undefined);
+    if (existing && !existing.isFile()) {
+      throw new LocalStoreError(`Refusing to write ${this.file}: it is ${existing.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}. Remove it; the store only keeps regular files.`);
+    }
+    if (existing) this.checkOwner(existing, this.file, 'file');
+    await this.removeStaleTemps();
+    const temp = path.join(this.dir, `.${path.basename(this.file)}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | noFollow(), 0o600);
+    try {
+      try {
+        await handle.writeFile(`${envelope}\n`, 'utf8');
+        // An explicit chmod: the mode given to open() is reduced by the umask (never widened, but be exact).
+        if (posix()) await handle.chmod(0o600);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, this.file);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
+    await syncDirectory(this.dir);
+  }
+
+  private async doPrepare(): Promise<void> {
+    const { dir } = this;
+    checkPlacement(dir, dir, this.options);
+    // Links may hide a path inside the workspace (e.g. HOME reached through a link into it): check
+    // the path with links resolved, before creating anything, and again once it exists.
+    await this.checkRealPlacement(await realpathOfPrefix(dir));
+    const stat = await fs.lstat(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (!stat) {
+      await makePrivateDirectories(dir);
+      this.log(`Created the local store directory ${dir} (mode 0700).`);
+    } else {
+      if (stat.isSymbolicLink()) {
+        throw new LocalStoreError(`The local store directory ${dir} is a symbolic link; credentials are not kept through links. Give the real directory path.`);
+      }
+      if (!stat.isDirectory()) throw new LocalStoreError(`The local store path ${dir} exists and is not a directory. Remove it or choose another path.`);
+      this.checkOwner(stat, dir, 'directory');
+      if (posix() && (stat.mode & 0o077) !== 0) {
+        if (this.options.fixPermissions === false) {
+          throw new LocalStoreError(
+            `The local store directory ${dir} has mode ${octal(stat.mode)}: group or others can access it, and it holds credentials. Run \`chmod 700 ${dir}\` (and check who could have read it).`
+          );
+        }
+        await fs.chmod(dir, 0o700);
+        this.log(`The local store directory ${dir} had mode ${octal(stat.mode)}; tightened it to 0700.`);
+      }
+    }
+    const real = await fs.realpath(dir);
+    await this.checkRealPlacement(real);
+    await checkAncestors(real);
+  }
+
+  private async checkRealPlacement(real: string): Promise<void> {
+    checkPlacement(real, this.dir, {
+      workspace: this.options.workspace && (await realpathOfPrefix(this.options.workspace)),
+      runnerTemp: this.options.runnerTemp && (await realpathOfPrefix(this.options.runnerTemp))
+    });
+  }
+
+  private checkOwner(stat: Stats, file: string, what: 'file' | 'directory'): void {
+    const uid = process.getuid?.();
+    if (uid === undefined || stat.uid === uid) return;
+    throw new LocalStoreError(
+      `The local store ${what} ${file} belongs to user id ${stat.uid}, not to the runner user (id ${uid}). Another user's ${what} is never trusted with credentials: ` +
+        `remove it, or give the runner its own store directory.`
+    );
+  }
+
+  private async removeStaleTemps(): Promise<void> {
+    const prefix = `.${path.basename(this.file)}.`;
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+      const file = path.join(this.dir, name);
+      const stat = await fs.lstat(file).catch(() => undefined);
+      if (stat && Date.now() - stat.mtimeMs > STALE_TEMP_MS) await fs.rm(file, { force: true });
+    }
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+}
+
+/**
+ * Every directory above the store must be safe from other users: owned by root or by the runner
+ * user, and not writable by group or others unless sticky (as /tmp is). Otherwise another user
+ * could rename the store away and put their own in its place. (OpenSSH's StrictModes rule.)
+ */
+async function checkAncestors(realDir: string): Promise<void> {
+  const uid = process.getuid?.();
+  if (!posix() || uid === undefined) return;
+  let current = path.dirname(realDir);
+  for (;;) {
+    const stat = await fs.stat(current);
+    const ownerOk = stat.uid === 0 || stat.uid === uid;
+    const writableByOthers = (stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0;
+    if (!ownerOk || writableByOthers) {
+      throw new LocalStoreError(
+        `The local store directory ${realDir} is not private: its parent ${current} ${!ownerOk ? `belongs to another user (id ${stat.uid})` : `is writable by group or others (mode ${octal(stat.mode)})`}, so someone else could replace the store. ` +
+          'Choose a store path whose parent directories only the runner user (or root) can change.'
+      );
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
+}
+
+/** `mkdir -p` with mode 0700 for every directory created, one level at a time. */
+async function makePrivateDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let current = dir;
+  while (!(await fs.lstat(current).then(() => true, () => false))) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const each of missing) {
+    try {
+      await fs.mkdir(each, { mode: 0o700 });
+    } catch (error) {
+      // Another runner process may create the same directory at the same moment (then it checks it).
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new LocalStoreError(`Could not create the local store directory ${each} (${(error as NodeJS.ErrnoException).code}). Choose a directory the runner user can create.`);
+    }
+    // mkdir's mode is reduced by the umask; make it exactly 0700.
+    if (posix()) await fs.chmod(each, 0o700);
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  if (!posix()) return;
+  const handle = await fs.open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The path with links resolved in the part that exists (the rest appended as given). */
+async function realpathOfPrefix(p: string): Promise<string> {
+  let existing = path.resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(await fs.realpath(existing), ...rest);
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return path.resolve(p);
+      rest.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+function noFollow(): number {
+  return constants.O_NOFOLLOW ?? 0;
+}
+
+/** Mode bits and owners mean something (Windows has ACLs instead; the checks are skipped there). */
+function posix(): boolean {
+  return process.platform !== 'win32';
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
+}

@@ -1,0 +1,456 @@
+// A lock on one credential of the runner-local store, held from the main step to the post step of a
+// job. Several runner processes on one machine run jobs at once; a refresh token is single-use, so
+// only one job at a time may hold a copy.
+//
+// The main step's process exits long before the post step runs, so the lock cannot be tied to an
+// open file descriptor (flock) or to the process that took it. It is a directory entry instead:
+//
+//   <dir>/<name>.lock/<token>.json      the lock: a directory holding exactly one record
+//
+// Operations, each one atomic system call:
+// - acquire: write the record into a private staging directory, then rename(staging, <name>.lock).
+//   rename() onto a missing path or an empty directory succeeds; onto a non-empty directory (a lock
+//   that is held) it fails. So the record is in place the instant the lock exists, never half-written.
+// - release: unlink(<name>.lock/<token>.json). The token is random per acquisition and part of the
+//   file name, so the unlink is a compare-and-swap: it succeeds only while that holder still holds
+//   the lock, and cannot remove anyone else's. The empty directory left behind means "free" (an
+//   empty directory is replaced by the next rename, or removed with rmdir, which fails on a
+//   non-empty directory and so never removes a held lock).
+// - takeover of a stale lock: the same keyed unlink of the stale holder's record. Of several
+//   waiters that saw the same stale record, exactly one unlink succeeds; then all of them compete
+//   for the free lock again by rename, and one wins.
+//
+// When is a lock stale? The holder's pid is no signal (main exits before post). Signals used:
+// 1. The lease has expired (expiresAt in the record; default 6 h, the default job timeout). No
+//    process runs between main and post to renew it, so choose the lease longer than any job.
+// 2. The holder's runner is the one running this job: a runner runs one job at a time, so the
+//    holding job is over and its post step did not release (the job was killed, the runner
+//    restarted). If it is this very job (an earlier step), acquiring fails at once instead of waiting.
+// 3. On Linux, the holding job's runner worker (the parent process of the step, alive for the
+//    whole job) has exited, checked by pid and start time in the same boot and pid namespace.
+import { readFileSync, readlinkSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
+export const DEFAULT_LOCK_TTL_MS = 6 * 60 * 60 * 1000;
+export const DEFAULT_LOCK_LOG_EVERY_MS = 30 * 1000;
+const DEFAULT_POLL_MS = 250;
+const DEFAULT_MAX_POLL_MS = 2000;
+/** Staging directories older than this were left by an acquirer that died. */
+const STALE_STAGING_MS = 60 * 60 * 1000;
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const TOKEN = /^[0-9a-f]{32}$/;
+const RECORD_FILE = /^([0-9a-f]{32})\.json$/;
+/** rename() of a directory onto a non-empty one: ENOTEMPTY (Linux, macOS) or EEXIST; Windows refuses any existing directory with EPERM/EACCES. */
+const BUSY = new Set(process.platform === 'win32' ? ['ENOTEMPTY', 'EEXIST', 'EPERM', 'EACCES', 'EBUSY'] : ['ENOTEMPTY', 'EEXIST']);
+
+/** A process that lives exactly as long as a job, identified so that a reused pid is not mistaken for it. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat (clock ticks since boot). */
+  startTime: string;
+  bootId: string;
+  /** `pid:[inode]` of the pid namespace the pid is valid in. */
+  pidNamespace: string;
+}
+
+/** Who holds (or wants) the lock. Everything is optional except host and pid: outside Actions little is known. */
+export interface LockHolder {
+  host: string;
+  pid: number;
+  /** RUNNER_NAME. */
+  runner?: string;
+  /** One runner process: host, RUNNER_NAME and RUNNER_TEMP. A runner runs one job at a time. */
+  runnerId?: string;
+  /** One job: repository, run id, attempt, job id (and a per-job nonce when the caller has one). */
+  jobId?: string;
+  repository?: string;
+  runId?: string;
+  runAttempt?: string;
+  job?: string;
+  /** The job's runner worker (the step's parent process), on Linux. */
+  worker?: ProcessIdentity;
+}
+
+export interface LockRecord {
+  version: 1;
+  name: string;
+  token: string;
+  createdAt: string;
+  expiresAt: string;
+  holder: LockHolder;
+}
+
+export interface AcquireOptions {
+  /** The store directory (it must exist; LocalStore.prepare() creates it 0700). */
+  dir: string;
+  /** The credential name: the lock is `<dir>/<name>.lock`. */
+  name: string;
+  holder: LockHolder;
+  /** How long to wait for another holder (default 10 min). 0: one attempt. */
+  timeoutMs?: number;
+  /** Lease: the lock is considered abandoned this long after it was taken (default 6 h). */
+  ttlMs?: number;
+  /** A progress line while waiting, this often (default 30 s; the first one at once). */
+  logEveryMs?: number;
+  /** First wait between attempts (default 250 ms), growing 1.5x per attempt up to maxPollMs (default 2 s), with jitter. */
+  pollMs?: number;
+  maxPollMs?: number;
+  log?: (message: string) => void;
+}
+
+export interface StaleRemoval {
+  record: LockRecord | undefined;
+  reason: string;
+}
+
+export interface HeldLock {
+  token: string;
+  /** `<dir>/<name>.lock`. */
+  path: string;
+  record: LockRecord;
+  waitedMs: number;
+  /** Stale locks this acquirer removed while waiting (another waiter may have removed others). */
+  removedStale: StaleRemoval[];
+  release(): Promise<ReleaseResult>;
+}
+
+export type ReleaseResult = { released: true } | { released: false; reason: string; heldBy?: LockRecord };
+
+export class LockError extends Error {
+  constructor(
+    message: string,
+    readonly holder?: LockRecord
+  ) {
+    super(message);
+    this.name = 'LockError';
+  }
+}
+
+export class LockTimeoutError extends LockError {
+  constructor(message: string, holder?: LockRecord) {
+    super(message, holder);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+export function lockPath(dir: string, name: string): string {
+  return path.join(dir, `${name}.lock`);
+}
+
+/** The holder description of the current step, from the variables the runner sets. */
+export function holderFromEnv(env: NodeJS.ProcessEnv = process.env, options: { jobNonce?: string; workerPid?: number } = {}): LockHolder {
+  const host = os.hostname();
+  const runner = env.RUNNER_NAME || undefined;
+  const runnerId = runner && env.RUNNER_TEMP ? [host, runner, path.resolve(env.RUNNER_TEMP)].join('|') : undefined;
+  const runAttempt = env.GITHUB_RUN_ATTEMPT || (env.GITHUB_RUN_ID ? '1' : undefined);
+  const jobId = env.GITHUB_RUN_ID
+    ? [env.GITHUB_REPOSITORY ?? '', env.GITHUB_RUN_ID, runAttempt, env.GITHUB_JOB ?? '', options.jobNonce ?? ''].join('|')
+    : undefined;
+  return {
+    host,
+    pid: process.pid,
+    runner,
+    runnerId,
+    jobId,
+    repository: env.GITHUB_REPOSITORY || undefined,
+    runId: env.GITHUB_RUN_ID || undefined,
+    runAttempt,
+    job: env.GITHUB_JOB || undefined,
+    worker: processIdentity(options.workerPid ?? process.ppid)
+  };
+}
+
+/** Identity of a live process (Linux only; undefined elsewhere or when it cannot be read). */
+export function processIdentity(pid: number): ProcessIdentity | undefined {
+  if (process.platform !== 'linux' || !Number.isSafeInteger(pid) || pid <= 1) return undefined;
+  try {
+    const startTime = procStartTime(pid);
+    if (!startTime) return undefined;
+    return { pid, startTime, bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** "job 'build' of run 42 (attempt 2) in acme/app on runner 'r1' (host h, pid 123), since <time>". */
+export function describeHolder(record: LockRecord | undefined): string {
+  if (!record) return 'an unreadable lock record';
+  const h = record.holder;
+  let text = h.job ? `job '${h.job}'` : 'a process';
+  if (h.runId) text += ` of run ${h.runId}${h.runAttempt && h.runAttempt !== '1' ? ` (attempt ${h.runAttempt})` : ''}`;
+  if (h.repository) text += ` in ${h.repository}`;
+  if (h.runner) text += ` on runner '${h.runner}'`;
+  return `${text} (host ${h.host}, pid ${h.pid}), since ${record.createdAt}`;
+}
+
+/** The current holder's record, if the lock is held and its record readable. */
+export async function readLock(options: { dir: string; name: string }): Promise<LockRecord | undefined> {
+  const state = await inspect(lockPath(options.dir, checkName(options.name)));
+  return state.kind === 'held' ? state.record : undefined;
+}
+
+export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
+  const name = checkName(options.name);
+  const dir = path.resolve(options.dir);
+  const dirStat = await fs.lstat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) {
+    throw new LockError(`Cannot lock credential '${name}': the store directory ${dir} ${dirStat ? 'is not a directory' : 'does not exist'}.`);
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+  const logEveryMs = options.logEveryMs ?? DEFAULT_LOCK_LOG_EVERY_MS;
+  const maxPollMs = options.maxPollMs ?? DEFAULT_MAX_POLL_MS;
+  let pollMs = Math.min(options.pollMs ?? DEFAULT_POLL_MS, maxPollMs);
+  const log = options.log ?? (() => undefined);
+
+  const token = randomBytes(16).toString('hex');
+  const target = lockPath(dir, name);
+  const staging = path.join(dir, `.${name}.lock.${token}.new`);
+  await removeStaleStaging(dir, name);
+  await fs.mkdir(staging, { mode: 0o700 });
+
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  const removedStale: StaleRemoval[] = [];
+  let lastLog = -Infinity;
+  let quickRetries = 0;
+  try {
+    for (;;) {
+      const now = Date.now();
+      const record: LockRecord = {
+        version: 1,
+        name,
+        token,
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + ttlMs).toISOString(),
+        holder: options.holder
+      };
+      await fs.writeFile(path.join(staging, `${token}.json`), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+      try {
+        await fs.rename(staging, target);
+        const waitedMs = Date.now() - started;
+        log(`Acquired the lock on credential '${name}'${waitedMs >= 1000 ? ` after waiting ${seconds(waitedMs)}` : ''}; lease until ${record.expiresAt}.`);
+        const held: HeldLock = {
+          token,
+          path: target,
+          record,
+          waitedMs,
+          removedStale,
+          release: () => releaseLock({ dir, name, token })
+        };
+        return held;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (code === 'ENOTDIR') throw notADirectory(target);
+        if (!BUSY.has(code)) throw error;
+      }
+
+      const state = await inspect(target);
+      if (state.kind === 'free' || state.kind === 'empty') {
+        // Released in between (or left empty by a release): try again, a few times without waiting.
+        if (state.kind === 'empty') await fs.rmdir(target).catch(() => undefined);
+        if (++quickRetries <= 3) continue;
+      } else {
+        const stale = staleness(state, options.holder, ttlMs);
+        if (stale === 'this-job') {
+          throw new LockError(
+            `This job already holds the lock on credential '${name}' (${target}), taken by an earlier step of the job at ${state.record?.createdAt}. ` +
+              'Use the action once per credential-name in a job, or give the other step its own credential-name. ' +
+              `If the job that took it was killed and this is a new job, remove ${target}.`,
+            state.record
+          );
+        }
+        if (stale) {
+          // Keyed on the stale holder's token: of several waiters, exactly one succeeds.
+          const removed = await fs.unlink(path.join(target, state.file)).then(
+            () => true,
+            (error: NodeJS.ErrnoException) => {
+              if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
+              throw error;
+            }
+          );
+          if (removed) {
+            removedStale.push({ record: state.record, reason: stale });
+            log(`Removed the stale lock on credential '${name}' held by ${describeHolder(state.record)}: ${stale}.`);
+            await fs.rmdir(target).catch(() => undefined);
+          }
+          // Removed, or another waiter removed it first (or it was released): compete for it now.
+          if (++quickRetries <= 3) continue;
+        }
+      }
+
+      const waitedMs = Date.now() - started;
+      if (Date.now() >= deadline) {
+        const holder = state.kind === 'held' ? state.record : undefined;
+        throw new LockTimeoutError(
+          `Timed out after ${seconds(waitedMs)} waiting for the lock on credential '${name}' (${target}), held by ${state.kind === 'held' ? describeHolder(holder) : 'another job'}` +
+            `${holder ? `; its lease expires at ${holder.expiresAt}` : ''}. Another job that uses this credential on this machine is still running. ` +
+            `Wait for it and re-run, or raise the lock timeout; if that job is no longer running, remove ${target}.`,
+          holder
+        );
+      }
+      if (state.kind === 'held' && Date.now() - lastLog >= logEveryMs) {
+        lastLog = Date.now();
+        log(
+          `Waiting for ${describeHolder(state.record)} to release the lock on credential '${name}' ` +
+            `(lease until ${state.record?.expiresAt ?? 'unknown'}); waited ${seconds(waitedMs)} of ${seconds(timeoutMs)}.`
+        );
+      }
+      quickRetries = 0;
+      const jittered = pollMs * (0.8 + Math.random() * 0.4);
+      await sleep(Math.max(1, Math.min(jittered, deadline - Date.now())));
+      pollMs = Math.min(pollMs * 1.5, maxPollMs);
+    }
+  } finally {
+    // After a successful rename the staging directory no longer exists; otherwise remove it.
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Releases the lock if `token` still holds it (the post step passes the token it got from the main
+ * step's state). A lock that was taken over, or released already, is left alone.
+ */
+export async function releaseLock(options: { dir: string; name: string; token: string }): Promise<ReleaseResult> {
+  const name = checkName(options.name);
+  const target = lockPath(path.resolve(options.dir), name);
+  if (!TOKEN.test(options.token)) return { released: false, reason: 'the token is not a lock token' };
+  try {
+    await fs.unlink(path.join(target, `${options.token}.json`));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    const state = await inspect(target).catch(() => ({ kind: 'free' as const }));
+    const heldBy = state.kind === 'held' ? state.record : undefined;
+    return {
+      released: false,
+      reason: heldBy
+        ? `the lock on credential '${name}' is no longer this job's: it is held by ${describeHolder(heldBy)} (this job's lease expired or was found stale)`
+        : `the lock on credential '${name}' was not held by this job any more (released already, or removed as stale)`,
+      heldBy
+    };
+  }
+  // Empty now, which means free; remove it unless a new holder has already replaced it.
+  await fs.rmdir(target).catch(() => undefined);
+  return { released: true };
+}
+
+type LockState =
+  | { kind: 'free' }
+  | { kind: 'empty' }
+  | { kind: 'held'; file: string; record: LockRecord | undefined; mtimeMs: number };
+
+async function inspect(target: string): Promise<LockState> {
+  let names: string[];
+  try {
+    names = await fs.readdir(target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'free' };
+    if (code === 'ENOTDIR') throw notADirectory(target);
+    throw error;
+  }
+  if (names.length === 0) return { kind: 'empty' };
+  const file = names.find((n) => RECORD_FILE.test(n));
+  if (!file) {
+    throw new LockError(`The lock ${target} contains files codex-auth did not write (${names.slice(0, 5).join(', ')}). Remove the directory ${target}.`);
+  }
+  const full = path.join(target, file);
+  const [text, stat] = await Promise.all([fs.readFile(full, 'utf8').catch(() => undefined), fs.stat(full).catch(() => undefined)]);
+  if (text === undefined || !stat) return { kind: 'free' }; // released (or removed) between readdir and read
+  return { kind: 'held', file, record: parseRecord(text, RECORD_FILE.exec(file)![1]), mtimeMs: stat.mtimeMs };
+}
+
+function parseRecord(text: string, token: string): LockRecord | undefined {
+  try {
+    const record = JSON.parse(text) as LockRecord;
+    if (record?.version !== 1 || record.token !== token || Number.isNaN(Date.parse(record.expiresAt)) || typeof record.holder !== 'object' || !record.holder) return undefined;
+    return record;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the held lock is stale, 'this-job' if it is held by the asking job itself, or undefined while it is live. */
+function staleness(state: Extract<LockState, { kind: 'held' }>, me: LockHolder, ttlMs: number): string | 'this-job' | undefined {
+  const record = state.record;
+  const now = Date.now();
+  if (!record) {
+    // A record that cannot be read (a crash while it was written): judged by its age alone.
+    const expires = state.mtimeMs + ttlMs;
+    return now >= expires ? `its record is unreadable and older than the lease (${seconds(ttlMs)})` : undefined;
+  }
+  if (now >= Date.parse(record.expiresAt)) return `its lease expired at ${record.expiresAt}`;
+  const holder = record.holder;
+  if (holder.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
+    if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';
+    if (me.jobId) return `runner '${holder.runner ?? holder.runnerId}' is now running this job, and a runner runs one job at a time, so the holding job has ended without releasing it`;
+  }
+  if (holder.worker && processGone(holder.worker)) {
+    return `the holding job's runner worker process (pid ${holder.worker.pid}) has exited, so the job has ended without releasing it`;
+  }
+  return undefined;
+}
+
+/** True only when it is certain that the process is gone (same boot and pid namespace, pid missing or reused). */
+function processGone(identity: ProcessIdentity): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    if (identity.bootId !== bootId() || identity.pidNamespace !== readlinkSync('/proc/self/ns/pid')) return false;
+  } catch {
+    return false;
+  }
+  try {
+    const startTime = procStartTime(identity.pid);
+    return startTime === undefined || startTime !== identity.startTime;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Start time of a pid from /proc/<pid>/stat; undefined for a zombie (it has exited). Throws ENOENT when there is no such process. */
+function procStartTime(pid: number): string | undefined {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // "pid (comm) state ppid ...": comm may contain spaces and parentheses; fields resume after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return fields[19];
+}
+
+let cachedBootId: string | undefined;
+function bootId(): string {
+  cachedBootId ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return cachedBootId;
+}
+
+async function removeStaleStaging(dir: string, name: string): Promise<void> {
+  const prefix = `.${name}.lock.`;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const entry of names) {
+    if (!entry.startsWith(prefix) || !entry.endsWith('.new')) continue;
+    const full = path.join(dir, entry);
+    const stat = await fs.lstat(full).catch(() => undefined);
+    if (stat && Date.now() - stat.mtimeMs > STALE_STAGING_MS) await fs.rm(full, { recursive: true, force: true });
+  }
+}
+
+function checkName(name: string): string {
+  if (!NAME.test(name)) throw new LockError(`'${name}' is not a valid credential name for a lock (1 to 64 letters, digits, hyphens or underscores).`);
+  return name;
+}
+
+function notADirectory(target: string): LockError {
+  return new LockError(`The lock path ${target} exists and is not a directory. Remove it.`);
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

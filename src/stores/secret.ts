@@ -1,0 +1,494 @@
+// A GitHub Actions secret as a store of envelopes: the durable copy of the credential (a cache entry
+// nobody reads for 7 days is evicted; a secret stays). GitHub's REST API through Node's fetch, no
+// Octokit: four endpoints do not justify a client library in the bundle.
+//
+//   GET {api}/…/secrets/public-key            → {key_id, key}   (key: X25519, base64 original)
+//   PUT {api}/…/secrets/{name}                 ← {encrypted_value, key_id[, visibility, selected_repository_ids]}
+//                                              → 201 created, 204 updated
+//
+// `encrypted_value` is a libsodium sealed box (crypto_box_seal) of the value under the scope's
+// public key. Scopes: repository (/repos/{owner}/{repo}/actions/secrets), environment
+// (/repos/{owner}/{repo}/environments/{environment}/secrets), organization
+// (/orgs/{org}/actions/secrets; the PUT must carry `visibility`, so the existing one is read first
+// and kept). 5xx, network errors and rate limits are retried with backoff; every other failure
+// becomes a SecretStoreError whose message says what to fix. No message ever contains the value.
+//
+// Loaded only in ChatGPT mode (dynamic import), and by the `codex-auth init` command.
+import sodium from 'libsodium-wrappers';
+
+export type SecretScope = 'repository' | 'environment' | 'organization';
+export const SECRET_SCOPES: readonly SecretScope[] = ['repository', 'environment', 'organization'];
+
+export interface SecretTarget {
+  scope: SecretScope;
+  /** Secret name (GitHub stores it upper-cased). */
+  name: string;
+  /** The repository (`GITHUB_REPOSITORY` split): repository and environment scopes. */
+  owner: string;
+  repo: string;
+  /** Environment scope: the environment's name (it must exist). */
+  environment?: string;
+  /** Organization scope: the organization; default `owner`. */
+  org?: string;
+  /** REST API base: `GITHUB_API_URL` (`https://api.github.com`, or `https://HOST/api/v3` on GHES). */
+  apiUrl: string;
+  token: string;
+}
+
+/** How the caller calls the things a user can change, for the messages (the action's inputs by default). */
+export interface SettingNames {
+  token: string;
+  scope: string;
+  environment: string;
+  /** Where the repository comes from. */
+  repository: string;
+  org: string;
+  name: string;
+}
+
+export const ACTION_SETTING_NAMES: SettingNames = {
+  token: "input 'secret-token'",
+  scope: "input 'secret-scope'",
+  environment: "input 'environment'",
+  repository: 'GITHUB_REPOSITORY (the repository running the workflow)',
+  org: 'the owner of the repository running the workflow',
+  name: "input 'secret-name'"
+};
+
+export interface SecretStoreOptions {
+  /** One line per retry, with the attempt count (e.g. core.info). */
+  log?: (message: string) => void;
+  /** Waits before the 2nd, 3rd, … attempt of a request after a 5xx or network error (default 1 s, 3 s, 9 s). */
+  retryDelaysMs?: number[];
+  /** The longest wait a rate limit may impose before the request is given up (default 60 s). */
+  maxRateLimitWaitMs?: number;
+  /** Per request (default 30 s). */
+  timeoutMs?: number;
+  /** Injectable for tests: the wait, and the HTTP client. */
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+  names?: Partial<SettingNames>;
+}
+
+export interface WriteResult {
+  status: 'created' | 'updated';
+  /** Requests sent in all (public key, visibility lookups, PUT, retries). */
+  requests: number;
+  /** Attempts the PUT itself took. */
+  attempts: number;
+  keyId: string;
+  /** Organization scope: the visibility written (the existing one, or `private` for a new secret). */
+  visibility?: 'all' | 'private' | 'selected';
+}
+
+export type SecretErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not-found' | 'rejected' | 'rate-limited' | 'unavailable' | 'network';
+
+export class SecretStoreError extends Error {
+  constructor(
+    readonly kind: SecretErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly requestId?: string
+  ) {
+    super(message);
+    this.name = 'SecretStoreError';
+  }
+}
+
+/** GitHub's limit per secret value. */
+export const MAX_SECRET_BYTES = 48 * 1024;
+export const DEFAULT_API_URL = 'https://api.github.com';
+const API_VERSION = '2022-11-28';
+const DEFAULT_DELAYS = [1000, 3000, 9000];
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The REST API base of the job: GITHUB_API_URL (set by the runner; differs on GHES). */
+export function apiUrlFromEnv(env: NodeJS.ProcessEnv): string {
+  return (env.GITHUB_API_URL || DEFAULT_API_URL).replace(/\/+$/, '');
+}
+
+/** Why GitHub would refuse this secret name, or undefined when it is valid. */
+export function secretNameProblem(name: string): string | undefined {
+  if (!NAME.test(name)) return `'${name}' is not a valid secret name: use letters, digits and underscores, not starting with a digit`;
+  if (/^GITHUB_/i.test(name)) return `'${name}' is not a valid secret name: names starting with GITHUB_ are reserved`;
+  return undefined;
+}
+
+/** "repository secret NAME of owner/repo", "environment secret NAME of owner/repo (environment 'E')", "organization secret NAME of org". */
+export function describeTarget(target: Pick<SecretTarget, 'scope' | 'name' | 'owner' | 'repo' | 'environment' | 'org'>): string {
+  const name = target.name.toUpperCase();
+  if (target.scope === 'organization') return `organization secret ${name} of ${target.org || target.owner}`;
+  if (target.scope === 'environment') return `environment secret ${name} of ${target.owner}/${target.repo} (environment '${target.environment}')`;
+  return `repository secret ${name} of ${target.owner}/${target.repo}`;
+}
+
+/**
+ * Seals `value` under the scope's public key and stores it as the secret. Organization secrets keep
+ * their visibility (and their list of selected repositories); a new one is `private`.
+ */
+export async function writeSecret(target: SecretTarget, value: string, options: SecretStoreOptions = {}): Promise<WriteResult> {
+  const client = new Client(target, value, options);
+  return client.write();
+}
+
+/**
+ * Proves that the token may write the secret, before anything could depend on a later write: it
+ * writes `currentValue` (the value the secret holds, e.g. the envelope just restored from it) back.
+ * Throws the same SecretStoreError a failed write would.
+ */
+export async function checkWriteAccess(target: SecretTarget, currentValue: string, options: SecretStoreOptions = {}): Promise<WriteResult> {
+  const result = await writeSecret(target, currentValue, options);
+  options.log?.(`Write access to the ${describeTarget(target)} confirmed (${result.status === 'created' ? 'created it' : 'wrote the current value back'}).`);
+  return result;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+class Client {
+  private readonly names: SettingNames;
+  private readonly base: string;
+  private readonly log: (message: string) => void;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly fetch: typeof fetch;
+  private requests = 0;
+  private encrypted: string | undefined;
+
+  constructor(
+    private readonly target: SecretTarget,
+    private readonly value: string,
+    private readonly options: SecretStoreOptions
+  ) {
+    this.names = { ...ACTION_SETTING_NAMES, ...options.names };
+    this.log = options.log ?? (() => undefined);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.fetch = options.fetch ?? fetch;
+    this.base = this.validate();
+  }
+
+  async write(): Promise<WriteResult> {
+    const { target } = this;
+    let key = await this.publicKey();
+    let visibility: WriteResult['visibility'];
+    let selected: number[] | undefined;
+    if (target.scope === 'organization') ({ visibility, selected } = await this.existingVisibility());
+
+    const put = async (): Promise<{ answer: Answer; attempts: number }> => {
+      const body: Record<string, unknown> = { encrypted_value: await this.seal(key.key), key_id: key.key_id };
+      if (visibility) body.visibility = visibility;
+      if (selected) body.selected_repository_ids = selected;
+      return this.request('PUT', this.secretUrl(), body, 'write');
+    };
+    let { answer, attempts } = await put();
+    if (answer.status === 422) {
+      // GitHub may have rotated the scope's key between our GET and PUT: seal again under the new key, once.
+      const fresh = await this.publicKey();
+      if (fresh.key_id !== key.key_id) {
+        this.log(`The public key of the ${describeTarget(target)} changed while writing; sealing again under the new key.`);
+        key = fresh;
+        ({ answer, attempts } = await put());
+      }
+    }
+    if (answer.status === 201 || answer.status === 204) {
+      return { status: answer.status === 201 ? 'created' : 'updated', requests: this.requests, attempts, keyId: key.key_id, visibility };
+    }
+    throw this.failure(answer, 'write');
+  }
+
+  private validate(): string {
+    const { target, names } = this;
+    const invalid = (message: string): SecretStoreError => new SecretStoreError('invalid', `Cannot write the secret: ${message}`);
+    if (!SECRET_SCOPES.includes(target.scope)) throw invalid(`scope '${target.scope}' is not one of ${SECRET_SCOPES.join(', ')} (${names.scope}).`);
+    const problem = secretNameProblem(target.name);
+    if (problem) throw invalid(`${problem} (${names.name}).`);
+    if (!target.token?.trim()) throw invalid(`no token was given (${names.token}). It needs a fine-grained token with "Secrets: Read and write" or a GitHub App installation token with the secrets permission; GITHUB_TOKEN cannot write secrets.`);
+    if (/\s/.test(target.token.trim())) throw invalid(`the token contains white space (${names.token}); store the token alone, on one line.`);
+    let api: URL;
+    try {
+      api = new URL(target.apiUrl);
+      if (api.protocol !== 'https:' && api.protocol !== 'http:') throw new Error('not http(s)');
+    } catch {
+      throw invalid(`the API URL '${target.apiUrl}' is not an http(s) URL (GITHUB_API_URL).`);
+    }
+    if (Buffer.byteLength(this.value, 'utf8') > MAX_SECRET_BYTES) {
+      throw new SecretStoreError('rejected', `Cannot write the ${describeTarget(target)}: the value is ${Buffer.byteLength(this.value, 'utf8')} bytes, over GitHub's limit of 48 KB per secret.`);
+    }
+    if (this.value === '') throw invalid('the value is empty.');
+    const root = api.href.replace(/\/+$/, '');
+    const seg = encodeURIComponent;
+    if (target.scope === 'organization') {
+      const org = target.org || target.owner;
+      if (!org) throw invalid(`no organization was given (${names.org}).`);
+      return `${root}/orgs/${seg(org)}/actions/secrets`;
+    }
+    if (!target.owner || !target.repo) throw invalid(`no repository was given (${names.repository}).`);
+    const repo = `${root}/repos/${seg(target.owner)}/${seg(target.repo)}`;
+    if (target.scope === 'environment') {
+      if (!target.environment?.trim()) throw invalid(`scope 'environment' needs the environment's name (${names.environment}).`);
+      return `${repo}/environments/${seg(target.environment)}/secrets`;
+    }
+    return `${repo}/actions/secrets`;
+  }
+
+  private secretUrl(): string {
+    return `${this.base}/${encodeURIComponent(this.target.name.toUpperCase())}`;
+  }
+
+  private async publicKey(): Promise<{ key_id: string; key: string }> {
+    const { answer } = await this.request('GET', `${this.base}/public-key`, undefined, 'read the public key of');
+    if (answer.status !== 200) throw this.failure(answer, 'read the public key of');
+    const { key_id: keyId, key } = answer.body ?? {};
+    if (typeof keyId !== 'string' || typeof key !== 'string') {
+      throw new SecretStoreError('unavailable', `Cannot write the ${describeTarget(this.target)}: the API at ${this.target.apiUrl} answered the public-key request without key_id and key. Check GITHUB_API_URL.`, answer.status, this.requestId(answer));
+    }
+    return { key_id: keyId, key };
+  }
+
+  /** Organization secrets: the PUT must name a visibility; keep the secret's own (and its repository list). */
+  private async existingVisibility(): Promise<{ visibility: WriteResult['visibility']; selected?: number[] }> {
+    const { answer } = await this.request('GET', this.secretUrl(), undefined, 'read the visibility of');
+    if (answer.status === 404) return { visibility: 'private' };
+    if (answer.status !== 200) throw this.failure(answer, 'read the visibility of');
+    const visibility = answer.body?.visibility;
+    if (visibility !== 'all' && visibility !== 'private' && visibility !== 'selected') return { visibility: 'private' };
+    if (visibility !== 'selected') return { visibility };
+    const selected: number[] = [];
+    for (let page = 1; page <= 100; page++) {
+      const { answer: list } = await this.request('GET', `${this.secretUrl()}/repositories?per_page=100&page=${page}`, undefined, 'read the selected repositories of');
+      if (list.status !== 200) throw this.failure(list, 'read the selected repositories of');
+      const repos: unknown[] = Array.isArray(list.body?.repositories) ? list.body.repositories : [];
+      for (const repo of repos) if (typeof (repo as { id?: unknown }).id === 'number') selected.push((repo as { id: number }).id);
+      if (repos.length < 100 || selected.length >= Number(list.body?.total_count ?? 0)) break;
+    }
+    return { visibility, selected };
+  }
+
+  private async seal(publicKey: string): Promise<string> {
+    await sodium.ready;
+    let key: Uint8Array;
+    try {
+      key = sodium.from_base64(publicKey, sodium.base64_variants.ORIGINAL);
+    } catch {
+      key = new Uint8Array();
+    }
+    if (key.length !== sodium.crypto_box_PUBLICKEYBYTES) {
+      throw new SecretStoreError('unavailable', `Cannot write the ${describeTarget(this.target)}: the public key GitHub returned is not a ${sodium.crypto_box_PUBLICKEYBYTES}-byte key. Check GITHUB_API_URL.`);
+    }
+    this.encrypted = sodium.to_base64(sodium.crypto_box_seal(sodium.from_string(this.value), key), sodium.base64_variants.ORIGINAL);
+    return this.encrypted;
+  }
+
+  /**
+   * One API call with retries: 5xx, network errors and timeouts after the configured delays; rate
+   * limits after the wait GitHub asks for (retry-after, or x-ratelimit-reset), if not too long.
+   * Returns the final answer (success or not) for the caller to judge; throws only when nothing
+   * usable came back.
+   */
+  private async request(method: string, url: string, body: unknown, action: string): Promise<{ answer: Answer; attempts: number }> {
+    const delays = this.options.retryDelaysMs ?? DEFAULT_DELAYS;
+    const maxWait = this.options.maxRateLimitWaitMs ?? 60_000;
+    const total = delays.length + 1;
+    const what = `${method} ${new URL(url).pathname}`;
+    for (let attempt = 1; ; attempt++) {
+      let answer: Answer | undefined;
+      let problem: string;
+      let wait: number | undefined;
+      try {
+        answer = await this.send(method, url, body);
+      } catch (caught) {
+        problem = networkReason(caught);
+        if (attempt >= total) {
+          throw new SecretStoreError(
+            'network',
+            `Cannot ${action} the ${describeTarget(this.target)}: the GitHub API at ${this.target.apiUrl} could not be reached after ${attempt} attempt${attempt > 1 ? 's' : ''} (${problem}). Check the network and GITHUB_API_URL, then re-run the job.`
+          );
+        }
+        wait = delays[attempt - 1];
+        this.log(`GitHub API: ${what} failed (${problem}); attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
+        await this.sleep(wait);
+        continue;
+      }
+      const rate = rateLimit(answer);
+      if (rate) {
+        if (attempt >= total) throw this.rateLimited(answer, action, rate, attempt);
+        if (rate.waitMs > maxWait) throw this.rateLimited(answer, action, rate, attempt);
+        wait = rate.waitMs;
+        problem = `rate limited: ${rate.reason}`;
+      } else if (answer.status >= 500) {
+        if (attempt >= total) return { answer, attempts: attempt };
+        wait = delays[attempt - 1];
+        problem = `answered ${answer.status}${answer.body?.message ? ` ${clip(String(answer.body.message))}` : ''}`;
+      } else {
+        return { answer, attempts: attempt };
+      }
+      this.log(`GitHub API: ${what} ${problem}; attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
+      await this.sleep(wait);
+    }
+  }
+
+  private async send(method: string, url: string, body: unknown): Promise<Answer> {
+    this.requests++;
+    const response = await this.fetch(url, {
+      method,
+      headers: {
+        accept: 'application/vnd.github+json',
+        authorization: `Bearer ${this.target.token.trim()}`,
+        'x-github-api-version': API_VERSION,
+        'user-agent': 'codex-auth',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' })
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: 'follow',
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000)
+    });
+    const text = await response.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  }
+
+  private requestId(answer: Answer): string | undefined {
+    return answer.headers.get('x-github-request-id') ?? undefined;
+  }
+
+  /** GitHub's own words, with anything that could be the value or its sealed form removed. */
+  private githubMessage(answer: Answer): string {
+    const message = typeof answer.body?.message === 'string' ? answer.body.message : '';
+    const details = Array.isArray(answer.body?.errors)
+      ? answer.body.errors.map((e: unknown) => (typeof e === 'string' ? e : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : '')).filter(Boolean)
+      : [];
+    let text = [message.replace(/\s+/g, ' ').trim(), ...details].filter(Boolean).join('; ');
+    for (const secret of [this.value, this.encrypted, this.target.token]) {
+      if (secret) text = text.split(secret).join('***');
+    }
+    return clip(text);
+  }
+
+  private failure(answer: Answer, action: string): SecretStoreError {
+    const { target, names } = this;
+    const what = describeTarget(target);
+    const said = this.githubMessage(answer);
+    const status = `${answer.status}${said ? ` ${said}` : ''}`;
+    const id = this.requestId(answer);
+    const ref = id ? ` (GitHub request id ${id})` : '';
+    const head = `Cannot ${action} the ${what}: GitHub answered ${status}${ref}.`;
+    switch (answer.status) {
+      case 401:
+        return new SecretStoreError(
+          'unauthorized',
+          `${head} The token in ${names.token} is invalid, expired or revoked. Create a new one (${permissionHint(target.scope)}) and store it where ${names.token} reads it.`,
+          401,
+          id
+        );
+      case 403: {
+        const accepted = answer.headers.get('x-accepted-github-permissions');
+        const sso = answer.headers.get('x-github-sso');
+        if (sso) {
+          return new SecretStoreError('forbidden', `${head} The organization enforces SAML single sign-on: authorize the token in ${names.token} for it${/url=(\S+)/.exec(sso) ? ` at ${/url=(\S+)/.exec(sso)![1]}` : ''}.`, 403, id);
+        }
+        return new SecretStoreError(
+          'forbidden',
+          `${head} The token in ${names.token} may not ${action === 'write' ? 'write' : 'read'} this secret${accepted ? ` (GitHub says the call needs ${accepted})` : ''}. Use ${permissionHint(target.scope)}. The workflow's GITHUB_TOKEN cannot write secrets, whatever its \`permissions:\` say.`,
+          403,
+          id
+        );
+      }
+      case 404:
+        return new SecretStoreError('not-found', `${head} ${notFoundHint(target, names)}`, 404, id);
+      case 422:
+        return new SecretStoreError(
+          'rejected',
+          `${head} GitHub rejected the value or the request: a secret holds at most 48 KB, and its name only letters, digits and underscores (${names.name}). The value was not stored.`,
+          422,
+          id
+        );
+      default:
+        if (answer.status >= 500) {
+          return new SecretStoreError(
+            'unavailable',
+            `${head} GitHub kept failing after ${(this.options.retryDelaysMs ?? DEFAULT_DELAYS).length + 1} attempts; it may be having an outage (https://www.githubstatus.com). Re-run the job later.`,
+            answer.status,
+            id
+          );
+        }
+        return new SecretStoreError('unavailable', `${head} Check GITHUB_API_URL (${target.apiUrl}) and the token in ${names.token}.`, answer.status, id);
+    }
+  }
+
+  private rateLimited(answer: Answer, action: string, rate: { waitMs: number; reason: string }, attempts: number): SecretStoreError {
+    const id = this.requestId(answer);
+    return new SecretStoreError(
+      'rate-limited',
+      `Cannot ${action} the ${describeTarget(this.target)}: GitHub's API rate limit was hit (${rate.reason}) after ${attempts} attempt${attempts > 1 ? 's' : ''}${id ? ` (GitHub request id ${id})` : ''}. ` +
+        `${rate.waitMs > (this.options.maxRateLimitWaitMs ?? 60_000) ? `That is longer than this step waits (${seconds(this.options.maxRateLimitWaitMs ?? 60_000)}). ` : ''}` +
+        `Re-run the job once the limit has reset; if other jobs share the token in ${this.names.token}, give this one its own token.`,
+      answer.status,
+      id
+    );
+  }
+}
+
+/** A 403/429 that is a rate limit (primary: x-ratelimit-remaining 0; secondary: retry-after or the message). */
+function rateLimit(answer: Answer): { waitMs: number; reason: string } | undefined {
+  if (answer.status !== 403 && answer.status !== 429) return undefined;
+  const retryAfter = answer.headers.get('retry-after');
+  if (retryAfter !== null) {
+    const secondsToWait = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : Math.max(0, (Date.parse(retryAfter) - Date.now()) / 1000);
+    if (Number.isFinite(secondsToWait)) return { waitMs: Math.ceil(secondsToWait * 1000), reason: `retry-after ${retryAfter.trim()} s` };
+  }
+  if (answer.headers.get('x-ratelimit-remaining') === '0') {
+    const reset = Number(answer.headers.get('x-ratelimit-reset'));
+    const waitMs = Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) + 1000 : 60_000;
+    return { waitMs, reason: `no requests left until ${Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : 'the limit resets'}` };
+  }
+  if (answer.status === 429 || /rate limit/i.test(String(answer.body?.message ?? ''))) {
+    // GitHub: without retry-after, wait at least a minute before retrying a secondary rate limit.
+    return { waitMs: 60_000, reason: 'secondary rate limit' };
+  }
+  return undefined;
+}
+
+function permissionHint(scope: SecretScope): string {
+  switch (scope) {
+    case 'environment':
+      return 'a fine-grained personal access token with the repository permission "Environments: Read and write" (environment secrets are under it), or a GitHub App installation token with the environments permission (read and write); a classic token needs the `repo` scope';
+    case 'organization':
+      return 'a fine-grained personal access token with the organization permission "Secrets: Read and write", or a GitHub App installation token with the organization_secrets permission (read and write); a classic token needs `admin:org`';
+    default:
+      return 'a fine-grained personal access token with the repository permission "Secrets: Read and write", or a GitHub App installation token with the secrets permission (read and write); a classic token needs the `repo` scope';
+  }
+}
+
+function notFoundHint(target: SecretTarget, names: SettingNames): string {
+  if (target.scope === 'organization') {
+    return `The organization ${target.org || target.owner} does not exist, or the token in ${names.token} cannot see it. Check ${names.scope} (organization scope writes to ${names.org}) and that the token was granted access to that organization.`;
+  }
+  const repo = `${target.owner}/${target.repo}`;
+  if (target.scope === 'environment') {
+    return `The repository ${repo} or its environment '${target.environment}' does not exist, or the token in ${names.token} cannot see it. Check ${names.environment} (create the environment under Settings → Environments first) and ${names.scope}, and that the token was granted access to ${repo}.`;
+  }
+  return `The repository ${repo} does not exist, or the token in ${names.token} cannot see it: grant the token access to ${repo} (a fine-grained token lists its repositories). Check ${names.scope} too.`;
+}
+
+function networkReason(caught: unknown): string {
+  // Duck-typed: fetch's errors may come from another realm (instanceof Error is not reliable).
+  const error = (typeof caught === 'object' && caught !== null ? caught : {}) as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out';
+  return clip(error.cause?.code ?? error.cause?.message ?? error.message ?? String(caught));
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function clip(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
