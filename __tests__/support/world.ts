@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startCacheService, type CacheService } from './cache-service.js';
 import { codexProviderArgs } from './codex.js';
 import type { ChatGptAuthJson } from './jwt.js';
-import { startModelServer, type ModelServer } from './model-server.js';
+import { startModelServer, type ModelServer, type ModelServerOptions } from './model-server.js';
 import { startOAuthServer, type OAuthServer, type OAuthServerOptions } from './oauth-server.js';
 import { NODE24, ROOT } from './paths.js';
 import type { JobResult, JobSpec, Step } from './runner.js';
@@ -20,10 +20,10 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(options: { oauth?: OAuthServerOptions } = {}): Promise<World> {
+export async function startWorld(options: { oauth?: OAuthServerOptions; model?: ModelServerOptions } = {}): Promise<World> {
   const cache = await startCacheService();
   const oauth = await startOAuthServer(options.oauth);
-  const model = await startModelServer(oauth);
+  const model = await startModelServer(oauth, options.model);
   return {
     cache,
     oauth,
