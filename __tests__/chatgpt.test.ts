@@ -147,7 +147,7 @@ describe('choosing between the seed and the stored copy', () => {
   });
 
   const planted: [string, (auth: ChatGptAuthJson) => Promise<string>, RegExp][] = [
-    ['a tampered envelope', async (auth) => flipLastChar(await sealFor(auth, key, 'default')), /tampered with or corrupted/],
+    ['a tampered envelope', async (auth) => flipCiphertextChar(await sealFor(auth, key, 'default')), /tampered with or corrupted/],
     ['a truncated envelope', async (auth) => (await sealFor(auth, key, 'default')).slice(0, 60), /truncated or corrupted/],
     ['an envelope under another key', async (auth) => sealFor(auth, newEncryptionKey(), 'default'), /different encryption-key/],
     ["another credential's envelope", async (auth) => sealFor(auth, key, 'other'), /belongs to credential 'other'/]
@@ -314,7 +314,8 @@ async function sealFor(auth: ChatGptAuthJson, base64Key: string, name: string): 
   return seal(serialize(auth), new Uint8Array(Buffer.from(base64Key, 'base64')), name);
 }
 
-function flipLastChar(text: string): string {
-  const last = text.at(-1) === 'A' ? 'B' : 'A';
-  return text.slice(0, -1) + last;
+/** Changes one character in the middle of the ciphertext (the last one may only carry padding bits). */
+function flipCiphertextChar(text: string): string {
+  const at = text.lastIndexOf(':') + Math.floor((text.length - text.lastIndexOf(':')) / 2);
+  return text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
 }
