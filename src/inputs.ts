@@ -2,11 +2,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
+import type { SecretScope, SecretTarget } from './stores/secret.js';
 
 export const AUTH_MODES = ['api-key', 'chatgpt'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const SAVE_FAILURE_MODES = ['fail', 'warn'] as const;
 export type SaveFailureMode = (typeof SAVE_FAILURE_MODES)[number];
+/** Same list as src/stores/secret.ts (not imported: that module loads libsodium, and API-key jobs must not). */
+export const SECRET_SCOPE_INPUTS: readonly SecretScope[] = ['repository', 'environment', 'organization'];
 
 /** Inputs that only mean something in ChatGPT mode (warned about and ignored in API-key mode). */
 export const CHATGPT_ONLY_INPUTS = [
@@ -14,7 +17,11 @@ export const CHATGPT_ONLY_INPUTS = [
   'encryption-key',
   'workspace-id',
   'dangerously-allow-public-repository',
-  'on-save-failure'
+  'on-save-failure',
+  'secret-name',
+  'secret-scope',
+  'environment',
+  'secret-token'
 ] as const;
 
 interface CommonInputs {
@@ -36,6 +43,12 @@ export interface ChatGptInputs extends CommonInputs {
   workspaceId: string | undefined;
   allowPublicRepository: boolean;
   onSaveFailure: SaveFailureMode;
+  /**
+   * The secret the seed is read from, when `secret-name` is set: write access is proven in the
+   * main step and the refreshed login is written back to it in the post step. Undefined: no
+   * write-back.
+   */
+  secret: SecretTarget | undefined;
 }
 
 export type Inputs = ApiKeyInputs | ChatGptInputs;
@@ -50,14 +63,19 @@ export type InputReader = (name: string) => string;
 export interface ParseContext {
   workspace: string | undefined;
   home: string;
+  /** The job's environment: GITHUB_REPOSITORY and GITHUB_API_URL locate the secret of `secret-name`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY_COMMAND = 'openssl rand -base64 32';
+/** GitHub's rules for secret names (also checked by src/stores/secret.ts, which API-key jobs never load). */
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DEFAULT_API_URL = 'https://api.github.com';
 
 /** The secret input values, to mask before anything else can be logged (even before parsing). */
 export function secretInputs(read: InputReader): string[] {
-  const values = ['openai-api-key', 'encryption-key', 'chatgpt-auth-json'].map((name) => read(name).trim());
+  const values = ['openai-api-key', 'encryption-key', 'chatgpt-auth-json', 'secret-token'].map((name) => read(name).trim());
   // A multi-line value would be masked line by line ('{' lines and all): the seed's tokens are masked one by one once parsed.
   return values.filter((value) => value !== '' && !value.includes('\n'));
 }
@@ -69,7 +87,7 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
     throw new InputError('auth-mode', `'${mode}' is not a valid value.`, `Use one of: ${AUTH_MODES.join(', ')}.`);
   }
   const codexHome = parseCodexHome(get('codex-home'), ctx);
-  if (mode === 'chatgpt') return { inputs: parseChatGpt(get, read('chatgpt-auth-json'), codexHome), warnings: [] };
+  if (mode === 'chatgpt') return parseChatGpt(get, read('chatgpt-auth-json'), codexHome, ctx);
 
   const apiKey = get('openai-api-key');
   if (!apiKey) {
@@ -90,10 +108,14 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
 }
 
 function isDefault(name: string, value: string): boolean {
-  return (name === 'dangerously-allow-public-repository' && value === 'false') || (name === 'on-save-failure' && value === 'fail');
+  return (
+    (name === 'dangerously-allow-public-repository' && value === 'false') ||
+    (name === 'on-save-failure' && value === 'fail') ||
+    (name === 'secret-scope' && value === 'repository')
+  );
 }
 
-function parseChatGpt(get: (name: string) => string, seed: string, codexHome: string | undefined): ChatGptInputs {
+function parseChatGpt(get: (name: string) => string, seed: string, codexHome: string | undefined, ctx: ParseContext): ParsedInputs {
   const rawKey = get('encryption-key');
   if (!rawKey) {
     throw new InputError(
@@ -115,16 +137,115 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
   if (workspaceId && !/^[A-Za-z0-9_-]+$/.test(workspaceId)) {
     throw new InputError('workspace-id', `'${workspaceId}' is not a workspace id.`, 'Give the ChatGPT workspace (account) id, e.g. the `chatgpt_account_id` of your login, or leave it empty.');
   }
+  const allowPublicRepository = parseBoolean(get, 'dangerously-allow-public-repository');
+  const onSaveFailure = parseChoice(get, 'on-save-failure', SAVE_FAILURE_MODES, 'fail');
+  const warnings: string[] = [];
+  const secret = parseSecretWriteBack(get, ctx.env ?? {}, warnings);
+  if (secret && !seed.trim()) {
+    warnings.push(
+      `'secret-name' is set (${secret.name}) but 'chatgpt-auth-json' is empty: pass the same secret, \`chatgpt-auth-json: \${{ secrets.${secret.name} }}\`, so the action reads the copy it writes back. (Empty is expected only when the secret does not exist yet.)`
+    );
+  }
   return {
-    mode: 'chatgpt',
-    codexHome,
-    seed: seed.trim() ? seed : undefined,
-    encryptionKey,
-    credentialName,
-    workspaceId,
-    allowPublicRepository: parseBoolean(get, 'dangerously-allow-public-repository'),
-    onSaveFailure: parseChoice(get, 'on-save-failure', SAVE_FAILURE_MODES, 'fail')
+    inputs: {
+      mode: 'chatgpt',
+      codexHome,
+      seed: seed.trim() ? seed : undefined,
+      encryptionKey,
+      credentialName,
+      workspaceId,
+      allowPublicRepository,
+      onSaveFailure,
+      secret
+    },
+    warnings
   };
+}
+
+/**
+ * The write-back target: the secret named by `secret-name`, in the repository running the workflow
+ * (GITHUB_REPOSITORY), its environment, or its owner organization, through GITHUB_API_URL.
+ */
+function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.ProcessEnv, warnings: string[]): SecretTarget | undefined {
+  const rawName = get('secret-name');
+  const environment = get('environment');
+  const token = get('secret-token');
+  if (!rawName) {
+    const stray = [
+      ...(get('secret-scope') && !isDefault('secret-scope', get('secret-scope')) ? ['secret-scope'] : []),
+      ...(environment ? ['environment'] : []),
+      ...(token ? ['secret-token'] : [])
+    ];
+    if (stray.length) {
+      warnings.push(`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the write-back to a secret is on only when 'secret-name' is set (the name of the secret passed as 'chatgpt-auth-json').`);
+    }
+    return undefined;
+  }
+  const example = 'e.g. `secret-name: CODEX_AUTH_JSON` with `chatgpt-auth-json: ${{ secrets.CODEX_AUTH_JSON }}`';
+  if (!SECRET_NAME.test(rawName)) {
+    throw new InputError('secret-name', `'${rawName}' is not a valid secret name (letters, digits and underscores, not starting with a digit).`, `Give the name of the secret passed as 'chatgpt-auth-json', ${example}.`);
+  }
+  if (/^GITHUB_/i.test(rawName)) {
+    throw new InputError('secret-name', `'${rawName}' starts with GITHUB_, which GitHub reserves.`, `Give the name of the secret passed as 'chatgpt-auth-json', ${example}.`);
+  }
+  const name = rawName.toUpperCase();
+  const scope = parseChoice(get, 'secret-scope', SECRET_SCOPE_INPUTS, 'repository');
+  if (scope === 'environment' && !environment) {
+    throw new InputError('environment', 'is empty, and secret-scope is environment.', "Give the environment the secret belongs to (the job's `environment:`), e.g. `environment: production`.");
+  }
+  if (scope !== 'environment' && environment) {
+    throw new InputError(
+      'environment',
+      `is set ('${environment}') but secret-scope is ${scope}, so the login would be written to the ${scope} secret, not the environment's.`,
+      "Set `secret-scope: environment` if the secret is an environment secret (the environment's copy wins over a repository or organization secret of the same name), or remove 'environment'."
+    );
+  }
+  if (!token) {
+    throw new InputError(
+      'secret-token',
+      `is empty, and secret-name is set: writing the refreshed login back to the secret ${name} needs a token that may write secrets.`,
+      `The workflow's GITHUB_TOKEN cannot write secrets, whatever its \`permissions:\` say. Use ${tokenKinds(scope)}; store it as a secret and pass it, e.g. \`secret-token: \${{ secrets.CODEX_AUTH_SECRET_TOKEN }}\`. Or remove secret-name to keep the login in the Actions cache only.`
+    );
+  }
+  if (/\s/.test(token)) {
+    throw new InputError('secret-token', 'contains white space inside the token.', 'Store the token alone, on one line, in the secret.');
+  }
+  const repository = (env.GITHUB_REPOSITORY ?? '').trim();
+  const [owner, repo, ...rest] = repository.split('/');
+  if (!owner || !repo || rest.length) {
+    throw new InputError(
+      'secret-name',
+      `needs the repository running the workflow (GITHUB_REPOSITORY, owner/name) to locate the secret, and GITHUB_REPOSITORY is ${repository ? `'${repository}'` : 'not set'}.`,
+      'Run the action in a GitHub Actions job, or remove secret-name.'
+    );
+  }
+  const apiUrl = (env.GITHUB_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
+  return {
+    scope,
+    name,
+    owner,
+    repo,
+    environment: scope === 'environment' ? environment : undefined,
+    org: scope === 'organization' ? owner : undefined,
+    apiUrl,
+    token
+  };
+}
+
+/** The `codex-auth init` command that re-seeds this secret (and sets a new encryption key). */
+export function initCommand(target: SecretTarget): string {
+  const scope = target.scope === 'environment' ? ` --environment ${target.environment}` : target.scope === 'organization' ? ' --scope organization' : '';
+  return `npx codex-auth init --repo ${target.owner}/${target.repo}${scope} --secret-name ${target.name}`;
+}
+
+function tokenKinds(scope: SecretScope): string {
+  const permission =
+    scope === 'environment'
+      ? '"Environments: Read and write" on this repository'
+      : scope === 'organization'
+        ? 'the organization permission "Secrets: Read and write"'
+        : '"Secrets: Read and write" on this repository';
+  return `a fine-grained personal access token with ${permission}, or a GitHub App installation token with that permission`;
 }
 
 /** The encryption key must be exactly 32 random bytes, base64: nothing weaker is accepted. */

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const read = (name: string): string => core.getInput(name);
   for (const value of secretInputs(read)) core.setSecret(value);
   try {
-    const { inputs, warnings } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '' });
+    const { inputs, warnings } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '', env: process.env });
     warnings.forEach((warning) => core.warning(warning));
     if (inputs.mode === 'api-key') {
       const { setUpApiKey } = await import('./api-key.js');

@@ -16,7 +16,7 @@ async function post(): Promise<void> {
   }
   try {
     if (state.mode === 'chatgpt' && state.authFile) {
-      const { inputs } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '' });
+      const { inputs } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '', env: process.env });
       if (inputs.mode === 'chatgpt') {
         const { keepRefreshedCredential } = await import('./chatgpt/post.js');
         await keepRefreshedCredential(inputs, state, coreRuntime());

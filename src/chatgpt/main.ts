@@ -3,12 +3,12 @@ import path from 'node:path';
 import { AUTH_FILE, prepareCodexHome, readFileIfExists, writePrivateFile } from '../codex-home.js';
 import { mergeCodexConfig, type ConfigChange } from '../codex-config.js';
 import { FILE_STORE } from '../api-key.js';
-import { CredentialError } from '../errors.js';
-import type { ChatGptInputs } from '../inputs.js';
+import { CredentialError, errorMessage } from '../errors.js';
+import { initCommand, type ChatGptInputs } from '../inputs.js';
 import { runnerTemp, type Runtime } from '../runtime.js';
 import { CacheStore } from '../stores/cache.js';
 import { compareFreshness, parseCredential, secretsOf, type ChatGptCredential } from './credential.js';
-import { open } from './envelope.js';
+import { open, seal } from './envelope.js';
 import { checkWhereWeRun } from './guard.js';
 import { decodeSeed } from './seed.js';
 
@@ -27,6 +27,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   rt.saveState({ mode: 'chatgpt', codexHome: home.dir, createdHome: home.created });
   const authFile = path.join(home.dir, AUTH_FILE);
 
+  const describe = (source: Candidate['source']): string => describeSource(source, inputs);
   const tried: string[] = [];
   const candidates: Candidate[] = [];
   const consider = (source: Candidate['source'], text: string, cacheKey?: string): void => {
@@ -61,10 +62,10 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     const seed = await decodeSeed(inputs.seed, inputs.encryptionKey, inputs.credentialName);
     if (seed.ok) consider('seed', seed.text);
     else {
-      rt.warning(`Skipping the seed: ${seed.reason}.`);
-      tried.push(`seed (input 'chatgpt-auth-json'): ${seed.reason}`);
+      rt.warning(`Skipping the ${describe('seed')}: ${seed.reason}.`);
+      tried.push(`${describe('seed')}: ${seed.reason}`);
     }
-  } else tried.push("seed (input 'chatgpt-auth-json'): not given");
+  } else tried.push(`${describe('seed')}: not given`);
 
   if (!home.created) {
     const existing = await readFileIfExists(authFile);
@@ -75,7 +76,8 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   if (!chosen) {
     throw new CredentialError(
       `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
-        "To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = \"file\"), then put the new ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json'."
+        "To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = \"file\"), then put the new ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json'" +
+        (inputs.secret ? ` (\`${initCommand(inputs.secret)}\` does it).` : '.')
     );
   }
   if (lookup.status === 'failed' && chosen.source !== 'cache') {
@@ -87,6 +89,10 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   }
 
   const credential = chosen.credential;
+  // The source as reported: with secret-name set, the seed input is the secret's copy.
+  const source = chosen.source === 'seed' && inputs.secret ? 'secret' : chosen.source;
+  if (inputs.secret) await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
+
   const changes: ConfigChange[] = [FILE_STORE];
   if (inputs.workspaceId) {
     changes.push({
@@ -104,7 +110,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     authFile,
     authSha256: credential.sha256,
     lastRefresh: credential.lastRefreshText,
-    source: chosen.source,
+    source,
     restoredKey: chosen.cacheKey
   });
 
@@ -116,7 +122,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   rt.setOutput('codex-home', home.dir);
   rt.setOutput('auth-file', authFile);
   rt.setOutput('auth-mode', 'chatgpt');
-  rt.setOutput('source', chosen.source);
+  rt.setOutput('source', source);
   rt.setOutput('last-refresh', credential.lastRefreshText);
   rt.setOutput('access-token-expires-at', expires?.toISOString() ?? '');
   rt.setOutput('plan-type', credential.planType ?? '');
@@ -128,11 +134,37 @@ function workspaceMismatch(credential: ChatGptCredential, workspaceId: string | 
   return `it belongs to another ChatGPT workspace than the input 'workspace-id' names (${credential.workspaceId ? 'a different account id' : 'no account id in its id token'}); log in to workspace ${workspaceId} and re-seed, or correct 'workspace-id'`;
 }
 
+/**
+ * Secret write-back: before Codex can rotate anything, prove that the token may write the secret by
+ * writing the chosen login to it (sealed, like every stored copy). A job that could not store its
+ * refreshed login must fail here, while the login is still intact, not in the post step. The
+ * secret store is loaded only when secret-name is set.
+ */
+async function proveWriteAccess(inputs: ChatGptInputs, credential: ChatGptCredential, otherSource: string | undefined, rt: Runtime): Promise<void> {
+  const target = inputs.secret!;
+  const { checkWriteAccess, describeTarget } = await import('../stores/secret.js');
+  const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
+  try {
+    await checkWriteAccess(target, envelope, { log: rt.info });
+  } catch (error) {
+    throw new CredentialError(
+      `Write-back is on (secret-name), but this job cannot write the secret, so it stops before Codex runs: ${errorMessage(error)} ` +
+        'Codex did not get the login and nothing was refreshed, so every stored copy is still valid: fix this and re-run the job.'
+    );
+  }
+  if (otherSource) {
+    // The secret's own copy lost (older, unusable or missing): it now holds the one Codex will use.
+    rt.info(`The ${describeTarget(target)} now holds the login from the ${otherSource} (last_refresh ${credential.lastRefreshText}), encrypted.`);
+  }
+}
+
 /** On equal last_refresh, prefer the stored copy over the seed (the seed is usually the older original). */
 function rank(candidate: Candidate): number {
   return candidate.source === 'cache' ? 0 : candidate.source === 'codex-home' ? 1 : 2;
 }
 
-function describe(source: Candidate['source']): string {
-  return source === 'cache' ? 'Actions cache' : source === 'seed' ? "seed (input 'chatgpt-auth-json')" : 'auth.json already in codex-home';
+function describeSource(source: Candidate['source'], inputs: ChatGptInputs): string {
+  if (source === 'cache') return 'Actions cache';
+  if (source === 'codex-home') return 'auth.json already in codex-home';
+  return inputs.secret ? `secret ${inputs.secret.name} (input 'chatgpt-auth-json')` : "seed (input 'chatgpt-auth-json')";
 }

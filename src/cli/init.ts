@@ -18,7 +18,7 @@ import { DEFAULT_API_URL, SECRET_SCOPES, describeTarget, secretNameProblem, writ
 const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 /** How workflows refer to this action in the printed snippet. */
-const ACTION_REF = 'OWNER/codex-auth@v1';
+const ACTION_REF = 'org/codex-auth@v1';
 
 export const INIT_USAGE = `Usage: codex-auth init [options]
 
@@ -391,6 +391,9 @@ function workflowSnippet(options: InitOptions): string {
     ...(options.scope === 'environment' ? [`          environment: ${options.environment}`] : []),
     '          secret-token: ${{ secrets.CODEX_AUTH_SECRET_TOKEN }}'
   ];
+  if (options.scope === 'organization' && options.org && options.repo && options.org.toLowerCase() !== options.repo.owner.toLowerCase()) {
+    lines.push(`Note: the action writes organization secrets of the owner of the repository running the workflow; it cannot write back to ${options.org} from a repository of ${options.repo.owner}.`);
+  }
   return lines.join('\n');
 }
 

@@ -12,6 +12,8 @@
 // (/orgs/{org}/actions/secrets; the PUT must carry `visibility`, so the existing one is read first
 // and kept). 5xx, network errors and rate limits are retried with backoff; every other failure
 // becomes a SecretStoreError whose message says what to fix. No message ever contains the value.
+// The request helper (githubRequest: retries, rate limits, GitHub's words) is shared with the lease
+// (stores/lease.ts).
 //
 // Loaded only in ChatGPT mode (dynamic import), and by the `codex-auth init` command.
 import sodium from 'libsodium-wrappers';
@@ -142,11 +144,42 @@ export async function checkWriteAccess(target: SecretTarget, currentValue: strin
   return result;
 }
 
-interface Answer {
+/** One answer of GitHub's REST API: the parsed JSON body (null when there is none or it is not JSON) and the raw text. */
+export interface GitHubAnswer {
   status: number;
   headers: Headers;
   body: any;
   text: string;
+}
+type Answer = GitHubAnswer;
+
+/** A rate limit GitHub imposed: how long it asks to wait, and why (for the log). */
+export interface RateLimit {
+  waitMs: number;
+  reason: string;
+}
+
+/**
+ * How to send one REST call and when to give up: shared by the secret store and the lease
+ * (src/stores/lease.ts), which build their own error messages.
+ */
+export interface GitHubCall {
+  token: string;
+  log: (message: string) => void;
+  sleep: (ms: number) => Promise<void>;
+  fetch: typeof fetch;
+  /** Waits before the 2nd, 3rd, … attempt after a 5xx or network error. */
+  retryDelaysMs: number[];
+  /** The longest wait a rate limit may impose before the request is given up. */
+  maxRateLimitWaitMs: number;
+  /** Per request. */
+  timeoutMs: number;
+  /** Called for every request sent (retries included). */
+  onSend?: () => void;
+  /** The error to throw when GitHub could not be reached by the last attempt. */
+  unreachable(problem: string, attempts: number): Error;
+  /** The error to throw when a rate limit is hit on the last attempt, or asks for a longer wait than maxRateLimitWaitMs. */
+  rateLimited(answer: GitHubAnswer, rate: RateLimit, attempts: number): Error;
 }
 
 class Client {
@@ -282,77 +315,25 @@ class Client {
     return this.encrypted;
   }
 
-  /**
-   * One API call with retries: 5xx, network errors and timeouts after the configured delays; rate
-   * limits after the wait GitHub asks for (retry-after, or x-ratelimit-reset), if not too long.
-   * Returns the final answer (success or not) for the caller to judge; throws only when nothing
-   * usable came back.
-   */
   private async request(method: string, url: string, body: unknown, action: string): Promise<{ answer: Answer; attempts: number }> {
-    const delays = this.options.retryDelaysMs ?? DEFAULT_DELAYS;
-    const maxWait = this.options.maxRateLimitWaitMs ?? 60_000;
-    const total = delays.length + 1;
-    const what = `${method} ${new URL(url).pathname}`;
-    for (let attempt = 1; ; attempt++) {
-      let answer: Answer | undefined;
-      let problem: string;
-      let wait: number | undefined;
-      try {
-        answer = await this.send(method, url, body);
-      } catch (caught) {
-        problem = networkReason(caught);
-        if (attempt >= total) {
-          throw new SecretStoreError(
-            'network',
-            `Cannot ${action} the ${describeTarget(this.target)}: the GitHub API at ${this.target.apiUrl} could not be reached after ${attempt} attempt${attempt > 1 ? 's' : ''} (${problem}). Check the network and GITHUB_API_URL, then re-run the job.`
-          );
-        }
-        wait = delays[attempt - 1];
-        this.log(`GitHub API: ${what} failed (${problem}); attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
-        await this.sleep(wait);
-        continue;
-      }
-      const rate = rateLimit(answer);
-      if (rate) {
-        if (attempt >= total) throw this.rateLimited(answer, action, rate, attempt);
-        if (rate.waitMs > maxWait) throw this.rateLimited(answer, action, rate, attempt);
-        wait = rate.waitMs;
-        problem = `rate limited: ${rate.reason}`;
-      } else if (answer.status >= 500) {
-        if (attempt >= total) return { answer, attempts: attempt };
-        wait = delays[attempt - 1];
-        problem = `answered ${answer.status}${answer.body?.message ? ` ${clip(String(answer.body.message))}` : ''}`;
-      } else {
-        return { answer, attempts: attempt };
-      }
-      this.log(`GitHub API: ${what} ${problem}; attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
-      await this.sleep(wait);
-    }
-  }
-
-  private async send(method: string, url: string, body: unknown): Promise<Answer> {
-    this.requests++;
-    const response = await this.fetch(url, {
-      method,
-      headers: {
-        accept: 'application/vnd.github+json',
-        authorization: `Bearer ${this.target.token.trim()}`,
-        'x-github-api-version': API_VERSION,
-        'user-agent': 'codex-auth',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' })
+    return githubRequest(method, url, body, {
+      token: this.target.token,
+      log: this.log,
+      sleep: this.sleep,
+      fetch: this.fetch,
+      retryDelaysMs: this.options.retryDelaysMs ?? DEFAULT_DELAYS,
+      maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      onSend: () => {
+        this.requests++;
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: 'follow',
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000)
+      unreachable: (problem, attempts) =>
+        new SecretStoreError(
+          'network',
+          `Cannot ${action} the ${describeTarget(this.target)}: the GitHub API at ${this.target.apiUrl} could not be reached after ${attempts} attempt${attempts > 1 ? 's' : ''} (${problem}). Check the network and GITHUB_API_URL, then re-run the job.`
+        ),
+      rateLimited: (answer, rate, attempts) => this.rateLimited(answer, action, rate, attempts)
     });
-    const text = await response.text();
-    let parsed: unknown = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = null;
-    }
-    return { status: response.status, headers: response.headers, body: parsed, text };
   }
 
   private requestId(answer: Answer): string | undefined {
@@ -361,15 +342,7 @@ class Client {
 
   /** GitHub's own words, with anything that could be the value or its sealed form removed. */
   private githubMessage(answer: Answer): string {
-    const message = typeof answer.body?.message === 'string' ? answer.body.message : '';
-    const details = Array.isArray(answer.body?.errors)
-      ? answer.body.errors.map((e: unknown) => (typeof e === 'string' ? e : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : '')).filter(Boolean)
-      : [];
-    let text = [message.replace(/\s+/g, ' ').trim(), ...details].filter(Boolean).join('; ');
-    for (const secret of [this.value, this.encrypted, this.target.token]) {
-      if (secret) text = text.split(secret).join('***');
-    }
-    return clip(text);
+    return githubMessage(answer, [this.value, this.encrypted, this.target.token]);
   }
 
   private failure(answer: Answer, action: string): SecretStoreError {
@@ -436,8 +409,89 @@ class Client {
   }
 }
 
+/**
+ * One API call with retries: 5xx, network errors and timeouts after the configured delays; rate
+ * limits after the wait GitHub asks for (retry-after, or x-ratelimit-reset), if not too long.
+ * Returns the final answer (success or not) for the caller to judge; throws only when nothing
+ * usable came back (the caller's `unreachable` and `rateLimited` errors).
+ */
+export async function githubRequest(method: string, url: string, body: unknown, call: GitHubCall): Promise<{ answer: GitHubAnswer; attempts: number }> {
+  const delays = call.retryDelaysMs;
+  const maxWait = call.maxRateLimitWaitMs;
+  const total = delays.length + 1;
+  const what = `${method} ${new URL(url).pathname}`;
+  for (let attempt = 1; ; attempt++) {
+    let answer: Answer | undefined;
+    let problem: string;
+    let wait: number | undefined;
+    try {
+      answer = await sendGitHubRequest(method, url, body, call);
+    } catch (caught) {
+      problem = networkReason(caught);
+      if (attempt >= total) throw call.unreachable(problem, attempt);
+      wait = delays[attempt - 1];
+      call.log(`GitHub API: ${what} failed (${problem}); attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
+      await call.sleep(wait);
+      continue;
+    }
+    const rate = rateLimit(answer);
+    if (rate) {
+      if (attempt >= total) throw call.rateLimited(answer, rate, attempt);
+      if (rate.waitMs > maxWait) throw call.rateLimited(answer, rate, attempt);
+      wait = rate.waitMs;
+      problem = `rate limited: ${rate.reason}`;
+    } else if (answer.status >= 500) {
+      if (attempt >= total) return { answer, attempts: attempt };
+      wait = delays[attempt - 1];
+      problem = `answered ${answer.status}${answer.body?.message ? ` ${clip(String(answer.body.message))}` : ''}`;
+    } else {
+      return { answer, attempts: attempt };
+    }
+    call.log(`GitHub API: ${what} ${problem}; attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
+    await call.sleep(wait);
+  }
+}
+
+async function sendGitHubRequest(method: string, url: string, body: unknown, call: GitHubCall): Promise<Answer> {
+  call.onSend?.();
+  const response = await call.fetch(url, {
+    method,
+    headers: {
+      accept: 'application/vnd.github+json',
+      authorization: `Bearer ${call.token.trim()}`,
+      'x-github-api-version': API_VERSION,
+      'user-agent': 'codex-auth',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' })
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: 'follow',
+    signal: AbortSignal.timeout(call.timeoutMs)
+  });
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/** GitHub's own words (message and error details), with every one of `secrets` replaced by ***. */
+export function githubMessage(answer: GitHubAnswer, secrets: (string | undefined)[]): string {
+  const message = typeof answer.body?.message === 'string' ? answer.body.message : '';
+  const details = Array.isArray(answer.body?.errors)
+    ? answer.body.errors.map((e: unknown) => (typeof e === 'string' ? e : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : '')).filter(Boolean)
+    : [];
+  let text = [message.replace(/\s+/g, ' ').trim(), ...details].filter(Boolean).join('; ');
+  for (const secret of secrets) {
+    if (secret) text = text.split(secret).join('***');
+  }
+  return clip(text);
+}
+
 /** A 403/429 that is a rate limit (primary: x-ratelimit-remaining 0; secondary: retry-after or the message). */
-function rateLimit(answer: Answer): { waitMs: number; reason: string } | undefined {
+export function rateLimit(answer: GitHubAnswer): RateLimit | undefined {
   if (answer.status !== 403 && answer.status !== 429) return undefined;
   const retryAfter = answer.headers.get('retry-after');
   if (retryAfter !== null) {

@@ -1,0 +1,1 @@
+// The start-up baseline: an empty Node 24 script.

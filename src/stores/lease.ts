@@ -1,0 +1,694 @@
+// A lease on one credential, held from a job's main step to its post step, across jobs, workflows
+// and runners: a refresh token is single-use, so only one job at a time may hold a copy. The lease
+// lives on GitHub itself, with no server of ours, as a git ref of the repository running the
+// workflow:
+//
+//   refs/codex-auth/leases/<credential-name>  →  a commit (empty tree) whose message is the holder's
+//                                                 record, as JSON: run, attempt, job, workflow,
+//                                                 runner, acquired at, expires at, a random token
+//
+// Not under refs/heads or refs/tags, so it is no branch or tag: no workflow runs for it, clones and
+// fetches with the default refspec do not see it, and branch protection rules do not apply. The
+// REST API takes any `refs/…` name with at least two slashes.
+//
+// Operations, each one atomic request to GitHub:
+// - acquire: create our commit (POST git/commits), then create the ref pointing at it (POST
+//   git/refs). Creating a ref that exists fails (422 "Reference already exists"), so of several
+//   jobs exactly one gets the lease.
+// - takeover of a lease whose holder is gone (expired; or its runner now runs this job, see below):
+//   create a commit whose parent is the holder's commit and move the ref to it with `force: false`
+//   (PATCH git/refs). A non-forced update must be a fast-forward: it succeeds only while the ref
+//   still points at the holder's commit (or at one of its ancestors, which no lease ref ever goes
+//   back to). It is a compare-and-swap: of several waiters that saw the same expired holder, the
+//   first PATCH wins and the others fail with 422 "Update is not a fast forward" (their commits are
+//   siblings of the winner's), see the new holder and wait for it.
+// - release: delete the ref, but only while it points at our commit: GET the ref, compare, DELETE.
+//   The REST API has no conditional delete, so there is a window between the GET and the DELETE in
+//   which the lease could change hands. It can only change hands if a waiter judges it expired (a
+//   live lease is never taken over, and only the holder deletes it), so the window is closed by
+//   making sure it is not about to expire: when less than `RELEASE_MARGIN_MS` (10 min) is left, the
+//   release first renews the lease by the same compare-and-swap (a child commit with a new expiry),
+//   then deletes it. What is left needs a waiter whose clock is more than 10 minutes ahead of ours,
+//   or a DELETE delayed by more than that (the retry policy's worst case, 4 attempts of 30 s with
+//   rate-limit waits of up to 60 s between them, is 5 minutes).
+//
+// When is a lease over without a release? No process runs between main and post to renew it, so the
+// rule is expiry: `expiresAt`, set by the holder (default 60 min, at most 6 h: choose it longer than
+// the job). One cheap signal more, without API calls: a holder whose runner (host, RUNNER_NAME,
+// RUNNER_TEMP) is the one running this job has ended, because a runner runs one job at a time (the
+// job was killed or its runner restarted before the post step ran). Whether a holder's run has
+// finished would need the Actions API and `actions: read`; it is not checked.
+//
+// The token: the workflow's GITHUB_TOKEN can do all of this with `permissions: contents: write`.
+// Every request is retried on 5xx, network errors and rate limits like the secret store's (same
+// helper); every other failure becomes a LeaseError whose message says what to fix.
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from './secret.js';
+
+export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
+/** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+export const DEFAULT_LEASE_TTL_MS = 60 * 60 * 1000;
+export const MAX_LEASE_TTL_MS = 6 * 60 * 60 * 1000;
+export const DEFAULT_LEASE_TIMEOUT_MS = 30 * 60 * 1000;
+export const DEFAULT_LEASE_LOG_EVERY_MS = 30 * 1000;
+/** A release renews a lease with less than this left before deleting it (see the header). */
+export const RELEASE_MARGIN_MS = 10 * 60 * 1000;
+const DEFAULT_POLL_MS = 2000;
+/** Each poll is one request; GITHUB_TOKEN may send 1,000 an hour per repository. */
+const DEFAULT_MAX_POLL_MS = 20_000;
+const DEFAULT_DELAYS = [1000, 3000, 9000];
+/** Answers that may be transient (replication lag just after the commit was created): retried this often in a row. */
+const MAX_TRANSIENT_REJECTIONS = 5;
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const SHA = /^[0-9a-f]{40}$/;
+const TOKEN = /^[0-9a-f]{32}$/;
+
+/** Who holds (or wants) the lease: what a waiting job logs about it. Everything is optional. */
+export interface LeaseHolder {
+  repository?: string;
+  runId?: string;
+  runAttempt?: string;
+  job?: string;
+  workflow?: string;
+  runner?: string;
+  /** Link to the holding run. */
+  runUrl?: string;
+  /** Opaque id of one runner process (hash of host, RUNNER_NAME and RUNNER_TEMP): a runner runs one job at a time. */
+  runnerId?: string;
+  /** Opaque id of one job (hash of repository, run, attempt, job and the per-job nonce). */
+  jobId?: string;
+}
+
+/** The commit message of a lease commit (JSON). */
+export interface LeaseRecord {
+  codexAuthLease: 1;
+  credential: string;
+  /** Random, per acquisition. */
+  token: string;
+  acquiredAt: string;
+  expiresAt: string;
+  holder: LeaseHolder;
+  /** Set on a takeover: the commit of the holder it replaced. */
+  takeoverOf?: string;
+  /** Set when the release renewed the lease before deleting it. */
+  renewedAt?: string;
+}
+
+/** How the caller calls the things a user can change, for the messages (the action's future inputs by default). */
+export interface LeaseSettingNames {
+  token: string;
+  timeout: string;
+  ttl: string;
+}
+
+export const LEASE_SETTING_NAMES: LeaseSettingNames = {
+  token: "input 'lease-token'",
+  timeout: "input 'lease-timeout-minutes'",
+  ttl: "input 'lease-expiry-minutes'"
+};
+
+/** Where the lease lives. */
+export interface LeaseTarget {
+  /** REST API base: GITHUB_API_URL. */
+  apiUrl: string;
+  token: string;
+  /** The repository holding the ref (GITHUB_REPOSITORY split). */
+  owner: string;
+  repo: string;
+  credentialName: string;
+}
+
+export interface LeaseClientOptions {
+  /** Progress, takeovers, retries (e.g. core.info). */
+  log?: (message: string) => void;
+  /** The wait between polls and between retries (injectable for tests). */
+  sleep?: (ms: number) => Promise<void>;
+  /** The clock (injectable for tests): epoch ms. */
+  now?: () => number;
+  fetch?: typeof fetch;
+  /** Waits before the 2nd, 3rd, … attempt of a request after a 5xx or network error (default 1 s, 3 s, 9 s). */
+  retryDelaysMs?: number[];
+  /** The longest wait a rate limit may impose before a request is given up (default 60 s). */
+  maxRateLimitWaitMs?: number;
+  /** Per request (default 30 s). */
+  requestTimeoutMs?: number;
+  names?: Partial<LeaseSettingNames>;
+}
+
+export interface AcquireLeaseOptions extends LeaseTarget, LeaseClientOptions {
+  holder: LeaseHolder;
+  /** The lease ends this long after it was taken, unless released (default 60 min, at most 6 h). */
+  ttlMs?: number;
+  /** How long to wait for another holder (default 30 min). 0: one attempt. */
+  timeoutMs?: number;
+  /** A progress line while waiting, this often (default 30 s; the first one at once). */
+  logEveryMs?: number;
+  /** First wait between polls (default 2 s), growing 1.5x per poll up to maxPollMs (default 20 s), with jitter. */
+  pollMs?: number;
+  maxPollMs?: number;
+}
+
+export interface Lease {
+  /** `refs/codex-auth/leases/<credential-name>`. */
+  ref: string;
+  /** The lease commit: what the post step passes to releaseLease. */
+  sha: string;
+  token: string;
+  acquiredAt: string;
+  expiresAt: string;
+  record: LeaseRecord;
+  waitedMs: number;
+  /** Set when the lease was taken over from a holder that was gone. */
+  tookOver?: { sha: string; record: LeaseRecord | undefined; reason: string };
+}
+
+export interface ReleaseLeaseOptions extends LeaseTarget, LeaseClientOptions {
+  /** The lease commit acquireLease returned. */
+  sha: string;
+  /** The lease's expiry as acquireLease returned it (read from the commit when not given). */
+  expiresAt?: string;
+}
+
+export type LeaseReleaseResult =
+  | { released: true; renewed: boolean }
+  | { released: false; reason: string; heldBy?: LeaseRecord; heldBySha?: string };
+
+export type LeaseErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not-found' | 'rejected' | 'rate-limited' | 'unavailable' | 'network' | 'this-job' | 'timeout';
+
+export class LeaseError extends Error {
+  constructor(
+    readonly kind: LeaseErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly holder?: LeaseRecord
+  ) {
+    super(message);
+    this.name = 'LeaseError';
+  }
+}
+
+export class LeaseTimeoutError extends LeaseError {
+  constructor(message: string, holder?: LeaseRecord) {
+    super('timeout', message, undefined, holder);
+    this.name = 'LeaseTimeoutError';
+  }
+}
+
+export function leaseRef(credentialName: string): string {
+  return `${LEASE_REF_PREFIX}${credentialName}`;
+}
+
+/**
+ * The holder description of the current step, from the variables the runner sets. `jobNonce`: a
+ * random value the first use of the action in a job exports (GITHUB_ENV) for its later steps, so that
+ * "this very job holds it" is told apart from "an earlier job on this runner was killed".
+ */
+export function leaseHolderFromEnv(env: NodeJS.ProcessEnv = process.env, options: { jobNonce?: string; hostname?: string } = {}): LeaseHolder {
+  const runner = env.RUNNER_NAME || undefined;
+  const runId = env.GITHUB_RUN_ID || undefined;
+  const runAttempt = env.GITHUB_RUN_ATTEMPT || (runId ? '1' : undefined);
+  const repository = env.GITHUB_REPOSITORY || undefined;
+  const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+  return {
+    repository,
+    runId,
+    runAttempt,
+    job: env.GITHUB_JOB || undefined,
+    workflow: env.GITHUB_WORKFLOW || undefined,
+    runner,
+    runUrl: repository && runId ? `${server}/${repository}/actions/runs/${runId}${runAttempt && runAttempt !== '1' ? `/attempts/${runAttempt}` : ''}` : undefined,
+    runnerId: runner && env.RUNNER_TEMP ? opaqueId([options.hostname ?? os.hostname(), runner, path.resolve(env.RUNNER_TEMP)]) : undefined,
+    jobId: runId ? opaqueId([repository ?? '', runId, runAttempt ?? '', env.GITHUB_JOB ?? '', options.jobNonce ?? '']) : undefined
+  };
+}
+
+/** "job 'build' of run 42 (attempt 2) of workflow 'CI' in acme/app on runner 'r1' (https://…)". */
+export function describeLeaseHolder(record: LeaseRecord | undefined): string {
+  if (!record) return 'a holder whose record codex-auth cannot read';
+  const h = record.holder ?? {};
+  let text = h.job ? `job '${h.job}'` : 'a job';
+  if (h.runId) text += ` of run ${h.runId}${h.runAttempt && h.runAttempt !== '1' ? ` (attempt ${h.runAttempt})` : ''}`;
+  if (h.workflow) text += ` of workflow '${h.workflow}'`;
+  if (h.repository) text += ` in ${h.repository}`;
+  if (h.runner) text += ` on runner '${h.runner}'`;
+  if (h.runUrl) text += ` (${h.runUrl})`;
+  return text;
+}
+
+/** The lease's current commit and record, or undefined when nobody holds it. */
+export async function readLease(options: LeaseTarget & LeaseClientOptions): Promise<{ sha: string; record: LeaseRecord | undefined } | undefined> {
+  const client = new LeaseClient(options, 'read');
+  const sha = await client.readRef();
+  return sha ? { sha, record: (await client.commit(sha)).record } : undefined;
+}
+
+/**
+ * Waits (bounded) until this job holds the lease on the credential; throws a LeaseTimeoutError
+ * naming the holder when the wait is over, a LeaseError for anything the user must fix.
+ */
+export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease> {
+  const client = new LeaseClient(options, 'acquire');
+  const { names, name, ref, now, log } = client;
+  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_LEASE_TTL_MS) {
+    throw new LeaseError('invalid', `Cannot acquire the lease on credential '${name}': its expiry must be more than 0 and at most 6 hours (${names.ttl}); it was ${formatDuration(ttlMs)}.`);
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LEASE_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new LeaseError('invalid', `Cannot acquire the lease on credential '${name}': the wait must be 0 or more (${names.timeout}).`);
+  }
+  const logEveryMs = options.logEveryMs ?? DEFAULT_LEASE_LOG_EVERY_MS;
+  const maxPollMs = options.maxPollMs ?? DEFAULT_MAX_POLL_MS;
+  let pollMs = Math.min(options.pollMs ?? DEFAULT_POLL_MS, maxPollMs);
+
+  const started = now();
+  const deadline = started + timeoutMs;
+  const token = randomBytes(16).toString('hex');
+  const newRecord = (takeoverOf?: string): LeaseRecord => {
+    const at = now();
+    return {
+      codexAuthLease: 1,
+      credential: name,
+      token,
+      acquiredAt: new Date(at).toISOString(),
+      expiresAt: new Date(at + ttlMs).toISOString(),
+      holder: options.holder,
+      ...(takeoverOf ? { takeoverOf } : {})
+    };
+  };
+  let waited = false;
+  const acquired = (sha: string, record: LeaseRecord, tookOver?: Lease['tookOver']): Lease => {
+    const waitedMs = now() - started;
+    log(
+      `Acquired the lease on credential '${name}' (${ref} in ${client.repository})${waited ? ` after waiting ${formatDuration(waitedMs)}` : ''}; it expires at ${record.expiresAt} unless the post step releases it first.`
+    );
+    return { ref, sha, token, acquiredAt: record.acquiredAt, expiresAt: record.expiresAt, record, waitedMs, tookOver };
+  };
+
+  // Our own commits: a create or takeover whose answer was lost (a dropped connection after GitHub
+  // applied it, then a retry refused) shows up as the ref pointing at one of them.
+  const mine = new Map<string, { record: LeaseRecord; tookOver?: Lease['tookOver'] }>();
+  let tryCreate = true;
+  let quickRetries = 0;
+  let transient = 0;
+  let lastLog = -Infinity;
+  for (;;) {
+    let holder: { sha: string; record: LeaseRecord | undefined; expiresAtMs: number } | undefined;
+    if (tryCreate) {
+      const record = newRecord();
+      const sha = await client.createCommit(record, []);
+      mine.set(sha, { record });
+      const created = await client.createRef(sha);
+      if (created === 'created') return acquired(sha, record);
+      if (created === 'exists') transient = 0;
+      else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
+    }
+    const seen = await client.readRef();
+    const ours = seen ? mine.get(seen) : undefined;
+    if (seen && ours) {
+      log(`The lease on credential '${name}' points at this job's commit: GitHub applied the request whose answer was lost.`);
+      return acquired(seen, ours.record, ours.tookOver);
+    }
+    if (!seen) {
+      // Free (released in between): compete for it again, a few times without waiting.
+      tryCreate = true;
+      if (++quickRetries <= 3) continue;
+    } else {
+      const { record, date } = await client.commit(seen);
+      const expiresAtMs = record ? Date.parse(record.expiresAt) : date + ttlMs;
+      holder = { sha: seen, record, expiresAtMs };
+      const verdict = judge(record, expiresAtMs, options.holder, now());
+      if (verdict === 'this-job') {
+        throw new LeaseError(
+          'this-job',
+          `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${record?.acquiredAt}. ` +
+            "Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. " +
+            `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
+          undefined,
+          record
+        );
+      }
+      tryCreate = false;
+      if (verdict) {
+        const record = newRecord(seen);
+        const sha = await client.createCommit(record, [seen]);
+        const tookOver = { sha: seen, record: holder.record, reason: verdict };
+        mine.set(sha, { record, tookOver });
+        const moved = await client.fastForward(sha);
+        if (moved === 'moved') {
+          log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
+          return acquired(sha, record, tookOver);
+        }
+        if (moved === 'gone') tryCreate = true;
+        else log(`Another job took over the lease on credential '${name}' first.`);
+        if (++quickRetries <= 3) continue;
+      }
+    }
+
+    const at = now();
+    const waitedMs = at - started;
+    if (at >= deadline) {
+      const what = holder ? `it is held by ${describeLeaseHolder(holder.record)}${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}` : 'it kept changing hands';
+      throw new LeaseTimeoutError(
+        `Timed out after ${formatDuration(waitedMs)} waiting for the lease on credential '${name}' (${ref} in ${client.repository}): ${what}. ` +
+          'Nothing was restored: this job did not touch the credential. ' +
+          `Another job that uses this credential is still running: re-run this job once it is done, or raise ${names.timeout}. ` +
+          `If that job is no longer running, its lease ends by itself at its expiry, or delete it now: ${client.deleteCommand()}.`,
+        holder?.record
+      );
+    }
+    if (holder && at - lastLog >= logEveryMs) {
+      lastLog = at;
+      log(
+        `Waiting for the lease on credential '${name}': held by ${describeLeaseHolder(holder.record)}` +
+          `${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`
+      );
+    }
+    quickRetries = 0;
+    const jittered = pollMs * (0.8 + Math.random() * 0.4);
+    // Wake up at the holder's expiry rather than a poll later; never past the deadline.
+    const untilExpiry = holder ? Math.max(1, holder.expiresAtMs - at + 10) : Infinity;
+    waited = true;
+    await client.sleep(Math.max(1, Math.min(jittered, untilExpiry, deadline - at)));
+    pollMs = Math.min(pollMs * 1.5, maxPollMs);
+  }
+}
+
+/**
+ * Releases the lease if it still points at `sha` (the post step passes what the main step got). A
+ * lease that was taken over, or released already, is left alone and the result says by whom.
+ * Throws a LeaseError when GitHub refuses or cannot be reached.
+ */
+export async function releaseLease(options: ReleaseLeaseOptions): Promise<LeaseReleaseResult> {
+  const client = new LeaseClient(options, 'release');
+  const { name, now } = client;
+  if (!SHA.test(options.sha ?? '')) return { released: false, reason: `'${options.sha}' is not a lease commit id` };
+  const notHeld = `the lease on credential '${name}' was not held by this job any more (released already, or it expired, was taken over and released)`;
+  const takenOver = async (sha: string): Promise<LeaseReleaseResult> => {
+    const heldBy = (await client.commit(sha)).record;
+    return {
+      released: false,
+      reason: `the lease on credential '${name}' is now held by ${describeLeaseHolder(heldBy)}: this job's lease expired before its post step ran and another job took it over, so the credential may have been used by two jobs at once. Raise ${client.names.ttl} above the longest job.`,
+      heldBy,
+      heldBySha: sha
+    };
+  };
+
+  const seen = await client.readRef();
+  if (!seen) return { released: false, reason: notHeld };
+  if (seen !== options.sha) return takenOver(seen);
+
+  let expiresAtMs = options.expiresAt ? Date.parse(options.expiresAt) : NaN;
+  let record: LeaseRecord | undefined;
+  if (Number.isNaN(expiresAtMs)) {
+    record = (await client.commit(options.sha)).record;
+    expiresAtMs = record ? Date.parse(record.expiresAt) : NaN;
+  }
+  let renewed = false;
+  if (Number.isNaN(expiresAtMs) || expiresAtMs - now() < RELEASE_MARGIN_MS) {
+    // Close the GET-DELETE window (see the header): renew by compare-and-swap, then delete.
+    record ??= (await client.commit(options.sha)).record;
+    const at = now();
+    const renewal: LeaseRecord = {
+      codexAuthLease: 1,
+      credential: name,
+      token: record?.token ?? randomBytes(16).toString('hex'),
+      acquiredAt: record?.acquiredAt ?? new Date(at).toISOString(),
+      expiresAt: new Date(at + 2 * RELEASE_MARGIN_MS).toISOString(),
+      holder: record?.holder ?? {},
+      renewedAt: new Date(at).toISOString()
+    };
+    const sha = await client.createCommit(renewal, [options.sha]);
+    const moved = await client.fastForward(sha);
+    if (moved === 'gone') return { released: false, reason: notHeld };
+    if (moved !== 'moved') {
+      const current = await client.readRef();
+      return current ? takenOver(current) : { released: false, reason: notHeld };
+    }
+    renewed = true;
+  }
+  const deleted = await client.deleteRef();
+  return deleted ? { released: true, renewed } : { released: false, reason: notHeld };
+}
+
+/** Why a holder is gone (a reason for the log), 'this-job', or undefined while it holds the lease. */
+function judge(record: LeaseRecord | undefined, expiresAtMs: number, me: LeaseHolder, at: number): string | 'this-job' | undefined {
+  if (at >= expiresAtMs) {
+    return record ? `its lease expired at ${record.expiresAt}` : `its record is unreadable and older than the lease expiry (since ${new Date(expiresAtMs).toISOString()})`;
+  }
+  const holder = record?.holder;
+  if (holder?.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
+    if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';
+    return `runner '${holder.runner ?? '?'}' now runs this job, and a runner runs one job at a time, so the holding job ended without releasing it`;
+  }
+  return undefined;
+}
+
+type CreateResult = 'created' | 'exists' | 'transient';
+type MoveResult = 'moved' | 'lost' | 'gone';
+
+/** The REST calls of the lease, with their retries and error messages. */
+class LeaseClient {
+  readonly names: LeaseSettingNames;
+  readonly name: string;
+  readonly ref: string;
+  readonly repository: string;
+  readonly log: (message: string) => void;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+  private readonly base: string;
+  private readonly commits = new Map<string, { record: LeaseRecord | undefined; date: number }>();
+  private lastRejection: GitHubAnswer | undefined;
+
+  constructor(
+    private readonly options: LeaseTarget & LeaseClientOptions,
+    private readonly purpose: 'acquire' | 'release' | 'read'
+  ) {
+    this.names = { ...LEASE_SETTING_NAMES, ...options.names };
+    this.log = options.log ?? (() => undefined);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? Date.now;
+    const invalid = (message: string): LeaseError => new LeaseError('invalid', `Cannot ${purpose} the lease: ${message}`);
+    if (!NAME.test(options.credentialName ?? '')) throw invalid(`'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`);
+    this.name = options.credentialName;
+    this.ref = leaseRef(this.name);
+    if (!options.owner || !options.repo) throw invalid('no repository was given (GITHUB_REPOSITORY).');
+    this.repository = `${options.owner}/${options.repo}`;
+    if (!options.token?.trim()) {
+      throw invalid(`no token was given (${this.names.token}). The workflow's GITHUB_TOKEN works, with \`permissions: contents: write\`.`);
+    }
+    if (/\s/.test(options.token.trim())) throw invalid(`the token contains white space (${this.names.token}).`);
+    let api: URL;
+    try {
+      api = new URL(options.apiUrl);
+      if (api.protocol !== 'https:' && api.protocol !== 'http:') throw new Error('not http(s)');
+    } catch {
+      throw invalid(`the API URL '${options.apiUrl}' is not an http(s) URL (GITHUB_API_URL).`);
+    }
+    this.base = `${api.href.replace(/\/+$/, '')}/repos/${encodeURIComponent(options.owner)}/${encodeURIComponent(options.repo)}/git`;
+  }
+
+  /** `gh api` command that deletes the lease by hand. */
+  deleteCommand(): string {
+    return `\`gh api -X DELETE repos/${this.repository}/git/${this.ref}\``;
+  }
+
+  async createCommit(record: LeaseRecord, parents: string[]): Promise<string> {
+    const date = record.renewedAt ?? record.acquiredAt;
+    const author = { name: 'codex-auth', email: 'codex-auth@users.noreply.github.com', date: date.replace(/\.\d{3}Z$/, 'Z') };
+    const answer = await this.call('POST', `${this.base}/commits`, { message: JSON.stringify(record), tree: EMPTY_TREE, parents, author }, 'create a lease commit');
+    if (answer.status !== 201 || typeof answer.body?.sha !== 'string') throw this.failure(answer, 'create a lease commit');
+    this.commits.set(answer.body.sha, { record, date: Date.parse(author.date) });
+    return answer.body.sha;
+  }
+
+  async createRef(sha: string): Promise<CreateResult> {
+    const answer = await this.call('POST', `${this.base}/refs`, { ref: this.ref, sha }, 'create the lease ref');
+    if (answer.status === 201) return 'created';
+    if (answer.status === 422) {
+      const said = githubMessage(answer, []);
+      if (/already exists/i.test(said)) return 'exists';
+      // "Reference update failed" (a concurrent update) and "Object does not exist" (the commit not
+      // yet visible everywhere) can pass: look again, then try again.
+      if (/update failed|does not exist/i.test(said)) {
+        this.lastRejection = answer;
+        return 'transient';
+      }
+    }
+    throw this.failure(answer, 'create the lease ref');
+  }
+
+  /** The sha the ref points at, or undefined when it does not exist. */
+  async readRef(): Promise<string | undefined> {
+    const answer = await this.call('GET', `${this.base}/ref/${this.refPath()}`, undefined, 'read the lease ref');
+    // The repository is visible (the call reached the git data API): a 404 is a missing ref... unless
+    // nothing else was asked yet (release, read), where it may also be an invisible repository.
+    if (answer.status === 404) return this.purpose === 'acquire' ? undefined : this.missingRefOrRepository(answer);
+    const sha = answer.body?.object?.sha;
+    if (answer.status === 200 && typeof sha === 'string') return sha;
+    // A prefix match answers an array on some versions of the API: not our ref.
+    if (answer.status === 200 && Array.isArray(answer.body)) return answer.body.find((r: { ref?: string }) => r?.ref === this.ref)?.object?.sha;
+    throw this.failure(answer, 'read the lease ref');
+  }
+
+  /** The record and date of a lease commit (cached: commits never change). */
+  async commit(sha: string): Promise<{ record: LeaseRecord | undefined; date: number }> {
+    const cached = this.commits.get(sha);
+    if (cached) return cached;
+    const answer = await this.call('GET', `${this.base}/commits/${sha}`, undefined, 'read the lease commit');
+    if (answer.status !== 200 && answer.status !== 404) throw this.failure(answer, 'read the lease commit');
+    const date = Date.parse(answer.body?.committer?.date ?? answer.body?.author?.date ?? '');
+    const found = { record: answer.status === 200 ? parseRecord(answer.body?.message) : undefined, date: Number.isNaN(date) ? 0 : date };
+    this.commits.set(sha, found);
+    return found;
+  }
+
+  /** Moves the ref to `sha` if that is a fast-forward: the compare-and-swap. */
+  async fastForward(sha: string): Promise<MoveResult> {
+    const answer = await this.call('PATCH', `${this.base}/refs/${this.refPath()}`, { sha, force: false }, 'take over the lease ref');
+    if (answer.status === 200) return 'moved';
+    if (answer.status === 422) return /does not exist/i.test(githubMessage(answer, [])) && !/object/i.test(githubMessage(answer, [])) ? 'gone' : 'lost';
+    throw this.failure(answer, 'take over the lease ref');
+  }
+
+  /** True when deleted, false when it was gone already. */
+  async deleteRef(): Promise<boolean> {
+    const { answer, attempts } = await this.send('DELETE', `${this.base}/refs/${this.refPath()}`, undefined, 'delete the lease ref');
+    if (answer.status === 204 || answer.status === 200) return true;
+    // Gone: released already, unless it was our own retry after a lost answer (the ref was ours just before).
+    if (answer.status === 422 && /does not exist/i.test(githubMessage(answer, []))) return attempts > 1;
+    throw this.failure(answer, 'delete the lease ref');
+  }
+
+  persistentRejection(): LeaseError {
+    return this.failure(this.lastRejection!, 'create the lease ref');
+  }
+
+  private refPath(): string {
+    return this.ref.slice('refs/'.length).split('/').map(encodeURIComponent).join('/');
+  }
+
+  /** release/read start with the GET: tell a missing ref from a repository the token cannot see. */
+  private async missingRefOrRepository(answer: GitHubAnswer): Promise<undefined> {
+    const others = await this.call('GET', `${this.base}/matching-refs/${this.refPath()}`, undefined, 'read the lease ref');
+    if (others.status === 200) return undefined;
+    throw this.failure(others.status === 404 ? others : answer, 'read the lease ref');
+  }
+
+  private async call(method: string, url: string, body: unknown, action: string): Promise<GitHubAnswer> {
+    return (await this.send(method, url, body, action)).answer;
+  }
+
+  private send(method: string, url: string, body: unknown, action: string): Promise<{ answer: GitHubAnswer; attempts: number }> {
+    return githubRequest(method, url, body, {
+      token: this.options.token,
+      log: this.log,
+      sleep: this.sleep,
+      fetch: this.options.fetch ?? fetch,
+      retryDelaysMs: this.options.retryDelaysMs ?? DEFAULT_DELAYS,
+      maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000,
+      timeoutMs: this.options.requestTimeoutMs ?? 30_000,
+      unreachable: (problem, attempts) =>
+        new LeaseError(
+          'network',
+          `${this.head(action)}: the GitHub API at ${this.options.apiUrl} could not be reached after ${attempts} attempt${attempts > 1 ? 's' : ''} (${problem}). Check the network and GITHUB_API_URL, then re-run the job.${this.nothingRestored()}`
+        ),
+      rateLimited: (answer, rate, attempts) => this.rateLimited(answer, action, rate, attempts)
+    });
+  }
+
+  private head(action: string): string {
+    return `Cannot ${action} for credential '${this.name}' (${this.ref} in ${this.repository})`;
+  }
+
+  private nothingRestored(): string {
+    return this.purpose === 'acquire' ? ' Nothing was restored.' : '';
+  }
+
+  private failure(answer: GitHubAnswer, action: string): LeaseError {
+    const said = githubMessage(answer, [this.options.token]);
+    const id = answer.headers.get('x-github-request-id');
+    const head = `${this.head(action)}: GitHub answered ${answer.status}${said ? ` ${said}` : ''}${id ? ` (GitHub request id ${id})` : ''}.`;
+    const tail = this.nothingRestored();
+    const permission =
+      `The lease needs the \`contents: write\` permission on ${this.repository}: with the workflow's GITHUB_TOKEN (the default), add \`permissions: contents: write\` to the workflow or the job; ` +
+      `with a token of your own in ${this.names.token}, grant it "Contents: Read and write" on ${this.repository}.`;
+    switch (answer.status) {
+      case 401:
+        return new LeaseError(
+          'unauthorized',
+          `${head} The token in ${this.names.token} is invalid, expired or revoked (the workflow's GITHUB_TOKEN expires when its job ends). Pass a valid token.${tail}`,
+          401
+        );
+      case 403: {
+        const sso = answer.headers.get('x-github-sso');
+        if (sso) {
+          const url = /url=(\S+)/.exec(sso)?.[1];
+          return new LeaseError('forbidden', `${head} The organization enforces SAML single sign-on: authorize the token in ${this.names.token} for it${url ? ` at ${url}` : ''}.${tail}`, 403);
+        }
+        const accepted = answer.headers.get('x-accepted-github-permissions');
+        return new LeaseError('forbidden', `${head} The token may not write git refs here${accepted ? ` (GitHub says the call needs ${accepted})` : ''}. ${permission}${tail}`, 403);
+      }
+      case 404:
+        return new LeaseError(
+          'not-found',
+          `${head} The repository ${this.repository} does not exist, or the token in ${this.names.token} cannot see it (GitHub answers 404 rather than 403 then). ${permission}${tail}`,
+          404
+        );
+      case 409:
+        return new LeaseError('rejected', `${head} The lease is a git ref of ${this.repository}, which needs at least one commit; push one first.${tail}`, 409);
+      default:
+        if (answer.status >= 500) {
+          return new LeaseError(
+            'unavailable',
+            `${head} GitHub kept failing after ${(this.options.retryDelaysMs ?? DEFAULT_DELAYS).length + 1} attempts; it may be having an outage (https://www.githubstatus.com). Re-run the job later.${tail}`,
+            answer.status
+          );
+        }
+        return new LeaseError('rejected', `${head} Check GITHUB_API_URL (${this.options.apiUrl}) and the token in ${this.names.token}.${tail}`, answer.status);
+    }
+  }
+
+  private rateLimited(answer: GitHubAnswer, action: string, rate: RateLimit, attempts: number): LeaseError {
+    const id = answer.headers.get('x-github-request-id');
+    const max = this.options.maxRateLimitWaitMs ?? 60_000;
+    return new LeaseError(
+      'rate-limited',
+      `${this.head(action)}: GitHub's API rate limit was hit (${rate.reason}) after ${attempts} attempt${attempts > 1 ? 's' : ''}${id ? ` (GitHub request id ${id})` : ''}. ` +
+        `${rate.waitMs > max ? `That is longer than this step waits (${formatDuration(max)}). ` : ''}` +
+        `Re-run the job once the limit has reset; the workflow's GITHUB_TOKEN may send 1,000 requests an hour per repository, shared by all its jobs.${this.nothingRestored()}`,
+      answer.status
+    );
+  }
+}
+
+function parseRecord(message: unknown): LeaseRecord | undefined {
+  if (typeof message !== 'string') return undefined;
+  try {
+    const record = JSON.parse(message) as LeaseRecord;
+    if (record?.codexAuthLease !== 1 || !TOKEN.test(record.token ?? '') || Number.isNaN(Date.parse(record.expiresAt)) || typeof record.holder !== 'object' || !record.holder) return undefined;
+    return record;
+  } catch {
+    return undefined;
+  }
+}
+
+function opaqueId(parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
+}
+
+/** "450 ms", "12.5 s", "30 s", "4 min 10 s", "2 h". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const secs = Math.round((ms % 60_000) / 1000);
+  if (minutes < 60) return secs ? `${minutes} min ${secs} s` : `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}
