@@ -15,7 +15,7 @@ async function post(): Promise<void> {
     return;
   }
   try {
-    if (state.mode === 'chatgpt' && state.authFile) {
+    if (state.mode === 'chatgpt') {
       const { inputs } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '', env: process.env });
       if (inputs.mode === 'chatgpt') {
         const { keepRefreshedCredential } = await import('./chatgpt/post.js');

@@ -12,7 +12,11 @@ import { compareLastRefresh, parseCredential, secretsOf } from './credential.js'
 import { seal } from './envelope.js';
 
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
-  const text = state.authFile ? await readFileIfExists(state.authFile) : undefined;
+  if (!state.authFile) {
+    rt.info('Nothing to save: the main step stopped before it gave Codex a credential.');
+    return;
+  }
+  const text = await readFileIfExists(state.authFile);
   if (text === undefined) {
     rt.warning(
       `Not saving: ${state.authFile} is gone. Codex deletes it when it logs out (for example on a workspace mismatch with forced_chatgpt_workspace_id), or a step removed it. The stored copy is left as it was.`
