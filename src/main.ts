@@ -1,25 +1,25 @@
 // Main step: parse the inputs once, then hand over to the mode. Each mode is loaded only when
 // used, so API-key jobs never load the cache or crypto code.
-import * as core from '@actions/core';
-import { coreRuntime } from './core-runtime.js';
+import * as step from './workflow-commands.js';
+import { stepRuntime } from './step-runtime.js';
 import { errorMessage } from './errors.js';
 import { parseInputs, secretInputs } from './inputs.js';
 
 async function main(): Promise<void> {
-  const read = (name: string): string => core.getInput(name);
-  for (const value of secretInputs(read)) core.setSecret(value);
+  const read = (name: string): string => step.getInput(name);
+  for (const value of secretInputs(read)) step.setSecret(value);
   try {
     const { inputs, warnings } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '', env: process.env });
-    warnings.forEach((warning) => core.warning(warning));
+    warnings.forEach((warning) => step.warning(warning));
     if (inputs.mode === 'api-key') {
       const { setUpApiKey } = await import('./api-key.js');
-      await setUpApiKey(inputs, coreRuntime());
+      await setUpApiKey(inputs, stepRuntime());
     } else {
       const { setUpChatGpt } = await import('./chatgpt/main.js');
-      await setUpChatGpt(inputs, coreRuntime());
+      await setUpChatGpt(inputs, stepRuntime());
     }
   } catch (error) {
-    core.setFailed(errorMessage(error));
+    step.setFailed(errorMessage(error));
   }
 }
 

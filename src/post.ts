@@ -1,17 +1,17 @@
 // Post step (post-if: always()): keep a refreshed ChatGPT login for the next job, then remove
 // every credential this action put on the runner, whatever happened before.
-import * as core from '@actions/core';
+import * as step from './workflow-commands.js';
 import { removeCredentials } from './codex-home.js';
-import { coreRuntime, loadState } from './core-runtime.js';
+import { loadState, stepRuntime } from './step-runtime.js';
 import { errorMessage } from './errors.js';
 import { parseInputs, secretInputs } from './inputs.js';
 
 async function post(): Promise<void> {
-  const read = (name: string): string => core.getInput(name);
-  for (const value of secretInputs(read)) core.setSecret(value);
+  const read = (name: string): string => step.getInput(name);
+  for (const value of secretInputs(read)) step.setSecret(value);
   const state = loadState();
   if (!state) {
-    core.info('Nothing to clean up: the main step did not set up credentials.');
+    step.info('Nothing to clean up: the main step did not set up credentials.');
     return;
   }
   try {
@@ -19,14 +19,14 @@ async function post(): Promise<void> {
       const { inputs } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '', env: process.env });
       if (inputs.mode === 'chatgpt') {
         const { keepRefreshedCredential } = await import('./chatgpt/post.js');
-        await keepRefreshedCredential(inputs, state, coreRuntime());
+        await keepRefreshedCredential(inputs, state, stepRuntime());
       }
     }
   } catch (error) {
-    core.setFailed(errorMessage(error));
+    step.setFailed(errorMessage(error));
   } finally {
     const removed = await removeCredentials({ dir: state.codexHome, created: state.createdHome }, state.authFile !== undefined);
-    core.info(removed.length ? `Removed ${removed.join(', ')}.` : `No credentials left to remove in ${state.codexHome}.`);
+    step.info(removed.length ? `Removed ${removed.join(', ')}.` : `No credentials left to remove in ${state.codexHome}.`);
   }
 }
 

@@ -1,4 +1,4 @@
-// What the mode modules need from the runner, as an interface: main.ts/post.ts pass @actions/core,
+// What the mode modules need from the runner, as an interface: main.ts/post.ts pass the step's workflow commands (step-runtime.ts),
 // unit tests pass a recorder.
 import type { AuthMode } from './inputs.js';
 

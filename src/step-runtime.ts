@@ -1,0 +1,22 @@
+// The Runtime of a real step (main or post), over the runner's workflow commands.
+import * as step from './workflow-commands.js';
+import type { MainState, Runtime } from './runtime.js';
+
+const STATE = 'codex-auth';
+
+export function stepRuntime(): Runtime {
+  return {
+    env: process.env,
+    info: step.info,
+    warning: step.warning,
+    setSecret: step.setSecret,
+    setOutput: step.setOutput,
+    exportVariable: step.exportVariable,
+    saveState: (state) => step.saveState(STATE, JSON.stringify(state))
+  };
+}
+
+export function loadState(): MainState | undefined {
+  const raw = step.getState(STATE);
+  return raw ? (JSON.parse(raw) as MainState) : undefined;
+}
