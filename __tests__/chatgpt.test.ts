@@ -3,7 +3,9 @@
 // refreshing against the loopback token endpoint.
 import { seal } from '../src/chatgpt/envelope.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
-import { runJob, type JobResult } from './support/runner.js';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { destroyRunner, makeRunner, runJob, type JobResult } from './support/runner.js';
 import {
   allTokens,
   chatGptJob,
@@ -258,6 +260,28 @@ describe('workspace', () => {
     const next = await run({ inputs: { 'chatgpt-auth-json': serialize(auth) } });
     expect(next.status).toBe('success');
     expect(next.outputs('auth').source).toBe('cache');
+  });
+});
+
+describe("a codex-home of the user's (self-hosted runner)", () => {
+  test('settings and comments in config.toml are kept, the credential is removed after the job', async () => {
+    const runner = await makeRunner('self-hosted');
+    const home = path.join(runner.home, '.codex');
+    const userConfig = '# team settings\nmodel_reasoning_effort = "high"\n\n[profiles.ci]\nmodel = "o4"\n';
+    try {
+      await fs.mkdir(home, { mode: 0o700 });
+      await fs.writeFile(path.join(home, 'config.toml'), userConfig);
+      const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })), 'codex-home': '~/.codex' }, extra: { runner } });
+      expect(job.status).toBe('success');
+      expect(job.outputs('auth')['codex-home']).toBe(home);
+      expect(postStep(job).log).toContain('Saved the refreshed ChatGPT login');
+      const config = await fs.readFile(path.join(home, 'config.toml'), 'utf8');
+      expect(config.endsWith(userConfig)).toBe(true);
+      expect(config).toContain('cli_auth_credentials_store = "file"');
+      await expect(fs.access(path.join(home, 'auth.json'))).rejects.toThrow();
+    } finally {
+      await destroyRunner(runner);
+    }
   });
 });
 
