@@ -1,57 +1,60 @@
 // The fleet test (issue 5, reliability proof): a realistic fleet of ChatGPT-mode jobs through the
 // runner harness and the real parts: the built action, the real Codex CLI, the real @actions/cache
 // through the loopback cache service and Azurite, the loopback OAuth server revoking the whole token
-// family on reuse, and the loopback GitHub API for the lease's refs.
+// family on reuse, and the loopback GitHub API for the lease's refs and the secret write-back.
 //
-//   - 32 jobs on 5 simulated runners; a runner runs its jobs one after another, the runners run at
-//     once, with jittered start times, so jobs overlap all the time;
+//   - 32 jobs on 5 simulated runners (the runner-local lock run: 16 jobs on 4 self-hosted runners
+//     of one machine); a runner runs its jobs one after another, the runners run at once, with jittered
+//     start times, so jobs overlap all the time;
 //   - every 6th job has a step that fails after Codex ran (the post step must still save and release);
 //   - faults on a timer: cache saves refused (429) and slow cache lookups, GitHub API 502s, dropped
-//     connections and slow answers on the lease's refs, a 503 from the token endpoint;
+//     connections and slow answers (on the lease's refs; on the secret's API without a lease), a 503
+//     from the token endpoint;
 //   - access tokens that fall due (Codex refreshes within 5 minutes of `exp`) a few seconds after
 //     each refresh, so the credential is refreshed again and again during the run, by whichever job
 //     happens to hold it.
 //
-// The same fleet runs twice: with the lease, where it must show zero reuse events, every job's Codex
-// authenticated and the final stored copy the newest (its refresh token the family's live one); and
-// without any serialization, where it must break (reuse events, a revoked family): that run is what
-// shows the first one can fail.
+// The same fleet runs three ways: with the lease (runners on separate machines), and with the
+// runner-local lock (self-hosted runners on one machine, sharing one local store), where each must
+// show zero reuse events, every job's Codex authenticated and the final stored copies the newest
+// (their refresh token the family's live one); and without any serialization, where it must break
+// (reuse events, a revoked family): that run is what shows the first two can fail.
 //
-// NOT WIRED YET. It runs only once action.yml declares the lease inputs (it is skipped until then;
-// `CODEX_AUTH_FLEET=control npm test -- __tests__/fleet.test.ts` runs the unserialized half alone).
-// What it assumes about the wiring (src/chatgpt/main.ts, post.ts, inputs.ts, action.yml):
-//   - inputs `lease` ('true' | 'false'), `lease-token` (default `${{ github.token }}`; the harness does
-//     not evaluate expressions, so the test passes a token), `lease-timeout-minutes`,
-//     `lease-expiry-minutes`;
-//   - the main step acquires the lease (src/stores/lease.ts) before restoring anything, on the
-//     repository GITHUB_REPOSITORY through GITHUB_API_URL, and logs through core.info (the
-//     "Waiting for the lease" / "Took over the lease" lines are counted below);
-//   - the post step saves first and releases the lease after (in every outcome), so the next holder
-//     restores the copy this job saved;
-//   - nothing else differs between the two runs: without `lease` the action behaves as today.
-// When action.yml also has `secret-name` (secret write-back, in progress), the fleet uses it too: the
-// seed of every job is the repository secret's value when the job starts (as `${{ secrets.X }}` would
-// give it), the jobs write back with `secret-token`, and the secret must end up holding the newest copy
-// as well.
+// The jobs use the action as a workflow would: `lease: true` with the workflow's token (contents:
+// write) in the first run, `local-store: true` with one shared absolute `local-store-path` in the
+// second (the harness gives every runner its own HOME, as separate runner users or installations
+// would have), nothing of the sort in the third. Secret write-back is on in all three: the seed of
+// every job is the repository secret's value when the job starts (as `${{ secrets.X }}` gives it),
+// the jobs write back with `secret-token`, and the secret must end up holding the newest copy too.
+// The lease's progress lines ("Waiting for the lease", "Took over the lease") and the lock's
+// ("Waiting for ... to release the lock") are counted from the main steps' logs.
+//
+// Time: about 3 minutes for the file on a 2-core machine (lease run ~2 min, lock run ~1 min, control
+// ~20 s); the serialized runs take long by design: their jobs run one at a time. The jobs use
+// `lease-timeout-minutes: 5`, so a waiter polls every 3 s at most (the lease's poll ceiling is a
+// hundredth of its timeout); the lock polls every 2 s at most.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { open, seal } from '../src/chatgpt/envelope.js';
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
-import { destroyRunner, makeRunner, readManifest, runJob, type JobResult, type JobSpec, type Runner } from './support/runner.js';
+import { destroyRunner, makeRunner, runJob, type JobResult, type JobSpec, type Runner } from './support/runner.js';
 import { chatGptJob, codexExecStep, newEncryptionKey, postStep, readCacheArchive, serialize, startWorld, type World } from './support/world.js';
 
-const LEASE_INPUTS = ['lease', 'lease-token', 'lease-timeout-minutes', 'lease-expiry-minutes'];
-const manifestInputs = readManifest().inputs ?? {};
-const wired = LEASE_INPUTS.every((name) => name in manifestInputs);
-/** CODEX_AUTH_FLEET=control runs the unserialized half alone before the lease is wired (to calibrate the fleet). */
-const describeFleet = wired || process.env.CODEX_AUTH_FLEET === 'control' ? describe : describe.skip;
-/** Secret write-back in the fleet too, once its inputs exist. */
-const SECRET_WRITE_BACK = ['secret-name', 'secret-token'].every((name) => name in manifestInputs);
 const SECRET = 'CODEX_AUTH_JSON';
 const REPO_SCOPE = { scope: 'repository' as const, owner: 'acme', repo: 'app' };
 
+type Mode = 'lease' | 'lock' | 'none';
+
+interface FleetShape {
+  runners: number;
+  jobs: number;
+}
+
 const FLEET = {
-  runners: 5,
-  jobs: 32,
+  /** Runners on separate machines (lease, control), and self-hosted runners on one machine (lock). */
+  shape: { lease: { runners: 5, jobs: 32 }, none: { runners: 5, jobs: 32 }, lock: { runners: 4, jobs: 16 } } as Record<Mode, FleetShape>,
   /** Every n-th job has a failing step after Codex. */
   failingStepEvery: 6,
   /** A refreshed access token falls due (exp within Codex's 5-minute window) this long after the refresh. */
@@ -63,8 +66,6 @@ const FLEET = {
 };
 
 const REF = 'refs/codex-auth/leases/default';
-
-type Mode = 'lease' | 'none';
 
 interface Figures {
   mode: Mode;
@@ -80,7 +81,8 @@ interface Figures {
   mainFailures: number;
   /** The distinct error annotations of the fleet (clipped), to tell why jobs failed. */
   errors: string[];
-  leaseWaits: number;
+  /** Main steps that logged waiting for the lease (lease) or for the lock (lock). */
+  waits: number;
   leaseTakeovers: number;
   seconds: number;
 }
@@ -90,51 +92,85 @@ interface FleetRun {
   jobs: JobResult[];
   /** The newest stored copy's refresh token is the one the token endpoint issued last, and its family is alive. */
   newestStoredIsLive: boolean;
-  /** The same for the secret, with secret write-back (undefined without). */
-  secretIsLive: boolean | undefined;
+  /** The same for the secret. */
+  secretIsLive: boolean;
+  /** The same for the runner-local store (lock run only). */
+  localIsLive: boolean | undefined;
   familyRevoked: boolean;
   leaseLeftBehind: string | undefined;
+  /** What is left in the shared store's lock directory (lock run only): nothing when every job released. */
+  lockLeftBehind: string[] | undefined;
 }
 
-describeFleet('fleet: one serialized stream per credential survives a realistic fleet', () => {
-  (wired ? test : test.skip)(
+describe('fleet: one serialized stream per credential survives a realistic fleet', () => {
+  test(
     'with the lease: zero reuse, every job authenticated, the lease released, the newest copy stored',
     async () => {
       const run = await runFleet('lease');
-      console.log(`fleet figures (with the lease): ${JSON.stringify(run.figures)}`);
-      const f = run.figures;
-      expect(f.jobs).toBe(FLEET.jobs);
-      expect(f.refreshes).toBeGreaterThanOrEqual(3);
-      expect(f.faultsInjected).toBeGreaterThanOrEqual(10);
-      expect(f.reuse).toBe(0);
-      expect(run.familyRevoked).toBe(false);
-      expect(f.mainFailures).toBe(0);
-      expect(f.authenticated).toBe(FLEET.jobs);
-      // The only failed jobs are those with a failing step; every post step saved and released.
-      expect(run.jobs.filter((j) => j.status === 'failure').map((j) => j.name)).toEqual(run.jobs.filter((j) => failsOnPurpose(jobIndex(j.name))).map((j) => j.name));
-      for (const job of run.jobs) expect(postStep(job).status).toBe('success');
-      expect(f.leaseWaits).toBeGreaterThan(0);
-      expect(run.newestStoredIsLive).toBe(true);
-      if (SECRET_WRITE_BACK) expect(run.secretIsLive).toBe(true);
+      report(run);
+      expectSerializedFleetHeld(run);
       expect(run.leaseLeftBehind).toBeUndefined();
+      // Jobs did overlap: some waited for the lease.
+      expect(run.figures.waits).toBeGreaterThan(0);
     },
     20 * 60_000
   );
 
-  // The control: the same fleet without any serialization breaks the chain, so the test above can fail.
+  test(
+    'with the runner-local lock (self-hosted runners on one machine, one shared local-store-path): zero reuse, every job authenticated, the lock released, the newest copy stored',
+    async () => {
+      const run = await runFleet('lock');
+      report(run);
+      expectSerializedFleetHeld(run);
+      expect(run.localIsLive).toBe(true);
+      expect(run.lockLeftBehind).toEqual([]);
+      expect(run.figures.waits).toBeGreaterThan(0);
+    },
+    20 * 60_000
+  );
+
+  // The control: the same fleet without any serialization breaks the chain, so the tests above can fail.
   test(
     'without serialization the same fleet breaks: reuse, a revoked family, jobs that cannot authenticate',
     async () => {
       const run = await runFleet('none');
-      console.log(`fleet figures (without serialization): ${JSON.stringify(run.figures)}`);
-      expect(run.figures.jobs).toBe(FLEET.jobs);
+      report(run);
+      expect(run.figures.jobs).toBe(FLEET.shape.none.jobs);
       expect(run.figures.reuse).toBeGreaterThan(0);
       expect(run.familyRevoked).toBe(true);
-      expect(run.figures.authenticated).toBeLessThan(FLEET.jobs);
+      expect(run.figures.authenticated).toBeLessThan(FLEET.shape.none.jobs);
     },
     10 * 60_000
   );
 });
+
+/** The figures the issue asks for, first, then the rest. */
+function report(run: FleetRun): void {
+  const f = run.figures;
+  const how = { lease: 'with the lease', lock: 'with the runner-local lock', none: 'without serialization' }[f.mode];
+  console.log(
+    `fleet figures (${how}): jobs ${f.jobs} on ${f.runners} runners, refreshes ${f.refreshes}, reuse events ${f.reuse}, faults injected ${f.faultsInjected}, ` +
+      `jobs that authenticated ${f.authenticated}/${f.jobs}; ${f.seconds} s\n${JSON.stringify(f)}`
+  );
+}
+
+/** What the issue asks of a serialized fleet. */
+function expectSerializedFleetHeld(run: FleetRun): void {
+  const f = run.figures;
+  const shape = FLEET.shape[f.mode];
+  expect(f.jobs).toBe(shape.jobs);
+  expect(f.refreshes).toBeGreaterThanOrEqual(3);
+  expect(f.faultsInjected).toBeGreaterThanOrEqual(10);
+  expect(f.reuse).toBe(0);
+  expect(run.familyRevoked).toBe(false);
+  expect(f.mainFailures).toBe(0);
+  expect(f.authenticated).toBe(shape.jobs);
+  // The only failed jobs are those with a failing step; every post step saved and released.
+  expect(run.jobs.filter((j) => j.status === 'failure').map((j) => j.name)).toEqual(run.jobs.filter((j) => failsOnPurpose(jobIndex(j.name))).map((j) => j.name));
+  for (const job of run.jobs) expect(postStep(job).status).toBe('success');
+  expect(run.newestStoredIsLive).toBe(true);
+  expect(run.secretIsLive).toBe(true);
+}
 
 /** Job i has a failing step after Codex. */
 function failsOnPurpose(i: number): boolean {
@@ -146,18 +182,22 @@ function jobIndex(jobName: string): number {
 }
 
 async function runFleet(mode: Mode): Promise<FleetRun> {
+  const shape = FLEET.shape[mode];
   const world = await startWorld({ oauth: { revokeFamilyOnReuse: true, accessTtlSeconds: 300 + FLEET.accessDueAfterSeconds } });
   const api = await startGitHubApi();
   const runners: Runner[] = [];
-  const chaos = startChaos(world, api);
+  // The lock run: one machine, one store shared by its runners (an absolute path: each runner has its own HOME).
+  const machine = mode === 'lock' ? await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-fleet-machine-')) : undefined;
+  const storeDir = machine ? path.join(machine, 'codex-auth-store') : undefined;
+  const chaos = startChaos(world, api, mode);
   try {
-    for (let r = 0; r < FLEET.runners; r++) runners.push(await makeRunner('github-hosted', `fleet-${mode}-runner-${r + 1}`));
+    for (let r = 0; r < shape.runners; r++) runners.push(await makeRunner(mode === 'lock' ? 'self-hosted' : 'github-hosted', `fleet-${mode}-runner-${r + 1}`));
     const key = newEncryptionKey();
     // Expired: the first jobs must refresh at once (without serialization, all of the first wave do).
     const seed = world.oauth.issue({ accessTtlSeconds: -60 });
-    if (SECRET_WRITE_BACK) api.setSecret(REPO_SCOPE, SECRET, await seal(serialize(seed), keyBytes(key), 'default'));
+    api.setSecret(REPO_SCOPE, SECRET, await seal(serialize(seed), keyBytes(key), 'default'));
     const queues: number[][] = runners.map(() => []);
-    for (let i = 0; i < FLEET.jobs; i++) queues[i % runners.length].push(i);
+    for (let i = 0; i < shape.jobs; i++) queues[i % runners.length].push(i);
 
     const started = Date.now();
     const jobs = (
@@ -167,7 +207,7 @@ async function runFleet(mode: Mode): Promise<FleetRun> {
           await sleep(r * 120);
           for (const i of queue) {
             // Built when the job starts: its seed is the secret's value at that moment.
-            done.push(await runJob(fleetJob(world, api, runners[r], mode, i, key, seed)));
+            done.push(await runJob(fleetJob(world, api, runners[r], mode, i, key, storeDir)));
             await sleep(Math.random() * FLEET.maxGapMs);
           }
           return done;
@@ -182,9 +222,11 @@ async function runFleet(mode: Mode): Promise<FleetRun> {
     const lastIssued = world.oauth.requests.filter((r) => r.issued).at(-1)?.issued;
     const family = lastIssued ? world.oauth.familyOf(lastIssued.refresh_token) : world.oauth.familyOf(seed.tokens.refresh_token);
     const stored = await newestStoredCopy(world, key);
-    const secret = SECRET_WRITE_BACK ? await openEnvelope(api.secretValue(REPO_SCOPE, SECRET) ?? '', key) : undefined;
+    const secret = await openEnvelope(api.secretValue(REPO_SCOPE, SECRET) ?? '', key);
+    const local = storeDir ? await openEnvelope((await fs.readFile(path.join(storeDir, 'default.envelope'), 'utf8').catch(() => '')).trim(), key) : undefined;
     const isLive = (copy: ChatGptAuthJson | undefined): boolean =>
       !!copy && !!lastIssued && copy.tokens.refresh_token === lastIssued.refresh_token && !!family && !world.oauth.familyRevoked(family);
+    const waitLine = mode === 'lock' ? /Waiting for .* to release the lock on credential/ : /Waiting for the lease/;
     return {
       figures: {
         mode,
@@ -202,32 +244,37 @@ async function runFleet(mode: Mode): Promise<FleetRun> {
         failedJobs: jobs.filter((j) => j.status === 'failure').length,
         mainFailures: mains.filter((s) => s.status === 'failure').length,
         errors: [...new Set(jobs.flatMap((j) => j.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message.slice(0, 160)))))].slice(0, 8),
-        leaseWaits: mains.filter((s) => s.log.includes('Waiting for the lease')).length,
+        waits: mains.filter((s) => waitLine.test(s.log)).length,
         leaseTakeovers: mains.filter((s) => s.log.includes('Took over the lease')).length,
         seconds
       },
       jobs,
       newestStoredIsLive: isLive(stored),
-      secretIsLive: SECRET_WRITE_BACK ? isLive(secret) : undefined,
+      secretIsLive: isLive(secret),
+      localIsLive: storeDir ? isLive(local) : undefined,
       familyRevoked: !!family && world.oauth.familyRevoked(family),
-      leaseLeftBehind: api.ref('acme/app', REF)
+      leaseLeftBehind: api.ref('acme/app', REF),
+      lockLeftBehind: storeDir ? await fs.readdir(path.join(storeDir, 'default.lock')).catch(() => []) : undefined
     };
   } finally {
     chaos.stop();
     await Promise.all(runners.map(destroyRunner));
+    if (machine) await fs.rm(machine, { recursive: true, force: true });
     await Promise.all([world.stop(), api.stop()]);
   }
 }
 
-function fleetJob(world: World, api: GitHubApi, runner: Runner, mode: Mode, i: number, key: string, seed: ChatGptAuthJson): JobSpec {
-  const lease: Record<string, string> =
-    mode === 'lease' ? { lease: 'true', 'lease-token': TOKENS.workflow, 'lease-timeout-minutes': '15', 'lease-expiry-minutes': '30' } : {};
-  const writeBack: Record<string, string> = SECRET_WRITE_BACK
-    ? { 'chatgpt-auth-json': api.secretValue(REPO_SCOPE, SECRET) ?? '', 'secret-name': SECRET, 'secret-token': TOKENS.writer }
-    : { 'chatgpt-auth-json': serialize(seed) };
+function fleetJob(world: World, api: GitHubApi, runner: Runner, mode: Mode, i: number, key: string, storeDir: string | undefined): JobSpec {
+  const serialization: Record<string, string> =
+    mode === 'lease'
+      ? { lease: 'true', 'lease-token': TOKENS.workflow, 'lease-timeout-minutes': '5', 'lease-expiry-minutes': '30' }
+      : mode === 'lock'
+        ? { 'local-store': 'true', 'local-store-path': storeDir!, 'lock-timeout-minutes': '5' }
+        : {};
+  const writeBack = { 'chatgpt-auth-json': api.secretValue(REPO_SCOPE, SECRET) ?? '', 'secret-name': SECRET, 'secret-token': TOKENS.writer };
   return chatGptJob(world, {
     name: `fleet-${mode}-${i}`,
-    inputs: { 'encryption-key': key, ...writeBack, ...lease },
+    inputs: { 'encryption-key': key, ...writeBack, ...serialization },
     steps: [codexExecStep(world), ...(failsOnPurpose(i) ? [{ name: 'tests fail', run: 'exit 1' }] : [])],
     extra: { runner, runId: 7000 + i, env: { GITHUB_API_URL: api.url }, stepTimeoutMs: 20 * 60_000 }
   });
@@ -261,23 +308,36 @@ function keyBytes(key: string): Uint8Array {
  * (a failed lookup rightly fails the job before Codex runs), Codex retries a 5xx from the token
  * endpoint.
  */
-function startChaos(world: World, api: GitHubApi): { stop(): void; injected(): number } {
+function startChaos(world: World, api: GitHubApi, mode: Mode): { stop(): void; injected(): number } {
   // At most one fault pending per service: one not consumed yet is replaced, never piled up.
   const cache = (fault: Parameters<World['cache']['inject']>[0]) => () => (world.cache.clearFaults(), world.cache.inject(fault));
   const github = (fault: Parameters<GitHubApi['inject']>[0]) => () => (api.clearFaults(), api.inject(fault));
-  const faults: (() => void)[] = [
+  // With the lease, its requests get the GitHub API faults (waiters poll, so the faults are spread
+  // over many requests). Without it, the secret's API does (the write-back), one fault in six: only
+  // the job holding the credential sends requests there, and a fault on every attempt of one request
+  // would rightly fail its job (GitHub down for 13 s).
+  const lease = mode === 'lease';
+  const pause = undefined;
+  const faults: ((() => void) | undefined)[] = [
     cache({ method: 'CreateCacheEntry', status: 429, body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }) }),
-    github({ path: '/git/', status: 502 }),
+    lease ? github({ path: '/git/', status: 502 }) : github({ path: '/actions/secrets/', status: 502 }),
     cache({ method: 'GetCacheEntryDownloadURL', delayMs: 1500 }),
-    github({ path: '/git/', drop: true }),
+    lease ? github({ path: '/git/', drop: true }) : pause,
     () => (world.oauth.clearFaults(), world.oauth.inject({ status: 503 })),
-    github({ path: '/git/refs', delayMs: 1200 })
+    lease ? github({ path: '/git/refs', delayMs: 1200 }) : cache({ method: 'GetCacheEntryDownloadURL', delayMs: 800 })
   ];
-  let count = 0;
-  const timer = setInterval(() => faults[count++ % faults.length](), FLEET.chaosEveryMs);
+  let tick = 0;
+  let injected = 0;
+  const timer = setInterval(() => {
+    const fault = faults[tick++ % faults.length];
+    if (fault) {
+      fault();
+      injected++;
+    }
+  }, FLEET.chaosEveryMs);
   return {
     stop: () => clearInterval(timer),
-    injected: () => count
+    injected: () => injected
   };
 }
 

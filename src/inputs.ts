@@ -21,8 +21,32 @@ export const CHATGPT_ONLY_INPUTS = [
   'secret-name',
   'secret-scope',
   'environment',
-  'secret-token'
+  'secret-token',
+  'lease',
+  'lease-token',
+  'lease-timeout-minutes',
+  'lease-expiry-minutes',
+  'local-store',
+  'local-store-path',
+  'lock-timeout-minutes'
 ] as const;
+
+/** The runner-local store's default directory: DEFAULT_LOCAL_STORE_DIR of src/stores/local.ts (not imported: that module loads libsodium). */
+export const DEFAULT_LOCAL_STORE_PATH = '~/.codex-auth/store';
+/** Defaults of action.yml, to tell a value the user set from the default the runner passes. */
+const DEFAULTS: Record<string, string> = {
+  'dangerously-allow-public-repository': 'false',
+  'on-save-failure': 'fail',
+  'secret-scope': 'repository',
+  lease: 'false',
+  'lease-timeout-minutes': '30',
+  'lease-expiry-minutes': '60',
+  'local-store': 'false',
+  'local-store-path': DEFAULT_LOCAL_STORE_PATH,
+  'lock-timeout-minutes': '10'
+};
+/** The longest a job can run on a GitHub-hosted runner (and the default on self-hosted ones): 6 hours. */
+const MAX_MINUTES = 360;
 
 interface CommonInputs {
   /** An existing or to-be-created directory chosen by the user, or undefined for a private one. */
@@ -49,6 +73,30 @@ export interface ChatGptInputs extends CommonInputs {
    * write-back.
    */
   secret: SecretTarget | undefined;
+  /** `lease: true`: the lease serializing every job that uses this credential (src/stores/lease.ts). */
+  lease: LeaseSettings | undefined;
+  /** `local-store: true`: the runner-local store and its lock (src/stores/local.ts, lock.ts). */
+  localStore: LocalStoreSettings | undefined;
+}
+
+export interface LeaseSettings {
+  /** The repository holding the lease ref (GITHUB_REPOSITORY), through GITHUB_API_URL. */
+  owner: string;
+  repo: string;
+  apiUrl: string;
+  /** `lease-token` (default: the workflow's GITHUB_TOKEN). Masked; never logged. */
+  token: string;
+  /** `lease-timeout-minutes`: how long the main step waits for another holder (0: one attempt). */
+  timeoutMs: number;
+  /** `lease-expiry-minutes`: when the lease ends by itself if no post step releases it. */
+  ttlMs: number;
+}
+
+export interface LocalStoreSettings {
+  /** `local-store-path`, `~` expanded; the main step checks it on disk. */
+  dir: string;
+  /** `lock-timeout-minutes`: how long the main step waits for the lock on the store (0: one attempt). */
+  lockTimeoutMs: number;
 }
 
 export type Inputs = ApiKeyInputs | ChatGptInputs;
@@ -75,7 +123,7 @@ const DEFAULT_API_URL = 'https://api.github.com';
 
 /** The secret input values, to mask before anything else can be logged (even before parsing). */
 export function secretInputs(read: InputReader): string[] {
-  const values = ['openai-api-key', 'encryption-key', 'chatgpt-auth-json', 'secret-token'].map((name) => read(name).trim());
+  const values = ['openai-api-key', 'encryption-key', 'chatgpt-auth-json', 'secret-token', 'lease-token'].map((name) => read(name).trim());
   // A multi-line value would be masked line by line ('{' lines and all): the seed's tokens are masked one by one once parsed.
   return values.filter((value) => value !== '' && !value.includes('\n'));
 }
@@ -108,11 +156,14 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
 }
 
 function isDefault(name: string, value: string): boolean {
-  return (
-    (name === 'dangerously-allow-public-repository' && value === 'false') ||
-    (name === 'on-save-failure' && value === 'fail') ||
-    (name === 'secret-scope' && value === 'repository')
-  );
+  // lease-token defaults to the workflow's token, which the runner expands: a value is always there.
+  if (name === 'lease-token') return true;
+  return DEFAULTS[name] !== undefined && value.toLowerCase() === DEFAULTS[name].toLowerCase();
+}
+
+/** The inputs among `names` given a value other than their default (for "Ignoring ..." warnings). */
+function strayInputs(get: (name: string) => string, names: string[]): string[] {
+  return names.filter((name) => get(name) !== '' && !isDefault(name, get(name)));
 }
 
 function parseChatGpt(get: (name: string) => string, seed: string, codexHome: string | undefined, ctx: ParseContext): ParsedInputs {
@@ -141,6 +192,8 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
   const onSaveFailure = parseChoice(get, 'on-save-failure', SAVE_FAILURE_MODES, 'fail');
   const warnings: string[] = [];
   const secret = parseSecretWriteBack(get, ctx.env ?? {}, warnings);
+  const lease = parseLease(get, ctx.env ?? {}, warnings);
+  const localStore = parseLocalStore(get, ctx, warnings);
   if (secret && !seed.trim()) {
     warnings.push(
       `'secret-name' is set (${secret.name}) but 'chatgpt-auth-json' is empty: pass the same secret, \`chatgpt-auth-json: \${{ secrets.${secret.name} }}\`, so the action reads the copy it writes back. (Empty is expected only when the secret does not exist yet.)`
@@ -156,7 +209,9 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
       workspaceId,
       allowPublicRepository,
       onSaveFailure,
-      secret
+      secret,
+      lease,
+      localStore
     },
     warnings
   };
@@ -230,6 +285,88 @@ function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.Process
     apiUrl,
     token
   };
+}
+
+/**
+ * `lease: true`: the lease lives in the repository running the workflow (GITHUB_REPOSITORY), through
+ * GITHUB_API_URL, written with `lease-token` (by default the workflow's GITHUB_TOKEN, which needs
+ * `permissions: contents: write`).
+ */
+function parseLease(get: (name: string) => string, env: NodeJS.ProcessEnv, warnings: string[]): LeaseSettings | undefined {
+  const on = parseBoolean(get, 'lease');
+  const timeoutMs = parseMinutes(get, 'lease-timeout-minutes', { zero: 'waits not at all (one attempt)', fix: 'e.g. 30: longer than the jobs it waits for usually run' });
+  const ttlMs = parseMinutes(get, 'lease-expiry-minutes', { fix: 'Choose it longer than the longest job that uses the credential runs, e.g. 60' });
+  if (!on) {
+    const stray = strayInputs(get, ['lease-timeout-minutes', 'lease-expiry-minutes']);
+    if (stray.length) warnings.push(`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the lease is on only with \`lease: true\`.`);
+    return undefined;
+  }
+  const token = get('lease-token');
+  if (!token) {
+    throw new InputError(
+      'lease-token',
+      'is empty, and lease is true: the lease is a git ref in this repository, written with this token.',
+      "Leave it at its default (`${{ github.token }}`, the workflow's GITHUB_TOKEN) and give the workflow or job `permissions: contents: write`, or pass a token with \"Contents: Read and write\" on this repository."
+    );
+  }
+  if (/\s/.test(token)) throw new InputError('lease-token', 'contains white space inside the token.', 'Pass the token alone, on one line.');
+  const repository = (env.GITHUB_REPOSITORY ?? '').trim();
+  const [owner, repo, ...rest] = repository.split('/');
+  if (!owner || !repo || rest.length) {
+    throw new InputError(
+      'lease',
+      `needs the repository running the workflow (GITHUB_REPOSITORY, owner/name) to hold the lease, and GITHUB_REPOSITORY is ${repository ? `'${repository}'` : 'not set'}.`,
+      'Run the action in a GitHub Actions job, or set `lease: false`.'
+    );
+  }
+  const apiUrl = (env.GITHUB_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
+  return { owner, repo, apiUrl, token, timeoutMs, ttlMs };
+}
+
+/**
+ * `local-store: true`: the runner-local store of a trusted, persistent self-hosted runner. The path
+ * is checked here (absolute, outside the workspace and RUNNER_TEMP); the main step checks the disk
+ * (owner, modes, symbolic links, container-job mounts) before using it.
+ */
+function parseLocalStore(get: (name: string) => string, ctx: ParseContext, warnings: string[]): LocalStoreSettings | undefined {
+  const on = parseBoolean(get, 'local-store');
+  const lockTimeoutMs = parseMinutes(get, 'lock-timeout-minutes', { zero: 'waits not at all (one attempt)', fix: 'e.g. 10: longer than the jobs it waits for usually run' });
+  if (!on) {
+    const stray = strayInputs(get, ['local-store-path', 'lock-timeout-minutes']);
+    if (stray.length) warnings.push(`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the runner-local store is on only with \`local-store: true\`.`);
+    return undefined;
+  }
+  const raw = get('local-store-path') || DEFAULT_LOCAL_STORE_PATH;
+  const expanded = raw === '~' || raw.startsWith('~/') ? path.join(ctx.home || os.homedir(), raw.slice(1)) : raw;
+  const where = `Give an absolute path outside the workspace and the runner's work folder (default ${DEFAULT_LOCAL_STORE_PATH}).`;
+  if (!path.isAbsolute(expanded)) throw new InputError('local-store-path', `'${raw}' is a relative path, which would put the store in the workspace.`, where);
+  const dir = path.resolve(expanded);
+  if (ctx.workspace && isInside(dir, path.resolve(ctx.workspace))) {
+    throw new InputError('local-store-path', `'${raw}' is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`, where);
+  }
+  const runnerTemp = ctx.env?.RUNNER_TEMP?.trim();
+  if (runnerTemp && isInside(dir, path.resolve(runnerTemp))) {
+    throw new InputError('local-store-path', `'${raw}' is inside RUNNER_TEMP (${runnerTemp}), which the runner empties after every job, so nothing would be kept.`, where);
+  }
+  if (ctx.env?.RUNNER_ENVIRONMENT === 'github-hosted') {
+    warnings.push(
+      "'local-store: true' on a GitHub-hosted runner: every job gets a fresh machine, so the runner-local store does not survive the job (the Actions cache and the secret still carry the login). The local store is for persistent self-hosted runners; remove 'local-store' here."
+    );
+  }
+  return { dir, lockTimeoutMs };
+}
+
+/** A duration input in minutes (decimals allowed), more than 0 (or 0 when `zero` says what it means) and at most 6 hours. */
+function parseMinutes(get: (name: string) => string, name: string, options: { zero?: string; fix: string }): number {
+  const value = get(name) || DEFAULTS[name];
+  const minutes = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  const range = `${options.zero ? '0' : 'more than 0'} to ${MAX_MINUTES}`;
+  if (Number.isNaN(minutes)) throw new InputError(name, `'${value}' is not a number of minutes.`, `Give ${range} minutes, ${options.fix}.`);
+  if (minutes === 0 && !options.zero) throw new InputError(name, 'is 0.', `Give ${range} minutes, ${options.fix}.`);
+  if (minutes > MAX_MINUTES) {
+    throw new InputError(name, `${value} minutes is more than ${MAX_MINUTES} (6 hours, the longest a job runs on a GitHub-hosted runner).`, `Give ${range} minutes, ${options.fix}.`);
+  }
+  return Math.round(minutes * 60_000);
 }
 
 /** The `codex-auth init` command that re-seeds this secret (and sets a new encryption key). */

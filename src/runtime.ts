@@ -24,8 +24,18 @@ export interface MainState {
   /** ChatGPT mode: last_refresh of the auth.json written. */
   lastRefresh?: string;
   source?: string;
-  /** ChatGPT mode: the cache key restored (or undefined), to notice concurrent use in post. */
+  /**
+   * ChatGPT mode: the newest Actions-cache key the main step found (whichever copy it then used),
+   * or undefined; the post step compares it with the newest key then, to notice concurrent use.
+   */
   restoredKey?: string;
+  /** ChatGPT mode, `lease: true`: the lease this job holds, saved as soon as it is acquired; the post step releases it. */
+  lease?: { ref: string; sha: string; expiresAt: string };
+  /**
+   * ChatGPT mode, `local-store: true`: the store directory (checked) and the token of the lock this
+   * job holds on the credential there, saved as soon as it is acquired; the post step releases it.
+   */
+  localStore?: { dir: string; lockToken: string };
 }
 
 export function runnerTemp(env: NodeJS.ProcessEnv): string {

@@ -1,21 +1,33 @@
-// ChatGPT mode, main step: restore the freshest valid copy of the login, write it where Codex reads it.
+// ChatGPT mode, main step: serialize this job with every other job that uses the credential (the
+// lease, the runner-local lock), restore the freshest valid copy of the login, write it where Codex
+// reads it.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { AUTH_FILE, prepareCodexHome, readFileIfExists, writePrivateFile } from '../codex-home.js';
 import { mergeCodexConfig, type ConfigChange } from '../codex-config.js';
 import { FILE_STORE } from '../api-key.js';
 import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
-import { runnerTemp, type Runtime } from '../runtime.js';
+import { runnerTemp, type MainState, type Runtime } from '../runtime.js';
 import { CacheStore } from '../stores/cache.js';
+import { acquireLease, leaseHolderFromEnv } from '../stores/lease.js';
+import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
+import { acquireLock, holderFromEnv, LockTimeoutError } from '../stores/lock.js';
 import { compareFreshness, parseCredential, secretsOf, type ChatGptCredential } from './credential.js';
 import { open, seal } from './envelope.js';
 import { checkWhereWeRun } from './guard.js';
 import { decodeSeed } from './seed.js';
 
+/**
+ * A random value per job, exported (GITHUB_ENV) by the first use of the action in a job for its later
+ * steps: the lease and the lock tell "this very job holds it" from "an earlier job on this runner
+ * was killed" by it (GITHUB_JOB alone is the same for every leg of a matrix).
+ */
+export const JOB_NONCE_VARIABLE = 'CODEX_AUTH_JOB_NONCE';
+
 interface Candidate {
-  source: 'cache' | 'seed' | 'codex-home';
+  source: 'cache' | 'local' | 'seed' | 'codex-home';
   credential: ChatGptCredential;
-  cacheKey?: string;
 }
 
 export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<void> {
@@ -24,18 +36,22 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     rt.warning('CODEX_API_KEY is set in the environment: `codex exec` uses it instead of the ChatGPT login. Remove it from the job to run as the ChatGPT account.');
   }
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
-  rt.saveState({ mode: 'chatgpt', codexHome: home.dir, createdHome: home.created });
+  const state: MainState = { mode: 'chatgpt', codexHome: home.dir, createdHome: home.created };
+  rt.saveState(state);
   const authFile = path.join(home.dir, AUTH_FILE);
 
-  const describe = (source: Candidate['source']): string => describeSource(source, inputs);
+  // One job at a time per credential, from here to the post step: before anything is restored.
+  const local = await serializeThisJob(inputs, state, rt);
+
+  const describe = (source: Candidate['source']): string => describeSource(source, inputs, local);
   const tried: string[] = [];
   const candidates: Candidate[] = [];
-  const consider = (source: Candidate['source'], text: string, cacheKey?: string): void => {
+  const consider = (source: Candidate['source'], text: string): void => {
     const parsed = parseCredential(text);
     secretsOf(parsed).forEach(rt.setSecret);
     let reason = parsed.ok ? workspaceMismatch(parsed.credential, inputs.workspaceId) : parsed.reason;
     if (parsed.ok && !reason) {
-      candidates.push({ source, credential: parsed.credential, cacheKey });
+      candidates.push({ source, credential: parsed.credential });
       reason = `usable, last_refresh ${parsed.credential.lastRefreshText}`;
     } else {
       rt.warning(`Skipping the ${describe(source)}: ${reason}.`);
@@ -47,7 +63,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   const lookup = await store.restore();
   if (lookup.status === 'hit') {
     const opened = await open(lookup.copy.envelope, inputs.encryptionKey, inputs.credentialName);
-    if (opened.ok) consider('cache', opened.plaintext, lookup.copy.key);
+    if (opened.ok) consider('cache', opened.plaintext);
     else {
       rt.warning(`Skipping the Actions cache entry ${lookup.copy.key}: ${opened.reason}.`);
       tried.push(`Actions cache entry ${lookup.copy.key}: ${opened.reason}`);
@@ -57,6 +73,19 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     if (lookup.status !== 'miss') rt.warning(`The Actions cache could not be read: ${lookup.reason}.`);
   }
   rt.setOutput('cache-hit', String(lookup.status === 'hit'));
+
+  if (local) {
+    const envelope = await readLocalStore(local);
+    if (envelope === undefined) tried.push(`${describe('local')}: no copy yet`);
+    else {
+      const opened = await open(envelope, inputs.encryptionKey, inputs.credentialName);
+      if (opened.ok) consider('local', opened.plaintext);
+      else {
+        rt.warning(`Skipping the ${describe('local')}: ${opened.reason}.`);
+        tried.push(`${describe('local')}: ${opened.reason}`);
+      }
+    }
+  }
 
   if (inputs.seed) {
     const seed = await decodeSeed(inputs.seed, inputs.encryptionKey, inputs.credentialName);
@@ -104,14 +133,13 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   await mergeCodexConfig(home.dir, changes, rt.warning);
   await writePrivateFile(authFile, credential.text);
   rt.saveState({
-    mode: 'chatgpt',
-    codexHome: home.dir,
-    createdHome: home.created,
+    ...state,
     authFile,
     authSha256: credential.sha256,
     lastRefresh: credential.lastRefreshText,
     source,
-    restoredKey: chosen.cacheKey
+    // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
+    restoredKey: lookup.status === 'hit' ? lookup.copy.key : undefined
   });
 
   const expires = credential.accessTokenExpiresAt;
@@ -158,13 +186,90 @@ async function proveWriteAccess(inputs: ChatGptInputs, credential: ChatGptCreden
   }
 }
 
-/** On equal last_refresh, prefer the stored copy over the seed (the seed is usually the older original). */
-function rank(candidate: Candidate): number {
-  return candidate.source === 'cache' ? 0 : candidate.source === 'codex-home' ? 1 : 2;
+/**
+ * `lease: true`: waits for the lease on the credential (every job, workflow and runner of the
+ * repository). `local-store: true`: prepares the runner-local store and waits for its lock (every
+ * runner process on this machine). Each is saved to the state as soon as it is held, so that the
+ * post step releases it whatever fails after; a wait that times out fails the job before anything
+ * is restored. Always the lease first, then the lock: one order, no deadlock.
+ */
+async function serializeThisJob(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<LocalStore | undefined> {
+  if (!inputs.lease && !inputs.localStore) return undefined;
+  const jobNonce = ensureJobNonce(rt);
+  if (inputs.lease) {
+    const { lease: settings } = inputs;
+    const lease = await acquireLease({
+      apiUrl: settings.apiUrl,
+      token: settings.token,
+      owner: settings.owner,
+      repo: settings.repo,
+      credentialName: inputs.credentialName,
+      holder: leaseHolderFromEnv(rt.env, { jobNonce }),
+      ttlMs: settings.ttlMs,
+      timeoutMs: settings.timeoutMs,
+      log: rt.info
+    });
+    state.lease = { ref: lease.ref, sha: lease.sha, expiresAt: lease.expiresAt };
+    rt.saveState(state);
+  }
+  if (!inputs.localStore) return undefined;
+  const env = rt.env;
+  let local: LocalStore;
+  try {
+    const dir = resolveLocalStoreDir(inputs.localStore.dir, { home: env.HOME ?? '', workspace: env.GITHUB_WORKSPACE, runnerTemp: env.RUNNER_TEMP });
+    local = new LocalStore({ dir, credentialName: inputs.credentialName, workspace: env.GITHUB_WORKSPACE, runnerTemp: env.RUNNER_TEMP, log: rt.info });
+    await local.prepare();
+  } catch (error) {
+    if (error instanceof LocalStoreError) throw new CredentialError(`Input 'local-store-path': ${error.message} Nothing was restored.`);
+    throw error;
+  }
+  try {
+    const lock = await acquireLock({
+      dir: local.dir,
+      name: inputs.credentialName,
+      holder: holderFromEnv(env, { jobNonce }),
+      timeoutMs: inputs.localStore.lockTimeoutMs,
+      log: rt.info
+    });
+    state.localStore = { dir: local.dir, lockToken: lock.token };
+    rt.saveState(state);
+  } catch (error) {
+    if (error instanceof LockTimeoutError) {
+      throw new CredentialError(`${error.message} (The wait is the input 'lock-timeout-minutes'.) Nothing was restored: this job did not touch the credential.`);
+    }
+    throw error;
+  }
+  return local;
 }
 
-function describeSource(source: Candidate['source'], inputs: ChatGptInputs): string {
+/** This job's nonce (see JOB_NONCE_VARIABLE): the one an earlier step of the job exported, or a new one. */
+function ensureJobNonce(rt: Runtime): string {
+  const existing = rt.env[JOB_NONCE_VARIABLE]?.trim();
+  if (existing && /^[0-9a-f]{32}$/.test(existing)) return existing;
+  const nonce = randomBytes(16).toString('hex');
+  rt.exportVariable(JOB_NONCE_VARIABLE, nonce);
+  return nonce;
+}
+
+/** The envelope in the runner-local store, or undefined when there is none yet; a store that cannot be read fails the job. */
+async function readLocalStore(local: LocalStore): Promise<string | undefined> {
+  try {
+    return await local.read();
+  } catch (error) {
+    throw new CredentialError(
+      `The runner-local store (input 'local-store-path') could not be read: ${errorMessage(error)} Nothing was restored: the newest copy of the login may be there, and an older one would spend a refresh token that may already be used.`
+    );
+  }
+}
+
+/** On equal last_refresh, prefer a stored copy over the seed (the seed is usually the older original). */
+function rank(candidate: Candidate): number {
+  return { local: 0, cache: 1, 'codex-home': 2, seed: 3 }[candidate.source];
+}
+
+function describeSource(source: Candidate['source'], inputs: ChatGptInputs, local: LocalStore | undefined): string {
   if (source === 'cache') return 'Actions cache';
+  if (source === 'local') return `runner-local store (${local?.file ?? inputs.localStore?.dir})`;
   if (source === 'codex-home') return 'auth.json already in codex-home';
   return inputs.secret ? `secret ${inputs.secret.name} (input 'chatgpt-auth-json')` : "seed (input 'chatgpt-auth-json')";
 }

@@ -45,7 +45,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from './secret.js';
+import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from './github-request.js';
 
 export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
 /** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
@@ -57,8 +57,16 @@ export const DEFAULT_LEASE_LOG_EVERY_MS = 30 * 1000;
 /** A release renews a lease with less than this left before deleting it (see the header). */
 export const RELEASE_MARGIN_MS = 10 * 60 * 1000;
 const DEFAULT_POLL_MS = 2000;
-/** Each poll is one request; GITHUB_TOKEN may send 1,000 an hour per repository. */
-const DEFAULT_MAX_POLL_MS = 20_000;
+/**
+ * Each poll is one request, and GITHUB_TOKEN may send 1,000 an hour per repository: the longest
+ * wait between polls scales with the timeout, so that a waiter sends about 100 polls over its whole
+ * wait at most, between MIN_MAX_POLL_MS and MAX_MAX_POLL_MS apart. A job that waits a few minutes
+ * at most (short jobs) gets the lease within a few seconds of its release; one that waits half an
+ * hour polls every 18 s.
+ */
+const MIN_MAX_POLL_MS = 2000;
+const MAX_MAX_POLL_MS = 20_000;
+const POLLS_PER_TIMEOUT = 100;
 const DEFAULT_DELAYS = [1000, 3000, 9000];
 /** Answers that may be transient (replication lag just after the commit was created): retried this often in a row. */
 const MAX_TRANSIENT_REJECTIONS = 5;
@@ -146,7 +154,7 @@ export interface AcquireLeaseOptions extends LeaseTarget, LeaseClientOptions {
   timeoutMs?: number;
   /** A progress line while waiting, this often (default 30 s; the first one at once). */
   logEveryMs?: number;
-  /** First wait between polls (default 2 s), growing 1.5x per poll up to maxPollMs (default 20 s), with jitter. */
+  /** First wait between polls (default 2 s), growing 1.5x per poll up to maxPollMs (default: a hundredth of the timeout, 2 s to 20 s), with jitter. */
   pollMs?: number;
   maxPollMs?: number;
 }
@@ -238,6 +246,11 @@ export function describeLeaseHolder(record: LeaseRecord | undefined): string {
   return text;
 }
 
+/** The longest wait between two polls when none is given: a hundredth of the timeout, 2 s to 20 s. */
+export function defaultMaxPollMs(timeoutMs: number): number {
+  return Math.min(MAX_MAX_POLL_MS, Math.max(MIN_MAX_POLL_MS, Math.round(timeoutMs / POLLS_PER_TIMEOUT)));
+}
+
 /** The lease's current commit and record, or undefined when nobody holds it. */
 export async function readLease(options: LeaseTarget & LeaseClientOptions): Promise<{ sha: string; record: LeaseRecord | undefined } | undefined> {
   const client = new LeaseClient(options, 'read');
@@ -261,7 +274,7 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
     throw new LeaseError('invalid', `Cannot acquire the lease on credential '${name}': the wait must be 0 or more (${names.timeout}).`);
   }
   const logEveryMs = options.logEveryMs ?? DEFAULT_LEASE_LOG_EVERY_MS;
-  const maxPollMs = options.maxPollMs ?? DEFAULT_MAX_POLL_MS;
+  const maxPollMs = options.maxPollMs ?? defaultMaxPollMs(timeoutMs);
   let pollMs = Math.min(options.pollMs ?? DEFAULT_POLL_MS, maxPollMs);
 
   const started = now();

@@ -12,11 +12,15 @@
 // (/orgs/{org}/actions/secrets; the PUT must carry `visibility`, so the existing one is read first
 // and kept). 5xx, network errors and rate limits are retried with backoff; every other failure
 // becomes a SecretStoreError whose message says what to fix. No message ever contains the value.
-// The request helper (githubRequest: retries, rate limits, GitHub's words) is shared with the lease
-// (stores/lease.ts).
+// The request helper (githubRequest: retries, rate limits, GitHub's words) lives in
+// ./github-request.ts, shared with the lease (./lease.ts), and is re-exported here.
 //
 // Loaded only in ChatGPT mode (dynamic import), and by the `codex-auth init` command.
 import sodium from 'libsodium-wrappers';
+import { githubMessage, githubRequest, type GitHubAnswer } from './github-request.js';
+
+export { githubMessage, githubRequest, rateLimit, type GitHubAnswer, type GitHubCall, type RateLimit } from './github-request.js';
+type Answer = GitHubAnswer;
 
 export type SecretScope = 'repository' | 'environment' | 'organization';
 export const SECRET_SCOPES: readonly SecretScope[] = ['repository', 'environment', 'organization'];
@@ -100,7 +104,6 @@ export class SecretStoreError extends Error {
 /** GitHub's limit per secret value. */
 export const MAX_SECRET_BYTES = 48 * 1024;
 export const DEFAULT_API_URL = 'https://api.github.com';
-const API_VERSION = '2022-11-28';
 const DEFAULT_DELAYS = [1000, 3000, 9000];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -142,44 +145,6 @@ export async function checkWriteAccess(target: SecretTarget, currentValue: strin
   const result = await writeSecret(target, currentValue, options);
   options.log?.(`Write access to the ${describeTarget(target)} confirmed (${result.status === 'created' ? 'created it' : 'wrote the current value back'}).`);
   return result;
-}
-
-/** One answer of GitHub's REST API: the parsed JSON body (null when there is none or it is not JSON) and the raw text. */
-export interface GitHubAnswer {
-  status: number;
-  headers: Headers;
-  body: any;
-  text: string;
-}
-type Answer = GitHubAnswer;
-
-/** A rate limit GitHub imposed: how long it asks to wait, and why (for the log). */
-export interface RateLimit {
-  waitMs: number;
-  reason: string;
-}
-
-/**
- * How to send one REST call and when to give up: shared by the secret store and the lease
- * (src/stores/lease.ts), which build their own error messages.
- */
-export interface GitHubCall {
-  token: string;
-  log: (message: string) => void;
-  sleep: (ms: number) => Promise<void>;
-  fetch: typeof fetch;
-  /** Waits before the 2nd, 3rd, … attempt after a 5xx or network error. */
-  retryDelaysMs: number[];
-  /** The longest wait a rate limit may impose before the request is given up. */
-  maxRateLimitWaitMs: number;
-  /** Per request. */
-  timeoutMs: number;
-  /** Called for every request sent (retries included). */
-  onSend?: () => void;
-  /** The error to throw when GitHub could not be reached by the last attempt. */
-  unreachable(problem: string, attempts: number): Error;
-  /** The error to throw when a rate limit is hit on the last attempt, or asks for a longer wait than maxRateLimitWaitMs. */
-  rateLimited(answer: GitHubAnswer, rate: RateLimit, attempts: number): Error;
 }
 
 class Client {
@@ -409,107 +374,6 @@ class Client {
   }
 }
 
-/**
- * One API call with retries: 5xx, network errors and timeouts after the configured delays; rate
- * limits after the wait GitHub asks for (retry-after, or x-ratelimit-reset), if not too long.
- * Returns the final answer (success or not) for the caller to judge; throws only when nothing
- * usable came back (the caller's `unreachable` and `rateLimited` errors).
- */
-export async function githubRequest(method: string, url: string, body: unknown, call: GitHubCall): Promise<{ answer: GitHubAnswer; attempts: number }> {
-  const delays = call.retryDelaysMs;
-  const maxWait = call.maxRateLimitWaitMs;
-  const total = delays.length + 1;
-  const what = `${method} ${new URL(url).pathname}`;
-  for (let attempt = 1; ; attempt++) {
-    let answer: Answer | undefined;
-    let problem: string;
-    let wait: number | undefined;
-    try {
-      answer = await sendGitHubRequest(method, url, body, call);
-    } catch (caught) {
-      problem = networkReason(caught);
-      if (attempt >= total) throw call.unreachable(problem, attempt);
-      wait = delays[attempt - 1];
-      call.log(`GitHub API: ${what} failed (${problem}); attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
-      await call.sleep(wait);
-      continue;
-    }
-    const rate = rateLimit(answer);
-    if (rate) {
-      if (attempt >= total) throw call.rateLimited(answer, rate, attempt);
-      if (rate.waitMs > maxWait) throw call.rateLimited(answer, rate, attempt);
-      wait = rate.waitMs;
-      problem = `rate limited: ${rate.reason}`;
-    } else if (answer.status >= 500) {
-      if (attempt >= total) return { answer, attempts: attempt };
-      wait = delays[attempt - 1];
-      problem = `answered ${answer.status}${answer.body?.message ? ` ${clip(String(answer.body.message))}` : ''}`;
-    } else {
-      return { answer, attempts: attempt };
-    }
-    call.log(`GitHub API: ${what} ${problem}; attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
-    await call.sleep(wait);
-  }
-}
-
-async function sendGitHubRequest(method: string, url: string, body: unknown, call: GitHubCall): Promise<Answer> {
-  call.onSend?.();
-  const response = await call.fetch(url, {
-    method,
-    headers: {
-      accept: 'application/vnd.github+json',
-      authorization: `Bearer ${call.token.trim()}`,
-      'x-github-api-version': API_VERSION,
-      'user-agent': 'codex-auth',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' })
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    redirect: 'follow',
-    signal: AbortSignal.timeout(call.timeoutMs)
-  });
-  const text = await response.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  return { status: response.status, headers: response.headers, body: parsed, text };
-}
-
-/** GitHub's own words (message and error details), with every one of `secrets` replaced by ***. */
-export function githubMessage(answer: GitHubAnswer, secrets: (string | undefined)[]): string {
-  const message = typeof answer.body?.message === 'string' ? answer.body.message : '';
-  const details = Array.isArray(answer.body?.errors)
-    ? answer.body.errors.map((e: unknown) => (typeof e === 'string' ? e : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : '')).filter(Boolean)
-    : [];
-  let text = [message.replace(/\s+/g, ' ').trim(), ...details].filter(Boolean).join('; ');
-  for (const secret of secrets) {
-    if (secret) text = text.split(secret).join('***');
-  }
-  return clip(text);
-}
-
-/** A 403/429 that is a rate limit (primary: x-ratelimit-remaining 0; secondary: retry-after or the message). */
-export function rateLimit(answer: GitHubAnswer): RateLimit | undefined {
-  if (answer.status !== 403 && answer.status !== 429) return undefined;
-  const retryAfter = answer.headers.get('retry-after');
-  if (retryAfter !== null) {
-    const secondsToWait = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : Math.max(0, (Date.parse(retryAfter) - Date.now()) / 1000);
-    if (Number.isFinite(secondsToWait)) return { waitMs: Math.ceil(secondsToWait * 1000), reason: `retry-after ${retryAfter.trim()} s` };
-  }
-  if (answer.headers.get('x-ratelimit-remaining') === '0') {
-    const reset = Number(answer.headers.get('x-ratelimit-reset'));
-    const waitMs = Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) + 1000 : 60_000;
-    return { waitMs, reason: `no requests left until ${Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : 'the limit resets'}` };
-  }
-  if (answer.status === 429 || /rate limit/i.test(String(answer.body?.message ?? ''))) {
-    // GitHub: without retry-after, wait at least a minute before retrying a secondary rate limit.
-    return { waitMs: 60_000, reason: 'secondary rate limit' };
-  }
-  return undefined;
-}
-
 function permissionHint(scope: SecretScope): string {
   switch (scope) {
     case 'environment':
@@ -532,17 +396,6 @@ function notFoundHint(target: SecretTarget, names: SettingNames): string {
   return `The repository ${repo} does not exist, or the token in ${names.token} cannot see it: grant the token access to ${repo} (a fine-grained token lists its repositories). Check ${names.scope} too.`;
 }
 
-function networkReason(caught: unknown): string {
-  // Duck-typed: fetch's errors may come from another realm (instanceof Error is not reliable).
-  const error = (typeof caught === 'object' && caught !== null ? caught : {}) as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out';
-  return clip(error.cause?.code ?? error.cause?.message ?? error.message ?? String(caught));
-}
-
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-function clip(text: string): string {
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
