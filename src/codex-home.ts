@@ -22,7 +22,7 @@ export async function prepareCodexHome(requested: string | undefined, runnerTemp
   }
   const stat = await fs.lstat(requested).catch(() => undefined);
   if (!stat) {
-    await makeDirectories(requested).catch((error: NodeJS.ErrnoException) => {
+    await makePrivateDirectories(requested).catch((error: NodeJS.ErrnoException) => {
       throw new InputError('codex-home', `'${requested}' does not exist and could not be created (${error.code}).`, 'Choose a directory the runner user can write, or leave it empty for a private directory under RUNNER_TEMP.');
     });
     return { dir: requested, created: true };
@@ -42,10 +42,11 @@ export async function prepareCodexHome(requested: string | undefined, runnerTemp
 }
 
 /**
- * `mkdir -p` with 0700 directories, one level at a time: Node's recursive mkdir never returns on
- * some paths (under /proc, for one).
+ * `mkdir -p` with every directory it creates exactly 0700, one level at a time: Node's recursive
+ * mkdir never returns on some paths (under /proc, for one). A directory that another process
+ * creates at the same moment is fine (the caller checks what it got).
  */
-async function makeDirectories(dir: string): Promise<void> {
+export async function makePrivateDirectories(dir: string): Promise<void> {
   const missing: string[] = [];
   let current = dir;
   while (!(await fs.lstat(current).then(() => true, () => false))) {
@@ -54,7 +55,16 @@ async function makeDirectories(dir: string): Promise<void> {
     if (parent === current) break;
     current = parent;
   }
-  for (const each of missing) await fs.mkdir(each, { mode: 0o700 });
+  for (const each of missing) {
+    try {
+      await fs.mkdir(each, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw error;
+    }
+    // mkdir's mode is reduced by the umask; make it exactly 0700.
+    if (process.platform !== 'win32') await fs.chmod(each, 0o700);
+  }
 }
 
 /**

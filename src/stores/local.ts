@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { looksLikeEnvelope } from '../chatgpt/envelope.js';
+import { makePrivateDirectories } from '../codex-home.js';
 
 /** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
 export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
@@ -212,7 +213,7 @@ export class LocalStore {
       throw error;
     });
     if (!stat) {
-      await makePrivateDirectories(dir);
+      await makeStoreDirectories(dir);
       this.log(`Created the local store directory ${dir} (mode 0700).`);
     } else {
       if (stat.isSymbolicLink()) {
@@ -292,26 +293,12 @@ async function checkAncestors(realDir: string): Promise<void> {
   }
 }
 
-/** `mkdir -p` with mode 0700 for every directory created, one level at a time. */
-async function makePrivateDirectories(dir: string): Promise<void> {
-  const missing: string[] = [];
-  let current = dir;
-  while (!(await fs.lstat(current).then(() => true, () => false))) {
-    missing.unshift(current);
-    const parent = path.dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  for (const each of missing) {
-    try {
-      await fs.mkdir(each, { mode: 0o700 });
-    } catch (error) {
-      // Another runner process may create the same directory at the same moment (then it checks it).
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw new LocalStoreError(`Could not create the local store directory ${each} (${(error as NodeJS.ErrnoException).code}). Choose a directory the runner user can create.`);
-    }
-    // mkdir's mode is reduced by the umask; make it exactly 0700.
-    if (posix()) await fs.chmod(each, 0o700);
+/** The store's directories, created 0700 (see codex-home.ts), with an error that says what to do. */
+async function makeStoreDirectories(dir: string): Promise<void> {
+  try {
+    await makePrivateDirectories(dir);
+  } catch (error) {
+    throw new LocalStoreError(`Could not create the local store directory ${dir} (${(error as NodeJS.ErrnoException).code}). Choose a directory the runner user can create.`);
   }
 }
 
