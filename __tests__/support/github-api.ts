@@ -29,8 +29,7 @@
 // and Node 24. Nothing listens beyond 127.0.0.1.
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 import sodium from 'libsodium-wrappers';
 
 export type SecretScope = 'repository' | 'environment' | 'organization';
@@ -295,7 +294,6 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   let faults: (ApiFault & { left: number })[] = [];
   let nextRepoId = 100_000;
   let rateRemaining = 5000;
-  const sockets = new Set<Socket>();
 
   const newKey = (): string => {
     const pair = sodium.crypto_box_keypair();
@@ -731,12 +729,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     entry.status = reply.status;
     send(res, reply);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, stop } = await listenOnLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}${prefix}`,
@@ -795,8 +788,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     },
     async stop() {
       faults = [];
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
     }
   };
 }

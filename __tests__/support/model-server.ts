@@ -19,7 +19,7 @@
 // then give up). With neither an OAuth mock nor an allow-list every non-empty bearer is accepted.
 import http from 'node:http';
 import zlib from 'node:zlib';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 import { randomUUID } from 'node:crypto';
 import type { OAuthServer } from './oauth-server.js';
 
@@ -198,7 +198,6 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
     return openAccess ? 'ok' : 'unknown';
   }
 
-  const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -274,27 +273,11 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
       sendJson(404, openAiError(`Invalid URL (${req.method} ${path})`, null));
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, stop } = await listenOnLoopback(server);
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     responsesRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/responses'),
-    async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
+    stop,
   };
 }

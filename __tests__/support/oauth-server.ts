@@ -18,7 +18,7 @@
 //   the real service does) it revokes the whole token family: the family's live refresh token then gets
 //   `refresh_token_invalidated` and its access tokens stop being accepted by the model mock.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 import { randomUUID } from 'node:crypto';
 import {
   makeAccessToken,
@@ -274,7 +274,6 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     return { status: 200, json: {}, familyId };
   }
 
-  const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -339,18 +338,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
       })();
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, stop } = await listenOnLoopback(server);
   const base = `http://127.0.0.1:${port}`;
 
   function accessTokenStatus(token: string): AccessTokenStatus {
@@ -406,11 +394,6 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     clearFaults() {
       faults.length = 0;
     },
-    async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
+    stop,
   };
 }
