@@ -1,13 +1,11 @@
 // API-key mode (the default): a CODEX_HOME whose auth.json holds the key, as `codex login --with-api-key` writes it.
 import path from 'node:path';
 import { AUTH_FILE, prepareCodexHome, readFileIfExists, writePrivateFile } from './codex-home.js';
-import { mergeCodexConfig } from './codex-config.js';
+import { FILE_STORE, mergeCodexConfig } from './codex-config.js';
 import { InputError } from './errors.js';
 import type { ApiKeyInputs } from './inputs.js';
 import { runnerTemp, type Runtime } from './runtime.js';
 
-/** Keyring storage would make Codex ignore the file we write (macOS runners have a keychain). */
-export const FILE_STORE = { key: 'cli_auth_credentials_store', value: 'file', onConflict: 'replace' } as const;
 
 export async function setUpApiKey(inputs: ApiKeyInputs, rt: Runtime): Promise<void> {
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));

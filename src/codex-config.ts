@@ -12,6 +12,9 @@ export interface ConfigChange {
   onConflict: 'replace' | { input: string; fix: string };
 }
 
+/** Keyring storage would make Codex ignore the auth.json we write (macOS runners have a keychain). */
+export const FILE_STORE: ConfigChange = { key: 'cli_auth_credentials_store', value: 'file', onConflict: 'replace' };
+
 export async function mergeCodexConfig(dir: string, changes: ConfigChange[], warn: (message: string) => void): Promise<void> {
   const file = path.join(dir, CONFIG_FILE);
   let text = (await readFileIfExists(file)) ?? '';

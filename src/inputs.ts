@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
+import { apiUrlFromEnv } from './stores/github-request.js';
 import type { SecretScope, SecretTarget } from './stores/secret.js';
 
 export const AUTH_MODES = ['api-key', 'chatgpt'] as const;
@@ -119,7 +120,6 @@ const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY_COMMAND = 'openssl rand -base64 32';
 /** GitHub's rules for secret names (also checked by src/stores/secret.ts, which API-key jobs never load). */
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const DEFAULT_API_URL = 'https://api.github.com';
 
 /** The secret input values, to mask before anything else can be logged (even before parsing). */
 export function secretInputs(read: InputReader): string[] {
@@ -265,16 +265,7 @@ function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.Process
   if (/\s/.test(token)) {
     throw new InputError('secret-token', 'contains white space inside the token.', 'Store the token alone, on one line, in the secret.');
   }
-  const repository = (env.GITHUB_REPOSITORY ?? '').trim();
-  const [owner, repo, ...rest] = repository.split('/');
-  if (!owner || !repo || rest.length) {
-    throw new InputError(
-      'secret-name',
-      `needs the repository running the workflow (GITHUB_REPOSITORY, owner/name) to locate the secret, and GITHUB_REPOSITORY is ${repository ? `'${repository}'` : 'not set'}.`,
-      'Run the action in a GitHub Actions job, or remove secret-name.'
-    );
-  }
-  const apiUrl = (env.GITHUB_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
+  const { owner, repo } = currentRepository(env, 'secret-name', 'to locate the secret', 'remove secret-name');
   return {
     scope,
     name,
@@ -282,9 +273,23 @@ function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.Process
     repo,
     environment: scope === 'environment' ? environment : undefined,
     org: scope === 'organization' ? owner : undefined,
-    apiUrl,
+    apiUrl: apiUrlFromEnv(env),
     token
   };
+}
+
+/** The repository running the workflow, where a secret or the lease lives. */
+function currentRepository(env: NodeJS.ProcessEnv, input: string, purpose: string, orElse: string): { owner: string; repo: string } {
+  const repository = (env.GITHUB_REPOSITORY ?? '').trim();
+  const [owner, repo, ...rest] = repository.split('/');
+  if (!owner || !repo || rest.length) {
+    throw new InputError(
+      input,
+      `needs the repository running the workflow (GITHUB_REPOSITORY, owner/name) ${purpose}, and GITHUB_REPOSITORY is ${repository ? `'${repository}'` : 'not set'}.`,
+      `Run the action in a GitHub Actions job, or ${orElse}.`
+    );
+  }
+  return { owner, repo };
 }
 
 /**
@@ -310,17 +315,8 @@ function parseLease(get: (name: string) => string, env: NodeJS.ProcessEnv, warni
     );
   }
   if (/\s/.test(token)) throw new InputError('lease-token', 'contains white space inside the token.', 'Pass the token alone, on one line.');
-  const repository = (env.GITHUB_REPOSITORY ?? '').trim();
-  const [owner, repo, ...rest] = repository.split('/');
-  if (!owner || !repo || rest.length) {
-    throw new InputError(
-      'lease',
-      `needs the repository running the workflow (GITHUB_REPOSITORY, owner/name) to hold the lease, and GITHUB_REPOSITORY is ${repository ? `'${repository}'` : 'not set'}.`,
-      'Run the action in a GitHub Actions job, or set `lease: false`.'
-    );
-  }
-  const apiUrl = (env.GITHUB_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
-  return { owner, repo, apiUrl, token, timeoutMs, ttlMs };
+  const { owner, repo } = currentRepository(env, 'lease', 'to hold the lease', 'set `lease: false`');
+  return { owner, repo, apiUrl: apiUrlFromEnv(env), token, timeoutMs, ttlMs };
 }
 
 /**

@@ -4,8 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { AUTH_FILE, prepareCodexHome, readFileIfExists, writePrivateFile } from '../codex-home.js';
-import { mergeCodexConfig, type ConfigChange } from '../codex-config.js';
-import { FILE_STORE } from '../api-key.js';
+import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex-config.js';
 import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
 import { runnerTemp, type MainState, type Runtime } from '../runtime.js';

@@ -12,7 +12,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parseCredential, type ChatGptCredential } from '../chatgpt/credential.js';
 import { seal } from '../chatgpt/envelope.js';
 import { errorMessage } from '../errors.js';
-import { DEFAULT_API_URL, SECRET_SCOPES, describeTarget, secretNameProblem, writeSecret, type SecretScope, type SecretTarget, type SettingNames } from '../stores/secret.js';
+import { apiUrlFromEnv, DEFAULT_API_URL, SECRET_SCOPES, describeTarget, secretNameProblem, writeSecret, type SecretScope, type SecretTarget, type SettingNames } from '../stores/secret.js';
 
 /** Same rule as the action's `credential-name` input (src/inputs.ts). */
 const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -141,7 +141,7 @@ export function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>):
   if (scope !== 'environment' && environment) throw new UsageError('--environment', `only goes with --scope environment (the scope is ${scope}).`);
   if (scope !== 'organization' && org) throw new UsageError('--org', `only goes with --scope organization (the scope is ${scope}).`);
 
-  const apiUrl = (str('api-url') ?? io.env.GITHUB_API_URL?.trim() ?? DEFAULT_API_URL).replace(/\/+$/, '') || DEFAULT_API_URL;
+  const apiUrl = str('api-url')?.replace(/\/+$/, '') || apiUrlFromEnv(io.env);
   try {
     const url = new URL(apiUrl);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();

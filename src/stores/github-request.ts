@@ -7,6 +7,13 @@
 const API_VERSION = '2022-11-28';
 
 /** One answer of GitHub's REST API: the parsed JSON body (null when there is none or it is not JSON) and the raw text. */
+export const DEFAULT_API_URL = 'https://api.github.com';
+
+/** The REST API base of the job: GITHUB_API_URL (set by the runner; differs on GHES). */
+export function apiUrlFromEnv(env: NodeJS.ProcessEnv): string {
+  return (env.GITHUB_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
+}
+
 export interface GitHubAnswer {
   status: number;
   headers: Headers;

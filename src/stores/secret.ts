@@ -19,7 +19,7 @@
 import sodium from 'libsodium-wrappers';
 import { githubMessage, githubRequest, type GitHubAnswer } from './github-request.js';
 
-export { githubMessage, githubRequest, rateLimit, type GitHubAnswer, type GitHubCall, type RateLimit } from './github-request.js';
+export { apiUrlFromEnv, DEFAULT_API_URL, githubMessage, githubRequest, rateLimit, type GitHubAnswer, type GitHubCall, type RateLimit } from './github-request.js';
 type Answer = GitHubAnswer;
 
 export type SecretScope = 'repository' | 'environment' | 'organization';
@@ -103,14 +103,8 @@ export class SecretStoreError extends Error {
 
 /** GitHub's limit per secret value. */
 export const MAX_SECRET_BYTES = 48 * 1024;
-export const DEFAULT_API_URL = 'https://api.github.com';
 const DEFAULT_DELAYS = [1000, 3000, 9000];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** The REST API base of the job: GITHUB_API_URL (set by the runner; differs on GHES). */
-export function apiUrlFromEnv(env: NodeJS.ProcessEnv): string {
-  return (env.GITHUB_API_URL || DEFAULT_API_URL).replace(/\/+$/, '');
-}
 
 /** Why GitHub would refuse this secret name, or undefined when it is valid. */
 export function secretNameProblem(name: string): string | undefined {
