@@ -1,0 +1,48 @@
+// The workflow examples of the documentation: every fenced ```yaml block of README.md and docs/*.md
+// that is a whole workflow (it has a top-level `jobs:` key). Fragments (a single step, a
+// `concurrency:` block) are not workflows and are left out. Used by readme-workflows.test.ts, which
+// runs each one, and by the workflow lint, which checks each one with actionlint.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './paths.js';
+
+export interface WorkflowExample {
+  /** The file, relative to the repository root, with `/` separators: `README.md`, `docs/secret-write-back.md`. */
+  source: string;
+  /** 1-based line number in `source` of the first line of `text` (the line after the opening fence). */
+  line: number;
+  /** The YAML as printed, ending with a newline. Line N of it is line `line + N - 1` of `source`. */
+  text: string;
+}
+
+export function documentationFiles(): string[] {
+  const docs = readdirSync(path.join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`);
+  return ['README.md', ...docs];
+}
+
+/** Every fenced yaml block of `markdown` with its first line number. */
+export function yamlBlocks(markdown: string): Array<{ line: number; text: string }> {
+  const blocks: Array<{ line: number; text: string }> = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^```ya?ml\s*$/.test(lines[i])) continue;
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && !/^```\s*$/.test(lines[end])) end++;
+    if (end >= lines.length) throw new Error(`unterminated yaml block at line ${i + 1}`);
+    blocks.push({ line: start + 1, text: `${lines.slice(start, end).join('\n')}\n` });
+    i = end;
+  }
+  return blocks;
+}
+
+export function workflowExamples(): WorkflowExample[] {
+  return documentationFiles().flatMap((source) =>
+    yamlBlocks(readFileSync(path.join(ROOT, source), 'utf8'))
+      .filter((block) => /^jobs:/m.test(block.text))
+      .map((block) => ({ source, ...block }))
+  );
+}
