@@ -35,6 +35,22 @@ export interface RunStep {
 
 export type Step = ActionStep | RunStep;
 
+/** What the runner knows when it reaches a step: for steps whose inputs, env, script or `if:` are expressions. */
+export interface StepContext {
+  status: 'success' | 'failure';
+  /** Earlier steps with an id: their outputs and outcome. */
+  steps: Record<string, { outputs: Record<string, string>; outcome: StepResult['status'] }>;
+  /** The step's environment before its own `env:`: the job's, plus what earlier steps exported. */
+  env: Record<string, string>;
+}
+
+/** A step decided when the runner reaches it (expressions evaluated then, as the runner does); 'skip' when its `if:` is false. */
+export interface DeferredStep {
+  name?: string;
+  id?: string;
+  resolve(context: StepContext): Step | 'skip' | Promise<Step | 'skip'>;
+}
+
 /** A machine that runs jobs. A self-hosted runner keeps its home and work folder between jobs. */
 export interface Runner {
   name: string;
@@ -50,7 +66,7 @@ export interface EventSpec {
 
 export interface JobSpec {
   name: string;
-  steps: Step[];
+  steps: Array<Step | DeferredStep>;
   /** Default: a fresh GitHub-hosted runner for this job. */
   runner?: Runner;
   /** Job-level `env:`. */
@@ -231,6 +247,12 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     };
   };
 
+  const stepContext = (): StepContext => ({
+    status,
+    steps: Object.fromEntries(steps.filter((s) => s.id).map((s) => [s.id!, { outputs: s.outputs, outcome: s.status }])),
+    env: { ...jobEnv, ...exportedEnv }
+  });
+
   const inputEnv = (step: ActionStep): Record<string, string> => {
     const given = step.with ?? {};
     for (const name of Object.keys(given)) {
@@ -244,7 +266,12 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     return env;
   };
 
-  for (const [index, step] of spec.steps.entries()) {
+  for (const [index, declared] of spec.steps.entries()) {
+    const step = 'resolve' in declared ? await declared.resolve(stepContext()) : declared;
+    if (step === 'skip') {
+      steps.push(skipped(declared.name ?? `step ${index + 1}`, 'run', declared.id));
+      continue;
+    }
     const condition = step.if ?? 'success';
     const label = step.name ?? ('uses' in step ? 'Run codex-auth' : step.run.split('\n')[0].slice(0, 60));
     if (!shouldRun(condition, status)) {

@@ -1,0 +1,132 @@
+// Every workflow printed in README.md and docs/*.md runs as printed (support/workflow-run.ts says how
+// a workflow maps onto the harness): each job succeeds, Codex answers through the loopback model
+// server, and in ChatGPT mode the post step stores the login Codex refreshed (every seed here has
+// an expired access token, so Codex must refresh it). A new example cannot be added without passing.
+import { startGitHubApi, TOKENS, type GitHubApi } from './support/github-api.js';
+import type { JobResult } from './support/runner.js';
+import { makeTools, type Tools } from './support/stand-ins.js';
+import { workflowExamples, type WorkflowExample } from './support/workflow-examples.js';
+import { isThisAction, parseWorkflow, rulesProblems, runWorkflow, type Fixtures, type WorkflowRun } from './support/workflow-run.js';
+import { newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
+
+const API_KEY = 'sk-proj-LOOPBACK0readme0example0key0000000000';
+const REPOSITORY = 'acme/app';
+
+let world: World;
+let api: GitHubApi;
+let tools: Tools;
+
+beforeAll(async () => {
+  world = await startWorld({ model: { allowApiKeys: [API_KEY] } });
+  api = await startGitHubApi();
+  api.addEnvironment(REPOSITORY, 'codex');
+  tools = makeTools(world.model.baseUrl);
+});
+
+afterAll(async () => {
+  await Promise.all([world?.stop(), api?.stop()]);
+});
+
+/** Fresh secrets for one example: a ChatGPT login whose access token has expired, a new encryption key. */
+function fixtures(): Fixtures {
+  world.cache.reset();
+  const login = serialize(world.oauth.issue({ accessTtlSeconds: -60 }));
+  const [owner, repo] = REPOSITORY.split('/');
+  api.setSecret({ scope: 'repository', owner, repo }, 'CODEX_AUTH_JSON', login);
+  api.setSecret({ scope: 'environment', owner, repo, environment: 'codex' }, 'CODEX_AUTH_JSON', login);
+  return {
+    world,
+    api,
+    tools,
+    repository: REPOSITORY,
+    secrets: { CODEX_AUTH_JSON: login, CODEX_AUTH_KEY: newEncryptionKey(), CODEX_AUTH_SECRET_TOKEN: TOKENS.writer, OPENAI_API_KEY: API_KEY },
+    // Unset repository variables, as in a new repository.
+    vars: { CODEX_CREDENTIAL: '' }
+  };
+}
+
+/** What went wrong in a run, for the failure message: the rules, then each failed job's log. */
+function failures(example: WorkflowExample, run: WorkflowRun): string[] {
+  const workflow = parseWorkflow(example.text);
+  const problems: string[] = [];
+  const chatgptJobs = new Set(
+    Object.entries(workflow.jobs as Record<string, { steps: Array<Record<string, unknown>> }>)
+      .filter(([, job]) => job.steps.some((s) => isThisAction(s.uses) && (s.with as Record<string, unknown> | undefined)?.['auth-mode'] === 'chatgpt'))
+      .map(([id]) => id)
+  );
+  run.jobs.forEach((job: JobResult, i) => {
+    if (job.status !== 'success') problems.push(`job '${job.name}' failed:\n${job.log}`);
+    else if (run.modelRequests[i] === 0) problems.push(`job '${job.name}' never ran Codex against the model`);
+    else if (chatgptJobs.has(job.name) && !postStep(job).log.includes('Saved the refreshed ChatGPT login')) {
+      problems.push(`job '${job.name}': the post step did not store the refreshed login:\n${postStep(job).log}`);
+    }
+  });
+  if (run.jobs.length === 0) problems.push('no job ran');
+  return problems;
+}
+
+const examples = workflowExamples();
+
+test('the documentation has workflow examples (README.md and docs/)', () => {
+  expect(examples.length).toBeGreaterThanOrEqual(5);
+  expect(new Set(examples.map((e) => e.source))).toEqual(new Set(['README.md', 'docs/secret-write-back.md']));
+});
+
+describe.each(examples.map((e) => [`${e.source}:${e.line}`, e] as const))('%s', (_where, example) => {
+  test('follows the README rules and runs as printed', async () => {
+    const problems = rulesProblems(parseWorkflow(example.text));
+    const run = await runWorkflow(example.text, fixtures());
+    expect([...problems, ...failures(example, run)]).toEqual([]);
+  });
+});
+
+// The examples as they were printed before (issue 16): the harness must catch what a user hit.
+const LEASE_WITHOUT_CHECKOUT = `on: workflow_dispatch
+permissions:
+  contents: write
+jobs:
+  codex:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: org/codex-auth@v1
+        with:
+          auth-mode: chatgpt
+          chatgpt-auth-json: \${{ secrets.CODEX_AUTH_JSON }}
+          encryption-key: \${{ secrets.CODEX_AUTH_KEY }}
+          lease: true
+      - run: codex exec "triage the open issues"
+`;
+
+describe('the harness catches an incomplete example', () => {
+  test('no Codex install: `codex: command not found`', async () => {
+    const run = await runWorkflow(LEASE_WITHOUT_CHECKOUT, fixtures());
+    expect(run.jobs[0].status).toBe('failure');
+    expect(run.jobs[0].step('codex exec "triage the open issues"').log).toContain('codex: command not found');
+  });
+
+  test('Codex installed but no checkout: Codex refuses to run outside a git repository', async () => {
+    const text = LEASE_WITHOUT_CHECKOUT.replace('      - run: codex exec', '      - run: npm install -g @openai/codex\n      - run: codex exec');
+    const run = await runWorkflow(text, fixtures());
+    expect(run.jobs[0].status).toBe('failure');
+    expect(run.jobs[0].log).toContain('Not inside a trusted directory and --skip-git-repo-check was not specified');
+  });
+
+  test('ChatGPT mode with neither a concurrency group nor a lease', () => {
+    const text = LEASE_WITHOUT_CHECKOUT.replace('          lease: true\n', '          local-store: true\n');
+    expect(rulesProblems(parseWorkflow(text))).toEqual([expect.stringContaining("job 'codex': ChatGPT mode without serialization")]);
+  });
+
+  test('a lease without `contents: write`', async () => {
+    const text = LEASE_WITHOUT_CHECKOUT.replace('permissions:\n  contents: write\n', '');
+    expect(rulesProblems(parseWorkflow(text))).toEqual([expect.stringContaining('needs `permissions: contents: write`')]);
+    // And at run time the workflow's token (contents: read by default) cannot take the lease.
+    const run = await runWorkflow(text, fixtures());
+    expect(run.jobs[0].step('Run codex-auth').status).toBe('failure');
+    expect(run.jobs[0].log).toContain('contents: write');
+  });
+
+  test('an expression the harness does not know fails instead of reading an empty string', async () => {
+    const text = LEASE_WITHOUT_CHECKOUT.replace('secrets.CODEX_AUTH_KEY', 'secrets.CODEX_AUTH_KEYS');
+    await expect(runWorkflow(text, fixtures())).rejects.toThrow("'secrets.CODEX_AUTH_KEYS' is not known to the harness");
+  });
+});
