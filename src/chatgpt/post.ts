@@ -16,6 +16,7 @@ import { releaseLease } from '../stores/lease.js';
 import { releaseLock } from '../stores/lock.js';
 import type { SecretTarget } from '../stores/secret.js';
 import { compareLastRefresh, parseCredential, secretsOf, type ChatGptCredential } from './credential.js';
+import { reportForeignRewrite } from './foreign-rewrite.js';
 
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
@@ -31,6 +32,8 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     rt.info('Nothing to save: the main step stopped before it gave Codex a credential.');
     return;
   }
+  // Codex run as another user (openai/codex-action's unprivileged-user) may have rewritten it.
+  if (await reportForeignRewrite(state.authFile, inputs.onSaveFailure, rt)) return;
   const text = await readFileIfExists(state.authFile);
   if (text === undefined) {
     rt.warning(
