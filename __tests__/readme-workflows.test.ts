@@ -130,3 +130,34 @@ describe('the harness catches an incomplete example', () => {
     await expect(runWorkflow(text, fixtures())).rejects.toThrow("'secrets.CODEX_AUTH_KEYS' is not known to the harness");
   });
 });
+
+describe('the openai/codex-action recipe (README: With openai/codex-action)', () => {
+  const recipe = examples.find((e) => e.text.includes('uses: openai/codex-action@'));
+  const withStrategy = (strategy: string): string => recipe!.text.replace(/safety-strategy: drop-sudo.*\n/, `safety-strategy: ${strategy}\n`);
+
+  test('is printed, with codex-home from the output and no openai-api-key', () => {
+    expect(recipe).toBeDefined();
+    expect(recipe!.text).toContain('codex-home: ${{ steps.auth.outputs.codex-home }}');
+    expect(recipe!.text).not.toMatch(/^\s*openai-api-key:/m);
+  });
+
+  test.each(['read-only', 'unsafe'])('works with safety-strategy %s too', async (strategy) => {
+    const text = withStrategy(strategy);
+    expect(text).toContain(`safety-strategy: ${strategy}\n`);
+    const run = await runWorkflow(text, fixtures());
+    expect(failures({ ...recipe!, text }, run)).toEqual([]);
+    expect(run.jobs[0].log).toContain(strategy === 'read-only' ? '"--sandbox" "read-only"' : '"--sandbox" "workspace-write"');
+  });
+
+  test('a login that Codex, run as another user, rewrote: the post step says so (here root can still read it, so it saves)', async () => {
+    // What a refresh under `unprivileged-user` leaves behind: auth.json owned by that user, 0600.
+    const text = recipe!.text.replace(/(          prompt: .*\n)/, '$1      - run: chown 65534:65534 "$CODEX_HOME/auth.json"\n');
+    expect(text).toContain('chown 65534');
+    const run = await runWorkflow(text, fixtures());
+    const post = postStep(run.jobs[0]);
+    if (process.getuid?.() === 0) {
+      expect(post.annotations).toContainEqual({ level: 'warning', message: expect.stringContaining('is now owned by uid 65534, not by the runner user (uid 0)') });
+      expect(post.log).toContain('Saved the refreshed ChatGPT login');
+    }
+  });
+});
