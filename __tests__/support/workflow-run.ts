@@ -75,6 +75,12 @@ export const isThisAction = (uses: unknown): boolean => typeof uses === 'string'
  *   or `lease: true` ("Serializing jobs"); (`local-store: true` serializes only the jobs of one store);
  * - `lease: true`: `permissions: contents: write` for the workflow's token.
  */
+/**
+ * Inputs of this action that serialize the jobs of a credential by themselves (value 'true'). A
+ * renewal mode that needs no serialization goes here too (see rulesProblems).
+ */
+export const SERIALIZING_INPUTS = ['lease'];
+
 export function rulesProblems(workflow: Yaml): string[] {
   const problems: string[] = [];
   for (const [id, job] of Object.entries(workflow.jobs as Record<string, Yaml>)) {
@@ -84,7 +90,7 @@ export function rulesProblems(workflow: Yaml): string[] {
       if (inputs['auth-mode'] !== 'chatgpt') continue;
       const concurrency = (job.concurrency ?? workflow.concurrency) as Yaml | string | undefined;
       const group = typeof concurrency === 'string' ? concurrency : concurrency?.group;
-      if (!group && String(inputs.lease) !== 'true') {
+      if (!group && !SERIALIZING_INPUTS.some((name) => String(inputs[name]) === 'true')) {
         problems.push(`job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (README: Serializing jobs)`);
       }
       if (String(inputs.lease) === 'true' && contentsPermission(job.permissions ?? workflow.permissions, 'none') !== 'write') {
@@ -189,7 +195,7 @@ function orderJobs(jobs: Record<string, Yaml>): Array<[string, Yaml]> {
   return ordered;
 }
 
-function matrixLegs(strategy: Yaml | undefined): Array<Record<string, Value> | undefined> {
+export function matrixLegs(strategy: Yaml | undefined): Array<Record<string, Value> | undefined> {
   if (!strategy) return [undefined];
   const matrix = strategy.matrix as Record<string, Value[]>;
   if (!matrix || 'include' in matrix || 'exclude' in matrix) throw new Error('strategy: the harness runs a plain matrix (no include/exclude)');
