@@ -15,6 +15,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { looksLikeEnvelope } from '../chatgpt/envelope.js';
 import { makePrivateDirectories } from '../codex-home.js';
+import { AclError, checkPrivate } from '../platform/acl.js';
 
 /** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
 export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
@@ -221,6 +222,7 @@ export class LocalStore {
       }
       if (!stat.isDirectory()) throw new LocalStoreError(`The local store path ${dir} exists and is not a directory. Remove it or choose another path.`);
       this.checkOwner(stat, dir, 'directory');
+      if (!posix()) await this.checkAcl(dir);
       if (posix() && (stat.mode & 0o077) !== 0) {
         if (this.options.fixPermissions === false) {
           throw new LocalStoreError(
@@ -234,6 +236,16 @@ export class LocalStore {
     const real = await fs.realpath(dir);
     await this.checkRealPlacement(real);
     await checkAncestors(real);
+  }
+
+  /** Windows: the owner and "nobody else" checks, on the directory's ACL (files inside inherit it). */
+  private async checkAcl(dir: string): Promise<void> {
+    try {
+      await checkPrivate(dir, 'directory', { fix: this.options.fixPermissions !== false, log: (message) => this.log(message) });
+    } catch (error) {
+      if (error instanceof AclError) throw new LocalStoreError(`The local store: ${error.message}`);
+      throw error;
+    }
   }
 
   private async checkRealPlacement(real: string): Promise<void> {
@@ -298,7 +310,8 @@ async function makeStoreDirectories(dir: string): Promise<void> {
   try {
     await makePrivateDirectories(dir);
   } catch (error) {
-    throw new LocalStoreError(`Could not create the local store directory ${dir} (${(error as NodeJS.ErrnoException).code}). Choose a directory the runner user can create.`);
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new LocalStoreError(`Could not create the local store directory ${dir} (${reason}). Choose a directory the runner user can create.`);
   }
 }
 
@@ -337,7 +350,7 @@ function noFollow(): number {
   return constants.O_NOFOLLOW ?? 0;
 }
 
-/** Mode bits and owners mean something (Windows has ACLs instead; the checks are skipped there). */
+/** Mode bits and owners mean something (Windows has ACLs instead: ../platform/acl.ts). */
 function posix(): boolean {
   return process.platform !== 'win32';
 }
