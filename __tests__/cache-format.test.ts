@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getCacheVersion } from '../node_modules/@actions/cache/lib/internal/cacheUtils.js';
 import { CompressionMethod } from '../node_modules/@actions/cache/lib/internal/constants.js';
+import { cacheCompression } from '../src/platform/cache-compression.js';
 import { CacheStore, cacheFile, CROSS_OS_ARCHIVE } from '../src/stores/cache.js';
 import { startCacheService, type CacheService } from './support/cache-service.js';
 
@@ -89,5 +90,28 @@ describe('against the loopback cache service', () => {
     }
     const restored = await store.restore();
     expect(restored).toMatchObject({ status: 'hit', copy: { key: entry.key, envelope } });
+  });
+
+  test('a runner without zstd (gzip entries, another cache version) is told so once, with the fix', async () => {
+    const noZstd = await fs.mkdtemp(path.join(os.tmpdir(), 'no-zstd-'));
+    try {
+      expect(await cacheCompression({ PATH: noZstd })).toBe('gzip');
+      const lines: string[] = [];
+      const store = new CacheStore({ credentialName: 'mac-bot', env: { ...process.env, PATH: noZstd }, retryDelaysMs: [], log: (l) => lines.push(l) });
+      await store.restore();
+      await store.restore();
+      expect(lines.filter((l) => l.includes('zstd'))).toEqual([
+        expect.stringContaining("zstd is not on this runner's PATH, so the Actions cache compresses credential 'mac-bot' with gzip")
+      ]);
+      expect(lines.join('\n')).toContain('brew install zstd');
+      // With zstd on PATH (as on this machine and every GitHub-hosted runner): no such line.
+      const quiet: string[] = [];
+      if ((await cacheCompression()) === 'zstd-without-long') {
+        await new CacheStore({ credentialName: 'default', env: process.env, log: (l) => quiet.push(l) }).restore();
+        expect(quiet.filter((l) => l.includes('zstd'))).toEqual([]);
+      }
+    } finally {
+      await fs.rm(noZstd, { recursive: true, force: true });
+    }
   });
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as cache from '@actions/cache';
 import { errorMessage } from '../errors.js';
+import { cacheCompression, gzipWarning } from '../platform/cache-compression.js';
 import { watchFailures } from './library-log.js';
 
 export interface CacheCopy {
@@ -49,6 +50,7 @@ export class CacheStore {
   /** cacheFile(): the same string on every runner; the file only lives there during a save or restore. */
   readonly file: string;
   readonly prefix: string;
+  private compressionChecked = false;
 
   constructor(private readonly options: CacheStoreOptions) {
     this.file = cacheFile(options.credentialName);
@@ -65,6 +67,7 @@ export class CacheStore {
   async restore(): Promise<CacheLookup> {
     const unavailable = this.unavailableReason('read');
     if (unavailable) return { status: 'unavailable', reason: unavailable };
+    await this.checkCompression();
     try {
       const { result: key, failures } = await watchFailures(() => cache.restoreCache([this.file], this.prefix, [], {}, CROSS_OS_ARCHIVE));
       if (!key) return failures.length ? { status: 'failed', reason: failures.join('; ') } : { status: 'miss' };
@@ -87,6 +90,7 @@ export class CacheStore {
   async save(envelope: string, lastRefreshMs: number): Promise<CacheSave> {
     const unavailable = this.unavailableReason('write');
     if (unavailable) return { ok: false, reason: unavailable, retryable: false };
+    await this.checkCompression();
     const env = this.options.env;
     const key = `${this.prefix}${lastRefreshMs}.${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}.${randomBytes(4).toString('hex')}`;
     const delays = this.options.retryDelaysMs ?? [2000, 5000];
@@ -115,6 +119,13 @@ export class CacheStore {
     } finally {
       await this.removeFile();
     }
+  }
+
+  /** Once per store: a runner without zstd cannot share entries with those that have it (see cache-compression.ts). */
+  private async checkCompression(): Promise<void> {
+    if (this.compressionChecked) return;
+    this.compressionChecked = true;
+    if ((await cacheCompression(this.options.env)) === 'gzip') this.options.log(gzipWarning(this.options.credentialName));
   }
 
   private unavailableReason(access: 'read' | 'write'): string | undefined {
