@@ -7,6 +7,7 @@ import {
   checkPrivate,
   judgeAcl,
   parseAclReport,
+  parseCurrentUser,
   protect,
   readAclCommand,
   removeGrantsCommand,
@@ -80,6 +81,7 @@ function scriptedWindows(acls: Record<string, { owner: string; entries: AclEntry
   const calls: string[][] = [];
   const run: Run = async (file, args, env) => {
     calls.push([file, ...args]);
+    if (file === 'whoami.exe') return `"winbuild01\\runner","${user}"\r\n`;
     if (file === 'powershell.exe') {
       const acl = acls[env?.CODEX_AUTH_ACL_PATH ?? ''];
       if (!acl) throw new Error('powershell.exe failed: Get-Acl : Cannot find path');
@@ -109,25 +111,33 @@ const inherited = (sid: string): AclEntry => ({ sid, type: 'Allow', inherited: t
 const explicit = (sid: string): AclEntry => ({ sid, type: 'Allow', inherited: false, rights: FULL });
 
 describe('protect (what this process has just created)', () => {
-  test("a new directory under a shared parent: inherited grants cut, the runner user's own full control inherited inside", async () => {
+  test("a new directory under a shared parent: one icacls call cuts the inherited grants; the runner user's full control is inherited inside", async () => {
     const acls = { [DIR]: { owner: ME, entries: [inherited(USERS), inherited(ME), inherited(SYSTEM_SID)] } };
     const { run, calls } = scriptedWindows(acls);
     await protect(DIR, 'directory', run);
+    await protect(DIR, 'directory', run);
     expect(acls[DIR].entries).toEqual([explicit(ME)]);
-    expect(calls.filter((c) => c[0] === 'icacls.exe')).toEqual([['icacls.exe', ...restrictCommand(DIR, ME, 'directory').args]]);
+    // whoami once per process, then one icacls per object.
+    expect(calls).toEqual([['whoami.exe', '/user', '/fo', 'csv', '/nh'], ...Array(2).fill(['icacls.exe', ...restrictCommand(DIR, ME, 'directory').args])]);
   });
 
-  test('explicit grants of others are removed too', async () => {
+  test('verified: explicit grants of others are removed too', async () => {
     const acls = { [DIR]: { owner: ME, entries: [explicit(EVERYONE), inherited(USERS)] } };
     const { run, calls } = scriptedWindows(acls);
-    await protect(DIR, 'directory', run);
+    await protect(DIR, 'directory', run, { verify: true });
     expect(acls[DIR].entries).toEqual([explicit(ME)]);
     expect(calls.filter((c) => c[0] === 'icacls.exe').at(-1)).toEqual(['icacls.exe', DIR, '/remove:g', `*${EVERYONE}`]);
   });
 
-  test('a failing icacls is an error, never a silent pass', async () => {
+  test('a failing icacls or whoami is an error, never a silent pass', async () => {
     const { run } = scriptedWindows({});
-    await expect(protect(DIR, 'directory', run)).rejects.toThrow(/Cannot find path/);
+    await expect(protect(DIR, 'directory', run)).rejects.toThrow(/unexpected command icacls.exe/);
+    await expect(protect(DIR, 'directory', async () => 'ERROR: Access is denied.')).rejects.toThrow(/Could not read the runner user's security identifier/);
+  });
+
+  test("whoami's CSV line gives the SID", () => {
+    expect(parseCurrentUser(`"desktop-7\\runneradmin","${ME}"\r\n`)).toBe(ME);
+    expect(() => parseCurrentUser('')).toThrow(AclError);
   });
 });
 

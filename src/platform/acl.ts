@@ -114,14 +114,41 @@ export async function readAcl(target: string, run: Run = execRun): Promise<AclRe
   return parseAclReport(await run(file, args, env));
 }
 
+/** `whoami /user /fo csv /nh`: the SID of the user this process runs as (a native program, fast). */
+export function currentUserCommand(): { file: string; args: string[] } {
+  return { file: 'whoami.exe', args: ['/user', '/fo', 'csv', '/nh'] };
+}
+
+/** `"host\user","S-1-5-21-…"` → the SID. */
+export function parseCurrentUser(text: string): string {
+  const sid = /"(S-1-\d+(?:-\d+)+)"\s*$/.exec(text.trim())?.[1];
+  if (!sid) throw new AclError(`Could not read the runner user's security identifier from whoami: '${text.trim().slice(0, 80)}'.`);
+  return sid;
+}
+
+const userSids = new WeakMap<Run, Promise<string>>();
+
+export function currentUserSid(run: Run = execRun): Promise<string> {
+  let sid = userSids.get(run);
+  if (!sid) {
+    const { file, args } = currentUserCommand();
+    sid = run(file, args).then(parseCurrentUser);
+    sid.catch(() => userSids.delete(run));
+    userSids.set(run, sid);
+  }
+  return sid;
+}
+
 /**
- * Makes `target` private to the runner's user (see the top of this file) and checks the result.
- * For what this process has just created.
+ * Makes `target` private to the runner's user (see the top of this file). For what this process
+ * has just created, one icacls call is enough: a new file or directory has inherited entries only,
+ * and those are cut. `verify` reads the ACL back, removes other accounts' explicit grants and
+ * checks the result (for an existing directory).
  */
-export async function protect(target: string, kind: AclTarget, run: Run = execRun): Promise<void> {
-  const before = await readAcl(target, run);
-  const restrict = restrictCommand(target, before.user, kind);
+export async function protect(target: string, kind: AclTarget, run: Run = execRun, options: { verify?: boolean } = {}): Promise<void> {
+  const restrict = restrictCommand(target, await currentUserSid(run), kind);
   await run(restrict.file, restrict.args);
+  if (!options.verify) return;
   let after = await readAcl(target, run);
   const { others } = judgeAcl(after);
   if (others.length) {
@@ -144,7 +171,7 @@ export async function checkPrivate(target: string, kind: AclTarget, options: { f
   if (!judged.ownerOk) throw new AclError(notPrivateMessage(target, kind, report, judged, 'belongs to another user'));
   if (!judged.others.length) return;
   if (!options.fix) throw new AclError(notPrivateMessage(target, kind, report, judged, 'is accessible to other accounts'));
-  await protect(target, kind, run);
+  await protect(target, kind, run, { verify: true });
   options.log?.(`The ${kind} ${target} was accessible to ${judged.others.join(', ')}; restricted it to the runner user.`);
 }
 
