@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { looksLikeEnvelope } from '../chatgpt/envelope.js';
 import { makePrivateDirectories } from '../codex-home.js';
 import { AclError, checkPrivate } from '../platform/acl.js';
+import { expandHome } from '../platform/home.js';
 
 /** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
 export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
@@ -58,7 +59,7 @@ export interface StoreLocationContext {
 export function resolveLocalStoreDir(raw: string | undefined, ctx: StoreLocationContext): string {
   const given = (raw ?? '').trim() || DEFAULT_LOCAL_STORE_DIR;
   const home = ctx.home || os.homedir();
-  const expanded = given === '~' || given.startsWith('~/') ? path.join(home, given.slice(1)) : given;
+  const expanded = expandHome(given, home);
   if (!path.isAbsolute(expanded)) {
     throw new LocalStoreError(`The local store directory '${given}' is a relative path, which would put it in the workspace. Give an absolute path outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`);
   }
