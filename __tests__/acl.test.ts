@@ -9,6 +9,7 @@ import {
   parseAclReport,
   parseCurrentUser,
   protect,
+  readAcl,
   readAclCommand,
   removeGrantsCommand,
   restrictCommand,
@@ -16,6 +17,11 @@ import {
   type AclEntry,
   type Run
 } from '../src/platform/acl.js';
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LocalStore } from '../src/stores/local.js';
 
 const ME = 'S-1-5-21-1111111111-2222222222-3333333333-1001';
 const OTHER = 'S-1-5-21-1111111111-2222222222-3333333333-1002';
@@ -178,5 +184,43 @@ describe('checkPrivate (an existing store directory)', () => {
   test('owned by Administrators (a runner running elevated) is the runner user\'s own', async () => {
     const acls = { [DIR]: { owner: ADMINISTRATORS_SID, entries: [explicit(ME), explicit(ADMINISTRATORS_SID)] } };
     await checkPrivate(DIR, 'directory', { fix: false, run: scriptedWindows(acls).run });
+  });
+});
+
+// On a real Windows machine (the CI's windows-latest job): the same flows with icacls, whoami and
+// PowerShell themselves.
+const windowsOnly = process.platform === 'win32' ? describe : describe.skip;
+
+windowsOnly('on Windows itself', () => {
+  let base: string;
+  beforeEach(async () => {
+    base = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-acl-'));
+  });
+  afterEach(async () => {
+    await fs.rm(base, { recursive: true, force: true });
+  });
+
+  test('a new store directory gets an ACL for the runner user only, inherited by the envelope file', async () => {
+    const dir = path.join(base, 'store');
+    const store = new LocalStore({ dir, credentialName: 'default' });
+    await store.prepare();
+    const report = await readAcl(dir);
+    expect(report.entries.filter((e) => e.type === 'Allow').map((e) => e.sid)).toEqual([report.user]);
+    expect(report.entries.every((e) => !e.inherited)).toBe(true);
+    await store.write('codex-auth:v1:default:k:bm9uY2U:Y2lwaGVy');
+    const file = await readAcl(store.file);
+    expect(judgeAcl(file)).toEqual({ ownerOk: true, others: [] });
+  });
+
+  test('a store directory shared with Users is tightened with a log line, or refused with fixPermissions: false', async () => {
+    const dir = path.join(base, 'shared');
+    await fs.mkdir(dir);
+    execFileSync('icacls.exe', [dir, '/grant', `*${'S-1-5-32-545'}:(OI)(CI)R`]);
+    expect(judgeAcl(await readAcl(dir)).others).toContain('S-1-5-32-545');
+    await expect(new LocalStore({ dir, credentialName: 'default', fixPermissions: false }).prepare()).rejects.toThrow(/is accessible to other accounts \(.*S-1-5-32-545/);
+    const lines: string[] = [];
+    await new LocalStore({ dir, credentialName: 'default', log: (l) => lines.push(l) }).prepare();
+    expect(judgeAcl(await readAcl(dir)).others).toEqual([]);
+    expect(lines.join('\n')).toContain('restricted it to the runner user');
   });
 });
