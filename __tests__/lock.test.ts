@@ -432,7 +432,7 @@ describe('holderFromEnv', () => {
     const env = { RUNNER_NAME: 'r1', RUNNER_TEMP: '/w/_temp', GITHUB_REPOSITORY: 'acme/app', GITHUB_RUN_ID: '5', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'test' };
     const h = holderFromEnv(env, { jobNonce: 'n1' });
     expect(h).toMatchObject({ host: os.hostname(), pid: process.pid, runner: 'r1', repository: 'acme/app', runId: '5', runAttempt: '2', job: 'test' });
-    expect(h.runnerId).toBe(`${os.hostname()}|r1|/w/_temp`);
+    expect(h.runnerId).toBe(`${os.hostname()}|r1|${path.resolve('/w/_temp')}`);
     expect(h.jobId).toBe('acme/app|5|2|test|n1');
     expect(holderFromEnv(env, { jobNonce: 'n2' }).jobId).not.toBe(h.jobId);
     // Every OS has a probe (/proc, ps, PowerShell): the worker is the step's parent process.
