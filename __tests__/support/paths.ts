@@ -53,6 +53,15 @@ export const CODEX_COMMAND: readonly string[] =
   process.platform === 'win32' ? [process.execPath, path.join(ROOT, 'node_modules', '@openai', 'codex', 'bin', 'codex.js')] : [CODEX];
 export const AZURITE_BLOB = path.join(ROOT, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js');
 
+/**
+ * The shell of `run:` steps (bash, as `shell: bash` on every runner OS). On Windows that is Git
+ * for Windows' bash, which the installer does not put on PATH by default.
+ */
+export const BASH: string =
+  process.platform === 'win32'
+    ? [process.env.CODEX_AUTH_BASH, path.join(process.env.ProgramFiles ?? 'C:\\Program Files', 'Git', 'bin', 'bash.exe')].find((p): p is string => !!p && existsSync(p)) ?? 'bash'
+    : 'bash';
+
 /** The system directories a child process's PATH ends with: the usual ones on POSIX, the machine's own PATH on Windows. */
 export const SYSTEM_PATH: string[] =
   process.platform === 'win32' ? (process.env.PATH ?? process.env.Path ?? '').split(path.delimiter).filter(Boolean) : ['/usr/local/bin', '/usr/bin', '/bin'];

@@ -12,7 +12,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './paths.js';
+import { BASH, NODE24, ROOT, SYSTEM_PATH, searchPath } from './paths.js';
 
 export type Condition = 'success' | 'always' | 'failure';
 
@@ -264,7 +264,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       // The runner registers the post step once main has run, whatever its outcome.
       if (manifest.runs.post) posts.push({ step, index, state: result.state });
     } else {
-      result = await execute('run', label, ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], step.env ?? {});
+      result = await execute('run', label, [BASH, '--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], step.env ?? {});
     }
     result.id = step.id;
     steps.push(result);
