@@ -1,4 +1,4 @@
-// ESM TypeScript through ts-jest; run with NODE_OPTIONS=--experimental-vm-modules (see package.json).
+// ESM TypeScript through ts-jest; run with NODE_OPTIONS=--experimental-vm-modules (`npm test` sets it: scripts/test.mjs).
 export default {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',

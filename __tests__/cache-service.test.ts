@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { startCacheService, type CacheService } from './support/cache-service.js';
-import { NODE24, ROOT } from './support/paths.js';
+import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
 
 const TWIRP = 'twirp/github.actions.results.api.v1.CacheService/';
 const CACHE_ENTRY = pathToFileURL(path.join(ROOT, 'node_modules', '@actions', 'cache', 'lib', 'cache.js')).href;
@@ -39,7 +39,7 @@ function runCache(workspace: string, op: Op, env: Record<string, string> = svc.e
     const child = spawn(NODE24, [script], {
       cwd: workspace,
       env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        PATH: process.env.PATH ?? searchPath(...SYSTEM_PATH),
         HOME: process.env.HOME ?? tmp,
         RUNNER_TEMP: runnerTemp,
         GITHUB_WORKSPACE: workspace,

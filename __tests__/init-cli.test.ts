@@ -10,7 +10,7 @@ import path from 'node:path';
 import { open } from '../src/chatgpt/envelope.js';
 import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support/github-api.js';
 import { makeApiKeyAuth, makeChatGptAuth } from './support/jwt.js';
-import { NODE24, ROOT } from './support/paths.js';
+import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
 import { runJob } from './support/runner.js';
 
 const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
@@ -31,7 +31,7 @@ interface Run {
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(NODE24, [CLI, ...args], {
-      env: { PATH: '/usr/bin:/bin', HOME: home, TMPDIR: path.join(home, 'tmp'), ...env },
+      env: { PATH: searchPath(...SYSTEM_PATH), HOME: home, TMPDIR: path.join(home, 'tmp'), ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     });
     let stdout = '';

@@ -33,6 +33,9 @@ const store = (dir: string, extra: Partial<ConstructorParameters<typeof LocalSto
 /** Sealed envelopes of a real login are some KB; a big one makes a torn read likely if the write were not atomic. */
 const bigEnvelope = (fill: string): string => `codex-auth:v1:default:kid:bm9uY2U:${fill.repeat(400_000)}`;
 
+// Mode bits and symbolic links as on Linux and macOS; Windows has ACLs instead (acl.test.ts).
+const posix = process.platform === 'win32' ? test.skip : test;
+
 describe('where the store lives', () => {
   test(`default: ${DEFAULT_LOCAL_STORE_DIR} under the runner user's home, which is not inside the workspace`, () => {
     const dir = resolveLocalStoreDir('', ctx());
@@ -73,7 +76,7 @@ describe('where the store lives', () => {
 });
 
 describe('creating and checking the directory', () => {
-  test('creates the directory and missing parents 0700, and writes the envelope 0600', async () => {
+  posix('creates the directory and missing parents 0700, and writes the envelope 0600', async () => {
     const logs: string[] = [];
     const dir = resolveLocalStoreDir('', ctx());
     const s = store(dir, { log: (l) => logs.push(l) });
@@ -88,7 +91,7 @@ describe('creating and checking the directory', () => {
     expect(await fs.readFile(s.file, 'utf8')).toBe(`${ENVELOPE}\n`);
   });
 
-  test('0700 and 0600 hold under a permissive umask', async () => {
+  posix('0700 and 0600 hold under a permissive umask', async () => {
     const previous = process.umask(0o000);
     try {
       const s = store(path.join(home, 'a', 'b'));
@@ -101,7 +104,7 @@ describe('creating and checking the directory', () => {
     }
   });
 
-  test('an existing directory that group or others can access is tightened to 0700, with a log line', async () => {
+  posix('an existing directory that group or others can access is tightened to 0700, with a log line', async () => {
     const dir = path.join(home, 'store');
     await fs.mkdir(dir);
     await fs.chmod(dir, 0o755);
@@ -111,7 +114,7 @@ describe('creating and checking the directory', () => {
     expect(logs).toContain(`The local store directory ${dir} had mode 0755; tightened it to 0700.`);
   });
 
-  test('with fixPermissions: false, such a directory is refused with the command that fixes it', async () => {
+  posix('with fixPermissions: false, such a directory is refused with the command that fixes it', async () => {
     const dir = path.join(home, 'store');
     await fs.mkdir(dir);
     await fs.chmod(dir, 0o750);
@@ -121,7 +124,7 @@ describe('creating and checking the directory', () => {
     expect(await mode(dir)).toBe(0o750);
   });
 
-  test('a store directory that is a symbolic link is refused', async () => {
+  posix('a store directory that is a symbolic link is refused', async () => {
     const real = path.join(home, 'real');
     await fs.mkdir(real, { mode: 0o700 });
     await fs.symlink(real, path.join(home, 'store'));
@@ -153,7 +156,7 @@ describe('creating and checking the directory', () => {
     await expect(s.write(ENVELOPE)).rejects.toThrow(/belongs to user id 4321/);
   });
 
-  test('a parent directory that others can write (without the sticky bit) is refused; a sticky one (like /tmp) is fine', async () => {
+  posix('a parent directory that others can write (without the sticky bit) is refused; a sticky one (like /tmp) is fine', async () => {
     const parent = path.join(home, 'shared');
     await fs.mkdir(parent);
     await fs.chmod(parent, 0o777);
@@ -231,7 +234,7 @@ describe('reading and writing', () => {
     expect((await fs.readdir(s.dir)).sort()).toEqual(['.default.envelope.deadbeef0001.tmp', 'default.envelope']);
   });
 
-  test('a symbolic link planted in place of the envelope is neither followed on read nor written through', async () => {
+  posix('a symbolic link planted in place of the envelope is neither followed on read nor written through', async () => {
     const s = store(path.join(home, 'store'));
     await s.prepare();
     const target = path.join(home, 'elsewhere');
@@ -250,7 +253,7 @@ describe('reading and writing', () => {
     await expect(s.write(ENVELOPE)).rejects.toThrow(/is not a regular file/);
   });
 
-  test('an envelope file readable by others is tightened to 0600 on read, or refused with fixPermissions: false', async () => {
+  posix('an envelope file readable by others is tightened to 0600 on read, or refused with fixPermissions: false', async () => {
     const s = store(path.join(home, 'store'));
     await s.write(ENVELOPE);
     await fs.chmod(s.file, 0o644);

@@ -2,7 +2,7 @@
 // processes), exclusive across real OS processes, with a bounded wait, progress lines, and recovery
 // of a lock its job abandoned.
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,7 @@ import {
   type HeldLock,
   type LockHolder
 } from '../src/stores/lock.js';
+import { livenessProbe } from '../src/platform/liveness.js';
 import type { ChildConfig } from './support/lock-child.js';
 import { NODE24, ROOT } from './support/paths.js';
 
@@ -356,6 +357,40 @@ describe('recovery of a lock its job abandoned', () => {
     await expect(acquireLock({ dir, name: 'ns', holder: holder('runner-B', 2), timeoutMs: 200, ...fast })).rejects.toThrow(LockTimeoutError);
   });
 
+  // The portable method (process.kill(pid, 0) + `ps -o lstart=`, as on macOS), here with /proc made
+  // unreadable for the probe: the same decisions as the /proc method above.
+  const posixHost = process.platform !== 'win32' ? test : test.skip;
+  const noProc = (file: string): never => {
+    throw Object.assign(new Error(`ENOENT: ${file}`), { code: 'ENOENT' });
+  };
+  const portable = livenessProbe({
+    platform: 'linux',
+    readFile: (file) => (file.startsWith('/proc/') ? noProc(file) : readFileSync(file, 'utf8')),
+    readLink: (file) => (file.startsWith('/proc/') ? noProc(file) : readlinkSync(file))
+  });
+
+  posixHost('without /proc: the holding worker has exited: taken over; while it lives: waited for; a reused pid is not the worker', async () => {
+    const worker = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => worker.on('exit', resolve));
+    let identity;
+    try {
+      identity = holderFromEnv({}, { workerPid: worker.pid, probe: portable }).worker;
+      expect(identity).toMatchObject({ pid: worker.pid, source: 'ps', host: os.hostname() });
+      await acquireLock({ dir, name: NAME, holder: { ...holder('runner-A', 1), worker: identity }, probe: portable });
+      await expect(acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 300, probe: portable, ...fast })).rejects.toThrow(LockTimeoutError);
+      // The same pid with another start time (the pid was reused): the recorded worker is gone.
+      const reused = { ...identity!, startTime: String(Number(identity!.startTime) - 600) };
+      await acquireLock({ dir, name: 'reused', holder: { ...holder('runner-A', 3), worker: reused }, probe: portable });
+      const taken = await acquireLock({ dir, name: 'reused', holder: holder('runner-B', 4), timeoutMs: 1000, probe: portable, ...fast });
+      expect(taken.removedStale[0].reason).toContain(`runner worker process (pid ${worker.pid}) has exited`);
+    } finally {
+      worker.kill('SIGKILL');
+      await exited;
+    }
+    const lock = await acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 1000, probe: portable, ...fast });
+    expect(lock.removedStale[0].reason).toContain(`runner worker process (pid ${worker.pid}) has exited`);
+  });
+
   test('an unreadable record (a crash while it was written) is judged by its age', async () => {
     const target = lockPath(dir, NAME);
     await fs.mkdir(target, { mode: 0o700 });
@@ -397,10 +432,11 @@ describe('holderFromEnv', () => {
     const env = { RUNNER_NAME: 'r1', RUNNER_TEMP: '/w/_temp', GITHUB_REPOSITORY: 'acme/app', GITHUB_RUN_ID: '5', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'test' };
     const h = holderFromEnv(env, { jobNonce: 'n1' });
     expect(h).toMatchObject({ host: os.hostname(), pid: process.pid, runner: 'r1', repository: 'acme/app', runId: '5', runAttempt: '2', job: 'test' });
-    expect(h.runnerId).toBe(`${os.hostname()}|r1|/w/_temp`);
+    expect(h.runnerId).toBe(`${os.hostname()}|r1|${path.resolve('/w/_temp')}`);
     expect(h.jobId).toBe('acme/app|5|2|test|n1');
     expect(holderFromEnv(env, { jobNonce: 'n2' }).jobId).not.toBe(h.jobId);
-    if (process.platform === 'linux') expect(h.worker?.pid).toBe(process.ppid);
+    // Every OS has a probe (/proc, ps, PowerShell): the worker is the step's parent process.
+    expect(h.worker?.pid).toBe(process.ppid);
     // Outside a runner: nothing that could make two processes look like one runner or one job.
     const bare = holderFromEnv({}, { workerPid: 0 });
     expect(bare.runnerId).toBeUndefined();

@@ -12,7 +12,7 @@ import { open, seal } from '../src/chatgpt/envelope.js';
 import { parseInputs } from '../src/inputs.js';
 import { TOKENS, startGitHubApi, type ApiRequest, type GitHubApi, type ScopeRef, type TokenGrant } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
-import { NODE24, ROOT } from './support/paths.js';
+import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
 import { readManifest, runJob, type JobResult } from './support/runner.js';
 import { allTokens, chatGptJob, codexExecStep, leakedSecrets, newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
 
@@ -552,7 +552,7 @@ interface CliRun {
 /** The built `codex-auth` command, as a user runs it on a trusted machine (only the variables given). */
 function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE24, [path.join(ROOT, 'dist', 'cli', 'index.js'), ...args], { env: { PATH: '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE24, [path.join(ROOT, 'dist', 'cli', 'index.js'), ...args], { env: { PATH: searchPath(...SYSTEM_PATH), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

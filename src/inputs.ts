@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
+import { expandHome } from './platform/home.js';
 import { apiUrlFromEnv } from './stores/github-request.js';
 import type { SecretScope, SecretTarget } from './stores/secret.js';
 
@@ -333,7 +334,7 @@ function parseLocalStore(get: (name: string) => string, ctx: ParseContext, warni
     return undefined;
   }
   const raw = get('local-store-path') || DEFAULT_LOCAL_STORE_PATH;
-  const expanded = raw === '~' || raw.startsWith('~/') ? path.join(ctx.home || os.homedir(), raw.slice(1)) : raw;
+  const expanded = expandHome(raw, ctx.home || os.homedir());
   const where = `Give an absolute path outside the workspace and the runner's work folder (default ${DEFAULT_LOCAL_STORE_PATH}).`;
   if (!path.isAbsolute(expanded)) throw new InputError('local-store-path', `'${raw}' is a relative path, which would put the store in the workspace.`, where);
   const dir = path.resolve(expanded);
@@ -413,7 +414,7 @@ function parseChoice<T extends string>(get: (name: string) => string, name: stri
 /** A user-chosen CODEX_HOME: absolute (or ~/...), and never inside the workspace, where a checkout, an artifact or a Docker context could pick the credential up. */
 function parseCodexHome(raw: string, ctx: ParseContext): string | undefined {
   if (!raw) return undefined;
-  const expanded = raw === '~' || raw.startsWith('~/') ? path.join(ctx.home || os.homedir(), raw.slice(1)) : raw;
+  const expanded = expandHome(raw, ctx.home || os.homedir());
   if (!path.isAbsolute(expanded)) {
     throw new InputError('codex-home', `'${raw}' is a relative path, which would put credentials in the workspace.`, 'Give an absolute path outside the workspace (e.g. ~/.codex), or leave it empty for a private directory under RUNNER_TEMP.');
   }

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CODEX } from './paths.js';
+import { CODEX_COMMAND, SYSTEM_PATH, searchPath } from './paths.js';
 
 /** The id of the custom model provider codexProviderArgs() configures. */
 export const MOCK_PROVIDER_ID = 'mock';
@@ -136,7 +136,7 @@ export interface CodexResult {
  */
 export function codexEnv(opts: RunCodexOptions): Record<string, string> {
   const env: Record<string, string> = {
-    PATH: [path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter),
+    PATH: searchPath(path.dirname(process.execPath), ...SYSTEM_PATH),
     HOME: opts.home ?? mkdtempSync(path.join(os.tmpdir(), 'codex-user-home-')),
     CODEX_HOME: opts.codexHome,
     LANG: 'C.UTF-8',
@@ -157,7 +157,7 @@ export function runCodex(args: string[], opts: RunCodexOptions): Promise<CodexRe
   const env = codexEnv(opts); // creates a throw-away HOME unless one is given
   const ownHome = opts.home ? undefined : env.HOME;
   return new Promise((resolve, reject) => {
-    const child = spawn(CODEX, args, {
+    const child = spawn(CODEX_COMMAND[0], [...CODEX_COMMAND.slice(1), ...args], {
       cwd: opts.cwd ?? env.HOME,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -171,7 +171,7 @@ export function runCodex(args: string[], opts: RunCodexOptions): Promise<CodexRe
     const timer = setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(process.platform === 'win32' ? child.pid! : -child.pid!, 'SIGKILL');
       } catch {
         /* already gone */
       }

@@ -12,7 +12,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { NODE24, ROOT } from './paths.js';
+import { BASH, NODE24, ROOT, SYSTEM_PATH, searchPath } from './paths.js';
 
 export type Condition = 'success' | 'always' | 'failure';
 
@@ -132,6 +132,9 @@ export function readManifest(): ActionManifest {
   return parseYaml(readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as ActionManifest;
 }
 
+/** RUNNER_OS as the runner spells it for the OS the harness runs on. */
+const RUNNER_OS: Partial<Record<NodeJS.Platform, string>> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' };
+
 let runnerCount = 0;
 
 export async function makeRunner(environment: Runner['environment'] = 'github-hosted', name?: string): Promise<Runner> {
@@ -171,7 +174,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
 
   const runId = spec.runId ?? ++runIds;
   const jobEnv: Record<string, string> = {
-    PATH: [path.join(ROOT, 'node_modules', '.bin'), path.dirname(NODE24), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    PATH: searchPath(path.join(ROOT, 'node_modules', '.bin'), path.dirname(NODE24), ...SYSTEM_PATH),
     HOME: runner.home,
     LANG: 'C.UTF-8',
     CI: 'true',
@@ -188,8 +191,8 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_API_URL: 'https://api.github.com',
     RUNNER_TEMP: runnerTemp,
-    RUNNER_OS: 'Linux',
-    RUNNER_ARCH: 'X64',
+    RUNNER_OS: RUNNER_OS[process.platform] ?? 'Linux',
+    RUNNER_ARCH: process.arch === 'arm64' ? 'ARM64' : 'X64',
     RUNNER_NAME: runner.name,
     RUNNER_ENVIRONMENT: runner.environment,
     RUNNER_TOOL_CACHE: path.join(runner.workRoot, '_tool'),
@@ -218,7 +221,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     );
     for (const file of Object.values(files)) await fs.writeFile(file, '');
     const env: Record<string, string> = { ...jobEnv, ...exportedEnv, ...stepEnv, ...files };
-    if (extraPath.length) env.PATH = [...extraPath, env.PATH].join(':');
+    if (extraPath.length) env.PATH = searchPath(...extraPath, env.PATH);
 
     const started = Date.now();
     const { code, stdout, stderr } = await spawnStep(command, env, workspace, spec.stepTimeoutMs ?? 180_000);
@@ -229,7 +232,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     const state = parseKeyValueFile(await fs.readFile(files.GITHUB_STATE, 'utf8'), 'GITHUB_STATE');
     const exported = parseKeyValueFile(await fs.readFile(files.GITHUB_ENV, 'utf8'), 'GITHUB_ENV');
     Object.assign(exportedEnv, exported);
-    const newPaths = (await fs.readFile(files.GITHUB_PATH, 'utf8')).split('\n').filter(Boolean);
+    const newPaths = (await fs.readFile(files.GITHUB_PATH, 'utf8')).split(/\r?\n/).filter(Boolean);
     extraPath.unshift(...newPaths.reverse());
     return {
       name: label,
@@ -288,7 +291,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       // The runner registers the post step once main has run, whatever its outcome.
       if (manifest.runs.post) posts.push({ step, index, state: result.state });
     } else {
-      result = await execute('run', label, ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], step.env ?? {});
+      result = await execute('run', label, [BASH, '--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], step.env ?? {});
     }
     result.id = step.id;
     steps.push(result);

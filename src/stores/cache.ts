@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as cache from '@actions/cache';
 import { errorMessage } from '../errors.js';
+import { cacheCompression, gzipWarning } from '../platform/cache-compression.js';
 import { watchFailures } from './library-log.js';
 
 export interface CacheCopy {
@@ -21,6 +22,22 @@ export type CacheLookup =
 
 export type CacheSave = { ok: true; key: string } | { ok: false; reason: string; retryable: boolean };
 
+/**
+ * Entries are readable by runners of every OS: without this, @actions/cache adds a "windows-only"
+ * marker to the version of entries saved or looked up on Windows, and a credential used by Windows
+ * and Linux jobs would silently fork into two chains.
+ */
+export const CROSS_OS_ARCHIVE = true;
+
+/**
+ * Where the envelope sits for a save or restore. The path string is hashed into the cache version,
+ * so it is the same string on every runner and OS: relative to the workspace (the step's working
+ * directory), always with '/' (Windows accepts it; path.join would give '\\' there).
+ */
+export function cacheFile(credentialName: string): string {
+  return path.posix.join('.codex-auth', `${credentialName}.envelope`);
+}
+
 export interface CacheStoreOptions {
   credentialName: string;
   env: NodeJS.ProcessEnv;
@@ -30,16 +47,13 @@ export interface CacheStoreOptions {
 }
 
 export class CacheStore {
-  /**
-   * The path string is hashed into the cache version, so it must be the same on every runner: a
-   * fixed path relative to the workspace (the step's working directory). The file only lives there
-   * for the moment of a save or restore.
-   */
+  /** cacheFile(): the same string on every runner; the file only lives there during a save or restore. */
   readonly file: string;
   readonly prefix: string;
+  private compressionChecked = false;
 
   constructor(private readonly options: CacheStoreOptions) {
-    this.file = path.join('.codex-auth', `${options.credentialName}.envelope`);
+    this.file = cacheFile(options.credentialName);
     this.prefix = `codex-auth-v1.${options.credentialName}.`;
   }
 
@@ -53,8 +67,9 @@ export class CacheStore {
   async restore(): Promise<CacheLookup> {
     const unavailable = this.unavailableReason('read');
     if (unavailable) return { status: 'unavailable', reason: unavailable };
+    await this.checkCompression();
     try {
-      const { result: key, failures } = await watchFailures(() => cache.restoreCache([this.file], this.prefix));
+      const { result: key, failures } = await watchFailures(() => cache.restoreCache([this.file], this.prefix, [], {}, CROSS_OS_ARCHIVE));
       if (!key) return failures.length ? { status: 'failed', reason: failures.join('; ') } : { status: 'miss' };
       const envelope = await fs.readFile(this.file, 'utf8').catch(() => undefined);
       if (envelope === undefined) return { status: 'failed', reason: `entry ${key} did not contain the envelope file` };
@@ -69,12 +84,13 @@ export class CacheStore {
   /** The newest key under the prefix, without downloading it (undefined on a miss or failure). */
   async newestKey(): Promise<string | undefined> {
     if (this.unavailableReason('read')) return undefined;
-    return cache.restoreCache([this.file], this.prefix, [], { lookupOnly: true }).catch(() => undefined);
+    return cache.restoreCache([this.file], this.prefix, [], { lookupOnly: true }, CROSS_OS_ARCHIVE).catch(() => undefined);
   }
 
   async save(envelope: string, lastRefreshMs: number): Promise<CacheSave> {
     const unavailable = this.unavailableReason('write');
     if (unavailable) return { ok: false, reason: unavailable, retryable: false };
+    await this.checkCompression();
     const env = this.options.env;
     const key = `${this.prefix}${lastRefreshMs}.${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}.${randomBytes(4).toString('hex')}`;
     const delays = this.options.retryDelaysMs ?? [2000, 5000];
@@ -94,7 +110,7 @@ export class CacheStore {
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     await fs.writeFile(this.file, envelope, { mode: 0o600 });
     try {
-      const { result: id, failures } = await watchFailures(() => cache.saveCache([this.file], key));
+      const { result: id, failures } = await watchFailures(() => cache.saveCache([this.file], key, {}, CROSS_OS_ARCHIVE));
       if (id !== -1) return { ok: true, key };
       const reason = failures.join('; ') || 'the cache service did not accept the entry';
       return { ok: false, reason, retryable: !/cache write denied/i.test(reason) };
@@ -103,6 +119,13 @@ export class CacheStore {
     } finally {
       await this.removeFile();
     }
+  }
+
+  /** Once per store: a runner without zstd cannot share entries with those that have it (see cache-compression.ts). */
+  private async checkCompression(): Promise<void> {
+    if (this.compressionChecked) return;
+    this.compressionChecked = true;
+    if ((await cacheCompression(this.options.env)) === 'gzip') this.options.log(gzipWarning(this.options.credentialName));
   }
 
   private unavailableReason(access: 'read' | 'write'): string | undefined {

@@ -15,6 +15,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { looksLikeEnvelope } from '../chatgpt/envelope.js';
 import { makePrivateDirectories } from '../codex-home.js';
+import { AclError, checkPrivate } from '../platform/acl.js';
+import { expandHome } from '../platform/home.js';
 
 /** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
 export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
@@ -57,7 +59,7 @@ export interface StoreLocationContext {
 export function resolveLocalStoreDir(raw: string | undefined, ctx: StoreLocationContext): string {
   const given = (raw ?? '').trim() || DEFAULT_LOCAL_STORE_DIR;
   const home = ctx.home || os.homedir();
-  const expanded = given === '~' || given.startsWith('~/') ? path.join(home, given.slice(1)) : given;
+  const expanded = expandHome(given, home);
   if (!path.isAbsolute(expanded)) {
     throw new LocalStoreError(`The local store directory '${given}' is a relative path, which would put it in the workspace. Give an absolute path outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`);
   }
@@ -221,6 +223,7 @@ export class LocalStore {
       }
       if (!stat.isDirectory()) throw new LocalStoreError(`The local store path ${dir} exists and is not a directory. Remove it or choose another path.`);
       this.checkOwner(stat, dir, 'directory');
+      if (!posix()) await this.checkAcl(dir);
       if (posix() && (stat.mode & 0o077) !== 0) {
         if (this.options.fixPermissions === false) {
           throw new LocalStoreError(
@@ -234,6 +237,16 @@ export class LocalStore {
     const real = await fs.realpath(dir);
     await this.checkRealPlacement(real);
     await checkAncestors(real);
+  }
+
+  /** Windows: the owner and "nobody else" checks, on the directory's ACL (files inside inherit it). */
+  private async checkAcl(dir: string): Promise<void> {
+    try {
+      await checkPrivate(dir, 'directory', { fix: this.options.fixPermissions !== false, log: (message) => this.log(message) });
+    } catch (error) {
+      if (error instanceof AclError) throw new LocalStoreError(`The local store: ${error.message}`);
+      throw error;
+    }
   }
 
   private async checkRealPlacement(real: string): Promise<void> {
@@ -298,7 +311,8 @@ async function makeStoreDirectories(dir: string): Promise<void> {
   try {
     await makePrivateDirectories(dir);
   } catch (error) {
-    throw new LocalStoreError(`Could not create the local store directory ${dir} (${(error as NodeJS.ErrnoException).code}). Choose a directory the runner user can create.`);
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new LocalStoreError(`Could not create the local store directory ${dir} (${reason}). Choose a directory the runner user can create.`);
   }
 }
 
@@ -337,7 +351,7 @@ function noFollow(): number {
   return constants.O_NOFOLLOW ?? 0;
 }
 
-/** Mode bits and owners mean something (Windows has ACLs instead; the checks are skipped there). */
+/** Mode bits and owners mean something (Windows has ACLs instead: ../platform/acl.ts). */
 function posix(): boolean {
   return process.platform !== 'win32';
 }

@@ -26,12 +26,16 @@
 // 2. The holder's runner is the one running this job: a runner runs one job at a time, so the
 //    holding job is over and its post step did not release (the job was killed, the runner
 //    restarted). If it is this very job (an earlier step), acquiring fails at once instead of waiting.
-// 3. On Linux, the holding job's runner worker (the parent process of the step, alive for the
-//    whole job) has exited, checked by pid and start time in the same boot and pid namespace.
-import { readFileSync, readlinkSync, promises as fs } from 'node:fs';
+// 3. The holding job's runner worker (the parent process of the step, alive for the whole job) has
+//    exited, checked by pid and start time (src/platform/liveness.ts: /proc on Linux, ps on macOS,
+//    the process start time on Windows; never judged from another host, boot or pid namespace).
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { livenessProbe, type LivenessProbe, type ProcessIdentity } from '../platform/liveness.js';
+
+export { processIdentity, type ProcessIdentity } from '../platform/liveness.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
 export const DEFAULT_LOCK_TTL_MS = 6 * 60 * 60 * 1000;
@@ -47,16 +51,6 @@ const RECORD_FILE = /^([0-9a-f]{32})\.json$/;
 /** rename() of a directory onto a non-empty one: ENOTEMPTY (Linux, macOS) or EEXIST; Windows refuses any existing directory with EPERM/EACCES. */
 const BUSY = new Set(process.platform === 'win32' ? ['ENOTEMPTY', 'EEXIST', 'EPERM', 'EACCES', 'EBUSY'] : ['ENOTEMPTY', 'EEXIST']);
 
-/** A process that lives exactly as long as a job, identified so that a reused pid is not mistaken for it. */
-export interface ProcessIdentity {
-  pid: number;
-  /** Field 22 of /proc/<pid>/stat (clock ticks since boot). */
-  startTime: string;
-  bootId: string;
-  /** `pid:[inode]` of the pid namespace the pid is valid in. */
-  pidNamespace: string;
-}
-
 /** Who holds (or wants) the lock. Everything is optional except host and pid: outside Actions little is known. */
 export interface LockHolder {
   host: string;
@@ -71,7 +65,7 @@ export interface LockHolder {
   runId?: string;
   runAttempt?: string;
   job?: string;
-  /** The job's runner worker (the step's parent process), on Linux. */
+  /** The job's runner worker (the step's parent process). */
   worker?: ProcessIdentity;
 }
 
@@ -100,6 +94,8 @@ export interface AcquireOptions {
   pollMs?: number;
   maxPollMs?: number;
   log?: (message: string) => void;
+  /** How a holder's worker process is judged (default: this OS's probe). */
+  probe?: LivenessProbe;
 }
 
 export interface StaleRemoval {
@@ -142,7 +138,7 @@ export function lockPath(dir: string, name: string): string {
 }
 
 /** The holder description of the current step, from the variables the runner sets. */
-export function holderFromEnv(env: NodeJS.ProcessEnv = process.env, options: { jobNonce?: string; workerPid?: number } = {}): LockHolder {
+export function holderFromEnv(env: NodeJS.ProcessEnv = process.env, options: { jobNonce?: string; workerPid?: number; probe?: LivenessProbe } = {}): LockHolder {
   const host = os.hostname();
   const runner = env.RUNNER_NAME || undefined;
   const runnerId = runner && env.RUNNER_TEMP ? [host, runner, path.resolve(env.RUNNER_TEMP)].join('|') : undefined;
@@ -160,20 +156,8 @@ export function holderFromEnv(env: NodeJS.ProcessEnv = process.env, options: { j
     runId: env.GITHUB_RUN_ID || undefined,
     runAttempt,
     job: env.GITHUB_JOB || undefined,
-    worker: processIdentity(options.workerPid ?? process.ppid)
+    worker: (options.probe ?? livenessProbe()).identify(options.workerPid ?? process.ppid)
   };
-}
-
-/** Identity of a live process (Linux only; undefined elsewhere or when it cannot be read). */
-export function processIdentity(pid: number): ProcessIdentity | undefined {
-  if (process.platform !== 'linux' || !Number.isSafeInteger(pid) || pid <= 1) return undefined;
-  try {
-    const startTime = procStartTime(pid);
-    if (!startTime) return undefined;
-    return { pid, startTime, bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') };
-  } catch {
-    return undefined;
-  }
 }
 
 /** "job 'build' of run 42 (attempt 2) in acme/app on runner 'r1' (host h, pid 123), since <time>". */
@@ -206,6 +190,7 @@ export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
   const maxPollMs = options.maxPollMs ?? DEFAULT_MAX_POLL_MS;
   let pollMs = Math.min(options.pollMs ?? DEFAULT_POLL_MS, maxPollMs);
   const log = options.log ?? (() => undefined);
+  const probe = options.probe ?? livenessProbe();
 
   const token = randomBytes(16).toString('hex');
   const target = lockPath(dir, name);
@@ -255,7 +240,7 @@ export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
         if (state.kind === 'empty') await fs.rmdir(target).catch(() => undefined);
         if (++quickRetries <= 3) continue;
       } else {
-        const stale = staleness(state, options.holder, ttlMs);
+        const stale = staleness(state, options.holder, ttlMs, probe);
         if (stale === 'this-job') {
           throw new LockError(
             `This job already holds the lock on credential '${name}' (${target}), taken by an earlier step of the job at ${state.record?.createdAt}. ` +
@@ -376,7 +361,7 @@ function parseRecord(text: string, token: string): LockRecord | undefined {
 }
 
 /** Why the held lock is stale, 'this-job' if it is held by the asking job itself, or undefined while it is live. */
-function staleness(state: Extract<LockState, { kind: 'held' }>, me: LockHolder, ttlMs: number): string | 'this-job' | undefined {
+function staleness(state: Extract<LockState, { kind: 'held' }>, me: LockHolder, ttlMs: number, probe: LivenessProbe): string | 'this-job' | undefined {
   const record = state.record;
   const now = Date.now();
   if (!record) {
@@ -390,41 +375,10 @@ function staleness(state: Extract<LockState, { kind: 'held' }>, me: LockHolder, 
     if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';
     if (me.jobId) return `runner '${holder.runner ?? holder.runnerId}' is now running this job, and a runner runs one job at a time, so the holding job has ended without releasing it`;
   }
-  if (holder.worker && processGone(holder.worker)) {
+  if (holder.worker && probe.check(holder.worker) === 'gone') {
     return `the holding job's runner worker process (pid ${holder.worker.pid}) has exited, so the job has ended without releasing it`;
   }
   return undefined;
-}
-
-/** True only when it is certain that the process is gone (same boot and pid namespace, pid missing or reused). */
-function processGone(identity: ProcessIdentity): boolean {
-  if (process.platform !== 'linux') return false;
-  try {
-    if (identity.bootId !== bootId() || identity.pidNamespace !== readlinkSync('/proc/self/ns/pid')) return false;
-  } catch {
-    return false;
-  }
-  try {
-    const startTime = procStartTime(identity.pid);
-    return startTime === undefined || startTime !== identity.startTime;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/** Start time of a pid from /proc/<pid>/stat; undefined for a zombie (it has exited). Throws ENOENT when there is no such process. */
-function procStartTime(pid: number): string | undefined {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // "pid (comm) state ppid ...": comm may contain spaces and parentheses; fields resume after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-  return fields[19];
-}
-
-let cachedBootId: string | undefined;
-function bootId(): string {
-  cachedBootId ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  return cachedBootId;
 }
 
 async function removeStaleStaging(dir: string, name: string): Promise<void> {
