@@ -1,20 +1,15 @@
 #!/usr/bin/env node
 // The `codex-auth` command (package.json `bin`, bundled to dist/cli/index.js). One subcommand so far.
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
+// Inlined by the bundler: the version and repository of the package this command was built from.
+import pkg from '../../package.json' with { type: 'json' };
 import { DEFAULT_REF, repositoryFromPackage, setupCommand, type SetupSource } from '../setup-command.js';
 import { INIT_USAGE, runInit } from './init.js';
 
-/** This package's version and repository, from its package.json (dist/cli/ and src/cli/ both sit two levels below it). */
+/** This package's version, and the repository and major-version tag to run it from. */
 function packageInfo(): { version: string; setup: Partial<SetupSource> } {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown; repository?: unknown };
-    const version = typeof pkg.version === 'string' ? pkg.version : 'unknown';
-    const major = /^(\d+)\./.exec(version)?.[1];
-    return { version, setup: { repository: repositoryFromPackage(pkg.repository), ref: major ? `v${major}` : DEFAULT_REF } };
-  } catch {
-    return { version: 'unknown', setup: {} };
-  }
+  const major = /^(\d+)\./.exec(pkg.version)?.[1];
+  return { version: pkg.version, setup: { repository: repositoryFromPackage(pkg.repository), ref: major ? `v${major}` : DEFAULT_REF } };
 }
 
 function usage(setup: Partial<SetupSource>): string {
