@@ -183,7 +183,7 @@ test('no Codex on PATH, or a wrong --codex: exit 1, how to install it or point a
 test('--login without a token for --repo stops before Codex runs, and prints the command to run again', async () => {
   const run = start(['init', '--login', '--repo', 'acme/app']);
   expect((await run.done).code).toBe(2);
-  expect(run.stderr()).toContain('`GH_TOKEN=$(gh auth token) npx --yes github:org/codex-auth#v1 init --login --repo acme/app`');
+  expect(run.stderr()).toContain('`GH_TOKEN=$(gh auth token) npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init --login --repo acme/app`');
   expect(oauth.requests).toEqual([]);
   expect(await fs.readdir(tmp)).toEqual([]);
 });

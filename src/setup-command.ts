@@ -2,12 +2,13 @@
 // and init's own messages print it. It installs the CLI straight from the action's repository, so it
 // works on a fresh machine with only Node and never resolves a registry name someone else could own:
 //
-//   npx --yes github:org/codex-auth#v1 init
+//   npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init
 //
-// npx clones the tag, installs the production dependencies and runs the package's `bin`
-// (dist/cli/index.js, a self-contained bundle committed with the action). It builds nothing: a git
-// dependency with a build/prepare/prepack/install script would make npm install every dev dependency
-// first, so package.json must have none of those scripts. Dependency-free, so both bundles can use it.
+// npm treats the URL as a plain tarball, not a git dependency: no git needed (`github:owner/name#v1`
+// runs `git ls-remote` to resolve the tag) and nothing is built (for a git dependency with a
+// build/prepare/prepack/install script, npm first installs every dev dependency). npx
+// installs the production dependencies and runs the package's one `bin`, dist/cli/index.js: a
+// self-contained bundle committed with the action. Dependency-free, so both bundles can use it.
 
 /** The action's repository, as in `uses: org/codex-auth@v1` (package.json `repository` says the same; a test checks it). */
 export const PACKAGE_REPOSITORY = 'org/codex-auth';
@@ -24,11 +25,17 @@ export interface SetupSource {
   ref: string;
 }
 
-/** `npx --yes github:OWNER/NAME#REF init` followed by `args` (already quoted for a shell). */
-export function setupCommand(source: Partial<SetupSource> = {}, ...args: string[]): string {
+/** The repository and ref to use: the ones given when valid, else the package's own and `v1`. */
+export function resolveSetupSource(source: Partial<SetupSource> = {}): SetupSource {
   const repository = source.repository && REPOSITORY.test(source.repository) ? source.repository : PACKAGE_REPOSITORY;
   const ref = source.ref && REF.test(source.ref) && !source.ref.includes('..') ? source.ref : DEFAULT_REF;
-  return [`npx --yes github:${repository}#${ref} init`, ...args].join(' ');
+  return { repository, ref };
+}
+
+/** `npx --yes https://github.com/OWNER/NAME/archive/REF.tar.gz init` followed by `args` (already quoted for a shell). */
+export function setupCommand(source: Partial<SetupSource> = {}, ...args: string[]): string {
+  const { repository, ref } = resolveSetupSource(source);
+  return [`npx --yes https://github.com/${repository}/archive/${ref}.tar.gz init`, ...args].join(' ');
 }
 
 /**

@@ -13,7 +13,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parseCredential, type ChatGptCredential } from '../chatgpt/credential.js';
 import { seal } from '../chatgpt/envelope.js';
 import { errorMessage } from '../errors.js';
-import { setupCommand, shellQuote, type SetupSource } from '../setup-command.js';
+import { resolveSetupSource, setupCommand, shellQuote, type SetupSource } from '../setup-command.js';
 import { findCodex, LoginCancelled, loginWithCodex } from './login.js';
 import { apiUrlFromEnv, DEFAULT_API_URL, SECRET_SCOPES, describeTarget, secretNameProblem, writeSecret, type SecretScope, type SecretTarget, type SettingNames } from '../stores/secret.js';
 
@@ -502,10 +502,10 @@ function workflowSnippet(options: InitOptions, setup: Partial<SetupSource> | und
   return lines.join('\n');
 }
 
-/** `owner/name@ref` of the action, the same repository and ref this CLI came from. */
+/** `owner/name@ref` of the action: the repository and ref this CLI came from. */
 function actionReference(setup: Partial<SetupSource> | undefined): string {
-  const match = /github:([^#\s]+)#(\S+) init$/.exec(setupCommand(setup));
-  return `${match![1]}@${match![2]}`;
+  const { repository, ref } = resolveSetupSource(setup);
+  return `${repository}@${ref}`;
 }
 
 /** The snippet reads a secret init did not create: say which, and how to create it. */
