@@ -299,8 +299,11 @@ describe('command-line mistakes: exit 2, the flag named', () => {
   test('help, and an unknown command', async () => {
     const help = await cli(['init', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: codex-auth init [options]');
+    // --login, the recommended way, comes first.
+    expect(help.stdout.split('\n')[0]).toBe('Usage: codex-auth init --login [--device-auth] --repo OWNER/NAME [options]   (recommended)');
     expect(help.stdout).toContain('--show-secrets');
+    const helpInit = await cli(['help', 'init']);
+    expect(helpInit).toEqual({ code: 0, stdout: help.stdout, stderr: '' });
     const unknown = await cli(['seed']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("codex-auth: unknown command 'seed'.");

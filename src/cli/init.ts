@@ -213,7 +213,7 @@ export async function runInit(args: string[], io: InitIO): Promise<number> {
     return 2;
   }
   if (options.help) {
-    io.out(INIT_USAGE);
+    io.out(INIT_USAGE.trimEnd());
     return 0;
   }
   try {
