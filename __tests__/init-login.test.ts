@@ -30,8 +30,9 @@ interface Running {
 }
 
 /** The built command as a user's shell runs it: Codex on PATH (next to node), nothing else inherited. */
-function start(args: string[], env: Record<string, string> = {}): Running {
+function start(args: string[], env: Record<string, string> = {}, opts: { ownProcessGroup?: boolean } = {}): Running {
   const child = spawn(NODE24, [CLI, ...args], {
+    detached: opts.ownProcessGroup ?? false,
     env: { PATH: [path.dirname(CODEX), path.dirname(NODE24), '/usr/bin', '/bin'].join(path.delimiter), HOME: home, TMPDIR: tmp, LANG: 'C.UTF-8', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
@@ -132,11 +133,15 @@ test('device-code login: Codex prompts, the user signs in, the new login is seal
   expect(processesOfThisTest()).toEqual([]);
 }, 240_000);
 
-test('Ctrl-C while Codex waits for the sign-in: Codex is stopped, nothing is stored, the temporary Codex home is gone', async () => {
-  const run = start(loginArgs(), { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
+test.each([
+  ['to init alone', false],
+  ["to init and Codex together, as a terminal's Ctrl-C does", true]
+])('SIGINT while Codex waits for the sign-in (%s): Codex is stopped, nothing is stored, the temporary Codex home is gone', async (_how, group) => {
+  const run = start(loginArgs(), { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url }, { ownProcessGroup: group });
   await waitFor('Codex polling', () => oauth.deviceCodes.length === 1 && oauth.deviceCodes[0].polls >= 1, run);
   expect(await fs.readdir(tmp)).toHaveLength(1);
-  run.child.kill('SIGINT');
+  if (group) process.kill(-run.child.pid!, 'SIGINT');
+  else run.child.kill('SIGINT');
   const exit = await run.done;
   expect(exit.code).toBe(130);
   expect(run.stderr()).toContain('codex-auth init: Cancelled (SIGINT): nothing was stored, and the temporary Codex home was removed.');

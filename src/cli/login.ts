@@ -1,8 +1,9 @@
 // `codex-auth init --login`: a ChatGPT login of CI's own. Runs the real `codex login` with CODEX_HOME
 // set to a private temporary directory (0700, config.toml with cli_auth_credentials_store = "file"),
 // so the session never lands in ~/.codex and never shares a refresh token with the user's own Codex.
-// Codex's prompts (the browser URL, or the device code) go straight to the user's terminal. The
-// directory is removed as soon as auth.json has been read, and on failure, Ctrl-C (SIGINT) or SIGTERM.
+// Codex runs in the foreground on the user's terminal and prints its prompts (the browser URL, or the
+// device code) as usual. The directory is removed as soon as auth.json has been read, and on failure,
+// Ctrl-C (SIGINT) or SIGTERM (passed on to Codex, which is waited for first).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -57,9 +58,14 @@ export async function loginWithCodex(options: CodexLoginOptions): Promise<string
   const onSignal = (signal: NodeJS.Signals): void => {
     if (cancelled) return;
     cancelled = signal;
-    // Codex runs in its own process group (so its native binary goes too); without a child, nothing waits.
-    if (child?.pid !== undefined) killGroup(child.pid, 'SIGTERM');
-    else removeNow(dir);
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      removeNow(dir);
+      return;
+    }
+    // Ctrl-C in a terminal reaches Codex too (same process group); a signal sent to this process alone
+    // does not, so pass it on (Codex's launcher forwards it to its native binary), and insist if need be.
+    child.kill('SIGTERM');
+    setTimeout(() => child?.kill('SIGKILL'), KILL_AFTER_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -69,22 +75,22 @@ export async function loginWithCodex(options: CodexLoginOptions): Promise<string
     if (cancelled) throw new LoginCancelled(cancelled);
 
     const args = ['login', ...(options.deviceAuth ? ['--device-auth'] : []), ...(options.issuer ? ['--experimental_issuer', options.issuer] : [])];
-    child = spawn(options.codex, args, {
-      env: { ...options.env, CODEX_HOME: dir },
-      // No stdin: the login needs none, and a background process group must not read the terminal.
-      stdio: ['ignore', 'inherit', 'inherit'],
-      detached: true
-    });
+    // In the foreground, on the user's terminal: Codex prints its prompts (URL, code) as it always does.
+    child = spawn(options.codex, args, { env: { ...options.env, CODEX_HOME: dir }, stdio: 'inherit' });
     const exit = await exitOf(child);
-    await groupGone(child.pid);
+    // A terminal's Ctrl-C reaches Codex too, which may exit before this process sees the signal.
+    cancelled ??= exit.signal === 'SIGINT' || exit.signal === 'SIGTERM' ? exit.signal : exit.code === 130 ? 'SIGINT' : undefined;
     if (cancelled) throw new LoginCancelled(cancelled);
     if (exit.error) throw new Error(`Could not run ${options.codex} (${exit.error}). Give the Codex CLI with --codex PATH, or install it (\`npm install -g @openai/codex\`), and run the command again.`);
     if (exit.code !== 0) {
       throw new Error(`\`codex login\` ${exit.code === null ? `was ended by ${exit.signal}` : `failed (exit ${exit.code})`}: see its messages above. Nothing was stored; run the command again.`);
     }
     try {
-      return await fs.readFile(path.join(dir, 'auth.json'), 'utf8');
-    } catch {
+      const text = await fs.readFile(path.join(dir, 'auth.json'), 'utf8');
+      if (cancelled) throw new LoginCancelled(cancelled);
+      return text;
+    } catch (error) {
+      if (cancelled) throw new LoginCancelled(cancelled);
       throw new Error('`codex login` succeeded but wrote no auth.json to the temporary Codex home (is CODEX_HOME or cli_auth_credentials_store overridden in your environment?). Nothing was stored; run the command again.');
     }
   } finally {
@@ -99,29 +105,6 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
     child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: error.code ?? error.message }));
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-}
-
-/** Waits until no process of Codex's group is left (it may still be writing into the directory), killing stragglers. */
-async function groupGone(pid: number | undefined): Promise<void> {
-  if (pid === undefined) return;
-  const deadline = Date.now() + KILL_AFTER_MS;
-  for (;;) {
-    try {
-      process.kill(-pid, 0);
-    } catch {
-      return;
-    }
-    if (Date.now() > deadline) killGroup(pid, 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
 }
 
 function removeNow(dir: string): void {
