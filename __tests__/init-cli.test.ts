@@ -246,7 +246,8 @@ describe('the checks on auth.json, with the fix in the message', () => {
   test('no auth.json and no keyring setting: how to log in with file storage, or --auth-file', async () => {
     const run = await cli(['init', '--auth-file', '~/missing/auth.json']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`No auth.json at ${path.join(home, 'missing', 'auth.json')}. On this trusted machine, put cli_auth_credentials_store = "file"`);
+    expect(run.stderr).toContain(`No auth.json at ${path.join(home, 'missing', 'auth.json')}. Add --login to sign in now with a login of CI's own (recommended).`);
+    expect(run.stderr).toContain('Or, on this trusted machine, put cli_auth_credentials_store = "file"');
     expect(run.stderr).toContain('--auth-file');
   });
 

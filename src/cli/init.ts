@@ -368,7 +368,7 @@ async function readLogin(authFile: string, io: InitIO, trustedIssuer: string | u
       );
     }
     throw new Error(
-      `No auth.json at ${authFile}. On this trusted machine, put cli_auth_credentials_store = "file" in ${configFile} and run \`codex login\` (ChatGPT), then run this command again; or point --auth-file at the auth.json to use.`
+      `No auth.json at ${authFile}. Add --login to sign in now with a login of CI's own (recommended). Or, on this trusted machine, put cli_auth_credentials_store = "file" in ${configFile} and run \`codex login\` (ChatGPT), then run this command again; or point --auth-file at the auth.json to use.`
     );
   }
   if (store === 'keyring' || store === 'auto') {
