@@ -246,7 +246,8 @@ describe('the checks on auth.json, with the fix in the message', () => {
   test('no auth.json and no keyring setting: how to log in with file storage, or --auth-file', async () => {
     const run = await cli(['init', '--auth-file', '~/missing/auth.json']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`No auth.json at ${path.join(home, 'missing', 'auth.json')}. On this trusted machine, put cli_auth_credentials_store = "file"`);
+    expect(run.stderr).toContain(`No auth.json at ${path.join(home, 'missing', 'auth.json')}. Add --login to sign in now with a login of CI's own (recommended).`);
+    expect(run.stderr).toContain('Or, on this trusted machine, put cli_auth_credentials_store = "file"');
     expect(run.stderr).toContain('--auth-file');
   });
 
@@ -299,8 +300,11 @@ describe('command-line mistakes: exit 2, the flag named', () => {
   test('help, and an unknown command', async () => {
     const help = await cli(['init', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: codex-auth init [options]');
+    // --login, the recommended way, comes first.
+    expect(help.stdout.split('\n')[0]).toBe('Usage: codex-auth init --login [--device-auth] --repo OWNER/NAME [options]   (recommended)');
     expect(help.stdout).toContain('--show-secrets');
+    const helpInit = await cli(['help', 'init']);
+    expect(helpInit).toEqual({ code: 0, stdout: help.stdout, stderr: '' });
     const unknown = await cli(['seed']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("codex-auth: unknown command 'seed'.");

@@ -291,7 +291,7 @@ describe('the main step proves write access before Codex can rotate anything', (
     expect(warningsOf(job)).toContain("Skipping the secret CODEX_AUTH_JSON (input 'chatgpt-auth-json'): the envelope could not be opened: it was encrypted with a different encryption-key.");
     const [error] = errorsOf(job);
     expect(error).toMatch(/^No usable ChatGPT credential for 'default'/);
-    expect(error).toContain('`npx codex-auth init --repo acme/app --environment production --secret-name CODEX_AUTH_JSON` does it');
+    expect(error).toContain('`npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init --login --repo acme/app --environment production --secret-name CODEX_AUTH_JSON` does it');
     // Nothing was chosen, so nothing was written.
     expect(api.requests).toEqual([]);
   });
@@ -431,7 +431,7 @@ describe('the post step reports each store on its own', () => {
     expect(error).toMatch(/^The refreshed ChatGPT login could not be stored anywhere\. The Actions cache: the cache is not writable in this run \(cache-mode 'read'/);
     expect(error).toContain('The repository secret CODEX_AUTH_JSON of acme/app: Cannot write the repository secret CODEX_AUTH_JSON of acme/app: GitHub answered 403 Resource not accessible by integration');
     expect(error).toContain('every stored copy now holds a spent token');
-    expect(error).toMatch(/To recover: on a trusted machine run `codex login`.*`npx codex-auth init --repo acme\/app --secret-name CODEX_AUTH_JSON` does both/);
+    expect(error).toMatch(/To recover: on a trusted machine run `codex login`.*`npx --yes https:\/\/github.com\/org\/codex-auth\/archive\/v1\.tar\.gz init --login --repo acme\/app --secret-name CODEX_AUTH_JSON` does both/);
     expect(job.leftovers).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
 import { expandHome } from './platform/home.js';
+import { setupCommand, setupSourceFromEnv, shellQuote } from './setup-command.js';
 import { apiUrlFromEnv } from './stores/github-request.js';
 import type { SecretScope, SecretTarget } from './stores/secret.js';
 
@@ -366,10 +367,10 @@ function parseMinutes(get: (name: string) => string, name: string, options: { ze
   return Math.round(minutes * 60_000);
 }
 
-/** The `codex-auth init` command that re-seeds this secret (and sets a new encryption key). */
-export function initCommand(target: SecretTarget): string {
-  const scope = target.scope === 'environment' ? ` --environment ${target.environment}` : target.scope === 'organization' ? ' --scope organization' : '';
-  return `npx codex-auth init --repo ${target.owner}/${target.repo}${scope} --secret-name ${target.name}`;
+/** The `codex-auth init` command that re-seeds this secret (and sets a new encryption key): see src/setup-command.ts. */
+export function initCommand(target: SecretTarget, env: NodeJS.ProcessEnv = process.env): string {
+  const scope = target.scope === 'environment' ? ['--environment', shellQuote(target.environment ?? '')] : target.scope === 'organization' ? ['--scope', 'organization'] : [];
+  return setupCommand(setupSourceFromEnv(env), '--login', '--repo', `${target.owner}/${target.repo}`, ...scope, '--secret-name', target.name);
 }
 
 function tokenKinds(scope: SecretScope): string {

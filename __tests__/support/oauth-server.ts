@@ -17,6 +17,12 @@
 // - A second use of a spent refresh token is a reuse event; with `revokeFamilyOnReuse` (default true, as
 //   the real service does) it revokes the whole token family: the family's live refresh token then gets
 //   `refresh_token_invalidated` and its access tokens stop being accepted by the model mock.
+// - Device-code login (`codex login --device-auth --experimental_issuer <issuer>`, shared/docs/codex-cli-login.md
+//   §1.2): `POST /api/accounts/deviceauth/usercode` {client_id} → {device_auth_id, user_code, interval:"1"};
+//   `POST /api/accounts/deviceauth/token` {device_auth_id, user_code} → 403 while the user has not signed
+//   in (`approveDevice(userCode)` plays the user), then {authorization_code, code_challenge, code_verifier};
+//   `POST /oauth/token` form `grant_type=authorization_code&code=…&code_verifier=…&redirect_uri=…` →
+//   {id_token, access_token, refresh_token} of a new family (single-use code).
 import http from 'node:http';
 import { listenOnLoopback } from './loopback.js';
 import { randomUUID } from 'node:crypto';
@@ -58,6 +64,10 @@ export type TokenOutcome =
   | 'injected'
   | 'dropped'
   | 'revoked'
+  | 'device_code'
+  | 'device_pending'
+  | 'device_approved'
+  | 'code_exchanged'
   | 'not_found';
 
 export interface OAuthRequest {
@@ -103,7 +113,21 @@ export interface OAuthStats {
 
 export type AccessTokenStatus = 'valid' | 'expired' | 'revoked' | 'unknown';
 
+export interface DeviceCode {
+  deviceAuthId: string;
+  userCode: string;
+  /** Set by approveDevice; the sign-in it stands for. */
+  approved?: IssueOptions;
+  /** The authorization code handed out once approved (single use). */
+  authorizationCode?: string;
+  codeVerifier?: string;
+  /** Token polls answered so far. */
+  polls: number;
+}
+
 export interface OAuthServer {
+  /** The issuer base URL (for `codex login --device-auth --experimental_issuer`). */
+  issuer: string;
   /** Full token endpoint URL, for CODEX_REFRESH_TOKEN_URL_OVERRIDE. */
   url: string;
   /** Full revoke endpoint URL, for CODEX_REVOKE_TOKEN_URL_OVERRIDE. */
@@ -127,6 +151,10 @@ export interface OAuthServer {
   inject(fault: Fault): void;
   /** Drop faults still queued (e.g. the rest of a `times: 100`). */
   clearFaults(): void;
+  /** Device codes handed out, oldest first. */
+  deviceCodes: DeviceCode[];
+  /** The user signs in and enters this code: the next token poll gets an authorization code. */
+  approveDevice(userCode: string, opts?: IssueOptions): void;
   stop(): Promise<void>;
 }
 
@@ -265,6 +293,45 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     };
   }
 
+  const deviceCodes: DeviceCode[] = [];
+  const codeGrants = new Map<string, { verifier: string; auth: ChatGptAuthJson }>();
+  let issueFamily: (io?: IssueOptions) => ChatGptAuthJson = () => {
+    throw new Error('not started');
+  };
+
+  function handleDevice(path: string, body: Record<string, unknown> | null): { status: number; json: unknown; outcome: TokenOutcome } {
+    if (path.endsWith('/usercode')) {
+      if (checkClientId && body?.client_id !== CODEX_CLIENT_ID) return { status: 401, json: openAiError('Invalid client.', 'invalid_client'), outcome: 'invalid_client' };
+      const letters = () => Array.from({ length: 4 }, () => 'ABCDEFGHJKLMNPQRSTUVWXYZ'[Math.floor(Math.random() * 24)]).join('');
+      const code: DeviceCode = { deviceAuthId: `dev_auth_${randomUUID()}`, userCode: `${letters()}-${letters()}`, polls: 0 };
+      deviceCodes.push(code);
+      return { status: 200, json: { device_auth_id: code.deviceAuthId, user_code: code.userCode, interval: '1' }, outcome: 'device_code' };
+    }
+    const code = deviceCodes.find((c) => c.deviceAuthId === body?.device_auth_id && c.userCode === body?.user_code);
+    if (!code) return { status: 404, json: openAiError('Unknown device code.', 'not_found'), outcome: 'not_found' };
+    code.polls++;
+    if (!code.approved) return { status: 403, json: openAiError('Authorization pending.', 'authorization_pending'), outcome: 'device_pending' };
+    if (!code.authorizationCode) {
+      code.authorizationCode = `ac_${randomUUID()}`;
+      code.codeVerifier = `cv_${randomUUID()}`;
+      codeGrants.set(code.authorizationCode, { verifier: code.codeVerifier, auth: issueFamily(code.approved) });
+    }
+    return {
+      status: 200,
+      json: { authorization_code: code.authorizationCode, code_challenge: `cc_${code.codeVerifier}`, code_verifier: code.codeVerifier },
+      outcome: 'device_approved'
+    };
+  }
+
+  function handleCodeExchange(body: Record<string, unknown>): { status: number; json: unknown; outcome: TokenOutcome; familyId?: string; issued?: OAuthRequest['issued'] } {
+    if (checkClientId && body.client_id !== CODEX_CLIENT_ID) return { status: 401, json: openAiError('Invalid client.', 'invalid_client'), outcome: 'invalid_client' };
+    const grant = typeof body.code === 'string' ? codeGrants.get(body.code) : undefined;
+    if (!grant || body.code_verifier !== grant.verifier) return { status: 400, json: openAiError('Invalid authorization code.', 'invalid_grant'), outcome: 'bad_request' };
+    codeGrants.delete(body.code as string);
+    const { id_token, access_token, refresh_token } = grant.auth.tokens;
+    return { status: 200, json: { id_token, access_token, refresh_token }, outcome: 'code_exchanged', familyId: refreshTokens.get(refresh_token)?.familyId };
+  }
+
   function handleRevoke(body: Record<string, unknown> | null): { status: number; json: unknown; familyId?: string } {
     counters.revokes++;
     const token = body && typeof body.token === 'string' ? body.token : '';
@@ -319,11 +386,17 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
               return;
             }
           }
-          const r = handleRefresh(body);
+          const r = body?.grant_type === 'authorization_code' ? handleCodeExchange(body) : handleRefresh(body);
           entry.outcome = r.outcome;
           entry.familyId = r.familyId;
           entry.issued = r.issued;
           if (r.status >= 400 && r.status < 500) counters.rejected++;
+          send(r.status, r.json);
+          return;
+        }
+        if (req.method === 'POST' && (path === '/api/accounts/deviceauth/usercode' || path === '/api/accounts/deviceauth/token')) {
+          const r = handleDevice(path, body);
+          entry.outcome = r.outcome;
           send(r.status, r.json);
           return;
         }
@@ -349,10 +422,17 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     return 'valid';
   }
 
-  return {
+  const server_: OAuthServer = {
+    issuer: base,
     url: `${base}/oauth/token`,
     revokeUrl: `${base}/oauth/revoke`,
     requests,
+    deviceCodes,
+    approveDevice(userCode, opts = {}) {
+      const code = deviceCodes.find((c) => c.userCode === userCode);
+      if (!code) throw new Error(`no device code ${userCode}`);
+      code.approved = opts;
+    },
     issue(io: IssueOptions = {}) {
       const accessExpiresAt =
         io.accessExpiresAt ?? new Date(Date.now() + (io.accessTtlSeconds ?? accessTtl) * 1000);
@@ -396,4 +476,6 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     },
     stop,
   };
+  issueFamily = (io) => server_.issue(io);
+  return server_;
 }

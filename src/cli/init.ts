@@ -1,8 +1,9 @@
-// `codex-auth init`: the one-time seeding, on a trusted machine where `codex login` was run.
-// Reads auth.json, runs the same checks as the action, generates an encryption key, seals the login
-// into an envelope, and either sets both secrets through the GitHub API (--repo, token from
-// GITHUB_TOKEN or GH_TOKEN) or prints what to set. It never prints a secret value unless
-// --show-secrets is given; printing works offline.
+// `codex-auth init`: the one-time seeding, on a trusted machine. With --login (the recommended way) it
+// runs `codex login` in a private temporary CODEX_HOME, so CI gets a login session of its own
+// (./login.ts); otherwise it reads an existing auth.json. It runs the same checks as the action,
+// generates an encryption key, seals the login into an envelope, and either sets both secrets through
+// the GitHub API (--repo, token from GITHUB_TOKEN or GH_TOKEN) or prints what to set. It never prints
+// a secret value unless --show-secrets is given; printing works offline.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -12,22 +13,35 @@ import { parse as parseToml } from 'smol-toml';
 import { parseCredential, type ChatGptCredential } from '../chatgpt/credential.js';
 import { seal } from '../chatgpt/envelope.js';
 import { errorMessage } from '../errors.js';
+import { resolveSetupSource, setupCommand, shellQuote, type SetupSource } from '../setup-command.js';
+import { findCodex, LoginCancelled, loginWithCodex } from './login.js';
 import { apiUrlFromEnv, DEFAULT_API_URL, SECRET_SCOPES, describeTarget, secretNameProblem, writeSecret, type SecretScope, type SecretTarget, type SettingNames } from '../stores/secret.js';
 
 /** Same rule as the action's `credential-name` input (src/inputs.ts). */
 const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-/** How workflows refer to this action in the printed snippet. */
-const ACTION_REF = 'org/codex-auth@v1';
+/** Codex's own OAuth issuer and client (what `codex login` writes into tokens.oauth_provenance). */
+const CODEX_ISSUER = 'https://auth.openai.com';
+const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 
-export const INIT_USAGE = `Usage: codex-auth init [options]
+export const INIT_USAGE = `Usage: codex-auth init --login [--device-auth] --repo OWNER/NAME [options]   (recommended)
+       codex-auth init [--auth-file PATH] [options]
 
-Seeds the ChatGPT login of this machine into GitHub Actions secrets, encrypted: the secret
---secret-name holds the sealed auth.json (an envelope), --key-secret-name the key that opens it.
-Run it on a trusted machine after \`codex login\` (with cli_auth_credentials_store = "file").
+Seeds a ChatGPT login into GitHub Actions secrets, encrypted: the secret --secret-name holds the
+sealed auth.json (an envelope), --key-secret-name the key that opens it. Run it on a trusted machine.
+
+Login:
+  --login                   sign in now with \`codex login\`, in a private temporary Codex home, so CI
+                            gets a login session of its own: nothing is kept on this machine, and your
+                            own Codex login (~/.codex) is untouched. Needs the Codex CLI.
+  --device-auth             with --login: sign in with a one-time code instead of a browser (headless machines)
+  --codex PATH              with --login: the Codex CLI to run (default: codex on PATH)
+  --oauth-issuer URL        accept a login from this OAuth issuer instead of Codex's own (${CODEX_ISSUER});
+                            with --login, Codex signs in there (needs --device-auth)
+  --auth-file PATH          without --login: the auth.json of an existing login (default: $CODEX_HOME/auth.json,
+                            else ~/.codex/auth.json); CI then shares that session with this machine
 
 Options:
-  --auth-file PATH          auth.json to read (default: $CODEX_HOME/auth.json, else ~/.codex/auth.json)
   --credential-name NAME    the action's credential-name (default: default)
   --repo OWNER/NAME         set the secrets in this repository through the GitHub API; the token is
                             read from GITHUB_TOKEN or GH_TOKEN (e.g. GH_TOKEN=$(gh auth token))
@@ -50,6 +64,8 @@ export interface InitIO {
   err: (line: string) => void;
   /** Injectable for tests of the API path (retries). */
   sleep?: (ms: number) => Promise<void>;
+  /** Where this CLI comes from (package.json): the command it prints to run it again. */
+  setup?: Partial<SetupSource>;
 }
 
 /** A mistake in the command line: exit code 2, the message names the flag. */
@@ -64,6 +80,12 @@ export class UsageError extends Error {
 }
 
 export interface InitOptions {
+  /** Run `codex login` in a private temporary Codex home instead of reading authFile. */
+  login: boolean;
+  deviceAuth: boolean;
+  codex: string | undefined;
+  /** A non-default OAuth issuer the user trusts (tokens.oauth_provenance.issuer). */
+  oauthIssuer: string | undefined;
   authFile: string;
   credentialName: string;
   repo: { owner: string; name: string } | undefined;
@@ -86,6 +108,10 @@ export function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>):
       strict: true,
       allowPositionals: false,
       options: {
+        login: { type: 'boolean' },
+        'device-auth': { type: 'boolean' },
+        codex: { type: 'string' },
+        'oauth-issuer': { type: 'string' },
         'auth-file': { type: 'string' },
         'credential-name': { type: 'string' },
         repo: { type: 'string' },
@@ -117,6 +143,18 @@ export function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>):
   const rawAuth = str('auth-file');
   const authFile = rawAuth ? path.resolve(rawAuth === '~' || rawAuth.startsWith('~/') ? path.join(io.home, rawAuth.slice(1)) : rawAuth) : path.join(codexHome, 'auth.json');
 
+  const login = values.login === true;
+  const deviceAuth = values['device-auth'] === true;
+  const codex = str('codex');
+  if (login && rawAuth) throw new UsageError('--auth-file', 'does not go with --login, which signs in anew: give one or the other.');
+  if (!login && deviceAuth) throw new UsageError('--device-auth', 'only goes with --login.');
+  if (!login && codex) throw new UsageError('--codex', 'only goes with --login.');
+  const oauthIssuer = str('oauth-issuer')?.replace(/\/+$/, '');
+  if (oauthIssuer !== undefined) {
+    if (!isHttpUrl(oauthIssuer)) throw new UsageError('--oauth-issuer', `'${oauthIssuer}' is not an http(s) URL.`);
+    if (login && !deviceAuth) throw new UsageError('--oauth-issuer', "with --login needs --device-auth: Codex's browser login always signs in at " + `${CODEX_ISSUER}.`);
+  }
+
   const credentialName = str('credential-name') ?? 'default';
   if (!CREDENTIAL_NAME.test(credentialName)) throw new UsageError('--credential-name', `'${credentialName}' is not a valid name: use 1 to 64 letters, digits, hyphens or underscores (the same as the action's credential-name input).`);
 
@@ -142,14 +180,13 @@ export function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>):
   if (scope !== 'organization' && org) throw new UsageError('--org', `only goes with --scope organization (the scope is ${scope}).`);
 
   const apiUrl = str('api-url')?.replace(/\/+$/, '') || apiUrlFromEnv(io.env);
-  try {
-    const url = new URL(apiUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
-  } catch {
-    throw new UsageError('--api-url', `'${apiUrl}' is not an http(s) URL (GitHub Enterprise Server: https://HOST/api/v3).`);
-  }
+  if (!isHttpUrl(apiUrl)) throw new UsageError('--api-url', `'${apiUrl}' is not an http(s) URL (GitHub Enterprise Server: https://HOST/api/v3).`);
 
   return {
+    login,
+    deviceAuth,
+    codex,
+    oauthIssuer,
     authFile,
     credentialName,
     repo,
@@ -176,13 +213,17 @@ export async function runInit(args: string[], io: InitIO): Promise<number> {
     return 2;
   }
   if (options.help) {
-    io.out(INIT_USAGE);
+    io.out(INIT_USAGE.trimEnd());
     return 0;
   }
   try {
-    await init(options, io);
+    await init(options, io, args);
     return 0;
   } catch (error) {
+    if (error instanceof LoginCancelled) {
+      io.err(`codex-auth init: ${error.message}`);
+      return error.exitCode;
+    }
     if (error instanceof UsageError) {
       io.err(`codex-auth init: ${error.message}`);
       return 2;
@@ -192,17 +233,17 @@ export async function runInit(args: string[], io: InitIO): Promise<number> {
   }
 }
 
-async function init(options: InitOptions, io: InitIO): Promise<void> {
-  const credential = await readLogin(options.authFile, io);
+async function init(options: InitOptions, io: InitIO, args: string[]): Promise<void> {
+  const write = options.repo !== undefined && !options.print;
+  // Resolve everything a write needs before signing in or generating anything.
+  const token = write ? tokenFrom(io.env, setupCommand(io.setup, ...args.map(shellQuote))) : undefined;
+
+  const credential = options.login ? await newLogin(options, io) : await readLogin(options.authFile, io, options.oauthIssuer);
   const expires = credential.accessTokenExpiresAt;
   io.out(
-    `Read the ChatGPT login in ${options.authFile}: plan ${credential.planType ?? 'unknown'}, last_refresh ${credential.lastRefreshText}` +
+    `${options.login ? 'Signed in for CI' : `Read the ChatGPT login in ${options.authFile}`}: plan ${credential.planType ?? 'unknown'}, last_refresh ${credential.lastRefreshText}` +
       `${expires ? `, access token ${expires.getTime() <= Date.now() ? 'expired' : 'expires'} ${expires.toISOString()}${expires.getTime() <= Date.now() ? ' (the first job refreshes it)' : ''}` : ''}.`
   );
-
-  const write = options.repo !== undefined && !options.print;
-  // Resolve everything a write needs before generating anything.
-  const token = write ? tokenFrom(io.env) : undefined;
 
   const key = randomKey();
   const keyText = Buffer.from(key).toString('base64');
@@ -248,16 +289,69 @@ async function init(options: InitOptions, io: InitIO): Promise<void> {
   }
 
   io.out('');
-  io.out(workflowSnippet(options));
+  io.out(workflowSnippet(options, io.setup));
+  io.out('');
+  io.out(writeBackTokenNote(options));
   io.out('');
   io.out(
-    'Important: this login now belongs to CI. Its refresh token is single-use: if Codex on this machine refreshes the same login, the copy in CI stops working (and the other way round). ' +
-      `Remove the local copy with \`rm ${shellQuote(options.authFile)}\` (not \`codex logout\`, which revokes the login CI now holds), and run \`codex login\` again if you need Codex here: a new login is a separate session.`
+    options.login
+      ? 'This login belongs to CI alone: nothing of it was kept on this machine, and your own Codex login is untouched. To replace it (e.g. after a failed refresh), run the command again.'
+      : 'Important: this login now belongs to CI. Its refresh token is single-use: if Codex on this machine refreshes the same login, the copy in CI stops working (and the other way round). ' +
+          `Remove the local copy with \`rm ${shellQuote(options.authFile)}\` (not \`codex logout\`, which revokes the login CI now holds), and run \`codex login\` again if you need Codex here: a new login is a separate session. ` +
+          `Next time, \`${setupCommand(io.setup, '--login')}\` gives CI a login of its own.`
   );
 }
 
+/** `codex login` in a private temporary Codex home (./login.ts), checked like a seed. */
+async function newLogin(options: InitOptions, io: InitIO): Promise<ChatGptCredential> {
+  const codex = await findCodex(options.codex, io.env);
+  if (!codex) {
+    throw new Error(
+      options.codex
+        ? `--codex: ${options.codex} is not an executable file. Give the path of the Codex CLI and run the command again.`
+        : 'The Codex CLI (codex) is not on PATH: install it (`npm install -g @openai/codex`) or give its path with --codex PATH, and run the command again.'
+    );
+  }
+  io.err(`Running \`codex login${options.deviceAuth ? ' --device-auth' : ''}\` in a private temporary Codex home (removed afterwards)…`);
+  const text = await loginWithCodex({ codex, deviceAuth: options.deviceAuth, issuer: options.oauthIssuer, env: io.env });
+  return checkLogin(text, 'The login `codex login` wrote', options.oauthIssuer);
+}
+
+/** The action's checks on a seed, plus the OAuth issuer: Codex sends the refresh token wherever oauth_provenance says. */
+function checkLogin(text: string, what: string, trustedIssuer: string | undefined): ChatGptCredential {
+  const parsed = parseCredential(text);
+  if (!parsed.ok) {
+    const apiKey = /"apikey"/.test(parsed.reason)
+      ? ' It is an API-key login: for an API key use the action\'s default mode (`openai-api-key: ${{ secrets.OPENAI_API_KEY }}`), no seeding needed.'
+      : ' Run `codex login` (ChatGPT) with cli_auth_credentials_store = "file" and run this command again.';
+    throw new Error(`${what} is not a usable ChatGPT login: ${parsed.reason}.${apiKey}`);
+  }
+  const problem = provenanceProblem(text, trustedIssuer);
+  if (problem) throw new Error(`${what} ${problem}`);
+  return parsed.credential;
+}
+
+/**
+ * tokens.oauth_provenance (written by Codex 0.171+) names the issuer Codex refreshes at. Anything but
+ * Codex's own issuer and client is refused unless --oauth-issuer names that issuer.
+ * (Minimal: the action's own check in src/chatgpt/credential.ts is meant to replace this one.)
+ */
+function provenanceProblem(text: string, trustedIssuer: string | undefined): string | undefined {
+  const tokens = (JSON.parse(text) as { tokens?: { oauth_provenance?: unknown } }).tokens;
+  const provenance = tokens?.oauth_provenance;
+  if (provenance === undefined || provenance === null) return undefined;
+  const { issuer, client_id: clientId } = provenance as { issuer?: unknown; client_id?: unknown };
+  if (typeof issuer !== 'string' || typeof clientId !== 'string') return 'has a malformed tokens.oauth_provenance (no issuer or client_id): run `codex login` again.';
+  const normalized = issuer.replace(/\/+$/, '');
+  if (clientId !== CODEX_CLIENT_ID) return `was issued to the OAuth client '${clientId}', not Codex's own (${CODEX_CLIENT_ID}): sign in with Codex's own client.`;
+  if (normalized !== CODEX_ISSUER && normalized !== trustedIssuer) {
+    return `was issued by ${normalized}, not Codex's own issuer (${CODEX_ISSUER}); Codex would send its refresh token there. If you trust that issuer, run the command again with --oauth-issuer ${normalized}.`;
+  }
+  return undefined;
+}
+
 /** auth.json, checked like the action checks the seed; the messages say how to get a usable one. */
-async function readLogin(authFile: string, io: InitIO): Promise<ChatGptCredential> {
+async function readLogin(authFile: string, io: InitIO, trustedIssuer: string | undefined): Promise<ChatGptCredential> {
   const dir = path.dirname(authFile);
   const configFile = path.join(dir, 'config.toml');
   const store = await credentialsStore(configFile);
@@ -274,7 +368,7 @@ async function readLogin(authFile: string, io: InitIO): Promise<ChatGptCredentia
       );
     }
     throw new Error(
-      `No auth.json at ${authFile}. On this trusted machine, put cli_auth_credentials_store = "file" in ${configFile} and run \`codex login\` (ChatGPT), then run this command again; or point --auth-file at the auth.json to use.`
+      `No auth.json at ${authFile}. Add --login to sign in now with a login of CI's own (recommended). Or, on this trusted machine, put cli_auth_credentials_store = "file" in ${configFile} and run \`codex login\` (ChatGPT), then run this command again; or point --auth-file at the auth.json to use.`
     );
   }
   if (store === 'keyring' || store === 'auto') {
@@ -282,14 +376,7 @@ async function readLogin(authFile: string, io: InitIO): Promise<ChatGptCredentia
       `Warning: ${configFile} sets cli_auth_credentials_store = "${store}": Codex may keep its current login in the keyring and no longer update ${authFile}, which may then be an old, spent copy. If the first job fails to authenticate, set the store to "file", run \`codex login\` and run this command again.`
     );
   }
-  const parsed = parseCredential(text);
-  if (!parsed.ok) {
-    const apiKey = /"apikey"/.test(parsed.reason)
-      ? ' It is an API-key login: for an API key use the action\'s default mode (`openai-api-key: ${{ secrets.OPENAI_API_KEY }}`), no seeding needed.'
-      : ' Run `codex login` (ChatGPT) with cli_auth_credentials_store = "file" and run this command again.';
-    throw new Error(`${authFile} is not a usable ChatGPT login: ${parsed.reason}.${apiKey}`);
-  }
-  return parsed.credential;
+  return checkLogin(text, authFile, trustedIssuer);
 }
 
 /** cli_auth_credentials_store from config.toml (undefined when the file or the key is absent). */
@@ -305,7 +392,7 @@ async function credentialsStore(configFile: string): Promise<string | undefined>
   }
 }
 
-function tokenFrom(env: NodeJS.ProcessEnv): { variable: string; value: string } {
+function tokenFrom(env: NodeJS.ProcessEnv, again: string): { variable: string; value: string } {
   for (const variable of ['GITHUB_TOKEN', 'GH_TOKEN']) {
     const value = env[variable]?.trim();
     if (value) return { variable, value };
@@ -313,7 +400,7 @@ function tokenFrom(env: NodeJS.ProcessEnv): { variable: string; value: string } 
   throw new UsageError(
     '--repo',
     'needs a token to write the secrets, in GITHUB_TOKEN or GH_TOKEN: a fine-grained token with "Secrets: Read and write" on the repository ("Environments: Read and write" for --scope environment, organization "Secrets" for --scope organization), ' +
-      'or the GitHub CLI\'s (`GH_TOKEN=$(gh auth token) npx codex-auth init --repo OWNER/NAME`). Or use --print to set them by hand.'
+      `or the GitHub CLI's (\`GH_TOKEN=$(gh auth token) ${again}\`). Or use --print to set them by hand.`
   );
 }
 
@@ -374,12 +461,29 @@ function ghFlags(options: InitOptions): string {
   return repo;
 }
 
-function workflowSnippet(options: InitOptions): string {
+/** The secret the snippet's write-back reads; init does not create it (writeBackTokenNote says how). */
+const WRITE_BACK_TOKEN_SECRET = 'CODEX_AUTH_SECRET_TOKEN';
+
+/** A complete workflow file for the options given. */
+function workflowSnippet(options: InitOptions, setup: Partial<SetupSource> | undefined): string {
+  const source = actionReference(setup);
   const lines = [
-    'In the workflow (ChatGPT mode; the job must run in a private repository):',
-    ...(options.scope === 'environment' ? ['    environment: ' + options.environment] : []),
+    'A workflow that uses it (ChatGPT mode; the repository must be private), e.g. .github/workflows/codex.yml:',
+    '',
+    'on:',
+    "  schedule: [{ cron: '0 3 * * *' }]",
+    '  workflow_dispatch:',
+    'concurrency:',
+    `  group: codex-auth-${options.credentialName}      # one job at a time per copy of the login`,
+    '  cancel-in-progress: false',
+    'jobs:',
+    '  codex:',
+    '    runs-on: ubuntu-latest',
+    ...(options.scope === 'environment' ? [`    environment: ${options.environment}`] : []),
     '    steps:',
-    `      - uses: ${ACTION_REF}`,
+    '      - uses: actions/checkout@v5',
+    '      - run: npm install -g @openai/codex',
+    `      - uses: ${source}`,
     '        with:',
     '          auth-mode: chatgpt',
     `          chatgpt-auth-json: \${{ secrets.${options.secretName} }}`,
@@ -389,7 +493,8 @@ function workflowSnippet(options: InitOptions): string {
     `          secret-name: ${options.secretName}`,
     ...(options.scope !== 'repository' ? [`          secret-scope: ${options.scope}`] : []),
     ...(options.scope === 'environment' ? [`          environment: ${options.environment}`] : []),
-    '          secret-token: ${{ secrets.CODEX_AUTH_SECRET_TOKEN }}'
+    `          secret-token: \${{ secrets.${WRITE_BACK_TOKEN_SECRET} }}`,
+    '      - run: codex exec "triage the open issues"'
   ];
   if (options.scope === 'organization' && options.org && options.repo && options.org.toLowerCase() !== options.repo.owner.toLowerCase()) {
     lines.push(`Note: the action writes organization secrets of the owner of the repository running the workflow; it cannot write back to ${options.org} from a repository of ${options.repo.owner}.`);
@@ -397,6 +502,34 @@ function workflowSnippet(options: InitOptions): string {
   return lines.join('\n');
 }
 
-function shellQuote(text: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+/** `owner/name@ref` of the action: the repository and ref this CLI came from. */
+function actionReference(setup: Partial<SetupSource> | undefined): string {
+  const { repository, ref } = resolveSetupSource(setup);
+  return `${repository}@${ref}`;
+}
+
+/** The snippet reads a secret init did not create: say which, and how to create it. */
+function writeBackTokenNote(options: InitOptions): string {
+  const repo = options.repo ? `${options.repo.owner}/${options.repo.name}` : 'OWNER/NAME';
+  const permission =
+    options.scope === 'organization'
+      ? 'the organization permission "Secrets: Read and write"'
+      : options.scope === 'environment'
+        ? `"Environments: Read and write" on ${repo}`
+        : `"Secrets: Read and write" on ${repo}`;
+  return (
+    `This command did not create the secret ${WRITE_BACK_TOKEN_SECRET} the workflow reads for the write-back. Create a fine-grained personal access token ` +
+    `(https://github.com/settings/personal-access-tokens/new) with ${permission}, or use a GitHub App installation token, and store it: ` +
+    `\`gh secret set ${WRITE_BACK_TOKEN_SECRET} --repo ${repo}\` (paste the token when asked). ` +
+    'Or leave out secret-name and secret-token: the refreshed login then lives in the Actions cache only, which evicts it after 7 days without a run.'
+  );
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
 }
