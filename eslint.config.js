@@ -2,14 +2,15 @@
 // Formatting is Prettier's job (`npm run format:check`), so no stylistic rules here.
 import js from '@eslint/js';
 import globals from 'globals';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'build/', '.bench/', 'tmp/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
-    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: globals.node },
+    languageOptions: { ecmaVersion: 'latest', sourceType: 'module', globals: globals.node },
     rules: {
       // `_`-prefixed names mark a parameter or binding that is deliberately unused.
       '@typescript-eslint/no-unused-vars': [
