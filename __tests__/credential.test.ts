@@ -13,7 +13,8 @@ test('a login as `codex login` writes it is usable, and its facts are read', () 
   expect(parsed.credential.secrets).toEqual(expect.arrayContaining([valid.tokens.access_token, valid.tokens.refresh_token, valid.tokens.id_token, 'acct-123']));
 });
 
-const broken: [string, (a: Record<string, any>) => unknown, RegExp][] = [
+type AuthFile = typeof valid;
+const broken: [string, (a: AuthFile) => unknown, RegExp][] = [
   ['not JSON', () => '{"auth_mode": "chatgpt", "tokens": {"refresh_token": "rt-SECRET', /not valid JSON/],
   ['an API-key file', () => ({ auth_mode: 'apikey', OPENAI_API_KEY: 'sk-SECRET' }), /auth_mode is "apikey", not "chatgpt"/],
   ['no refresh token', (a) => ({ ...a, tokens: { ...a.tokens, refresh_token: '' } }), /tokens.refresh_token is missing or empty/],
@@ -30,7 +31,8 @@ test.each(broken)('%s is refused with the reason, never quoting the file, and it
   if (parsed.ok) return;
   expect(parsed.reason).toMatch(reason);
   expect(parsed.reason).not.toMatch(/SECRET|rt-|eyJ/);
-  if (typeof doc !== 'string' && (doc as any).tokens?.refresh_token) expect(secretsOf(parsed)).toContain((doc as any).tokens.refresh_token);
+  const refreshToken = (doc as { tokens?: { refresh_token?: unknown } }).tokens?.refresh_token;
+  if (typeof doc !== 'string' && typeof refreshToken === 'string' && refreshToken) expect(secretsOf(parsed)).toContain(refreshToken);
 });
 
 test('freshness is compared to the nanosecond Codex writes', () => {

@@ -32,10 +32,10 @@ test('every output of action.yml is in the README table, and nothing else', () =
   expect(table('Outputs').map((r) => unquote(r[0])).sort()).toEqual(Object.keys(outputs).sort());
 });
 
-test('the quick start is two commands: the demo and the tests, both from a fresh clone', () => {
+test('the quick start is two commands: the demo, and the linters and tests, both from a fresh clone', () => {
   const quickStart = readme.split(/^## /m).find((s) => s.startsWith('Quick start'))!;
   const commands = /```sh\n([\s\S]*?)```/.exec(quickStart)![1].trim().split('\n').map((l) => l.replace(/\s+#.*$/, ''));
-  expect(commands).toEqual(['npm ci && npm run demo', 'npm ci && npm test']);
+  expect(commands).toEqual(['npm ci && npm run demo', 'npm ci && npm run lint && npm test']);
 });
 
 test('every input is described in action.yml', () => {
