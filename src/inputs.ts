@@ -19,6 +19,7 @@ export const CHATGPT_ONLY_INPUTS = [
   'workspace-id',
   'dangerously-allow-public-repository',
   'on-save-failure',
+  'on-refresh-failure',
   'secret-name',
   'secret-scope',
   'environment',
@@ -38,6 +39,7 @@ export const DEFAULT_LOCAL_STORE_PATH = '~/.codex-auth/store';
 const DEFAULTS: Record<string, string> = {
   'dangerously-allow-public-repository': 'false',
   'on-save-failure': 'fail',
+  'on-refresh-failure': 'fail',
   'secret-scope': 'repository',
   lease: 'false',
   'lease-timeout-minutes': '30',
@@ -68,6 +70,8 @@ export interface ChatGptInputs extends CommonInputs {
   workspaceId: string | undefined;
   allowPublicRepository: boolean;
   onSaveFailure: SaveFailureMode;
+  /** What the post step does when Codex could not renew the login (src/chatgpt/after-codex.ts). */
+  onRefreshFailure: SaveFailureMode;
   /**
    * The secret the seed is read from, when `secret-name` is set: write access is proven in the
    * main step and the refreshed login is written back to it in the post step. Undefined: no
@@ -190,6 +194,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
   }
   const allowPublicRepository = parseBoolean(get, 'dangerously-allow-public-repository');
   const onSaveFailure = parseChoice(get, 'on-save-failure', SAVE_FAILURE_MODES, 'fail');
+  const onRefreshFailure = parseChoice(get, 'on-refresh-failure', SAVE_FAILURE_MODES, 'fail');
   const warnings: string[] = [];
   const secret = parseSecretWriteBack(get, ctx.env ?? {}, warnings);
   const lease = parseLease(get, ctx.env ?? {}, warnings);
@@ -209,6 +214,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
       workspaceId,
       allowPublicRepository,
       onSaveFailure,
+      onRefreshFailure,
       secret,
       lease,
       localStore

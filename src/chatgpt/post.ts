@@ -31,6 +31,9 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     rt.info('Nothing to save: the main step stopped before it gave Codex a credential.');
     return;
   }
+  // A refresh that failed in this job: the login is never stored (src/chatgpt/after-codex.ts).
+  const { handleFailedRefresh } = await import('./after-codex.js');
+  if (await handleFailedRefresh(inputs, state, rt)) return;
   const text = await readFileIfExists(state.authFile);
   if (text === undefined) {
     rt.warning(
