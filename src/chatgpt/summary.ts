@@ -79,6 +79,11 @@ export function renderApiKeySummary(codexHomeCreated: boolean): string {
   return `### Codex auth: API key\n\nAn API key (masked) was written to ${codexHomeCreated ? 'a private CODEX_HOME' : 'auth.json in `codex-home`'} for this job; the post step removes it.\n`;
 }
 
+/** Access-token mode, one line: nothing of the token is shown. */
+export function renderAccessTokenSummary(codexHomeCreated: boolean): string {
+  return `### Codex auth: access token\n\nA Codex access token of a ChatGPT workspace (masked) was written to ${codexHomeCreated ? 'a private CODEX_HOME' : 'auth.json in `codex-home`'} for this job; Codex checks it with OpenAI before each run, and the post step removes it.\n`;
+}
+
 function held(reading: StoreReading): string {
   switch (reading.status) {
     case 'usable':
