@@ -8,6 +8,9 @@ import { classifyRefreshError, findRefreshFailure } from '../src/chatgpt/refresh
 import { makeMark, markBlocks, needsReseedMessage, parseMark } from '../src/chatgpt/reseed-mark.js';
 import { renderApiKeySummary, renderChatGptSummary, type ChatGptReport, type StoreName } from '../src/chatgpt/summary.js';
 import { makeChatGptAuth, rfc3339Nanos, type ChatGptAuthJson } from './support/jwt.js';
+import { handleFailedRefresh } from '../src/chatgpt/after-codex.js';
+import type { ChatGptInputs } from '../src/inputs.js';
+import type { MainState, Runtime } from '../src/runtime.js';
 
 const NOW = new Date('2026-12-02T12:00:00Z');
 const DAY = 86_400_000;
@@ -162,5 +165,45 @@ describe('the re-seed mark', () => {
     const text = needsReseedMessage('default', mark, undefined);
     expect(text).toMatch(/needs a re-seed: .*run 7-1.*already been used/);
     expect(text).toMatch(/To re-seed: .*codex login/);
+  });
+});
+
+describe('the post step after a failed renewal (in process)', () => {
+  const failure = JSON.stringify({
+    type: 'event_msg',
+    payload: { type: 'task_complete', error: { message: 'Your access token could not be refreshed because your refresh token was revoked. Please log out and sign in again.', codex_error_info: 'unauthorized' } }
+  });
+
+  async function setUp(authLastRefresh: string): Promise<{ home: string; state: MainState; inputs: ChatGptInputs; rt: Runtime & { warnings: string[] } }> {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'codex-home-'));
+    const day = path.join(home, 'sessions', '2026', '12', '02');
+    mkdirSync(day, { recursive: true });
+    writeFileSync(path.join(day, 'rollout-x.jsonl'), failure + '\n');
+    writeFileSync(path.join(home, 'auth.json'), JSON.stringify(makeChatGptAuth({ lastRefresh: authLastRefresh }), null, 2));
+    const state: MainState = { mode: 'chatgpt', codexHome: home, createdHome: true, authFile: path.join(home, 'auth.json'), lastRefresh: '2026-12-01T00:00:00.5Z', startedAt: new Date(Date.now() - 60_000).toISOString() };
+    const inputs = { credentialName: 'default', onRefreshFailure: 'fail', secret: undefined } as unknown as ChatGptInputs;
+    const warnings: string[] = [];
+    const rt = { env: {}, warnings, warning: (m: string) => warnings.push(m), info: () => undefined } as unknown as Runtime & { warnings: string[] };
+    return { home, state, inputs, rt };
+  }
+
+  test('renewal: ahead: the access token was refused; the stores are not touched and the chain is not marked', async () => {
+    const { home, state, inputs, rt } = await setUp('2026-12-01T00:00:00.5Z');
+    try {
+      const ahead = { ...state, renewal: 'ahead' } as MainState;
+      await expect(handleFailedRefresh(inputs, ahead, rt)).rejects.toThrow(/refused the access token.*renewal: ahead.*left as it was and may still be fine/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test('a login renewed in the job after all (another Codex process) is kept: only a warning', async () => {
+    const { home, state, inputs, rt } = await setUp('2026-12-02T00:00:00.5Z');
+    try {
+      await expect(handleFailedRefresh(inputs, state, rt)).resolves.toBe(false);
+      expect(rt.warnings[0]).toMatch(/holds a login renewed in this job: it is stored as usual/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -3,10 +3,12 @@
 // renewal) the chain is marked so the next job stops in its main step. With `renewal: ahead` the
 // job had no refresh token: a refresh attempt means the access token was refused, the stored login
 // may still be fine, and nothing is marked or touched.
+import { readFileIfExists } from '../codex-home.js';
 import { CredentialError, errorMessage } from '../errors.js';
 import type { ChatGptInputs } from '../inputs.js';
 import type { MainState, Runtime } from '../runtime.js';
 import { accessTokenRefusedMessage, findRefreshFailure, refreshFailedMessage } from './refresh-failure.js';
+import { compareLastRefresh, parseCredential } from './credential.js';
 import { makeMark } from './reseed-mark.js';
 
 /** True when a failed refresh was found and handled (the caller then stores nothing). */
@@ -19,6 +21,11 @@ export async function handleFailedRefresh(inputs: ChatGptInputs, state: MainStat
     report(accessTokenRefusedMessage(name, failure, inputs.secret), inputs, rt);
     return true;
   }
+  if (await renewedInThisJob(state)) {
+    // Another Codex process of the job renewed the login after all: that login is the live one, and dropping it would lose the chain.
+    rt.warning(`Codex reported a failed renewal of the ChatGPT login '${name}' (${failure.codexMessage}), but auth.json holds a login renewed in this job: it is stored as usual.`);
+    return false;
+  }
   let message = refreshFailedMessage(name, failure, inputs.secret);
   if (state.lastRefresh) {
     const kept = await storeMark(inputs, state, JSON.stringify(makeMark(failure, state.lastRefresh, rt.env)), rt);
@@ -26,6 +33,14 @@ export async function handleFailedRefresh(inputs: ChatGptInputs, state: MainStat
   }
   report(message, inputs, rt);
   return true;
+}
+
+/** auth.json holds a valid login newer than the one the main step wrote. */
+async function renewedInThisJob(state: MainState): Promise<boolean> {
+  if (!state.authFile || !state.lastRefresh) return false;
+  const text = await readFileIfExists(state.authFile);
+  const parsed = text === undefined ? undefined : parseCredential(text);
+  return parsed?.ok === true && compareLastRefresh(parsed.credential.lastRefreshText, state.lastRefresh) > 0;
 }
 
 function report(message: string, inputs: ChatGptInputs, rt: Runtime): void {
