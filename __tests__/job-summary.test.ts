@@ -1,7 +1,7 @@
 // The job summary and the early warnings of a real ChatGPT-mode job (built action, real cache, real Codex CLI).
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { readManifest, runJob, type JobResult } from './support/runner.js';
-import { allTokens, chatGptJob, newEncryptionKey, serialize, startWorld, type World } from './support/world.js';
+import { allTokens, chatGptJob, newEncryptionKey, serialize, startWorld, type ChatGptJobOptions, type World } from './support/world.js';
 
 let world: World;
 let key: string;
@@ -16,7 +16,7 @@ afterAll(async () => {
   await world.stop();
 });
 
-async function run(auth: ChatGptAuthJson, extra: Parameters<typeof chatGptJob>[1]['extra'] = {}): Promise<JobResult> {
+async function run(auth: ChatGptAuthJson, extra: ChatGptJobOptions['extra'] = {}): Promise<JobResult> {
   return runJob(chatGptJob(world, { inputs: { 'encryption-key': key, 'chatgpt-auth-json': serialize(auth), ...IN_JOB }, extra }));
 }
 const annotations = (job: JobResult, level: string): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === level).map((a) => a.message));

@@ -76,7 +76,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport):
   const consider = (source: Candidate['source'], text: string): void => {
     const found = parseMark(text);
     if (found) {
-      if (!mark || markBlocks(mark, found.login_last_refresh)) mark = found;
+      // Of two marks (cache, local store), the one on the newer login blocks more.
+      if (!mark || !markBlocks(mark, found.login_last_refresh)) mark = found;
       report.readings.push({ store: reportAs(source), status: 'needs-reseed', lastRefresh: found.login_last_refresh, reason: `renewing it failed (${found.cause})` });
       tried.push(`${describe(source)}: marked as needing a re-seed`);
       return;
