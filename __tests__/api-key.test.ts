@@ -9,7 +9,10 @@ const action = (inputs: Record<string, string> = {}): Step => ({ uses: 'action',
 const loginStatus: Step = { name: 'codex login status', run: 'codex login status' };
 
 function expectNoKey(job: JobResult): void {
-  for (const step of job.steps) expect(step.log).not.toContain(KEY);
+  for (const step of job.steps) {
+    expect(step.log).not.toContain(KEY);
+    expect(step.summary).not.toContain(KEY.slice(-5));
+  }
   expect(job.masks).toContain(KEY);
 }
 
@@ -46,6 +49,8 @@ describe('API-key mode (the default)', () => {
     expect(post.status).toBe('success');
     expect(post.log).toContain(`Removed ${outputs['codex-home']}`);
     expect(job.leftovers).toEqual([]);
+    // One line in the job summary, nothing of the key.
+    expect(job.step('auth').summary).toMatch(/### Codex auth: API key\n\nAn API key \(masked\) was written/);
     expectNoKey(job);
   });
 
@@ -125,7 +130,7 @@ describe('API-key mode (the default)', () => {
     const cases: [string, Record<string, string>, RegExp][] = [
       ['missing key', { 'openai-api-key': '' }, /^Input 'openai-api-key': is empty.*secrets\.OPENAI_API_KEY/],
       ['blank key', { 'openai-api-key': '   ' }, /^Input 'openai-api-key': is empty/],
-      ['unknown auth-mode', { 'auth-mode': 'oauth' }, /^Input 'auth-mode': 'oauth' is not a valid value\. Use one of: api-key, chatgpt\./],
+      ['unknown auth-mode', { 'auth-mode': 'oauth' }, /^Input 'auth-mode': 'oauth' is not a valid value\. Use one of: api-key, chatgpt, access-token\./],
       ['relative codex-home', { 'codex-home': 'codex' }, /^Input 'codex-home': 'codex' is a relative path/],
       ['codex-home inside the workspace', { 'codex-home': '@WORKSPACE@/.codex' }, /^Input 'codex-home': .* is inside the workspace/],
       ['codex-home is a file', { 'codex-home': '@FILE@' }, /^Input 'codex-home': .* is a file, not a directory/],

@@ -225,7 +225,8 @@ async function runFleet(mode: Mode): Promise<FleetRun> {
     const secret = await openEnvelope(api.secretValue(REPO_SCOPE, SECRET) ?? '', key);
     const local = storeDir ? await openEnvelope((await fs.readFile(path.join(storeDir, 'default.envelope'), 'utf8').catch(() => '')).trim(), key) : undefined;
     const isLive = (copy: ChatGptAuthJson | undefined): boolean =>
-      !!copy && !!lastIssued && copy.tokens.refresh_token === lastIssued.refresh_token && !!family && !world.oauth.familyRevoked(family);
+      // A re-seed mark (no tokens: a renewal failed, src/chatgpt/reseed-mark.ts) is not a live copy.
+      !!copy?.tokens && !!lastIssued && copy.tokens.refresh_token === lastIssued.refresh_token && !!family && !world.oauth.familyRevoked(family);
     const waitLine = mode === 'lock' ? /Waiting for .* to release the lock on credential/ : /Waiting for the lease/;
     return {
       figures: {

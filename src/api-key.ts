@@ -5,6 +5,7 @@ import { FILE_STORE, mergeCodexConfig } from './codex-config.js';
 import { InputError } from './errors.js';
 import type { ApiKeyInputs } from './inputs.js';
 import { runnerTemp, type Runtime } from './runtime.js';
+import { renderApiKeySummary } from './chatgpt/summary.js';
 
 
 export async function setUpApiKey(inputs: ApiKeyInputs, rt: Runtime): Promise<void> {
@@ -21,6 +22,7 @@ export async function setUpApiKey(inputs: ApiKeyInputs, rt: Runtime): Promise<vo
   rt.setOutput('codex-home', home.dir);
   rt.setOutput('auth-file', authFile);
   rt.setOutput('auth-mode', 'api-key');
+  rt.summary(renderApiKeySummary(home.created));
   rt.info(`Codex will use the API key: ${authFile} written, CODEX_HOME=${home.dir} exported for the following steps.`);
 }
 

@@ -7,7 +7,7 @@ import { setupCommand, setupSourceFromEnv, shellQuote } from './setup-command.js
 import { apiUrlFromEnv } from './stores/github-request.js';
 import type { SecretScope, SecretTarget } from './stores/secret.js';
 
-export const AUTH_MODES = ['api-key', 'chatgpt'] as const;
+export const AUTH_MODES = ['api-key', 'chatgpt', 'access-token'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const SAVE_FAILURE_MODES = ['fail', 'warn'] as const;
 export type SaveFailureMode = (typeof SAVE_FAILURE_MODES)[number];
@@ -21,6 +21,7 @@ export const CHATGPT_ONLY_INPUTS = [
   'workspace-id',
   'dangerously-allow-public-repository',
   'on-save-failure',
+  'on-refresh-failure',
   'secret-name',
   'secret-scope',
   'environment',
@@ -40,6 +41,7 @@ export const DEFAULT_LOCAL_STORE_PATH = '~/.codex-auth/store';
 const DEFAULTS: Record<string, string> = {
   'dangerously-allow-public-repository': 'false',
   'on-save-failure': 'fail',
+  'on-refresh-failure': 'fail',
   'secret-scope': 'repository',
   lease: 'false',
   'lease-timeout-minutes': '30',
@@ -70,6 +72,8 @@ export interface ChatGptInputs extends CommonInputs {
   workspaceId: string | undefined;
   allowPublicRepository: boolean;
   onSaveFailure: SaveFailureMode;
+  /** What the post step does when Codex could not renew the login (src/chatgpt/after-codex.ts). */
+  onRefreshFailure: SaveFailureMode;
   /**
    * The secret the seed is read from, when `secret-name` is set: write access is proven in the
    * main step and the refreshed login is written back to it in the post step. Undefined: no
@@ -102,7 +106,13 @@ export interface LocalStoreSettings {
   lockTimeoutMs: number;
 }
 
-export type Inputs = ApiKeyInputs | ChatGptInputs;
+/** `auth-mode: access-token`: a Codex access token (`at-…`) of a ChatGPT Business/Enterprise workspace. */
+export interface AccessTokenInputs extends CommonInputs {
+  mode: 'access-token';
+  accessToken: string;
+}
+
+export type Inputs = ApiKeyInputs | ChatGptInputs | AccessTokenInputs;
 
 export interface ParsedInputs {
   inputs: Inputs;
@@ -125,7 +135,7 @@ const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The secret input values, to mask before anything else can be logged (even before parsing). */
 export function secretInputs(read: InputReader): string[] {
-  const values = ['openai-api-key', 'encryption-key', 'chatgpt-auth-json', 'secret-token', 'lease-token'].map((name) => read(name).trim());
+  const values = ['openai-api-key', 'codex-access-token', 'encryption-key', 'chatgpt-auth-json', 'secret-token', 'lease-token'].map((name) => read(name).trim());
   // A multi-line value would be masked line by line ('{' lines and all): the seed's tokens are masked one by one once parsed.
   return values.filter((value) => value !== '' && !value.includes('\n'));
 }
@@ -138,6 +148,7 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
   }
   const codexHome = parseCodexHome(get('codex-home'), ctx);
   if (mode === 'chatgpt') return parseChatGpt(get, read('chatgpt-auth-json'), codexHome, ctx);
+  if (mode === 'access-token') return parseAccessToken(get, codexHome);
 
   const apiKey = get('openai-api-key');
   if (!apiKey) {
@@ -150,11 +161,37 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
   if (/\s/.test(apiKey)) {
     throw new InputError('openai-api-key', 'contains white space inside the key.', 'Store the key alone, on one line, in the secret.');
   }
-  const ignored = CHATGPT_ONLY_INPUTS.filter((name) => get(name) !== '' && !isDefault(name, get(name)));
+  const ignored = [...CHATGPT_ONLY_INPUTS, 'codex-access-token'].filter((name) => get(name) !== '' && !isDefault(name, get(name)));
   const warnings = ignored.length
     ? [`Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: a ChatGPT login is used only with \`auth-mode: chatgpt\`; this step uses the API key.`]
     : [];
   return { inputs: { mode: 'api-key', apiKey, codexHome }, warnings };
+}
+
+/**
+ * `auth-mode: access-token`: the token Codex accepts from `codex login --with-access-token`. Checked
+ * for its shape only (Codex checks it online, with its whoami call); the value is never quoted.
+ */
+function parseAccessToken(get: (name: string) => string, codexHome: string | undefined): ParsedInputs {
+  const token = get('codex-access-token');
+  const input = 'codex-access-token';
+  const example = 'Pass the access token your ChatGPT workspace issued for automation, e.g. `codex-access-token: ${{ secrets.CODEX_ACCESS_TOKEN }}`';
+  if (!token) {
+    throw new InputError(input, 'is empty, and auth-mode is access-token.', `${example}, and check that the secret exists and is available to this workflow (secrets are not passed to workflows triggered from forks).`);
+  }
+  if (token.startsWith('{')) {
+    throw new InputError(input, 'holds JSON (a ChatGPT login, auth.json?), not an access token.', 'For a login from `codex login`, use `auth-mode: chatgpt` with `chatgpt-auth-json`; for an access token, pass the `at-…` value alone.');
+  }
+  if (/^sk-/.test(token)) {
+    throw new InputError(input, 'holds an OpenAI API key (sk-…), not a Codex access token.', 'For an API key, use `auth-mode: api-key` with `openai-api-key`; for an access token, pass the `at-…` value.');
+  }
+  if (/\s/.test(token)) throw new InputError(input, 'contains white space inside the token.', 'Store the token alone, on one line, in the secret.');
+  if (!token.startsWith('at-')) {
+    throw new InputError(input, 'is not a Codex access token (they start with `at-`).', `${example}.`);
+  }
+  const ignored = [...CHATGPT_ONLY_INPUTS, 'openai-api-key'].filter((name) => get(name) !== '' && !isDefault(name, get(name)));
+  const warnings = ignored.length ? [`Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: this step uses the access token (\`auth-mode: access-token\`).`] : [];
+  return { inputs: { mode: 'access-token', accessToken: token, codexHome }, warnings };
 }
 
 function isDefault(name: string, value: string): boolean {
@@ -192,6 +229,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
   }
   const allowPublicRepository = parseBoolean(get, 'dangerously-allow-public-repository');
   const onSaveFailure = parseChoice(get, 'on-save-failure', SAVE_FAILURE_MODES, 'fail');
+  const onRefreshFailure = parseChoice(get, 'on-refresh-failure', SAVE_FAILURE_MODES, 'fail');
   const warnings: string[] = [];
   const secret = parseSecretWriteBack(get, ctx.env ?? {}, warnings);
   const lease = parseLease(get, ctx.env ?? {}, warnings);
@@ -211,6 +249,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
       workspaceId,
       allowPublicRepository,
       onSaveFailure,
+      onRefreshFailure,
       secret,
       lease,
       localStore

@@ -14,6 +14,9 @@ async function main(): Promise<void> {
     if (inputs.mode === 'api-key') {
       const { setUpApiKey } = await import('./api-key.js');
       await setUpApiKey(inputs, stepRuntime());
+    } else if (inputs.mode === 'access-token') {
+      const { setUpAccessToken } = await import('./access-token.js');
+      await setUpAccessToken(inputs, stepRuntime());
     } else {
       const { setUpChatGpt } = await import('./chatgpt/main.js');
       await setUpChatGpt(inputs, stepRuntime());

@@ -6,6 +6,10 @@ export interface Runtime {
   env: NodeJS.ProcessEnv;
   info(message: string): void;
   warning(message: string): void;
+  /** A notice annotation: worth knowing, nothing to fix now. */
+  notice(message: string): void;
+  /** Appends Markdown to the job summary (GITHUB_STEP_SUMMARY). */
+  summary(markdown: string): void;
   setSecret(value: string): void;
   setOutput(name: string, value: string): void;
   exportVariable(name: string, value: string): void;
@@ -36,6 +40,8 @@ export interface MainState {
    * job holds on the credential there, saved as soon as it is acquired; the post step releases it.
    */
   localStore?: { dir: string; lockToken: string };
+  /** When the main step started (ISO): the post step reads only what Codex wrote since (src/chatgpt/refresh-failure.ts). */
+  startedAt?: string;
 }
 
 export function runnerTemp(env: NodeJS.ProcessEnv): string {

@@ -9,6 +9,8 @@ export function stepRuntime(): Runtime {
     env: process.env,
     info: step.info,
     warning: step.warning,
+    notice: step.notice,
+    summary: step.appendSummary,
     setSecret: step.setSecret,
     setOutput: step.setOutput,
     exportVariable: step.exportVariable,

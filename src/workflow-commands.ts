@@ -1,5 +1,5 @@
 // The runner's side of a step, as the entry points need it: inputs, masks, log annotations, and
-// the file commands (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STATE). These are the few calls of
+// the file commands (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STATE, GITHUB_STEP_SUMMARY). These are the few calls of
 // @actions/core the action makes; done here because @actions/core loads its HTTP client (undici)
 // at start-up, which more than doubles the start-up time of an API-key job. The ChatGPT chunk still
 // uses @actions/core through @actions/cache. The formats are the runner's (FileCommandManager.cs),
@@ -26,6 +26,17 @@ export function setSecret(value: string): void {
 
 export function warning(message: string): void {
   issue('warning', message);
+}
+
+export function notice(message: string): void {
+  issue('notice', message);
+}
+
+/** Appends to the job summary; a step without GITHUB_STEP_SUMMARY (not a runner) just has none. */
+export function appendSummary(markdown: string): void {
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (!file || !existsSync(file)) return;
+  appendFileSync(file, markdown.endsWith(EOL) ? markdown : markdown + EOL, { encoding: 'utf8' });
 }
 
 export function setFailed(message: string): void {

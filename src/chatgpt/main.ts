@@ -16,6 +16,9 @@ import { compareFreshness, parseCredential, secretsOf, type ChatGptCredential } 
 import { open, seal } from './envelope.js';
 import { checkWhereWeRun } from './guard.js';
 import { decodeSeed } from './seed.js';
+import { renderChatGptSummary, type ChatGptReport, type StoreName } from './summary.js';
+import { markBlocks, needsReseedMessage, parseMark, type ReseedMark } from './reseed-mark.js';
+import { cacheLimitOf, earlyWarnings } from './early-warnings.js';
 
 /**
  * A random value per job, exported (GITHUB_ENV) by the first use of the action in a job for its later
@@ -29,13 +32,32 @@ interface Candidate {
   credential: ChatGptCredential;
 }
 
+/** Sets up the login and, whatever happens, writes the job summary of what the stores held. */
 export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<void> {
+  const report: ChatGptReport = {
+    credentialName: inputs.credentialName,
+    now: new Date(),
+    readings: [],
+    renewal: (inputs as { renewal?: string }).renewal === 'ahead' ? 'ahead' : 'in-job',
+    durableStores: [...(inputs.secret ? (['secret'] as const) : []), ...(inputs.localStore ? (['local'] as const) : [])]
+  };
+  try {
+    await setUp(inputs, rt, report);
+  } catch (error) {
+    report.failure = errorMessage(error);
+    throw error;
+  } finally {
+    rt.summary(renderChatGptSummary(report));
+  }
+}
+
+async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport): Promise<void> {
   checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);
   if (rt.env.CODEX_API_KEY) {
     rt.warning('CODEX_API_KEY is set in the environment: `codex exec` uses it instead of the ChatGPT login. Remove it from the job to run as the ChatGPT account.');
   }
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
-  const state: MainState = { mode: 'chatgpt', codexHome: home.dir, createdHome: home.created };
+  const state: MainState = { mode: 'chatgpt', codexHome: home.dir, createdHome: home.created, startedAt: report.now.toISOString() };
   rt.saveState(state);
   const authFile = path.join(home.dir, AUTH_FILE);
 
@@ -45,15 +67,32 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   const describe = (source: Candidate['source']): string => describeSource(source, inputs, local);
   const tried: string[] = [];
   const candidates: Candidate[] = [];
+  const reportAs = (source: Candidate['source']): StoreName => (source === 'seed' && inputs.secret ? 'secret' : source);
+  const unreadable = (source: Candidate['source'], reason: string, status: 'unreadable' | 'empty' = 'unreadable'): void => {
+    report.readings.push({ store: reportAs(source), status, reason });
+  };
+  // A re-seed mark (src/chatgpt/reseed-mark.ts) where a stored copy would be.
+  let mark: ReseedMark | undefined;
   const consider = (source: Candidate['source'], text: string): void => {
+    const found = parseMark(text);
+    if (found) {
+      // Of two marks (cache, local store), the one on the newer login blocks more.
+      if (!mark || !markBlocks(mark, found.login_last_refresh)) mark = found;
+      report.readings.push({ store: reportAs(source), status: 'needs-reseed', lastRefresh: found.login_last_refresh, reason: `renewing it failed (${found.cause})` });
+      tried.push(`${describe(source)}: marked as needing a re-seed`);
+      return;
+    }
     const parsed = parseCredential(text);
     secretsOf(parsed).forEach(rt.setSecret);
     let reason = parsed.ok ? workspaceMismatch(parsed.credential, inputs.workspaceId) : parsed.reason;
     if (parsed.ok && !reason) {
       candidates.push({ source, credential: parsed.credential });
       reason = `usable, last_refresh ${parsed.credential.lastRefreshText}`;
+      const { lastRefreshText, accessTokenExpiresAt } = parsed.credential;
+      report.readings.push({ store: reportAs(source), status: 'usable', lastRefresh: lastRefreshText, accessTokenExpiresAt });
     } else {
       rt.warning(`Skipping the ${describe(source)}: ${reason}.`);
+      unreadable(source, reason!);
     }
     tried.push(`${describe(source)}: ${reason}`);
   };
@@ -66,22 +105,27 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     else {
       rt.warning(`Skipping the Actions cache entry ${lookup.copy.key}: ${opened.reason}.`);
       tried.push(`Actions cache entry ${lookup.copy.key}: ${opened.reason}`);
+      unreadable('cache', opened.reason);
     }
   } else {
     tried.push(`Actions cache: ${lookup.status === 'miss' ? 'no entry yet' : lookup.reason}`);
+    unreadable('cache', lookup.status === 'miss' ? 'no entry yet' : `could not be read: ${lookup.reason}`, lookup.status === 'miss' ? 'empty' : 'unreadable');
     if (lookup.status !== 'miss') rt.warning(`The Actions cache could not be read: ${lookup.reason}.`);
   }
   rt.setOutput('cache-hit', String(lookup.status === 'hit'));
 
   if (local) {
     const envelope = await readLocalStore(local);
-    if (envelope === undefined) tried.push(`${describe('local')}: no copy yet`);
-    else {
+    if (envelope === undefined) {
+      tried.push(`${describe('local')}: no copy yet`);
+      unreadable('local', 'no copy yet', 'empty');
+    } else {
       const opened = await open(envelope, inputs.encryptionKey, inputs.credentialName);
       if (opened.ok) consider('local', opened.plaintext);
       else {
         rt.warning(`Skipping the ${describe('local')}: ${opened.reason}.`);
         tried.push(`${describe('local')}: ${opened.reason}`);
+        unreadable('local', opened.reason);
       }
     }
   }
@@ -92,15 +136,22 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     else {
       rt.warning(`Skipping the ${describe('seed')}: ${seed.reason}.`);
       tried.push(`${describe('seed')}: ${seed.reason}`);
+      unreadable('seed', seed.reason);
     }
-  } else tried.push(`${describe('seed')}: not given`);
+  } else {
+    tried.push(`${describe('seed')}: not given`);
+    unreadable('seed', 'not given', 'empty');
+  }
 
   if (!home.created) {
     const existing = await readFileIfExists(authFile);
     if (existing !== undefined) consider('codex-home', existing);
   }
 
-  const chosen = candidates.sort((a, b) => compareFreshness(b.credential, a.credential) || rank(a) - rank(b))[0];
+  // A mark stops the job unless a login newer than the marked one was given (a new seed).
+  const live = mark ? candidates.filter((c) => !markBlocks(mark!, c.credential.lastRefreshText)) : candidates;
+  if (mark && !live.length) throw new CredentialError(needsReseedMessage(inputs.credentialName, mark, inputs.secret));
+  const chosen = live.sort((a, b) => compareFreshness(b.credential, a.credential) || rank(a) - rank(b))[0];
   if (!chosen) {
     throw new CredentialError(
       `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
@@ -118,7 +169,8 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
 
   const credential = chosen.credential;
   // The source as reported: with secret-name set, the seed input is the secret's copy.
-  const source = chosen.source === 'seed' && inputs.secret ? 'secret' : chosen.source;
+  const source = reportAs(chosen.source);
+  report.chosen = { store: source, why: whyChosen(chosen, candidates.length, mark) };
   if (inputs.secret) await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
 
   const changes: ConfigChange[] = [FILE_STORE];
@@ -142,6 +194,19 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   });
 
   const expires = credential.accessTokenExpiresAt;
+  const seedReading = report.readings.find((r) => (r.store === 'seed' || r.store === 'secret') && r.status === 'usable');
+  const warnings = earlyWarnings({
+    now: report.now,
+    renewal: report.renewal,
+    credentialName: inputs.credentialName,
+    chosen: { store: source, lastRefresh: credential.lastRefreshText, accessTokenExpiresAt: expires },
+    seedLastRefresh: seedReading?.lastRefresh,
+    writeBack: inputs.secret !== undefined,
+    localStore: inputs.localStore !== undefined,
+    cacheLimit: cacheLimitOf(rt.env)
+  });
+  for (const warning of warnings) (warning.level === 'notice' ? rt.notice : rt.warning)(warning.message);
+  report.warnings = warnings.map((w) => w.name);
   if (expires && expires.getTime() <= Date.now()) {
     rt.warning(`The access token expired at ${expires.toISOString()}; Codex refreshes it on first use, and the post step stores the refreshed login.`);
   }
@@ -154,6 +219,11 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   rt.setOutput('access-token-expires-at', expires?.toISOString() ?? '');
   rt.setOutput('plan-type', credential.planType ?? '');
   rt.info(`Codex will use the ChatGPT login '${inputs.credentialName}' from the ${describe(chosen.source)} (last_refresh ${credential.lastRefreshText}); CODEX_HOME=${home.dir}.`);
+}
+
+function whyChosen(chosen: Candidate, usable: number, mark: ReseedMark | undefined): string {
+  if (mark) return `it is newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh}), which it replaces`;
+  return usable > 1 ? 'the freshest of the usable copies (latest last_refresh)' : 'the only usable copy';
 }
 
 function workspaceMismatch(credential: ChatGptCredential, workspaceId: string | undefined): string | undefined {

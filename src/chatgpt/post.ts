@@ -34,6 +34,9 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   }
   // Codex run as another user (openai/codex-action's unprivileged-user) may have rewritten it.
   if (await reportForeignRewrite(state.authFile, inputs.onSaveFailure, rt)) return;
+  // A refresh that failed in this job: the login is never stored (src/chatgpt/after-codex.ts).
+  const { handleFailedRefresh } = await import('./after-codex.js');
+  if (await handleFailedRefresh(inputs, state, rt)) return;
   const text = await readFileIfExists(state.authFile);
   if (text === undefined) {
     rt.warning(

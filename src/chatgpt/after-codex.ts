@@ -1,0 +1,70 @@
+// Post step, first thing in ChatGPT mode: did Codex fail to renew the login in this job? Then the
+// login is never stored, the cause is said in plain words with the re-seed steps, and (in-job
+// renewal) the chain is marked so the next job stops in its main step. With `renewal: ahead` the
+// job had no refresh token: a refresh attempt means the access token was refused, the stored login
+// may still be fine, and nothing is marked or touched.
+import { readFileIfExists } from '../codex-home.js';
+import { CredentialError, errorMessage } from '../errors.js';
+import type { ChatGptInputs } from '../inputs.js';
+import type { MainState, Runtime } from '../runtime.js';
+import { accessTokenRefusedMessage, findRefreshFailure, refreshFailedMessage } from './refresh-failure.js';
+import { compareLastRefresh, parseCredential } from './credential.js';
+import { makeMark } from './reseed-mark.js';
+
+/** True when a failed refresh was found and handled (the caller then stores nothing). */
+export async function handleFailedRefresh(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<boolean> {
+  const failure = await findRefreshFailure(state.codexHome, state.startedAt ? new Date(state.startedAt) : undefined);
+  if (!failure) return false;
+  const name = inputs.credentialName;
+  // `renewal` comes with the renewal-ahead mode (a job then gets a marker, not a refresh token).
+  if ((state as { renewal?: string }).renewal === 'ahead') {
+    report(accessTokenRefusedMessage(name, failure, inputs.secret), inputs, rt);
+    return true;
+  }
+  if (await renewedInThisJob(state)) {
+    // Another Codex process of the job renewed the login after all: that login is the live one, and dropping it would lose the chain.
+    rt.warning(`Codex reported a failed renewal of the ChatGPT login '${name}' (${failure.codexMessage}), but auth.json holds a login renewed in this job: it is stored as usual.`);
+    return false;
+  }
+  let message = refreshFailedMessage(name, failure, inputs.secret);
+  if (state.lastRefresh) {
+    const kept = await storeMark(inputs, state, JSON.stringify(makeMark(failure, state.lastRefresh, rt.env)), rt);
+    if (kept.failed.length) message += ` (The mark could not be stored in ${kept.failed.join('; ')}: a later job there runs Codex and fails the same way.)`;
+  }
+  report(message, inputs, rt);
+  return true;
+}
+
+/** auth.json holds a valid login newer than the one the main step wrote. */
+async function renewedInThisJob(state: MainState): Promise<boolean> {
+  if (!state.authFile || !state.lastRefresh) return false;
+  const text = await readFileIfExists(state.authFile);
+  const parsed = text === undefined ? undefined : parseCredential(text);
+  return parsed?.ok === true && compareLastRefresh(parsed.credential.lastRefreshText, state.lastRefresh) > 0;
+}
+
+function report(message: string, inputs: ChatGptInputs, rt: Runtime): void {
+  if (inputs.onRefreshFailure === 'warn') rt.warning(message);
+  else throw new CredentialError(message);
+}
+
+/** Seals the mark and stores it like a login copy: the Actions cache, and the runner-local store when on. */
+async function storeMark(inputs: ChatGptInputs, state: MainState, mark: string, rt: Runtime): Promise<{ failed: string[] }> {
+  const [{ CacheStore }, { seal }, { LocalStore }] = await Promise.all([import('../stores/cache.js'), import('./envelope.js'), import('../stores/local.js')]);
+  const envelope = await seal(mark, inputs.encryptionKey, inputs.credentialName);
+  const failed: string[] = [];
+  const cache = new CacheStore({ credentialName: inputs.credentialName, env: rt.env, log: rt.info });
+  const saved = await cache.save(envelope, Date.parse(state.lastRefresh!));
+  if (saved.ok) rt.info(`Marked '${inputs.credentialName}' as needing a re-seed in the Actions cache (${saved.key}).`);
+  else failed.push(`the Actions cache (${saved.reason})`);
+  if (state.localStore) {
+    const local = new LocalStore({ dir: state.localStore.dir, credentialName: inputs.credentialName, workspace: rt.env.GITHUB_WORKSPACE, runnerTemp: rt.env.RUNNER_TEMP, log: rt.info });
+    try {
+      await local.write(envelope);
+      rt.info(`Marked '${inputs.credentialName}' as needing a re-seed in the runner-local store (${local.file}).`);
+    } catch (error) {
+      failed.push(`the runner-local store (${errorMessage(error)})`);
+    }
+  }
+  return { failed };
+}
