@@ -1,8 +1,8 @@
 // Every input is read and checked here, once, into a typed object, before any side effect.
-import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
 import { apiUrlFromEnv } from './stores/github-request.js';
+import { expandHome, isInsideResolved } from './paths.js';
 import type { SecretScope, SecretTarget } from './stores/secret.js';
 
 export const AUTH_MODES = ['api-key', 'chatgpt'] as const;
@@ -17,6 +17,7 @@ export const CHATGPT_ONLY_INPUTS = [
   'chatgpt-auth-json',
   'encryption-key',
   'workspace-id',
+  'oauth-issuer',
   'dangerously-allow-public-repository',
   'on-save-failure',
   'secret-name',
@@ -66,6 +67,8 @@ export interface ChatGptInputs extends CommonInputs {
   encryptionKey: Uint8Array;
   credentialName: string;
   workspaceId: string | undefined;
+  /** `oauth-issuer`: the one issuer besides Codex's a login's oauth_provenance may name (explicit opt-in). */
+  oauthIssuer: string | undefined;
   allowPublicRepository: boolean;
   onSaveFailure: SaveFailureMode;
   /**
@@ -188,6 +191,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
   if (workspaceId && !/^[A-Za-z0-9_-]+$/.test(workspaceId)) {
     throw new InputError('workspace-id', `'${workspaceId}' is not a workspace id.`, 'Give the ChatGPT workspace (account) id, e.g. the `chatgpt_account_id` of your login, or leave it empty.');
   }
+  const oauthIssuer = parseIssuer(get('oauth-issuer'));
   const allowPublicRepository = parseBoolean(get, 'dangerously-allow-public-repository');
   const onSaveFailure = parseChoice(get, 'on-save-failure', SAVE_FAILURE_MODES, 'fail');
   const warnings: string[] = [];
@@ -207,6 +211,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
       encryptionKey,
       credentialName,
       workspaceId,
+      oauthIssuer,
       allowPublicRepository,
       onSaveFailure,
       secret,
@@ -333,15 +338,15 @@ function parseLocalStore(get: (name: string) => string, ctx: ParseContext, warni
     return undefined;
   }
   const raw = get('local-store-path') || DEFAULT_LOCAL_STORE_PATH;
-  const expanded = raw === '~' || raw.startsWith('~/') ? path.join(ctx.home || os.homedir(), raw.slice(1)) : raw;
+  const expanded = expandHome(raw, ctx.home);
   const where = `Give an absolute path outside the workspace and the runner's work folder (default ${DEFAULT_LOCAL_STORE_PATH}).`;
   if (!path.isAbsolute(expanded)) throw new InputError('local-store-path', `'${raw}' is a relative path, which would put the store in the workspace.`, where);
   const dir = path.resolve(expanded);
-  if (ctx.workspace && isInside(dir, path.resolve(ctx.workspace))) {
+  if (ctx.workspace && isInsideResolved(dir, ctx.workspace)) {
     throw new InputError('local-store-path', `'${raw}' is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`, where);
   }
   const runnerTemp = ctx.env?.RUNNER_TEMP?.trim();
-  if (runnerTemp && isInside(dir, path.resolve(runnerTemp))) {
+  if (runnerTemp && isInsideResolved(dir, runnerTemp)) {
     throw new InputError('local-store-path', `'${raw}' is inside RUNNER_TEMP (${runnerTemp}), which the runner empties after every job, so nothing would be kept.`, where);
   }
   if (ctx.env?.RUNNER_ENVIRONMENT === 'github-hosted') {
@@ -404,6 +409,20 @@ function parseBoolean(get: (name: string) => string, name: string): boolean {
   throw new InputError(name, `'${value}' is not a boolean.`, 'Use true or false.');
 }
 
+function parseIssuer(raw: string): string | undefined {
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['https:', 'http:'].includes(url.protocol) || url.search || url.hash) {
+    throw new InputError('oauth-issuer', `'${raw}' is not an issuer URL.`, "Give the issuer as a login's tokens.oauth_provenance.issuer names it (e.g. https://auth.example.com), or leave it empty for Codex's own.");
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 function parseChoice<T extends string>(get: (name: string) => string, name: string, choices: readonly T[], fallback: T): T {
   const value = get(name) || fallback;
   if ((choices as readonly string[]).includes(value)) return value as T;
@@ -413,18 +432,15 @@ function parseChoice<T extends string>(get: (name: string) => string, name: stri
 /** A user-chosen CODEX_HOME: absolute (or ~/...), and never inside the workspace, where a checkout, an artifact or a Docker context could pick the credential up. */
 function parseCodexHome(raw: string, ctx: ParseContext): string | undefined {
   if (!raw) return undefined;
-  const expanded = raw === '~' || raw.startsWith('~/') ? path.join(ctx.home || os.homedir(), raw.slice(1)) : raw;
+  const expanded = expandHome(raw, ctx.home);
   if (!path.isAbsolute(expanded)) {
     throw new InputError('codex-home', `'${raw}' is a relative path, which would put credentials in the workspace.`, 'Give an absolute path outside the workspace (e.g. ~/.codex), or leave it empty for a private directory under RUNNER_TEMP.');
   }
   const resolved = path.resolve(expanded);
-  if (ctx.workspace && isInside(resolved, path.resolve(ctx.workspace))) {
-    throw new InputError('codex-home', `'${raw}' is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`, 'Choose a directory outside the workspace, or leave it empty for a private directory under RUNNER_TEMP.');
+  // With links resolved: a link in a parent can put a path that reads as outside inside the workspace.
+  if (ctx.workspace && isInsideResolved(resolved, ctx.workspace)) {
+    throw new InputError('codex-home', `'${raw}' is inside the workspace (${ctx.workspace}) once symbolic links are resolved, where a checkout, an artifact upload or a Docker build could pick up the credential.`, 'Choose a directory outside the workspace, or leave it empty for a private directory under RUNNER_TEMP.');
   }
   return resolved;
 }
 
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}

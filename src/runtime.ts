@@ -29,6 +29,8 @@ export interface MainState {
    * or undefined; the post step compares it with the newest key then, to notice concurrent use.
    */
   restoredKey?: string;
+  /** ChatGPT mode: whose login was restored; the post step saves only a login of the same user and workspace. */
+  account?: { userId?: string; workspaceId?: string };
   /** ChatGPT mode, `lease: true`: the lease this job holds, saved as soon as it is acquired; the post step releases it. */
   lease?: { ref: string; sha: string; expiresAt: string };
   /**

@@ -12,7 +12,8 @@ import { CacheStore } from '../stores/cache.js';
 import { acquireLease, leaseHolderFromEnv } from '../stores/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../stores/lock.js';
-import { compareFreshness, parseCredential, secretsOf, type ChatGptCredential } from './credential.js';
+import { secretsOf, type ChatGptCredential } from './credential.js';
+import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
 import { checkWhereWeRun } from './guard.js';
 import { decodeSeed } from './seed.js';
@@ -23,11 +24,6 @@ import { decodeSeed } from './seed.js';
  * was killed" by it (GITHUB_JOB alone is the same for every leg of a matrix).
  */
 export const JOB_NONCE_VARIABLE = 'CODEX_AUTH_JOB_NONCE';
-
-interface Candidate {
-  source: 'cache' | 'local' | 'seed' | 'codex-home';
-  credential: ChatGptCredential;
-}
 
 export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<void> {
   checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);
@@ -42,79 +38,56 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   // One job at a time per credential, from here to the post step: before anything is restored.
   const local = await serializeThisJob(inputs, state, rt);
 
-  const describe = (source: Candidate['source']): string => describeSource(source, inputs, local);
-  const tried: string[] = [];
-  const candidates: Candidate[] = [];
-  const consider = (source: Candidate['source'], text: string): void => {
-    const parsed = parseCredential(text);
+  const describe = (source: Source): string => describeSource(source, inputs, local);
+  const judging = { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer };
+  const readings: Reading[] = [];
+  const judged = (source: Source, text: string, entry?: string, where = describe(source)): Reading => {
+    const { reading, parsed } = judge(source, where, text, judging, entry);
     secretsOf(parsed).forEach(rt.setSecret);
-    let reason = parsed.ok ? workspaceMismatch(parsed.credential, inputs.workspaceId) : parsed.reason;
-    if (parsed.ok && !reason) {
-      candidates.push({ source, credential: parsed.credential });
-      reason = `usable, last_refresh ${parsed.credential.lastRefreshText}`;
-    } else {
-      rt.warning(`Skipping the ${describe(source)}: ${reason}.`);
-    }
-    tried.push(`${describe(source)}: ${reason}`);
+    return reading;
   };
 
+  // Each place, newest stored copy first; every copy judged from its decrypted contents only.
   const store = new CacheStore({ credentialName: inputs.credentialName, env: rt.env, log: rt.info });
   const lookup = await store.restore();
+  rt.setOutput('cache-hit', String(lookup.status === 'hit'));
   if (lookup.status === 'hit') {
+    const where = `Actions cache entry ${lookup.copy.key}`;
     const opened = await open(lookup.copy.envelope, inputs.encryptionKey, inputs.credentialName);
-    if (opened.ok) consider('cache', opened.plaintext);
-    else {
-      rt.warning(`Skipping the Actions cache entry ${lookup.copy.key}: ${opened.reason}.`);
-      tried.push(`Actions cache entry ${lookup.copy.key}: ${opened.reason}`);
-    }
+    readings.push(
+      opened.ok ? judged('cache', opened.plaintext, lookup.copy.key, where) : { source: 'cache', where, entry: lookup.copy.key, status: 'unreadable', reason: opened.reason }
+    );
+  } else if (lookup.status === 'failed') {
+    readings.push({ source: 'cache', where: 'Actions cache', status: 'unreadable', reason: `the lookup failed (${lookup.reason})` });
   } else {
-    tried.push(`Actions cache: ${lookup.status === 'miss' ? 'no entry yet' : lookup.reason}`);
+    readings.push({ source: 'cache', where: 'Actions cache', status: 'empty', reason: lookup.status === 'miss' ? 'no entry yet' : lookup.reason });
     if (lookup.status !== 'miss') rt.warning(`The Actions cache could not be read: ${lookup.reason}.`);
   }
-  rt.setOutput('cache-hit', String(lookup.status === 'hit'));
 
   if (local) {
     const envelope = await readLocalStore(local);
-    if (envelope === undefined) tried.push(`${describe('local')}: no copy yet`);
+    if (envelope === undefined) readings.push({ source: 'local', where: describe('local'), status: 'empty', reason: 'no copy yet' });
     else {
       const opened = await open(envelope, inputs.encryptionKey, inputs.credentialName);
-      if (opened.ok) consider('local', opened.plaintext);
-      else {
-        rt.warning(`Skipping the ${describe('local')}: ${opened.reason}.`);
-        tried.push(`${describe('local')}: ${opened.reason}`);
-      }
+      readings.push(opened.ok ? judged('local', opened.plaintext, local.file) : { source: 'local', where: describe('local'), entry: local.file, status: 'unreadable', reason: opened.reason });
     }
   }
 
   if (inputs.seed) {
     const seed = await decodeSeed(inputs.seed, inputs.encryptionKey, inputs.credentialName);
-    if (seed.ok) consider('seed', seed.text);
-    else {
-      rt.warning(`Skipping the ${describe('seed')}: ${seed.reason}.`);
-      tried.push(`${describe('seed')}: ${seed.reason}`);
-    }
-  } else tried.push(`${describe('seed')}: not given`);
+    readings.push(seed.ok ? judged('seed', seed.text) : { source: 'seed', where: describe('seed'), status: 'unusable', reason: seed.reason });
+  } else readings.push({ source: 'seed', where: describe('seed'), status: 'empty', reason: 'not given' });
 
   if (!home.created) {
     const existing = await readFileIfExists(authFile);
-    if (existing !== undefined) consider('codex-home', existing);
+    if (existing !== undefined) readings.push(judged('codex-home', existing, authFile));
+  }
+  for (const r of readings) {
+    if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home')) rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
   }
 
-  const chosen = candidates.sort((a, b) => compareFreshness(b.credential, a.credential) || rank(a) - rank(b))[0];
-  if (!chosen) {
-    throw new CredentialError(
-      `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
-        "To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = \"file\"), then put the new ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json'" +
-        (inputs.secret ? ` (\`${initCommand(inputs.secret)}\` does it).` : '.')
-    );
-  }
-  if (lookup.status === 'failed' && chosen.source !== 'cache') {
-    // The newest stored copy is unknown: using an older one would spend a refresh token that
-    // may already be used, and the server can revoke the whole login for that.
-    throw new CredentialError(
-      `The Actions cache could not be read (${lookup.reason}), so this job cannot know whether a newer copy of '${inputs.credentialName}' than the ${describe(chosen.source)} exists. Nothing was restored, to avoid spending an old refresh token. Re-run the job; if the cache stays unavailable, re-seed 'chatgpt-auth-json' from a fresh \`codex login\`.`
-    );
-  }
+  const { chosen, warnings } = choose(readings, inputs.credentialName, (tried) => noUsableCredential(inputs, tried));
+  warnings.forEach(rt.warning);
 
   const credential = chosen.credential;
   // The source as reported: with secret-name set, the seed input is the secret's copy.
@@ -138,7 +111,8 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     lastRefresh: credential.lastRefreshText,
     source,
     // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
-    restoredKey: lookup.status === 'hit' ? lookup.copy.key : undefined
+    restoredKey: lookup.status === 'hit' ? lookup.copy.key : undefined,
+    account: { userId: credential.userId, workspaceId: credential.workspaceId }
   });
 
   const expires = credential.accessTokenExpiresAt;
@@ -156,9 +130,12 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   rt.info(`Codex will use the ChatGPT login '${inputs.credentialName}' from the ${describe(chosen.source)} (last_refresh ${credential.lastRefreshText}); CODEX_HOME=${home.dir}.`);
 }
 
-function workspaceMismatch(credential: ChatGptCredential, workspaceId: string | undefined): string | undefined {
-  if (!workspaceId || credential.workspaceId === workspaceId) return undefined;
-  return `it belongs to another ChatGPT workspace than the input 'workspace-id' names (${credential.workspaceId ? 'a different account id' : 'no account id in its id token'}); log in to workspace ${workspaceId} and re-seed, or correct 'workspace-id'`;
+function noUsableCredential(inputs: ChatGptInputs, tried: string[]): string {
+  return (
+    `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
+    "To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = \"file\"), then put the new ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json'" +
+    (inputs.secret ? ` (\`${initCommand(inputs.secret)}\` does it).` : '.')
+  );
 }
 
 /**
@@ -261,12 +238,7 @@ async function readLocalStore(local: LocalStore): Promise<string | undefined> {
   }
 }
 
-/** On equal last_refresh, prefer a stored copy over the seed (the seed is usually the older original). */
-function rank(candidate: Candidate): number {
-  return { local: 0, cache: 1, 'codex-home': 2, seed: 3 }[candidate.source];
-}
-
-function describeSource(source: Candidate['source'], inputs: ChatGptInputs, local: LocalStore | undefined): string {
+function describeSource(source: Source, inputs: ChatGptInputs, local: LocalStore | undefined): string {
   if (source === 'cache') return 'Actions cache';
   if (source === 'local') return `runner-local store (${local?.file ?? inputs.localStore?.dir})`;
   if (source === 'codex-home') return 'auth.json already in codex-home';

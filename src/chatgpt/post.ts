@@ -15,7 +15,8 @@ import type { CacheSave } from '../stores/cache.js';
 import { releaseLease } from '../stores/lease.js';
 import { releaseLock } from '../stores/lock.js';
 import type { SecretTarget } from '../stores/secret.js';
-import { compareLastRefresh, parseCredential, secretsOf, type ChatGptCredential } from './credential.js';
+import { accountMismatch, compareLastRefresh, futureProblem, parseCredential, provenanceProblem, secretsOf, type ChatGptCredential } from './credential.js';
+import { judge } from './readings.js';
 
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
@@ -49,6 +50,13 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     rt.info('The ChatGPT login is unchanged since the main step (Codex did not refresh it): nothing to save.');
     return;
   }
+  const refused = refusalToSave(credential, state, inputs);
+  if (refused) {
+    const text = notSavedMessage(refused);
+    if (inputs.onSaveFailure === 'warn') rt.warning(text);
+    else throw new CredentialError(text);
+    return;
+  }
   if (state.lastRefresh && compareLastRefresh(credential.lastRefreshText, state.lastRefresh) <= 0) {
     rt.warning(`Not saving: auth.json changed but its last_refresh (${credential.lastRefreshText}) is not newer than the restored copy's (${state.lastRefresh}).`);
     return;
@@ -66,13 +74,15 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     'or one workflow `concurrency` group per credential-name (see "Serializing jobs" in the README); or give each job stream its own credential-name.';
   const newest = await store.newestKey();
   if (newest && newest !== state.restoredKey) {
-    const newestMs = store.lastRefreshOfKey(newest) ?? 0;
-    const concurrent = `another job stored a copy of '${inputs.credentialName}' (${newest}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`;
-    if (newestMs > credential.lastRefresh.getTime()) {
-      rt.warning(`Not saving an older copy${local ? ' (to no store at all)' : inputs.secret ? ' (neither to the cache nor to the secret)' : ''}: ${concurrent}`);
+    // Judged by its decrypted contents, never by its key: open it before deciding not to save.
+    const found = await openNewestEntry(store, (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName), inputs, credential);
+    const concurrent = `another job stored a copy of '${inputs.credentialName}' (${found.key ?? newest}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`;
+    if (found.newer) {
+      rt.warning(`Not saving an older copy${local ? ' (to no store at all)' : inputs.secret ? ' (neither to the cache nor to the secret)' : ''}: ${concurrent} That copy (last_refresh ${found.newer}) is newer than this job's (${credential.lastRefreshText}).`);
       return;
     }
-    rt.warning(`Saving anyway, as this copy is newer: ${concurrent}`);
+    if (found.problem) rt.warning(`Saving this job's copy over the newest Actions cache entry ${found.key ?? newest}, which was stored after this job restored its copy and is not a usable newer login of the same account: ${found.problem}.`);
+    else rt.warning(`Saving anyway, as this copy is newer: ${concurrent}`);
   }
   if (local) {
     // Under the lock nobody else writes the local store; a lock found stale while this job ran is the exception.
@@ -98,6 +108,11 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
 
   const problem = kept ? failureWithLocalStore(inputs, saved, written, kept) : failureMessage(inputs, saved, written);
   if (!problem) return;
+  if (!saved.ok && !written?.ok && !kept?.ok) {
+    // Stored nowhere: the runner's copy is about to be removed. Never lose it silently.
+    rt.info(recoveryEnvelopeMessage(envelope, inputs));
+    problem.text += ' The refreshed login is printed above as an envelope encrypted with your encryption-key: set it as the seed to recover without a new `codex login`.';
+  }
   // A durable store (the secret, the local store) has the refreshed login: a warning. Anything else is a save failure.
   if (problem.warnOnly || inputs.onSaveFailure === 'warn') rt.warning(problem.text);
   else throw new CredentialError(problem.text);
@@ -303,4 +318,58 @@ function failureWithLocalStore(inputs: ChatGptInputs, saved: CacheSave, written:
       `Codex rotated the refresh token in this job, so every stored copy now holds a spent token and the next job will fail to authenticate. ${RECOVER}` +
       (inputs.secret ? `: \`${initCommand(inputs.secret)}\` does it.` : '.')
   };
+}
+
+/** Why auth.json as the post step finds it must not replace the stored copy, or undefined. */
+function refusalToSave(credential: ChatGptCredential, state: MainState, inputs: ChatGptInputs): string | undefined {
+  if (state.account) {
+    const mismatch = accountMismatch({ userId: state.account.userId, workspaceId: state.account.workspaceId }, credential);
+    if (mismatch) return `auth.json now holds ${mismatch.replace(/^it is /, '')} (a step replaced the login Codex was given)`;
+  }
+  if (inputs.workspaceId && credential.workspaceId !== inputs.workspaceId) return `auth.json now holds a login of another workspace than the input 'workspace-id' names`;
+  const future = futureProblem(credential);
+  if (future) return `auth.json: ${future}`;
+  const provenance = provenanceProblem(credential, inputs.oauthIssuer);
+  if (provenance) return `auth.json: ${provenance}`;
+  return undefined;
+}
+
+function notSavedMessage(reason: string): string {
+  return (
+    `Not saving the login in auth.json: ${reason}. The stored copy is left as it was. ` +
+    'Check the steps between this action and its post step: none should write auth.json in CODEX_HOME (only Codex refreshing the login should change it).'
+  );
+}
+
+/** The newest cache entry, downloaded and judged: `newer` is its last_refresh when it is a usable, newer login of the same account. */
+async function openNewestEntry(
+  store: { restore(): Promise<import('../stores/cache.js').CacheLookup> },
+  open: (envelope: string) => Promise<{ ok: true; plaintext: string } | { ok: false; reason: string }>,
+  inputs: ChatGptInputs,
+  credential: ChatGptCredential
+): Promise<{ key?: string; newer?: string; problem?: string }> {
+  const lookup = await store.restore();
+  if (lookup.status !== 'hit') return { problem: `it could not be read (${lookup.status === 'miss' ? 'gone' : lookup.reason})` };
+  const key = lookup.copy.key;
+  const opened = await open(lookup.copy.envelope);
+  if (!opened.ok) return { key, problem: opened.reason };
+  const { reading } = judge('cache', `Actions cache entry ${key}`, opened.plaintext, { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer }, key);
+  if (reading.status !== 'usable' || !reading.credential) return { key, problem: reading.reason };
+  const mismatch = accountMismatch(credential, reading.credential);
+  if (mismatch) return { key, problem: mismatch };
+  if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0) return { key, newer: reading.credential.lastRefreshText };
+  return { key };
+}
+
+/**
+ * The refreshed login, sealed with the encryption key, for the log: without the key it reveals
+ * nothing (the same envelope the cache would have held), and it is the one copy left once the
+ * runner removes auth.json.
+ */
+function recoveryEnvelopeMessage(envelope: string, inputs: ChatGptInputs): string {
+  const secret = inputs.secret?.name ?? 'the secret you pass as chatgpt-auth-json';
+  return (
+    `Recovery copy of the refreshed login '${inputs.credentialName}' (encrypted with encryption-key; useless without it). ` +
+    `Put this one line into ${secret} (for example \`gh secret set ${inputs.secret?.name ?? 'CODEX_AUTH_JSON'}\` and paste it), then re-run: the next job restores it as the seed.\n${envelope}`
+  );
 }

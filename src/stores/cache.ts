@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as cache from '@actions/cache';
 import { errorMessage } from '../errors.js';
+import { createFileNoFollow } from '../paths.js';
 import { watchFailures } from './library-log.js';
 
 export interface CacheCopy {
@@ -54,9 +55,10 @@ export class CacheStore {
     const unavailable = this.unavailableReason('read');
     if (unavailable) return { status: 'unavailable', reason: unavailable };
     try {
+      await this.prepareDirectory();
       const { result: key, failures } = await watchFailures(() => cache.restoreCache([this.file], this.prefix));
       if (!key) return failures.length ? { status: 'failed', reason: failures.join('; ') } : { status: 'miss' };
-      const envelope = await fs.readFile(this.file, 'utf8').catch(() => undefined);
+      const envelope = await readNoFollow(this.file);
       if (envelope === undefined) return { status: 'failed', reason: `entry ${key} did not contain the envelope file` };
       return { status: 'hit', copy: { key, envelope } };
     } catch (error) {
@@ -91,9 +93,9 @@ export class CacheStore {
   }
 
   private async saveOnce(envelope: string, key: string): Promise<CacheSave> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    await fs.writeFile(this.file, envelope, { mode: 0o600 });
     try {
+      await this.prepareDirectory();
+      await createFileNoFollow(this.file, envelope);
       const { result: id, failures } = await watchFailures(() => cache.saveCache([this.file], key));
       if (id !== -1) return { ok: true, key };
       const reason = failures.join('; ') || 'the cache service did not accept the entry';
@@ -115,8 +117,33 @@ export class CacheStore {
     return undefined;
   }
 
+  /**
+   * The envelope's directory in the workspace, made fresh: a symbolic link planted there (by a step
+   * between main and post) is refused, never written through; a stale file is removed first.
+   */
+  private async prepareDirectory(): Promise<void> {
+    const dir = path.dirname(this.file);
+    const stat = await fs.lstat(dir).catch(() => undefined);
+    if (stat && !stat.isDirectory()) {
+      throw new Error(`${path.resolve(dir)} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; the action does not write the envelope through it. Remove it`);
+    }
+    if (!stat) await fs.mkdir(dir, { mode: 0o700 });
+    await fs.rm(this.file, { force: true });
+  }
+
   private async removeFile(): Promise<void> {
     await fs.rm(this.file, { force: true });
     await fs.rmdir(path.dirname(this.file)).catch(() => undefined);
+  }
+}
+
+/** The file's text, not following a symbolic link; undefined when it is missing or a link. */
+async function readNoFollow(file: string): Promise<string | undefined> {
+  const handle = await fs.open(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0)).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
 }

@@ -45,6 +45,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { formatDuration } from '../paths.js';
 import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from './github-request.js';
 
 export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
@@ -693,15 +694,5 @@ function opaqueId(parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
 
-/** "450 ms", "12.5 s", "30 s", "4 min 10 s", "2 h". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const secs = Math.round((ms % 60_000) / 1000);
-  if (minutes < 60) return secs ? `${minutes} min ${secs} s` : `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
-}
+
+export { formatDuration };
