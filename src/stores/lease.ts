@@ -206,6 +206,9 @@ export class LeaseTimeoutError extends LeaseError {
   }
 }
 
+/** Faults worth waiting out while the lease wait has time left. */
+const TRANSIENT: LeaseErrorKind[] = ['network', 'unavailable', 'rate-limited'];
+
 export function leaseRef(credentialName: string): string {
   return `${LEASE_REF_PREFIX}${credentialName}`;
 }
@@ -311,60 +314,68 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
   let lastLog = -Infinity;
   for (;;) {
     let holder: { sha: string; record: LeaseRecord | undefined; expiresAtMs: number } | undefined;
-    if (tryCreate) {
-      const record = newRecord();
-      const sha = await client.createCommit(record, []);
-      mine.set(sha, { record });
-      const created = await client.createRef(sha);
-      if (created === 'created') return acquired(sha, record);
-      if (created === 'exists') transient = 0;
-      else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
-    }
-    const seen = await client.readRef();
-    const ours = seen ? mine.get(seen) : undefined;
-    if (seen && ours) {
-      log(`The lease on credential '${name}' points at this job's commit: GitHub applied the request whose answer was lost.`);
-      return acquired(seen, ours.record, ours.tookOver);
-    }
-    if (!seen) {
-      // Free (released in between): compete for it again, a few times without waiting.
-      tryCreate = true;
-      if (++quickRetries <= 3) continue;
-    } else {
-      const { record, date } = await client.commit(seen);
-      const expiresAtMs = record ? Date.parse(record.expiresAt) : date + ttlMs;
-      holder = { sha: seen, record, expiresAtMs };
-      const verdict = judge(record, expiresAtMs, options.holder, now());
-      if (verdict === 'this-job') {
-        throw new LeaseError(
-          'this-job',
-          `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${record?.acquiredAt}. ` +
-            "Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. " +
-            `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
-          undefined,
-          record
-        );
+    let fault: LeaseError | undefined;
+    try {
+      if (tryCreate) {
+        const record = newRecord();
+        const sha = await client.createCommit(record, []);
+        mine.set(sha, { record });
+        const created = await client.createRef(sha);
+        if (created === 'created') return acquired(sha, record);
+        if (created === 'exists') transient = 0;
+        else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
       }
-      tryCreate = false;
-      if (verdict) {
-        const record = newRecord(seen);
-        const sha = await client.createCommit(record, [seen]);
-        const tookOver = { sha: seen, record: holder.record, reason: verdict };
-        mine.set(sha, { record, tookOver });
-        const moved = await client.fastForward(sha);
-        if (moved === 'moved') {
-          log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
-          return acquired(sha, record, tookOver);
-        }
-        if (moved === 'gone') tryCreate = true;
-        else log(`Another job took over the lease on credential '${name}' first.`);
+      const seen = await client.readRef();
+      const ours = seen ? mine.get(seen) : undefined;
+      if (seen && ours) {
+        log(`The lease on credential '${name}' points at this job's commit: GitHub applied the request whose answer was lost.`);
+        return acquired(seen, ours.record, ours.tookOver);
+      }
+      if (!seen) {
+        // Free (released in between): compete for it again, a few times without waiting.
+        tryCreate = true;
         if (++quickRetries <= 3) continue;
+      } else {
+        const { record, date } = await client.commit(seen);
+        const expiresAtMs = record ? Date.parse(record.expiresAt) : date + ttlMs;
+        holder = { sha: seen, record, expiresAtMs };
+        const verdict = judge(record, expiresAtMs, options.holder, now());
+        if (verdict === 'this-job') {
+          throw new LeaseError(
+            'this-job',
+            `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${record?.acquiredAt}. ` +
+              "Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. " +
+              `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
+            undefined,
+            record
+          );
+        }
+        tryCreate = false;
+        if (verdict) {
+          const record = newRecord(seen);
+          const sha = await client.createCommit(record, [seen]);
+          const tookOver = { sha: seen, record: holder.record, reason: verdict };
+          mine.set(sha, { record, tookOver });
+          const moved = await client.fastForward(sha);
+          if (moved === 'moved') {
+            log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
+            return acquired(sha, record, tookOver);
+          }
+          if (moved === 'gone') tryCreate = true;
+          else log(`Another job took over the lease on credential '${name}' first.`);
+          if (++quickRetries <= 3) continue;
+        }
       }
+    } catch (error) {
+      // A transient fault (network, 5xx, rate limit) while waiting is ridden out until the wait is over.
+      if (!(error instanceof LeaseError) || !TRANSIENT.includes(error.kind) || now() >= deadline) throw error;
+      fault = error;
+      tryCreate = true;
     }
-
     const at = now();
     const waitedMs = at - started;
     if (at >= deadline) {
+      if (fault) throw fault;
       const what = holder ? `it is held by ${describeLeaseHolder(holder.record)}${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}` : 'it kept changing hands';
       throw new LeaseTimeoutError(
         `Timed out after ${formatDuration(waitedMs)} waiting for the lease on credential '${name}' (${ref} in ${client.repository}): ${what}. ` +
@@ -374,7 +385,9 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
         holder?.record
       );
     }
-    if (holder && at - lastLog >= logEveryMs) {
+    if (fault) {
+      log(`The GitHub API failed while this job waits for the lease on credential '${name}' (${fault.kind}${fault.status ? ` ${fault.status}` : ''}): retrying until the wait runs out; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`);
+    } else if (holder && at - lastLog >= logEveryMs) {
       lastLog = at;
       log(
         `Waiting for the lease on credential '${name}': held by ${describeLeaseHolder(holder.record)}` +
