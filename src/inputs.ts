@@ -148,6 +148,13 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
       'Pass a key, e.g. `openai-api-key: ${{ secrets.OPENAI_API_KEY }}`, and check that the secret exists and is available to this workflow (secrets are not passed to workflows triggered from forks); or set `auth-mode: chatgpt`.'
     );
   }
+  if (looksLikeChatGptLogin(apiKey)) {
+    throw new InputError(
+      'openai-api-key',
+      'holds a ChatGPT login (an auth.json from `codex login`, or an envelope of one), not an API key; it would be written as the key and fail.',
+      'Use `auth-mode: chatgpt` and pass the login as `chatgpt-auth-json` (with an `encryption-key`), or pass an OpenAI API key here.'
+    );
+  }
   if (/\s/.test(apiKey)) {
     throw new InputError('openai-api-key', 'contains white space inside the key.', 'Store the key alone, on one line, in the secret.');
   }
@@ -156,6 +163,13 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
     ? [`Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: a ChatGPT login is used only with \`auth-mode: chatgpt\`; this step uses the API key.`]
     : [];
   return { inputs: { mode: 'api-key', apiKey, codexHome }, warnings };
+}
+
+/** An auth.json (raw JSON or base64 of it) or a codex-auth envelope: what `chatgpt-auth-json` takes. */
+function looksLikeChatGptLogin(value: string): boolean {
+  if (value.startsWith('codex-auth:')) return true;
+  const json = value.startsWith('{') ? value : /^[A-Za-z0-9+/=_-]{40,}$/.test(value) ? Buffer.from(value, 'base64').toString('utf8').trim() : '';
+  return json.startsWith('{') && /"(auth_mode|tokens|refresh_token)"\s*:/.test(json);
 }
 
 function isDefault(name: string, value: string): boolean {
