@@ -6,7 +6,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as cache from '@actions/cache';
 import { errorMessage } from '../errors.js';
-import { createFileNoFollow } from '../paths.js';
+import { createFileNoFollow, formatDuration } from '../paths.js';
+import { withDeadline } from '../deadline.js';
 import { watchFailures } from './library-log.js';
 
 export interface CacheCopy {
@@ -20,13 +21,20 @@ export type CacheLookup =
   | { status: 'unavailable'; reason: string }
   | { status: 'failed'; reason: string };
 
-export type CacheSave = { ok: true; key: string } | { ok: false; reason: string; retryable: boolean };
+export type CacheSave = { ok: true; key: string } | { ok: false; reason: string; retryable: boolean; retryAfterMs?: number };
 
 export interface CacheStoreOptions {
   credentialName: string;
   env: NodeJS.ProcessEnv;
   /** Waits between save attempts; the library itself already retries 5xx replies. */
   retryDelaysMs?: number[];
+  /** The longest a lookup with its download, or one save attempt, may take (default 2 min, 3 min). */
+  restoreDeadlineMs?: number;
+  saveDeadlineMs?: number;
+  /** A progress line this often while a cache call runs (default 30 s). */
+  progressEveryMs?: number;
+  /** The longest wait for a rate limit (429 Retry-After) before a save is given up (default 2 min). */
+  maxRateLimitWaitMs?: number;
   log: (message: string) => void;
 }
 
@@ -56,7 +64,9 @@ export class CacheStore {
     if (unavailable) return { status: 'unavailable', reason: unavailable };
     try {
       await this.prepareDirectory();
-      const { result: key, failures } = await watchFailures(() => cache.restoreCache([this.file], this.prefix));
+      const { result: key, failures } = await this.deadline('the Actions cache lookup', this.options.restoreDeadlineMs ?? 120_000, () =>
+        watchFailures(() => cache.restoreCache([this.file], this.prefix))
+      );
       if (!key) return failures.length ? { status: 'failed', reason: failures.join('; ') } : { status: 'miss' };
       const envelope = await readNoFollow(this.file);
       if (envelope === undefined) return { status: 'failed', reason: `entry ${key} did not contain the envelope file` };
@@ -71,7 +81,9 @@ export class CacheStore {
   /** The newest key under the prefix, without downloading it (undefined on a miss or failure). */
   async newestKey(): Promise<string | undefined> {
     if (this.unavailableReason('read')) return undefined;
-    return cache.restoreCache([this.file], this.prefix, [], { lookupOnly: true }).catch(() => undefined);
+    return this.deadline('the Actions cache lookup', this.options.restoreDeadlineMs ?? 120_000, () =>
+      cache.restoreCache([this.file], this.prefix, [], { lookupOnly: true })
+    ).catch(() => undefined);
   }
 
   async save(envelope: string, lastRefreshMs: number): Promise<CacheSave> {
@@ -83,8 +95,9 @@ export class CacheStore {
     let last: CacheSave = { ok: false, reason: 'not attempted', retryable: true };
     for (let attempt = 0; attempt <= delays.length; attempt++) {
       if (attempt > 0) {
-        this.options.log(`Saving to the Actions cache failed (${last.ok ? '' : last.reason}); attempt ${attempt + 1} of ${delays.length + 1} in ${delays[attempt - 1] / 1000} s.`);
-        await new Promise((resolve) => setTimeout(resolve, delays[attempt - 1]));
+        const wait = (!last.ok && last.retryAfterMs) || delays[attempt - 1];
+        this.options.log(`Saving to the Actions cache failed (${last.ok ? '' : last.reason}); attempt ${attempt + 1} of ${delays.length + 1} in ${formatDuration(wait)}.`);
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
       last = await this.saveOnce(envelope, key);
       if (last.ok || !last.retryable) return last;
@@ -96,15 +109,38 @@ export class CacheStore {
     try {
       await this.prepareDirectory();
       await createFileNoFollow(this.file, envelope);
-      const { result: id, failures } = await watchFailures(() => cache.saveCache([this.file], key));
+      const { result: id, failures, causes } = await this.deadline('the Actions cache save', this.options.saveDeadlineMs ?? 180_000, () =>
+        watchFailures(() => cache.saveCache([this.file], key))
+      );
       if (id !== -1) return { ok: true, key };
-      const reason = failures.join('; ') || 'the cache service did not accept the entry';
-      return { ok: false, reason, retryable: !/cache write denied/i.test(reason) };
+      return this.judgeSaveFailure(failures, causes);
     } catch (error) {
       return { ok: false, reason: errorMessage(error), retryable: true };
     } finally {
       await this.removeFile();
     }
+  }
+
+  /** What the library's log lines say went wrong, as what it is (a 403 is not "another job may be creating this cache"). */
+  private judgeSaveFailure(failures: string[], causes: string[]): CacheSave {
+    const all = [...failures, ...causes].join('; ');
+    const rate = /rate limit will reset in (\d+) seconds/i.exec(all);
+    if (rate || /\(429\)|Rate limited/i.test(all)) {
+      const waitMs = rate ? Number(rate[1]) * 1000 : 60_000;
+      const max = this.options.maxRateLimitWaitMs ?? 120_000;
+      const reason = `the cache service rate-limited this save (429; it asks to wait ${formatDuration(waitMs)})`;
+      return waitMs > max ? { ok: false, reason: `${reason}, longer than this step waits (${formatDuration(max)})`, retryable: false } : { ok: false, reason, retryable: true, retryAfterMs: waitMs };
+    }
+    const forbidden = causes.find((c) => /\(403\)|Forbidden/i.test(c));
+    if (forbidden && !/cache write denied/i.test(all)) {
+      return { ok: false, reason: `the cache service refused the write (403 Forbidden: ${forbidden.replace(/^.*?Failed request: /, '')}): this job's token may not write the cache`, retryable: false };
+    }
+    const reason = failures.join('; ') || 'the cache service did not accept the entry';
+    return { ok: false, reason, retryable: !/cache write denied/i.test(reason) };
+  }
+
+  private deadline<T>(what: string, ms: number, call: () => Promise<T>): Promise<T> {
+    return withDeadline(what, call, { deadlineMs: ms, progressEveryMs: this.options.progressEveryMs, log: this.options.log });
   }
 
   private unavailableReason(access: 'read' | 'write'): string | undefined {
