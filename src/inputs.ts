@@ -292,6 +292,7 @@ function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.Process
     repo,
     environment: scope === 'environment' ? environment : undefined,
     org: scope === 'organization' ? owner : undefined,
+    ...(/^\d+$/.test(env.GITHUB_REPOSITORY_ID ?? '') ? { repositoryId: Number(env.GITHUB_REPOSITORY_ID) } : {}),
     apiUrl: apiUrlFromEnv(env),
     token
   };
