@@ -341,7 +341,7 @@ function notSavedMessage(reason: string): string {
   );
 }
 
-/** The newest cache entry, downloaded and judged: `newer` is its last_refresh when it is a usable, newer login of the same account. */
+/** The newest cache entry, downloaded and judged: `newer` is its last_refresh when it is a usable, newer login. */
 async function openNewestEntry(
   store: { restore(): Promise<import('../stores/cache.js').CacheLookup> },
   open: (envelope: string) => Promise<{ ok: true; plaintext: string } | { ok: false; reason: string }>,
@@ -354,9 +354,8 @@ async function openNewestEntry(
   const opened = await open(lookup.copy.envelope);
   if (!opened.ok) return { key, problem: opened.reason };
   const { reading } = judge('cache', `Actions cache entry ${key}`, opened.plaintext, { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer }, key);
+  // A usable newer login wins even of another account (a re-seed another job stored).
   if (reading.status !== 'usable' || !reading.credential) return { key, problem: reading.reason };
-  const mismatch = accountMismatch(credential, reading.credential);
-  if (mismatch) return { key, problem: mismatch };
   if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0) return { key, newer: reading.credential.lastRefreshText };
   return { key };
 }
