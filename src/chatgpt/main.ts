@@ -8,13 +8,14 @@ import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex-config
 import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
 import { runnerTemp, type MainState, type Runtime } from '../runtime.js';
-import { CacheStore } from '../stores/cache.js';
 import { acquireLease, leaseHolderFromEnv } from '../stores/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../stores/lock.js';
 import { secretsOf, type ChatGptCredential } from './credential.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
+import { openStores } from './stores.js';
+import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
 import { decodeSeed } from './seed.js';
 
@@ -46,32 +47,30 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     secretsOf(parsed).forEach(rt.setSecret);
     return reading;
   };
-
-  // Each place, newest stored copy first; every copy judged from its decrypted contents only.
-  const store = new CacheStore({ credentialName: inputs.credentialName, env: rt.env, log: rt.info });
-  const lookup = await store.restore();
-  rt.setOutput('cache-hit', String(lookup.status === 'hit'));
-  if (lookup.status === 'hit') {
-    const where = `Actions cache entry ${lookup.copy.key}`;
-    const opened = await open(lookup.copy.envelope, inputs.encryptionKey, inputs.credentialName);
-    readings.push(
-      opened.ok ? judged('cache', opened.plaintext, lookup.copy.key, where) : { source: 'cache', where, entry: lookup.copy.key, status: 'unreadable', reason: opened.reason }
-    );
-  } else if (lookup.status === 'failed') {
-    readings.push({ source: 'cache', where: 'Actions cache', status: 'unreadable', reason: `the lookup failed (${lookup.reason})` });
-  } else {
-    readings.push({ source: 'cache', where: 'Actions cache', status: 'empty', reason: lookup.status === 'miss' ? 'no entry yet' : lookup.reason });
-    if (lookup.status !== 'miss') rt.warning(`The Actions cache could not be read: ${lookup.reason}.`);
-  }
-
-  if (local) {
-    const envelope = await readLocalStore(local);
-    if (envelope === undefined) readings.push({ source: 'local', where: describe('local'), status: 'empty', reason: 'no copy yet' });
-    else {
-      const opened = await open(envelope, inputs.encryptionKey, inputs.credentialName);
-      readings.push(opened.ok ? judged('local', opened.plaintext, local.file) : { source: 'local', where: describe('local'), entry: local.file, status: 'unreadable', reason: opened.reason });
+  /** A store's newest envelope, opened and judged (unreadable when it does not open). */
+  const readingOf = async (store: EnvelopeStore, read: NewestRead): Promise<Reading> => {
+    const source: Source = store.kind === 'local' ? 'local' : 'cache';
+    if (read.status === 'found') {
+      const where = store.kind === 'cache' ? `${store.where} entry ${read.entry}` : store.where;
+      const opened = await open(read.envelope, inputs.encryptionKey, inputs.credentialName);
+      return opened.ok ? judged(source, opened.plaintext, read.entry, where) : { source, where, entry: read.entry, status: 'unreadable', reason: opened.reason };
     }
+    if (read.status === 'off') rt.warning(`The ${store.where} could not be read: ${read.reason}.`);
+    if (read.status === 'failed') return { source, where: store.where, status: 'unreadable', reason: store.kind === 'cache' ? `the lookup failed (${read.reason})` : read.reason };
+    return { source, where: store.where, status: 'empty', reason: read.reason };
+  };
+
+  // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
+  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: local?.dir });
+  let cacheHit = false;
+  let restoredKey: string | undefined;
+  for (const store of stores) {
+    if (!store.readNewest) continue;
+    const read = await store.readNewest();
+    if (store.kind === 'cache' && read.status === 'found') [cacheHit, restoredKey] = [true, read.entry];
+    readings.push(await readingOf(store, read));
   }
+  rt.setOutput('cache-hit', String(cacheHit));
 
   if (inputs.seed) {
     const seed = await decodeSeed(inputs.seed, inputs.encryptionKey, inputs.credentialName);
@@ -111,7 +110,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     lastRefresh: credential.lastRefreshText,
     source,
     // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
-    restoredKey: lookup.status === 'hit' ? lookup.copy.key : undefined,
+    restoredKey,
     account: { userId: credential.userId, workspaceId: credential.workspaceId }
   });
 
@@ -225,17 +224,6 @@ function ensureJobNonce(rt: Runtime): string {
   const nonce = randomBytes(16).toString('hex');
   rt.exportVariable(JOB_NONCE_VARIABLE, nonce);
   return nonce;
-}
-
-/** The envelope in the runner-local store, or undefined when there is none yet; a store that cannot be read fails the job. */
-async function readLocalStore(local: LocalStore): Promise<string | undefined> {
-  try {
-    return await local.read();
-  } catch (error) {
-    throw new CredentialError(
-      `The runner-local store (input 'local-store-path') could not be read: ${errorMessage(error)} Nothing was restored: the newest copy of the login may be there, and an older one would spend a refresh token that may already be used.`
-    );
-  }
 }
 
 function describeSource(source: Source, inputs: ChatGptInputs, local: LocalStore | undefined): string {

@@ -12,6 +12,7 @@ import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
 import type { MainState, Runtime } from '../runtime.js';
 import type { CacheSave } from '../stores/cache.js';
+import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
 import { releaseLease } from '../stores/lease.js';
 import { releaseLock } from '../stores/lock.js';
 import type { SecretTarget } from '../stores/secret.js';
@@ -63,52 +64,48 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   }
 
   // Changed and newer: only now load the stores and the crypto.
-  const [{ CacheStore }, { open, seal }, { LocalStore }] = await Promise.all([import('../stores/cache.js'), import('./envelope.js'), import('../stores/local.js')]);
-  const store = new CacheStore({ credentialName: inputs.credentialName, env: rt.env, log: rt.info });
-  const local = state.localStore
-    ? new LocalStore({ dir: state.localStore.dir, credentialName: inputs.credentialName, workspace: rt.env.GITHUB_WORKSPACE, runnerTemp: rt.env.RUNNER_TEMP, log: rt.info })
-    : undefined;
+  const [{ openStores }, { open, seal }] = await Promise.all([import('./stores.js'), import('./envelope.js')]);
+  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: state.localStore?.dir });
+  const hasLocal = stores.some((s) => s.kind === 'local');
 
   const serialize =
     'Serialize the jobs that use it: `lease: true` (a lease held from the main step to the post step, across workflows and runners; needs `permissions: contents: write`), ' +
     'or one workflow `concurrency` group per credential-name (see "Serializing jobs" in the README); or give each job stream its own credential-name.';
-  const newest = await store.newestKey();
-  if (newest && newest !== state.restoredKey) {
-    // Judged by its decrypted contents, never by its key: open it before deciding not to save.
-    const found = await openNewestEntry(store, (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName), inputs, credential);
-    const concurrent = `another job stored a copy of '${inputs.credentialName}' (${found.key ?? newest}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`;
+  // A copy stored since this job restored its own, judged by its decrypted contents (never by a key name).
+  for (const store of stores) {
+    if (!store.readNewest) continue;
+    const newest = store.newestEntry ? await store.newestEntry() : undefined;
+    if (store.newestEntry && (!newest || newest === state.restoredKey)) continue;
+    const found = await judgeNewest(store, (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName), inputs, credential);
+    const entry = found.entry ?? newest;
+    const concurrent =
+      store.kind === 'cache'
+        ? `another job stored a copy of '${inputs.credentialName}' (${entry}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`
+        : `the ${store.where} holds a copy stored by another job while this one ran: the credential is being used by more than one job at a time. ${serialize}`;
     if (found.newer) {
-      rt.warning(`Not saving an older copy${local ? ' (to no store at all)' : inputs.secret ? ' (neither to the cache nor to the secret)' : ''}: ${concurrent} That copy (last_refresh ${found.newer}) is newer than this job's (${credential.lastRefreshText}).`);
+      const nowhere = hasLocal ? ' (to no store at all)' : inputs.secret ? ' (neither to the cache nor to the secret)' : '';
+      rt.warning(`Not saving an older copy${nowhere}: ${concurrent} That copy (last_refresh ${found.newer}) is newer than this job's (${credential.lastRefreshText}).`);
       return;
     }
-    if (found.problem) rt.warning(`Saving this job's copy over the newest Actions cache entry ${found.key ?? newest}, which was stored after this job restored its copy and is not a usable newer login of the same account: ${found.problem}.`);
-    else rt.warning(`Saving anyway, as this copy is newer: ${concurrent}`);
-  }
-  if (local) {
-    // Under the lock nobody else writes the local store; a lock found stale while this job ran is the exception.
-    const newer = await localCopyNewerThan(local, credential, (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName));
-    if (newer) {
-      rt.warning(
-        `Not saving an older copy (to no store at all): the ${describeLocal(local.file)} holds a newer copy (last_refresh ${newer}) than this job's (${credential.lastRefreshText}), stored by another job while this one ran: the credential is being used by more than one job at a time. ${serialize}`
-      );
-      return;
-    }
+    if (found.problem) rt.warning(`Saving this job's copy over the newest copy in the ${store.where}${entry && store.kind === 'cache' ? ` (${entry})` : ''}, which is not a usable newer login: ${found.problem}.`);
+    else if (store.kind === 'cache') rt.warning(`Saving anyway, as this copy is newer: ${concurrent}`);
   }
 
   const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
   // Every store at once: none waits for another's retries.
-  const [saved, written, kept] = await Promise.all([
-    store.save(envelope, credential.lastRefresh.getTime()),
-    inputs.secret ? writeToSecret(inputs.secret, envelope, rt) : Promise.resolve(undefined),
-    local ? writeToLocal(local, envelope) : Promise.resolve(undefined)
-  ]);
-  if (saved.ok) rt.info(`Saved the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the Actions cache as ${saved.key}.`);
-  if (written?.ok) rt.info(`Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${written.where} (${written.status}).`);
-  if (kept?.ok) rt.info(`Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${kept.where}.`);
+  const results = await Promise.all(stores.map(async (store) => ({ store, result: await store.write(envelope, credential.lastRefresh.getTime()) })));
+  for (const { store, result } of results) {
+    if (!result.ok) continue;
+    if (store.kind === 'cache') rt.info(`Saved the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the Actions cache as ${result.entry}.`);
+    else rt.info(`Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${store.where}${result.detail ? ` (${result.detail})` : ''}.`);
+  }
+  const saved = cacheResult(results);
+  const written = storeResult(results, 'secret');
+  const kept = storeResult(results, 'local');
 
   const problem = kept ? failureWithLocalStore(inputs, saved, written, kept) : failureMessage(inputs, saved, written);
   if (!problem) return;
-  if (!saved.ok && !written?.ok && !kept?.ok) {
+  if (results.every(({ result }) => !result.ok)) {
     // Stored nowhere: the runner's copy is about to be removed. Never lose it silently.
     rt.info(recoveryEnvelopeMessage(envelope, inputs));
     problem.text += ' The refreshed login is printed above as an envelope encrypted with your encryption-key: set it as the seed to recover without a new `codex login`.';
@@ -167,47 +164,23 @@ async function releaseHolds(inputs: ChatGptInputs, state: MainState, rt: Runtime
   }
 }
 
-/** The last_refresh of the local store's copy when it is newer than `credential`, else undefined (none, unreadable, older). */
-async function localCopyNewerThan(
-  local: { read(): Promise<string | undefined> },
-  credential: ChatGptCredential,
-  open: (envelope: string) => Promise<{ ok: true; plaintext: string } | { ok: false; reason: string }>
-): Promise<string | undefined> {
-  const envelope = await local.read().catch(() => undefined);
-  if (envelope === undefined) return undefined;
-  const opened = await open(envelope);
-  if (!opened.ok) return undefined;
-  const stored = parseCredential(opened.plaintext);
-  if (!stored.ok || compareLastRefresh(stored.credential.lastRefreshText, credential.lastRefreshText) <= 0) return undefined;
-  return stored.credential.lastRefreshText;
-}
-
-type SecretWrite = { ok: true; where: string; status: 'created' | 'updated' } | { ok: false; where: string; reason: string };
+type SecretWrite = { ok: true; where: string; status: string } | { ok: false; where: string; reason: string };
 type LocalWrite = { ok: true; where: string } | { ok: false; where: string; reason: string };
+type Written = { store: EnvelopeStore; result: StoreWrite }[];
 
-async function writeToSecret(target: SecretTarget, envelope: string, rt: Runtime): Promise<SecretWrite> {
-  const { describeTarget, writeSecret } = await import('../stores/secret.js');
-  const where = describeTarget(target);
-  try {
-    const result = await writeSecret(target, envelope, { log: rt.info });
-    return { ok: true, where, status: result.status };
-  } catch (error) {
-    return { ok: false, where, reason: errorMessage(error) };
-  }
+/** The cache's result in the form the failure messages take. */
+function cacheResult(results: Written): CacheSave {
+  const found = results.find((r) => r.store.kind === 'cache');
+  if (!found) return { ok: false, reason: 'no Actions cache store', retryable: false };
+  const r = found.result;
+  return r.ok ? { ok: true, key: r.entry ?? '' } : { ok: false, reason: r.reason, retryable: r.retryable ?? false };
 }
 
-async function writeToLocal(local: { file: string; write(envelope: string): Promise<void> }, envelope: string): Promise<LocalWrite> {
-  const where = describeLocal(local.file);
-  try {
-    await local.write(envelope);
-    return { ok: true, where };
-  } catch (error) {
-    return { ok: false, where, reason: errorMessage(error) };
-  }
-}
-
-function describeLocal(file: string): string {
-  return `runner-local store (${file})`;
+function storeResult(results: Written, kind: 'secret' | 'local'): (SecretWrite & LocalWrite) | undefined {
+  const found = results.find((r) => r.store.kind === kind);
+  if (!found) return undefined;
+  const where = found.store.where;
+  return found.result.ok ? { ok: true, where, status: found.result.detail ?? '' } : { ok: false, where, reason: found.result.reason };
 }
 
 const RECOVER = 'To recover: on a trusted machine run `codex login`, and put the new auth.json into the secret passed as \'chatgpt-auth-json\'';
@@ -341,23 +314,22 @@ function notSavedMessage(reason: string): string {
   );
 }
 
-/** The newest cache entry, downloaded and judged: `newer` is its last_refresh when it is a usable, newer login. */
-async function openNewestEntry(
-  store: { restore(): Promise<import('../stores/cache.js').CacheLookup> },
+/** A store's newest copy, read and judged: `newer` is its last_refresh when it is a usable, newer login (of any account: a re-seed wins). */
+async function judgeNewest(
+  store: EnvelopeStore,
   open: (envelope: string) => Promise<{ ok: true; plaintext: string } | { ok: false; reason: string }>,
   inputs: ChatGptInputs,
   credential: ChatGptCredential
-): Promise<{ key?: string; newer?: string; problem?: string }> {
-  const lookup = await store.restore();
-  if (lookup.status !== 'hit') return { problem: `it could not be read (${lookup.status === 'miss' ? 'gone' : lookup.reason})` };
-  const key = lookup.copy.key;
-  const opened = await open(lookup.copy.envelope);
-  if (!opened.ok) return { key, problem: opened.reason };
-  const { reading } = judge('cache', `Actions cache entry ${key}`, opened.plaintext, { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer }, key);
-  // A usable newer login wins even of another account (a re-seed another job stored).
-  if (reading.status !== 'usable' || !reading.credential) return { key, problem: reading.reason };
-  if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0) return { key, newer: reading.credential.lastRefreshText };
-  return { key };
+): Promise<{ entry?: string; newer?: string; problem?: string }> {
+  const read = await store.readNewest!();
+  if (read.status !== 'found') return read.status === 'empty' ? {} : { problem: `it could not be read (${read.reason})` };
+  const entry = read.entry;
+  const opened = await open(read.envelope);
+  if (!opened.ok) return { entry, problem: opened.reason };
+  const { reading } = judge(store.kind === 'local' ? 'local' : 'cache', store.where, opened.plaintext, { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer }, entry);
+  if (reading.status !== 'usable' || !reading.credential) return { entry, problem: reading.reason };
+  if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0) return { entry, newer: reading.credential.lastRefreshText };
+  return { entry };
 }
 
 /**

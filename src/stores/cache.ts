@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import { createFileNoFollow, formatDuration } from '../paths.js';
 import { withDeadline } from '../deadline.js';
 import { watchFailures } from './library-log.js';
+import type { EnvelopeStore, NewestRead, StoreWrite } from './store.js';
 
 export interface CacheCopy {
   key: string;
@@ -38,7 +39,11 @@ export interface CacheStoreOptions {
   log: (message: string) => void;
 }
 
-export class CacheStore {
+export class CacheStore implements EnvelopeStore {
+  readonly kind = 'cache' as const;
+  readonly where = 'Actions cache';
+  readonly durable = false;
+
   /**
    * The path string is hashed into the cache version, so it must be the same on every runner: a
    * fixed path relative to the workspace (the step's working directory). The file only lives there
@@ -76,6 +81,21 @@ export class CacheStore {
     } finally {
       await this.removeFile();
     }
+  }
+
+  async readNewest(): Promise<NewestRead> {
+    const lookup = await this.restore();
+    if (lookup.status === 'hit') return { status: 'found', entry: lookup.copy.key, envelope: lookup.copy.envelope };
+    if (lookup.status === 'miss') return { status: 'empty', reason: 'no entry yet' };
+    return { status: lookup.status === 'unavailable' ? 'off' : 'failed', reason: lookup.reason };
+  }
+
+  newestEntry(): Promise<string | undefined> {
+    return this.newestKey();
+  }
+
+  write(envelope: string, lastRefreshMs: number): Promise<StoreWrite> {
+    return this.save(envelope, lastRefreshMs).then((saved) => (saved.ok ? { ok: true, entry: saved.key } : saved));
   }
 
   /** The newest key under the prefix, without downloading it (undefined on a miss or failure). */
