@@ -3,50 +3,17 @@ import path from 'node:path';
 import { InputError } from './errors.js';
 import { apiUrlFromEnv } from './stores/github-request.js';
 import { expandHome, isInsideResolved } from './paths.js';
-import type { SecretScope, SecretTarget } from './stores/secret.js';
+import type { SecretTarget } from './stores/secret.js';
+import { AUTH_MODES, CHATGPT_ONLY_INPUTS, DEFAULT_LOCAL_STORE_DIR, INPUT_DEFAULTS, SAVE_FAILURE_MODES, SECRET_SCOPES, type SecretScope } from './constants.js';
 
-export const AUTH_MODES = ['api-key', 'chatgpt'] as const;
+export { AUTH_MODES, CHATGPT_ONLY_INPUTS, SAVE_FAILURE_MODES };
 export type AuthMode = (typeof AUTH_MODES)[number];
-export const SAVE_FAILURE_MODES = ['fail', 'warn'] as const;
 export type SaveFailureMode = (typeof SAVE_FAILURE_MODES)[number];
-/** Same list as src/stores/secret.ts (not imported: that module loads libsodium, and API-key jobs must not). */
-export const SECRET_SCOPE_INPUTS: readonly SecretScope[] = ['repository', 'environment', 'organization'];
-
-/** Inputs that only mean something in ChatGPT mode (warned about and ignored in API-key mode). */
-export const CHATGPT_ONLY_INPUTS = [
-  'chatgpt-auth-json',
-  'encryption-key',
-  'workspace-id',
-  'oauth-issuer',
-  'dangerously-allow-public-repository',
-  'on-save-failure',
-  'secret-name',
-  'secret-scope',
-  'environment',
-  'secret-token',
-  'lease',
-  'lease-token',
-  'lease-timeout-minutes',
-  'lease-expiry-minutes',
-  'local-store',
-  'local-store-path',
-  'lock-timeout-minutes'
-] as const;
-
-/** The runner-local store's default directory: DEFAULT_LOCAL_STORE_DIR of src/stores/local.ts (not imported: that module loads libsodium). */
-export const DEFAULT_LOCAL_STORE_PATH = '~/.codex-auth/store';
-/** Defaults of action.yml, to tell a value the user set from the default the runner passes. */
-const DEFAULTS: Record<string, string> = {
-  'dangerously-allow-public-repository': 'false',
-  'on-save-failure': 'fail',
-  'secret-scope': 'repository',
-  lease: 'false',
-  'lease-timeout-minutes': '30',
-  'lease-expiry-minutes': '60',
-  'local-store': 'false',
-  'local-store-path': DEFAULT_LOCAL_STORE_PATH,
-  'lock-timeout-minutes': '10'
-};
+/** The secret scopes, from the dependency-free constants (src/stores/secret.ts loads libsodium, and API-key jobs must not). */
+export const SECRET_SCOPE_INPUTS: readonly SecretScope[] = SECRET_SCOPES;
+/** The runner-local store's default directory. */
+export const DEFAULT_LOCAL_STORE_PATH = DEFAULT_LOCAL_STORE_DIR;
+const DEFAULTS = INPUT_DEFAULTS;
 /** The longest a job can run on a GitHub-hosted runner (and the default on self-hosted ones): 6 hours. */
 const MAX_MINUTES = 360;
 

@@ -15,16 +15,12 @@ import { secretsOf, type ChatGptCredential } from './credential.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
 import { openStores } from './stores.js';
+import { JOB_NONCE_VARIABLE } from '../constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
 import { decodeSeed } from './seed.js';
 
-/**
- * A random value per job, exported (GITHUB_ENV) by the first use of the action in a job for its later
- * steps: the lease and the lock tell "this very job holds it" from "an earlier job on this runner
- * was killed" by it (GITHUB_JOB alone is the same for every leg of a matrix).
- */
-export const JOB_NONCE_VARIABLE = 'CODEX_AUTH_JOB_NONCE';
+export { JOB_NONCE_VARIABLE };
 
 export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<void> {
   checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);

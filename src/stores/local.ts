@@ -15,9 +15,10 @@ import { randomBytes } from 'node:crypto';
 import { looksLikeEnvelope } from '../chatgpt/envelope.js';
 import { makePrivateDirectories } from '../codex-home.js';
 import { expandHome, isInside, realpathOfPrefixSync } from '../paths.js';
+import { DEFAULT_LOCAL_STORE_DIR } from '../constants.js';
 
 /** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
-export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
+export { DEFAULT_LOCAL_STORE_DIR };
 export const ENVELOPE_SUFFIX = '.envelope';
 
 const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;

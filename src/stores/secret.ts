@@ -22,8 +22,8 @@ import { githubMessage, githubRequest, type GitHubAnswer } from './github-reques
 export { apiUrlFromEnv, DEFAULT_API_URL, githubMessage, githubRequest, rateLimit, type GitHubAnswer, type GitHubCall, type RateLimit } from './github-request.js';
 type Answer = GitHubAnswer;
 
-export type SecretScope = 'repository' | 'environment' | 'organization';
-export const SECRET_SCOPES: readonly SecretScope[] = ['repository', 'environment', 'organization'];
+import { SECRET_SCOPES, type SecretScope } from '../constants.js';
+export { SECRET_SCOPES, type SecretScope };
 
 export interface SecretTarget {
   scope: SecretScope;
