@@ -1,4 +1,4 @@
-// src/stores/lease.ts against the loopback GitHub API: the lease is a ref whose creation is atomic
+// src/mutex/lease.ts against the loopback GitHub API: the lease is a ref whose creation is atomic
 // and whose takeover is a fast-forward-only update (a compare-and-swap). Every scenario is observed
 // in the server's refs, commits and request log, with real concurrency over HTTP.
 import { TOKENS, EMPTY_TREE, startGitHubApi, type GitHubApi } from './support/github-api.js';
@@ -16,7 +16,7 @@ import {
   type Lease,
   type LeaseHolder,
   type LeaseRecord
-} from '../src/stores/lease.js';
+} from '../src/mutex/lease.js';
 
 const REF = 'refs/codex-auth/leases/default';
 const REPO = 'acme/app';

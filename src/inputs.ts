@@ -44,9 +44,9 @@ export interface ChatGptInputs extends CommonInputs {
    * write-back.
    */
   secret: SecretTarget | undefined;
-  /** `lease: true`: the lease serializing every job that uses this credential (src/stores/lease.ts). */
+  /** `lease: true`: the lease serializing every job that uses this credential (src/mutex/lease.ts). */
   lease: LeaseSettings | undefined;
-  /** `local-store: true`: the runner-local store and its lock (src/stores/local.ts, lock.ts). */
+  /** `local-store: true`: the runner-local store and its lock (src/stores/local.ts, src/mutex/lock.ts). */
   localStore: LocalStoreSettings | undefined;
 }
 

@@ -8,9 +8,9 @@ import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex-config
 import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
 import { runnerTemp, type MainState, type Runtime } from '../runtime.js';
-import { acquireLease, leaseHolderFromEnv } from '../stores/lease.js';
+import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
-import { acquireLock, holderFromEnv, LockTimeoutError } from '../stores/lock.js';
+import { acquireLock, holderFromEnv, LockTimeoutError } from '../mutex/lock.js';
 import { secretsOf, type ChatGptCredential } from './credential.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';

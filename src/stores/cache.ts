@@ -8,7 +8,7 @@ import * as cache from '@actions/cache';
 import { errorMessage } from '../errors.js';
 import { createFileNoFollow, formatDuration } from '../paths.js';
 import { withDeadline } from '../deadline.js';
-import { watchFailures } from './library-log.js';
+import { watchFailures } from '../log/library-log.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from './store.js';
 
 export interface CacheCopy {

@@ -7,7 +7,7 @@
 // The store keeps opaque one-line envelopes (src/chatgpt/envelope.ts); it refuses anything that
 // does not look like one, so a wiring mistake cannot put a plaintext auth.json on disk.
 //
-// Jobs of several runner processes on one machine are serialized by the lock in ./lock.ts, taken in
+// Jobs of several runner processes on one machine are serialized by the lock in ../mutex/lock.ts, taken in
 // the same directory; this module does no locking of its own.
 import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';

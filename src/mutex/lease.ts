@@ -46,7 +46,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../paths.js';
-import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from './github-request.js';
+import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from '../stores/github-request.js';
 
 export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
 /** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
