@@ -281,7 +281,7 @@ describe('chain integrity: copies are judged by their authenticated contents', (
     const job = await pending;
     await fs.rm(path.dirname(flag), { recursive: true, force: true });
     expect(job.status).toBe('success');
-    expect(warningsOf(job).some((w) => w.startsWith(`Saving this job's copy over the newest Actions cache entry ${garbage}`))).toBe(true);
+    expect(warningsOf(job).some((w) => w.startsWith(`Saving this job's copy over the newest copy in the Actions cache (${garbage}), which is not a usable newer login: it is truncated or corrupted`))).toBe(true);
     expect(postStep(job).log).toContain('Saved the refreshed ChatGPT login');
 
     const next = await run({});
