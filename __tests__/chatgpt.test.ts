@@ -4,6 +4,7 @@
 import { seal } from '../src/chatgpt/envelope.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { destroyRunner, makeRunner, runJob, type JobResult } from './support/runner.js';
 import {
@@ -154,24 +155,21 @@ describe('choosing between the seed and the stored copy', () => {
     ['an envelope under another key', async (auth) => sealFor(auth, newEncryptionKey(), 'default'), /different encryption-key/],
     ["another credential's envelope", async (auth) => sealFor(auth, key, 'other'), /belongs to credential 'other'/]
   ];
-  test.each(planted)('%s in the cache is skipped with the reason; a valid seed is used, none fails clearly', async (_name, make, reason) => {
+  test.each(planted)('%s as the newest cache entry fails closed: nothing restored, not even a valid seed; the message names the entry and gh cache delete', async (_name, make, reason) => {
     const stored = seed();
-    await plantCacheEntry(world, '.codex-auth/default.envelope', await make(stored), `codex-auth-v1.default.${Date.now() + 60_000}.1-1.planted`);
+    const key = `codex-auth-v1.default.${Date.now() + 60_000}.1-1.planted`;
+    await plantCacheEntry(world, '.codex-auth/default.envelope', await make(stored), key);
     const fallback = seed();
 
-    const withSeed = await run({ inputs: { 'chatgpt-auth-json': serialize(fallback) } });
-    expect(withSeed.status).toBe('success');
-    expect(withSeed.outputs('auth')).toMatchObject({ source: 'seed', 'cache-hit': 'true' });
-    expect(warningsOf(withSeed).some((w) => reason.test(w))).toBe(true);
-
-    const withoutSeed = await run({ steps: [codexExecStep(world)] });
-    expect(withoutSeed.status).toBe('failure');
-    const [error] = errorsOf(withoutSeed);
-    expect(error).toMatch(/No usable ChatGPT credential for 'default'/);
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(fallback) } });
+    expect(job.status).toBe('failure');
+    const [error] = errorsOf(job);
+    expect(error).toContain(`The newest stored copy of 'default', the Actions cache entry ${key}, cannot be read`);
     expect(error).toMatch(reason);
-    expect(error).toContain("seed (input 'chatgpt-auth-json'): not given");
-    expect(error).toContain('codex login');
-    expect(withoutSeed.step('codex exec').status).toBe('skipped');
+    expect(error).toContain(`\`gh cache delete ${key}\``);
+    expect(error).toContain('Nothing was restored');
+    expect(job.step('codex exec').status).toBe('skipped');
+    expect(job.outputs('auth')['cache-hit']).toBe('true');
   });
 
   test('an unusable seed is reported without quoting it', async () => {
@@ -193,6 +191,14 @@ describe('where ChatGPT mode refuses to run', () => {
         payload: { repository: { full_name: 'acme/app', private: true }, pull_request: { head: { repo: { full_name: 'mallory/app', fork: true } } } }
       },
       /refused for a pull request from a fork/
+    ],
+    [
+      'a workflow_run triggered by a pull request from a fork',
+      {
+        name: 'workflow_run',
+        payload: { repository: { full_name: 'acme/app', private: true }, workflow_run: { event: 'pull_request', head_repository: { full_name: 'mallory/app', fork: true } } }
+      },
+      /refused on a workflow_run triggered by a pull request from a fork/
     ],
     ['pull_request_target', { name: 'pull_request_target', payload: { repository: { full_name: 'acme/app', private: true } } }, /refused on pull_request_target/],
     ['a public repository', { name: 'push', payload: { repository: { full_name: 'acme/app', private: false, visibility: 'public' } } }, /dangerously-allow-public-repository/]
@@ -219,6 +225,68 @@ describe('where ChatGPT mode refuses to run', () => {
   test('CODEX_API_KEY in the environment is warned about', async () => {
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed()) }, extra: { env: { CODEX_API_KEY: 'sk-would-win-over-auth-json' } } });
     expect(warningsOf(job).some((w) => w.includes('CODEX_API_KEY'))).toBe(true);
+  });
+});
+
+describe('chain integrity: copies are judged by their authenticated contents', () => {
+  test('a seed whose last_refresh is in the future is refused with the reason (it would outrank every real refresh)', async () => {
+    const ahead = seed({ lastRefresh: new Date(Date.now() + 24 * 3_600_000) });
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(ahead) } });
+    expect(job.status).toBe('failure');
+    const [error] = errorsOf(job);
+    expect(error).toMatch(/^No usable ChatGPT credential for 'default'/);
+    expect(error).toMatch(/seed \(input 'chatgpt-auth-json'\): its last_refresh \(.*\) is in the future/);
+    expect(job.step('codex exec').status).toBe('skipped');
+  });
+
+  test("a seed whose oauth_provenance sends the refresh elsewhere is refused; 'oauth-issuer' naming that issuer opts in", async () => {
+    const issuer = new URL(world.oauth.url).origin;
+    const auth = seed({ accessTtlSeconds: -60 });
+    const withProvenance = JSON.stringify({ ...auth, tokens: { ...auth.tokens, oauth_provenance: { issuer, client_id: 'app_EMoamEEZ73f0CkXaXp7hrann' } } });
+    const refused = await run({ inputs: { 'chatgpt-auth-json': withProvenance } });
+    expect(refused.status).toBe('failure');
+    expect(errorsOf(refused)[0]).toContain(`names the issuer "${issuer}", not Codex's https://auth.openai.com`);
+    expect(errorsOf(refused)[0]).toContain("'oauth-issuer'");
+
+    const allowed = await run({ inputs: { 'chatgpt-auth-json': withProvenance, 'oauth-issuer': issuer } });
+    expect(allowed.status).toBe('success');
+    expect(postStep(allowed).log).toContain('Saved the refreshed ChatGPT login');
+  });
+
+  test("a login of another account written into auth.json by a step is not saved: the post step fails saying what it found", async () => {
+    const restored = seed();
+    const foreign = seed({ lastRefresh: new Date(Date.now() + 3 * 3_600_000) });
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-foreign-'));
+    const file = path.join(dir, 'auth.json');
+    await fs.writeFile(file, serialize(foreign));
+    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(restored) }, steps: [{ name: 'swap the login', run: `cp '${file}' "$CODEX_HOME/auth.json"` }] });
+    await fs.rm(dir, { recursive: true, force: true });
+    expect(postStep(job).status).toBe('failure');
+    expect(errorsOf(job)[0]).toMatch(/^Not saving the login in auth\.json: auth\.json now holds a login of another ChatGPT user than the one restored/);
+    expect(saves()).toBe(0);
+  });
+
+  test('a garbage newest entry stored between main and post is opened, judged and saved over: the refreshed login is kept', async () => {
+    const auth = seed({ accessTtlSeconds: -60 });
+    const flag = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-flag-')), 'go');
+    const restored = (): boolean => world.cache.requests.some((r) => r.method === 'GetCacheEntryDownloadURL');
+    const pending = run({
+      inputs: { 'chatgpt-auth-json': serialize(auth) },
+      steps: [{ name: 'wait', run: `while [ ! -e '${flag}' ]; do sleep 0.1; done` }, codexExecStep(world)]
+    });
+    while (!restored()) await new Promise((resolve) => setTimeout(resolve, 50));
+    const garbage = `codex-auth-v1.default.${Date.now() + 10 * 365 * 86_400_000}.1-1.garbage`;
+    await plantCacheEntry(world, '.codex-auth/default.envelope', 'codex-auth:v1:default:garbage', garbage);
+    await fs.writeFile(flag, '');
+    const job = await pending;
+    await fs.rm(path.dirname(flag), { recursive: true, force: true });
+    expect(job.status).toBe('success');
+    expect(warningsOf(job).some((w) => w.startsWith(`Saving this job's copy over the newest copy in the Actions cache (${garbage}), which is not a usable newer login: it is truncated or corrupted`))).toBe(true);
+    expect(postStep(job).log).toContain('Saved the refreshed ChatGPT login');
+
+    const next = await run({});
+    expect(next.status).toBe('success');
+    expect(next.outputs('auth').source).toBe('cache');
   });
 });
 

@@ -8,8 +8,8 @@
 //     start times, so jobs overlap all the time;
 //   - every 6th job has a step that fails after Codex ran (the post step must still save and release);
 //   - faults on a timer: cache saves refused (429) and slow cache lookups, GitHub API 502s, dropped
-//     connections and slow answers (on the lease's refs; on the secret's API without a lease), a 503
-//     from the token endpoint;
+//     connections and slow answers (on the lease's refs; on the secret's API without a lease), a burst
+//     of 502s on the lease's create longer than one request's 4 attempts, a 503 from the token endpoint;
 //   - access tokens that fall due (Codex refreshes within 5 minutes of `exp`) a few seconds after
 //     each refresh, so the credential is refreshed again and again during the run, by whichever job
 //     happens to hold it.
@@ -325,7 +325,10 @@ function startChaos(world: World, api: GitHubApi, mode: Mode): { stop(): void; i
     cache({ method: 'GetCacheEntryDownloadURL', delayMs: 1500 }),
     lease ? github({ path: '/git/', drop: true }) : pause,
     () => (world.oauth.clearFaults(), world.oauth.inject({ status: 503 })),
-    lease ? github({ path: '/git/refs', delayMs: 1200 }) : cache({ method: 'GetCacheEntryDownloadURL', delayMs: 800 })
+    lease ? github({ path: '/git/refs', delayMs: 1200 }) : cache({ method: 'GetCacheEntryDownloadURL', delayMs: 800 }),
+    // A burst longer than one request's 4 attempts on the lease's create: a job trying to take the
+    // lease must ride it out until its timeout, not fail its main step.
+    lease ? github({ method: 'POST', path: '/git/refs', status: 502, times: 6 }) : pause
   ];
   let tick = 0;
   let injected = 0;

@@ -1,4 +1,4 @@
-// src/stores/lease.ts against the loopback GitHub API: the lease is a ref whose creation is atomic
+// src/mutex/lease.ts against the loopback GitHub API: the lease is a ref whose creation is atomic
 // and whose takeover is a fast-forward-only update (a compare-and-swap). Every scenario is observed
 // in the server's refs, commits and request log, with real concurrency over HTTP.
 import { TOKENS, EMPTY_TREE, startGitHubApi, type GitHubApi } from './support/github-api.js';
@@ -16,7 +16,7 @@ import {
   type Lease,
   type LeaseHolder,
   type LeaseRecord
-} from '../src/stores/lease.js';
+} from '../src/mutex/lease.js';
 
 const REF = 'refs/codex-auth/leases/default';
 const REPO = 'acme/app';
@@ -353,6 +353,29 @@ describe('what GitHub refuses', () => {
     expect(api.ref(REPO, REF)).toBeUndefined();
   });
 
+  test('a job waiting for the lease rides out API faults longer than one request\'s 4 attempts, until its timeout', async () => {
+    const first = await acquire(holder('a', 11));
+    // Every read of the lease ref fails 10 times in a row (more than the 4 attempts of one request).
+    api.inject({ method: 'GET', path: '/git/ref/', status: 503, times: 10 });
+    const logs: string[] = [];
+    const waiting = acquire(holder('b', 12), { log: (l) => logs.push(l), timeoutMs: 60_000 });
+    while (api.requests.filter((r) => r.fault).length < 10) await sleep(10);
+    await release(first);
+    const second = await waiting;
+    expect(api.ref(REPO, REF)).toBe(second.sha);
+    expect(logs.some((l) => l.startsWith("The GitHub API failed while this job waits for the lease on credential 'default' (unavailable 503): retrying until the wait runs out"))).toBe(true);
+    await release(second);
+  });
+
+  test('a fault that outlasts the wait fails with the fault, not a bare timeout', async () => {
+    await acquire(holder('a', 11));
+    api.inject({ method: 'GET', path: '/git/ref/', drop: true, times: 1000 });
+    const error = await failure(acquire(holder('b', 12), { timeoutMs: 300 }));
+    expect(error.kind).toBe('network');
+    expect(error.message).toContain('could not be reached after 4 attempts');
+    api.clearFaults();
+  });
+
   test('an answer lost after GitHub applied the request: the retry is refused, and the lease is still recognised as ours', async () => {
     // The connection drops after the server did the work (what a retry cannot tell from a failure).
     const losing = (method: string, pathEnd: string): typeof fetch => {
@@ -383,9 +406,9 @@ describe('what GitHub refuses', () => {
     expect(api.ref(REPO, REF)).toBeUndefined();
   });
 
-  test('GitHub failing on every attempt: the step fails with the outage message', async () => {
+  test('GitHub failing on every attempt of a job that does not wait (timeout 0): the step fails with the outage message', async () => {
     api.inject({ method: 'POST', path: '/git/commits', status: 500, times: 4 });
-    const error = await failure(acquire(holder('a', 11)));
+    const error = await failure(acquire(holder('a', 11), { timeoutMs: 0 }));
     expect(error.kind).toBe('unavailable');
     expect(error.message).toMatch(/GitHub answered 500 Server Error.*kept failing after 4 attempts.*githubstatus\.com.*Nothing was restored/);
     expect(api.requests.filter((r) => r.path.endsWith('/git/commits'))).toHaveLength(4);

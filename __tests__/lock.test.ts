@@ -18,7 +18,7 @@ import {
   releaseLock,
   type HeldLock,
   type LockHolder
-} from '../src/stores/lock.js';
+} from '../src/mutex/lock.js';
 import { livenessProbe } from '../src/platform/liveness.js';
 import type { ChildConfig } from './support/lock-child.js';
 import { NODE24, ROOT } from './support/paths.js';

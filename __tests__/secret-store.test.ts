@@ -93,12 +93,22 @@ describe('writeSecret stores the value, sealed, in each scope', () => {
     expect(api.requests.at(-1)!.path).toBe('/repos/acme/app/environments/production/secrets/CODEX_AUTH_JSON');
   });
 
-  test('organization: a new secret is private; the org defaults to the repository owner', async () => {
+  test('organization: a new secret is visible to this repository alone (selected); the org defaults to the repository owner', async () => {
     const org = target({ scope: 'organization' });
     const result = await writeSecret(org, VALUE, options());
-    expect(result).toMatchObject({ status: 'created', visibility: 'private' });
+    expect(result).toMatchObject({ status: 'created', visibility: 'selected' });
     expect(api.secretValue({ scope: 'organization', org: 'acme' }, 'CODEX_AUTH_JSON')).toBe(VALUE);
-    expect(api.secret({ scope: 'organization', org: 'acme' }, 'CODEX_AUTH_JSON')!.visibility).toBe('private');
+    const stored = api.secret({ scope: 'organization', org: 'acme' }, 'CODEX_AUTH_JSON')!;
+    expect(stored.visibility).toBe('selected');
+    expect(stored.selectedRepositoryIds).toEqual([api.repositoryId('acme/app')]);
+    expect(api.requests.find((r) => r.method === 'PUT')!.body.selected_repository_ids).toEqual([api.repositoryId('acme/app')]);
+  });
+
+  test('organization: with GITHUB_REPOSITORY_ID known, the new secret is made selected without a lookup', async () => {
+    const id = api.repositoryId('acme/app');
+    await writeSecret({ ...target({ scope: 'organization' }), repositoryId: id }, VALUE, options());
+    expect(api.secret({ scope: 'organization', org: 'acme' }, 'CODEX_AUTH_JSON')!.selectedRepositoryIds).toEqual([id]);
+    expect(api.requests.some((r) => r.method === 'GET' && r.path === '/repos/acme/app')).toBe(false);
   });
 
   test('organization: an existing secret keeps its visibility', async () => {

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { open, seal } from '../src/chatgpt/envelope.js';
-import { acquireLease, leaseHolderFromEnv, releaseLease, type Lease } from '../src/stores/lease.js';
+import { acquireLease, leaseHolderFromEnv, releaseLease, type Lease } from '../src/mutex/lease.js';
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { destroyRunner, makeRunner, runJob, type JobResult, type Runner } from './support/runner.js';
@@ -254,8 +254,10 @@ describe('without a lease: concurrent use is detected after the fact', () => {
       steps: [{ name: 'wait for the other job', run: `while [ ! -e '${flag}' ]; do sleep 0.1; done` }, codexExecStep(world)]
     });
     await until(restored);
-    // Another job, elsewhere, stores a copy refreshed later than anything this job can produce.
-    await plantCacheEntry(world, '.codex-auth/default.envelope', await seal(serialize(seed()), keyBytes(), 'default'), `codex-auth-v1.default.${Date.now() + 3_600_000}.1-1.other`);
+    // Another job, elsewhere, stores a copy refreshed later than anything this job can produce (by
+    // its contents: within the clock-skew tolerance, so not refused as a copy from the future).
+    const later = seed({ lastRefresh: new Date(Date.now() + 4 * 60_000) });
+    await plantCacheEntry(world, '.codex-auth/default.envelope', await seal(serialize(later), keyBytes(), 'default'), `codex-auth-v1.default.${Date.now()}.1-1.other`);
     await fs.writeFile(flag, '');
     const done = await job;
     await fs.rm(path.dirname(flag), { recursive: true, force: true });

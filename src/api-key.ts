@@ -6,9 +6,10 @@ import { InputError } from './errors.js';
 import type { ApiKeyInputs } from './inputs.js';
 import { runnerTemp, type Runtime } from './runtime.js';
 import { renderApiKeySummary } from './chatgpt/summary.js';
-
+import { apiKeyWarnings } from './chatgpt/guard.js';
 
 export async function setUpApiKey(inputs: ApiKeyInputs, rt: Runtime): Promise<void> {
+  apiKeyWarnings(rt.env).forEach(rt.warning);
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
   rt.saveState({ mode: 'api-key', codexHome: home.dir, createdHome: home.created });
   const authFile = path.join(home.dir, AUTH_FILE);

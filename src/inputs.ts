@@ -1,55 +1,20 @@
 // Every input is read and checked here, once, into a typed object, before any side effect.
-import os from 'node:os';
 import path from 'node:path';
 import { InputError } from './errors.js';
-import { expandHome } from './platform/home.js';
 import { setupCommand, setupSourceFromEnv, shellQuote } from './setup-command.js';
 import { apiUrlFromEnv } from './stores/github-request.js';
-import type { SecretScope, SecretTarget } from './stores/secret.js';
+import { expandHome, isInsideResolved } from './paths.js';
+import type { SecretTarget } from './stores/secret.js';
+import { AUTH_MODES, CHATGPT_ONLY_INPUTS, DEFAULT_LOCAL_STORE_DIR, INPUT_DEFAULTS, SAVE_FAILURE_MODES, SECRET_SCOPES, type SecretScope } from './constants.js';
 
-export const AUTH_MODES = ['api-key', 'chatgpt', 'access-token'] as const;
+export { AUTH_MODES, CHATGPT_ONLY_INPUTS, SAVE_FAILURE_MODES };
 export type AuthMode = (typeof AUTH_MODES)[number];
-export const SAVE_FAILURE_MODES = ['fail', 'warn'] as const;
 export type SaveFailureMode = (typeof SAVE_FAILURE_MODES)[number];
-/** Same list as src/stores/secret.ts (not imported: that module loads libsodium, and API-key jobs must not). */
-export const SECRET_SCOPE_INPUTS: readonly SecretScope[] = ['repository', 'environment', 'organization'];
-
-/** Inputs that only mean something in ChatGPT mode (warned about and ignored in API-key mode). */
-export const CHATGPT_ONLY_INPUTS = [
-  'chatgpt-auth-json',
-  'encryption-key',
-  'workspace-id',
-  'dangerously-allow-public-repository',
-  'on-save-failure',
-  'on-refresh-failure',
-  'secret-name',
-  'secret-scope',
-  'environment',
-  'secret-token',
-  'lease',
-  'lease-token',
-  'lease-timeout-minutes',
-  'lease-expiry-minutes',
-  'local-store',
-  'local-store-path',
-  'lock-timeout-minutes'
-] as const;
-
-/** The runner-local store's default directory: DEFAULT_LOCAL_STORE_DIR of src/stores/local.ts (not imported: that module loads libsodium). */
-export const DEFAULT_LOCAL_STORE_PATH = '~/.codex-auth/store';
-/** Defaults of action.yml, to tell a value the user set from the default the runner passes. */
-const DEFAULTS: Record<string, string> = {
-  'dangerously-allow-public-repository': 'false',
-  'on-save-failure': 'fail',
-  'on-refresh-failure': 'fail',
-  'secret-scope': 'repository',
-  lease: 'false',
-  'lease-timeout-minutes': '30',
-  'lease-expiry-minutes': '60',
-  'local-store': 'false',
-  'local-store-path': DEFAULT_LOCAL_STORE_PATH,
-  'lock-timeout-minutes': '10'
-};
+/** The secret scopes, from the dependency-free constants (src/stores/secret.ts loads libsodium, and API-key jobs must not). */
+export const SECRET_SCOPE_INPUTS: readonly SecretScope[] = SECRET_SCOPES;
+/** The runner-local store's default directory. */
+export const DEFAULT_LOCAL_STORE_PATH = DEFAULT_LOCAL_STORE_DIR;
+const DEFAULTS = INPUT_DEFAULTS;
 /** The longest a job can run on a GitHub-hosted runner (and the default on self-hosted ones): 6 hours. */
 const MAX_MINUTES = 360;
 
@@ -70,6 +35,8 @@ export interface ChatGptInputs extends CommonInputs {
   encryptionKey: Uint8Array;
   credentialName: string;
   workspaceId: string | undefined;
+  /** `oauth-issuer`: the one issuer besides Codex's a login's oauth_provenance may name (explicit opt-in). */
+  oauthIssuer: string | undefined;
   allowPublicRepository: boolean;
   onSaveFailure: SaveFailureMode;
   /** What the post step does when Codex could not renew the login (src/chatgpt/after-codex.ts). */
@@ -80,9 +47,9 @@ export interface ChatGptInputs extends CommonInputs {
    * write-back.
    */
   secret: SecretTarget | undefined;
-  /** `lease: true`: the lease serializing every job that uses this credential (src/stores/lease.ts). */
+  /** `lease: true`: the lease serializing every job that uses this credential (src/mutex/lease.ts). */
   lease: LeaseSettings | undefined;
-  /** `local-store: true`: the runner-local store and its lock (src/stores/local.ts, lock.ts). */
+  /** `local-store: true`: the runner-local store and its lock (src/stores/local.ts, src/mutex/lock.ts). */
   localStore: LocalStoreSettings | undefined;
 }
 
@@ -158,6 +125,13 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
       'Pass a key, e.g. `openai-api-key: ${{ secrets.OPENAI_API_KEY }}`, and check that the secret exists and is available to this workflow (secrets are not passed to workflows triggered from forks); or set `auth-mode: chatgpt`.'
     );
   }
+  if (looksLikeChatGptLogin(apiKey)) {
+    throw new InputError(
+      'openai-api-key',
+      'holds a ChatGPT login (an auth.json from `codex login`, or an envelope of one), not an API key; it would be written as the key and fail.',
+      'Use `auth-mode: chatgpt` and pass the login as `chatgpt-auth-json` (with an `encryption-key`), or pass an OpenAI API key here.'
+    );
+  }
   if (/\s/.test(apiKey)) {
     throw new InputError('openai-api-key', 'contains white space inside the key.', 'Store the key alone, on one line, in the secret.');
   }
@@ -194,6 +168,13 @@ function parseAccessToken(get: (name: string) => string, codexHome: string | und
   return { inputs: { mode: 'access-token', accessToken: token, codexHome }, warnings };
 }
 
+/** An auth.json (raw JSON or base64 of it) or a codex-auth envelope: what `chatgpt-auth-json` takes. */
+function looksLikeChatGptLogin(value: string): boolean {
+  if (value.startsWith('codex-auth:')) return true;
+  const json = value.startsWith('{') ? value : /^[A-Za-z0-9+/=_-]{40,}$/.test(value) ? Buffer.from(value, 'base64').toString('utf8').trim() : '';
+  return json.startsWith('{') && /"(auth_mode|tokens|refresh_token)"\s*:/.test(json);
+}
+
 function isDefault(name: string, value: string): boolean {
   // lease-token defaults to the workflow's token, which the runner expands: a value is always there.
   if (name === 'lease-token') return true;
@@ -227,6 +208,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
   if (workspaceId && !/^[A-Za-z0-9_-]+$/.test(workspaceId)) {
     throw new InputError('workspace-id', `'${workspaceId}' is not a workspace id.`, 'Give the ChatGPT workspace (account) id, e.g. the `chatgpt_account_id` of your login, or leave it empty.');
   }
+  const oauthIssuer = parseIssuer(get('oauth-issuer'));
   const allowPublicRepository = parseBoolean(get, 'dangerously-allow-public-repository');
   const onSaveFailure = parseChoice(get, 'on-save-failure', SAVE_FAILURE_MODES, 'fail');
   const onRefreshFailure = parseChoice(get, 'on-refresh-failure', SAVE_FAILURE_MODES, 'fail');
@@ -247,6 +229,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
       encryptionKey,
       credentialName,
       workspaceId,
+      oauthIssuer,
       allowPublicRepository,
       onSaveFailure,
       onRefreshFailure,
@@ -314,6 +297,7 @@ function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.Process
     repo,
     environment: scope === 'environment' ? environment : undefined,
     org: scope === 'organization' ? owner : undefined,
+    ...(/^\d+$/.test(env.GITHUB_REPOSITORY_ID ?? '') ? { repositoryId: Number(env.GITHUB_REPOSITORY_ID) } : {}),
     apiUrl: apiUrlFromEnv(env),
     token
   };
@@ -374,15 +358,15 @@ function parseLocalStore(get: (name: string) => string, ctx: ParseContext, warni
     return undefined;
   }
   const raw = get('local-store-path') || DEFAULT_LOCAL_STORE_PATH;
-  const expanded = expandHome(raw, ctx.home || os.homedir());
+  const expanded = expandHome(raw, ctx.home);
   const where = `Give an absolute path outside the workspace and the runner's work folder (default ${DEFAULT_LOCAL_STORE_PATH}).`;
   if (!path.isAbsolute(expanded)) throw new InputError('local-store-path', `'${raw}' is a relative path, which would put the store in the workspace.`, where);
   const dir = path.resolve(expanded);
-  if (ctx.workspace && isInside(dir, path.resolve(ctx.workspace))) {
+  if (ctx.workspace && isInsideResolved(dir, ctx.workspace)) {
     throw new InputError('local-store-path', `'${raw}' is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`, where);
   }
   const runnerTemp = ctx.env?.RUNNER_TEMP?.trim();
-  if (runnerTemp && isInside(dir, path.resolve(runnerTemp))) {
+  if (runnerTemp && isInsideResolved(dir, runnerTemp)) {
     throw new InputError('local-store-path', `'${raw}' is inside RUNNER_TEMP (${runnerTemp}), which the runner empties after every job, so nothing would be kept.`, where);
   }
   if (ctx.env?.RUNNER_ENVIRONMENT === 'github-hosted') {
@@ -445,6 +429,20 @@ function parseBoolean(get: (name: string) => string, name: string): boolean {
   throw new InputError(name, `'${value}' is not a boolean.`, 'Use true or false.');
 }
 
+function parseIssuer(raw: string): string | undefined {
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['https:', 'http:'].includes(url.protocol) || url.search || url.hash) {
+    throw new InputError('oauth-issuer', `'${raw}' is not an issuer URL.`, "Give the issuer as a login's tokens.oauth_provenance.issuer names it (e.g. https://auth.example.com), or leave it empty for Codex's own.");
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 function parseChoice<T extends string>(get: (name: string) => string, name: string, choices: readonly T[], fallback: T): T {
   const value = get(name) || fallback;
   if ((choices as readonly string[]).includes(value)) return value as T;
@@ -454,18 +452,15 @@ function parseChoice<T extends string>(get: (name: string) => string, name: stri
 /** A user-chosen CODEX_HOME: absolute (or ~/...), and never inside the workspace, where a checkout, an artifact or a Docker context could pick the credential up. */
 function parseCodexHome(raw: string, ctx: ParseContext): string | undefined {
   if (!raw) return undefined;
-  const expanded = expandHome(raw, ctx.home || os.homedir());
+  const expanded = expandHome(raw, ctx.home);
   if (!path.isAbsolute(expanded)) {
     throw new InputError('codex-home', `'${raw}' is a relative path, which would put credentials in the workspace.`, 'Give an absolute path outside the workspace (e.g. ~/.codex), or leave it empty for a private directory under RUNNER_TEMP.');
   }
   const resolved = path.resolve(expanded);
-  if (ctx.workspace && isInside(resolved, path.resolve(ctx.workspace))) {
-    throw new InputError('codex-home', `'${raw}' is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`, 'Choose a directory outside the workspace, or leave it empty for a private directory under RUNNER_TEMP.');
+  // With links resolved: a link in a parent can put a path that reads as outside inside the workspace.
+  if (ctx.workspace && isInsideResolved(resolved, ctx.workspace)) {
+    throw new InputError('codex-home', `'${raw}' is inside the workspace (${ctx.workspace}) once symbolic links are resolved, where a checkout, an artifact upload or a Docker build could pick up the credential.`, 'Choose a directory outside the workspace, or leave it empty for a private directory under RUNNER_TEMP.');
   }
   return resolved;
 }
 
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}

@@ -2,6 +2,7 @@
 // used, so API-key jobs never load the cache or crypto code.
 import * as step from './workflow-commands.js';
 import { stepRuntime } from './step-runtime.js';
+import { abandonedCalls } from './deadline.js';
 import { errorMessage } from './errors.js';
 import { parseInputs, secretInputs } from './inputs.js';
 
@@ -27,3 +28,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// A cache call given up at its deadline may still hold a socket open: end the step now, not when it times out.
+if (abandonedCalls()) process.exit();

@@ -3,6 +3,7 @@
 import * as step from './workflow-commands.js';
 import { removeCredentials } from './codex-home.js';
 import { loadState, stepRuntime } from './step-runtime.js';
+import { abandonedCalls } from './deadline.js';
 import { errorMessage } from './errors.js';
 import { parseInputs, secretInputs } from './inputs.js';
 
@@ -31,3 +32,5 @@ async function post(): Promise<void> {
 }
 
 await post();
+// A cache call given up at its deadline may still hold a socket open: end the step now, not when it times out.
+if (abandonedCalls()) process.exit();

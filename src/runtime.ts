@@ -1,6 +1,7 @@
 // What the mode modules need from the runner, as an interface: main.ts/post.ts pass the step's workflow commands (step-runtime.ts),
 // unit tests pass a recorder.
 import type { AuthMode } from './inputs.js';
+import type { OpenStores } from './chatgpt/stores.js';
 
 export interface Runtime {
   env: NodeJS.ProcessEnv;
@@ -14,6 +15,8 @@ export interface Runtime {
   setOutput(name: string, value: string): void;
   exportVariable(name: string, value: string): void;
   saveState(state: MainState): void;
+  /** The credential's stores (src/chatgpt/stores.ts by default; tests pass their own). */
+  openStores?: OpenStores;
 }
 
 /** What the main step hands to the post step (no secrets: a hash of the file at most). */
@@ -33,6 +36,8 @@ export interface MainState {
    * or undefined; the post step compares it with the newest key then, to notice concurrent use.
    */
   restoredKey?: string;
+  /** ChatGPT mode: whose login was restored; the post step saves only a login of the same user and workspace. */
+  account?: { userId?: string; workspaceId?: string };
   /** ChatGPT mode, `lease: true`: the lease this job holds, saved as soon as it is acquired; the post step releases it. */
   lease?: { ref: string; sha: string; expiresAt: string };
   /**

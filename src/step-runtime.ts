@@ -1,8 +1,9 @@
 // The Runtime of a real step (main or post), over the runner's workflow commands.
 import * as step from './workflow-commands.js';
 import type { MainState, Runtime } from './runtime.js';
+import { STATE_NAME } from './constants.js';
 
-const STATE = 'codex-auth';
+const STATE = STATE_NAME;
 
 export function stepRuntime(): Runtime {
   return {

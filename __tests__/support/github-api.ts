@@ -617,6 +617,9 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       const repo = visibleRepo(grant, a, b);
       const base = `${origin}/repos/${repo.owner}/${repo.name}`;
       const [area, ...more] = rest;
+      if (area === undefined && method === 'GET') {
+        return { status: 200, body: { id: repo.id, name: repo.name, full_name: `${repo.owner}/${repo.name}`, owner: { login: repo.owner }, private: true } };
+      }
       if (area === 'actions' && more[0] === 'secrets') return secretsRoute(method, more.slice(1), repo.store, grant, 'secrets', body, `${base}/actions/secrets`);
       if (area === 'environments' && more.length >= 2 && more[1] === 'secrets') {
         const env = repo.environments.get(more[0]);

@@ -4,7 +4,7 @@
 // With `release: false` it exits still holding the lock, as the main step of a job does.
 // The last stdout line is a JSON result.
 import { appendFileSync, existsSync } from 'node:fs';
-import { acquireLock, type LockHolder } from '../../src/stores/lock.js';
+import { acquireLock, type LockHolder } from '../../src/mutex/lock.js';
 
 export interface ChildConfig {
   id: string;

@@ -13,6 +13,10 @@ export interface ChatGptCredential {
   planType: string | undefined;
   /** The ChatGPT workspace (account) id from the id token. */
   workspaceId: string | undefined;
+  /** The ChatGPT user the login belongs to (id token `chatgpt_user_id`, else `sub`). */
+  userId: string | undefined;
+  /** `tokens.oauth_provenance`: where Codex sends this login's refresh (absent: Codex's default). */
+  provenance: { issuer: string | undefined; clientId: string | undefined } | undefined;
   /** Every value that must be masked in logs. */
   secrets: string[];
 }
@@ -49,6 +53,8 @@ export function parseCredential(text: string): Parsed {
     return fail('last_refresh is missing or not an RFC 3339 time');
   }
   const auth = isObject(idClaims[AUTH_CLAIMS]) ? idClaims[AUTH_CLAIMS] : {};
+  const provenance = tokens.oauth_provenance;
+  if (provenance !== undefined && provenance !== null && !isObject(provenance)) return fail('tokens.oauth_provenance is not an object');
   const exp = decodeJwt(tokens.access_token as string)?.exp;
   if (typeof idClaims.email === 'string') secrets.push(idClaims.email);
   return {
@@ -61,9 +67,60 @@ export function parseCredential(text: string): Parsed {
       accessTokenExpiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
       planType: typeof auth.chatgpt_plan_type === 'string' ? auth.chatgpt_plan_type : undefined,
       workspaceId: typeof auth.chatgpt_account_id === 'string' ? auth.chatgpt_account_id : typeof tokens.account_id === 'string' ? tokens.account_id : undefined,
+      userId: typeof auth.chatgpt_user_id === 'string' ? auth.chatgpt_user_id : typeof idClaims.sub === 'string' ? idClaims.sub : undefined,
+      provenance: isObject(provenance) ? { issuer: stringOrUndefined(provenance.issuer), clientId: stringOrUndefined(provenance.client_id) } : undefined,
       secrets
     }
   };
+}
+
+/** Codex's own OAuth issuer and client: a login naming another one sends its refresh token elsewhere. */
+export const CODEX_ISSUER = 'https://auth.openai.com';
+export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
+/** How far ahead of this runner's clock a last_refresh may be (another machine's clock may run a little fast). */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Where a refresh of this login goes, as Codex decides it: CODEX_REFRESH_TOKEN_URL_OVERRIDE, else
+ * `tokens.oauth_provenance.issuer` + /oauth/token, else Codex's issuer.
+ */
+export function refreshEndpoint(credential: Pick<ChatGptCredential, 'provenance'>, env: NodeJS.ProcessEnv = {}): string {
+  const override = env.CODEX_REFRESH_TOKEN_URL_OVERRIDE?.trim();
+  if (override) return override;
+  const issuer = credential.provenance?.issuer ?? CODEX_ISSUER;
+  return `${issuer.replace(/\/+$/, '')}/oauth/token`;
+}
+
+/**
+ * Why a login must not be used because of its `oauth_provenance` (another issuer or client than
+ * Codex's, which would receive its refresh token), or undefined. `allowedIssuer`: the input
+ * `oauth-issuer`, the user's explicit opt-in to one other issuer.
+ */
+export function provenanceProblem(credential: Pick<ChatGptCredential, 'provenance'>, allowedIssuer?: string): string | undefined {
+  const provenance = credential.provenance;
+  if (!provenance) return undefined;
+  const issuer = (provenance.issuer ?? '').replace(/\/+$/, '');
+  const allowed = [CODEX_ISSUER, ...(allowedIssuer ? [allowedIssuer.replace(/\/+$/, '')] : [])];
+  if (!allowed.includes(issuer)) {
+    return `its tokens.oauth_provenance names the issuer ${JSON.stringify(provenance.issuer ?? null)}, not Codex's ${CODEX_ISSUER}: Codex would send its refresh token there. Log in again with \`codex login\` and re-seed; only if you trust that issuer, name it in the input 'oauth-issuer'`;
+  }
+  if (provenance.clientId !== undefined && provenance.clientId !== CODEX_CLIENT_ID) {
+    return `its tokens.oauth_provenance names the OAuth client ${JSON.stringify(provenance.clientId)}, not Codex's ${CODEX_CLIENT_ID}. Log in again with \`codex login\` and re-seed`;
+  }
+  return undefined;
+}
+
+/** Why a last_refresh later than now (beyond CLOCK_SKEW_MS) is refused, or undefined. */
+export function futureProblem(credential: Pick<ChatGptCredential, 'lastRefresh' | 'lastRefreshText'>, now: number = Date.now()): string | undefined {
+  if (credential.lastRefresh.getTime() <= now + CLOCK_SKEW_MS) return undefined;
+  return `its last_refresh (${credential.lastRefreshText}) is in the future (this runner's clock says ${new Date(now).toISOString()}): a copy from the future would outrank every real refresh. Re-seed from a machine with a correct clock`;
+}
+
+/** Why `other` is not a login of the same ChatGPT user and workspace as `restored`, or undefined. */
+export function accountMismatch(restored: Pick<ChatGptCredential, 'userId' | 'workspaceId'>, other: Pick<ChatGptCredential, 'userId' | 'workspaceId'>): string | undefined {
+  if (restored.userId !== other.userId) return 'it is a login of another ChatGPT user than the one restored';
+  if (restored.workspaceId !== other.workspaceId) return 'it is a login of another ChatGPT workspace than the one restored';
+  return undefined;
 }
 
 export function secretsOf(parsed: Parsed): string[] {
@@ -100,6 +157,10 @@ function decodeJwt(token: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -10,6 +10,37 @@ export interface GuardResult {
 interface EventPayload {
   repository?: { private?: boolean; visibility?: string; full_name?: string };
   pull_request?: { head?: { repo?: { fork?: boolean; full_name?: string } | null } };
+  workflow_run?: { event?: string; head_repository?: { fork?: boolean; full_name?: string } | null };
+}
+
+/**
+ * What in this run comes from a fork, or undefined: a pull request from a fork, or a workflow_run
+ * triggered by one (it runs with this repository's secrets and cache, on the fork's results).
+ */
+export function forkOrigin(env: NodeJS.ProcessEnv): 'pull request' | 'workflow_run' | undefined {
+  const payload = readEvent(env.GITHUB_EVENT_PATH);
+  const base = payload.repository?.full_name ?? env.GITHUB_REPOSITORY;
+  const fromFork = (repo: { fork?: boolean; full_name?: string } | null | undefined): boolean =>
+    repo === null || repo?.fork === true || Boolean(repo?.full_name && base && repo.full_name !== base);
+  if (payload.pull_request && fromFork(payload.pull_request.head?.repo)) return 'pull request';
+  if (env.GITHUB_EVENT_NAME === 'workflow_run' && payload.workflow_run && fromFork(payload.workflow_run.head_repository)) return 'workflow_run';
+  return undefined;
+}
+
+/** API-key mode: the key is exposed to code from a fork on these events; said, not refused (it is the user's call). */
+export function apiKeyWarnings(env: NodeJS.ProcessEnv): string[] {
+  if (env.GITHUB_EVENT_NAME === 'pull_request_target') {
+    return [
+      'This job runs on pull_request_target, with this repository\'s secrets for a pull request whose author may control the code that runs next: the OpenAI API key in CODEX_HOME can be read by that code. Run Codex on trusted code only (do not check out the pull request head), or on pull_request.'
+    ];
+  }
+  const fork = forkOrigin(env);
+  if (fork) {
+    return [
+      `This job runs for a ${fork === 'workflow_run' ? 'workflow_run triggered by a pull request from a fork' : 'pull request from a fork'}: code from the fork can read the OpenAI API key in CODEX_HOME. Run Codex on such code only with a key you accept to expose (a limited project key), or after review.`
+    ];
+  }
+  return [];
 }
 
 export function checkWhereWeRun(env: NodeJS.ProcessEnv, allowPublicRepository: boolean): GuardResult {
@@ -20,11 +51,16 @@ export function checkWhereWeRun(env: NodeJS.ProcessEnv, allowPublicRepository: b
     );
   }
   const payload = readEvent(env.GITHUB_EVENT_PATH);
-  const head = payload.pull_request?.head?.repo;
   const base = payload.repository?.full_name ?? env.GITHUB_REPOSITORY;
-  if (payload.pull_request && (head === null || head?.fork === true || (head?.full_name && base && head.full_name !== base))) {
+  const fork = forkOrigin(env);
+  if (fork === 'pull request') {
     throw new Error(
       'ChatGPT mode is refused for a pull request from a fork: its code is not trusted with the login. Run Codex on pull requests from branches of this repository, or after merge.'
+    );
+  }
+  if (fork === 'workflow_run') {
+    throw new Error(
+      "ChatGPT mode is refused on a workflow_run triggered by a pull request from a fork (workflow_run.head_repository is a fork): it runs with this repository's secrets and cache on the fork's code and artifacts, which could take the login. Run the Codex job on push, workflow_dispatch or schedule, or only for workflow runs of this repository's branches."
     );
   }
   const visibility = payload.repository?.visibility ?? (payload.repository?.private === false ? 'public' : payload.repository?.private === true ? 'private' : undefined);

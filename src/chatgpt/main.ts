@@ -8,29 +8,22 @@ import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex-config
 import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
 import { runnerTemp, type MainState, type Runtime } from '../runtime.js';
-import { CacheStore } from '../stores/cache.js';
-import { acquireLease, leaseHolderFromEnv } from '../stores/lease.js';
+import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
-import { acquireLock, holderFromEnv, LockTimeoutError } from '../stores/lock.js';
-import { compareFreshness, parseCredential, secretsOf, type ChatGptCredential } from './credential.js';
+import { acquireLock, holderFromEnv, LockTimeoutError } from '../mutex/lock.js';
+import { secretsOf, type ChatGptCredential } from './credential.js';
+import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
+import { openStores } from './stores.js';
+import { JOB_NONCE_VARIABLE } from '../constants.js';
+import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
 import { decodeSeed } from './seed.js';
-import { renderChatGptSummary, type ChatGptReport, type StoreName } from './summary.js';
+import { renderChatGptSummary, type ChatGptReport, type StoreName, type StoreReading } from './summary.js';
 import { markBlocks, needsReseedMessage, parseMark, type ReseedMark } from './reseed-mark.js';
 import { cacheLimitOf, earlyWarnings } from './early-warnings.js';
 
-/**
- * A random value per job, exported (GITHUB_ENV) by the first use of the action in a job for its later
- * steps: the lease and the lock tell "this very job holds it" from "an earlier job on this runner
- * was killed" by it (GITHUB_JOB alone is the same for every leg of a matrix).
- */
-export const JOB_NONCE_VARIABLE = 'CODEX_AUTH_JOB_NONCE';
-
-interface Candidate {
-  source: 'cache' | 'local' | 'seed' | 'codex-home';
-  credential: ChatGptCredential;
-}
+export { JOB_NONCE_VARIABLE };
 
 /** Sets up the login and, whatever happens, writes the job summary of what the stores held. */
 export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<void> {
@@ -38,20 +31,28 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     credentialName: inputs.credentialName,
     now: new Date(),
     readings: [],
-    renewal: (inputs as { renewal?: string }).renewal === 'ahead' ? 'ahead' : 'in-job',
+    renewal: 'in-job',
     durableStores: [...(inputs.secret ? (['secret'] as const) : []), ...(inputs.localStore ? (['local'] as const) : [])]
   };
+  const found: Found = { readings: [], marks: new Map() };
   try {
-    await setUp(inputs, rt, report);
+    await setUp(inputs, rt, report, found);
   } catch (error) {
     report.failure = errorMessage(error);
     throw error;
   } finally {
+    report.readings = found.readings.map((r) => summaryRow(r, found.marks.get(r), inputs));
     rt.summary(renderChatGptSummary(report));
   }
 }
 
-async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport): Promise<void> {
+/** What the main step read: every place's reading, and the re-seed marks among them. */
+interface Found {
+  readings: Reading[];
+  marks: Map<Reading, ReseedMark>;
+}
+
+async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, found: Found): Promise<void> {
   checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);
   if (rt.env.CODEX_API_KEY) {
     rt.warning('CODEX_API_KEY is set in the environment: `codex exec` uses it instead of the ChatGPT login. Remove it from the job to run as the ChatGPT account.');
@@ -64,113 +65,76 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport):
   // One job at a time per credential, from here to the post step: before anything is restored.
   const local = await serializeThisJob(inputs, state, rt);
 
-  const describe = (source: Candidate['source']): string => describeSource(source, inputs, local);
-  const tried: string[] = [];
-  const candidates: Candidate[] = [];
-  const reportAs = (source: Candidate['source']): StoreName => (source === 'seed' && inputs.secret ? 'secret' : source);
-  const unreadable = (source: Candidate['source'], reason: string, status: 'unreadable' | 'empty' = 'unreadable'): void => {
-    report.readings.push({ store: reportAs(source), status, reason });
-  };
-  // A re-seed mark (src/chatgpt/reseed-mark.ts) where a stored copy would be.
-  let mark: ReseedMark | undefined;
-  const consider = (source: Candidate['source'], text: string): void => {
-    const found = parseMark(text);
-    if (found) {
-      // Of two marks (cache, local store), the one on the newer login blocks more.
-      if (!mark || !markBlocks(mark, found.login_last_refresh)) mark = found;
-      report.readings.push({ store: reportAs(source), status: 'needs-reseed', lastRefresh: found.login_last_refresh, reason: `renewing it failed (${found.cause})` });
-      tried.push(`${describe(source)}: marked as needing a re-seed`);
-      return;
-    }
-    const parsed = parseCredential(text);
+  const describe = (source: Source): string => describeSource(source, inputs, local);
+  const judging = { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer };
+  const { readings, marks } = found;
+  const judged = (source: Source, text: string, entry?: string, where = describe(source)): Reading => {
+    const { reading, parsed } = judge(source, where, text, judging, entry);
     secretsOf(parsed).forEach(rt.setSecret);
-    let reason = parsed.ok ? workspaceMismatch(parsed.credential, inputs.workspaceId) : parsed.reason;
-    if (parsed.ok && !reason) {
-      candidates.push({ source, credential: parsed.credential });
-      reason = `usable, last_refresh ${parsed.credential.lastRefreshText}`;
-      const { lastRefreshText, accessTokenExpiresAt } = parsed.credential;
-      report.readings.push({ store: reportAs(source), status: 'usable', lastRefresh: lastRefreshText, accessTokenExpiresAt });
-    } else {
-      rt.warning(`Skipping the ${describe(source)}: ${reason}.`);
-      unreadable(source, reason!);
+    return reading;
+  };
+  /** A store's newest envelope, opened and judged (unreadable when it does not open; a re-seed mark is noted). */
+  const readingOf = async (store: EnvelopeStore, read: NewestRead): Promise<Reading> => {
+    const source: Source = store.kind === 'local' ? 'local' : 'cache';
+    if (read.status === 'found') {
+      const where = store.kind === 'cache' ? `${store.where} entry ${read.entry}` : store.where;
+      const opened = await open(read.envelope, inputs.encryptionKey, inputs.credentialName);
+      if (!opened.ok) return { source, where, entry: read.entry, status: 'unreadable', reason: opened.reason };
+      const mark = parseMark(opened.plaintext);
+      if (!mark) return judged(source, opened.plaintext, read.entry, where);
+      // An authenticated mark (src/chatgpt/reseed-mark.ts): not a login, and it does not block the chain like garbage would.
+      const reading: Reading = { source, where, entry: read.entry, status: 'empty', reason: `marked as needing a re-seed (${mark.cause})` };
+      marks.set(reading, mark);
+      return reading;
     }
-    tried.push(`${describe(source)}: ${reason}`);
+    if (read.status === 'off') rt.warning(`The ${store.where} could not be read: ${read.reason}.`);
+    if (read.status === 'failed') return { source, where: store.where, status: 'unreadable', reason: store.kind === 'cache' ? `the lookup failed (${read.reason})` : read.reason };
+    return { source, where: store.where, status: 'empty', reason: read.reason };
   };
 
-  const store = new CacheStore({ credentialName: inputs.credentialName, env: rt.env, log: rt.info });
-  const lookup = await store.restore();
-  if (lookup.status === 'hit') {
-    const opened = await open(lookup.copy.envelope, inputs.encryptionKey, inputs.credentialName);
-    if (opened.ok) consider('cache', opened.plaintext);
-    else {
-      rt.warning(`Skipping the Actions cache entry ${lookup.copy.key}: ${opened.reason}.`);
-      tried.push(`Actions cache entry ${lookup.copy.key}: ${opened.reason}`);
-      unreadable('cache', opened.reason);
-    }
-  } else {
-    tried.push(`Actions cache: ${lookup.status === 'miss' ? 'no entry yet' : lookup.reason}`);
-    unreadable('cache', lookup.status === 'miss' ? 'no entry yet' : `could not be read: ${lookup.reason}`, lookup.status === 'miss' ? 'empty' : 'unreadable');
-    if (lookup.status !== 'miss') rt.warning(`The Actions cache could not be read: ${lookup.reason}.`);
+  // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
+  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: local?.dir });
+  let cacheHit = false;
+  let restoredKey: string | undefined;
+  for (const store of stores) {
+    if (!store.readNewest) continue;
+    const read = await store.readNewest();
+    if (store.kind === 'cache' && read.status === 'found') [cacheHit, restoredKey] = [true, read.entry];
+    readings.push(await readingOf(store, read));
   }
-  rt.setOutput('cache-hit', String(lookup.status === 'hit'));
-
-  if (local) {
-    const envelope = await readLocalStore(local);
-    if (envelope === undefined) {
-      tried.push(`${describe('local')}: no copy yet`);
-      unreadable('local', 'no copy yet', 'empty');
-    } else {
-      const opened = await open(envelope, inputs.encryptionKey, inputs.credentialName);
-      if (opened.ok) consider('local', opened.plaintext);
-      else {
-        rt.warning(`Skipping the ${describe('local')}: ${opened.reason}.`);
-        tried.push(`${describe('local')}: ${opened.reason}`);
-        unreadable('local', opened.reason);
-      }
-    }
-  }
+  rt.setOutput('cache-hit', String(cacheHit));
 
   if (inputs.seed) {
     const seed = await decodeSeed(inputs.seed, inputs.encryptionKey, inputs.credentialName);
-    if (seed.ok) consider('seed', seed.text);
-    else {
-      rt.warning(`Skipping the ${describe('seed')}: ${seed.reason}.`);
-      tried.push(`${describe('seed')}: ${seed.reason}`);
-      unreadable('seed', seed.reason);
-    }
-  } else {
-    tried.push(`${describe('seed')}: not given`);
-    unreadable('seed', 'not given', 'empty');
-  }
+    readings.push(seed.ok ? judged('seed', seed.text) : { source: 'seed', where: describe('seed'), status: 'unusable', reason: seed.reason });
+  } else readings.push({ source: 'seed', where: describe('seed'), status: 'empty', reason: 'not given' });
 
   if (!home.created) {
     const existing = await readFileIfExists(authFile);
-    if (existing !== undefined) consider('codex-home', existing);
+    if (existing !== undefined) readings.push(judged('codex-home', existing, authFile));
+  }
+  for (const r of readings) {
+    if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home')) rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
   }
 
-  // A mark stops the job unless a login newer than the marked one was given (a new seed).
-  const live = mark ? candidates.filter((c) => !markBlocks(mark!, c.credential.lastRefreshText)) : candidates;
-  if (mark && !live.length) throw new CredentialError(needsReseedMessage(inputs.credentialName, mark, inputs.secret));
-  const chosen = live.sort((a, b) => compareFreshness(b.credential, a.credential) || rank(a) - rank(b))[0];
-  if (!chosen) {
-    throw new CredentialError(
-      `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
-        "To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = \"file\"), then put the new ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json'" +
-        (inputs.secret ? ` (\`${initCommand(inputs.secret)}\` does it).` : '.')
-    );
+  // A mark stops the job unless a login newer than the marked one was given (a new seed clears it).
+  const mark = strongestMark([...marks.values()]);
+  if (mark) {
+    for (const r of readings) {
+      if (r.status === 'usable' && r.credential && markBlocks(mark, r.credential.lastRefreshText)) {
+        Object.assign(r, { status: 'empty', reason: `not newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh})` });
+      }
+    }
+    if (!readings.some((r) => r.status === 'usable')) throw new CredentialError(needsReseedMessage(inputs.credentialName, mark, inputs.secret));
   }
-  if (lookup.status === 'failed' && chosen.source !== 'cache') {
-    // The newest stored copy is unknown: using an older one would spend a refresh token that
-    // may already be used, and the server can revoke the whole login for that.
-    throw new CredentialError(
-      `The Actions cache could not be read (${lookup.reason}), so this job cannot know whether a newer copy of '${inputs.credentialName}' than the ${describe(chosen.source)} exists. Nothing was restored, to avoid spending an old refresh token. Re-run the job; if the cache stays unavailable, re-seed 'chatgpt-auth-json' from a fresh \`codex login\`.`
-    );
-  }
+
+  const { chosen, warnings } = choose(readings, inputs.credentialName, (tried) => noUsableCredential(inputs, tried));
+  warnings.forEach(rt.warning);
 
   const credential = chosen.credential;
   // The source as reported: with secret-name set, the seed input is the secret's copy.
-  const source = reportAs(chosen.source);
-  report.chosen = { store: source, why: whyChosen(chosen, candidates.length, mark) };
+  const source = reportedSource(chosen.source, inputs);
+  report.chosen = { store: source, why: whyChosen(readings.filter((r) => r.status === 'usable').length, mark) };
   if (inputs.secret) await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
 
   const changes: ConfigChange[] = [FILE_STORE];
@@ -190,23 +154,24 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport):
     lastRefresh: credential.lastRefreshText,
     source,
     // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
-    restoredKey: lookup.status === 'hit' ? lookup.copy.key : undefined
+    restoredKey,
+    account: { userId: credential.userId, workspaceId: credential.workspaceId }
   });
 
   const expires = credential.accessTokenExpiresAt;
-  const seedReading = report.readings.find((r) => (r.store === 'seed' || r.store === 'secret') && r.status === 'usable');
-  const warnings = earlyWarnings({
+  const seedReading = readings.find((r) => r.source === 'seed' && r.status === 'usable');
+  const early = earlyWarnings({
     now: report.now,
     renewal: report.renewal,
     credentialName: inputs.credentialName,
     chosen: { store: source, lastRefresh: credential.lastRefreshText, accessTokenExpiresAt: expires },
-    seedLastRefresh: seedReading?.lastRefresh,
+    seedLastRefresh: seedReading?.credential?.lastRefreshText,
     writeBack: inputs.secret !== undefined,
     localStore: inputs.localStore !== undefined,
     cacheLimit: cacheLimitOf(rt.env)
   });
-  for (const warning of warnings) (warning.level === 'notice' ? rt.notice : rt.warning)(warning.message);
-  report.warnings = warnings.map((w) => w.name);
+  for (const warning of early) (warning.level === 'notice' ? rt.notice : rt.warning)(warning.message);
+  report.warnings = early.map((w) => w.name);
   if (expires && expires.getTime() <= Date.now()) {
     rt.warning(`The access token expired at ${expires.toISOString()}; Codex refreshes it on first use, and the post step stores the refreshed login.`);
   }
@@ -221,14 +186,40 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport):
   rt.info(`Codex will use the ChatGPT login '${inputs.credentialName}' from the ${describe(chosen.source)} (last_refresh ${credential.lastRefreshText}); CODEX_HOME=${home.dir}.`);
 }
 
-function whyChosen(chosen: Candidate, usable: number, mark: ReseedMark | undefined): string {
+/** With secret-name set, the seed input is the secret's copy. */
+function reportedSource(source: Source, inputs: ChatGptInputs): StoreName {
+  return source === 'seed' && inputs.secret ? 'secret' : source;
+}
+
+/** Of several marks (cache, local store), the one on the newest login blocks the most. */
+function strongestMark(marks: ReseedMark[]): ReseedMark | undefined {
+  return marks.reduce<ReseedMark | undefined>((best, m) => (!best || !markBlocks(best, m.login_last_refresh) ? m : best), undefined);
+}
+
+function whyChosen(usable: number, mark: ReseedMark | undefined): string {
   if (mark) return `it is newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh}), which it replaces`;
   return usable > 1 ? 'the freshest of the usable copies (latest last_refresh)' : 'the only usable copy';
 }
 
-function workspaceMismatch(credential: ChatGptCredential, workspaceId: string | undefined): string | undefined {
-  if (!workspaceId || credential.workspaceId === workspaceId) return undefined;
-  return `it belongs to another ChatGPT workspace than the input 'workspace-id' names (${credential.workspaceId ? 'a different account id' : 'no account id in its id token'}); log in to workspace ${workspaceId} and re-seed, or correct 'workspace-id'`;
+/** One row of the job summary from a reading (no token: only times and the reasons the judges wrote). */
+function summaryRow(r: Reading, mark: ReseedMark | undefined, inputs: ChatGptInputs): StoreReading {
+  const store = reportedSource(r.source, inputs);
+  if (mark) return { store, status: 'needs-reseed', lastRefresh: mark.login_last_refresh, reason: `renewing it failed (${mark.cause})` };
+  const status = r.status === 'usable' ? 'usable' : r.status === 'empty' ? 'empty' : 'unreadable';
+  return {
+    store,
+    status,
+    ...(r.credential ? { lastRefresh: r.credential.lastRefreshText, accessTokenExpiresAt: r.credential.accessTokenExpiresAt } : {}),
+    ...(r.reason ? { reason: r.reason } : {})
+  };
+}
+
+function noUsableCredential(inputs: ChatGptInputs, tried: string[]): string {
+  return (
+    `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
+    "To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = \"file\"), then put the new ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json'" +
+    (inputs.secret ? ` (\`${initCommand(inputs.secret)}\` does it).` : '.')
+  );
 }
 
 /**
@@ -320,23 +311,7 @@ function ensureJobNonce(rt: Runtime): string {
   return nonce;
 }
 
-/** The envelope in the runner-local store, or undefined when there is none yet; a store that cannot be read fails the job. */
-async function readLocalStore(local: LocalStore): Promise<string | undefined> {
-  try {
-    return await local.read();
-  } catch (error) {
-    throw new CredentialError(
-      `The runner-local store (input 'local-store-path') could not be read: ${errorMessage(error)} Nothing was restored: the newest copy of the login may be there, and an older one would spend a refresh token that may already be used.`
-    );
-  }
-}
-
-/** On equal last_refresh, prefer a stored copy over the seed (the seed is usually the older original). */
-function rank(candidate: Candidate): number {
-  return { local: 0, cache: 1, 'codex-home': 2, seed: 3 }[candidate.source];
-}
-
-function describeSource(source: Candidate['source'], inputs: ChatGptInputs, local: LocalStore | undefined): string {
+function describeSource(source: Source, inputs: ChatGptInputs, local: LocalStore | undefined): string {
   if (source === 'cache') return 'Actions cache';
   if (source === 'local') return `runner-local store (${local?.file ?? inputs.localStore?.dir})`;
   if (source === 'codex-home') return 'auth.json already in codex-home';

@@ -12,11 +12,13 @@ import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
 import type { MainState, Runtime } from '../runtime.js';
 import type { CacheSave } from '../stores/cache.js';
-import { releaseLease } from '../stores/lease.js';
-import { releaseLock } from '../stores/lock.js';
+import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
+import { releaseLease } from '../mutex/lease.js';
+import { releaseLock } from '../mutex/lock.js';
 import type { SecretTarget } from '../stores/secret.js';
-import { compareLastRefresh, parseCredential, secretsOf, type ChatGptCredential } from './credential.js';
+import { accountMismatch, compareLastRefresh, futureProblem, parseCredential, provenanceProblem, secretsOf, type ChatGptCredential } from './credential.js';
 import { reportForeignRewrite } from './foreign-rewrite.js';
+import { judge } from './readings.js';
 
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
@@ -55,55 +57,65 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     rt.info('The ChatGPT login is unchanged since the main step (Codex did not refresh it): nothing to save.');
     return;
   }
+  const refused = refusalToSave(credential, state, inputs);
+  if (refused) {
+    const text = notSavedMessage(refused);
+    if (inputs.onSaveFailure === 'warn') rt.warning(text);
+    else throw new CredentialError(text);
+    return;
+  }
   if (state.lastRefresh && compareLastRefresh(credential.lastRefreshText, state.lastRefresh) <= 0) {
     rt.warning(`Not saving: auth.json changed but its last_refresh (${credential.lastRefreshText}) is not newer than the restored copy's (${state.lastRefresh}).`);
     return;
   }
 
   // Changed and newer: only now load the stores and the crypto.
-  const [{ CacheStore }, { open, seal }, { LocalStore }] = await Promise.all([import('../stores/cache.js'), import('./envelope.js'), import('../stores/local.js')]);
-  const store = new CacheStore({ credentialName: inputs.credentialName, env: rt.env, log: rt.info });
-  const local = state.localStore
-    ? new LocalStore({ dir: state.localStore.dir, credentialName: inputs.credentialName, workspace: rt.env.GITHUB_WORKSPACE, runnerTemp: rt.env.RUNNER_TEMP, log: rt.info })
-    : undefined;
+  const [{ openStores }, { open, seal }] = await Promise.all([import('./stores.js'), import('./envelope.js')]);
+  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: state.localStore?.dir });
+  const hasLocal = stores.some((s) => s.kind === 'local');
 
   const serialize =
     'Serialize the jobs that use it: `lease: true` (a lease held from the main step to the post step, across workflows and runners; needs `permissions: contents: write`), ' +
     'or one workflow `concurrency` group per credential-name (see "Serializing jobs" in the README); or give each job stream its own credential-name.';
-  const newest = await store.newestKey();
-  if (newest && newest !== state.restoredKey) {
-    const newestMs = store.lastRefreshOfKey(newest) ?? 0;
-    const concurrent = `another job stored a copy of '${inputs.credentialName}' (${newest}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`;
-    if (newestMs > credential.lastRefresh.getTime()) {
-      rt.warning(`Not saving an older copy${local ? ' (to no store at all)' : inputs.secret ? ' (neither to the cache nor to the secret)' : ''}: ${concurrent}`);
+  // A copy stored since this job restored its own, judged by its decrypted contents (never by a key name).
+  for (const store of stores) {
+    if (!store.readNewest) continue;
+    const newest = store.newestEntry ? await store.newestEntry() : undefined;
+    if (store.newestEntry && (!newest || newest === state.restoredKey)) continue;
+    const found = await judgeNewest(store, (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName), inputs, credential);
+    const entry = found.entry ?? newest;
+    const concurrent =
+      store.kind === 'cache'
+        ? `another job stored a copy of '${inputs.credentialName}' (${entry}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`
+        : `the ${store.where} holds a copy stored by another job while this one ran: the credential is being used by more than one job at a time. ${serialize}`;
+    if (found.newer) {
+      const nowhere = hasLocal ? ' (to no store at all)' : inputs.secret ? ' (neither to the cache nor to the secret)' : '';
+      rt.warning(`Not saving an older copy${nowhere}: ${concurrent} That copy (last_refresh ${found.newer}) is newer than this job's (${credential.lastRefreshText}).`);
       return;
     }
-    rt.warning(`Saving anyway, as this copy is newer: ${concurrent}`);
-  }
-  if (local) {
-    // Under the lock nobody else writes the local store; a lock found stale while this job ran is the exception.
-    const newer = await localCopyNewerThan(local, credential, (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName));
-    if (newer) {
-      rt.warning(
-        `Not saving an older copy (to no store at all): the ${describeLocal(local.file)} holds a newer copy (last_refresh ${newer}) than this job's (${credential.lastRefreshText}), stored by another job while this one ran: the credential is being used by more than one job at a time. ${serialize}`
-      );
-      return;
-    }
+    if (found.problem) rt.warning(`Saving this job's copy over the newest copy in the ${store.where}${entry && store.kind === 'cache' ? ` (${entry})` : ''}, which is not a usable newer login: ${found.problem}.`);
+    else if (store.kind === 'cache') rt.warning(`Saving anyway, as this copy is newer: ${concurrent}`);
   }
 
   const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
   // Every store at once: none waits for another's retries.
-  const [saved, written, kept] = await Promise.all([
-    store.save(envelope, credential.lastRefresh.getTime()),
-    inputs.secret ? writeToSecret(inputs.secret, envelope, rt) : Promise.resolve(undefined),
-    local ? writeToLocal(local, envelope) : Promise.resolve(undefined)
-  ]);
-  if (saved.ok) rt.info(`Saved the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the Actions cache as ${saved.key}.`);
-  if (written?.ok) rt.info(`Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${written.where} (${written.status}).`);
-  if (kept?.ok) rt.info(`Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${kept.where}.`);
+  const results = await Promise.all(stores.map(async (store) => ({ store, result: await store.write(envelope, credential.lastRefresh.getTime()) })));
+  for (const { store, result } of results) {
+    if (!result.ok) continue;
+    if (store.kind === 'cache') rt.info(`Saved the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the Actions cache as ${result.entry}.`);
+    else rt.info(`Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${store.where}${result.detail ? ` (${result.detail})` : ''}.`);
+  }
+  const saved = cacheResult(results);
+  const written = storeResult(results, 'secret');
+  const kept = storeResult(results, 'local');
 
   const problem = kept ? failureWithLocalStore(inputs, saved, written, kept) : failureMessage(inputs, saved, written);
   if (!problem) return;
+  if (results.every(({ result }) => !result.ok)) {
+    // Stored nowhere: the runner's copy is about to be removed. Never lose it silently.
+    rt.info(recoveryEnvelopeMessage(envelope, inputs));
+    problem.text += ' The refreshed login is printed above as an envelope encrypted with your encryption-key: set it as the seed to recover without a new `codex login`.';
+  }
   // A durable store (the secret, the local store) has the refreshed login: a warning. Anything else is a save failure.
   if (problem.warnOnly || inputs.onSaveFailure === 'warn') rt.warning(problem.text);
   else throw new CredentialError(problem.text);
@@ -158,47 +170,23 @@ async function releaseHolds(inputs: ChatGptInputs, state: MainState, rt: Runtime
   }
 }
 
-/** The last_refresh of the local store's copy when it is newer than `credential`, else undefined (none, unreadable, older). */
-async function localCopyNewerThan(
-  local: { read(): Promise<string | undefined> },
-  credential: ChatGptCredential,
-  open: (envelope: string) => Promise<{ ok: true; plaintext: string } | { ok: false; reason: string }>
-): Promise<string | undefined> {
-  const envelope = await local.read().catch(() => undefined);
-  if (envelope === undefined) return undefined;
-  const opened = await open(envelope);
-  if (!opened.ok) return undefined;
-  const stored = parseCredential(opened.plaintext);
-  if (!stored.ok || compareLastRefresh(stored.credential.lastRefreshText, credential.lastRefreshText) <= 0) return undefined;
-  return stored.credential.lastRefreshText;
-}
-
-type SecretWrite = { ok: true; where: string; status: 'created' | 'updated' } | { ok: false; where: string; reason: string };
+type SecretWrite = { ok: true; where: string; status: string } | { ok: false; where: string; reason: string };
 type LocalWrite = { ok: true; where: string } | { ok: false; where: string; reason: string };
+type Written = { store: EnvelopeStore; result: StoreWrite }[];
 
-async function writeToSecret(target: SecretTarget, envelope: string, rt: Runtime): Promise<SecretWrite> {
-  const { describeTarget, writeSecret } = await import('../stores/secret.js');
-  const where = describeTarget(target);
-  try {
-    const result = await writeSecret(target, envelope, { log: rt.info });
-    return { ok: true, where, status: result.status };
-  } catch (error) {
-    return { ok: false, where, reason: errorMessage(error) };
-  }
+/** The cache's result in the form the failure messages take. */
+function cacheResult(results: Written): CacheSave {
+  const found = results.find((r) => r.store.kind === 'cache');
+  if (!found) return { ok: false, reason: 'no Actions cache store', retryable: false };
+  const r = found.result;
+  return r.ok ? { ok: true, key: r.entry ?? '' } : { ok: false, reason: r.reason, retryable: r.retryable ?? false };
 }
 
-async function writeToLocal(local: { file: string; write(envelope: string): Promise<void> }, envelope: string): Promise<LocalWrite> {
-  const where = describeLocal(local.file);
-  try {
-    await local.write(envelope);
-    return { ok: true, where };
-  } catch (error) {
-    return { ok: false, where, reason: errorMessage(error) };
-  }
-}
-
-function describeLocal(file: string): string {
-  return `runner-local store (${file})`;
+function storeResult(results: Written, kind: 'secret' | 'local'): (SecretWrite & LocalWrite) | undefined {
+  const found = results.find((r) => r.store.kind === kind);
+  if (!found) return undefined;
+  const where = found.store.where;
+  return found.result.ok ? { ok: true, where, status: found.result.detail ?? '' } : { ok: false, where, reason: found.result.reason };
 }
 
 const RECOVER = 'To recover: on a trusted machine run `codex login`, and put the new auth.json into the secret passed as \'chatgpt-auth-json\'';
@@ -309,4 +297,56 @@ function failureWithLocalStore(inputs: ChatGptInputs, saved: CacheSave, written:
       `Codex rotated the refresh token in this job, so every stored copy now holds a spent token and the next job will fail to authenticate. ${RECOVER}` +
       (inputs.secret ? `: \`${initCommand(inputs.secret)}\` does it.` : '.')
   };
+}
+
+/** Why auth.json as the post step finds it must not replace the stored copy, or undefined. */
+function refusalToSave(credential: ChatGptCredential, state: MainState, inputs: ChatGptInputs): string | undefined {
+  if (state.account) {
+    const mismatch = accountMismatch({ userId: state.account.userId, workspaceId: state.account.workspaceId }, credential);
+    if (mismatch) return `auth.json now holds ${mismatch.replace(/^it is /, '')} (a step replaced the login Codex was given)`;
+  }
+  if (inputs.workspaceId && credential.workspaceId !== inputs.workspaceId) return `auth.json now holds a login of another workspace than the input 'workspace-id' names`;
+  const future = futureProblem(credential);
+  if (future) return `auth.json: ${future}`;
+  const provenance = provenanceProblem(credential, inputs.oauthIssuer);
+  if (provenance) return `auth.json: ${provenance}`;
+  return undefined;
+}
+
+function notSavedMessage(reason: string): string {
+  return (
+    `Not saving the login in auth.json: ${reason}. The stored copy is left as it was. ` +
+    'Check the steps between this action and its post step: none should write auth.json in CODEX_HOME (only Codex refreshing the login should change it).'
+  );
+}
+
+/** A store's newest copy, read and judged: `newer` is its last_refresh when it is a usable, newer login (of any account: a re-seed wins). */
+async function judgeNewest(
+  store: EnvelopeStore,
+  open: (envelope: string) => Promise<{ ok: true; plaintext: string } | { ok: false; reason: string }>,
+  inputs: ChatGptInputs,
+  credential: ChatGptCredential
+): Promise<{ entry?: string; newer?: string; problem?: string }> {
+  const read = await store.readNewest!();
+  if (read.status !== 'found') return read.status === 'empty' ? {} : { problem: `it could not be read (${read.reason})` };
+  const entry = read.entry;
+  const opened = await open(read.envelope);
+  if (!opened.ok) return { entry, problem: opened.reason };
+  const { reading } = judge(store.kind === 'local' ? 'local' : 'cache', store.where, opened.plaintext, { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer }, entry);
+  if (reading.status !== 'usable' || !reading.credential) return { entry, problem: reading.reason };
+  if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0) return { entry, newer: reading.credential.lastRefreshText };
+  return { entry };
+}
+
+/**
+ * The refreshed login, sealed with the encryption key, for the log: without the key it reveals
+ * nothing (the same envelope the cache would have held), and it is the one copy left once the
+ * runner removes auth.json.
+ */
+function recoveryEnvelopeMessage(envelope: string, inputs: ChatGptInputs): string {
+  const secret = inputs.secret?.name ?? 'the secret you pass as chatgpt-auth-json';
+  return (
+    `Recovery copy of the refreshed login '${inputs.credentialName}' (encrypted with encryption-key; useless without it). ` +
+    `Put this one line into ${secret} (for example \`gh secret set ${inputs.secret?.name ?? 'CODEX_AUTH_JSON'}\` and paste it), then re-run: the next job restores it as the seed.\n${envelope}`
+  );
 }

@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto';
 import * as cache from '@actions/cache';
 import { errorMessage } from '../errors.js';
 import { cacheCompression, gzipWarning } from '../platform/cache-compression.js';
-import { watchFailures } from './library-log.js';
+import { createFileNoFollow, formatDuration } from '../paths.js';
+import { withDeadline } from '../deadline.js';
+import { watchFailures } from '../log/library-log.js';
+import type { EnvelopeStore, NewestRead, StoreWrite } from './store.js';
 
 export interface CacheCopy {
   key: string;
@@ -20,7 +23,7 @@ export type CacheLookup =
   | { status: 'unavailable'; reason: string }
   | { status: 'failed'; reason: string };
 
-export type CacheSave = { ok: true; key: string } | { ok: false; reason: string; retryable: boolean };
+export type CacheSave = { ok: true; key: string } | { ok: false; reason: string; retryable: boolean; retryAfterMs?: number };
 
 /**
  * Entries are readable by runners of every OS: without this, @actions/cache adds a "windows-only"
@@ -43,10 +46,21 @@ export interface CacheStoreOptions {
   env: NodeJS.ProcessEnv;
   /** Waits between save attempts; the library itself already retries 5xx replies. */
   retryDelaysMs?: number[];
+  /** The longest a lookup with its download, or one save attempt, may take (default 2 min, 3 min). */
+  restoreDeadlineMs?: number;
+  saveDeadlineMs?: number;
+  /** A progress line this often while a cache call runs (default 30 s). */
+  progressEveryMs?: number;
+  /** The longest wait for a rate limit (429 Retry-After) before a save is given up (default 2 min). */
+  maxRateLimitWaitMs?: number;
   log: (message: string) => void;
 }
 
-export class CacheStore {
+export class CacheStore implements EnvelopeStore {
+  readonly kind = 'cache' as const;
+  readonly where = 'Actions cache';
+  readonly durable = false;
+
   /** cacheFile(): the same string on every runner; the file only lives there during a save or restore. */
   readonly file: string;
   readonly prefix: string;
@@ -69,9 +83,12 @@ export class CacheStore {
     if (unavailable) return { status: 'unavailable', reason: unavailable };
     await this.checkCompression();
     try {
-      const { result: key, failures } = await watchFailures(() => cache.restoreCache([this.file], this.prefix, [], {}, CROSS_OS_ARCHIVE));
+      await this.prepareDirectory();
+      const { result: key, failures } = await this.deadline('the Actions cache lookup', this.options.restoreDeadlineMs ?? 120_000, () =>
+        watchFailures(() => cache.restoreCache([this.file], this.prefix, [], {}, CROSS_OS_ARCHIVE))
+      );
       if (!key) return failures.length ? { status: 'failed', reason: failures.join('; ') } : { status: 'miss' };
-      const envelope = await fs.readFile(this.file, 'utf8').catch(() => undefined);
+      const envelope = await readNoFollow(this.file);
       if (envelope === undefined) return { status: 'failed', reason: `entry ${key} did not contain the envelope file` };
       return { status: 'hit', copy: { key, envelope } };
     } catch (error) {
@@ -81,10 +98,27 @@ export class CacheStore {
     }
   }
 
+  async readNewest(): Promise<NewestRead> {
+    const lookup = await this.restore();
+    if (lookup.status === 'hit') return { status: 'found', entry: lookup.copy.key, envelope: lookup.copy.envelope };
+    if (lookup.status === 'miss') return { status: 'empty', reason: 'no entry yet' };
+    return { status: lookup.status === 'unavailable' ? 'off' : 'failed', reason: lookup.reason };
+  }
+
+  newestEntry(): Promise<string | undefined> {
+    return this.newestKey();
+  }
+
+  write(envelope: string, lastRefreshMs: number): Promise<StoreWrite> {
+    return this.save(envelope, lastRefreshMs).then((saved) => (saved.ok ? { ok: true, entry: saved.key } : saved));
+  }
+
   /** The newest key under the prefix, without downloading it (undefined on a miss or failure). */
   async newestKey(): Promise<string | undefined> {
     if (this.unavailableReason('read')) return undefined;
-    return cache.restoreCache([this.file], this.prefix, [], { lookupOnly: true }, CROSS_OS_ARCHIVE).catch(() => undefined);
+    return this.deadline('the Actions cache lookup', this.options.restoreDeadlineMs ?? 120_000, () =>
+      cache.restoreCache([this.file], this.prefix, [], { lookupOnly: true }, CROSS_OS_ARCHIVE)
+    ).catch(() => undefined);
   }
 
   async save(envelope: string, lastRefreshMs: number): Promise<CacheSave> {
@@ -97,8 +131,9 @@ export class CacheStore {
     let last: CacheSave = { ok: false, reason: 'not attempted', retryable: true };
     for (let attempt = 0; attempt <= delays.length; attempt++) {
       if (attempt > 0) {
-        this.options.log(`Saving to the Actions cache failed (${last.ok ? '' : last.reason}); attempt ${attempt + 1} of ${delays.length + 1} in ${delays[attempt - 1] / 1000} s.`);
-        await new Promise((resolve) => setTimeout(resolve, delays[attempt - 1]));
+        const wait = (!last.ok && last.retryAfterMs) || delays[attempt - 1];
+        this.options.log(`Saving to the Actions cache failed (${last.ok ? '' : last.reason}); attempt ${attempt + 1} of ${delays.length + 1} in ${formatDuration(wait)}.`);
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
       last = await this.saveOnce(envelope, key);
       if (last.ok || !last.retryable) return last;
@@ -107,13 +142,14 @@ export class CacheStore {
   }
 
   private async saveOnce(envelope: string, key: string): Promise<CacheSave> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    await fs.writeFile(this.file, envelope, { mode: 0o600 });
     try {
-      const { result: id, failures } = await watchFailures(() => cache.saveCache([this.file], key, {}, CROSS_OS_ARCHIVE));
+      await this.prepareDirectory();
+      await createFileNoFollow(this.file, envelope);
+      const { result: id, failures, causes } = await this.deadline('the Actions cache save', this.options.saveDeadlineMs ?? 180_000, () =>
+        watchFailures(() => cache.saveCache([this.file], key, {}, CROSS_OS_ARCHIVE))
+      );
       if (id !== -1) return { ok: true, key };
-      const reason = failures.join('; ') || 'the cache service did not accept the entry';
-      return { ok: false, reason, retryable: !/cache write denied/i.test(reason) };
+      return this.judgeSaveFailure(failures, causes);
     } catch (error) {
       return { ok: false, reason: errorMessage(error), retryable: true };
     } finally {
@@ -128,6 +164,28 @@ export class CacheStore {
     if ((await cacheCompression(this.options.env)) === 'gzip') this.options.log(gzipWarning(this.options.credentialName));
   }
 
+  /** What the library's log lines say went wrong, as what it is (a 403 is not "another job may be creating this cache"). */
+  private judgeSaveFailure(failures: string[], causes: string[]): CacheSave {
+    const all = [...failures, ...causes].join('; ');
+    const rate = /rate limit will reset in (\d+) seconds/i.exec(all);
+    if (rate || /\(429\)|Rate limited/i.test(all)) {
+      const waitMs = rate ? Number(rate[1]) * 1000 : 60_000;
+      const max = this.options.maxRateLimitWaitMs ?? 120_000;
+      const reason = `the cache service rate-limited this save (429; it asks to wait ${formatDuration(waitMs)})`;
+      return waitMs > max ? { ok: false, reason: `${reason}, longer than this step waits (${formatDuration(max)})`, retryable: false } : { ok: false, reason, retryable: true, retryAfterMs: waitMs };
+    }
+    const forbidden = causes.find((c) => /\(403\)|Forbidden/i.test(c));
+    if (forbidden && !/cache write denied/i.test(all)) {
+      return { ok: false, reason: `the cache service refused the write (403 Forbidden: ${forbidden.replace(/^.*?Failed request: /, '')}): this job's token may not write the cache`, retryable: false };
+    }
+    const reason = failures.join('; ') || 'the cache service did not accept the entry';
+    return { ok: false, reason, retryable: !/cache write denied/i.test(reason) };
+  }
+
+  private deadline<T>(what: string, ms: number, call: () => Promise<T>): Promise<T> {
+    return withDeadline(what, call, { deadlineMs: ms, progressEveryMs: this.options.progressEveryMs, log: this.options.log });
+  }
+
   private unavailableReason(access: 'read' | 'write'): string | undefined {
     if (!cache.isFeatureAvailable()) return 'the Actions cache service is not available to this job (no ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL)';
     const mode = (this.options.env.ACTIONS_CACHE_MODE ?? '').trim().toLowerCase();
@@ -138,8 +196,33 @@ export class CacheStore {
     return undefined;
   }
 
+  /**
+   * The envelope's directory in the workspace, made fresh: a symbolic link planted there (by a step
+   * between main and post) is refused, never written through; a stale file is removed first.
+   */
+  private async prepareDirectory(): Promise<void> {
+    const dir = path.dirname(this.file);
+    const stat = await fs.lstat(dir).catch(() => undefined);
+    if (stat && !stat.isDirectory()) {
+      throw new Error(`${path.resolve(dir)} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; the action does not write the envelope through it. Remove it`);
+    }
+    if (!stat) await fs.mkdir(dir, { mode: 0o700 });
+    await fs.rm(this.file, { force: true });
+  }
+
   private async removeFile(): Promise<void> {
     await fs.rm(this.file, { force: true });
     await fs.rmdir(path.dirname(this.file)).catch(() => undefined);
+  }
+}
+
+/** The file's text, not following a symbolic link; undefined when it is missing or a link. */
+async function readNoFollow(file: string): Promise<string | undefined> {
+  const handle = await fs.open(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0)).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
 }

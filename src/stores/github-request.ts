@@ -29,7 +29,7 @@ export interface RateLimit {
 
 /**
  * How to send one REST call and when to give up: shared by the secret store and the lease
- * (src/stores/lease.ts), which build their own error messages.
+ * (src/mutex/lease.ts), which build their own error messages.
  */
 export interface GitHubCall {
   token: string;

@@ -7,19 +7,19 @@
 // The store keeps opaque one-line envelopes (src/chatgpt/envelope.ts); it refuses anything that
 // does not look like one, so a wiring mistake cannot put a plaintext auth.json on disk.
 //
-// Jobs of several runner processes on one machine are serialized by the lock in ./lock.ts, taken in
+// Jobs of several runner processes on one machine are serialized by the lock in ../mutex/lock.ts, taken in
 // the same directory; this module does no locking of its own.
 import { constants, promises as fs, type Stats } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { looksLikeEnvelope } from '../chatgpt/envelope.js';
 import { makePrivateDirectories } from '../codex-home.js';
 import { AclError, checkPrivate } from '../platform/acl.js';
-import { expandHome } from '../platform/home.js';
+import { expandHome, isInside, realpathOfPrefixSync } from '../paths.js';
+import { DEFAULT_LOCAL_STORE_DIR } from '../constants.js';
 
 /** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
-export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
+export { DEFAULT_LOCAL_STORE_DIR };
 export const ENVELOPE_SUFFIX = '.envelope';
 
 const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -58,8 +58,7 @@ export interface StoreLocationContext {
  */
 export function resolveLocalStoreDir(raw: string | undefined, ctx: StoreLocationContext): string {
   const given = (raw ?? '').trim() || DEFAULT_LOCAL_STORE_DIR;
-  const home = ctx.home || os.homedir();
-  const expanded = expandHome(given, home);
+  const expanded = expandHome(given, ctx.home);
   if (!path.isAbsolute(expanded)) {
     throw new LocalStoreError(`The local store directory '${given}' is a relative path, which would put it in the workspace. Give an absolute path outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`);
   }
@@ -209,7 +208,7 @@ export class LocalStore {
     checkPlacement(dir, dir, this.options);
     // Links may hide a path inside the workspace (e.g. HOME reached through a link into it): check
     // the path with links resolved, before creating anything, and again once it exists.
-    await this.checkRealPlacement(await realpathOfPrefix(dir));
+    await this.checkRealPlacement(realpathOfPrefixSync(dir));
     const stat = await fs.lstat(dir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
       throw error;
@@ -251,8 +250,8 @@ export class LocalStore {
 
   private async checkRealPlacement(real: string): Promise<void> {
     checkPlacement(real, this.dir, {
-      workspace: this.options.workspace && (await realpathOfPrefix(this.options.workspace)),
-      runnerTemp: this.options.runnerTemp && (await realpathOfPrefix(this.options.runnerTemp))
+      workspace: this.options.workspace && realpathOfPrefixSync(this.options.workspace),
+      runnerTemp: this.options.runnerTemp && realpathOfPrefixSync(this.options.runnerTemp)
     });
   }
 
@@ -324,27 +323,6 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** The path with links resolved in the part that exists (the rest appended as given). */
-async function realpathOfPrefix(p: string): Promise<string> {
-  let existing = path.resolve(p);
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      return path.join(await fs.realpath(existing), ...rest);
-    } catch {
-      const parent = path.dirname(existing);
-      if (parent === existing) return path.resolve(p);
-      rest.unshift(path.basename(existing));
-      existing = parent;
-    }
-  }
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 function noFollow(): number {

@@ -22,8 +22,8 @@ import { githubMessage, githubRequest, type GitHubAnswer } from './github-reques
 export { apiUrlFromEnv, DEFAULT_API_URL, githubMessage, githubRequest, rateLimit, type GitHubAnswer, type GitHubCall, type RateLimit } from './github-request.js';
 type Answer = GitHubAnswer;
 
-export type SecretScope = 'repository' | 'environment' | 'organization';
-export const SECRET_SCOPES: readonly SecretScope[] = ['repository', 'environment', 'organization'];
+import { SECRET_SCOPES, type SecretScope } from '../constants.js';
+export { SECRET_SCOPES, type SecretScope };
 
 export interface SecretTarget {
   scope: SecretScope;
@@ -36,6 +36,8 @@ export interface SecretTarget {
   environment?: string;
   /** Organization scope: the organization; default `owner`. */
   org?: string;
+  /** The repository's id (GITHUB_REPOSITORY_ID): a new organization secret is made visible to it alone. Looked up when absent. */
+  repositoryId?: number;
   /** REST API base: `GITHUB_API_URL` (`https://api.github.com`, or `https://HOST/api/v3` on GHES). */
   apiUrl: string;
   token: string;
@@ -123,7 +125,8 @@ export function describeTarget(target: Pick<SecretTarget, 'scope' | 'name' | 'ow
 
 /**
  * Seals `value` under the scope's public key and stores it as the secret. Organization secrets keep
- * their visibility (and their list of selected repositories); a new one is `private`.
+ * their visibility (and their list of selected repositories); a new one is `selected`, visible to
+ * this repository alone (`private` would let every private repository of the organization read it).
  */
 export async function writeSecret(target: SecretTarget, value: string, options: SecretStoreOptions = {}): Promise<WriteResult> {
   const client = new Client(target, value, options);
@@ -226,6 +229,15 @@ class Client {
     return `${repo}/actions/secrets`;
   }
 
+  /** This repository's id, for the list of repositories a new organization secret is visible to. */
+  private async repositoryId(): Promise<number> {
+    if (this.target.repositoryId !== undefined) return this.target.repositoryId;
+    const url = `${this.target.apiUrl.replace(/\/+$/, '')}/repos/${encodeURIComponent(this.target.owner)}/${encodeURIComponent(this.target.repo)}`;
+    const { answer } = await this.request('GET', url, undefined, 'look up the repository for');
+    if (answer.status !== 200 || typeof answer.body?.id !== 'number') throw this.failure(answer, 'look up the repository for');
+    return answer.body.id as number;
+  }
+
   private secretUrl(): string {
     return `${this.base}/${encodeURIComponent(this.target.name.toUpperCase())}`;
   }
@@ -243,7 +255,7 @@ class Client {
   /** Organization secrets: the PUT must name a visibility; keep the secret's own (and its repository list). */
   private async existingVisibility(): Promise<{ visibility: WriteResult['visibility']; selected?: number[] }> {
     const { answer } = await this.request('GET', this.secretUrl(), undefined, 'read the visibility of');
-    if (answer.status === 404) return { visibility: 'private' };
+    if (answer.status === 404) return { visibility: 'selected', selected: [await this.repositoryId()] };
     if (answer.status !== 200) throw this.failure(answer, 'read the visibility of');
     const visibility = answer.body?.visibility;
     if (visibility !== 'all' && visibility !== 'private' && visibility !== 'selected') return { visibility: 'private' };
@@ -371,7 +383,7 @@ class Client {
 function permissionHint(scope: SecretScope): string {
   switch (scope) {
     case 'environment':
-      return 'a fine-grained personal access token with the repository permission "Environments: Read and write" (environment secrets are under it), or a GitHub App installation token with the environments permission (read and write); a classic token needs the `repo` scope';
+      return 'a fine-grained personal access token with the repository permissions "Environments: Read and write" and "Secrets: Read and write" (GitHub lists both for environment secrets), or a GitHub App installation token with the environments and secrets permissions (read and write); a classic token needs the `repo` scope';
     case 'organization':
       return 'a fine-grained personal access token with the organization permission "Secrets: Read and write", or a GitHub App installation token with the organization_secrets permission (read and write); a classic token needs `admin:org`';
     default:

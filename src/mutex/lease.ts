@@ -45,7 +45,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from './github-request.js';
+import { formatDuration } from '../paths.js';
+import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from '../stores/github-request.js';
 
 export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
 /** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
@@ -205,6 +206,9 @@ export class LeaseTimeoutError extends LeaseError {
   }
 }
 
+/** Faults worth waiting out while the lease wait has time left. */
+const TRANSIENT: LeaseErrorKind[] = ['network', 'unavailable', 'rate-limited'];
+
 export function leaseRef(credentialName: string): string {
   return `${LEASE_REF_PREFIX}${credentialName}`;
 }
@@ -310,60 +314,68 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
   let lastLog = -Infinity;
   for (;;) {
     let holder: { sha: string; record: LeaseRecord | undefined; expiresAtMs: number } | undefined;
-    if (tryCreate) {
-      const record = newRecord();
-      const sha = await client.createCommit(record, []);
-      mine.set(sha, { record });
-      const created = await client.createRef(sha);
-      if (created === 'created') return acquired(sha, record);
-      if (created === 'exists') transient = 0;
-      else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
-    }
-    const seen = await client.readRef();
-    const ours = seen ? mine.get(seen) : undefined;
-    if (seen && ours) {
-      log(`The lease on credential '${name}' points at this job's commit: GitHub applied the request whose answer was lost.`);
-      return acquired(seen, ours.record, ours.tookOver);
-    }
-    if (!seen) {
-      // Free (released in between): compete for it again, a few times without waiting.
-      tryCreate = true;
-      if (++quickRetries <= 3) continue;
-    } else {
-      const { record, date } = await client.commit(seen);
-      const expiresAtMs = record ? Date.parse(record.expiresAt) : date + ttlMs;
-      holder = { sha: seen, record, expiresAtMs };
-      const verdict = judge(record, expiresAtMs, options.holder, now());
-      if (verdict === 'this-job') {
-        throw new LeaseError(
-          'this-job',
-          `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${record?.acquiredAt}. ` +
-            "Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. " +
-            `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
-          undefined,
-          record
-        );
+    let fault: LeaseError | undefined;
+    try {
+      if (tryCreate) {
+        const record = newRecord();
+        const sha = await client.createCommit(record, []);
+        mine.set(sha, { record });
+        const created = await client.createRef(sha);
+        if (created === 'created') return acquired(sha, record);
+        if (created === 'exists') transient = 0;
+        else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
       }
-      tryCreate = false;
-      if (verdict) {
-        const record = newRecord(seen);
-        const sha = await client.createCommit(record, [seen]);
-        const tookOver = { sha: seen, record: holder.record, reason: verdict };
-        mine.set(sha, { record, tookOver });
-        const moved = await client.fastForward(sha);
-        if (moved === 'moved') {
-          log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
-          return acquired(sha, record, tookOver);
-        }
-        if (moved === 'gone') tryCreate = true;
-        else log(`Another job took over the lease on credential '${name}' first.`);
+      const seen = await client.readRef();
+      const ours = seen ? mine.get(seen) : undefined;
+      if (seen && ours) {
+        log(`The lease on credential '${name}' points at this job's commit: GitHub applied the request whose answer was lost.`);
+        return acquired(seen, ours.record, ours.tookOver);
+      }
+      if (!seen) {
+        // Free (released in between): compete for it again, a few times without waiting.
+        tryCreate = true;
         if (++quickRetries <= 3) continue;
+      } else {
+        const { record, date } = await client.commit(seen);
+        const expiresAtMs = record ? Date.parse(record.expiresAt) : date + ttlMs;
+        holder = { sha: seen, record, expiresAtMs };
+        const verdict = judge(record, expiresAtMs, options.holder, now());
+        if (verdict === 'this-job') {
+          throw new LeaseError(
+            'this-job',
+            `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${record?.acquiredAt}. ` +
+              "Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. " +
+              `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
+            undefined,
+            record
+          );
+        }
+        tryCreate = false;
+        if (verdict) {
+          const record = newRecord(seen);
+          const sha = await client.createCommit(record, [seen]);
+          const tookOver = { sha: seen, record: holder.record, reason: verdict };
+          mine.set(sha, { record, tookOver });
+          const moved = await client.fastForward(sha);
+          if (moved === 'moved') {
+            log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
+            return acquired(sha, record, tookOver);
+          }
+          if (moved === 'gone') tryCreate = true;
+          else log(`Another job took over the lease on credential '${name}' first.`);
+          if (++quickRetries <= 3) continue;
+        }
       }
+    } catch (error) {
+      // A transient fault (network, 5xx, rate limit) while waiting is ridden out until the wait is over.
+      if (!(error instanceof LeaseError) || !TRANSIENT.includes(error.kind) || now() >= deadline) throw error;
+      fault = error;
+      tryCreate = true;
     }
-
     const at = now();
     const waitedMs = at - started;
     if (at >= deadline) {
+      if (fault) throw fault;
       const what = holder ? `it is held by ${describeLeaseHolder(holder.record)}${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}` : 'it kept changing hands';
       throw new LeaseTimeoutError(
         `Timed out after ${formatDuration(waitedMs)} waiting for the lease on credential '${name}' (${ref} in ${client.repository}): ${what}. ` +
@@ -373,7 +385,9 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
         holder?.record
       );
     }
-    if (holder && at - lastLog >= logEveryMs) {
+    if (fault) {
+      log(`The GitHub API failed while this job waits for the lease on credential '${name}' (${fault.kind}${fault.status ? ` ${fault.status}` : ''}): retrying until the wait runs out; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`);
+    } else if (holder && at - lastLog >= logEveryMs) {
       lastLog = at;
       log(
         `Waiting for the lease on credential '${name}': held by ${describeLeaseHolder(holder.record)}` +
@@ -693,15 +707,5 @@ function opaqueId(parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
 
-/** "450 ms", "12.5 s", "30 s", "4 min 10 s", "2 h". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const secs = Math.round((ms % 60_000) / 1000);
-  if (minutes < 60) return secs ? `${minutes} min ${secs} s` : `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
-}
+
+export { formatDuration };

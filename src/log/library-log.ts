@@ -2,20 +2,29 @@
 // miss also returns. For a credential the difference matters (a failed lookup must not let an old
 // seed win), so while a library call runs we watch the workflow commands it prints.
 const FAILURE = /^::(?:warning|error)[^:]*::(.*)$/;
+/** The library logs the cause of a refused cache reservation (a 403, a 429) only at debug level. */
+const RESERVE_CAUSE = /^::debug::Failed to reserve cache: (?:Error: )?(.*)$/;
 
-export async function watchFailures<T>(call: () => Promise<T>): Promise<{ result: T; failures: string[] }> {
+export async function watchFailures<T>(call: () => Promise<T>): Promise<{ result: T; failures: string[]; causes: string[] }> {
   const failures: string[] = [];
+  const causes: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     for (const line of String(chunk).split(/\r?\n/)) {
       const match = FAILURE.exec(line);
-      if (match) failures.push(match[1].replace(/%0A/g, ' ').replace(/%0D/g, '').replace(/%25/g, '%'));
+      if (match) failures.push(unescape(match[1]));
+      const cause = RESERVE_CAUSE.exec(line);
+      if (cause) causes.push(unescape(cause[1]));
     }
     return write(chunk, ...rest);
   }) as typeof process.stdout.write;
   try {
-    return { result: await call(), failures };
+    return { result: await call(), failures, causes };
   } finally {
     process.stdout.write = write;
   }
+}
+
+function unescape(text: string): string {
+  return text.replace(/%0A/g, ' ').replace(/%0D/g, '').replace(/%25/g, '%');
 }

@@ -1,0 +1,69 @@
+// The stores of a ChatGPT credential, behind the one EnvelopeStore interface: the Actions cache
+// always, the runner-local store with `local-store: true`, the secret of `secret-name`. The secret
+// store (and libsodium with it) is loaded only when written to.
+import { errorMessage } from '../errors.js';
+import type { ChatGptInputs } from '../inputs.js';
+import { CacheStore } from '../stores/cache.js';
+import { LocalStore } from '../stores/local.js';
+import type { EnvelopeStore, NewestRead, StoreWrite } from '../stores/store.js';
+import type { SecretTarget } from '../stores/secret.js';
+
+export interface StoreContext {
+  inputs: ChatGptInputs;
+  env: NodeJS.ProcessEnv;
+  log: (message: string) => void;
+  /** The runner-local store's directory, checked by the main step (undefined: off). */
+  localDir: string | undefined;
+}
+
+export type OpenStores = (ctx: StoreContext) => Promise<EnvelopeStore[]>;
+
+export const openStores: OpenStores = async ({ inputs, env, log, localDir }) => {
+  const stores: EnvelopeStore[] = [new CacheStore({ credentialName: inputs.credentialName, env, log })];
+  if (localDir) {
+    stores.push(localEnvelopeStore(new LocalStore({ dir: localDir, credentialName: inputs.credentialName, workspace: env.GITHUB_WORKSPACE, runnerTemp: env.RUNNER_TEMP, log })));
+  }
+  if (inputs.secret) stores.push(await secretEnvelopeStore(inputs.secret, log));
+  return stores;
+};
+
+export function localEnvelopeStore(local: LocalStore): EnvelopeStore {
+  return {
+    kind: 'local',
+    where: `runner-local store (${local.file})`,
+    durable: true,
+    async readNewest(): Promise<NewestRead> {
+      try {
+        const envelope = await local.read();
+        return envelope === undefined ? { status: 'empty', reason: 'no copy yet' } : { status: 'found', entry: local.file, envelope };
+      } catch (error) {
+        return { status: 'failed', reason: errorMessage(error) };
+      }
+    },
+    async write(envelope: string): Promise<StoreWrite> {
+      try {
+        await local.write(envelope);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, reason: errorMessage(error) };
+      }
+    }
+  };
+}
+
+async function secretEnvelopeStore(target: SecretTarget, log: (message: string) => void): Promise<EnvelopeStore> {
+  const { describeTarget, writeSecret } = await import('../stores/secret.js');
+  return {
+    kind: 'secret',
+    where: describeTarget(target),
+    durable: true,
+    async write(envelope: string): Promise<StoreWrite> {
+      try {
+        const result = await writeSecret(target, envelope, { log });
+        return { ok: true, detail: result.status };
+      } catch (error) {
+        return { ok: false, reason: errorMessage(error) };
+      }
+    }
+  };
+}

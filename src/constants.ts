@@ -1,0 +1,57 @@
+// Names and defaults shared by modules that must not load each other (inputs.ts must not load the
+// secret store, which loads libsodium; the post step must not load the cache library before it
+// needs it). No imports: anything may import this.
+
+export const AUTH_MODES = ['api-key', 'chatgpt', 'access-token'] as const;
+export const SAVE_FAILURE_MODES = ['fail', 'warn'] as const;
+export const SECRET_SCOPES = ['repository', 'environment', 'organization'] as const;
+export type SecretScope = (typeof SECRET_SCOPES)[number];
+
+/** The runner-local store's default directory (`local-store-path`). */
+export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
+
+/** Inputs that only mean something in ChatGPT mode (warned about and ignored in API-key mode). */
+export const CHATGPT_ONLY_INPUTS = [
+  'chatgpt-auth-json',
+  'encryption-key',
+  'workspace-id',
+  'oauth-issuer',
+  'dangerously-allow-public-repository',
+  'on-save-failure',
+  'on-refresh-failure',
+  'secret-name',
+  'secret-scope',
+  'environment',
+  'secret-token',
+  'lease',
+  'lease-token',
+  'lease-timeout-minutes',
+  'lease-expiry-minutes',
+  'local-store',
+  'local-store-path',
+  'lock-timeout-minutes'
+] as const;
+
+/** Defaults of action.yml, to tell a value the user set from the default the runner passes. */
+export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
+  'dangerously-allow-public-repository': 'false',
+  'on-save-failure': 'fail',
+  'on-refresh-failure': 'fail',
+  'secret-scope': 'repository',
+  lease: 'false',
+  'lease-timeout-minutes': '30',
+  'lease-expiry-minutes': '60',
+  'local-store': 'false',
+  'local-store-path': DEFAULT_LOCAL_STORE_DIR,
+  'lock-timeout-minutes': '10'
+};
+
+/** The name under which the main step saves its state for the post step. */
+export const STATE_NAME = 'codex-auth';
+
+/**
+ * A random value per job, exported (GITHUB_ENV) by the first use of the action in a job for its later
+ * steps: the lease and the lock tell "this very job holds it" from "an earlier job on this runner
+ * was killed" by it (GITHUB_JOB alone is the same for every leg of a matrix).
+ */
+export const JOB_NONCE_VARIABLE = 'CODEX_AUTH_JOB_NONCE';
