@@ -12,9 +12,11 @@ import { CacheStore } from '../stores/cache.js';
 import { acquireLease, leaseHolderFromEnv } from '../stores/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../stores/lock.js';
-import { compareFreshness, parseCredential, secretsOf, type ChatGptCredential } from './credential.js';
+import { consumerCopy, isConsumerCopy } from './consumer-copy.js';
+import { compareFreshness, parseCredential, secretsOf, sha256, type ChatGptCredential } from './credential.js';
 import { open, seal } from './envelope.js';
 import { checkWhereWeRun } from './guard.js';
+import { renewAheadIfDue, refuseInJobRefreshOffDefaultBranch } from './renewal-step.js';
 import { decodeSeed } from './seed.js';
 
 /**
@@ -49,6 +51,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     const parsed = parseCredential(text);
     secretsOf(parsed).forEach(rt.setSecret);
     let reason = parsed.ok ? workspaceMismatch(parsed.credential, inputs.workspaceId) : parsed.reason;
+    if (parsed.ok && isConsumerCopy(text)) reason = 'it is a copy without the refresh token (renewal: ahead), not a login';
     if (parsed.ok && !reason) {
       candidates.push({ source, credential: parsed.credential });
       reason = `usable, last_refresh ${parsed.credential.lastRefreshText}`;
@@ -116,7 +119,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     );
   }
 
-  const credential = chosen.credential;
+  let credential = chosen.credential;
   // The source as reported: with secret-name set, the seed input is the secret's copy.
   const source = chosen.source === 'seed' && inputs.secret ? 'secret' : chosen.source;
   if (inputs.secret) await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
@@ -130,11 +133,19 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     });
   }
   await mergeCodexConfig(home.dir, changes, rt.warning);
-  await writePrivateFile(authFile, credential.text);
+  const ahead = inputs.renewal.mode === 'ahead';
+  let renewed = false;
+  if (ahead) ({ credential, renewed } = await renewAheadIfDue(inputs, credential, local, ensureJobNonce(rt), rt));
+  else refuseInJobRefreshOffDefaultBranch(inputs, credential, local, rt.env);
+  // renewal: ahead: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
+  const written = ahead ? consumerCopy(credential.text) : credential.text;
+  await writePrivateFile(authFile, written);
+  rt.setOutput('renewed', String(renewed));
   rt.saveState({
     ...state,
+    renewal: inputs.renewal.mode,
     authFile,
-    authSha256: credential.sha256,
+    authSha256: sha256(written),
     lastRefresh: credential.lastRefreshText,
     source,
     // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
@@ -142,7 +153,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   });
 
   const expires = credential.accessTokenExpiresAt;
-  if (expires && expires.getTime() <= Date.now()) {
+  if (!ahead && expires && expires.getTime() <= Date.now()) {
     rt.warning(`The access token expired at ${expires.toISOString()}; Codex refreshes it on first use, and the post step stores the refreshed login.`);
   }
   rt.exportVariable('CODEX_HOME', home.dir);
@@ -195,7 +206,9 @@ async function proveWriteAccess(inputs: ChatGptInputs, credential: ChatGptCreden
 async function serializeThisJob(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<LocalStore | undefined> {
   if (!inputs.lease && !inputs.localStore) return undefined;
   const jobNonce = ensureJobNonce(rt);
-  if (inputs.lease) {
+  // renewal: ahead holds the lease and the lock only for the seconds of a renewal (src/chatgpt/renewal-stores.ts).
+  const forTheJob = inputs.renewal.mode === 'in-job';
+  if (inputs.lease && forTheJob) {
     const { lease: settings } = inputs;
     const lease = await acquireLease({
       apiUrl: settings.apiUrl,
@@ -222,6 +235,7 @@ async function serializeThisJob(inputs: ChatGptInputs, state: MainState, rt: Run
     if (error instanceof LocalStoreError) throw new CredentialError(`Input 'local-store-path': ${error.message} Nothing was restored.`);
     throw error;
   }
+  if (!forTheJob) return local;
   try {
     const lock = await acquireLock({
       dir: local.dir,

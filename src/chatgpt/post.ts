@@ -31,6 +31,12 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     rt.info('Nothing to save: the main step stopped before it gave Codex a credential.');
     return;
   }
+  if (state.renewal === 'ahead') {
+    // Codex had no refresh token, so there is nothing new to keep; every stored copy stays as it is.
+    // (Whether Codex tried to refresh with the marker is reported from its rollout files: src/chatgpt/refresh-failure.ts.)
+    rt.info('renewal: ahead: Codex got the login without its refresh token, so there is nothing to save; the stored copies are unchanged.');
+    return;
+  }
   const text = await readFileIfExists(state.authFile);
   if (text === undefined) {
     rt.warning(
