@@ -6,6 +6,8 @@ import type { ChatGptAuthJson } from './support/jwt.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { destroyRunner, makeRunner, runJob, type JobResult } from './support/runner.js';
+// These tests are about Codex refreshing the login during the job and the post step saving it.
+const IN_JOB = { renewal: 'in-job' };
 import {
   allTokens,
   chatGptJob,
@@ -50,7 +52,7 @@ function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuth
 }
 
 async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResult> {
-  const job = await runJob(chatGptJob(world, { ...spec, inputs: { 'encryption-key': key, ...spec.inputs } }));
+  const job = await runJob(chatGptJob(world, { ...spec, inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs } }));
   jobs.push(job);
   return job;
 }

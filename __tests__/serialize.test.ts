@@ -12,6 +12,8 @@ import { acquireLease, leaseHolderFromEnv, releaseLease, type Lease } from '../s
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { destroyRunner, makeRunner, runJob, type JobResult, type Runner } from './support/runner.js';
+// These tests are about Codex refreshing the login during the job and the post step saving it.
+const IN_JOB = { renewal: 'in-job' };
 import {
   allTokens,
   chatGptJob,
@@ -72,7 +74,7 @@ async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResu
   const job = await runJob(
     chatGptJob(world, {
       ...spec,
-      inputs: { 'encryption-key': key, ...spec.inputs },
+      inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs },
       extra: { ...spec.extra, env: { GITHUB_API_URL: api.url, ...spec.extra?.env } }
     })
   );
@@ -371,8 +373,8 @@ describe('the runner-local store on a self-hosted runner', () => {
     const inputs = { 'chatgpt-auth-json': serialize(seed()), 'local-store': 'true', 'lock-timeout-minutes': '5' };
     const job = await runJob(
       chatGptJob(world, {
-        inputs: { 'encryption-key': key, ...inputs },
-        steps: [{ uses: 'action', id: 'again', with: { 'auth-mode': 'chatgpt', 'encryption-key': key, ...inputs } }],
+        inputs: { 'encryption-key': key, ...IN_JOB, ...inputs },
+        steps: [{ uses: 'action', id: 'again', with: { 'auth-mode': 'chatgpt', 'encryption-key': key, ...IN_JOB, ...inputs } }],
         extra: { runner }
       })
     );
