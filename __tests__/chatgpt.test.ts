@@ -6,8 +6,6 @@ import type { ChatGptAuthJson } from './support/jwt.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { destroyRunner, makeRunner, runJob, type JobResult } from './support/runner.js';
-// These tests are about Codex refreshing the login during the job and the post step saving it.
-const IN_JOB = { renewal: 'in-job' };
 import {
   allTokens,
   chatGptJob,
@@ -21,6 +19,9 @@ import {
   startWorld,
   type World
 } from './support/world.js';
+
+// These tests are about Codex refreshing the login during the job and the post step saving it.
+const IN_JOB = { renewal: 'in-job' };
 
 let world: World;
 const jobs: JobResult[] = [];

@@ -41,6 +41,7 @@ import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js'
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { destroyRunner, makeRunner, runJob, type JobResult, type JobSpec, type Runner } from './support/runner.js';
 import { chatGptJob, codexExecStep, newEncryptionKey, postStep, readCacheArchive, serialize, startWorld, type World } from './support/world.js';
+
 // These tests are about Codex refreshing the login during the job and the post step saving it.
 const IN_JOB = { renewal: 'in-job' };
 

@@ -15,6 +15,7 @@ import type { ChatGptAuthJson } from './support/jwt.js';
 import { NODE24, ROOT } from './support/paths.js';
 import { readManifest, runJob, type JobResult } from './support/runner.js';
 import { allTokens, chatGptJob, codexExecStep, leakedSecrets, newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
+
 // These tests are about Codex refreshing the login during the job and the post step saving it.
 const IN_JOB = { renewal: 'in-job' };
 

@@ -12,8 +12,6 @@ import { acquireLease, leaseHolderFromEnv, releaseLease, type Lease } from '../s
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { destroyRunner, makeRunner, runJob, type JobResult, type Runner } from './support/runner.js';
-// These tests are about Codex refreshing the login during the job and the post step saving it.
-const IN_JOB = { renewal: 'in-job' };
 import {
   allTokens,
   chatGptJob,
@@ -26,6 +24,9 @@ import {
   startWorld,
   type World
 } from './support/world.js';
+
+// These tests are about Codex refreshing the login during the job and the post step saving it.
+const IN_JOB = { renewal: 'in-job' };
 
 const REPO = 'acme/app';
 const REF = 'refs/codex-auth/leases/default';

@@ -55,6 +55,8 @@ export interface ModelServer {
   requests: ModelRequest[];
   /** Requests to `POST /v1/responses` only. */
   responsesRequests(): ModelRequest[];
+  /** While on, every ChatGPT bearer is answered 401 as revoked (the server refusing a token the OAuth mock still deems valid). */
+  refuseTokens(on: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -188,9 +190,11 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
   const openAccess = !oauth && allowApiKeys.size === 0;
   const requests: ModelRequest[] = [];
 
+  let refusing = false;
   function checkAuth(bearer: string | undefined): ModelRequest['auth'] {
     if (!bearer) return 'missing';
     if (allowApiKeys.has(bearer)) return 'ok';
+    if (oauth && refusing) return 'revoked';
     if (oauth) {
       const s = oauth.accessTokenStatus(bearer);
       return s === 'valid' ? 'ok' : s;
@@ -278,6 +282,7 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     responsesRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/responses'),
+    refuseTokens: (on) => void (refusing = on),
     stop,
   };
 }
