@@ -57,6 +57,14 @@ export interface ModelServer {
   responsesRequests(): ModelRequest[];
   /** While on, every ChatGPT bearer is answered 401 as revoked (the server refusing a token the OAuth mock still deems valid). */
   refuseTokens(on: boolean): void;
+  /**
+   * A barrier: the next authenticated `POST /v1/responses` requests are held until `count` of them
+   * wait at once (or `timeoutMs` passed), then all are answered: proves that many Codex runs were
+   * in flight at the same moment.
+   */
+  holdUntil(count: number, timeoutMs: number): void;
+  /** The most authenticated `POST /v1/responses` requests in flight at once so far. */
+  maxInFlight(): number;
   stop(): Promise<void>;
 }
 
@@ -191,6 +199,16 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
   const requests: ModelRequest[] = [];
 
   let refusing = false;
+  let inFlight = 0;
+  let peak = 0;
+  let barrier: { count: number; waiting: (() => void)[]; timer: NodeJS.Timeout } | undefined;
+  const openBarrier = (): void => {
+    if (!barrier) return;
+    clearTimeout(barrier.timer);
+    const waiting = barrier.waiting;
+    barrier = undefined;
+    waiting.forEach((release) => release());
+  };
   function checkAuth(bearer: string | undefined): ModelRequest['auth'] {
     if (!bearer) return 'missing';
     if (allowApiKeys.has(bearer)) return 'ok';
@@ -258,6 +276,18 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
       }
 
       if (req.method === 'POST' && path === '/v1/responses') {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        res.on('close', () => void inFlight--);
+        if (barrier) {
+          const gate = barrier;
+          gate.waiting.push(() => answer());
+          if (gate.waiting.length >= gate.count) openBarrier();
+          return;
+        }
+        return answer();
+      }
+      function answer(): void {
         const text = typeof opts.reply === 'function' ? opts.reply(body) : opts.reply ?? 'hi';
         const model = opts.model ?? (typeof body?.model === 'string' ? body.model : 'mock-model');
         entry.status = 200;
@@ -268,7 +298,6 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
         });
         for (const ev of responseEvents(text, model)) res.write(sseFrame(ev));
         res.end();
-        return;
       }
       if (req.method === 'GET' && path === '/v1/models') {
         // Codex's model catalogue shape (`{"models":[…]}`); empty means "use the built-in defaults".
@@ -283,6 +312,11 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
     requests,
     responsesRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/responses'),
     refuseTokens: (on) => void (refusing = on),
+    holdUntil: (count, timeoutMs) => {
+      openBarrier();
+      barrier = { count, waiting: [], timer: setTimeout(openBarrier, timeoutMs).unref() };
+    },
+    maxInFlight: () => peak,
     stop,
   };
 }

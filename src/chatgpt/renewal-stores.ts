@@ -80,7 +80,12 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
         ) : undefined
       ]);
       const saved = await store.save(envelope, credential.lastRefresh.getTime());
-      const published = await saveExact(successorFile(name), successorKey(name, generation), envelope);
+      let published = await saveExact(successorFile(name), successorKey(name, generation), envelope);
+      for (const delay of [1000, 3000]) {
+        if (published.ok) break;
+        await sleep(delay);
+        published = await saveExact(successorFile(name), successorKey(name, generation), envelope);
+      }
       if (saved.ok || published.ok) report.stored.push(`the Actions cache (${saved.ok ? saved.key : successorKey(name, generation)})`);
       else report.failed.push({ where: 'the Actions cache', reason: saved.ok ? '' : saved.reason });
       if (!published.ok) rt.info(`The renewed login was not published as this generation's successor (${published.reason}); jobs waiting for it use their copy while it is valid.`);

@@ -159,7 +159,8 @@ async function waitForSuccessor(current: ChatGptCredential, generation: string, 
   const deadline = parts.now() + options.waitMs;
   while (parts.now() < deadline) {
     await parts.sleep(options.pollMs);
-    const next = await parts.successor(generation).catch(() => undefined);
+    // The successor entry, or the newest ordinary copy (when the successor could not be published).
+    const next = (await parts.successor(generation).catch(() => undefined)) ?? (await parts.readNewest().catch(() => undefined));
     if (next && compareFreshness(next, current) > 0) {
       parts.info(`Got the renewed login from the other job (last_refresh ${next.lastRefreshText}).`);
       return next;
