@@ -38,7 +38,7 @@ export interface FanoutShape {
   barrier: number;
 }
 
-export const FANOUT_SHAPE: FanoutShape = { runners: 8, jobs: 40, accessTtlSeconds: 360, windowSeconds: 340, chaosEveryMs: 1500, barrier: 8 };
+export const FANOUT_SHAPE: FanoutShape = { runners: 8, jobs: 40, accessTtlSeconds: 420, windowSeconds: 375, chaosEveryMs: 1500, barrier: 8 };
 
 const SECRET = 'CODEX_AUTH_JSON';
 const REPO_SCOPE = { scope: 'repository' as const, owner: 'acme', repo: 'app' };
@@ -67,6 +67,8 @@ export interface FanoutFigures {
   maxCodexAtOnce: number;
   faultsInjected: number;
   seconds: number;
+  /** The jobs' durations added up: what the fleet takes at least when its jobs run one at a time (in-job + lease). */
+  serialSeconds: number;
   errors: string[];
 }
 
@@ -143,6 +145,7 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
         maxCodexAtOnce: world.model.maxInFlight(),
         faultsInjected: chaos.injected(),
         seconds: Math.round(seconds),
+        serialSeconds: Math.round(jobs.reduce((sum, j) => sum + j.steps.reduce((t, step) => t + step.durationMs, 0), 0) / 1000),
         errors: [...new Set(jobs.flatMap((j) => j.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message.slice(0, 160)))))].slice(0, 8)
       },
       jobs,

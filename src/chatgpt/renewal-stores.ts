@@ -164,7 +164,7 @@ async function claimInCache(ctx: RenewalContext, generation: string, sleep: (ms:
   let other = 'a job whose claim is not readable yet';
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt > 0) await sleep(1000 * attempt);
-    const saved = await saveExact(claimFile(name), key, record);
+    const saved = await saveExact(claimFile(name), key, record, true);
     if (saved.ok) return { held: true, release: async () => undefined };
     const existing = await restoreExact(claimFile(name), key);
     if (existing !== undefined) {
@@ -178,16 +178,33 @@ async function claimInCache(ctx: RenewalContext, generation: string, sleep: (ms:
   return { held: false, holder: other };
 }
 
-async function saveExact(file: string, key: string, content: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+/**
+ * Saves `content` under exactly `key`. `quiet`: a refused reservation is an expected answer (a claim
+ * another job holds), so the library's warning for it is kept out of the job's annotations.
+ */
+async function saveExact(file: string, key: string, content: string, quiet = false): Promise<{ ok: true } | { ok: false; reason: string }> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await fs.writeFile(file, content, { mode: 0o600 });
   try {
-    const { result: id, failures } = await watchFailures(() => cache.saveCache([file], key));
+    const watched = () => watchFailures(() => cache.saveCache([file], key));
+    const { result: id, failures } = await (quiet ? withoutWarnings(watched) : watched());
     return id !== -1 ? { ok: true } : { ok: false, reason: failures.join('; ') || 'the cache service did not accept the entry' };
   } catch (error) {
     return { ok: false, reason: errorMessage(error) };
   } finally {
     await fs.rm(file, { force: true });
+  }
+}
+
+/** Runs `call` with the library's `::warning::` lines turned into plain log lines (a watchFailures inside `call` still sees them). */
+async function withoutWarnings<T>(call: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+    write(String(chunk).replace(/^::warning::/gm, ''), ...rest)) as typeof process.stdout.write;
+  try {
+    return await call();
+  } finally {
+    process.stdout.write = write;
   }
 }
 
