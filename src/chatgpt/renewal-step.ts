@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.js';
 import type { LocalStore } from '../stores/local.js';
 import { placeOfRun, renewalPlace } from './branch.js';
 import type { ChatGptCredential } from './credential.js';
-import { isDue, renewIfDue, type RenewalResult } from './renewal.js';
+import { followSuccessors, isDue, renewIfDue, type RenewalResult } from './renewal.js';
 
 /** How long a job waits for another job's renewal, and how often it looks. */
 const WAIT_FOR_RENEWAL_MS = 90_000;
@@ -16,14 +16,17 @@ const POLL_RENEWAL_MS = 2_000;
 export async function renewAheadIfDue(inputs: ChatGptInputs, credential: ChatGptCredential, local: LocalStore | undefined, jobNonce: string, rt: Runtime): Promise<RenewalResult> {
   const { windowMs } = inputs.renewal;
   if (!isDue(credential, windowMs, Date.now())) return { credential, renewed: false };
-  const place = renewalPlace(placeOfRun(rt.env), { secret: !!inputs.secret, local: !!local, lease: !!inputs.lease });
-  if (!place.ok) throw new CredentialError(notHere(inputs, credential, place.problem, place.fix));
   const { realRenewalParts } = await import('./renewal-stores.js');
-  return renewIfDue(
-    credential,
-    { credentialName: inputs.credentialName, encryptionKey: inputs.encryptionKey, windowMs, waitMs: WAIT_FOR_RENEWAL_MS, pollMs: POLL_RENEWAL_MS, reseed: reseedSteps(inputs) },
-    realRenewalParts({ inputs, rt, local, jobNonce })
-  );
+  const options = { credentialName: inputs.credentialName, encryptionKey: inputs.encryptionKey, windowMs, waitMs: WAIT_FOR_RENEWAL_MS, pollMs: POLL_RENEWAL_MS, reseed: reseedSteps(inputs) };
+  const parts = realRenewalParts({ inputs, rt, local, jobNonce });
+  const place = renewalPlace(placeOfRun(rt.env), { secret: !!inputs.secret, local: !!local, lease: !!inputs.lease });
+  if (!place.ok) {
+    // Not here; but a job on the default branch may have renewed it already (this copy came from an older store).
+    const newest = await followSuccessors(credential, options, parts);
+    if (!isDue(newest, windowMs, Date.now())) return { credential: newest, renewed: false };
+    throw new CredentialError(notHere(inputs, newest, place.problem, place.fix));
+  }
+  return renewIfDue(credential, options, parts);
 }
 
 /**

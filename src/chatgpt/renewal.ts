@@ -85,6 +85,8 @@ function usable(credential: ChatGptCredential, now: number): boolean {
  * published successors first (a copy read from a stale scope), then renews if still due.
  */
 export async function renewIfDue(credential: ChatGptCredential, options: RenewalOptions, parts: RenewalParts): Promise<RenewalResult> {
+  // A copy that is not due needs nothing, even if a newer one exists: its access token is valid.
+  if (!isDue(credential, options.windowMs, parts.now())) return { credential, renewed: false };
   let current = await followSuccessors(credential, options, parts);
   // A few rounds at most: a renewal another job just published may itself be due when the window is longer than a token lives.
   for (let round = 0; round < 3; round++) {
@@ -111,7 +113,8 @@ export async function renewIfDue(credential: ChatGptCredential, options: Renewal
   return { credential: current, renewed: false };
 }
 
-async function followSuccessors(credential: ChatGptCredential, options: RenewalOptions, parts: RenewalParts): Promise<ChatGptCredential> {
+/** The newest renewal published after `credential` (by exact successor keys, readable from every branch), or `credential`. */
+export async function followSuccessors(credential: ChatGptCredential, options: RenewalOptions, parts: RenewalParts): Promise<ChatGptCredential> {
   let current = credential;
   for (let hop = 0; hop < 8; hop++) {
     const next = await parts.successor(generationOf(current, options.encryptionKey, options.credentialName)).catch(() => undefined);
