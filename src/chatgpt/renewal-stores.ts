@@ -165,7 +165,8 @@ async function claimInCache(ctx: RenewalContext, generation: string, sleep: (ms:
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt > 0) await sleep(1000 * attempt);
     const saved = await saveExact(claimFile(name), key, record, true);
-    if (saved.ok) return { held: true, release: async () => undefined };
+    // Reserved by this job, even if the upload or the finalization failed after: nobody else can reserve the key.
+    if (saved.ok || saved.reserved) return { held: true, release: async () => undefined };
     const existing = await restoreExact(claimFile(name), key);
     if (existing !== undefined) {
       const opened = await open(existing, inputs.encryptionKey, name);
@@ -173,7 +174,7 @@ async function claimInCache(ctx: RenewalContext, generation: string, sleep: (ms:
       if (claim.nonce === nonce) return { held: true, release: async () => undefined };
       return { held: false, holder: claim.holder ?? 'another job' };
     }
-    other = `a job whose claim ${key} is not readable (${saved.reason})`;
+    other = `a job whose claim ${key} is not readable yet (${saved.reason})`;
   }
   return { held: false, holder: other };
 }
@@ -182,25 +183,30 @@ async function claimInCache(ctx: RenewalContext, generation: string, sleep: (ms:
  * Saves `content` under exactly `key`. `quiet`: a refused reservation is an expected answer (a claim
  * another job holds), so the library's warning for it is kept out of the job's annotations.
  */
-async function saveExact(file: string, key: string, content: string, quiet = false): Promise<{ ok: true } | { ok: false; reason: string }> {
+async function saveExact(file: string, key: string, content: string, quiet = false): Promise<{ ok: true } | { ok: false; reason: string; reserved: boolean }> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await fs.writeFile(file, content, { mode: 0o600 });
+  const output: string[] = [];
   try {
     const watched = () => watchFailures(() => cache.saveCache([file], key));
-    const { result: id, failures } = await (quiet ? withoutWarnings(watched) : watched());
-    return id !== -1 ? { ok: true } : { ok: false, reason: failures.join('; ') || 'the cache service did not accept the entry' };
+    const { result: id, failures } = await (quiet ? withoutWarnings(watched, output) : watched());
+    // The library logs this (a debug line) only after the service reserved the key for this job.
+    const reserved = output.some((chunk) => chunk.includes('Attempting to upload cache'));
+    return id !== -1 ? { ok: true } : { ok: false, reason: failures.join('; ') || 'the cache service did not accept the entry', reserved };
   } catch (error) {
-    return { ok: false, reason: errorMessage(error) };
+    return { ok: false, reason: errorMessage(error), reserved: false };
   } finally {
     await fs.rm(file, { force: true });
   }
 }
 
-/** Runs `call` with the library's `::warning::` lines turned into plain log lines (a watchFailures inside `call` still sees them). */
-async function withoutWarnings<T>(call: () => Promise<T>): Promise<T> {
+/** Runs `call` with the library's `::warning::` lines turned into plain log lines (a watchFailures inside `call` still sees them), its output kept in `output`. */
+async function withoutWarnings<T>(call: () => Promise<T>, output: string[]): Promise<T> {
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-    write(String(chunk).replace(/^::warning::/gm, ''), ...rest)) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    output.push(String(chunk));
+    return write(String(chunk).replace(/^::warning::/gm, ''), ...rest);
+  }) as typeof process.stdout.write;
   try {
     return await call();
   } finally {
