@@ -122,7 +122,9 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
   let credential = chosen.credential;
   // The source as reported: with secret-name set, the seed input is the secret's copy.
   const source = chosen.source === 'seed' && inputs.secret ? 'secret' : chosen.source;
-  if (inputs.secret) await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
+  // renewal: ahead: jobs run at once, and one proving access by writing its (older) copy could overwrite a renewal just stored;
+  // the secret is written only by a renewal, under its claim (a failure there is a warning when the cache has the renewal).
+  if (inputs.secret && inputs.renewal.mode === 'in-job') await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
 
   const changes: ConfigChange[] = [FILE_STORE];
   if (inputs.workspaceId) {
