@@ -21,6 +21,9 @@ import {
   type World
 } from './support/world.js';
 
+// These tests are about Codex refreshing the login during the job and the post step saving it.
+const IN_JOB = { renewal: 'in-job' };
+
 let world: World;
 const jobs: JobResult[] = [];
 const seeds: ChatGptAuthJson[] = [];
@@ -51,7 +54,7 @@ function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuth
 }
 
 async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResult> {
-  const job = await runJob(chatGptJob(world, { ...spec, inputs: { 'encryption-key': key, ...spec.inputs } }));
+  const job = await runJob(chatGptJob(world, { ...spec, inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs } }));
   jobs.push(job);
   return job;
 }

@@ -42,6 +42,9 @@ import type { ChatGptAuthJson } from './support/jwt.js';
 import { destroyRunner, makeRunner, runJob, type JobResult, type JobSpec, type Runner } from './support/runner.js';
 import { chatGptJob, codexExecStep, newEncryptionKey, postStep, readCacheArchive, serialize, startWorld, type World } from './support/world.js';
 
+// These tests are about Codex refreshing the login during the job and the post step saving it.
+const IN_JOB = { renewal: 'in-job' };
+
 const SECRET = 'CODEX_AUTH_JSON';
 const REPO_SCOPE = { scope: 'repository' as const, owner: 'acme', repo: 'app' };
 
@@ -275,7 +278,7 @@ function fleetJob(world: World, api: GitHubApi, runner: Runner, mode: Mode, i: n
   const writeBack = { 'chatgpt-auth-json': api.secretValue(REPO_SCOPE, SECRET) ?? '', 'secret-name': SECRET, 'secret-token': TOKENS.writer };
   return chatGptJob(world, {
     name: `fleet-${mode}-${i}`,
-    inputs: { 'encryption-key': key, ...writeBack, ...serialization },
+    inputs: { 'encryption-key': key, ...IN_JOB, ...writeBack, ...serialization },
     steps: [codexExecStep(world), ...(failsOnPurpose(i) ? [{ name: 'tests fail', run: 'exit 1' }] : [])],
     extra: { runner, runId: 7000 + i, env: { GITHUB_API_URL: api.url }, stepTimeoutMs: 20 * 60_000 }
   });

@@ -16,6 +16,9 @@ import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
 import { readManifest, runJob, type JobResult } from './support/runner.js';
 import { allTokens, chatGptJob, codexExecStep, leakedSecrets, newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
 
+// These tests are about Codex refreshing the login during the job and the post step saving it.
+const IN_JOB = { renewal: 'in-job' };
+
 const NAME = 'CODEX_AUTH_JSON';
 const REPO: ScopeRef = { scope: 'repository', owner: 'acme', repo: 'app' };
 const ENV: ScopeRef = { scope: 'environment', owner: 'acme', repo: 'app', environment: 'production' };
@@ -93,7 +96,7 @@ async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResu
   const job = await runJob(
     chatGptJob(world, {
       ...spec,
-      inputs: { 'encryption-key': key, ...spec.inputs },
+      inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs },
       // The runner's GITHUB_API_URL, pointed at the loopback API.
       extra: { ...spec.extra, env: { GITHUB_API_URL: api.url, ...spec.extra?.env } }
     })

@@ -25,6 +25,9 @@ import {
   type World
 } from './support/world.js';
 
+// These tests are about Codex refreshing the login during the job and the post step saving it.
+const IN_JOB = { renewal: 'in-job' };
+
 const REPO = 'acme/app';
 const REF = 'refs/codex-auth/leases/default';
 
@@ -72,7 +75,7 @@ async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResu
   const job = await runJob(
     chatGptJob(world, {
       ...spec,
-      inputs: { 'encryption-key': key, ...spec.inputs },
+      inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs },
       extra: { ...spec.extra, env: { GITHUB_API_URL: api.url, ...spec.extra?.env } }
     })
   );
@@ -373,8 +376,8 @@ describe('the runner-local store on a self-hosted runner', () => {
     const inputs = { 'chatgpt-auth-json': serialize(seed()), 'local-store': 'true', 'lock-timeout-minutes': '5' };
     const job = await runJob(
       chatGptJob(world, {
-        inputs: { 'encryption-key': key, ...inputs },
-        steps: [{ uses: 'action', id: 'again', with: { 'auth-mode': 'chatgpt', 'encryption-key': key, ...inputs } }],
+        inputs: { 'encryption-key': key, ...IN_JOB, ...inputs },
+        steps: [{ uses: 'action', id: 'again', with: { 'auth-mode': 'chatgpt', 'encryption-key': key, ...IN_JOB, ...inputs } }],
         extra: { runner }
       })
     );

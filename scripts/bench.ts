@@ -6,6 +6,7 @@
 //   npm run bench                      7 rounds after 1 warm-up round (a couple of minutes)
 //   npm run bench -- --quick           2 rounds, no warm-up: a smoke run
 //   npm run bench -- --reps 11 --warmup 2     (or BENCH_REPS / BENCH_WARMUP)
+//   npm run bench -- --no-fanout       without the fan-out fleet (ahead vs in-job + lease makespan) at the end
 //
 // Every round runs each scenario once, so a ratio pairs two steps of the same round. Wall time is
 // the step's process from spawn to close, as the harness times a step; CPU time is user+sys of the
@@ -551,7 +552,22 @@ async function run(
   await traced(recipeJob('codex-default-', traceEnv), 'recipe');
 
   report(world, wrapper, recipeBundle, info, samples, jobSamples, loaded);
+  if (!args.includes('--no-fanout')) await fanoutComparison();
   return 0;
+}
+
+/**
+ * The fan-out fleet of __tests__/fanout.test.ts run both ways, `renewal: ahead` and `renewal: in-job`
+ * + the lease, for the makespan ratio (figures only; `--no-fanout` skips it, `--quick` runs 16 jobs).
+ */
+async function fanoutComparison(): Promise<void> {
+  const { describeFigures, FANOUT_SHAPE, runFanout } = await import('../__tests__/support/fanout.js');
+  const shape = QUICK ? { ...FANOUT_SHAPE, jobs: 16 } : FANOUT_SHAPE;
+  process.stderr.write(`Fan-out fleet: ${shape.jobs} jobs on ${shape.runners} runners, renewal: ahead, then in-job + lease (a few minutes)...\n`);
+  const ahead = await runFanout('ahead', shape);
+  const inJob = await runFanout('in-job', { ...shape, barrier: 0 });
+  console.log(`\n${describeFigures(ahead.figures)}\n${describeFigures(inJob.figures)}`);
+  console.log(`Fan-out makespan: renewal: ahead ${ahead.figures.seconds} s, renewal: in-job + lease ${inJob.figures.seconds} s: ratio ${(ahead.figures.seconds / inJob.figures.seconds).toFixed(2)} (ahead / in-job)`);
 }
 
 // ---------------------------------------------------------------------------------------------

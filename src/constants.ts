@@ -29,7 +29,9 @@ export const CHATGPT_ONLY_INPUTS = [
   'lease-expiry-minutes',
   'local-store',
   'local-store-path',
-  'lock-timeout-minutes'
+  'lock-timeout-minutes',
+  'renewal',
+  'renew-before-hours'
 ] as const;
 
 /** Defaults of action.yml, to tell a value the user set from the default the runner passes. */
@@ -43,7 +45,9 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'lease-expiry-minutes': '60',
   'local-store': 'false',
   'local-store-path': DEFAULT_LOCAL_STORE_DIR,
-  'lock-timeout-minutes': '10'
+  'lock-timeout-minutes': '10',
+  renewal: 'ahead',
+  'renew-before-hours': '24'
 };
 
 /** The name under which the main step saves its state for the post step. */

@@ -10,6 +10,8 @@ import { AUTH_MODES, CHATGPT_ONLY_INPUTS, DEFAULT_LOCAL_STORE_DIR, INPUT_DEFAULT
 export { AUTH_MODES, CHATGPT_ONLY_INPUTS, SAVE_FAILURE_MODES };
 export type AuthMode = (typeof AUTH_MODES)[number];
 export type SaveFailureMode = (typeof SAVE_FAILURE_MODES)[number];
+export const RENEWAL_MODES = ['ahead', 'in-job'] as const;
+export type RenewalMode = (typeof RENEWAL_MODES)[number];
 /** The secret scopes, from the dependency-free constants (src/stores/secret.ts loads libsodium, and API-key jobs must not). */
 export const SECRET_SCOPE_INPUTS: readonly SecretScope[] = SECRET_SCOPES;
 /** The runner-local store's default directory. */
@@ -17,6 +19,8 @@ export const DEFAULT_LOCAL_STORE_PATH = DEFAULT_LOCAL_STORE_DIR;
 const DEFAULTS = INPUT_DEFAULTS;
 /** The longest a job can run on a GitHub-hosted runner (and the default on self-hosted ones): 6 hours. */
 const MAX_MINUTES = 360;
+/** Real access tokens live about 9-10 days: a longer window would renew on every job. */
+const MAX_RENEW_BEFORE_HOURS = 192;
 
 interface CommonInputs {
   /** An existing or to-be-created directory chosen by the user, or undefined for a private one. */
@@ -51,6 +55,19 @@ export interface ChatGptInputs extends CommonInputs {
   lease: LeaseSettings | undefined;
   /** `local-store: true`: the runner-local store and its lock (src/stores/local.ts, src/mutex/lock.ts). */
   localStore: LocalStoreSettings | undefined;
+  /** `renewal` and `renew-before-hours` (src/chatgpt/renewal.ts). */
+  renewal: RenewalSettings;
+}
+
+export interface RenewalSettings {
+  /**
+   * `ahead` (default): the main step renews a login whose access token expires within `windowMs`,
+   * once, serialized, and Codex gets a copy without the refresh token; the post step saves nothing.
+   * `in-job`: Codex gets the whole login, may refresh it, and the post step saves it.
+   */
+  mode: RenewalMode;
+  /** `renew-before-hours`, in ms. */
+  windowMs: number;
 }
 
 export interface LeaseSettings {
@@ -216,6 +233,7 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
   const secret = parseSecretWriteBack(get, ctx.env ?? {}, warnings);
   const lease = parseLease(get, ctx.env ?? {}, warnings);
   const localStore = parseLocalStore(get, ctx, warnings);
+  const renewal = parseRenewal(get);
   if (secret && !seed.trim()) {
     warnings.push(
       `'secret-name' is set (${secret.name}) but 'chatgpt-auth-json' is empty: pass the same secret, \`chatgpt-auth-json: \${{ secrets.${secret.name} }}\`, so the action reads the copy it writes back. (Empty is expected only when the secret does not exist yet.)`
@@ -235,7 +253,8 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
       onRefreshFailure,
       secret,
       lease,
-      localStore
+      localStore,
+      renewal
     },
     warnings
   };
@@ -375,6 +394,20 @@ function parseLocalStore(get: (name: string) => string, ctx: ParseContext, warni
     );
   }
   return { dir, lockTimeoutMs };
+}
+
+/** `renewal` and `renew-before-hours`. */
+function parseRenewal(get: (name: string) => string): RenewalSettings {
+  const mode = parseChoice(get, 'renewal', RENEWAL_MODES, 'ahead');
+  const value = get('renew-before-hours') || DEFAULTS['renew-before-hours'];
+  const hours = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  const fix = `Give more than 0 and at most ${MAX_RENEW_BEFORE_HOURS} hours, longer than your longest job (default 24).`;
+  if (Number.isNaN(hours)) throw new InputError('renew-before-hours', `'${value}' is not a number of hours.`, fix);
+  if (hours === 0) throw new InputError('renew-before-hours', 'is 0: the login would be renewed only once expired, while jobs still use it.', fix);
+  if (hours > MAX_RENEW_BEFORE_HOURS) {
+    throw new InputError('renew-before-hours', `${value} hours is more than ${MAX_RENEW_BEFORE_HOURS} (8 days): ChatGPT access tokens live about 9-10 days, so every job would renew.`, fix);
+  }
+  return { mode, windowMs: Math.round(hours * 3_600_000) };
 }
 
 /** A duration input in minutes (decimals allowed), more than 0 (or 0 when `zero` says what it means) and at most 6 hours. */

@@ -24,6 +24,8 @@ export interface MainState {
   mode: AuthMode;
   codexHome: string;
   createdHome: boolean;
+  /** ChatGPT mode: `ahead` when Codex got a copy without the refresh token (the post step saves nothing). */
+  renewal?: 'ahead' | 'in-job';
   /** Set once auth.json has been written. */
   authFile?: string;
   /** ChatGPT mode: sha256 of the auth.json written, to tell whether Codex changed it. */

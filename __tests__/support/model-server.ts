@@ -55,6 +55,16 @@ export interface ModelServer {
   requests: ModelRequest[];
   /** Requests to `POST /v1/responses` only. */
   responsesRequests(): ModelRequest[];
+  /** While on, every ChatGPT bearer is answered 401 as revoked (the server refusing a token the OAuth mock still deems valid). */
+  refuseTokens(on: boolean): void;
+  /**
+   * A barrier: the next authenticated `POST /v1/responses` requests are held until `count` of them
+   * wait at once (or `timeoutMs` passed), then all are answered: proves that many Codex runs were
+   * in flight at the same moment.
+   */
+  holdUntil(count: number, timeoutMs: number): void;
+  /** The most authenticated `POST /v1/responses` requests in flight at once so far. */
+  maxInFlight(): number;
   stop(): Promise<void>;
 }
 
@@ -188,9 +198,21 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
   const openAccess = !oauth && allowApiKeys.size === 0;
   const requests: ModelRequest[] = [];
 
+  let refusing = false;
+  let inFlight = 0;
+  let peak = 0;
+  let barrier: { count: number; waiting: (() => void)[]; timer: NodeJS.Timeout } | undefined;
+  const openBarrier = (): void => {
+    if (!barrier) return;
+    clearTimeout(barrier.timer);
+    const waiting = barrier.waiting;
+    barrier = undefined;
+    waiting.forEach((release) => release());
+  };
   function checkAuth(bearer: string | undefined): ModelRequest['auth'] {
     if (!bearer) return 'missing';
     if (allowApiKeys.has(bearer)) return 'ok';
+    if (oauth && refusing) return 'revoked';
     if (oauth) {
       const s = oauth.accessTokenStatus(bearer);
       return s === 'valid' ? 'ok' : s;
@@ -254,6 +276,18 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
       }
 
       if (req.method === 'POST' && path === '/v1/responses') {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        res.on('close', () => void inFlight--);
+        if (barrier) {
+          const gate = barrier;
+          gate.waiting.push(() => answer());
+          if (gate.waiting.length >= gate.count) openBarrier();
+          return;
+        }
+        return answer();
+      }
+      function answer(): void {
         const text = typeof opts.reply === 'function' ? opts.reply(body) : opts.reply ?? 'hi';
         const model = opts.model ?? (typeof body?.model === 'string' ? body.model : 'mock-model');
         entry.status = 200;
@@ -264,7 +298,6 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
         });
         for (const ev of responseEvents(text, model)) res.write(sseFrame(ev));
         res.end();
-        return;
       }
       if (req.method === 'GET' && path === '/v1/models') {
         // Codex's model catalogue shape (`{"models":[…]}`); empty means "use the built-in defaults".
@@ -278,6 +311,12 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     responsesRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/responses'),
+    refuseTokens: (on) => void (refusing = on),
+    holdUntil: (count, timeoutMs) => {
+      openBarrier();
+      barrier = { count, waiting: [], timer: setTimeout(openBarrier, timeoutMs).unref() };
+    },
+    maxInFlight: () => peak,
     stop,
   };
 }

@@ -150,7 +150,7 @@ export async function destroyRunner(runner: Runner): Promise<void> {
 }
 
 export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventSpec {
-  return { name, payload: { repository: { full_name: repository, private: true, visibility: 'private' } } };
+  return { name, payload: { repository: { full_name: repository, private: true, visibility: 'private', default_branch: 'main' } } };
 }
 
 let runIds = 1000;

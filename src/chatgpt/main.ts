@@ -11,7 +11,9 @@ import { runnerTemp, type MainState, type Runtime } from '../runtime.js';
 import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../mutex/lock.js';
-import { secretsOf, type ChatGptCredential } from './credential.js';
+import { consumerCopy } from './consumer-copy.js';
+import { secretsOf, sha256, type ChatGptCredential } from './credential.js';
+import { renewAheadIfDue, refuseInJobRefreshOffDefaultBranch } from './renewal-step.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
 import { openStores } from './stores.js';
@@ -31,7 +33,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     credentialName: inputs.credentialName,
     now: new Date(),
     readings: [],
-    renewal: 'in-job',
+    renewal: inputs.renewal.mode,
     durableStores: [...(inputs.secret ? (['secret'] as const) : []), ...(inputs.localStore ? (['local'] as const) : [])]
   };
   const found: Found = { readings: [], marks: new Map() };
@@ -131,11 +133,13 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const { chosen, warnings } = choose(readings, inputs.credentialName, (tried) => noUsableCredential(inputs, tried));
   warnings.forEach(rt.warning);
 
-  const credential = chosen.credential;
-  // The source as reported: with secret-name set, the seed input is the secret's copy.
+  let credential = chosen.credential;
   const source = reportedSource(chosen.source, inputs);
   report.chosen = { store: source, why: whyChosen(readings.filter((r) => r.status === 'usable').length, mark) };
-  if (inputs.secret) await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
+  const ahead = inputs.renewal.mode === 'ahead';
+  // renewal: ahead: jobs run at once, and one proving access by writing its (older) copy could overwrite a renewal just
+  // stored; the secret is written only by a renewal, under its claim.
+  if (inputs.secret && !ahead) await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
 
   const changes: ConfigChange[] = [FILE_STORE];
   if (inputs.workspaceId) {
@@ -146,11 +150,18 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
     });
   }
   await mergeCodexConfig(home.dir, changes, rt.warning);
-  await writePrivateFile(authFile, credential.text);
+  let renewed = false;
+  if (ahead) ({ credential, renewed } = await renewAheadIfDue(inputs, credential, local, ensureJobNonce(rt), rt));
+  else refuseInJobRefreshOffDefaultBranch(inputs, credential, local, rt.env);
+  // renewal: ahead: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
+  const written = ahead ? consumerCopy(credential.text) : credential.text;
+  await writePrivateFile(authFile, written);
+  rt.setOutput('renewed', String(renewed));
   rt.saveState({
     ...state,
+    renewal: inputs.renewal.mode,
     authFile,
-    authSha256: credential.sha256,
+    authSha256: sha256(written),
     lastRefresh: credential.lastRefreshText,
     source,
     // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
@@ -172,7 +183,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   });
   for (const warning of early) (warning.level === 'notice' ? rt.notice : rt.warning)(warning.message);
   report.warnings = early.map((w) => w.name);
-  if (expires && expires.getTime() <= Date.now()) {
+  if (!ahead && expires && expires.getTime() <= Date.now()) {
     rt.warning(`The access token expired at ${expires.toISOString()}; Codex refreshes it on first use, and the post step stores the refreshed login.`);
   }
   rt.exportVariable('CODEX_HOME', home.dir);
@@ -256,7 +267,9 @@ async function proveWriteAccess(inputs: ChatGptInputs, credential: ChatGptCreden
 async function serializeThisJob(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<LocalStore | undefined> {
   if (!inputs.lease && !inputs.localStore) return undefined;
   const jobNonce = ensureJobNonce(rt);
-  if (inputs.lease) {
+  // renewal: ahead holds the lease and the lock only for the seconds of a renewal (src/chatgpt/renewal-stores.ts).
+  const forTheJob = inputs.renewal.mode === 'in-job';
+  if (inputs.lease && forTheJob) {
     const { lease: settings } = inputs;
     const lease = await acquireLease({
       apiUrl: settings.apiUrl,
@@ -283,6 +296,7 @@ async function serializeThisJob(inputs: ChatGptInputs, state: MainState, rt: Run
     if (error instanceof LocalStoreError) throw new CredentialError(`Input 'local-store-path': ${error.message} Nothing was restored.`);
     throw error;
   }
+  if (!forTheJob) return local;
   try {
     const lock = await acquireLock({
       dir: local.dir,

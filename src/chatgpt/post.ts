@@ -35,10 +35,15 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     return;
   }
   // Codex run as another user (openai/codex-action's unprivileged-user) may have rewritten it.
-  if (await reportForeignRewrite(state.authFile, inputs.onSaveFailure, rt)) return;
-  // A refresh that failed in this job: the login is never stored (src/chatgpt/after-codex.ts).
+  if (state.renewal !== 'ahead' && (await reportForeignRewrite(state.authFile, inputs.onSaveFailure, rt))) return;
+  // A refresh that failed in this job (or, renewal: ahead, an access token refused): the login is never stored (src/chatgpt/after-codex.ts).
   const { handleFailedRefresh } = await import('./after-codex.js');
   if (await handleFailedRefresh(inputs, state, rt)) return;
+  if (state.renewal === 'ahead') {
+    // Codex had no refresh token, so there is nothing new to keep; every stored copy stays as it is.
+    rt.info('renewal: ahead: Codex got the login without its refresh token, so there is nothing to save; the stored copies are unchanged.');
+    return;
+  }
   const text = await readFileIfExists(state.authFile);
   if (text === undefined) {
     rt.warning(

@@ -2,6 +2,7 @@
 // only, and the one rule that picks the copy to use. Pure: no I/O, so a table of readings is a
 // unit test, and the list is what a job summary reports.
 import { CredentialError } from '../errors.js';
+import { isConsumerCopy } from './consumer-copy.js';
 import { accountMismatch, compareFreshness, futureProblem, parseCredential, provenanceProblem, type ChatGptCredential, type Parsed } from './credential.js';
 
 export type Source = 'cache' | 'local' | 'seed' | 'codex-home';
@@ -38,8 +39,14 @@ export function judge(source: Source, where: string, text: string, options: Judg
   if (!parsed.ok) return { parsed, reading: { ...base, status: 'unusable', reason: parsed.reason } };
   const credential = parsed.credential;
   const reason =
+    consumerCopyProblem(text) ??
     workspaceMismatch(credential, options.workspaceId) ?? provenanceProblem(credential, options.oauthIssuer) ?? futureProblem(credential, options.now ?? Date.now());
   return { parsed, reading: reason ? { ...base, status: 'unusable', credential, reason } : { ...base, status: 'usable', credential } };
+}
+
+/** A job's copy without the refresh token (renewal: ahead) is never a login to restore or store. */
+function consumerCopyProblem(text: string): string | undefined {
+  return isConsumerCopy(text) ? 'it is a copy without the refresh token (renewal: ahead), not a login' : undefined;
 }
 
 function workspaceMismatch(credential: ChatGptCredential, workspaceId: string | undefined): string | undefined {

@@ -1,4 +1,4 @@
-// Is a process still the one we recorded? The lock (src/stores/lock.ts) records the job's runner
+// Is a process still the one we recorded? The lock (src/mutex/lock.ts) records the job's runner
 // worker process when it is taken and later asks whether that process has exited. A pid alone is
 // not enough: pids are reused (quickly on Windows), so the identity is the pid plus the process's
 // start time, read from where each OS keeps it:

@@ -1,0 +1,178 @@
+// renewal: ahead end to end: the built action under Node 24, the real @actions/cache on the loopback
+// cache service and Azurite, the real Codex CLI against the loopback model and token servers.
+// - a due login is renewed once, on the default branch, stored before Codex gets it; Codex runs
+//   with a copy whose refresh token is the marker; the post step saves nothing;
+// - a job off the default branch with the cache alone never renews: it fails before Codex runs,
+//   saying where the login will be renewed (and `renewal: in-job` is refused the same way);
+// - a copy the model server refuses: Codex's refresh with the marker fails, the job fails, the
+//   stored login is unchanged and serves the next job;
+// - a dead refresh token: the job fails with the cause and the re-seed steps, nothing is stored.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { open } from '../src/chatgpt/envelope.js';
+import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
+import type { ChatGptAuthJson } from './support/jwt.js';
+import { runJob, type JobResult, type Step } from './support/runner.js';
+import { allTokens, chatGptJob, codexExecStep, leakedSecrets, newEncryptionKey, postStep, readCacheArchive, serialize, startWorld, type World } from './support/world.js';
+
+let world: World;
+let key: string;
+let captures: string;
+const jobs: JobResult[] = [];
+const seeds: ChatGptAuthJson[] = [];
+/** The window the jobs use: 1 hour. */
+const WINDOW_HOURS = '1';
+
+beforeAll(async () => {
+  world = await startWorld();
+  captures = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-captures-'));
+});
+
+afterAll(async () => {
+  await world.stop();
+  await fs.rm(captures, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  world.cache.reset();
+  world.model.refuseTokens(false);
+  key = newEncryptionKey();
+});
+
+afterEach(() => {
+  expect(leakedSecrets(jobs.splice(0), allTokens(world, seeds))).toEqual([]);
+});
+
+function seed(accessTtlSeconds: number): ChatGptAuthJson {
+  const auth = world.oauth.issue({ accessTtlSeconds });
+  seeds.push(auth);
+  return auth;
+}
+
+/** A step that copies the auth.json Codex reads to where the test can look at it. */
+function capture(name: string): Step {
+  return { name: 'capture auth.json', run: `cp "$CODEX_HOME/auth.json" ${path.join(captures, `${name}.json`)}` };
+}
+
+async function run(name: string, auth: ChatGptAuthJson, options: { ref?: string; inputs?: Record<string, string> } = {}): Promise<JobResult> {
+  const job = await runJob(
+    chatGptJob(world, {
+      name,
+      inputs: { 'encryption-key': key, 'chatgpt-auth-json': serialize(auth), 'renew-before-hours': WINDOW_HOURS, ...options.inputs },
+      steps: [capture(name), codexExecStep(world)],
+      extra: { env: options.ref ? { GITHUB_REF: options.ref } : {} }
+    })
+  );
+  jobs.push(job);
+  return job;
+}
+
+async function captured(name: string): Promise<ChatGptAuthJson> {
+  return JSON.parse(await fs.readFile(path.join(captures, `${name}.json`), 'utf8')) as ChatGptAuthJson;
+}
+
+/** The newest finalized entry of the credential, opened. */
+async function stored(): Promise<ChatGptAuthJson | undefined> {
+  const entry = world.cache
+    .entries()
+    .filter((e) => e.finalized && e.key.startsWith('codex-auth-v1.default.'))
+    .sort((a, b) => b.createdAt - a.createdAt)[0];
+  if (!entry) return undefined;
+  const opened = await open(Object.values(await readCacheArchive(world, entry.key))[0].trim(), new Uint8Array(Buffer.from(key, 'base64')), 'default');
+  return opened.ok ? (JSON.parse(opened.plaintext) as ChatGptAuthJson) : undefined;
+}
+
+const errorsOf = (job: JobResult): string => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message)).join('\n');
+
+test('on the default branch a due login is renewed once, stored, and Codex runs with a copy without the refresh token', async () => {
+  const original = seed(30 * 60); // expires in 30 min: within the 1-hour window
+  const before = world.oauth.stats().refreshes;
+  const job1 = await run('renews', original);
+  expect(job1.status).toBe('success');
+  expect(job1.outputs('auth')).toMatchObject({ renewed: 'true', 'auth-mode': 'chatgpt' });
+  expect(world.oauth.stats().refreshes - before).toBe(1);
+  const issued = world.oauth.requests.filter((r) => r.issued).at(-1)!;
+  // Exactly Codex's request.
+  expect(issued.body).toEqual({ client_id: 'app_EMoamEEZ73f0CkXaXp7hrann', grant_type: 'refresh_token', refresh_token: original.tokens.refresh_token, refresh_reason: 'scheduled' });
+
+  // Codex got the renewed access token and the marker, never a refresh token.
+  const copy = await captured('renews');
+  expect(copy.tokens.access_token).toBe(issued.issued!.access_token);
+  expect(copy.tokens.refresh_token).toBe(REFRESH_TOKEN_MARKER);
+  expect(JSON.stringify(copy)).not.toContain(issued.issued!.refresh_token);
+  expect(JSON.stringify(copy)).not.toContain(original.tokens.refresh_token);
+  const model = world.model.responsesRequests().at(-1)!;
+  expect(model).toMatchObject({ auth: 'ok', bearer: issued.issued!.access_token });
+
+  // The renewal was stored (before Codex ran: the main step says so before it hands the copy over).
+  expect((await stored())?.tokens.refresh_token).toBe(issued.issued!.refresh_token);
+  const main = job1.steps.find((s) => s.phase === 'main')!.log;
+  expect(main.indexOf('Renewed the ChatGPT login')).toBeGreaterThan(-1);
+  expect(main.indexOf('Renewed the ChatGPT login')).toBeLessThan(main.indexOf('Codex will use the ChatGPT login'));
+  expect(postStep(job1).log).toContain('nothing to save');
+
+  // The next job finds it fresh: no renewal.
+  const job2 = await run('fresh', original);
+  expect(job2.status).toBe('success');
+  expect(job2.outputs('auth')).toMatchObject({ renewed: 'false', source: 'cache' });
+  expect(world.oauth.stats().refreshes - before).toBe(1);
+  expect((await captured('fresh')).tokens.refresh_token).toBe(REFRESH_TOKEN_MARKER);
+});
+
+test('off the default branch with the cache alone: no renewal, the job fails before Codex runs saying where it will be renewed', async () => {
+  const original = seed(30 * 60);
+  const before = world.oauth.stats().refreshes;
+  const job = await run('pr', original, { ref: 'refs/pull/7/merge' });
+  expect(job.status).toBe('failure');
+  expect(job.steps.find((s) => s.phase === 'main')!.status).toBe('failure');
+  expect(job.step('codex exec').status).not.toBe('success');
+  expect(errorsOf(job)).toMatch(/close to expiry.*refs\/pull\/7\/merge, not the default branch 'main'.*renewed by the next job on 'main'/s);
+  expect(world.oauth.stats().refreshes - before).toBe(0);
+  expect(world.cache.entries()).toHaveLength(0);
+
+  // A login far from expiry runs on any branch.
+  const far = seed(3 * 3600);
+  const ok = await run('pr-fresh', far, { ref: 'refs/pull/7/merge' });
+  expect(ok.status).toBe('success');
+  expect(ok.outputs('auth').renewed).toBe('false');
+
+  // renewal: in-job, where Codex would refresh and the post step save only into this branch's scope: refused the same way.
+  const inJob = await run('pr-in-job', original, { ref: 'refs/heads/feature', inputs: { renewal: 'in-job' } });
+  expect(inJob.status).toBe('failure');
+  expect(errorsOf(inJob)).toMatch(/Codex may refresh it in this job, but this job runs on refs\/heads\/feature/);
+  expect(world.oauth.stats().refreshes - before).toBe(0);
+});
+
+test('a copy the model server refuses: Codex tries the marker, fails, the job fails; the stored login is unchanged and serves the next job', async () => {
+  const original = seed(3 * 3600);
+  expect((await run('stores', original)).status).toBe('success'); // not due: nothing stored yet, the seed is the login
+  world.model.refuseTokens(true);
+  const refreshesBefore = world.oauth.stats().refreshes;
+  const job = await run('refused', original);
+  expect(job.status).toBe('failure');
+  expect(job.step('codex exec').status).toBe('failure');
+  expect(job.step('codex exec').log).toMatch(/Your access token could not be refreshed/);
+  // Codex's one refresh attempt carried the marker, never a real token; the token endpoint refused it.
+  const attempts = world.oauth.requests.filter((r) => r.body?.refresh_token === REFRESH_TOKEN_MARKER);
+  expect(attempts.length).toBeGreaterThanOrEqual(1);
+  expect(world.oauth.stats().refreshes).toBe(refreshesBefore);
+  expect(world.oauth.stats().reuse).toBe(0);
+  expect(postStep(job).status).toBe('success');
+  expect(world.cache.entries()).toHaveLength(0);
+
+  world.model.refuseTokens(false);
+  const next = await run('next', original);
+  expect(next.status).toBe('success');
+  expect(world.model.responsesRequests().at(-1)).toMatchObject({ auth: 'ok', bearer: original.tokens.access_token });
+});
+
+test('a dead refresh token: the job fails with the cause and the re-seed steps; nothing is stored, Codex does not run', async () => {
+  const original = seed(30 * 60);
+  world.oauth.revokeFamily(world.oauth.familyOf(original.tokens.refresh_token)!);
+  const job = await run('dead', original);
+  expect(job.status).toBe('failure');
+  expect(errorsOf(job)).toMatch(/could not be renewed: the token endpoint refused the login: its refresh token was revoked.*To re-seed: on a trusted machine run `codex login`/s);
+  expect(job.step('codex exec').status).not.toBe('success');
+  expect(world.cache.entries().filter((e) => e.key.startsWith('codex-auth-v1.'))).toHaveLength(0);
+});

@@ -1,0 +1,209 @@
+// renewal: ahead, its parts without a runner: the refresh request Codex sends (against the loopback
+// token endpoint), the copy Codex gets, the branch rule, and the renewal rule over fake stores (a
+// renewal is stored before it is used; a claimed generation is never refreshed twice).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { consumerCopy, isConsumerCopy, REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
+import { parseCredential, type ChatGptCredential } from '../src/chatgpt/credential.js';
+import { placeOfRun, renewalPlace } from '../src/chatgpt/branch.js';
+import { CODEX_CLIENT_ID, DEFAULT_TOKEN_URL, refreshEndpoint, refreshLogin } from '../src/chatgpt/refresh-client.js';
+import { generationOf, renewIfDue, type Claim, type RenewalParts } from '../src/chatgpt/renewal.js';
+import { CredentialError } from '../src/errors.js';
+import { makeChatGptAuth, type ChatGptAuthJson } from './support/jwt.js';
+import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
+
+const KEY = new Uint8Array(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256));
+const HOUR = 3_600_000;
+
+function credentialOf(auth: ChatGptAuthJson | string): ChatGptCredential {
+  const parsed = parseCredential(typeof auth === 'string' ? auth : JSON.stringify(auth, null, 2));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.credential;
+}
+
+describe('the refresh request', () => {
+  let oauth: OAuthServer;
+  beforeAll(async () => {
+    oauth = await startOAuthServer({ accessTtlSeconds: 3600 });
+  });
+  afterAll(() => oauth.stop());
+
+  test('is exactly what Codex sends, to the override; the answer is merged as Codex merges it', async () => {
+    const seed = oauth.issue({ accessTtlSeconds: 60 });
+    const withExtras = { ...seed, tokens: { ...seed.tokens, login_owner_id: 'owner-1' } };
+    const outcome = await refreshLogin(JSON.stringify(withExtras, null, 2), { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url } });
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    const request = oauth.requests.at(-1)!;
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.body).toEqual({ client_id: CODEX_CLIENT_ID, grant_type: 'refresh_token', refresh_token: seed.tokens.refresh_token, refresh_reason: 'scheduled' });
+    const renewed = JSON.parse(outcome.text);
+    expect(renewed.tokens).toEqual({ ...withExtras.tokens, ...request.issued });
+    expect(renewed.last_refresh).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    expect(outcome.text).toBe(JSON.stringify(renewed, null, 2));
+  });
+
+  test('goes where Codex would send it: the override, else the recorded issuer, else OpenAI', () => {
+    const doc = { tokens: { oauth_provenance: { issuer: 'https://issuer.example/', client_id: 'app_other' } } };
+    expect(refreshEndpoint(doc, { CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'http://127.0.0.1:1/t' })).toEqual({ url: 'http://127.0.0.1:1/t', clientId: 'app_other' });
+    expect(refreshEndpoint(doc, {})).toEqual({ url: 'https://issuer.example/oauth/token', clientId: 'app_other' });
+    expect(refreshEndpoint({ tokens: {} }, {})).toEqual({ url: DEFAULT_TOKEN_URL, clientId: CODEX_CLIENT_ID });
+  });
+
+  test('a spent refresh token is a permanent failure with the cause in words; a 5xx is retried', async () => {
+    const seed = oauth.issue();
+    const text = JSON.stringify(seed);
+    expect((await refreshLogin(text, { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url } })).ok).toBe(true);
+    const reused = await refreshLogin(text, { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url } });
+    expect(reused).toMatchObject({ ok: false, permanent: true, reason: expect.stringMatching(/already used .*refresh_token_reused/) });
+
+    const fresh = oauth.issue();
+    oauth.inject({ status: 503 });
+    const retried = await refreshLogin(JSON.stringify(fresh), { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url }, retryDelaysMs: [10] });
+    expect(retried.ok).toBe(true);
+  });
+});
+
+describe('the copy Codex gets', () => {
+  test('carries the live tokens and last_refresh, never the refresh token', () => {
+    const auth = makeChatGptAuth();
+    const copy = consumerCopy(JSON.stringify(auth, null, 2));
+    expect(copy).not.toContain(auth.tokens.refresh_token);
+    const doc = JSON.parse(copy);
+    expect(doc).toEqual({ ...auth, tokens: { ...auth.tokens, refresh_token: REFRESH_TOKEN_MARKER } });
+    expect(isConsumerCopy(copy)).toBe(true);
+    expect(isConsumerCopy(JSON.stringify(auth))).toBe(false);
+  });
+});
+
+describe('where a renewal may happen', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'codex-auth-branch-'));
+  const event = (payload: object): string => {
+    const file = path.join(dir, `${Math.random()}.json`);
+    writeFileSync(file, JSON.stringify(payload));
+    return file;
+  };
+  const main = event({ repository: { default_branch: 'main' } });
+  const cacheOnly = { secret: false, local: false, lease: false };
+
+  test('with the cache alone: on the default branch only (an unknown default branch counts as another)', () => {
+    expect(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: main }).onDefaultBranch).toBe(true);
+    expect(renewalPlace(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: main }), cacheOnly)).toEqual({ ok: true });
+    const pr = renewalPlace(placeOfRun({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_EVENT_PATH: main }), cacheOnly);
+    expect(pr).toMatchObject({ ok: false, problem: expect.stringContaining("refs/pull/7/merge, not the default branch 'main'"), fix: expect.stringContaining('keep-fresh') });
+    expect(renewalPlace(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: event({}) }), cacheOnly).ok).toBe(false);
+  });
+
+  test('with the runner-local store, or the secret with the lease: anywhere', () => {
+    const feature = placeOfRun({ GITHUB_REF: 'refs/heads/feature', GITHUB_EVENT_PATH: main });
+    expect(renewalPlace(feature, { ...cacheOnly, local: true }).ok).toBe(true);
+    expect(renewalPlace(feature, { ...cacheOnly, secret: true, lease: true }).ok).toBe(true);
+    expect(renewalPlace(feature, { ...cacheOnly, secret: true })).toMatchObject({ ok: false, fix: expect.stringContaining('lease: true') });
+  });
+});
+
+/** Stores and a mutex in memory, recording the order of events. */
+function fakeParts(start: ChatGptCredential, options: { storeFails?: boolean; refresh?: RenewalParts['refresh']; claimedBy?: string } = {}) {
+  const events: string[] = [];
+  const claims = new Set<string>();
+  const successors = new Map<string, ChatGptCredential>();
+  let stored = start;
+  let now = Date.now();
+  const parts: RenewalParts = {
+    readNewest: async () => stored,
+    successor: async (generation) => successors.get(generation),
+    claim: async (generation): Promise<Claim> => {
+      if (options.claimedBy || claims.has(generation)) return { held: false, holder: options.claimedBy ?? 'another job' };
+      claims.add(generation);
+      events.push('claim');
+      return { held: true, release: async () => void events.push('release') };
+    },
+    store: async (credential, generation) => {
+      events.push('store');
+      if (options.storeFails) return { stored: [], failed: [{ where: 'the Actions cache', reason: 'injected' }] };
+      stored = credential;
+      successors.set(generation, credential);
+      return { stored: ['the Actions cache'], failed: [] };
+    },
+    refresh:
+      options.refresh ??
+      (async (text) => {
+        events.push('refresh');
+        const doc = JSON.parse(text);
+        const next = makeChatGptAuth({ accountId: doc.tokens.account_id, accessExpiresAt: new Date(now + 240 * HOUR) });
+        return { ok: true, text: JSON.stringify(next, null, 2) };
+      }),
+    mask: () => undefined,
+    info: (m) => events.push(`info: ${m}`),
+    warning: (m) => events.push(`warning: ${m}`),
+    now: () => now,
+    sleep: async (ms) => void (now += ms)
+  };
+  return { parts, events, stored: () => stored };
+}
+
+const options = { credentialName: 'default', encryptionKey: KEY, windowMs: 24 * HOUR, waitMs: 10_000, pollMs: 1000, reseed: 'To re-seed: run codex login.' };
+
+describe('the renewal rule', () => {
+  test('a login far from expiry is not renewed', async () => {
+    const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + 48 * HOUR) }));
+    const { parts, events } = fakeParts(start);
+    expect(await renewIfDue(start, options, parts)).toEqual({ credential: start, renewed: false });
+    expect(events).toEqual([]);
+  });
+
+  test('a due login is renewed under the claim and stored before it is handed back; the claim is released after', async () => {
+    const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
+    const { parts, events, stored } = fakeParts(start);
+    const result = await renewIfDue(start, options, parts);
+    expect(result.renewed).toBe(true);
+    expect(result.credential).toBe(stored());
+    expect(events.filter((e) => !e.startsWith('info'))).toEqual(['claim', 'refresh', 'store', 'release']);
+  });
+
+  test('a renewal that cannot be stored is never used: the job fails with the re-seed steps', async () => {
+    const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
+    const { parts, events } = fakeParts(start, { storeFails: true });
+    await expect(renewIfDue(start, options, parts)).rejects.toThrow(/could not be stored anywhere.*To re-seed/s);
+    expect(events.at(-1)).toBe('release');
+  });
+
+  test('a refused refresh token fails the job with the cause, and nothing is stored', async () => {
+    const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
+    const { parts, events } = fakeParts(start, { refresh: async () => ({ ok: false, permanent: true, reason: 'its refresh token was already used (refresh_token_reused)' }) });
+    const error = await renewIfDue(start, options, parts).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialError);
+    expect(String(error)).toMatch(/already used.*nothing was stored and Codex did not run.*To re-seed/s);
+    expect(events).not.toContain('store');
+  });
+
+  test('a generation claimed by another job is not refreshed again: this job waits for its successor', async () => {
+    const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
+    const first = fakeParts(start);
+    const renewed = await renewIfDue(start, options, first.parts);
+    // A second job read the old copy: its claim is refused, it follows the published successor.
+    const second = await renewIfDue(start, options, first.parts);
+    expect(second).toEqual({ credential: renewed.credential, renewed: false });
+    expect(first.events.filter((e) => e === 'refresh')).toHaveLength(1);
+  });
+
+  test("a claim whose renewal never appears: the job uses its copy while it is valid, else fails saying why", async () => {
+    const soon = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
+    const waiting = fakeParts(soon, { claimedBy: 'run 1 job review' });
+    expect(await renewIfDue(soon, options, waiting.parts)).toEqual({ credential: soon, renewed: false });
+    expect(waiting.events.some((e) => /warning: .*run 1 job review.*has not been published/.test(e))).toBe(true);
+
+    const expiring = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + 60_000) }));
+    await expect(renewIfDue(expiring, options, fakeParts(expiring, { claimedBy: 'run 1 job review' }).parts)).rejects.toThrow(/another job claimed its renewal \(run 1 job review\)/);
+  });
+
+  test('the generation is an HMAC of the refresh token: it names no secret and differs per token and per key', () => {
+    const auth = makeChatGptAuth();
+    const gen = generationOf(credentialOf(auth), KEY, 'default');
+    expect(gen).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(auth.tokens.refresh_token).not.toContain(gen);
+    expect(generationOf(credentialOf(makeChatGptAuth()), KEY, 'default')).not.toBe(gen);
+    expect(generationOf(credentialOf(auth), new Uint8Array(32).fill(9), 'default')).not.toBe(gen);
+  });
+});
