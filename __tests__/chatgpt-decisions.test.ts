@@ -74,7 +74,8 @@ function runtime(stores: EnvelopeStore[]): Recorded {
 }
 
 function inputs(extra: Record<string, string> = {}): ChatGptInputs {
-  const values: Record<string, string> = { 'auth-mode': 'chatgpt', 'encryption-key': KEY, ...extra };
+  // The store policy of Codex refreshing in the job (renewal: ahead saves nothing in post).
+  const values: Record<string, string> = { 'auth-mode': 'chatgpt', 'encryption-key': KEY, renewal: 'in-job', ...extra };
   return parseInputs((name) => values[name] ?? '', { workspace: '/nowhere', home: temp }).inputs as ChatGptInputs;
 }
 

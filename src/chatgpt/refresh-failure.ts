@@ -87,10 +87,10 @@ async function rolloutFiles(dir: string, depth = 0): Promise<string[]> {
 
 /** The exact steps to give the chain a new login. */
 export function reseedSteps(secret: SecretTarget | undefined): string {
-  const store = secret
-    ? `\`${initCommand(secret)}\` (it reads ~/.codex/auth.json, encrypts it and sets the secret ${secret.name})`
-    : "put ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json' (e.g. `gh secret set CODEX_AUTH_JSON < ~/.codex/auth.json`)";
-  return `To re-seed: (1) on a trusted machine, with cli_auth_credentials_store = "file" in ~/.codex/config.toml, run \`codex login\`; (2) ${store}; (3) re-run the job: the newer login replaces the chain.`;
+  if (secret) {
+    return `To re-seed: (1) on a trusted machine run \`${initCommand(secret)}\` (it runs \`codex login\` in a private temporary Codex home, encrypts the new login and sets the secret ${secret.name}); (2) re-run the job: the newer login replaces the chain.`;
+  }
+  return "To re-seed: (1) on a trusted machine, with cli_auth_credentials_store = \"file\" in ~/.codex/config.toml, run `codex login`; (2) put ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json' (e.g. `gh secret set CODEX_AUTH_JSON < ~/.codex/auth.json`), then delete the local copy so the two never refresh the same login; (3) re-run the job: the newer login replaces the chain.";
 }
 
 /** In-job renewal: the chain is dead. */

@@ -1,7 +1,8 @@
 // The main step's part of `renewal: ahead` and the branch rule of `renewal: in-job`: what runs
 // after the freshest stored copy is chosen and before Codex gets anything.
 import { CredentialError } from '../errors.js';
-import { initCommand, type ChatGptInputs } from '../inputs.js';
+import { reseedSteps as reseedStepsFor } from './refresh-failure.js';
+import type { ChatGptInputs } from '../inputs.js';
 import type { Runtime } from '../runtime.js';
 import type { LocalStore } from '../stores/local.js';
 import { placeOfRun, renewalPlace } from './branch.js';
@@ -49,8 +50,5 @@ function notHere(inputs: ChatGptInputs, credential: ChatGptCredential, problem: 
 }
 
 export function reseedSteps(inputs: ChatGptInputs): string {
-  return (
-    'To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = "file"), then put the new ~/.codex/auth.json into the secret passed as \'chatgpt-auth-json\'' +
-    (inputs.secret ? ` (\`${initCommand(inputs.secret)}\` does it).` : '.')
-  );
+  return reseedStepsFor(inputs.secret);
 }
