@@ -19,17 +19,31 @@ afterAll(async () => {
 });
 
 const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
-const action = (inputs: Record<string, string>): Step => ({ uses: 'action', id: 'auth', with: { 'auth-mode': 'access-token', ...inputs } });
-const errorsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
+const action = (inputs: Record<string, string>): Step => ({
+  uses: 'action',
+  id: 'auth',
+  with: { 'auth-mode': 'access-token', ...inputs }
+});
+const errorsOf = (job: JobResult): string[] =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
 
 test('the real Codex CLI runs with the access token, checked by whoami and the config bundle; the post step removes it', async () => {
-  const args = ['exec', ...codexProviderArgs(model.baseUrl), '-c', `chatgpt_base_url="${backend.chatgptBaseUrl}"`, 'say hi'];
+  const args = [
+    'exec',
+    ...codexProviderArgs(model.baseUrl),
+    '-c',
+    `chatgpt_base_url="${backend.chatgptBaseUrl}"`,
+    'say hi'
+  ];
   const job = await runJob({
     name: 'codex',
     env: { CODEX_AUTHAPI_BASE_URL: backend.authApiBaseUrl },
     steps: [
       action({ 'codex-access-token': TOKEN }),
-      { name: 'inspect', run: 'stat -c "%a" "$CODEX_HOME/auth.json"; node -e "const d = JSON.parse(require(\'fs\').readFileSync(process.env.CODEX_HOME + \'/auth.json\', \'utf8\')); console.log(Object.keys(d).join(), d.OPENAI_API_KEY, d.personal_access_token.startsWith(\'at-\'))"' },
+      {
+        name: 'inspect',
+        run: "stat -c \"%a\" \"$CODEX_HOME/auth.json\"; node -e \"const d = JSON.parse(require('fs').readFileSync(process.env.CODEX_HOME + '/auth.json', 'utf8')); console.log(Object.keys(d).join(), d.OPENAI_API_KEY, d.personal_access_token.startsWith('at-'))\""
+      },
       { name: 'codex exec', run: `codex ${args.map(quote).join(' ')} < /dev/null` }
     ]
   });
@@ -55,16 +69,30 @@ test('the real Codex CLI runs with the access token, checked by whoami and the c
 });
 
 test.each([
-  ['an API key', 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789', /holds an OpenAI API key \(sk-…\), not a Codex access token.*auth-mode: api-key/],
-  ['a ChatGPT login', '{"auth_mode":"chatgpt","tokens":{"refresh_token":"rt_secretvalue123"}}', /holds JSON.*auth-mode: chatgpt/],
+  [
+    'an API key',
+    'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789',
+    /holds an OpenAI API key \(sk-…\), not a Codex access token.*auth-mode: api-key/
+  ],
+  [
+    'a ChatGPT login',
+    '{"auth_mode":"chatgpt","tokens":{"refresh_token":"rt_secretvalue123"}}',
+    /holds JSON.*auth-mode: chatgpt/
+  ],
   ['something else', 'ghp_notacodextoken0123456789', /is not a Codex access token \(they start with `at-`\)/],
   ['nothing', '', /is empty, and auth-mode is access-token/]
-])('%s in codex-access-token fails the main step, naming the input, without echoing it', async (_name, value, message) => {
-  const job = await runJob({ name: 'codex', steps: [action({ 'codex-access-token': value }), { name: 'after', run: 'true' }] });
-  expect(job.status).toBe('failure');
-  const [error] = errorsOf(job);
-  expect(error).toMatch(/^Input 'codex-access-token': /);
-  expect(error).toMatch(message);
-  if (value) for (const step of job.steps) expect(step.log).not.toContain(value);
-  expect(job.step('after').status).toBe('skipped');
-});
+])(
+  '%s in codex-access-token fails the main step, naming the input, without echoing it',
+  async (_name, value, message) => {
+    const job = await runJob({
+      name: 'codex',
+      steps: [action({ 'codex-access-token': value }), { name: 'after', run: 'true' }]
+    });
+    expect(job.status).toBe('failure');
+    const [error] = errorsOf(job);
+    expect(error).toMatch(/^Input 'codex-access-token': /);
+    expect(error).toMatch(message);
+    if (value) for (const step of job.steps) expect(step.log).not.toContain(value);
+    expect(job.step('after').status).toBe('skipped');
+  }
+);

@@ -32,17 +32,26 @@ const DIR = 'C:\\actions-runner\\.codex-auth\\store';
 
 describe('command lines', () => {
   test('restrict: inheritance removed, full control for the runner user only, inherited inside a directory', () => {
-    expect(restrictCommand(DIR, ME, 'directory')).toEqual({ file: 'icacls.exe', args: [DIR, '/inheritance:r', '/grant:r', `*${ME}:(OI)(CI)F`] });
-    expect(restrictCommand(`${DIR}\\auth.json`, ME, 'file')).toEqual({ file: 'icacls.exe', args: [`${DIR}\\auth.json`, '/inheritance:r', '/grant:r', `*${ME}:F`] });
-    expect(removeGrantsCommand(DIR, [USERS, OTHER])).toEqual({ file: 'icacls.exe', args: [DIR, '/remove:g', `*${USERS}`, `*${OTHER}`] });
+    expect(restrictCommand(DIR, ME, 'directory')).toEqual({
+      file: 'icacls.exe',
+      args: [DIR, '/inheritance:r', '/grant:r', `*${ME}:(OI)(CI)F`]
+    });
+    expect(restrictCommand(`${DIR}\\auth.json`, ME, 'file')).toEqual({
+      file: 'icacls.exe',
+      args: [`${DIR}\\auth.json`, '/inheritance:r', '/grant:r', `*${ME}:F`]
+    });
+    expect(removeGrantsCommand(DIR, [USERS, OTHER])).toEqual({
+      file: 'icacls.exe',
+      args: [DIR, '/remove:g', `*${USERS}`, `*${OTHER}`]
+    });
   });
 
   test('a path with spaces, quotes or PowerShell syntax stays one argument and never enters the script', () => {
-    const odd = "C:\\Users\\o'brien\\my store $(Remove-Item C:\\x);\"";
+    const odd = 'C:\\Users\\o\'brien\\my store $(Remove-Item C:\\x);"';
     expect(restrictCommand(odd, ME, 'directory').args[0]).toBe(odd);
     const read = readAclCommand(odd);
     expect(read.file).toBe('powershell.exe');
-    expect(read.args.join(' ')).not.toContain('o\'brien');
+    expect(read.args.join(' ')).not.toContain("o'brien");
     expect(read.args.at(-1)).toContain('Get-Acl -LiteralPath $env:CODEX_AUTH_ACL_PATH');
     expect(read.env.CODEX_AUTH_ACL_PATH).toBe(odd);
   });
@@ -69,21 +78,39 @@ describe('the ACL report', () => {
   });
 
   test('anything unexpected (an error text, a localized name, no owner) is refused, not guessed', () => {
-    expect(() => parseAclReport(`user ${ME}\r\nowner ${ME}\r\nace VORDEFINIERT\\Benutzer Allow True 1179817`)).toThrow(/Unexpected line/);
+    expect(() => parseAclReport(`user ${ME}\r\nowner ${ME}\r\nace VORDEFINIERT\\Benutzer Allow True 1179817`)).toThrow(
+      /Unexpected line/
+    );
     expect(() => parseAclReport(`Get-Acl : Cannot find path`)).toThrow(AclError);
     expect(() => parseAclReport(`user ${ME}\r\n`)).toThrow(/no user or no owner/);
   });
 
   test('judged: the user, SYSTEM and Administrators are fine; anyone else allowed in is named; deny entries are no leak', () => {
-    const entry = (sid: string, type: AclEntry['type'] = 'Allow'): AclEntry => ({ sid, type, inherited: false, rights: FULL });
-    expect(judgeAcl({ user: ME, owner: ME, entries: [entry(ME), entry(SYSTEM_SID), entry(ADMINISTRATORS_SID), entry(EVERYONE, 'Deny')] })).toEqual({ ownerOk: true, others: [] });
-    expect(judgeAcl({ user: ME, owner: ADMINISTRATORS_SID, entries: [entry(ME), entry(USERS), entry(USERS), entry(OTHER)] })).toEqual({ ownerOk: true, others: [USERS, OTHER] });
+    const entry = (sid: string, type: AclEntry['type'] = 'Allow'): AclEntry => ({
+      sid,
+      type,
+      inherited: false,
+      rights: FULL
+    });
+    expect(
+      judgeAcl({
+        user: ME,
+        owner: ME,
+        entries: [entry(ME), entry(SYSTEM_SID), entry(ADMINISTRATORS_SID), entry(EVERYONE, 'Deny')]
+      })
+    ).toEqual({ ownerOk: true, others: [] });
+    expect(
+      judgeAcl({ user: ME, owner: ADMINISTRATORS_SID, entries: [entry(ME), entry(USERS), entry(USERS), entry(OTHER)] })
+    ).toEqual({ ownerOk: true, others: [USERS, OTHER] });
     expect(judgeAcl({ user: ME, owner: OTHER, entries: [entry(ME)] })).toEqual({ ownerOk: false, others: [] });
   });
 });
 
 /** A Windows machine's ACLs as icacls and Get-Acl see them, for the commands above. */
-function scriptedWindows(acls: Record<string, { owner: string; entries: AclEntry[] }>, user = ME): { run: Run; calls: string[][] } {
+function scriptedWindows(
+  acls: Record<string, { owner: string; entries: AclEntry[] }>,
+  user = ME
+): { run: Run; calls: string[][] } {
   const calls: string[][] = [];
   const run: Run = async (file, args, env) => {
     calls.push([file, ...args]);
@@ -91,7 +118,13 @@ function scriptedWindows(acls: Record<string, { owner: string; entries: AclEntry
     if (file === 'powershell.exe') {
       const acl = acls[env?.CODEX_AUTH_ACL_PATH ?? ''];
       if (!acl) throw new Error('powershell.exe failed: Get-Acl : Cannot find path');
-      return [`user ${user}`, `owner ${acl.owner}`, ...acl.entries.map((e) => `ace ${e.sid} ${e.type} ${e.inherited ? 'True' : 'False'} ${e.rights}`)].join('\r\n') + '\r\n';
+      return (
+        [
+          `user ${user}`,
+          `owner ${acl.owner}`,
+          ...acl.entries.map((e) => `ace ${e.sid} ${e.type} ${e.inherited ? 'True' : 'False'} ${e.rights}`)
+        ].join('\r\n') + '\r\n'
+      );
     }
     const [target, ...ops] = args;
     const acl = acls[target];
@@ -101,7 +134,10 @@ function scriptedWindows(acls: Record<string, { owner: string; entries: AclEntry
       else if (ops[i] === '/grant:r') {
         const [who] = ops[++i].split(':');
         const sid = who.slice(1);
-        acl.entries = [...acl.entries.filter((e) => e.sid !== sid || e.type !== 'Allow'), { sid, type: 'Allow', inherited: false, rights: FULL }];
+        acl.entries = [
+          ...acl.entries.filter((e) => e.sid !== sid || e.type !== 'Allow'),
+          { sid, type: 'Allow', inherited: false, rights: FULL }
+        ];
       } else if (ops[i] === '/remove:g') {
         const sids = ops.slice(i + 1).map((s) => s.slice(1));
         acl.entries = acl.entries.filter((e) => !(e.type === 'Allow' && sids.includes(e.sid)));
@@ -124,7 +160,10 @@ describe('protect (what this process has just created)', () => {
     await protect(DIR, 'directory', run);
     expect(acls[DIR].entries).toEqual([explicit(ME)]);
     // whoami once per process, then one icacls per object.
-    expect(calls).toEqual([['whoami.exe', '/user', '/fo', 'csv', '/nh'], ...Array(2).fill(['icacls.exe', ...restrictCommand(DIR, ME, 'directory').args])]);
+    expect(calls).toEqual([
+      ['whoami.exe', '/user', '/fo', 'csv', '/nh'],
+      ...Array(2).fill(['icacls.exe', ...restrictCommand(DIR, ME, 'directory').args])
+    ]);
   });
 
   test('verified: explicit grants of others are removed too', async () => {
@@ -138,7 +177,9 @@ describe('protect (what this process has just created)', () => {
   test('a failing icacls or whoami is an error, never a silent pass', async () => {
     const { run } = scriptedWindows({});
     await expect(protect(DIR, 'directory', run)).rejects.toThrow(/unexpected command icacls.exe/);
-    await expect(protect(DIR, 'directory', async () => 'ERROR: Access is denied.')).rejects.toThrow(/Could not read the runner user's security identifier/);
+    await expect(protect(DIR, 'directory', async () => 'ERROR: Access is denied.')).rejects.toThrow(
+      /Could not read the runner user's security identifier/
+    );
   });
 
   test("whoami's CSV line gives the SID", () => {
@@ -181,7 +222,7 @@ describe('checkPrivate (an existing store directory)', () => {
     expect(calls.some((c) => c[0] === 'icacls.exe')).toBe(false);
   });
 
-  test('owned by Administrators (a runner running elevated) is the runner user\'s own', async () => {
+  test("owned by Administrators (a runner running elevated) is the runner user's own", async () => {
     const acls = { [DIR]: { owner: ADMINISTRATORS_SID, entries: [explicit(ME), explicit(ADMINISTRATORS_SID)] } };
     await checkPrivate(DIR, 'directory', { fix: false, run: scriptedWindows(acls).run });
   });
@@ -217,7 +258,9 @@ windowsOnly('on Windows itself', () => {
     await fs.mkdir(dir);
     execFileSync('icacls.exe', [dir, '/grant', `*${'S-1-5-32-545'}:(OI)(CI)R`]);
     expect(judgeAcl(await readAcl(dir)).others).toContain('S-1-5-32-545');
-    await expect(new LocalStore({ dir, credentialName: 'default', fixPermissions: false }).prepare()).rejects.toThrow(/is accessible to other accounts \(.*S-1-5-32-545/);
+    await expect(new LocalStore({ dir, credentialName: 'default', fixPermissions: false }).prepare()).rejects.toThrow(
+      /is accessible to other accounts \(.*S-1-5-32-545/
+    );
     const lines: string[] = [];
     await new LocalStore({ dir, credentialName: 'default', log: (l) => lines.push(l) }).prepare();
     expect(judgeAcl(await readAcl(dir)).others).toEqual([]);

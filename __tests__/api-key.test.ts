@@ -5,7 +5,11 @@ import { destroyRunner, makeRunner, runJob, type JobResult, type Step } from './
 
 const KEY = 'sk-proj-TESTKEY0123456789abcdefghijklmnopqrstuvwxyzABCDE';
 
-const action = (inputs: Record<string, string> = {}): Step => ({ uses: 'action', id: 'auth', with: { 'openai-api-key': KEY, ...inputs } });
+const action = (inputs: Record<string, string> = {}): Step => ({
+  uses: 'action',
+  id: 'auth',
+  with: { 'openai-api-key': KEY, ...inputs }
+});
 const loginStatus: Step = { name: 'codex login status', run: 'codex login status' };
 
 function expectNoKey(job: JobResult): void {
@@ -62,7 +66,11 @@ describe('API-key mode (the default)', () => {
       const job = await runJob({ name: 'codex', runner, steps: [action({ 'codex-home': home }), loginStatus] });
       expect(job.status).toBe('success');
       expect(job.step('codex login status').log).toContain('API key configured');
-      const after = await runJob({ name: 'after', runner, steps: [{ name: 'status', run: 'codex login status', env: { CODEX_HOME: home } }] });
+      const after = await runJob({
+        name: 'after',
+        runner,
+        steps: [{ name: 'status', run: 'codex login status', env: { CODEX_HOME: home } }]
+      });
       expect(after.step('status').status).toBe('failure');
       expect(after.step('status').log).toContain('Not logged in');
       // A user's codex-home keeps its other files; only the credential is gone.
@@ -79,7 +87,11 @@ describe('API-key mode (the default)', () => {
     const runner = await makeRunner('self-hosted');
     const home = path.join(runner.home, 'new', 'codex');
     try {
-      const job = await runJob({ name: 'codex', runner, steps: [action({ 'codex-home': home }), loginStatus, { name: 'mode', run: 'stat -c "%a" "$CODEX_HOME"' }] });
+      const job = await runJob({
+        name: 'codex',
+        runner,
+        steps: [action({ 'codex-home': home }), loginStatus, { name: 'mode', run: 'stat -c "%a" "$CODEX_HOME"' }]
+      });
       expect(job.step('codex login status').log).toContain('API key configured');
       expect(job.step('mode').log.trim()).toBe('700');
       expect(job.steps.find((s) => s.phase === 'post')!.log).toContain(`Removed ${home}`);
@@ -90,7 +102,10 @@ describe('API-key mode (the default)', () => {
   });
 
   test('the post step runs and cleans up after a failed step', async () => {
-    const job = await runJob({ name: 'codex', steps: [action(), { name: 'fails', run: 'exit 3' }, { name: 'never', run: 'true' }] });
+    const job = await runJob({
+      name: 'codex',
+      steps: [action(), { name: 'fails', run: 'exit 3' }, { name: 'never', run: 'true' }]
+    });
     expect(job.status).toBe('failure');
     expect(job.step('never').status).toBe('skipped');
     const post = job.steps.find((s) => s.phase === 'post')!;
@@ -119,7 +134,10 @@ describe('API-key mode (the default)', () => {
   });
 
   test('ChatGPT-only inputs are ignored with a warning', async () => {
-    const job = await runJob({ name: 'codex', steps: [action({ 'chatgpt-auth-json': '{"auth_mode":"chatgpt"}', 'workspace-id': 'ws-1' }), loginStatus] });
+    const job = await runJob({
+      name: 'codex',
+      steps: [action({ 'chatgpt-auth-json': '{"auth_mode":"chatgpt"}', 'workspace-id': 'ws-1' }), loginStatus]
+    });
     expect(job.status).toBe('success');
     const warning = job.step('auth').annotations.find((a) => a.level === 'warning')!.message;
     expect(warning).toContain("'chatgpt-auth-json', 'workspace-id'");
@@ -130,19 +148,37 @@ describe('API-key mode (the default)', () => {
     const cases: [string, Record<string, string>, RegExp][] = [
       ['missing key', { 'openai-api-key': '' }, /^Input 'openai-api-key': is empty.*secrets\.OPENAI_API_KEY/],
       ['blank key', { 'openai-api-key': '   ' }, /^Input 'openai-api-key': is empty/],
-      ['unknown auth-mode', { 'auth-mode': 'oauth' }, /^Input 'auth-mode': 'oauth' is not a valid value\. Use one of: api-key, chatgpt, access-token\./],
+      [
+        'unknown auth-mode',
+        { 'auth-mode': 'oauth' },
+        /^Input 'auth-mode': 'oauth' is not a valid value\. Use one of: api-key, chatgpt, access-token\./
+      ],
       ['relative codex-home', { 'codex-home': 'codex' }, /^Input 'codex-home': 'codex' is a relative path/],
-      ['codex-home inside the workspace', { 'codex-home': '@WORKSPACE@/.codex' }, /^Input 'codex-home': .* is inside the workspace/],
+      [
+        'codex-home inside the workspace',
+        { 'codex-home': '@WORKSPACE@/.codex' },
+        /^Input 'codex-home': .* is inside the workspace/
+      ],
       ['codex-home is a file', { 'codex-home': '@FILE@' }, /^Input 'codex-home': .* is a file, not a directory/],
-      ['codex-home cannot be created', { 'codex-home': '/proc/codex' }, /^Input 'codex-home': '\/proc\/codex' does not exist and could not be created/],
-      ['codex-home under a file', { 'codex-home': '@FILE@/codex' }, /^Input 'codex-home': .* could not be created \(ENOTDIR\)/]
+      [
+        'codex-home cannot be created',
+        { 'codex-home': '/proc/codex' },
+        /^Input 'codex-home': '\/proc\/codex' does not exist and could not be created/
+      ],
+      [
+        'codex-home under a file',
+        { 'codex-home': '@FILE@/codex' },
+        /^Input 'codex-home': .* could not be created \(ENOTDIR\)/
+      ]
     ];
     test.each(cases)('%s', async (_name, inputs, expected) => {
       const runner = await makeRunner('self-hosted');
       const file = path.join(runner.home, 'a-file');
       await fs.writeFile(file, 'x');
       const workspace = path.join(runner.workRoot, 'app', 'app');
-      const resolved = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.replace('@WORKSPACE@', workspace).replace('@FILE@', file)]));
+      const resolved = Object.fromEntries(
+        Object.entries(inputs).map(([k, v]) => [k, v.replace('@WORKSPACE@', workspace).replace('@FILE@', file)])
+      );
       try {
         const job = await runJob({ name: 'codex', runner, steps: [action(resolved), loginStatus] });
         expect(job.status).toBe('failure');
@@ -164,4 +200,3 @@ describe('API-key mode (the default)', () => {
 function expectNoKeyIn(job: JobResult): void {
   for (const step of job.steps) expect(step.log).not.toContain(KEY);
 }
-

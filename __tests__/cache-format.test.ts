@@ -30,7 +30,9 @@ function format(platform: NodeJS.Platform) {
       file: store.file,
       prefix: store.prefix,
       crossOs: CROSS_OS_ARCHIVE,
-      versions: [CompressionMethod.ZstdWithoutLong, CompressionMethod.Gzip].map((method) => getCacheVersion([store.file], method, CROSS_OS_ARCHIVE))
+      versions: [CompressionMethod.ZstdWithoutLong, CompressionMethod.Gzip].map((method) =>
+        getCacheVersion([store.file], method, CROSS_OS_ARCHIVE)
+      )
     };
   });
 }
@@ -46,8 +48,12 @@ test('the path, the options and the cache version are byte-identical on Linux, m
 test('control: the platform switch is real (without cross-OS archives a Windows runner gets another version, and path.join another path)', () => {
   const file = cacheFile('default');
   const method = CompressionMethod.ZstdWithoutLong;
-  expect(as('win32', () => getCacheVersion([file], method, false))).not.toBe(as('linux', () => getCacheVersion([file], method, false)));
-  expect(as('win32', () => getCacheVersion([file], method, true))).toBe(as('linux', () => getCacheVersion([file], method, false)));
+  expect(as('win32', () => getCacheVersion([file], method, false))).not.toBe(
+    as('linux', () => getCacheVersion([file], method, false))
+  );
+  expect(as('win32', () => getCacheVersion([file], method, true))).toBe(
+    as('linux', () => getCacheVersion([file], method, false))
+  );
   expect(path.win32.join('.codex-auth', 'default.envelope')).not.toBe(file);
 });
 
@@ -60,7 +66,11 @@ describe('against the loopback cache service', () => {
   beforeAll(async () => {
     svc = await startCacheService();
     workspace = await fs.mkdtemp(path.join(os.tmpdir(), 'cache-format-'));
-    for (const [name, value] of Object.entries({ ...svc.env, RUNNER_TEMP: path.join(workspace, '_temp'), GITHUB_WORKSPACE: workspace })) {
+    for (const [name, value] of Object.entries({
+      ...svc.env,
+      RUNNER_TEMP: path.join(workspace, '_temp'),
+      GITHUB_WORKSPACE: workspace
+    })) {
       saved[name] = process.env[name];
       process.env[name] = value;
     }
@@ -79,7 +89,12 @@ describe('against the loopback cache service', () => {
   });
 
   test('the version on the wire is the one a Windows or macOS runner computes for the same credential', async () => {
-    const store = new CacheStore({ credentialName: 'default', env: { GITHUB_RUN_ID: '7' }, retryDelaysMs: [], log: () => undefined });
+    const store = new CacheStore({
+      credentialName: 'default',
+      env: { GITHUB_RUN_ID: '7' },
+      retryDelaysMs: [],
+      log: () => undefined
+    });
     const envelope = 'codex-auth.v1.test-envelope';
     expect(await store.save(envelope, 1_764_000_000_000)).toMatchObject({ ok: true });
     const [entry] = svc.entries();
@@ -97,11 +112,18 @@ describe('against the loopback cache service', () => {
     try {
       expect(await cacheCompression({ PATH: noZstd })).toBe('gzip');
       const lines: string[] = [];
-      const store = new CacheStore({ credentialName: 'mac-bot', env: { ...process.env, PATH: noZstd }, retryDelaysMs: [], log: (l) => lines.push(l) });
+      const store = new CacheStore({
+        credentialName: 'mac-bot',
+        env: { ...process.env, PATH: noZstd },
+        retryDelaysMs: [],
+        log: (l) => lines.push(l)
+      });
       await store.restore();
       await store.restore();
       expect(lines.filter((l) => l.includes('zstd'))).toEqual([
-        expect.stringContaining("zstd is not on this runner's PATH, so the Actions cache compresses credential 'mac-bot' with gzip")
+        expect.stringContaining(
+          "zstd is not on this runner's PATH, so the Actions cache compresses credential 'mac-bot' with gzip"
+        )
       ]);
       expect(lines.join('\n')).toContain('brew install zstd');
       // With zstd on PATH (as on this machine and every GitHub-hosted runner): no such line.

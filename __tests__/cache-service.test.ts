@@ -56,7 +56,13 @@ function runCache(workspace: string, op: Op, env: Record<string, string> = svc.e
     child.on('error', reject);
     child.on('close', (code) => {
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT='));
-      resolve({ code, stdout, stderr, result: line ? JSON.parse(line.slice(7)) : 'NO RESULT LINE', ms: Date.now() - started });
+      resolve({
+        code,
+        stdout,
+        stderr,
+        result: line ? JSON.parse(line.slice(7)) : 'NO RESULT LINE',
+        ms: Date.now() - started
+      });
     });
   });
 }
@@ -130,18 +136,19 @@ test('the real client saves a file, and restores it by prefix after it was delet
   expect(restored.result).toBe(`codex-auth-${u}-run1-1`);
   expect(fs.readFileSync(path.join(ws, FILE), 'utf8')).toBe(content);
 
-  expect(methods()).toEqual([
-    'CreateCacheEntry:200',
-    'FinalizeCacheEntryUpload:200',
-    'GetCacheEntryDownloadURL:200'
-  ]);
+  expect(methods()).toEqual(['CreateCacheEntry:200', 'FinalizeCacheEntryUpload:200', 'GetCacheEntryDownloadURL:200']);
   const [create, finalize, get] = svc.requests;
   expect(create.body).toEqual({ key: `codex-auth-${u}-run1-1`, version: entry.version });
   // int64 travels as a string, field names are the proto (snake_case) names.
   expect(finalize.body).toEqual({ key: entry.key, version: entry.version, size_bytes: String(entry.sizeBytes) });
   expect(get.body).toEqual({ key: `codex-auth-${u}-`, version: entry.version });
   expect(svc.blobBytesDownloaded).toBe(entry.sizeBytes);
-  expect(svc.stats()).toEqual({ requests: 3, uploadedBytes: entry.sizeBytes, downloadedBytes: entry.sizeBytes, entries: 1 });
+  expect(svc.stats()).toEqual({
+    requests: 3,
+    uploadedBytes: entry.sizeBytes,
+    downloadedBytes: entry.sizeBytes,
+    entries: 1
+  });
 });
 
 test('Twirp calls need a bearer token, and signed URLs are enforced by Azurite', async () => {
@@ -158,19 +165,33 @@ test('Twirp calls need a bearer token, and signed URLs are enforced by Azurite',
   expect(signed_upload_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1\/[^/]+\/[^/?]+\?.*sp=cw.*&sig=/);
 
   // Without the signature Azurite refuses the write; with it the write succeeds.
-  const unsigned = await fetch(signed_upload_url.split('?')[0], { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'x' });
+  const unsigned = await fetch(signed_upload_url.split('?')[0], {
+    method: 'PUT',
+    headers: { 'x-ms-blob-type': 'BlockBlob' },
+    body: 'x'
+  });
   expect(unsigned.status).toBeGreaterThanOrEqual(400);
   await unsigned.arrayBuffer();
-  const signed = await fetch(signed_upload_url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'abc' });
+  const signed = await fetch(signed_upload_url, {
+    method: 'PUT',
+    headers: { 'x-ms-blob-type': 'BlockBlob' },
+    body: 'abc'
+  });
   expect(signed.status).toBe(201);
   await signed.arrayBuffer();
 
   // Not finalized yet: not restorable.
   const get = (b: object) =>
-    fetch(`${svc.resultsUrl}${TWIRP}GetCacheEntryDownloadURL`, { method: 'POST', headers: auth, body: JSON.stringify(b) }).then((r) => r.json() as any);
+    fetch(`${svc.resultsUrl}${TWIRP}GetCacheEntryDownloadURL`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify(b)
+    }).then((r) => r.json() as any);
   expect(await get({ key: 'k', version: 'v' })).toMatchObject({ ok: false });
   const fin = await fetch(`${svc.resultsUrl}${TWIRP}FinalizeCacheEntryUpload`, {
-    method: 'POST', headers: auth, body: JSON.stringify({ key: 'k', version: 'v', size_bytes: '3' })
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ key: 'k', version: 'v', size_bytes: '3' })
   });
   expect(await fin.json()).toEqual({ ok: true, entry_id: expect.stringMatching(/^\d+$/) });
   expect(await get({ key: 'k', version: 'v' })).toMatchObject({ ok: true, matched_key: 'k' });
@@ -249,7 +270,12 @@ test('restore order: exact key first, else the newest prefix match of a restore 
   expect((await runCache(ws, { op: 'save', paths: [FILE], key: `q-${u}` })).result as number).toBeGreaterThan(0);
 
   fs.rmSync(path.join(ws, FILE));
-  const newest = await runCache(ws, { op: 'restore', paths: [FILE], key: `none-${u}`, restoreKeys: [`p-${u}-`, `q-${u}`] });
+  const newest = await runCache(ws, {
+    op: 'restore',
+    paths: [FILE],
+    key: `none-${u}`,
+    restoreKeys: [`p-${u}-`, `q-${u}`]
+  });
   expect(newest.result).toBe(`p-${u}-b`);
   expect(fs.readFileSync(path.join(ws, FILE), 'utf8')).toBe('B');
   expect(svc.requests.at(-1)!.body).toMatchObject({ key: `none-${u}`, restore_keys: [`p-${u}-`, `q-${u}`] });
@@ -260,7 +286,13 @@ test('restore order: exact key first, else the newest prefix match of a restore 
   expect(fs.readFileSync(path.join(ws, FILE), 'utf8')).toBe('A');
 
   // Restore keys are tried in order: an exact hit on the first beats a newer entry of the second.
-  const ordered = await runCache(ws, { op: 'restore', paths: [FILE], key: `none-${u}`, restoreKeys: [`p-${u}-a`, `q-${u}`], lookupOnly: true });
+  const ordered = await runCache(ws, {
+    op: 'restore',
+    paths: [FILE],
+    key: `none-${u}`,
+    restoreKeys: [`p-${u}-a`, `q-${u}`],
+    lookupOnly: true
+  });
   expect(ordered.result).toBe(`p-${u}-a`);
 });
 
@@ -330,7 +362,9 @@ test('scopes: a feature branch reads the default branch, not the other way round
   expect((await runCache(ws, { op: 'save', paths: [FILE], key: `main-${u}` })).result as number).toBeGreaterThan(0);
 
   fs.writeFileSync(path.join(ws, FILE), 'from feature');
-  expect((await runCache(ws, { op: 'save', paths: [FILE], key: `feat-${u}` }, feature)).result as number).toBeGreaterThan(0);
+  expect(
+    (await runCache(ws, { op: 'save', paths: [FILE], key: `feat-${u}` }, feature)).result as number
+  ).toBeGreaterThan(0);
   expect(svc.entries().map((e) => e.scope)).toEqual(['refs/heads/main', 'refs/heads/feature']);
 
   fs.rmSync(path.join(ws, FILE));

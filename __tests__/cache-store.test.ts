@@ -38,14 +38,23 @@ afterEach(() => {
 });
 
 function store(logs: string[], extra: Partial<ConstructorParameters<typeof CacheStore>[0]> = {}): CacheStore {
-  return new CacheStore({ credentialName: 'default', env: { ...process.env }, log: (m) => logs.push(m), retryDelaysMs: [50, 50], ...extra });
+  return new CacheStore({
+    credentialName: 'default',
+    env: { ...process.env },
+    log: (m) => logs.push(m),
+    retryDelaysMs: [50, 50],
+    ...extra
+  });
 }
 
 test('a stalled lookup is given up at its deadline, with progress lines meanwhile', async () => {
   const logs: string[] = [];
   svc.inject({ method: 'GetCacheEntryDownloadURL', delayMs: 5000 });
   const lookup = await store(logs, { restoreDeadlineMs: 1500, progressEveryMs: 300 }).restore();
-  expect(lookup).toEqual({ status: 'failed', reason: expect.stringContaining('the Actions cache lookup did not answer within 1.5 s') });
+  expect(lookup).toEqual({
+    status: 'failed',
+    reason: expect.stringContaining('the Actions cache lookup did not answer within 1.5 s')
+  });
   expect(logs.some((l) => l.startsWith('Still waiting for the Actions cache lookup:'))).toBe(true);
 });
 
@@ -54,7 +63,11 @@ test('a save rate-limited with 429 waits for Retry-After, then goes through', as
   svc.inject({ method: 'CreateCacheEntry', status: 429, headers: { 'retry-after': '1' } });
   const result = await store(logs).save('codex-auth:v1:default:x:y:z', Date.now());
   expect(result.ok).toBe(true);
-  expect(logs).toContainEqual(expect.stringMatching(/Saving to the Actions cache failed \(the cache service rate-limited this save \(429; it asks to wait 1\.0 s\)\); attempt 2 of 3 in 1\.0 s\./));
+  expect(logs).toContainEqual(
+    expect.stringMatching(
+      /Saving to the Actions cache failed \(the cache service rate-limited this save \(429; it asks to wait 1\.0 s\)\); attempt 2 of 3 in 1\.0 s\./
+    )
+  );
 });
 
 test('a 403 from the cache is reported as a refusal, not as "another job may be creating this cache"', async () => {

@@ -18,26 +18,45 @@ let temp: string;
 
 beforeEach(() => {
   temp = mkdtempSync(path.join(os.tmpdir(), 'decisions-'));
-  writeFileSync(path.join(temp, 'event.json'), JSON.stringify({ repository: { full_name: 'acme/app', private: true, visibility: 'private' } }));
+  writeFileSync(
+    path.join(temp, 'event.json'),
+    JSON.stringify({ repository: { full_name: 'acme/app', private: true, visibility: 'private' } })
+  );
 });
 afterEach(() => rmSync(temp, { recursive: true, force: true }));
 
 const ago = (minutes: number): string => rfc3339Nanos(new Date(Date.now() - minutes * 60_000));
-const login = (minutesAgo: number, account = 'acct-1'): string => JSON.stringify(makeChatGptAuth({ accountId: account, userId: `user-${account}`, lastRefresh: ago(minutesAgo) }));
-const sealed = (text: string, key = KEY): Promise<string> => seal(text, new Uint8Array(Buffer.from(key, 'base64')), 'default');
+const login = (minutesAgo: number, account = 'acct-1'): string =>
+  JSON.stringify(makeChatGptAuth({ accountId: account, userId: `user-${account}`, lastRefresh: ago(minutesAgo) }));
+const sealed = (text: string, key = KEY): Promise<string> =>
+  seal(text, new Uint8Array(Buffer.from(key, 'base64')), 'default');
 
 interface FakeStore extends EnvelopeStore {
   written: string[];
 }
 
-function store(kind: StoreKind, read: NewestRead | undefined, write: StoreWrite = { ok: true, entry: `${kind}-new` }): FakeStore {
+function store(
+  kind: StoreKind,
+  read: NewestRead | undefined,
+  write: StoreWrite = { ok: true, entry: `${kind}-new` }
+): FakeStore {
   const written: string[] = [];
   return {
     kind,
-    where: kind === 'cache' ? 'Actions cache' : kind === 'local' ? 'runner-local store (/s/default.envelope)' : 'repository secret CODEX_AUTH_JSON of acme/app',
+    where:
+      kind === 'cache'
+        ? 'Actions cache'
+        : kind === 'local'
+          ? 'runner-local store (/s/default.envelope)'
+          : 'repository secret CODEX_AUTH_JSON of acme/app',
     durable: kind !== 'cache',
     written,
-    ...(read ? { readNewest: async () => read, newestEntry: kind === 'cache' ? async () => (read.status === 'found' ? read.entry : undefined) : undefined } : {}),
+    ...(read
+      ? {
+          readNewest: async () => read,
+          newestEntry: kind === 'cache' ? async () => (read.status === 'found' ? read.entry : undefined) : undefined
+        }
+      : {}),
     async write(envelope: string) {
       written.push(envelope);
       return write;
@@ -59,7 +78,12 @@ function runtime(stores: EnvelopeStore[]): Recorded {
   const outputs: Record<string, string> = {};
   let state: MainState | undefined;
   const rt: Runtime = {
-    env: { RUNNER_TEMP: temp, GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: path.join(temp, 'event.json'), GITHUB_REPOSITORY: 'acme/app' },
+    env: {
+      RUNNER_TEMP: temp,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_PATH: path.join(temp, 'event.json'),
+      GITHUB_REPOSITORY: 'acme/app'
+    },
     info: (m) => infos.push(m),
     warning: (m) => warnings.push(m),
     notice: (m) => infos.push(m),
@@ -79,41 +103,82 @@ function inputs(extra: Record<string, string> = {}): ChatGptInputs {
   return parseInputs((name) => values[name] ?? '', { workspace: '/nowhere', home: temp }).inputs as ChatGptInputs;
 }
 
-const found = async (text: string, entry = 'codex-auth-v1.default.1.1-1.a', key = KEY): Promise<NewestRead> => ({ status: 'found', entry, envelope: await sealed(text, key) });
+const found = async (text: string, entry = 'codex-auth-v1.default.1.1-1.a', key = KEY): Promise<NewestRead> => ({
+  status: 'found',
+  entry,
+  envelope: await sealed(text, key)
+});
 
 describe('main step: store readings → the copy used, or why nothing is', () => {
-  const rows: [string, () => Promise<{ stores: FakeStore[]; seed?: string }>, { source?: string; error?: RegExp; warning?: RegExp }][] = [
-    ['empty cache, seed given: the seed', async () => ({ stores: [store('cache', { status: 'empty', reason: 'no entry yet' })], seed: login(5) }), { source: 'seed' }],
-    ['cache newer than the seed: the cache', async () => ({ stores: [store('cache', await found(login(1)))], seed: login(60) }), { source: 'cache' }],
-    ['seed newer than the cache (a re-seed): the seed', async () => ({ stores: [store('cache', await found(login(60)))], seed: login(1) }), { source: 'seed' }],
+  const rows: [
+    string,
+    () => Promise<{ stores: FakeStore[]; seed?: string }>,
+    { source?: string; error?: RegExp; warning?: RegExp }
+  ][] = [
+    [
+      'empty cache, seed given: the seed',
+      async () => ({ stores: [store('cache', { status: 'empty', reason: 'no entry yet' })], seed: login(5) }),
+      { source: 'seed' }
+    ],
+    [
+      'cache newer than the seed: the cache',
+      async () => ({ stores: [store('cache', await found(login(1)))], seed: login(60) }),
+      { source: 'cache' }
+    ],
+    [
+      'seed newer than the cache (a re-seed): the seed',
+      async () => ({ stores: [store('cache', await found(login(60)))], seed: login(1) }),
+      { source: 'seed' }
+    ],
     [
       'newest cache entry under another key: nothing restored, the entry named',
       async () => ({ stores: [store('cache', await found(login(1), 'k-other', OTHER_KEY))], seed: login(5) }),
-      { error: /Actions cache entry k-other, cannot be read: it was encrypted with a different encryption-key.*gh cache delete k-other/s }
+      {
+        error:
+          /Actions cache entry k-other, cannot be read: it was encrypted with a different encryption-key.*gh cache delete k-other/s
+      }
     ],
     [
       'cache lookup failed: nothing restored',
-      async () => ({ stores: [store('cache', { status: 'failed', reason: 'the Actions cache lookup did not answer within 2 min' })], seed: login(5) }),
+      async () => ({
+        stores: [store('cache', { status: 'failed', reason: 'the Actions cache lookup did not answer within 2 min' })],
+        seed: login(5)
+      }),
       { error: /cannot be read: the lookup failed \(the Actions cache lookup did not answer within 2 min\)/ }
     ],
     [
       'cache off in this run (read-only mode): a warning, the seed',
-      async () => ({ stores: [store('cache', { status: 'off', reason: "the cache is not readable in this run (cache-mode 'none')" })], seed: login(5) }),
+      async () => ({
+        stores: [
+          store('cache', { status: 'off', reason: "the cache is not readable in this run (cache-mode 'none')" })
+        ],
+        seed: login(5)
+      }),
       { source: 'seed', warning: /The Actions cache could not be read: the cache is not readable/ }
     ],
     [
       'local store newer than the cache (an old envelope re-uploaded to the cache): the local copy, with a warning',
-      async () => ({ stores: [store('cache', await found(login(60))), store('local', await found(login(5), '/s/default.envelope'))] }),
+      async () => ({
+        stores: [store('cache', await found(login(60))), store('local', await found(login(5), '/s/default.envelope'))]
+      }),
       { source: 'local', warning: /older than the copy in the runner-local store/ }
     ],
     [
       'local store unreadable: nothing restored',
-      async () => ({ stores: [store('cache', await found(login(5))), store('local', { status: 'failed', reason: 'Refusing to read /s/default.envelope: it is a symbolic link.' })] }),
+      async () => ({
+        stores: [
+          store('cache', await found(login(5))),
+          store('local', { status: 'failed', reason: 'Refusing to read /s/default.envelope: it is a symbolic link.' })
+        ]
+      }),
       { error: /runner-local store \(\/s\/default\.envelope\), cannot be read: Refusing to read/ }
     ],
     [
       'the secret store is never read back (its copy is the seed)',
-      async () => ({ stores: [store('cache', { status: 'empty', reason: 'no entry yet' }), store('secret', undefined)], seed: login(5) }),
+      async () => ({
+        stores: [store('cache', { status: 'empty', reason: 'no entry yet' }), store('secret', undefined)],
+        seed: login(5)
+      }),
       { source: 'seed' }
     ]
   ];
@@ -136,7 +201,11 @@ describe('main step: store readings → the copy used, or why nothing is', () =>
 
 describe('post step: what auth.json holds and what the stores do → saved, warned, failed', () => {
   /** Runs the main step on `restored` (from the seed), then lets "Codex" write `after` into auth.json. */
-  async function afterMain(restored: string, after: string | undefined, extra: Record<string, string> = {}): Promise<{ state: MainState; input: ChatGptInputs }> {
+  async function afterMain(
+    restored: string,
+    after: string | undefined,
+    extra: Record<string, string> = {}
+  ): Promise<{ state: MainState; input: ChatGptInputs }> {
     const input = inputs({ 'chatgpt-auth-json': restored, ...extra });
     const rec = runtime([store('cache', { status: 'empty', reason: 'no entry yet' })]);
     await setUpChatGpt(input, rec.rt);
@@ -147,12 +216,17 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
 
   test('refreshed: written to every store, each said in the log', async () => {
     const { state, input } = await afterMain(login(60), login(0));
-    const stores = [store('cache', { status: 'empty', reason: 'no entry yet' }), store('secret', undefined, { ok: true, detail: 'updated' })];
+    const stores = [
+      store('cache', { status: 'empty', reason: 'no entry yet' }),
+      store('secret', undefined, { ok: true, detail: 'updated' })
+    ];
     const rec = runtime(stores);
     await keepRefreshedCredential(input, state, rec.rt);
     expect(stores.map((s) => s.written.length)).toEqual([1, 1]);
     expect(rec.infos).toContainEqual(expect.stringMatching(/to the Actions cache as cache-new\.$/));
-    expect(rec.infos).toContainEqual(expect.stringMatching(/to the repository secret CODEX_AUTH_JSON of acme\/app \(updated\)\.$/));
+    expect(rec.infos).toContainEqual(
+      expect.stringMatching(/to the repository secret CODEX_AUTH_JSON of acme\/app \(updated\)\.$/)
+    );
     expect(rec.warnings).toEqual([]);
   });
 
@@ -165,17 +239,31 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
 
   const refusals: [string, () => string, RegExp][] = [
     ['another account', () => login(0, 'acct-2'), /another ChatGPT user than the one restored/],
-    ['a last_refresh in the future', () => JSON.stringify(makeChatGptAuth({ accountId: 'acct-1', userId: 'user-acct-1', lastRefresh: rfc3339Nanos(new Date(Date.now() + 86_400_000)) })), /is in the future/]
+    [
+      'a last_refresh in the future',
+      () =>
+        JSON.stringify(
+          makeChatGptAuth({
+            accountId: 'acct-1',
+            userId: 'user-acct-1',
+            lastRefresh: rfc3339Nanos(new Date(Date.now() + 86_400_000))
+          })
+        ),
+      /is in the future/
+    ]
   ];
-  test.each(refusals)('auth.json replaced by %s: nothing saved, the step fails saying what it found (a warning with on-save-failure: warn)', async (_name, after, reason) => {
-    const { state, input } = await afterMain(login(60), after());
-    const stores = [store('cache', { status: 'empty', reason: 'no entry yet' })];
-    await expect(keepRefreshedCredential(input, state, runtime(stores).rt)).rejects.toThrow(reason);
-    const warned = runtime(stores);
-    await keepRefreshedCredential({ ...input, onSaveFailure: 'warn' }, state, warned.rt);
-    expect(warned.warnings.join('\n')).toMatch(reason);
-    expect(stores[0].written).toEqual([]);
-  });
+  test.each(refusals)(
+    'auth.json replaced by %s: nothing saved, the step fails saying what it found (a warning with on-save-failure: warn)',
+    async (_name, after, reason) => {
+      const { state, input } = await afterMain(login(60), after());
+      const stores = [store('cache', { status: 'empty', reason: 'no entry yet' })];
+      await expect(keepRefreshedCredential(input, state, runtime(stores).rt)).rejects.toThrow(reason);
+      const warned = runtime(stores);
+      await keepRefreshedCredential({ ...input, onSaveFailure: 'warn' }, state, warned.rt);
+      expect(warned.warnings.join('\n')).toMatch(reason);
+      expect(stores[0].written).toEqual([]);
+    }
+  );
 
   test('a newer usable copy stored by another job since: not saved, with the concurrency warning', async () => {
     const { state, input } = await afterMain(login(60), login(10));
@@ -188,18 +276,34 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
 
   test('a garbage entry stored since (a huge number in its key): opened, judged, saved over', async () => {
     const { state, input } = await afterMain(login(60), login(0));
-    const stores = [store('cache', { status: 'found', entry: 'codex-auth-v1.default.99999999999999.1-1.x', envelope: 'codex-auth:v1:default:garbage' })];
+    const stores = [
+      store('cache', {
+        status: 'found',
+        entry: 'codex-auth-v1.default.99999999999999.1-1.x',
+        envelope: 'codex-auth:v1:default:garbage'
+      })
+    ];
     const rec = runtime(stores);
     await keepRefreshedCredential(input, state, rec.rt);
     expect(stores[0].written).toHaveLength(1);
-    expect(rec.warnings[0]).toMatch(/^Saving this job's copy over the newest copy in the Actions cache \(codex-auth-v1\.default\.99999999999999\.1-1\.x\), which is not a usable newer login: it is truncated or corrupted/);
+    expect(rec.warnings[0]).toMatch(
+      /^Saving this job's copy over the newest copy in the Actions cache \(codex-auth-v1\.default\.99999999999999\.1-1\.x\), which is not a usable newer login: it is truncated or corrupted/
+    );
   });
 
   test('stored nowhere: the step fails, and the refreshed login is printed only as an envelope sealed with the key', async () => {
     const { state, input } = await afterMain(login(60), login(0));
-    const stores = [store('cache', { status: 'empty', reason: 'no entry yet' }, { ok: false, reason: 'the cache service refused the write (403 Forbidden: denied)' })];
+    const stores = [
+      store(
+        'cache',
+        { status: 'empty', reason: 'no entry yet' },
+        { ok: false, reason: 'the cache service refused the write (403 Forbidden: denied)' }
+      )
+    ];
     const rec = runtime(stores);
-    await expect(keepRefreshedCredential(input, state, rec.rt)).rejects.toThrow(/could not be saved to the Actions cache: the cache service refused the write \(403 Forbidden.*printed above as an envelope/s);
+    await expect(keepRefreshedCredential(input, state, rec.rt)).rejects.toThrow(
+      /could not be saved to the Actions cache: the cache service refused the write \(403 Forbidden.*printed above as an envelope/s
+    );
     const printed = rec.infos.find((m) => m.startsWith('Recovery copy of the refreshed login'))!;
     expect(printed).toContain(stores[0].written[0]);
     expect(printed).not.toContain('refresh_token');
@@ -212,7 +316,23 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
       store('secret', undefined, { ok: true, detail: 'updated' })
     ];
     const rec = runtime(stores);
-    await keepRefreshedCredential({ ...input, secret: { scope: 'repository', name: 'CODEX_AUTH_JSON', owner: 'acme', repo: 'app', apiUrl: 'http://127.0.0.1:1', token: 't' } }, state, rec.rt);
-    expect(rec.warnings[0]).toMatch(/was written to the repository secret CODEX_AUTH_JSON of acme\/app, but could not be saved to the Actions cache: rate limited/);
+    await keepRefreshedCredential(
+      {
+        ...input,
+        secret: {
+          scope: 'repository',
+          name: 'CODEX_AUTH_JSON',
+          owner: 'acme',
+          repo: 'app',
+          apiUrl: 'http://127.0.0.1:1',
+          token: 't'
+        }
+      },
+      state,
+      rec.rt
+    );
+    expect(rec.warnings[0]).toMatch(
+      /was written to the repository secret CODEX_AUTH_JSON of acme\/app, but could not be saved to the Actions cache: rate limited/
+    );
   });
 });

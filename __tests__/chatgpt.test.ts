@@ -54,13 +54,17 @@ function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuth
 }
 
 async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResult> {
-  const job = await runJob(chatGptJob(world, { ...spec, inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs } }));
+  const job = await runJob(
+    chatGptJob(world, { ...spec, inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs } })
+  );
   jobs.push(job);
   return job;
 }
 
-const errorsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
-const warningsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
+const errorsOf = (job: JobResult): string[] =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
+const warningsOf = (job: JobResult): string[] =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
 const saves = (): number => world.cache.requests.filter((r) => r.method === 'CreateCacheEntry').length;
 
 describe('the credential travels from job to job', () => {
@@ -70,7 +74,12 @@ describe('the credential travels from job to job', () => {
 
     const job1 = await run({ inputs: { 'chatgpt-auth-json': serialize(original) } });
     expect(job1.status).toBe('success');
-    expect(job1.outputs('auth')).toMatchObject({ source: 'seed', 'cache-hit': 'false', 'auth-mode': 'chatgpt', 'plan-type': 'plus' });
+    expect(job1.outputs('auth')).toMatchObject({
+      source: 'seed',
+      'cache-hit': 'false',
+      'auth-mode': 'chatgpt',
+      'plan-type': 'plus'
+    });
     expect(warningsOf(job1).some((w) => w.includes('access token expired'))).toBe(true);
     expect(job1.step('codex exec').log).toContain('hi');
     expect(postStep(job1).log).toContain('Saved the refreshed ChatGPT login');
@@ -78,7 +87,12 @@ describe('the credential travels from job to job', () => {
     expect(world.oauth.stats().refreshes - before.refreshes).toBe(1);
     expect(world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
     // Every token value and the account id were masked.
-    for (const value of [original.tokens.access_token, original.tokens.refresh_token, original.tokens.id_token, original.tokens.account_id]) {
+    for (const value of [
+      original.tokens.access_token,
+      original.tokens.refresh_token,
+      original.tokens.id_token,
+      original.tokens.account_id
+    ]) {
       expect(job1.masks).toContain(value);
     }
 
@@ -88,7 +102,14 @@ describe('the credential travels from job to job', () => {
     const files = await readCacheArchive(world, entry.key);
     const stored = Object.values(files).join('\n');
     const refreshed = world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
-    for (const fragment of [...Object.values(refreshed), original.tokens.account_id, 'refresh_token', 'auth_mode', 'last_refresh', 'chatgpt']) {
+    for (const fragment of [
+      ...Object.values(refreshed),
+      original.tokens.account_id,
+      'refresh_token',
+      'auth_mode',
+      'last_refresh',
+      'chatgpt'
+    ]) {
       expect(blob).not.toContain(fragment);
       expect(stored).not.toContain(fragment);
     }
@@ -141,7 +162,11 @@ describe('choosing between the seed and the stored copy', () => {
     const fresh = seed();
     const reseeded = await run({ inputs: { 'chatgpt-auth-json': Buffer.from(serialize(fresh)).toString('base64') } });
     expect(reseeded.status).toBe('success');
-    expect(reseeded.outputs('auth')).toMatchObject({ source: 'seed', 'cache-hit': 'true', 'last-refresh': fresh.last_refresh });
+    expect(reseeded.outputs('auth')).toMatchObject({
+      source: 'seed',
+      'cache-hit': 'true',
+      'last-refresh': fresh.last_refresh
+    });
   });
 
   test('an envelope is accepted as the seed', async () => {
@@ -153,27 +178,42 @@ describe('choosing between the seed and the stored copy', () => {
   });
 
   const planted: [string, (auth: ChatGptAuthJson) => Promise<string>, RegExp][] = [
-    ['a tampered envelope', async (auth) => flipCiphertextChar(await sealFor(auth, key, 'default')), /tampered with or corrupted/],
-    ['a truncated envelope', async (auth) => (await sealFor(auth, key, 'default')).slice(0, 60), /truncated or corrupted/],
-    ['an envelope under another key', async (auth) => sealFor(auth, newEncryptionKey(), 'default'), /different encryption-key/],
+    [
+      'a tampered envelope',
+      async (auth) => flipCiphertextChar(await sealFor(auth, key, 'default')),
+      /tampered with or corrupted/
+    ],
+    [
+      'a truncated envelope',
+      async (auth) => (await sealFor(auth, key, 'default')).slice(0, 60),
+      /truncated or corrupted/
+    ],
+    [
+      'an envelope under another key',
+      async (auth) => sealFor(auth, newEncryptionKey(), 'default'),
+      /different encryption-key/
+    ],
     ["another credential's envelope", async (auth) => sealFor(auth, key, 'other'), /belongs to credential 'other'/]
   ];
-  test.each(planted)('%s as the newest cache entry fails closed: nothing restored, not even a valid seed; the message names the entry and gh cache delete', async (_name, make, reason) => {
-    const stored = seed();
-    const key = `codex-auth-v1.default.${Date.now() + 60_000}.1-1.planted`;
-    await plantCacheEntry(world, '.codex-auth/default.envelope', await make(stored), key);
-    const fallback = seed();
+  test.each(planted)(
+    '%s as the newest cache entry fails closed: nothing restored, not even a valid seed; the message names the entry and gh cache delete',
+    async (_name, make, reason) => {
+      const stored = seed();
+      const key = `codex-auth-v1.default.${Date.now() + 60_000}.1-1.planted`;
+      await plantCacheEntry(world, '.codex-auth/default.envelope', await make(stored), key);
+      const fallback = seed();
 
-    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(fallback) } });
-    expect(job.status).toBe('failure');
-    const [error] = errorsOf(job);
-    expect(error).toContain(`The newest stored copy of 'default', the Actions cache entry ${key}, cannot be read`);
-    expect(error).toMatch(reason);
-    expect(error).toContain(`\`gh cache delete ${key}\``);
-    expect(error).toContain('Nothing was restored');
-    expect(job.step('codex exec').status).toBe('skipped');
-    expect(job.outputs('auth')['cache-hit']).toBe('true');
-  });
+      const job = await run({ inputs: { 'chatgpt-auth-json': serialize(fallback) } });
+      expect(job.status).toBe('failure');
+      const [error] = errorsOf(job);
+      expect(error).toContain(`The newest stored copy of 'default', the Actions cache entry ${key}, cannot be read`);
+      expect(error).toMatch(reason);
+      expect(error).toContain(`\`gh cache delete ${key}\``);
+      expect(error).toContain('Nothing was restored');
+      expect(job.step('codex exec').status).toBe('skipped');
+      expect(job.outputs('auth')['cache-hit']).toBe('true');
+    }
+  );
 
   test('an unusable seed is reported without quoting it', async () => {
     const broken = { ...seed(), last_refresh: '2026-11-29 15:18:40' };
@@ -191,7 +231,10 @@ describe('where ChatGPT mode refuses to run', () => {
       'a pull request from a fork',
       {
         name: 'pull_request',
-        payload: { repository: { full_name: 'acme/app', private: true }, pull_request: { head: { repo: { full_name: 'mallory/app', fork: true } } } }
+        payload: {
+          repository: { full_name: 'acme/app', private: true },
+          pull_request: { head: { repo: { full_name: 'mallory/app', fork: true } } }
+        }
       },
       /refused for a pull request from a fork/
     ],
@@ -199,12 +242,23 @@ describe('where ChatGPT mode refuses to run', () => {
       'a workflow_run triggered by a pull request from a fork',
       {
         name: 'workflow_run',
-        payload: { repository: { full_name: 'acme/app', private: true }, workflow_run: { event: 'pull_request', head_repository: { full_name: 'mallory/app', fork: true } } }
+        payload: {
+          repository: { full_name: 'acme/app', private: true },
+          workflow_run: { event: 'pull_request', head_repository: { full_name: 'mallory/app', fork: true } }
+        }
       },
       /refused on a workflow_run triggered by a pull request from a fork/
     ],
-    ['pull_request_target', { name: 'pull_request_target', payload: { repository: { full_name: 'acme/app', private: true } } }, /refused on pull_request_target/],
-    ['a public repository', { name: 'push', payload: { repository: { full_name: 'acme/app', private: false, visibility: 'public' } } }, /dangerously-allow-public-repository/]
+    [
+      'pull_request_target',
+      { name: 'pull_request_target', payload: { repository: { full_name: 'acme/app', private: true } } },
+      /refused on pull_request_target/
+    ],
+    [
+      'a public repository',
+      { name: 'push', payload: { repository: { full_name: 'acme/app', private: false, visibility: 'public' } } },
+      /dangerously-allow-public-repository/
+    ]
   ];
   test.each(cases)('%s: refused before anything is restored', async (_name, event, message) => {
     const requests = world.cache.requests.length;
@@ -226,7 +280,10 @@ describe('where ChatGPT mode refuses to run', () => {
   });
 
   test('CODEX_API_KEY in the environment is warned about', async () => {
-    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed()) }, extra: { env: { CODEX_API_KEY: 'sk-would-win-over-auth-json' } } });
+    const job = await run({
+      inputs: { 'chatgpt-auth-json': serialize(seed()) },
+      extra: { env: { CODEX_API_KEY: 'sk-would-win-over-auth-json' } }
+    });
     expect(warningsOf(job).some((w) => w.includes('CODEX_API_KEY'))).toBe(true);
   });
 });
@@ -245,7 +302,10 @@ describe('chain integrity: copies are judged by their authenticated contents', (
   test("a seed whose oauth_provenance sends the refresh elsewhere is refused; 'oauth-issuer' naming that issuer opts in", async () => {
     const issuer = new URL(world.oauth.url).origin;
     const auth = seed({ accessTtlSeconds: -60 });
-    const withProvenance = JSON.stringify({ ...auth, tokens: { ...auth.tokens, oauth_provenance: { issuer, client_id: 'app_EMoamEEZ73f0CkXaXp7hrann' } } });
+    const withProvenance = JSON.stringify({
+      ...auth,
+      tokens: { ...auth.tokens, oauth_provenance: { issuer, client_id: 'app_EMoamEEZ73f0CkXaXp7hrann' } }
+    });
     const refused = await run({ inputs: { 'chatgpt-auth-json': withProvenance } });
     expect(refused.status).toBe('failure');
     expect(errorsOf(refused)[0]).toContain(`names the issuer "${issuer}", not Codex's https://auth.openai.com`);
@@ -256,16 +316,21 @@ describe('chain integrity: copies are judged by their authenticated contents', (
     expect(postStep(allowed).log).toContain('Saved the refreshed ChatGPT login');
   });
 
-  test("a login of another account written into auth.json by a step is not saved: the post step fails saying what it found", async () => {
+  test('a login of another account written into auth.json by a step is not saved: the post step fails saying what it found', async () => {
     const restored = seed();
     const foreign = seed({ lastRefresh: new Date(Date.now() + 3 * 3_600_000) });
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-foreign-'));
     const file = path.join(dir, 'auth.json');
     await fs.writeFile(file, serialize(foreign));
-    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(restored) }, steps: [{ name: 'swap the login', run: `cp '${file}' "$CODEX_HOME/auth.json"` }] });
+    const job = await run({
+      inputs: { 'chatgpt-auth-json': serialize(restored) },
+      steps: [{ name: 'swap the login', run: `cp '${file}' "$CODEX_HOME/auth.json"` }]
+    });
     await fs.rm(dir, { recursive: true, force: true });
     expect(postStep(job).status).toBe('failure');
-    expect(errorsOf(job)[0]).toMatch(/^Not saving the login in auth\.json: auth\.json now holds a login of another ChatGPT user than the one restored/);
+    expect(errorsOf(job)[0]).toMatch(
+      /^Not saving the login in auth\.json: auth\.json now holds a login of another ChatGPT user than the one restored/
+    );
     expect(saves()).toBe(0);
   });
 
@@ -284,7 +349,13 @@ describe('chain integrity: copies are judged by their authenticated contents', (
     const job = await pending;
     await fs.rm(path.dirname(flag), { recursive: true, force: true });
     expect(job.status).toBe('success');
-    expect(warningsOf(job).some((w) => w.startsWith(`Saving this job's copy over the newest copy in the Actions cache (${garbage}), which is not a usable newer login: it is truncated or corrupted`))).toBe(true);
+    expect(
+      warningsOf(job).some((w) =>
+        w.startsWith(
+          `Saving this job's copy over the newest copy in the Actions cache (${garbage}), which is not a usable newer login: it is truncated or corrupted`
+        )
+      )
+    ).toBe(true);
     expect(postStep(job).log).toContain('Saved the refreshed ChatGPT login');
 
     const next = await run({});
@@ -325,7 +396,9 @@ describe('workspace', () => {
     expect(loggedOut.step('codex exec').status).toBe('failure');
     expect(loggedOut.step('codex exec').log).toMatch(/Logging out/);
     const post = postStep(loggedOut);
-    expect(post.annotations.some((a) => a.level === 'warning' && /Not saving: .*auth\.json is gone/.test(a.message))).toBe(true);
+    expect(
+      post.annotations.some((a) => a.level === 'warning' && /Not saving: .*auth\.json is gone/.test(a.message))
+    ).toBe(true);
     expect(world.cache.entries().length).toBe(entries);
 
     const next = await run({ inputs: { 'chatgpt-auth-json': serialize(auth) } });
@@ -342,7 +415,10 @@ describe("a codex-home of the user's (self-hosted runner)", () => {
     try {
       await fs.mkdir(home, { mode: 0o700 });
       await fs.writeFile(path.join(home, 'config.toml'), userConfig);
-      const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })), 'codex-home': '~/.codex' }, extra: { runner } });
+      const job = await run({
+        inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })), 'codex-home': '~/.codex' },
+        extra: { runner }
+      });
       expect(job.status).toBe('success');
       expect(job.outputs('auth')['codex-home']).toBe(home);
       expect(postStep(job).log).toContain('Saved the refreshed ChatGPT login');
@@ -359,12 +435,17 @@ describe("a codex-home of the user's (self-hosted runner)", () => {
 describe('when the refreshed credential cannot be stored', () => {
   test('a read-only cache fails the post step with the recovery message', async () => {
     const auth = seed({ accessTtlSeconds: -60 });
-    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(auth) }, extra: { actionEnv: { ACTIONS_CACHE_MODE: 'read' } } });
+    const job = await run({
+      inputs: { 'chatgpt-auth-json': serialize(auth) },
+      extra: { actionEnv: { ACTIONS_CACHE_MODE: 'read' } }
+    });
     expect(job.step('codex exec').status).toBe('success');
     const post = postStep(job);
     expect(post.status).toBe('failure');
     const [error] = errorsOf(job);
-    expect(error).toMatch(/could not be saved to the Actions cache: the cache is not writable in this run \(cache-mode 'read'/);
+    expect(error).toMatch(
+      /could not be saved to the Actions cache: the cache is not writable in this run \(cache-mode 'read'/
+    );
     expect(error).toMatch(/To recover: .*codex login/);
     expect(saves()).toBe(0);
     expect(job.leftovers).toEqual([]);
@@ -372,7 +453,10 @@ describe('when the refreshed credential cannot be stored', () => {
 
   test('a token whose cache write is denied: no retry, the step fails; with on-save-failure: warn it only warns', async () => {
     const readOnly = world.cache.envFor([{ scope: 'refs/heads/main', permission: 1 }]);
-    const failing = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) }, extra: { actionEnv: readOnly } });
+    const failing = await run({
+      inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) },
+      extra: { actionEnv: readOnly }
+    });
     expect(postStep(failing).status).toBe('failure');
     expect(errorsOf(failing)[0]).toMatch(/cache write denied/);
     expect(saves()).toBe(1);
@@ -386,7 +470,12 @@ describe('when the refreshed credential cannot be stored', () => {
   });
 
   test('cache service errors are retried, then fail the step with the recovery message', async () => {
-    world.cache.inject({ method: 'CreateCacheEntry', status: 429, body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }), times: 3 });
+    world.cache.inject({
+      method: 'CreateCacheEntry',
+      status: 429,
+      body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }),
+      times: 3
+    });
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) } });
     const post = postStep(job);
     expect(post.status).toBe('failure');
@@ -397,7 +486,12 @@ describe('when the refreshed credential cannot be stored', () => {
   });
 
   test('a transient error is retried and the save goes through', async () => {
-    world.cache.inject({ method: 'CreateCacheEntry', status: 429, body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }), times: 1 });
+    world.cache.inject({
+      method: 'CreateCacheEntry',
+      status: 429,
+      body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }),
+      times: 1
+    });
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) } });
     expect(job.status).toBe('success');
     expect(postStep(job).log).toContain('Saved the refreshed ChatGPT login');

@@ -22,7 +22,7 @@ async function exec(label: string, codexHome: string, prompt = 'say hi'): Promis
   const r = await runCodex(['exec', ...codexProviderArgs(model.baseUrl), prompt], {
     codexHome,
     oauth,
-    timeoutMs: 60_000,
+    timeoutMs: 60_000
   });
   timings.push([label, r.durationMs]);
   return r;
@@ -69,7 +69,7 @@ describe('real Codex CLI against the loopback mocks', () => {
       client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
       grant_type: 'refresh_token',
       refresh_token: original.tokens.refresh_token,
-      refresh_reason: 'proactive_expiry',
+      refresh_reason: 'proactive_expiry'
     });
 
     const after = readAuth<ChatGptAuthJson>(homeA);
@@ -127,7 +127,7 @@ describe('real Codex CLI against the loopback mocks', () => {
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(
-      'ERROR: Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again.',
+      'ERROR: Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again.'
     );
     const stats = oauth.stats();
     expect(stats.refreshes).toBe(1);

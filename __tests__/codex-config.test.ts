@@ -20,7 +20,11 @@ test('adds our keys on top of a user file, keeping its comments, tables and sett
   await mergeCodexConfig(dir, [FILE], (w) => warnings.push(w));
   const text = await fs.readFile(path.join(dir, 'config.toml'), 'utf8');
   expect(text.endsWith(user)).toBe(true);
-  expect(parse(text)).toMatchObject({ cli_auth_credentials_store: 'file', model: 'o4', mcp_servers: { docs: { command: 'docs' } } });
+  expect(parse(text)).toMatchObject({
+    cli_auth_credentials_store: 'file',
+    model: 'o4',
+    mcp_servers: { docs: { command: 'docs' } }
+  });
   expect(warnings).toEqual([]);
 });
 
@@ -28,20 +32,35 @@ test('replaces a conflicting credentials store with a warning', async () => {
   await fs.writeFile(path.join(dir, 'config.toml'), 'cli_auth_credentials_store = "keyring"\nmodel = "o4"\n');
   const warnings: string[] = [];
   await mergeCodexConfig(dir, [FILE], (w) => warnings.push(w));
-  expect(parse(await fs.readFile(path.join(dir, 'config.toml'), 'utf8'))).toEqual({ cli_auth_credentials_store: 'file', model: 'o4' });
+  expect(parse(await fs.readFile(path.join(dir, 'config.toml'), 'utf8'))).toEqual({
+    cli_auth_credentials_store: 'file',
+    model: 'o4'
+  });
   expect(warnings[0]).toMatch(/sets cli_auth_credentials_store = "keyring"/);
 });
 
 test('refuses a conflicting workspace, naming the input', async () => {
   await fs.writeFile(path.join(dir, 'config.toml'), 'forced_chatgpt_workspace_id = "ws-a"\n');
   await expect(
-    mergeCodexConfig(dir, [{ key: 'forced_chatgpt_workspace_id', value: 'ws-b', onConflict: { input: 'workspace-id', fix: 'Use the same id.' } }], () => {})
+    mergeCodexConfig(
+      dir,
+      [
+        {
+          key: 'forced_chatgpt_workspace_id',
+          value: 'ws-b',
+          onConflict: { input: 'workspace-id', fix: 'Use the same id.' }
+        }
+      ],
+      () => {}
+    )
   ).rejects.toThrow(/^Input 'workspace-id': does not match forced_chatgpt_workspace_id = "ws-a"/);
 });
 
 test('invalid TOML is reported with its line, and the file is left alone', async () => {
   await fs.writeFile(path.join(dir, 'config.toml'), 'model = "o4"\nbroken = \n');
-  await expect(mergeCodexConfig(dir, [FILE], () => {})).rejects.toThrow(/Input 'codex-home': .*config.toml is not valid TOML \(line 2\)/);
+  await expect(mergeCodexConfig(dir, [FILE], () => {})).rejects.toThrow(
+    /Input 'codex-home': .*config.toml is not valid TOML \(line 2\)/
+  );
   expect(await fs.readFile(path.join(dir, 'config.toml'), 'utf8')).toBe('model = "o4"\nbroken = \n');
 });
 

@@ -35,7 +35,12 @@ test('dist/ matches a fresh build of src/ (run `npm run bundle` and commit dist/
 
 test('action.yml runs the committed bundles on node24, with the post step after failures too', async () => {
   const { runs } = readManifest();
-  expect(runs).toEqual({ using: 'node24', main: 'dist/main/index.js', post: 'dist/post/index.js', 'post-if': 'always()' });
+  expect(runs).toEqual({
+    using: 'node24',
+    main: 'dist/main/index.js',
+    post: 'dist/post/index.js',
+    'post-if': 'always()'
+  });
   await expect(fs.access(path.join(ROOT, runs.main))).resolves.toBeUndefined();
   await expect(fs.access(path.join(ROOT, runs.post!))).resolves.toBeUndefined();
 });

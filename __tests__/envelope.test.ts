@@ -17,12 +17,36 @@ test('round trip, one line, nothing of the plaintext visible, a fresh nonce ever
 
 test.each([
   ['a wrong key', async (e: string) => open(e, otherKey, 'default'), /different encryption-key/],
-  ["another credential's envelope", async (e: string) => open(e, key, 'nightly'), /belongs to credential 'default', not 'nightly'/],
-  ['a flipped ciphertext byte', async (e: string) => open(e.slice(0, -2) + (e.at(-2) === 'A' ? 'B' : 'A') + e.at(-1), key, 'default'), /tampered with or corrupted/],
-  ['a renamed credential (header edited)', async (e: string) => open(e.replace(':default:', ':nightly:'), key, 'nightly'), /tampered with or corrupted/],
-  ['truncation inside the ciphertext', async (e: string) => open(e.slice(0, e.length - 30), key, 'default'), /tampered with or corrupted|truncated/],
-  ['truncation of whole fields', async (e: string) => open(e.split(':').slice(0, 5).join(':'), key, 'default'), /truncated or corrupted/],
-  ['a future format version', async (e: string) => open(e.replace(':v1:', ':v2:'), key, 'default'), /format version 'v2' is not supported/],
+  [
+    "another credential's envelope",
+    async (e: string) => open(e, key, 'nightly'),
+    /belongs to credential 'default', not 'nightly'/
+  ],
+  [
+    'a flipped ciphertext byte',
+    async (e: string) => open(e.slice(0, -2) + (e.at(-2) === 'A' ? 'B' : 'A') + e.at(-1), key, 'default'),
+    /tampered with or corrupted/
+  ],
+  [
+    'a renamed credential (header edited)',
+    async (e: string) => open(e.replace(':default:', ':nightly:'), key, 'nightly'),
+    /tampered with or corrupted/
+  ],
+  [
+    'truncation inside the ciphertext',
+    async (e: string) => open(e.slice(0, e.length - 30), key, 'default'),
+    /tampered with or corrupted|truncated/
+  ],
+  [
+    'truncation of whole fields',
+    async (e: string) => open(e.split(':').slice(0, 5).join(':'), key, 'default'),
+    /truncated or corrupted/
+  ],
+  [
+    'a future format version',
+    async (e: string) => open(e.replace(':v1:', ':v2:'), key, 'default'),
+    /format version 'v2' is not supported/
+  ],
   ['not an envelope at all', async () => open('{"auth_mode":"chatgpt"}', key, 'default'), /not a codex-auth envelope/]
 ])('%s is detected and reported as such', async (_name, attempt, reason) => {
   const envelope = await seal(secret, key, 'default');

@@ -6,7 +6,9 @@ import { matrixLegs } from './support/workflow-run.js';
 const contexts: Contexts = {
   secrets: { CODEX_AUTH_KEY: 'k' },
   vars: { CODEX_CREDENTIAL: '' },
-  steps: { auth: { outputs: { 'codex-home': '/tmp/h', 'cache-hit': 'true' }, outcome: 'success', conclusion: 'success' } },
+  steps: {
+    auth: { outputs: { 'codex-home': '/tmp/h', 'cache-hit': 'true' }, outcome: 'success', conclusion: 'success' }
+  },
   github: { token: 't', event_name: 'push' },
   matrix: { os: 'ubuntu-latest', n: 2 }
 };
@@ -30,10 +32,14 @@ test('if: conditions imply success() unless they call a status function', () => 
 });
 
 test('anything unknown is an error, not an empty string', () => {
-  expect(() => evaluate('secrets.OPENAI_API_KEY', contexts)).toThrow("'secrets.OPENAI_API_KEY' is not known to the harness");
-  expect(() => evaluate('steps.auth.outputs.auth-file', contexts)).toThrow("'steps.auth.outputs.auth-file' is not known");
+  expect(() => evaluate('secrets.OPENAI_API_KEY', contexts)).toThrow(
+    "'secrets.OPENAI_API_KEY' is not known to the harness"
+  );
+  expect(() => evaluate('steps.auth.outputs.auth-file', contexts)).toThrow(
+    "'steps.auth.outputs.auth-file' is not known"
+  );
   expect(() => evaluate('needs.build.outputs.x', contexts)).toThrow("unknown context 'needs'");
-  expect(() => evaluate('hashFiles(\'**/x\')', contexts)).toThrow("function 'hashFiles()' is not known");
+  expect(() => evaluate("hashFiles('**/x')", contexts)).toThrow("function 'hashFiles()' is not known");
   expect(() => evaluate("github.token == 't' ||", contexts)).toThrow('unexpected end of expression');
 });
 

@@ -8,7 +8,16 @@
 // `renewal: in-job` + the lease: see below.
 //
 // Time: 1-2 min on an idle 2-core machine (much more when it is shared).
-import { describeFigures, FANOUT_SHAPE, failsOnPurpose, holdsRefreshToken, jobIndex, onPullRequest, runFanout, type FanoutRun } from './support/fanout.js';
+import {
+  describeFigures,
+  FANOUT_SHAPE,
+  failsOnPurpose,
+  holdsRefreshToken,
+  jobIndex,
+  onPullRequest,
+  runFanout,
+  type FanoutRun
+} from './support/fanout.js';
 
 let ahead: FanoutRun;
 
@@ -32,7 +41,9 @@ test(
     expect(ahead.usedBeforeStored).toEqual([]);
     // No job's Codex ever had a real refresh token.
     expect(ahead.captured.size).toBeGreaterThan(0);
-    expect([...ahead.captured].filter(([, text]) => holdsRefreshToken(text, ahead.refreshTokens)).map(([name]) => name)).toEqual([]);
+    expect(
+      [...ahead.captured].filter(([, text]) => holdsRefreshToken(text, ahead.refreshTokens)).map(([name]) => name)
+    ).toEqual([]);
     // Every job authenticated, but those that fail on purpose after Codex and pull-request jobs told to wait for main.
     expect(f.otherFailures).toBe(0);
     for (const job of ahead.jobs) {
@@ -55,7 +66,9 @@ const inJobTest = process.env.FANOUT_IN_JOB === '1' ? test : test.skip;
 
 test('wall time side by side: ahead vs in-job + lease (at least the jobs one after another)', () => {
   const a = ahead.figures;
-  console.log(`fan-out wall time: renewal: ahead ${a.seconds} s vs renewal: in-job + lease at least ${a.serialSeconds} s (the same jobs one at a time); makespan ratio at most ${(a.seconds / a.serialSeconds).toFixed(2)}`);
+  console.log(
+    `fan-out wall time: renewal: ahead ${a.seconds} s vs renewal: in-job + lease at least ${a.serialSeconds} s (the same jobs one at a time); makespan ratio at most ${(a.seconds / a.serialSeconds).toFixed(2)}`
+  );
   expect(a.serialSeconds).toBeGreaterThan(a.seconds);
 });
 
@@ -64,7 +77,9 @@ inJobTest(
   async () => {
     const inJob = await runFanout('in-job', { ...FANOUT_SHAPE, barrier: 0 });
     console.log(`${describeFigures(inJob.figures)}\n${JSON.stringify(inJob.figures)}`);
-    console.log(`fan-out wall time: ahead ${ahead.figures.seconds} s vs in-job + lease ${inJob.figures.seconds} s (makespan ratio ${(ahead.figures.seconds / inJob.figures.seconds).toFixed(2)})`);
+    console.log(
+      `fan-out wall time: ahead ${ahead.figures.seconds} s vs in-job + lease ${inJob.figures.seconds} s (makespan ratio ${(ahead.figures.seconds / inJob.figures.seconds).toFixed(2)})`
+    );
     expect(inJob.figures.jobs).toBe(FANOUT_SHAPE.jobs);
     expect(inJob.figures.reuse).toBe(0);
     expect(inJob.figures.maxCodexAtOnce).toBeLessThanOrEqual(1);

@@ -40,7 +40,16 @@ import { open, seal } from '../src/chatgpt/envelope.js';
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { destroyRunner, makeRunner, runJob, type JobResult, type JobSpec, type Runner } from './support/runner.js';
-import { chatGptJob, codexExecStep, newEncryptionKey, postStep, readCacheArchive, serialize, startWorld, type World } from './support/world.js';
+import {
+  chatGptJob,
+  codexExecStep,
+  newEncryptionKey,
+  postStep,
+  readCacheArchive,
+  serialize,
+  startWorld,
+  type World
+} from './support/world.js';
 
 // These tests are about Codex refreshing the login during the job and the post step saving it.
 const IN_JOB = { renewal: 'in-job' };
@@ -57,7 +66,10 @@ interface FleetShape {
 
 const FLEET = {
   /** Runners on separate machines (lease, control), and self-hosted runners on one machine (lock). */
-  shape: { lease: { runners: 5, jobs: 32 }, none: { runners: 5, jobs: 32 }, lock: { runners: 4, jobs: 16 } } as Record<Mode, FleetShape>,
+  shape: { lease: { runners: 5, jobs: 32 }, none: { runners: 5, jobs: 32 }, lock: { runners: 4, jobs: 16 } } as Record<
+    Mode,
+    FleetShape
+  >,
   /** Every n-th job has a failing step after Codex. */
   failingStepEvery: 6,
   /** A refreshed access token falls due (exp within Codex's 5-minute window) this long after the refresh. */
@@ -169,7 +181,9 @@ function expectSerializedFleetHeld(run: FleetRun): void {
   expect(f.mainFailures).toBe(0);
   expect(f.authenticated).toBe(shape.jobs);
   // The only failed jobs are those with a failing step; every post step saved and released.
-  expect(run.jobs.filter((j) => j.status === 'failure').map((j) => j.name)).toEqual(run.jobs.filter((j) => failsOnPurpose(jobIndex(j.name))).map((j) => j.name));
+  expect(run.jobs.filter((j) => j.status === 'failure').map((j) => j.name)).toEqual(
+    run.jobs.filter((j) => failsOnPurpose(jobIndex(j.name))).map((j) => j.name)
+  );
   for (const job of run.jobs) expect(postStep(job).status).toBe('success');
   expect(run.newestStoredIsLive).toBe(true);
   expect(run.secretIsLive).toBe(true);
@@ -186,7 +200,9 @@ function jobIndex(jobName: string): number {
 
 async function runFleet(mode: Mode): Promise<FleetRun> {
   const shape = FLEET.shape[mode];
-  const world = await startWorld({ oauth: { revokeFamilyOnReuse: true, accessTtlSeconds: 300 + FLEET.accessDueAfterSeconds } });
+  const world = await startWorld({
+    oauth: { revokeFamilyOnReuse: true, accessTtlSeconds: 300 + FLEET.accessDueAfterSeconds }
+  });
   const api = await startGitHubApi();
   const runners: Runner[] = [];
   // The lock run: one machine, one store shared by its runners (an absolute path: each runner has its own HOME).
@@ -194,7 +210,10 @@ async function runFleet(mode: Mode): Promise<FleetRun> {
   const storeDir = machine ? path.join(machine, 'codex-auth-store') : undefined;
   const chaos = startChaos(world, api, mode);
   try {
-    for (let r = 0; r < shape.runners; r++) runners.push(await makeRunner(mode === 'lock' ? 'self-hosted' : 'github-hosted', `fleet-${mode}-runner-${r + 1}`));
+    for (let r = 0; r < shape.runners; r++)
+      runners.push(
+        await makeRunner(mode === 'lock' ? 'self-hosted' : 'github-hosted', `fleet-${mode}-runner-${r + 1}`)
+      );
     const key = newEncryptionKey();
     // Expired: the first jobs must refresh at once (without serialization, all of the first wave do).
     const seed = world.oauth.issue({ accessTtlSeconds: -60 });
@@ -223,13 +242,24 @@ async function runFleet(mode: Mode): Promise<FleetRun> {
     const stats = world.oauth.stats();
     const mains = jobs.map((j) => j.steps.find((s) => s.phase === 'main')!);
     const lastIssued = world.oauth.requests.filter((r) => r.issued).at(-1)?.issued;
-    const family = lastIssued ? world.oauth.familyOf(lastIssued.refresh_token) : world.oauth.familyOf(seed.tokens.refresh_token);
+    const family = lastIssued
+      ? world.oauth.familyOf(lastIssued.refresh_token)
+      : world.oauth.familyOf(seed.tokens.refresh_token);
     const stored = await newestStoredCopy(world, key);
     const secret = await openEnvelope(api.secretValue(REPO_SCOPE, SECRET) ?? '', key);
-    const local = storeDir ? await openEnvelope((await fs.readFile(path.join(storeDir, 'default.envelope'), 'utf8').catch(() => '')).trim(), key) : undefined;
+    const local = storeDir
+      ? await openEnvelope(
+          (await fs.readFile(path.join(storeDir, 'default.envelope'), 'utf8').catch(() => '')).trim(),
+          key
+        )
+      : undefined;
     const isLive = (copy: ChatGptAuthJson | undefined): boolean =>
       // A re-seed mark (no tokens: a renewal failed, src/chatgpt/reseed-mark.ts) is not a live copy.
-      !!copy?.tokens && !!lastIssued && copy.tokens.refresh_token === lastIssued.refresh_token && !!family && !world.oauth.familyRevoked(family);
+      !!copy?.tokens &&
+      !!lastIssued &&
+      copy.tokens.refresh_token === lastIssued.refresh_token &&
+      !!family &&
+      !world.oauth.familyRevoked(family);
     const waitLine = mode === 'lock' ? /Waiting for .* to release the lock on credential/ : /Waiting for the lease/;
     return {
       figures: {
@@ -247,7 +277,15 @@ async function runFleet(mode: Mode): Promise<FleetRun> {
         authenticated: jobs.filter((j) => codexStep(j).status === 'success').length,
         failedJobs: jobs.filter((j) => j.status === 'failure').length,
         mainFailures: mains.filter((s) => s.status === 'failure').length,
-        errors: [...new Set(jobs.flatMap((j) => j.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message.slice(0, 160)))))].slice(0, 8),
+        errors: [
+          ...new Set(
+            jobs.flatMap((j) =>
+              j.steps.flatMap((s) =>
+                s.annotations.filter((a) => a.level === 'error').map((a) => a.message.slice(0, 160))
+              )
+            )
+          )
+        ].slice(0, 8),
         waits: mains.filter((s) => waitLine.test(s.log)).length,
         leaseTakeovers: mains.filter((s) => s.log.includes('Took over the lease')).length,
         seconds
@@ -268,14 +306,26 @@ async function runFleet(mode: Mode): Promise<FleetRun> {
   }
 }
 
-function fleetJob(world: World, api: GitHubApi, runner: Runner, mode: Mode, i: number, key: string, storeDir: string | undefined): JobSpec {
+function fleetJob(
+  world: World,
+  api: GitHubApi,
+  runner: Runner,
+  mode: Mode,
+  i: number,
+  key: string,
+  storeDir: string | undefined
+): JobSpec {
   const serialization: Record<string, string> =
     mode === 'lease'
       ? { lease: 'true', 'lease-token': TOKENS.workflow, 'lease-timeout-minutes': '5', 'lease-expiry-minutes': '30' }
       : mode === 'lock'
         ? { 'local-store': 'true', 'local-store-path': storeDir!, 'lock-timeout-minutes': '5' }
         : {};
-  const writeBack = { 'chatgpt-auth-json': api.secretValue(REPO_SCOPE, SECRET) ?? '', 'secret-name': SECRET, 'secret-token': TOKENS.writer };
+  const writeBack = {
+    'chatgpt-auth-json': api.secretValue(REPO_SCOPE, SECRET) ?? '',
+    'secret-name': SECRET,
+    'secret-token': TOKENS.writer
+  };
   return chatGptJob(world, {
     name: `fleet-${mode}-${i}`,
     inputs: { 'encryption-key': key, ...IN_JOB, ...writeBack, ...serialization },
@@ -314,7 +364,10 @@ function keyBytes(key: string): Uint8Array {
  */
 function startChaos(world: World, api: GitHubApi, mode: Mode): { stop(): void; injected(): number } {
   // At most one fault pending per service: one not consumed yet is replaced, never piled up.
-  const cache = (fault: Parameters<World['cache']['inject']>[0]) => () => (world.cache.clearFaults(), world.cache.inject(fault));
+  const cache = (fault: Parameters<World['cache']['inject']>[0]) => () => (
+    world.cache.clearFaults(),
+    world.cache.inject(fault)
+  );
   const github = (fault: Parameters<GitHubApi['inject']>[0]) => () => (api.clearFaults(), api.inject(fault));
   // With the lease, its requests get the GitHub API faults (waiters poll, so the faults are spread
   // over many requests). Without it, the secret's API does (the write-back), one fault in six: only
@@ -323,7 +376,11 @@ function startChaos(world: World, api: GitHubApi, mode: Mode): { stop(): void; i
   const lease = mode === 'lease';
   const pause = undefined;
   const faults: ((() => void) | undefined)[] = [
-    cache({ method: 'CreateCacheEntry', status: 429, body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }) }),
+    cache({
+      method: 'CreateCacheEntry',
+      status: 429,
+      body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' })
+    }),
     lease ? github({ path: '/git/', status: 502 }) : github({ path: '/actions/secrets/', status: 502 }),
     cache({ method: 'GetCacheEntryDownloadURL', delayMs: 1500 }),
     lease ? github({ path: '/git/', drop: true }) : pause,

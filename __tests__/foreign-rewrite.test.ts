@@ -29,7 +29,9 @@ describe('foreignRewriteProblem', () => {
   test('owned by another user and unreadable: stop, naming both uids, the cause and the fix', () => {
     const problem = foreignRewriteProblem(FILE, { owner: 1002, self: 1001, readable: false, mode: 0o600 })!;
     expect(problem.stop).toBe(true);
-    expect(problem.message).toContain(`Not saving: ${FILE} is now owned by uid 1002, not by the runner user (uid 1001)`);
+    expect(problem.message).toContain(
+      `Not saving: ${FILE} is now owned by uid 1002, not by the runner user (uid 1001)`
+    );
     expect(problem.message).toContain('safety-strategy: unprivileged-user');
     expect(problem.message).toContain('`safety-strategy: drop-sudo` (its default), `read-only` or `unsafe`');
     expect(problem.message).toContain('no `openai-api-key`');
@@ -52,60 +54,74 @@ describe('foreignRewriteProblem', () => {
 describe('reportForeignRewrite', () => {
   test('a missing auth.json is left to the usual "is gone" report', async () => {
     const warnings: string[] = [];
-    expect(await reportForeignRewrite(path.join(dir, 'auth.json'), 'fail', { warning: (m) => warnings.push(m) })).toBe(false);
+    expect(await reportForeignRewrite(path.join(dir, 'auth.json'), 'fail', { warning: (m) => warnings.push(m) })).toBe(
+      false
+    );
     expect(warnings).toEqual([]);
   });
 
   test('our own file: nothing', async () => {
     await fs.writeFile(path.join(dir, 'auth.json'), '{}', { mode: 0o600 });
     const warnings: string[] = [];
-    expect(await reportForeignRewrite(path.join(dir, 'auth.json'), 'fail', { warning: (m) => warnings.push(m) })).toBe(false);
+    expect(await reportForeignRewrite(path.join(dir, 'auth.json'), 'fail', { warning: (m) => warnings.push(m) })).toBe(
+      false
+    );
     expect(warnings).toEqual([]);
   });
 
-  (isRoot ? test : test.skip)('as root, a file chowned to another user: read by root, so a warning and the save goes on', async () => {
-    const file = path.join(dir, 'auth.json');
-    await fs.writeFile(file, '{}', { mode: 0o600 });
-    await fs.chown(file, NOBODY, NOBODY);
-    expect(await inspectLogin(file)).toEqual({ owner: NOBODY, self: 0, readable: true, mode: 0o600 });
-    const warnings: string[] = [];
-    expect(await reportForeignRewrite(file, 'fail', { warning: (m) => warnings.push(m) })).toBe(false);
-    expect(warnings).toEqual([expect.stringContaining(`is now owned by uid ${NOBODY}, not by the runner user (uid 0)`)]);
-  });
+  (isRoot ? test : test.skip)(
+    'as root, a file chowned to another user: read by root, so a warning and the save goes on',
+    async () => {
+      const file = path.join(dir, 'auth.json');
+      await fs.writeFile(file, '{}', { mode: 0o600 });
+      await fs.chown(file, NOBODY, NOBODY);
+      expect(await inspectLogin(file)).toEqual({ owner: NOBODY, self: 0, readable: true, mode: 0o600 });
+      const warnings: string[] = [];
+      expect(await reportForeignRewrite(file, 'fail', { warning: (m) => warnings.push(m) })).toBe(false);
+      expect(warnings).toEqual([
+        expect.stringContaining(`is now owned by uid ${NOBODY}, not by the runner user (uid 0)`)
+      ]);
+    }
+  );
 
   // The runner user here is `nobody` (a child process) and the file belongs to root, 0600: what a
   // runner user sees after Codex ran as another user and refreshed.
-  (isRoot ? test : test.skip)('as a runner user that cannot read the file: fails, or warns with on-save-failure: warn', async () => {
-    const file = path.join(dir, 'auth.json');
-    await fs.writeFile(file, '{}', { mode: 0o600 });
-    const probe = path.join(dir, 'probe.mts');
-    await fs.writeFile(
-      probe,
-      `import { inspectLogin, reportForeignRewrite } from ${JSON.stringify(path.join(ROOT, 'src', 'chatgpt', 'foreign-rewrite.ts'))};
+  (isRoot ? test : test.skip)(
+    'as a runner user that cannot read the file: fails, or warns with on-save-failure: warn',
+    async () => {
+      const file = path.join(dir, 'auth.json');
+      await fs.writeFile(file, '{}', { mode: 0o600 });
+      const probe = path.join(dir, 'probe.mts');
+      await fs.writeFile(
+        probe,
+        `import { inspectLogin, reportForeignRewrite } from ${JSON.stringify(path.join(ROOT, 'src', 'chatgpt', 'foreign-rewrite.ts'))};
 const warnings = [];
 const rt = { warning: (m) => warnings.push(m) };
 const access = await inspectLogin(process.argv[2]);
 const warned = await reportForeignRewrite(process.argv[2], 'warn', rt);
 const failed = await reportForeignRewrite(process.argv[2], 'fail', rt).then(() => 'no error', (e) => e.name + ': ' + e.message);
 console.log(JSON.stringify({ access, warned, warnings, failed }));`,
-      { mode: 0o644 }
-    );
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [probe, file], {
-        uid: NOBODY,
-        gid: NOBODY,
-        env: { PATH: process.env.PATH ?? '', HOME: dir },
-        stdio: ['ignore', 'pipe', 'inherit']
+        { mode: 0o644 }
+      );
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [probe, file], {
+          uid: NOBODY,
+          gid: NOBODY,
+          env: { PATH: process.env.PATH ?? '', HOME: dir },
+          stdio: ['ignore', 'pipe', 'inherit']
+        });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`probe exited ${code}`))));
       });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`probe exited ${code}`))));
-    });
-    const result = JSON.parse(out);
-    expect(result.access).toEqual({ owner: 0, self: NOBODY, readable: false, mode: 0o600 });
-    expect(result.warned).toBe(true);
-    expect(result.warnings).toEqual([expect.stringContaining(`Not saving: ${file} is now owned by uid 0, not by the runner user (uid ${NOBODY})`)]);
-    expect(result.failed).toMatch(/^CredentialError: Not saving: .*The runner user cannot read it/);
-  });
+      const result = JSON.parse(out);
+      expect(result.access).toEqual({ owner: 0, self: NOBODY, readable: false, mode: 0o600 });
+      expect(result.warned).toBe(true);
+      expect(result.warnings).toEqual([
+        expect.stringContaining(`Not saving: ${file} is now owned by uid 0, not by the runner user (uid ${NOBODY})`)
+      ]);
+      expect(result.failed).toMatch(/^CredentialError: Not saving: .*The runner user cannot read it/);
+    }
+  );
 });

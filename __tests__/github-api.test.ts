@@ -23,13 +23,23 @@ interface Res {
   headers: Headers;
 }
 
-async function call(method: string, path: string, body?: unknown, token: string | null = TOKENS.writer, base = api.url): Promise<Res> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = TOKENS.writer,
+  base = api.url
+): Promise<Res> {
   const headers: Record<string, string> = { accept: 'application/vnd.github+json' };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+  });
   const text = await response.text();
-  let parsed: any = null;
+  let parsed: any;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
@@ -38,10 +48,17 @@ async function call(method: string, path: string, body?: unknown, token: string 
   return { status: response.status, body: parsed, text, headers: response.headers };
 }
 
-async function sealFor(base: string, value: string, token: string = TOKENS.writer): Promise<{ encrypted_value: string; key_id: string }> {
+async function sealFor(
+  base: string,
+  value: string,
+  token: string = TOKENS.writer
+): Promise<{ encrypted_value: string; key_id: string }> {
   const key = await call('GET', `${base}/public-key`, undefined, token);
   expect(key.status).toBe(200);
-  const sealed = sodium.crypto_box_seal(sodium.from_string(value), sodium.from_base64(key.body.key, sodium.base64_variants.ORIGINAL));
+  const sealed = sodium.crypto_box_seal(
+    sodium.from_string(value),
+    sodium.from_base64(key.body.key, sodium.base64_variants.ORIGINAL)
+  );
   return { encrypted_value: sodium.to_base64(sealed, sodium.base64_variants.ORIGINAL), key_id: key.body.key_id };
 }
 
@@ -71,26 +88,29 @@ describe('secrets: the three scopes', () => {
     expect(api.publicKey(ENV)).toEqual(keys[1].body);
   });
 
-  test.each(BASES)('%s: PUT answers 201 when it creates, 204 when it updates; the box opens to the value', async (scope, ref, base) => {
-    const extra = scope === 'organization' ? { visibility: 'private' } : {};
-    const first = await call('PUT', `${base}/my_secret`, { ...(await sealFor(base, 'value one')), ...extra });
-    expect(first.status).toBe(201);
-    expect(api.secretValue(ref, 'MY_SECRET')).toBe('value one');
-    const second = await call('PUT', `${base}/MY_SECRET`, { ...(await sealFor(base, 'value two')), ...extra });
-    expect(second.status).toBe(204);
-    expect(second.text).toBe('');
-    expect(api.secretValue(ref, 'my_secret')).toBe('value two');
-    expect(api.secret(ref, 'MY_SECRET')!.writes).toBe(2);
-    // GitHub stores names upper-cased and reports metadata, never the value.
-    const info = await call('GET', `${base}/my_secret`);
-    expect(info.status).toBe(200);
-    expect(info.body.name).toBe('MY_SECRET');
-    expect(info.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(JSON.stringify(info.body)).not.toContain('value two');
-    expect(api.secretNames(ref)).toEqual(['MY_SECRET']);
-    // The other scopes are untouched.
-    for (const [, other] of BASES.filter(([s]) => s !== scope)) expect(api.secretNames(other)).toEqual([]);
-  });
+  test.each(BASES)(
+    '%s: PUT answers 201 when it creates, 204 when it updates; the box opens to the value',
+    async (scope, ref, base) => {
+      const extra = scope === 'organization' ? { visibility: 'private' } : {};
+      const first = await call('PUT', `${base}/my_secret`, { ...(await sealFor(base, 'value one')), ...extra });
+      expect(first.status).toBe(201);
+      expect(api.secretValue(ref, 'MY_SECRET')).toBe('value one');
+      const second = await call('PUT', `${base}/MY_SECRET`, { ...(await sealFor(base, 'value two')), ...extra });
+      expect(second.status).toBe(204);
+      expect(second.text).toBe('');
+      expect(api.secretValue(ref, 'my_secret')).toBe('value two');
+      expect(api.secret(ref, 'MY_SECRET')!.writes).toBe(2);
+      // GitHub stores names upper-cased and reports metadata, never the value.
+      const info = await call('GET', `${base}/my_secret`);
+      expect(info.status).toBe(200);
+      expect(info.body.name).toBe('MY_SECRET');
+      expect(info.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(JSON.stringify(info.body)).not.toContain('value two');
+      expect(api.secretNames(ref)).toEqual(['MY_SECRET']);
+      // The other scopes are untouched.
+      for (const [, other] of BASES.filter(([s]) => s !== scope)) expect(api.secretNames(other)).toEqual([]);
+    }
+  );
 
   test('an unknown secret is a 404; an unknown environment or repository too', async () => {
     expect((await call('GET', '/repos/acme/app/actions/secrets/NOPE')).status).toBe(404);
@@ -105,7 +125,9 @@ describe('secrets: the three scopes', () => {
     api.addEnvironment('acme/app', 'pre prod');
     const base = '/repos/acme/app/environments/pre%20prod/secrets';
     expect((await call('PUT', `${base}/X`, await sealFor(base, 'v'))).status).toBe(201);
-    expect(api.secretValue({ scope: 'environment', owner: 'acme', repo: 'app', environment: 'pre prod' }, 'X')).toBe('v');
+    expect(api.secretValue({ scope: 'environment', owner: 'acme', repo: 'app', environment: 'pre prod' }, 'X')).toBe(
+      'v'
+    );
   });
 
   test('organization: visibility is required, kept as given, and selected repositories are listed', async () => {
@@ -116,7 +138,11 @@ describe('secrets: the three scopes', () => {
     const bad = await call('PUT', `${base}/ORG_SECRET`, { ...(await sealFor(base, 'v')), visibility: 'public' });
     expect(bad.status).toBe(422);
     const ids = [api.repositoryId('acme/app')];
-    const created = await call('PUT', `${base}/ORG_SECRET`, { ...(await sealFor(base, 'v')), visibility: 'selected', selected_repository_ids: ids });
+    const created = await call('PUT', `${base}/ORG_SECRET`, {
+      ...(await sealFor(base, 'v')),
+      visibility: 'selected',
+      selected_repository_ids: ids
+    });
     expect(created.status).toBe(201);
     const info = await call('GET', `${base}/ORG_SECRET`);
     expect(info.body).toMatchObject({ name: 'ORG_SECRET', visibility: 'selected' });
@@ -124,10 +150,22 @@ describe('secrets: the three scopes', () => {
     const repos = await call('GET', `${base}/ORG_SECRET/repositories`);
     expect(repos.body).toMatchObject({ total_count: 1, repositories: [{ id: ids[0], full_name: 'acme/app' }] });
     // Omitting the list keeps it; ids with another visibility are refused.
-    expect((await call('PUT', `${base}/ORG_SECRET`, { ...(await sealFor(base, 'w')), visibility: 'selected' })).status).toBe(204);
+    expect(
+      (await call('PUT', `${base}/ORG_SECRET`, { ...(await sealFor(base, 'w')), visibility: 'selected' })).status
+    ).toBe(204);
     expect(api.secret(ORG, 'ORG_SECRET')!.selectedRepositoryIds).toEqual(ids);
-    expect((await call('PUT', `${base}/ORG_SECRET`, { ...(await sealFor(base, 'w')), visibility: 'all', selected_repository_ids: ids })).status).toBe(422);
-    expect((await call('PUT', `${base}/ORG_SECRET`, { ...(await sealFor(base, 'x')), visibility: 'all' })).status).toBe(204);
+    expect(
+      (
+        await call('PUT', `${base}/ORG_SECRET`, {
+          ...(await sealFor(base, 'w')),
+          visibility: 'all',
+          selected_repository_ids: ids
+        })
+      ).status
+    ).toBe(422);
+    expect((await call('PUT', `${base}/ORG_SECRET`, { ...(await sealFor(base, 'x')), visibility: 'all' })).status).toBe(
+      204
+    );
     expect(api.secret(ORG, 'ORG_SECRET')!.visibility).toBe('all');
     expect(api.secretValue(ORG, 'ORG_SECRET')).toBe('x');
   });
@@ -136,7 +174,9 @@ describe('secrets: the three scopes', () => {
     api.setSecret(ORG, 'seeded', 'hello', { visibility: 'selected', selectedRepositories: ['acme/other'] });
     expect(api.secretValue(ORG, 'SEEDED')).toBe('hello');
     expect((await call('GET', '/orgs/acme/actions/secrets/SEEDED')).body.visibility).toBe('selected');
-    expect((await call('GET', '/orgs/acme/actions/secrets/SEEDED/repositories')).body.repositories[0].full_name).toBe('acme/other');
+    expect((await call('GET', '/orgs/acme/actions/secrets/SEEDED/repositories')).body.repositories[0].full_name).toBe(
+      'acme/other'
+    );
     expect(api.secret(ORG, 'SEEDED')!.key_id).toBe(api.publicKey(ORG).key_id);
   });
 });
@@ -146,9 +186,21 @@ describe('secrets: bad bodies are 422 (bad JSON 400), and nothing is stored', ()
   const cases: [string, (good: { encrypted_value: string; key_id: string }) => unknown, RegExp][] = [
     ['no encrypted_value', (g) => ({ key_id: g.key_id }), /"encrypted_value" wasn't supplied/],
     ['no key_id', (g) => ({ encrypted_value: g.encrypted_value }), /"key_id" wasn't supplied/],
-    ['url-safe base64', (g) => ({ ...g, encrypted_value: g.encrypted_value.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') }), /must be base64/],
-    ['a key id of another scope', (g) => ({ ...g, key_id: api.publicKey(ORG).key_id }), /does not match the current public key/],
-    ['not a sealed box for this key', (g) => ({ ...g, encrypted_value: Buffer.from(randomish(80)).toString('base64') }), /not a sealed box/],
+    [
+      'url-safe base64',
+      (g) => ({ ...g, encrypted_value: g.encrypted_value.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') }),
+      /must be base64/
+    ],
+    [
+      'a key id of another scope',
+      (g) => ({ ...g, key_id: api.publicKey(ORG).key_id }),
+      /does not match the current public key/
+    ],
+    [
+      'not a sealed box for this key',
+      (g) => ({ ...g, encrypted_value: Buffer.from(randomish(80)).toString('base64') }),
+      /not a sealed box/
+    ],
     ['not an object', () => [1, 2], /not an object/]
   ];
   test.each(cases)('%s', async (_name, make, message) => {
@@ -166,7 +218,11 @@ describe('secrets: bad bodies are 422 (bad JSON 400), and nothing is stored', ()
     expect((await call('PUT', `${base}/BIG`, await sealFor(base, 'x'.repeat(48 * 1024)))).status).toBe(201);
   });
 
-  test.each([['GITHUB_TOKEN2', /must not start with the GITHUB_ prefix/], ['1ABC', /alphanumeric/], ['A-B', /alphanumeric/]])('secret name %s', async (name, message) => {
+  test.each([
+    ['GITHUB_TOKEN2', /must not start with the GITHUB_ prefix/],
+    ['1ABC', /alphanumeric/],
+    ['A-B', /alphanumeric/]
+  ])('secret name %s', async (name, message) => {
     const res = await call('PUT', `${base}/${name}`, await sealFor(base, 'v'));
     expect(res.status).toBe(422);
     expect(res.body.message).toMatch(message);
@@ -231,7 +287,12 @@ describe('tokens and permissions', () => {
   test('each scope needs its own permission: environments, organization_secrets', async () => {
     api.addToken('ghs_repo_secrets_only', { kind: 'integration', permissions: { secrets: 'write' } });
     expect((await call('GET', `${base}/public-key`, undefined, 'ghs_repo_secrets_only')).status).toBe(200);
-    const env = await call('GET', '/repos/acme/app/environments/production/secrets/public-key', undefined, 'ghs_repo_secrets_only');
+    const env = await call(
+      'GET',
+      '/repos/acme/app/environments/production/secrets/public-key',
+      undefined,
+      'ghs_repo_secrets_only'
+    );
     expect(env.status).toBe(403);
     expect(env.headers.get('x-accepted-github-permissions')).toBe('environments=read');
     const org = await call('GET', '/orgs/acme/actions/secrets/public-key', undefined, 'ghs_repo_secrets_only');
@@ -241,7 +302,9 @@ describe('tokens and permissions', () => {
 
   test('a token not granted the repository or organization gets a 404, as if it did not exist', async () => {
     expect((await call('GET', `${base}/public-key`, undefined, TOKENS.otherRepo)).status).toBe(404);
-    expect((await call('GET', '/repos/acme/other/actions/secrets/public-key', undefined, TOKENS.otherRepo)).status).toBe(200);
+    expect(
+      (await call('GET', '/repos/acme/other/actions/secrets/public-key', undefined, TOKENS.otherRepo)).status
+    ).toBe(200);
     expect((await call('GET', '/orgs/acme/actions/secrets/public-key', undefined, TOKENS.otherRepo)).status).toBe(404);
   });
 
@@ -275,7 +338,11 @@ describe('fault injection', () => {
     api.inject({ status: 404, path: /\/orgs\// });
     expect((await call('GET', key)).status).toBe(200);
     expect((await call('GET', '/orgs/acme/actions/secrets/public-key')).status).toBe(404);
-    const put = await call('PUT', '/repos/acme/app/actions/secrets/S', await sealFor('/repos/acme/app/actions/secrets', 'v'));
+    const put = await call(
+      'PUT',
+      '/repos/acme/app/actions/secrets/S',
+      await sealFor('/repos/acme/app/actions/secrets', 'v')
+    );
     expect(put.status).toBe(500);
     expect(put.body.message).toBe('Server Error');
   });
@@ -286,14 +353,14 @@ describe('fault injection', () => {
     [404, 'Not Found'],
     [422, 'Validation Failed'],
     [503, 'Service Unavailable']
-  ])('%i with GitHub\'s message', async (status, message) => {
+  ])("%i with GitHub's message", async (status, message) => {
     api.inject({ status });
     const res = await call('GET', key);
     expect(res.status).toBe(status);
     expect(res.body.message).toBe(message);
   });
 
-  test('a 502 comes as an HTML page, as GitHub\'s front end sends it', async () => {
+  test("a 502 comes as an HTML page, as GitHub's front end sends it", async () => {
     api.inject({ status: 502 });
     const res = await call('GET', key);
     expect(res.status).toBe(502);
@@ -343,13 +410,25 @@ describe('git data: commits and refs for a lease', () => {
   test('commits get real git ids and keep their message and parents', async () => {
     const main = api.ref('acme/app', 'refs/heads/main')!;
     const author = { name: 'codex-auth', email: 'lease@example.com', date: '2026-11-29T12:00:00Z' };
-    const res = await call('POST', `${git}/commits`, { message: 'lease: run 1 job a\n\nexpires 2026-11-29T12:10:00Z', tree: EMPTY_TREE, parents: [main], author });
+    const res = await call('POST', `${git}/commits`, {
+      message: 'lease: run 1 job a\n\nexpires 2026-11-29T12:10:00Z',
+      tree: EMPTY_TREE,
+      parents: [main],
+      author
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ message: 'lease: run 1 job a\n\nexpires 2026-11-29T12:10:00Z', tree: { sha: EMPTY_TREE }, parents: [{ sha: main }], author });
+    expect(res.body).toMatchObject({
+      message: 'lease: run 1 job a\n\nexpires 2026-11-29T12:10:00Z',
+      tree: { sha: EMPTY_TREE },
+      parents: [{ sha: main }],
+      author
+    });
     // The same object git itself would write has the same id.
     const when = Date.parse(author.date) / 1000;
     const object = `tree ${EMPTY_TREE}\nparent ${main}\nauthor codex-auth <lease@example.com> ${when} +0000\ncommitter codex-auth <lease@example.com> ${when} +0000\n\nlease: run 1 job a\n\nexpires 2026-11-29T12:10:00Z`;
-    expect(res.body.sha).toBe(execFileSync('git', ['hash-object', '-t', 'commit', '--stdin'], { input: object }).toString().trim());
+    expect(res.body.sha).toBe(
+      execFileSync('git', ['hash-object', '-t', 'commit', '--stdin'], { input: object }).toString().trim()
+    );
     const read = await call('GET', `${git}/commits/${res.body.sha}`);
     expect(read.status).toBe(200);
     expect(read.body.message).toBe(res.body.message);
@@ -383,7 +462,9 @@ describe('git data: commits and refs for a lease', () => {
     expect(read.status).toBe(200);
     expect(read.body.object.sha).toBe(winner.body.object.sha);
     expect((await call('GET', `${git}/ref/codex-auth/other`)).status).toBe(404);
-    expect((await call('GET', `${git}/matching-refs/codex-auth/`)).body.map((r: any) => r.ref)).toEqual(['refs/codex-auth/default']);
+    expect((await call('GET', `${git}/matching-refs/codex-auth/`)).body.map((r: any) => r.ref)).toEqual([
+      'refs/codex-auth/default'
+    ]);
   });
 
   test('bad ref names and unknown objects are 422', async () => {
@@ -428,12 +509,16 @@ describe('git data: commits and refs for a lease', () => {
 
   test('git data needs contents: write (a workflow token has it; a read-only token gets 403)', async () => {
     const sha = await commit('by the workflow token', [], TOKENS.workflow);
-    expect((await call('POST', `${git}/refs`, { ref: 'refs/codex-auth/default', sha }, TOKENS.workflow)).status).toBe(201);
+    expect((await call('POST', `${git}/refs`, { ref: 'refs/codex-auth/default', sha }, TOKENS.workflow)).status).toBe(
+      201
+    );
     expect((await call('GET', `${git}/ref/codex-auth/default`, undefined, TOKENS.reader)).status).toBe(200);
     const denied = await call('DELETE', `${git}/refs/codex-auth/default`, undefined, TOKENS.reader);
     expect(denied.status).toBe(403);
     expect(denied.headers.get('x-accepted-github-permissions')).toBe('contents=write');
-    expect((await call('POST', `${git}/commits`, { message: 'x', tree: EMPTY_TREE }, TOKENS.otherRepo)).status).toBe(404);
+    expect((await call('POST', `${git}/commits`, { message: 'x', tree: EMPTY_TREE }, TOKENS.otherRepo)).status).toBe(
+      404
+    );
   });
 });
 
@@ -441,9 +526,13 @@ test('GitHub Enterprise Server: with a path prefix the API lives under /api/v3 o
   const ghes = await startGitHubApi({ pathPrefix: '/api/v3' });
   try {
     expect(ghes.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v3$/);
-    expect((await call('GET', '/repos/acme/app/actions/secrets/public-key', undefined, TOKENS.writer, ghes.url)).status).toBe(200);
+    expect(
+      (await call('GET', '/repos/acme/app/actions/secrets/public-key', undefined, TOKENS.writer, ghes.url)).status
+    ).toBe(200);
     const root = ghes.url.replace(/\/api\/v3$/, '');
-    expect((await call('GET', '/repos/acme/app/actions/secrets/public-key', undefined, TOKENS.writer, root)).status).toBe(404);
+    expect(
+      (await call('GET', '/repos/acme/app/actions/secrets/public-key', undefined, TOKENS.writer, root)).status
+    ).toBe(404);
     expect(ghes.requests[0].path).toBe('/repos/acme/app/actions/secrets/public-key');
   } finally {
     await ghes.stop();

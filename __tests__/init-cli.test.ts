@@ -59,8 +59,14 @@ function expectNoSecrets(run: Run, ...values: string[]): void {
   }
 }
 
-async function expectEnvelopeOpensToLogin(envelope: string, keyText: string, credentialName = 'default'): Promise<void> {
-  expect(envelope).toMatch(new RegExp(`^codex-auth:v1:${credentialName}:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$`));
+async function expectEnvelopeOpensToLogin(
+  envelope: string,
+  keyText: string,
+  credentialName = 'default'
+): Promise<void> {
+  expect(envelope).toMatch(
+    new RegExp(`^codex-auth:v1:${credentialName}:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$`)
+  );
   expect(keyText).toMatch(/^[A-Za-z0-9+/]{43}=$/);
   const key = new Uint8Array(Buffer.from(keyText, 'base64'));
   expect(key).toHaveLength(32);
@@ -96,7 +102,9 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
     const envelope = api.secretValue(REPO, 'CODEX_AUTH_JSON')!;
     const keyText = api.secretValue(REPO, 'CODEX_AUTH_KEY')!;
     await expectEnvelopeOpensToLogin(envelope, keyText);
-    expect(run.stdout).toContain(`Read the ChatGPT login in ${path.join(home, '.codex', 'auth.json')}: plan pro, last_refresh `);
+    expect(run.stdout).toContain(
+      `Read the ChatGPT login in ${path.join(home, '.codex', 'auth.json')}: plan pro, last_refresh `
+    );
     expect(run.stdout).toContain('Set the repository secret CODEX_AUTH_JSON of acme/app (created): the sealed login.');
     expect(run.stdout).toContain('Set the repository secret CODEX_AUTH_KEY of acme/app (created): the encryption key.');
     expect(run.stdout).toContain('chatgpt-auth-json: ${{ secrets.CODEX_AUTH_JSON }}');
@@ -121,7 +129,21 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
 
   test('environment scope, a credential name, custom secret names, GH_TOKEN and --api-url', async () => {
     const run = await cli(
-      ['init', '--repo', 'acme/app', '--environment', 'production', '--credential-name', 'nightly', '--secret-name', 'nightly_login', '--key-secret-name', 'NIGHTLY_KEY', '--api-url', api.url],
+      [
+        'init',
+        '--repo',
+        'acme/app',
+        '--environment',
+        'production',
+        '--credential-name',
+        'nightly',
+        '--secret-name',
+        'nightly_login',
+        '--key-secret-name',
+        'NIGHTLY_KEY',
+        '--api-url',
+        api.url
+      ],
       { GH_TOKEN: TOKENS.app, GITHUB_API_URL: 'http://127.0.0.1:1' }
     );
     expect(run.stderr).toBe('');
@@ -129,15 +151,24 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
     const env: ScopeRef = { scope: 'environment', owner: 'acme', repo: 'app', environment: 'production' };
     expect(api.secretNames(env)).toEqual(['NIGHTLY_KEY', 'NIGHTLY_LOGIN']);
     expect(api.secretNames(REPO)).toEqual([]);
-    await expectEnvelopeOpensToLogin(api.secretValue(env, 'NIGHTLY_LOGIN')!, api.secretValue(env, 'NIGHTLY_KEY')!, 'nightly');
-    expect(run.stdout).toContain("Set the environment secret NIGHTLY_LOGIN of acme/app (environment 'production') (created)");
+    await expectEnvelopeOpensToLogin(
+      api.secretValue(env, 'NIGHTLY_LOGIN')!,
+      api.secretValue(env, 'NIGHTLY_KEY')!,
+      'nightly'
+    );
+    expect(run.stdout).toContain(
+      "Set the environment secret NIGHTLY_LOGIN of acme/app (environment 'production') (created)"
+    );
     expect(run.stdout).toContain('credential-name: nightly');
     expect(run.stdout).toContain('secret-scope: environment');
     expect(run.stdout).toContain('environment: production');
   });
 
   test('organization scope: the owner of --repo, private visibility', async () => {
-    const run = await cli(['init', '--repo', 'acme/app', '--scope', 'organization'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
+    const run = await cli(['init', '--repo', 'acme/app', '--scope', 'organization'], {
+      GITHUB_TOKEN: TOKENS.writer,
+      GITHUB_API_URL: api.url
+    });
     expect(run.code).toBe(0);
     const org: ScopeRef = { scope: 'organization', org: 'acme' };
     expect(api.secret(org, 'CODEX_AUTH_JSON')!.visibility).toBe('private');
@@ -147,7 +178,9 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
   test('a GITHUB_TOKEN without the secrets permission: exit 1, the permission and the variable named, nothing stored', async () => {
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.workflow, GITHUB_API_URL: api.url });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('codex-auth init: Cannot read the public key of the repository secret CODEX_AUTH_JSON of acme/app: GitHub answered 403 Resource not accessible by integration');
+    expect(run.stderr).toContain(
+      'codex-auth init: Cannot read the public key of the repository secret CODEX_AUTH_JSON of acme/app: GitHub answered 403 Resource not accessible by integration'
+    );
     expect(run.stderr).toContain('The token in GITHUB_TOKEN may not read this secret');
     expect(run.stderr).toContain('"Secrets: Read and write"');
     expect(api.secretNames(REPO)).toEqual([]);
@@ -159,7 +192,9 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Cannot write the repository secret CODEX_AUTH_KEY of acme/app: GitHub answered 422');
-    expect(run.stderr).toContain('CODEX_AUTH_JSON was already replaced with a login sealed under the new key, which CODEX_AUTH_KEY does not hold yet: fix the problem and run this command again (it writes both).');
+    expect(run.stderr).toContain(
+      'CODEX_AUTH_JSON was already replaced with a login sealed under the new key, which CODEX_AUTH_KEY does not hold yet: fix the problem and run this command again (it writes both).'
+    );
     expectNoSecrets(run, api.secretValue(REPO, 'CODEX_AUTH_JSON')!);
   });
 
@@ -168,13 +203,18 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('answered 503 Service Unavailable; attempt 2 of 4 in 1 s.');
-    await expectEnvelopeOpensToLogin(api.secretValue(REPO, 'CODEX_AUTH_JSON')!, api.secretValue(REPO, 'CODEX_AUTH_KEY')!);
+    await expectEnvelopeOpensToLogin(
+      api.secretValue(REPO, 'CODEX_AUTH_JSON')!,
+      api.secretValue(REPO, 'CODEX_AUTH_KEY')!
+    );
   });
 
   test('--repo without a token: exit 2, naming both variables and --print', async () => {
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_API_URL: api.url });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('codex-auth init: --repo: needs a token to write the secrets, in GITHUB_TOKEN or GH_TOKEN');
+    expect(run.stderr).toContain(
+      'codex-auth init: --repo: needs a token to write the secrets, in GITHUB_TOKEN or GH_TOKEN'
+    );
     expect(run.stderr).toContain('--print');
     expect(api.requests).toEqual([]);
   });
@@ -205,9 +245,14 @@ describe('printing (no --repo, or --print): offline, values in private files unl
   });
 
   test('--print with --repo and environment scope: gh commands for that repository and environment, still offline', async () => {
-    const run = await cli(['init', '--print', '--repo', 'acme/app', '--environment', 'production'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: 'http://127.0.0.1:1' });
+    const run = await cli(['init', '--print', '--repo', 'acme/app', '--environment', 'production'], {
+      GITHUB_TOKEN: TOKENS.writer,
+      GITHUB_API_URL: 'http://127.0.0.1:1'
+    });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Set them as environment secrets (acme/app: Settings → Environments → production → Add environment secret)');
+    expect(run.stdout).toContain(
+      'Set them as environment secrets (acme/app: Settings → Environments → production → Add environment secret)'
+    );
     expect(run.stdout).toMatch(/gh secret set CODEX_AUTH_JSON --repo acme\/app --env production < \S+CODEX_AUTH_JSON/);
   });
 
@@ -225,12 +270,19 @@ describe('printing (no --repo, or --print): offline, values in private files unl
 describe('the checks on auth.json, with the fix in the message', () => {
   test('no auth.json and config.toml keeps the login in the keyring: switch to file storage and log in again', async () => {
     await fs.rm(path.join(home, '.codex', 'auth.json'));
-    await fs.writeFile(path.join(home, '.codex', 'config.toml'), 'model = "gpt-5"\ncli_auth_credentials_store = "keyring"\n');
+    await fs.writeFile(
+      path.join(home, '.codex', 'config.toml'),
+      'model = "gpt-5"\ncli_auth_credentials_store = "keyring"\n'
+    );
     const run = await cli(['init', '--print']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`No auth.json at ${path.join(home, '.codex', 'auth.json')}`);
-    expect(run.stderr).toContain('sets cli_auth_credentials_store = "keyring", so `codex login` keeps the login in the system keyring');
-    expect(run.stderr).toContain(`Set cli_auth_credentials_store = "file" in ${path.join(home, '.codex', 'config.toml')}, run \`codex login\` again`);
+    expect(run.stderr).toContain(
+      'sets cli_auth_credentials_store = "keyring", so `codex login` keeps the login in the system keyring'
+    );
+    expect(run.stderr).toContain(
+      `Set cli_auth_credentials_store = "file" in ${path.join(home, '.codex', 'config.toml')}, run \`codex login\` again`
+    );
   });
 
   test('"auto" counts as the keyring too; CODEX_HOME is where the files are looked for', async () => {
@@ -246,7 +298,9 @@ describe('the checks on auth.json, with the fix in the message', () => {
   test('no auth.json and no keyring setting: how to log in with file storage, or --auth-file', async () => {
     const run = await cli(['init', '--auth-file', '~/missing/auth.json']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`No auth.json at ${path.join(home, 'missing', 'auth.json')}. Add --login to sign in now with a login of CI's own (recommended).`);
+    expect(run.stderr).toContain(
+      `No auth.json at ${path.join(home, 'missing', 'auth.json')}. Add --login to sign in now with a login of CI's own (recommended).`
+    );
     expect(run.stderr).toContain('Or, on this trusted machine, put cli_auth_credentials_store = "file"');
     expect(run.stderr).toContain('--auth-file');
   });
@@ -261,9 +315,12 @@ describe('the checks on auth.json, with the fix in the message', () => {
     expect(run.stderr).not.toContain(key);
   });
 
-  test('a ChatGPT login without a refresh token fails the guide\'s check', async () => {
+  test("a ChatGPT login without a refresh token fails the guide's check", async () => {
     const login = makeChatGptAuth();
-    const file = await writeLogin(JSON.stringify({ ...login, tokens: { ...login.tokens, refresh_token: '' } }), path.join(home, 'broken'));
+    const file = await writeLogin(
+      JSON.stringify({ ...login, tokens: { ...login.tokens, refresh_token: '' } }),
+      path.join(home, 'broken')
+    );
     const run = await cli(['init', '--auth-file', file, '--print']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('is not a usable ChatGPT login: tokens.refresh_token is missing or empty');
@@ -301,7 +358,9 @@ describe('command-line mistakes: exit 2, the flag named', () => {
     const help = await cli(['init', '--help']);
     expect(help.code).toBe(0);
     // --login, the recommended way, comes first.
-    expect(help.stdout.split('\n')[0]).toBe('Usage: codex-auth init --login [--device-auth] --repo OWNER/NAME [options]   (recommended)');
+    expect(help.stdout.split('\n')[0]).toBe(
+      'Usage: codex-auth init --login [--device-auth] --repo OWNER/NAME [options]   (recommended)'
+    );
     expect(help.stdout).toContain('--show-secrets');
     const helpInit = await cli(['help', 'init']);
     expect(helpInit).toEqual({ code: 0, stdout: help.stdout, stderr: '' });

@@ -33,7 +33,14 @@ interface Running {
 function start(args: string[], env: Record<string, string> = {}, opts: { ownProcessGroup?: boolean } = {}): Running {
   const child = spawn(NODE24, [CLI, ...args], {
     detached: opts.ownProcessGroup ?? false,
-    env: { PATH: [path.dirname(CODEX), path.dirname(NODE24), '/usr/bin', '/bin'].join(path.delimiter), HOME: home, TMPDIR: tmp, LANG: 'C.UTF-8', NO_COLOR: '1', ...env },
+    env: {
+      PATH: [path.dirname(CODEX), path.dirname(NODE24), '/usr/bin', '/bin'].join(path.delimiter),
+      HOME: home,
+      TMPDIR: tmp,
+      LANG: 'C.UTF-8',
+      NO_COLOR: '1',
+      ...env
+    },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   let stdout = '';
@@ -51,7 +58,10 @@ function start(args: string[], env: Record<string, string> = {}, opts: { ownProc
 async function waitFor(what: string, condition: () => boolean, run?: Running, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${run ? `\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${run ? `\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}` : ''}`
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -69,7 +79,15 @@ function processesOfThisTest(): number[] {
   return found;
 }
 
-const loginArgs = (): string[] => ['init', '--login', '--device-auth', '--oauth-issuer', oauth.issuer, '--repo', 'acme/app'];
+const loginArgs = (): string[] => [
+  'init',
+  '--login',
+  '--device-auth',
+  '--oauth-issuer',
+  oauth.issuer,
+  '--repo',
+  'acme/app'
+];
 
 beforeAll(async () => {
   await expect(fs.access(CLI)).resolves.toBeUndefined();
@@ -92,14 +110,20 @@ afterEach(async () => {
 test('device-code login: Codex prompts, the user signs in, the new login is sealed into the secrets and nothing is left on disk', async () => {
   const run = start(loginArgs(), { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
   // Codex asked the issuer for a code and printed it; init passes its prompt through.
-  await waitFor('the device code prompt', () => oauth.deviceCodes.length === 1 && run.stdout().includes(oauth.deviceCodes[0].userCode), run);
+  await waitFor(
+    'the device code prompt',
+    () => oauth.deviceCodes.length === 1 && run.stdout().includes(oauth.deviceCodes[0].userCode),
+    run
+  );
   const code = oauth.deviceCodes[0];
   expect(run.stdout()).toContain(`${oauth.issuer}/codex/device`);
   // While the user has not signed in, the temporary Codex home exists, private, with file storage.
   const [codexHome] = await fs.readdir(tmp);
   expect(codexHome).toMatch(/^codex-auth-login-/);
   expect((await fs.stat(path.join(tmp, codexHome))).mode & 0o777).toBe(0o700);
-  expect(await fs.readFile(path.join(tmp, codexHome, 'config.toml'), 'utf8')).toBe('cli_auth_credentials_store = "file"\n');
+  expect(await fs.readFile(path.join(tmp, codexHome, 'config.toml'), 'utf8')).toBe(
+    'cli_auth_credentials_store = "file"\n'
+  );
 
   await waitFor('Codex polling', () => code.polls >= 1, run);
   oauth.approveDevice(code.userCode, { plan: 'pro', email: 'ci@example.com' });
@@ -136,22 +160,32 @@ test('device-code login: Codex prompts, the user signs in, the new login is seal
 test.each([
   ['to init alone', false],
   ["to init and Codex together, as a terminal's Ctrl-C does", true]
-])('SIGINT while Codex waits for the sign-in (%s): Codex is stopped, nothing is stored, the temporary Codex home is gone', async (_how, group) => {
-  const run = start(loginArgs(), { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url }, { ownProcessGroup: group });
-  await waitFor('Codex polling', () => oauth.deviceCodes.length === 1 && oauth.deviceCodes[0].polls >= 1, run);
-  expect(await fs.readdir(tmp)).toHaveLength(1);
-  if (group) process.kill(-run.child.pid!, 'SIGINT');
-  else run.child.kill('SIGINT');
-  const exit = await run.done;
-  expect(exit.code).toBe(130);
-  expect(run.stderr()).toContain('codex-auth init: Cancelled (SIGINT): nothing was stored, and the temporary Codex home was removed.');
-  expect(api.requests).toEqual([]);
-  expect(await fs.readdir(tmp)).toEqual([]);
-  expect(await fs.readdir(home)).toEqual(['tmp']);
-  // Codex (the node wrapper and its native binary) went with it: no more polls from anyone.
-  expect(processesOfThisTest()).toEqual([]);
-  expect(oauth.requests.filter((r) => r.outcome === 'code_exchanged')).toEqual([]);
-}, 240_000);
+])(
+  'SIGINT while Codex waits for the sign-in (%s): Codex is stopped, nothing is stored, the temporary Codex home is gone',
+  async (_how, group) => {
+    const run = start(
+      loginArgs(),
+      { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url },
+      { ownProcessGroup: group }
+    );
+    await waitFor('Codex polling', () => oauth.deviceCodes.length === 1 && oauth.deviceCodes[0].polls >= 1, run);
+    expect(await fs.readdir(tmp)).toHaveLength(1);
+    if (group) process.kill(-run.child.pid!, 'SIGINT');
+    else run.child.kill('SIGINT');
+    const exit = await run.done;
+    expect(exit.code).toBe(130);
+    expect(run.stderr()).toContain(
+      'codex-auth init: Cancelled (SIGINT): nothing was stored, and the temporary Codex home was removed.'
+    );
+    expect(api.requests).toEqual([]);
+    expect(await fs.readdir(tmp)).toEqual([]);
+    expect(await fs.readdir(home)).toEqual(['tmp']);
+    // Codex (the node wrapper and its native binary) went with it: no more polls from anyone.
+    expect(processesOfThisTest()).toEqual([]);
+    expect(oauth.requests.filter((r) => r.outcome === 'code_exchanged')).toEqual([]);
+  },
+  240_000
+);
 
 test('SIGTERM is handled the same way', async () => {
   const run = start(loginArgs(), { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
@@ -166,11 +200,16 @@ test('SIGTERM is handled the same way', async () => {
 
 test('Codex failing (the issuer refuses the device-code request): exit 1, the reason from Codex, nothing left', async () => {
   // The GitHub mock is no OAuth issuer: it answers Codex's device-code request with 401.
-  const run = start(['init', '--login', '--device-auth', '--oauth-issuer', api.url, '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
+  const run = start(['init', '--login', '--device-auth', '--oauth-issuer', api.url, '--repo', 'acme/app'], {
+    GITHUB_TOKEN: TOKENS.writer,
+    GITHUB_API_URL: api.url
+  });
   const exit = await run.done;
   expect(exit.code).toBe(1);
   expect(run.stderr()).toContain('Error logging in: device code request failed with status 401');
-  expect(run.stderr()).toContain('codex-auth init: `codex login` failed (exit 1): see its messages above. Nothing was stored; run the command again.');
+  expect(run.stderr()).toContain(
+    'codex-auth init: `codex login` failed (exit 1): see its messages above. Nothing was stored; run the command again.'
+  );
   expect(api.secretNames(REPO)).toEqual([]);
   expect(await fs.readdir(tmp)).toEqual([]);
 }, 240_000);
@@ -178,7 +217,9 @@ test('Codex failing (the issuer refuses the device-code request): exit 1, the re
 test('no Codex on PATH, or a wrong --codex: exit 1, how to install it or point at it', async () => {
   const run = start(['init', '--login', '--print'], { PATH: '/usr/bin:/bin' });
   expect((await run.done).code).toBe(1);
-  expect(run.stderr()).toContain('The Codex CLI (codex) is not on PATH: install it (`npm install -g @openai/codex`) or give its path with --codex PATH');
+  expect(run.stderr()).toContain(
+    'The Codex CLI (codex) is not on PATH: install it (`npm install -g @openai/codex`) or give its path with --codex PATH'
+  );
   const wrong = start(['init', '--login', '--print', '--codex', path.join(home, 'nope')]);
   expect((await wrong.done).code).toBe(1);
   expect(wrong.stderr()).toContain(`--codex: ${path.join(home, 'nope')} is not an executable file`);
@@ -188,7 +229,9 @@ test('no Codex on PATH, or a wrong --codex: exit 1, how to install it or point a
 test('--login without a token for --repo stops before Codex runs, and prints the command to run again', async () => {
   const run = start(['init', '--login', '--repo', 'acme/app']);
   expect((await run.done).code).toBe(2);
-  expect(run.stderr()).toContain('`GH_TOKEN=$(gh auth token) npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init --login --repo acme/app`');
+  expect(run.stderr()).toContain(
+    '`GH_TOKEN=$(gh auth token) npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init --login --repo acme/app`'
+  );
   expect(oauth.requests).toEqual([]);
   expect(await fs.readdir(tmp)).toEqual([]);
 });
@@ -196,7 +239,14 @@ test('--login without a token for --repo stops before Codex runs, and prints the
 describe('the OAuth issuer in the login (tokens.oauth_provenance): Codex refreshes wherever it says', () => {
   async function loginFile(issuer: string): Promise<{ file: string; text: string }> {
     const login = makeChatGptAuth();
-    const text = JSON.stringify({ ...login, tokens: { ...login.tokens, oauth_provenance: { issuer, client_id: 'app_EMoamEEZ73f0CkXaXp7hrann' } } }, null, 2);
+    const text = JSON.stringify(
+      {
+        ...login,
+        tokens: { ...login.tokens, oauth_provenance: { issuer, client_id: 'app_EMoamEEZ73f0CkXaXp7hrann' } }
+      },
+      null,
+      2
+    );
     const file = path.join(home, 'auth.json');
     await fs.writeFile(file, text, { mode: 0o600 });
     return { file, text };
@@ -206,7 +256,9 @@ describe('the OAuth issuer in the login (tokens.oauth_provenance): Codex refresh
     const { file } = await loginFile('https://evil.example/');
     const refused = start(['init', '--auth-file', file, '--print']);
     expect((await refused.done).code).toBe(1);
-    expect(refused.stderr()).toContain(`${file} was issued by https://evil.example, not Codex's own issuer (https://auth.openai.com); Codex would send its refresh token there.`);
+    expect(refused.stderr()).toContain(
+      `${file} was issued by https://evil.example, not Codex's own issuer (https://auth.openai.com); Codex would send its refresh token there.`
+    );
     expect(refused.stderr()).toContain('run the command again with --oauth-issuer https://evil.example');
     expect(await fs.readdir(tmp)).toEqual([]);
     const accepted = start(['init', '--auth-file', file, '--print', '--oauth-issuer', 'https://evil.example']);

@@ -4,7 +4,12 @@ import { mkdtempSync, mkdirSync, promises as fs, rmSync, symlinkSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import { apiKeyWarnings, checkWhereWeRun } from '../src/chatgpt/guard.js';
-import { CODEX_CLIENT_ID, parseCredential, refreshEndpoint, type ChatGptCredential } from '../src/chatgpt/credential.js';
+import {
+  CODEX_CLIENT_ID,
+  parseCredential,
+  refreshEndpoint,
+  type ChatGptCredential
+} from '../src/chatgpt/credential.js';
 import { choose, judge, type Reading } from '../src/chatgpt/readings.js';
 import { parseInputs } from '../src/inputs.js';
 import { createFileNoFollow, isInside } from '../src/paths.js';
@@ -15,7 +20,10 @@ const reader = (values: Record<string, string>) => (name: string) => values[name
 const LOOPBACK_ISSUER = 'http://127.0.0.1:18766';
 const options = { workspaceId: undefined, oauthIssuer: undefined };
 
-function login(overrides: Parameters<typeof makeChatGptAuth>[0] = {}, provenance?: { issuer: string; client_id: string }): string {
+function login(
+  overrides: Parameters<typeof makeChatGptAuth>[0] = {},
+  provenance?: { issuer: string; client_id: string }
+): string {
   const auth = makeChatGptAuth({ accountId: 'acct-1', userId: 'user-1', ...overrides });
   return JSON.stringify(provenance ? { ...auth, tokens: { ...auth.tokens, oauth_provenance: provenance } } : auth);
 }
@@ -27,14 +35,17 @@ function credential(text: string): ChatGptCredential {
 }
 
 const minutesFromNow = (m: number): Date => new Date(Date.now() + m * 60_000);
-const noneUsable = (tried: string[]): string => `No usable ChatGPT credential for 'default'. Tried:\n  - ${tried.join('\n  - ')}`;
+const noneUsable = (tried: string[]): string =>
+  `No usable ChatGPT credential for 'default'. Tried:\n  - ${tried.join('\n  - ')}`;
 
 describe('a copy is judged by its authenticated contents', () => {
   test('a last_refresh in the future (beyond 5 minutes of clock skew) is refused, naming the problem', () => {
     const ahead = judge('seed', 'seed', login({ lastRefresh: rfc3339Nanos(minutesFromNow(60)) }), options).reading;
     expect(ahead.status).toBe('unusable');
     expect(ahead.reason).toMatch(/last_refresh \(.*\) is in the future/);
-    expect(judge('seed', 'seed', login({ lastRefresh: rfc3339Nanos(minutesFromNow(2)) }), options).reading.status).toBe('usable');
+    expect(judge('seed', 'seed', login({ lastRefresh: rfc3339Nanos(minutesFromNow(2)) }), options).reading.status).toBe(
+      'usable'
+    );
   });
 
   test("an oauth_provenance naming another issuer or client is refused unless 'oauth-issuer' names that issuer", () => {
@@ -48,33 +59,117 @@ describe('a copy is judged by its authenticated contents', () => {
     expect(judge('seed', 'seed', loopback, { ...options, oauthIssuer: LOOPBACK_ISSUER }).reading.status).toBe('usable');
     const otherClient = login({}, { issuer: 'https://auth.openai.com', client_id: 'app_other' });
     expect(judge('seed', 'seed', otherClient, options).reading.reason).toContain('OAuth client "app_other"');
-    expect(judge('seed', 'seed', login({}, { issuer: 'https://auth.openai.com', client_id: CODEX_CLIENT_ID }), options).reading.status).toBe('usable');
+    expect(
+      judge('seed', 'seed', login({}, { issuer: 'https://auth.openai.com', client_id: CODEX_CLIENT_ID }), options)
+        .reading.status
+    ).toBe('usable');
   });
 
   test('where a refresh goes mirrors Codex: the override, else the provenance issuer, else auth.openai.com', () => {
     expect(refreshEndpoint(credential(login()))).toBe('https://auth.openai.com/oauth/token');
-    expect(refreshEndpoint(credential(login({}, { issuer: `${LOOPBACK_ISSUER}/`, client_id: CODEX_CLIENT_ID })))).toBe(`${LOOPBACK_ISSUER}/oauth/token`);
-    expect(refreshEndpoint(credential(login()), { CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'http://127.0.0.1:1/t' })).toBe('http://127.0.0.1:1/t');
+    expect(refreshEndpoint(credential(login({}, { issuer: `${LOOPBACK_ISSUER}/`, client_id: CODEX_CLIENT_ID })))).toBe(
+      `${LOOPBACK_ISSUER}/oauth/token`
+    );
+    expect(refreshEndpoint(credential(login()), { CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'http://127.0.0.1:1/t' })).toBe(
+      'http://127.0.0.1:1/t'
+    );
   });
 });
 
 describe('the one rule that picks a copy (store readings → what is used)', () => {
   const usable = (source: Reading['source'], minutesAgo: number, extra: Partial<Reading> = {}): Reading => {
     const text = login({ lastRefresh: rfc3339Nanos(minutesFromNow(-minutesAgo)) });
-    return { ...judge(source, source === 'cache' ? 'Actions cache entry k1' : source, text, options, source === 'cache' ? 'k1' : undefined).reading, ...extra };
+    return {
+      ...judge(
+        source,
+        source === 'cache' ? 'Actions cache entry k1' : source,
+        text,
+        options,
+        source === 'cache' ? 'k1' : undefined
+      ).reading,
+      ...extra
+    };
   };
-  const garbage: Reading = { source: 'cache', where: 'Actions cache entry codex-auth-v1.default.9999999999999.1-1.x', entry: 'codex-auth-v1.default.9999999999999.1-1.x', status: 'unreadable', reason: 'it failed authentication: it was tampered with or corrupted' };
+  const garbage: Reading = {
+    source: 'cache',
+    where: 'Actions cache entry codex-auth-v1.default.9999999999999.1-1.x',
+    entry: 'codex-auth-v1.default.9999999999999.1-1.x',
+    status: 'unreadable',
+    reason: 'it failed authentication: it was tampered with or corrupted'
+  };
 
   const table: [string, Reading[], { used?: string; error?: RegExp; warning?: RegExp }][] = [
-    ['the newest copy wins: a fresh seed over an older cache entry', [usable('cache', 60), usable('seed', 1)], { used: 'seed' }],
+    [
+      'the newest copy wins: a fresh seed over an older cache entry',
+      [usable('cache', 60), usable('seed', 1)],
+      { used: 'seed' }
+    ],
     ['an older seed never overrides a newer stored copy', [usable('cache', 1), usable('seed', 60)], { used: 'cache' }],
-    ['a garbage newest cache entry fails closed, naming the entry and gh cache delete; the seed is not used', [garbage, usable('seed', 1)], { error: /Actions cache entry codex-auth-v1\.default\.9999999999999\.1-1\.x, cannot be read.*gh cache delete codex-auth-v1\.default\.9999999999999\.1-1\.x/s }],
-    ['a cache lookup that failed fails closed', [{ source: 'cache', where: 'Actions cache', status: 'unreadable', reason: 'the lookup failed (timed out)' }, usable('seed', 1)], { error: /cannot be read: the lookup failed \(timed out\).*Re-run the job/s }],
-    ['a future-dated newest cache entry fails closed', [judge('cache', 'Actions cache entry k9', login({ lastRefresh: rfc3339Nanos(minutesFromNow(600)) }), options, 'k9').reading, usable('seed', 1)], { error: /is refused: its last_refresh .* is in the future.*gh cache delete k9/s }],
-    ['an undecryptable local store copy fails closed', [usable('cache', 5), { source: 'local', where: 'runner-local store (/s/default.envelope)', entry: '/s/default.envelope', status: 'unreadable', reason: 'it was encrypted with a different encryption-key' }], { error: /runner-local store .* cannot be read.*remove \/s\/default\.envelope/s }],
-    ['an unusable seed is skipped when a stored copy is good', [usable('cache', 5), { source: 'seed', where: 'seed', status: 'unusable', reason: 'it is not JSON' }], { used: 'cache' }],
-    ['nothing usable: every place is listed', [{ source: 'cache', where: 'Actions cache', status: 'empty', reason: 'no entry yet' }, { source: 'seed', where: "seed (input 'chatgpt-auth-json')", status: 'empty', reason: 'not given' }], { error: /No usable ChatGPT credential.*Actions cache: no entry yet.*seed \(input 'chatgpt-auth-json'\): not given/s }],
-    ['a cache entry older than the local store copy (an old envelope re-uploaded) is detected; the newer copy is used', [usable('cache', 60), usable('local', 5)], { used: 'local', warning: /older than the copy in the local.*re-uploaded an old copy/s }]
+    [
+      'a garbage newest cache entry fails closed, naming the entry and gh cache delete; the seed is not used',
+      [garbage, usable('seed', 1)],
+      {
+        error:
+          /Actions cache entry codex-auth-v1\.default\.9999999999999\.1-1\.x, cannot be read.*gh cache delete codex-auth-v1\.default\.9999999999999\.1-1\.x/s
+      }
+    ],
+    [
+      'a cache lookup that failed fails closed',
+      [
+        { source: 'cache', where: 'Actions cache', status: 'unreadable', reason: 'the lookup failed (timed out)' },
+        usable('seed', 1)
+      ],
+      { error: /cannot be read: the lookup failed \(timed out\).*Re-run the job/s }
+    ],
+    [
+      'a future-dated newest cache entry fails closed',
+      [
+        judge(
+          'cache',
+          'Actions cache entry k9',
+          login({ lastRefresh: rfc3339Nanos(minutesFromNow(600)) }),
+          options,
+          'k9'
+        ).reading,
+        usable('seed', 1)
+      ],
+      { error: /is refused: its last_refresh .* is in the future.*gh cache delete k9/s }
+    ],
+    [
+      'an undecryptable local store copy fails closed',
+      [
+        usable('cache', 5),
+        {
+          source: 'local',
+          where: 'runner-local store (/s/default.envelope)',
+          entry: '/s/default.envelope',
+          status: 'unreadable',
+          reason: 'it was encrypted with a different encryption-key'
+        }
+      ],
+      { error: /runner-local store .* cannot be read.*remove \/s\/default\.envelope/s }
+    ],
+    [
+      'an unusable seed is skipped when a stored copy is good',
+      [usable('cache', 5), { source: 'seed', where: 'seed', status: 'unusable', reason: 'it is not JSON' }],
+      { used: 'cache' }
+    ],
+    [
+      'nothing usable: every place is listed',
+      [
+        { source: 'cache', where: 'Actions cache', status: 'empty', reason: 'no entry yet' },
+        { source: 'seed', where: "seed (input 'chatgpt-auth-json')", status: 'empty', reason: 'not given' }
+      ],
+      {
+        error:
+          /No usable ChatGPT credential.*Actions cache: no entry yet.*seed \(input 'chatgpt-auth-json'\): not given/s
+      }
+    ],
+    [
+      'a cache entry older than the local store copy (an old envelope re-uploaded) is detected; the newer copy is used',
+      [usable('cache', 60), usable('local', 5)],
+      { used: 'local', warning: /older than the copy in the local.*re-uploaded an old copy/s }
+    ]
   ];
   test.each(table)('%s', (_name, readings, expected) => {
     if (expected.error) {
@@ -109,8 +204,13 @@ describe('inputs', () => {
 
   test("'oauth-issuer' must be a URL", () => {
     const base = { 'auth-mode': 'chatgpt', 'encryption-key': KEY };
-    expect(() => parseInputs(reader({ ...base, 'oauth-issuer': 'not a url' }), { workspace: '/w', home: '/h' })).toThrow(/^Input 'oauth-issuer': 'not a url' is not an issuer URL/);
-    const parsed = parseInputs(reader({ ...base, 'oauth-issuer': `${LOOPBACK_ISSUER}/` }), { workspace: '/w', home: '/h' }).inputs;
+    expect(() =>
+      parseInputs(reader({ ...base, 'oauth-issuer': 'not a url' }), { workspace: '/w', home: '/h' })
+    ).toThrow(/^Input 'oauth-issuer': 'not a url' is not an issuer URL/);
+    const parsed = parseInputs(reader({ ...base, 'oauth-issuer': `${LOOPBACK_ISSUER}/` }), {
+      workspace: '/w',
+      home: '/h'
+    }).inputs;
     expect(parsed).toMatchObject({ oauthIssuer: LOOPBACK_ISSUER });
   });
 });
@@ -127,16 +227,24 @@ describe('paths', () => {
     expect(isInside('/work/app', '/work/app')).toBe(true);
     expect(isInside('/work/x', '/work/app')).toBe(false);
     expect(isInside('/work/app/../x', '/work/app')).toBe(false);
-    expect(() => parseInputs(reader({ 'openai-api-key': 'k', 'codex-home': '/work/app/..codex' }), { workspace: '/work/app', home: '/h' })).toThrow(/^Input 'codex-home': .* inside the workspace/);
+    expect(() =>
+      parseInputs(reader({ 'openai-api-key': 'k', 'codex-home': '/work/app/..codex' }), {
+        workspace: '/work/app',
+        home: '/h'
+      })
+    ).toThrow(/^Input 'codex-home': .* inside the workspace/);
   });
 
   test('a codex-home whose parent is a symbolic link into the workspace is refused', () => {
     const workspace = path.join(root, 'ws');
     mkdirSync(path.join(workspace, 'inner'), { recursive: true });
     symlinkSync(path.join(workspace, 'inner'), path.join(root, 'looks-outside'));
-    expect(() => parseInputs(reader({ 'openai-api-key': 'k', 'codex-home': path.join(root, 'looks-outside', 'codex') }), { workspace, home: '/h' })).toThrow(
-      /^Input 'codex-home': .* inside the workspace .* once symbolic links are resolved/
-    );
+    expect(() =>
+      parseInputs(reader({ 'openai-api-key': 'k', 'codex-home': path.join(root, 'looks-outside', 'codex') }), {
+        workspace,
+        home: '/h'
+      })
+    ).toThrow(/^Input 'codex-home': .* inside the workspace .* once symbolic links are resolved/);
   });
 
   test('files are created without following a planted symbolic link', async () => {
@@ -165,16 +273,38 @@ describe('guards', () => {
   const repository = { full_name: 'acme/app', private: true, visibility: 'private' };
 
   test('ChatGPT mode refuses a workflow_run triggered from a fork; one from this repository runs', () => {
-    const fromFork = event('workflow_run', { repository, workflow_run: { event: 'pull_request', head_repository: { full_name: 'mallory/app', fork: true } } });
-    expect(() => checkWhereWeRun(fromFork, false)).toThrow(/refused on a workflow_run triggered by a pull request from a fork/);
-    const own = event('workflow_run', { repository, workflow_run: { event: 'push', head_repository: { full_name: 'acme/app', fork: false } } });
+    const fromFork = event('workflow_run', {
+      repository,
+      workflow_run: { event: 'pull_request', head_repository: { full_name: 'mallory/app', fork: true } }
+    });
+    expect(() => checkWhereWeRun(fromFork, false)).toThrow(
+      /refused on a workflow_run triggered by a pull request from a fork/
+    );
+    const own = event('workflow_run', {
+      repository,
+      workflow_run: { event: 'push', head_repository: { full_name: 'acme/app', fork: false } }
+    });
     expect(checkWhereWeRun(own, false).warnings).toEqual([]);
   });
 
   test('API-key mode warns on pull_request_target, fork pull requests and fork workflow_runs, not on push', () => {
     expect(apiKeyWarnings(event('pull_request_target', { repository }))[0]).toMatch(/pull_request_target.*API key/);
-    expect(apiKeyWarnings(event('pull_request', { repository, pull_request: { head: { repo: { full_name: 'mallory/app', fork: true } } } }))[0]).toMatch(/pull request from a fork.*API key/);
-    expect(apiKeyWarnings(event('workflow_run', { repository, workflow_run: { head_repository: { full_name: 'mallory/app', fork: true } } }))[0]).toMatch(/workflow_run triggered/);
+    expect(
+      apiKeyWarnings(
+        event('pull_request', {
+          repository,
+          pull_request: { head: { repo: { full_name: 'mallory/app', fork: true } } }
+        })
+      )[0]
+    ).toMatch(/pull request from a fork.*API key/);
+    expect(
+      apiKeyWarnings(
+        event('workflow_run', {
+          repository,
+          workflow_run: { head_repository: { full_name: 'mallory/app', fork: true } }
+        })
+      )[0]
+    ).toMatch(/workflow_run triggered/);
     expect(apiKeyWarnings(event('push', { repository }))).toEqual([]);
   });
 });

@@ -8,7 +8,6 @@ import {
   RELEASE_MARGIN_MS,
   acquireLease,
   describeLeaseHolder,
-  formatDuration,
   leaseHolderFromEnv,
   readLease,
   releaseLease,
@@ -51,7 +50,14 @@ function holder(job: string, runId: number, runner = `runner-${job}`, jobNonce?:
 const fast = { pollMs: 5, maxPollMs: 40, retryDelaysMs: [5, 5, 5] };
 
 function target(overrides: { token?: string; credentialName?: string } = {}) {
-  return { apiUrl: api.url, token: TOKENS.workflow, owner: 'acme', repo: 'app', credentialName: 'default', ...overrides };
+  return {
+    apiUrl: api.url,
+    token: TOKENS.workflow,
+    owner: 'acme',
+    repo: 'app',
+    credentialName: 'default',
+    ...overrides
+  };
 }
 
 function acquire(h: LeaseHolder, overrides: Partial<AcquireLeaseOptions> = {}): Promise<Lease> {
@@ -92,18 +98,31 @@ describe('acquire and release', () => {
       codexAuthLease: 1,
       credential: 'default',
       token: lease.token,
-      holder: { repository: REPO, runId: '11', runAttempt: '1', job: 'a', workflow: 'CI', runner: 'runner-a', runUrl: 'https://github.com/acme/app/actions/runs/11' }
+      holder: {
+        repository: REPO,
+        runId: '11',
+        runAttempt: '1',
+        job: 'a',
+        workflow: 'CI',
+        runner: 'runner-a',
+        runUrl: 'https://github.com/acme/app/actions/runs/11'
+      }
     });
     expect(lease.token).toMatch(/^[0-9a-f]{32}$/);
     expect(Date.parse(lease.expiresAt) - Date.parse(lease.acquiredAt)).toBe(30 * 60_000);
-    expect(logs).toEqual([`Acquired the lease on credential 'default' (${REF} in ${REPO}); it expires at ${lease.expiresAt} unless the post step releases it first.`]);
+    expect(logs).toEqual([
+      `Acquired the lease on credential 'default' (${REF} in ${REPO}); it expires at ${lease.expiresAt} unless the post step releases it first.`
+    ]);
     // Nothing else in the repository moved: no branch, no tag.
     expect(Object.keys(api.refs(REPO)).sort()).toEqual([REF, 'refs/heads/main']);
 
     const mark = api.requests.length;
     expect(await release(lease)).toEqual({ released: true, renewed: false });
     expect(api.ref(REPO, REF)).toBeUndefined();
-    expect(wire(mark)).toEqual(['GET /repos/acme/app/git/ref/codex-auth/leases/default 200', 'DELETE /repos/acme/app/git/refs/codex-auth/leases/default 204']);
+    expect(wire(mark)).toEqual([
+      'GET /repos/acme/app/git/ref/codex-auth/leases/default 200',
+      'DELETE /repos/acme/app/git/refs/codex-auth/leases/default 204'
+    ]);
 
     const again = await release(lease);
     expect(again.released).toBe(false);
@@ -122,11 +141,13 @@ describe('acquire and release', () => {
   test('a second job waits, saying who holds the lease, and gets it once it is released', async () => {
     const a = await acquire(holder('a', 11));
     const logs: string[] = [];
-    let releasedAt = 0;
-    const waiting = acquire(holder('b', 12), { logEveryMs: 100, log: (l) => logs.push(l) }).then((lease) => ({ lease, at: Date.now() }));
+    const waiting = acquire(holder('b', 12), { logEveryMs: 100, log: (l) => logs.push(l) }).then((lease) => ({
+      lease,
+      at: Date.now()
+    }));
     await sleep(600);
     expect(api.ref(REPO, REF)).toBe(a.sha);
-    releasedAt = Date.now();
+    const releasedAt = Date.now();
     expect((await release(a)).released).toBe(true);
     const { lease: b, at } = await waiting;
 
@@ -155,8 +176,12 @@ describe('acquire and release', () => {
     expect(error).toBeInstanceOf(LeaseTimeoutError);
     expect(error.kind).toBe('timeout');
     expect(error.holder?.token).toBe(a.token);
-    expect(error.message).toMatch(/^Timed out after \d+ ms waiting for the lease on credential 'default' \(refs\/codex-auth\/leases\/default in acme\/app\): /);
-    expect(error.message).toContain(`it is held by job 'a' of run 11 of workflow 'CI' in acme/app on runner 'runner-a' (https://github.com/acme/app/actions/runs/11) since ${a.acquiredAt}, until ${a.expiresAt}.`);
+    expect(error.message).toMatch(
+      /^Timed out after \d+ ms waiting for the lease on credential 'default' \(refs\/codex-auth\/leases\/default in acme\/app\): /
+    );
+    expect(error.message).toContain(
+      `it is held by job 'a' of run 11 of workflow 'CI' in acme/app on runner 'runner-a' (https://github.com/acme/app/actions/runs/11) since ${a.acquiredAt}, until ${a.expiresAt}.`
+    );
     expect(error.message).toContain('Nothing was restored');
     expect(error.message).toContain("raise input 'lease-timeout-minutes'");
     expect(error.message).toContain('`gh api -X DELETE repos/acme/app/git/refs/codex-auth/leases/default`');
@@ -202,7 +227,7 @@ describe('a holder that is gone', () => {
     expect(api.ref(REPO, REF)).toBeUndefined();
   });
 
-  test('the holder whose lease was taken over cannot release the new holder\'s lease', async () => {
+  test("the holder whose lease was taken over cannot release the new holder's lease", async () => {
     const old = await acquire(holder('old', 10), { ttlMs: 100 });
     await sleep(150);
     const taker = await acquire(holder('taker', 11));
@@ -212,7 +237,7 @@ describe('a holder that is gone', () => {
     expect(result.released).toBe(false);
     if (result.released) return;
     expect(result.reason).toContain("is now held by job 'taker' of run 11");
-    expect(result.reason).toContain("expired before its post step ran and another job took it over");
+    expect(result.reason).toContain('expired before its post step ran and another job took it over');
     expect(result.reason).toContain("input 'lease-expiry-minutes'");
     expect(result.heldBy?.token).toBe(taker.token);
     expect(api.ref(REPO, REF)).toBe(taker.sha);
@@ -228,8 +253,14 @@ describe('a holder that is gone', () => {
     expect(result).toMatchObject({ released: false, heldBySha: second.sha });
     expect(api.ref(REPO, REF)).toBe(second.sha);
     // It read the ref and the new holder's commit (to say who holds it), and changed nothing.
-    expect(wire(mark)).toEqual(['GET /repos/acme/app/git/ref/codex-auth/leases/default 200', `GET /repos/acme/app/git/commits/${second.sha} 200`]);
-    expect(await release({ sha: 'not-a-sha' })).toMatchObject({ released: false, reason: expect.stringContaining('not a lease commit id') });
+    expect(wire(mark)).toEqual([
+      'GET /repos/acme/app/git/ref/codex-auth/leases/default 200',
+      `GET /repos/acme/app/git/commits/${second.sha} 200`
+    ]);
+    expect(await release({ sha: 'not-a-sha' })).toMatchObject({
+      released: false,
+      reason: expect.stringContaining('not a lease commit id')
+    });
     expect(api.ref(REPO, REF)).toBe(second.sha);
   });
 
@@ -280,7 +311,8 @@ describe('release closes the window between its read and its delete', () => {
     // The post step reads the ref (still ours), then a waiter takes the expired lease over.
     const racing: typeof fetch = async (input, init) => {
       const response = await fetch(input, init);
-      if ((init?.method ?? 'GET') === 'GET' && String(input).includes('/git/ref/') && !taker) taker = await acquire(holder('b', 12));
+      if ((init?.method ?? 'GET') === 'GET' && String(input).includes('/git/ref/') && !taker)
+        taker = await acquire(holder('b', 12));
       return response;
     };
     const result = await release(lease, { fetch: racing });
@@ -298,7 +330,9 @@ describe('what GitHub refuses', () => {
       const error = await failure(acquireLease({ ...target({ token }), holder: holder('a', 11), ...fast }));
       expect(error.kind).toBe('forbidden');
       expect(error.status).toBe(403);
-      expect(error.message).toContain("Cannot create a lease commit for credential 'default' (refs/codex-auth/leases/default in acme/app): GitHub answered 403");
+      expect(error.message).toContain(
+        "Cannot create a lease commit for credential 'default' (refs/codex-auth/leases/default in acme/app): GitHub answered 403"
+      );
       expect(error.message).toContain('(GitHub says the call needs contents=write)');
       expect(error.message).toContain('add `permissions: contents: write` to the workflow or the job');
       expect(error.message).toContain(`input 'lease-token'`);
@@ -310,15 +344,21 @@ describe('what GitHub refuses', () => {
   });
 
   test('a repository the token cannot see is a 404 with the same advice; a revoked token is a 401', async () => {
-    const hidden = await failure(acquireLease({ ...target({ token: TOKENS.otherRepo }), holder: holder('a', 11), ...fast }));
+    const hidden = await failure(
+      acquireLease({ ...target({ token: TOKENS.otherRepo }), holder: holder('a', 11), ...fast })
+    );
     expect(hidden.kind).toBe('not-found');
-    expect(hidden.message).toContain('The repository acme/app does not exist, or the token in input \'lease-token\' cannot see it');
+    expect(hidden.message).toContain(
+      "The repository acme/app does not exist, or the token in input 'lease-token' cannot see it"
+    );
     expect(hidden.message).toContain('`contents: write`');
     // Release and read start with a GET: a missing repository is not mistaken for a free lease.
     expect((await failure(readLease(target({ token: TOKENS.otherRepo })))).kind).toBe('not-found');
     expect((await failure(release({ sha: 'a'.repeat(40) }, { token: TOKENS.otherRepo }))).kind).toBe('not-found');
 
-    const revoked = await failure(acquireLease({ ...target({ token: TOKENS.revoked }), holder: holder('a', 11), ...fast }));
+    const revoked = await failure(
+      acquireLease({ ...target({ token: TOKENS.revoked }), holder: holder('a', 11), ...fast })
+    );
     expect(revoked.kind).toBe('unauthorized');
     expect(revoked.message).toMatch(/The token in input 'lease-token' is invalid, expired or revoked/);
     expect(revoked.message).not.toContain(TOKENS.revoked);
@@ -342,9 +382,13 @@ describe('what GitHub refuses', () => {
     const lease = await acquire(holder('a', 11), { log: (l) => logs.push(l) });
     expect(api.ref(REPO, REF)).toBe(lease.sha);
     expect(logs.filter((l) => l.startsWith('GitHub API:'))).toEqual([
-      expect.stringMatching(/^GitHub API: POST \/repos\/acme\/app\/git\/commits answered 503 Service Unavailable; attempt 2 of 4 in /),
+      expect.stringMatching(
+        /^GitHub API: POST \/repos\/acme\/app\/git\/commits answered 503 Service Unavailable; attempt 2 of 4 in /
+      ),
       expect.stringMatching(/^GitHub API: POST \/repos\/acme\/app\/git\/refs answered 502; attempt 2 of 4 in /),
-      expect.stringMatching(/^GitHub API: POST \/repos\/acme\/app\/git\/refs rate limited: retry-after 0 s; attempt 3 of 4 in /)
+      expect.stringMatching(
+        /^GitHub API: POST \/repos\/acme\/app\/git\/refs rate limited: retry-after 0 s; attempt 3 of 4 in /
+      )
     ]);
     expect(api.requests.filter((r) => r.fault)).toHaveLength(3);
 
@@ -353,7 +397,7 @@ describe('what GitHub refuses', () => {
     expect(api.ref(REPO, REF)).toBeUndefined();
   });
 
-  test('a job waiting for the lease rides out API faults longer than one request\'s 4 attempts, until its timeout', async () => {
+  test("a job waiting for the lease rides out API faults longer than one request's 4 attempts, until its timeout", async () => {
     const first = await acquire(holder('a', 11));
     // Every read of the lease ref fails 10 times in a row (more than the 4 attempts of one request).
     api.inject({ method: 'GET', path: '/git/ref/', status: 503, times: 10 });
@@ -363,7 +407,13 @@ describe('what GitHub refuses', () => {
     await release(first);
     const second = await waiting;
     expect(api.ref(REPO, REF)).toBe(second.sha);
-    expect(logs.some((l) => l.startsWith("The GitHub API failed while this job waits for the lease on credential 'default' (unavailable 503): retrying until the wait runs out"))).toBe(true);
+    expect(
+      logs.some((l) =>
+        l.startsWith(
+          "The GitHub API failed while this job waits for the lease on credential 'default' (unavailable 503): retrying until the wait runs out"
+        )
+      )
+    ).toBe(true);
     await release(second);
   });
 
@@ -391,7 +441,11 @@ describe('what GitHub refuses', () => {
       };
     };
     const logs: string[] = [];
-    const lease = await acquire(holder('a', 11), { fetch: losing('POST', '/git/refs'), log: (l) => logs.push(l), timeoutMs: 2000 });
+    const lease = await acquire(holder('a', 11), {
+      fetch: losing('POST', '/git/refs'),
+      log: (l) => logs.push(l),
+      timeoutMs: 2000
+    });
     expect(api.ref(REPO, REF)).toBe(lease.sha);
     expect(lease.waitedMs).toBeLessThan(1000);
     expect(wire()).toEqual([
@@ -400,7 +454,9 @@ describe('what GitHub refuses', () => {
       'POST /repos/acme/app/git/refs 422',
       'GET /repos/acme/app/git/ref/codex-auth/leases/default 200'
     ]);
-    expect(logs).toContain("The lease on credential 'default' points at this job's commit: GitHub applied the request whose answer was lost.");
+    expect(logs).toContain(
+      "The lease on credential 'default' points at this job's commit: GitHub applied the request whose answer was lost."
+    );
 
     expect(await release(lease, { fetch: losing('DELETE', '/git/refs/') })).toEqual({ released: true, renewed: false });
     expect(api.ref(REPO, REF)).toBeUndefined();
@@ -410,7 +466,9 @@ describe('what GitHub refuses', () => {
     api.inject({ method: 'POST', path: '/git/commits', status: 500, times: 4 });
     const error = await failure(acquire(holder('a', 11), { timeoutMs: 0 }));
     expect(error.kind).toBe('unavailable');
-    expect(error.message).toMatch(/GitHub answered 500 Server Error.*kept failing after 4 attempts.*githubstatus\.com.*Nothing was restored/);
+    expect(error.message).toMatch(
+      /GitHub answered 500 Server Error.*kept failing after 4 attempts.*githubstatus\.com.*Nothing was restored/
+    );
     expect(api.requests.filter((r) => r.path.endsWith('/git/commits'))).toHaveLength(4);
   });
 
@@ -420,7 +478,13 @@ describe('what GitHub refuses', () => {
     expect(error.kind).toBe('rejected');
     expect(error.message).toContain('GitHub answered 422 Reference name is not allowed');
     // "Reference update failed" is transient: looked at again, then tried again.
-    api.inject({ method: 'POST', path: '/git/refs', status: 422, body: { message: 'Reference update failed' }, times: 2 });
+    api.inject({
+      method: 'POST',
+      path: '/git/refs',
+      status: 422,
+      body: { message: 'Reference update failed' },
+      times: 2
+    });
     const lease = await acquire(holder('a', 11));
     expect(api.ref(REPO, REF)).toBe(lease.sha);
   });
@@ -458,24 +522,48 @@ test('mutual exclusion: six concurrent jobs each hold the lease alone, one after
   expect(events).toHaveLength(12);
   expect(noOverlap(events)).toBe(true);
   // They did compete: creates were refused while another job held the lease.
-  expect(api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/refs') && r.status === 422).length).toBeGreaterThanOrEqual(5);
+  expect(
+    api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/refs') && r.status === 422).length
+  ).toBeGreaterThanOrEqual(5);
   expect(api.ref(REPO, REF)).toBeUndefined();
 });
 
 describe('holders', () => {
   test('identify the runner process and the job without revealing host or paths', () => {
     const h = holder('build', 42, 'r1');
-    expect(h).toMatchObject({ repository: REPO, runId: '42', runAttempt: '1', job: 'build', workflow: 'CI', runner: 'r1' });
+    expect(h).toMatchObject({
+      repository: REPO,
+      runId: '42',
+      runAttempt: '1',
+      job: 'build',
+      workflow: 'CI',
+      runner: 'r1'
+    });
     expect(h.runnerId).toMatch(/^[0-9a-f]{24}$/);
     expect(JSON.stringify(h)).not.toContain('/srv/');
     expect(JSON.stringify(h)).not.toContain('host-1');
     expect(holder('other', 43, 'r1').runnerId).toBe(h.runnerId);
     expect(holder('build', 42, 'r2').runnerId).not.toBe(h.runnerId);
     expect(holder('build', 42, 'r1', 'another nonce').jobId).not.toBe(h.jobId);
-    const retry = leaseHolderFromEnv({ GITHUB_REPOSITORY: REPO, GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '3', GITHUB_JOB: 'build', GITHUB_SERVER_URL: 'https://ghe.example.com/' });
+    const retry = leaseHolderFromEnv({
+      GITHUB_REPOSITORY: REPO,
+      GITHUB_RUN_ID: '42',
+      GITHUB_RUN_ATTEMPT: '3',
+      GITHUB_JOB: 'build',
+      GITHUB_SERVER_URL: 'https://ghe.example.com/'
+    });
     expect(retry.runUrl).toBe('https://ghe.example.com/acme/app/actions/runs/42/attempts/3');
     expect(retry.runnerId).toBeUndefined();
-    expect(describeLeaseHolder({ codexAuthLease: 1, credential: 'default', token: '0'.repeat(32), acquiredAt: '', expiresAt: '', holder: retry })).toBe(
+    expect(
+      describeLeaseHolder({
+        codexAuthLease: 1,
+        credential: 'default',
+        token: '0'.repeat(32),
+        acquiredAt: '',
+        expiresAt: '',
+        holder: retry
+      })
+    ).toBe(
       "job 'build' of run 42 (attempt 3) in acme/app (https://ghe.example.com/acme/app/actions/runs/42/attempts/3)"
     );
     expect(describeLeaseHolder(undefined)).toBe('a holder whose record codex-auth cannot read');

@@ -71,20 +71,28 @@ describe('liveness probe, real processes', () => {
     ['macOS method (ps)', { platform: 'darwin' as const }],
     ['Linux with /proc unavailable (falls back to ps)', { platform: 'linux' as const, ...withoutProc }]
   ] as const) {
-    posixHost(`${label}: alive while it runs, gone once it exited, gone for a reused pid, unknown from another host`, async () => {
-      const probe = livenessProbe(overrides);
-      await withSleeper(async (child, stop) => {
-        const identity = probe.identify(child.pid!)!;
-        expect(identity).toMatchObject({ pid: child.pid, source: 'ps', host: os.hostname(), startTime: expect.stringMatching(/^\d+$/) });
-        expect(Math.abs(Number(identity.startTime) - Date.now() / 1000)).toBeLessThan(120);
-        expect(probe.check(identity)).toBe('alive');
-        // The same pid, started an hour later: another process.
-        expect(probe.check({ ...identity, startTime: String(Number(identity.startTime) - 3600) })).toBe('gone');
-        expect(probe.check({ ...identity, host: 'another-host' })).toBe('unknown');
-        await stop();
-        expect(probe.check(identity)).toBe('gone');
-      });
-    });
+    posixHost(
+      `${label}: alive while it runs, gone once it exited, gone for a reused pid, unknown from another host`,
+      async () => {
+        const probe = livenessProbe(overrides);
+        await withSleeper(async (child, stop) => {
+          const identity = probe.identify(child.pid!)!;
+          expect(identity).toMatchObject({
+            pid: child.pid,
+            source: 'ps',
+            host: os.hostname(),
+            startTime: expect.stringMatching(/^\d+$/)
+          });
+          expect(Math.abs(Number(identity.startTime) - Date.now() / 1000)).toBeLessThan(120);
+          expect(probe.check(identity)).toBe('alive');
+          // The same pid, started an hour later: another process.
+          expect(probe.check({ ...identity, startTime: String(Number(identity.startTime) - 3600) })).toBe('gone');
+          expect(probe.check({ ...identity, host: 'another-host' })).toBe('unknown');
+          await stop();
+          expect(probe.check(identity)).toBe('gone');
+        });
+      }
+    );
   }
 
   posixHost('a /proc identity is not judged by a probe that cannot read /proc', () => {
@@ -104,7 +112,10 @@ describe('liveness probe, real processes', () => {
 
 describe('liveness probe, Windows method (scripted PowerShell)', () => {
   const START = '1764650000123';
-  function windows(state: { exists: boolean; eperm?: boolean; start?: string; fail?: boolean }, calls: string[][] = []): ReturnType<typeof livenessProbe> {
+  function windows(
+    state: { exists: boolean; eperm?: boolean; start?: string; fail?: boolean },
+    calls: string[][] = []
+  ): ReturnType<typeof livenessProbe> {
     return livenessProbe({
       platform: 'win32',
       hostname: () => 'WINBUILD01',
@@ -138,8 +149,12 @@ describe('liveness probe, Windows method (scripted PowerShell)', () => {
     expect(windows({ exists: true, fail: true }).check(identity)).toBe('unknown');
     expect(windows({ exists: false }).check({ ...identity, host: 'OTHER' })).toBe('unknown');
     // Identities of other OSes are not judged on Windows.
-    expect(windows({ exists: false }).check({ pid: 4242, startTime: '1', source: 'ps', host: 'WINBUILD01' })).toBe('unknown');
-    expect(windows({ exists: false }).check({ pid: 4242, startTime: '1', bootId: 'b', pidNamespace: 'pid:[1]' })).toBe('unknown');
+    expect(windows({ exists: false }).check({ pid: 4242, startTime: '1', source: 'ps', host: 'WINBUILD01' })).toBe(
+      'unknown'
+    );
+    expect(windows({ exists: false }).check({ pid: 4242, startTime: '1', bootId: 'b', pidNamespace: 'pid:[1]' })).toBe(
+      'unknown'
+    );
   });
 
   test('the command takes only a numeric pid', () => {

@@ -52,10 +52,18 @@ describe('where the store lives', () => {
 
   test.each([
     ['a relative path', 'store', /'store' is a relative path/],
-    ['the workspace', '<ws>/.codex-auth', /is inside the workspace \(.*\), where a checkout, an artifact upload or a Docker build could pick up the credential/],
+    [
+      'the workspace',
+      '<ws>/.codex-auth',
+      /is inside the workspace \(.*\), where a checkout, an artifact upload or a Docker build could pick up the credential/
+    ],
     ['the workspace itself', '<ws>', /is inside the workspace/],
     ['RUNNER_TEMP', '<tmp>/store', /is inside RUNNER_TEMP .* empties after every job/],
-    ["a container job's HOME", '/github/home/.codex-auth/store', /under \/github\/home, a directory the runner mounts into container jobs/]
+    [
+      "a container job's HOME",
+      '/github/home/.codex-auth/store',
+      /under \/github\/home, a directory the runner mounts into container jobs/
+    ]
   ])('refuses %s', (_what, raw, message) => {
     const given = raw.replace('<ws>', workspace).replace('<tmp>', runnerTemp);
     expect(() => resolveLocalStoreDir(given, ctx())).toThrow(LocalStoreError);
@@ -63,7 +71,9 @@ describe('where the store lives', () => {
   });
 
   test('the default is refused too when HOME is inside the workspace', () => {
-    expect(() => resolveLocalStoreDir('', { home: path.join(workspace, 'home'), workspace })).toThrow(/inside the workspace/);
+    expect(() => resolveLocalStoreDir('', { home: path.join(workspace, 'home'), workspace })).toThrow(
+      /inside the workspace/
+    );
   });
 
   test('a path that reaches into the workspace through a symbolic link is refused, and nothing is created there', async () => {
@@ -129,7 +139,9 @@ describe('creating and checking the directory', () => {
     await fs.mkdir(real, { mode: 0o700 });
     await fs.symlink(real, path.join(home, 'store'));
     const s = store(path.join(home, 'store'));
-    await expect(s.write(ENVELOPE)).rejects.toThrow(`The local store directory ${path.join(home, 'store')} is a symbolic link`);
+    await expect(s.write(ENVELOPE)).rejects.toThrow(
+      `The local store directory ${path.join(home, 'store')} is a symbolic link`
+    );
     expect(await fs.readdir(real)).toEqual([]);
   });
 
@@ -140,13 +152,18 @@ describe('creating and checking the directory', () => {
 
   const asRoot = process.getuid?.() === 0 ? test : test.skip;
 
-  asRoot("a directory owned by another user is refused, even with a private mode (the tests run as root, so they can chown)", async () => {
-    const dir = path.join(home, 'store');
-    await fs.mkdir(dir, { mode: 0o700 });
-    await fs.chown(dir, 4321, 4321);
-    await expect(store(dir).read()).rejects.toThrow(`The local store directory ${dir} belongs to user id 4321, not to the runner user (id 0)`);
-    expect(await mode(dir)).toBe(0o700);
-  });
+  asRoot(
+    'a directory owned by another user is refused, even with a private mode (the tests run as root, so they can chown)',
+    async () => {
+      const dir = path.join(home, 'store');
+      await fs.mkdir(dir, { mode: 0o700 });
+      await fs.chown(dir, 4321, 4321);
+      await expect(store(dir).read()).rejects.toThrow(
+        `The local store directory ${dir} belongs to user id 4321, not to the runner user (id 0)`
+      );
+      expect(await mode(dir)).toBe(0o700);
+    }
+  );
 
   asRoot('an envelope file owned by another user is refused', async () => {
     const s = store(path.join(home, 'store'));
@@ -156,14 +173,19 @@ describe('creating and checking the directory', () => {
     await expect(s.write(ENVELOPE)).rejects.toThrow(/belongs to user id 4321/);
   });
 
-  posix('a parent directory that others can write (without the sticky bit) is refused; a sticky one (like /tmp) is fine', async () => {
-    const parent = path.join(home, 'shared');
-    await fs.mkdir(parent);
-    await fs.chmod(parent, 0o777);
-    await expect(store(path.join(parent, 'store')).read()).rejects.toThrow(`its parent ${parent} is writable by group or others (mode 0777), so someone else could replace the store`);
-    await fs.chmod(parent, 0o1777);
-    await store(path.join(parent, 'store2')).write(ENVELOPE);
-  });
+  posix(
+    'a parent directory that others can write (without the sticky bit) is refused; a sticky one (like /tmp) is fine',
+    async () => {
+      const parent = path.join(home, 'shared');
+      await fs.mkdir(parent);
+      await fs.chmod(parent, 0o777);
+      await expect(store(path.join(parent, 'store')).read()).rejects.toThrow(
+        `its parent ${parent} is writable by group or others (mode 0777), so someone else could replace the store`
+      );
+      await fs.chmod(parent, 0o1777);
+      await store(path.join(parent, 'store2')).write(ENVELOPE);
+    }
+  );
 });
 
 describe('reading and writing', () => {
@@ -182,7 +204,11 @@ describe('reading and writing', () => {
   test.each([
     ['an empty string', '', /empty or not on one line/],
     ['several lines', `${ENVELOPE}\n${ENVELOPE}`, /empty or not on one line/],
-    ['a plaintext auth.json on one line', '{"auth_mode":"chatgpt","tokens":{"refresh_token":"rt"}}', /not a sealed codex-auth envelope: the local store never keeps a plaintext credential/]
+    [
+      'a plaintext auth.json on one line',
+      '{"auth_mode":"chatgpt","tokens":{"refresh_token":"rt"}}',
+      /not a sealed codex-auth envelope: the local store never keeps a plaintext credential/
+    ]
   ])('refuses to store %s, and keeps the previous copy', async (_what, value, message) => {
     const s = store(path.join(home, 'store'));
     await s.write(ENVELOPE);
@@ -234,16 +260,19 @@ describe('reading and writing', () => {
     expect((await fs.readdir(s.dir)).sort()).toEqual(['.default.envelope.deadbeef0001.tmp', 'default.envelope']);
   });
 
-  posix('a symbolic link planted in place of the envelope is neither followed on read nor written through', async () => {
-    const s = store(path.join(home, 'store'));
-    await s.prepare();
-    const target = path.join(home, 'elsewhere');
-    await fs.writeFile(target, 'codex-auth:v1:default:planted');
-    await fs.symlink(target, s.file);
-    await expect(s.read()).rejects.toThrow(`Refusing to read ${s.file}: it is a symbolic link`);
-    await expect(s.write(ENVELOPE)).rejects.toThrow(`Refusing to write ${s.file}: it is a symbolic link`);
-    expect(await fs.readFile(target, 'utf8')).toBe('codex-auth:v1:default:planted');
-  });
+  posix(
+    'a symbolic link planted in place of the envelope is neither followed on read nor written through',
+    async () => {
+      const s = store(path.join(home, 'store'));
+      await s.prepare();
+      const target = path.join(home, 'elsewhere');
+      await fs.writeFile(target, 'codex-auth:v1:default:planted');
+      await fs.symlink(target, s.file);
+      await expect(s.read()).rejects.toThrow(`Refusing to read ${s.file}: it is a symbolic link`);
+      await expect(s.write(ENVELOPE)).rejects.toThrow(`Refusing to write ${s.file}: it is a symbolic link`);
+      expect(await fs.readFile(target, 'utf8')).toBe('codex-auth:v1:default:planted');
+    }
+  );
 
   test('a directory in place of the envelope is refused', async () => {
     const s = store(path.join(home, 'store'));
@@ -253,16 +282,21 @@ describe('reading and writing', () => {
     await expect(s.write(ENVELOPE)).rejects.toThrow(/is not a regular file/);
   });
 
-  posix('an envelope file readable by others is tightened to 0600 on read, or refused with fixPermissions: false', async () => {
-    const s = store(path.join(home, 'store'));
-    await s.write(ENVELOPE);
-    await fs.chmod(s.file, 0o644);
-    await expect(store(s.dir, { fixPermissions: false }).read()).rejects.toThrow(`its mode is 0644, readable by others than the runner user. Run \`chmod 600 ${s.file}\``);
-    const logs: string[] = [];
-    expect(await store(s.dir, { log: (l) => logs.push(l) }).read()).toBe(ENVELOPE);
-    expect(await mode(s.file)).toBe(0o600);
-    expect(logs).toEqual([`Tightened ${s.file} from mode 0644 to 0600.`]);
-  });
+  posix(
+    'an envelope file readable by others is tightened to 0600 on read, or refused with fixPermissions: false',
+    async () => {
+      const s = store(path.join(home, 'store'));
+      await s.write(ENVELOPE);
+      await fs.chmod(s.file, 0o644);
+      await expect(store(s.dir, { fixPermissions: false }).read()).rejects.toThrow(
+        `its mode is 0644, readable by others than the runner user. Run \`chmod 600 ${s.file}\``
+      );
+      const logs: string[] = [];
+      expect(await store(s.dir, { log: (l) => logs.push(l) }).read()).toBe(ENVELOPE);
+      expect(await mode(s.file)).toBe(0o600);
+      expect(logs).toEqual([`Tightened ${s.file} from mode 0644 to 0600.`]);
+    }
+  );
 
   test('the store survives like a self-hosted runner between jobs: a new process (new object) reads what the last wrote', async () => {
     const dir = resolveLocalStoreDir('', ctx());

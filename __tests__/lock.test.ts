@@ -58,7 +58,15 @@ const fast = { pollMs: 5, maxPollMs: 25 };
 interface ChildResult {
   code: number | null;
   stdout: string;
-  result: { ok: boolean; token?: string; removedStale?: number; waitedMs?: number; message?: string; name?: string; released?: { released: boolean } };
+  result: {
+    ok: boolean;
+    token?: string;
+    removedStale?: number;
+    waitedMs?: number;
+    message?: string;
+    name?: string;
+    released?: { released: boolean };
+  };
 }
 
 /** Starts a child process; `ready` resolves once it has loaded and waits for its go file (if any). */
@@ -66,7 +74,10 @@ function startChild(config: ChildConfig): { ready: Promise<void>; done: Promise<
   let signalReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (signalReady = resolve));
   const done = new Promise<ChildResult>((resolve, reject) => {
-    const child = spawn(NODE24, ['--import', TSX, CHILD, JSON.stringify(config)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE24, ['--import', TSX, CHILD, JSON.stringify(config)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -156,13 +167,29 @@ describe('lock across processes', () => {
 
   test("the lock outlives the main step's process; another job waits, times out naming the holder; the post step's process releases it by token", async () => {
     const shared = path.join(dir, 'shared.log');
-    const main = await runChild({ id: 'main', dir, name: NAME, shared, holder: holder('runner-A', 4242, 'codex'), holdMs: 0, release: false });
+    const main = await runChild({
+      id: 'main',
+      dir,
+      name: NAME,
+      shared,
+      holder: holder('runner-A', 4242, 'codex'),
+      holdMs: 0,
+      release: false
+    });
     expect(main.result.ok).toBe(true);
     const token = main.result.token!;
     // The main step's process is gone; the lock is still held.
     expect((await readLock({ dir, name: NAME }))?.token).toBe(token);
 
-    const other = await runChild({ id: 'other', dir, name: NAME, shared, holder: holder('runner-B', 5151), timeoutMs: 600, logEveryMs: 200 });
+    const other = await runChild({
+      id: 'other',
+      dir,
+      name: NAME,
+      shared,
+      holder: holder('runner-B', 5151),
+      timeoutMs: 600,
+      logEveryMs: 200
+    });
     expect(other.code).toBe(2);
     expect(other.result.name).toBe('LockTimeoutError');
     expect(other.result.message).toMatch(/Timed out after .* waiting for the lock on credential 'default'/);
@@ -175,7 +202,14 @@ describe('lock across processes', () => {
 
     // The post step: a new process with only the token from the main step's state.
     expect(await releaseLock({ dir, name: NAME, token })).toEqual({ released: true });
-    const after = await runChild({ id: 'after', dir, name: NAME, shared, holder: holder('runner-B', 5151), timeoutMs: 2000 });
+    const after = await runChild({
+      id: 'after',
+      dir,
+      name: NAME,
+      shared,
+      holder: holder('runner-B', 5151),
+      timeoutMs: 2000
+    });
     expect(after.result.ok).toBe(true);
   });
 
@@ -196,12 +230,22 @@ describe('lock across processes', () => {
 
 describe('lock in one process (many concurrent acquirers)', () => {
   /** Runs `count` acquirers at once; each holds the lock briefly and checks that nobody else is inside. */
-  async function contend(count: number, options: { ttlMs?: number } = {}): Promise<{ locks: HeldLock[]; maxInside: number }> {
+  async function contend(
+    count: number,
+    options: { ttlMs?: number } = {}
+  ): Promise<{ locks: HeldLock[]; maxInside: number }> {
     let inside = 0;
     let maxInside = 0;
     const locks = await Promise.all(
       Array.from({ length: count }, async (_, i) => {
-        const lock = await acquireLock({ dir, name: NAME, holder: holder(`r${i}`, 200 + i), timeoutMs: 10_000, ...fast, ...options });
+        const lock = await acquireLock({
+          dir,
+          name: NAME,
+          holder: holder(`r${i}`, 200 + i),
+          timeoutMs: 10_000,
+          ...fast,
+          ...options
+        });
         inside++;
         maxInside = Math.max(maxInside, inside);
         await new Promise((r) => setTimeout(r, 3));
@@ -255,7 +299,12 @@ describe('lock in one process (many concurrent acquirers)', () => {
     const record = path.join(lock.path, `${lock.token}.json`);
     expect((await fs.stat(record)).mode & 0o777).toBe(0o600);
     const parsed = JSON.parse(await fs.readFile(record, 'utf8'));
-    expect(parsed).toMatchObject({ version: 1, name: NAME, token: lock.token, holder: { runner: 'runner-A', runId: '9', job: 'build', pid: process.pid } });
+    expect(parsed).toMatchObject({
+      version: 1,
+      name: NAME,
+      token: lock.token,
+      holder: { runner: 'runner-A', runId: '9', job: 'build', pid: process.pid }
+    });
     const expires = Date.parse(parsed.expiresAt) - Date.parse(parsed.createdAt);
     expect(expires).toBe(60_000);
     expect(Date.parse(parsed.createdAt)).toBeGreaterThanOrEqual(before - 1000);
@@ -268,7 +317,15 @@ describe('lock in one process (many concurrent acquirers)', () => {
     const held = await acquireLock({ dir, name: NAME, holder: holder('runner-A', 11) });
     const lines: string[] = [];
     const started = Date.now();
-    const error = await acquireLock({ dir, name: NAME, holder: holder('runner-B', 12), timeoutMs: 300, logEveryMs: 100, log: (l) => lines.push(l), ...fast }).catch((e) => e);
+    const error = await acquireLock({
+      dir,
+      name: NAME,
+      holder: holder('runner-B', 12),
+      timeoutMs: 300,
+      logEveryMs: 100,
+      log: (l) => lines.push(l),
+      ...fast
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(LockTimeoutError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -277,7 +334,9 @@ describe('lock in one process (many concurrent acquirers)', () => {
     expect(error.message).toContain(`its lease expires at ${held.record.expiresAt}`);
     expect(lines.filter((l) => l.startsWith('Waiting for ')).length).toBeGreaterThanOrEqual(2);
     expect(await fs.readdir(dir)).toEqual([`${NAME}.lock`]);
-    await expect(acquireLock({ dir, name: NAME, holder: holder('runner-B', 12), timeoutMs: 0 })).rejects.toThrow(LockTimeoutError);
+    await expect(acquireLock({ dir, name: NAME, holder: holder('runner-B', 12), timeoutMs: 0 })).rejects.toThrow(
+      LockTimeoutError
+    );
     expect((await readLock({ dir, name: NAME }))?.token).toBe(held.token);
   });
 
@@ -295,7 +354,13 @@ describe('recovery of a lock its job abandoned', () => {
     const lines: string[] = [];
     await acquireLock({ dir, name: NAME, holder: holder('runner-A', 1, 'build') });
     const started = Date.now();
-    const lock = await acquireLock({ dir, name: NAME, holder: holder('runner-A', 2, 'build'), timeoutMs: 5000, log: (l) => lines.push(l) });
+    const lock = await acquireLock({
+      dir,
+      name: NAME,
+      holder: holder('runner-A', 2, 'build'),
+      timeoutMs: 5000,
+      log: (l) => lines.push(l)
+    });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(lock.removedStale).toHaveLength(1);
     expect(lock.removedStale[0].reason).toContain("runner 'runner-A' is now running this job");
@@ -305,7 +370,9 @@ describe('recovery of a lock its job abandoned', () => {
   test('another step of the same job asking again fails at once instead of waiting for itself', async () => {
     const first = await acquireLock({ dir, name: NAME, holder: holder('runner-A', 7, 'codex') });
     const started = Date.now();
-    const error = await acquireLock({ dir, name: NAME, holder: holder('runner-A', 7, 'codex'), timeoutMs: 5000 }).catch((e) => e);
+    const error = await acquireLock({ dir, name: NAME, holder: holder('runner-A', 7, 'codex'), timeoutMs: 5000 }).catch(
+      (e) => e
+    );
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error).toBeInstanceOf(LockError);
     expect(error).not.toBeInstanceOf(LockTimeoutError);
@@ -317,7 +384,9 @@ describe('recovery of a lock its job abandoned', () => {
     const a = holderFromEnv({ RUNNER_NAME: 'build-1', RUNNER_TEMP: '/a/_temp', GITHUB_RUN_ID: '1' }, { workerPid: 0 });
     const b = holderFromEnv({ RUNNER_NAME: 'build-1', RUNNER_TEMP: '/b/_temp', GITHUB_RUN_ID: '2' }, { workerPid: 0 });
     await acquireLock({ dir, name: NAME, holder: a });
-    await expect(acquireLock({ dir, name: NAME, holder: b, timeoutMs: 200, ...fast })).rejects.toThrow(LockTimeoutError);
+    await expect(acquireLock({ dir, name: NAME, holder: b, timeoutMs: 200, ...fast })).rejects.toThrow(
+      LockTimeoutError
+    );
   });
 
   const linux = process.platform === 'linux' ? test : test.skip;
@@ -329,7 +398,9 @@ describe('recovery of a lock its job abandoned', () => {
       const identity = processIdentity(worker.pid!);
       expect(identity).toMatchObject({ pid: worker.pid, startTime: expect.stringMatching(/^\d+$/) });
       await acquireLock({ dir, name: NAME, holder: { ...holder('runner-A', 1), worker: identity } });
-      await expect(acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 300, ...fast })).rejects.toThrow(LockTimeoutError);
+      await expect(
+        acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 300, ...fast })
+      ).rejects.toThrow(LockTimeoutError);
     } finally {
       worker.kill('SIGKILL');
       await exited;
@@ -341,20 +412,38 @@ describe('recovery of a lock its job abandoned', () => {
   linux('on Linux: a pid reused by another process (other start time) is not taken for the worker', async () => {
     const self = processIdentity(process.pid)!;
     expect(self).toBeDefined();
-    await acquireLock({ dir, name: NAME, holder: { ...holder('runner-A', 1), worker: { ...self, startTime: String(Number(self.startTime) + 1) } } });
+    await acquireLock({
+      dir,
+      name: NAME,
+      holder: { ...holder('runner-A', 1), worker: { ...self, startTime: String(Number(self.startTime) + 1) } }
+    });
     const lock = await acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 1000, ...fast });
     expect(lock.removedStale).toHaveLength(1);
     // The live process itself (same start time) keeps the lock.
     await acquireLock({ dir: dir, name: 'other', holder: { ...holder('runner-A', 3), worker: self } });
-    await expect(acquireLock({ dir, name: 'other', holder: holder('runner-B', 4), timeoutMs: 200, ...fast })).rejects.toThrow(LockTimeoutError);
+    await expect(
+      acquireLock({ dir, name: 'other', holder: holder('runner-B', 4), timeoutMs: 200, ...fast })
+    ).rejects.toThrow(LockTimeoutError);
   });
 
   linux('on Linux: a worker identity from another boot or pid namespace is never judged', async () => {
     const self = processIdentity(process.pid)!;
-    await acquireLock({ dir, name: NAME, holder: { ...holder('runner-A', 1), worker: { ...self, pid: 999_999_9, bootId: 'another-boot' } } });
-    await expect(acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 200, ...fast })).rejects.toThrow(LockTimeoutError);
-    await acquireLock({ dir, name: 'ns', holder: { ...holder('runner-A', 1), worker: { ...self, pid: 999_999_9, pidNamespace: 'pid:[1]' } } });
-    await expect(acquireLock({ dir, name: 'ns', holder: holder('runner-B', 2), timeoutMs: 200, ...fast })).rejects.toThrow(LockTimeoutError);
+    await acquireLock({
+      dir,
+      name: NAME,
+      holder: { ...holder('runner-A', 1), worker: { ...self, pid: 999_999_9, bootId: 'another-boot' } }
+    });
+    await expect(
+      acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 200, ...fast })
+    ).rejects.toThrow(LockTimeoutError);
+    await acquireLock({
+      dir,
+      name: 'ns',
+      holder: { ...holder('runner-A', 1), worker: { ...self, pid: 999_999_9, pidNamespace: 'pid:[1]' } }
+    });
+    await expect(
+      acquireLock({ dir, name: 'ns', holder: holder('runner-B', 2), timeoutMs: 200, ...fast })
+    ).rejects.toThrow(LockTimeoutError);
   });
 
   // The portable method (process.kill(pid, 0) + `ps -o lstart=`, as on macOS), here with /proc made
@@ -369,37 +458,70 @@ describe('recovery of a lock its job abandoned', () => {
     readLink: (file) => (file.startsWith('/proc/') ? noProc(file) : readlinkSync(file))
   });
 
-  posixHost('without /proc: the holding worker has exited: taken over; while it lives: waited for; a reused pid is not the worker', async () => {
-    const worker = spawn('sleep', ['30'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => worker.on('exit', resolve));
-    let identity;
-    try {
-      identity = holderFromEnv({}, { workerPid: worker.pid, probe: portable }).worker;
-      expect(identity).toMatchObject({ pid: worker.pid, source: 'ps', host: os.hostname() });
-      await acquireLock({ dir, name: NAME, holder: { ...holder('runner-A', 1), worker: identity }, probe: portable });
-      await expect(acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 300, probe: portable, ...fast })).rejects.toThrow(LockTimeoutError);
-      // The same pid with another start time (the pid was reused): the recorded worker is gone.
-      const reused = { ...identity!, startTime: String(Number(identity!.startTime) - 600) };
-      await acquireLock({ dir, name: 'reused', holder: { ...holder('runner-A', 3), worker: reused }, probe: portable });
-      const taken = await acquireLock({ dir, name: 'reused', holder: holder('runner-B', 4), timeoutMs: 1000, probe: portable, ...fast });
-      expect(taken.removedStale[0].reason).toContain(`runner worker process (pid ${worker.pid}) has exited`);
-    } finally {
-      worker.kill('SIGKILL');
-      await exited;
+  posixHost(
+    'without /proc: the holding worker has exited: taken over; while it lives: waited for; a reused pid is not the worker',
+    async () => {
+      const worker = spawn('sleep', ['30'], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => worker.on('exit', resolve));
+      let identity;
+      try {
+        identity = holderFromEnv({}, { workerPid: worker.pid, probe: portable }).worker;
+        expect(identity).toMatchObject({ pid: worker.pid, source: 'ps', host: os.hostname() });
+        await acquireLock({ dir, name: NAME, holder: { ...holder('runner-A', 1), worker: identity }, probe: portable });
+        await expect(
+          acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 300, probe: portable, ...fast })
+        ).rejects.toThrow(LockTimeoutError);
+        // The same pid with another start time (the pid was reused): the recorded worker is gone.
+        const reused = { ...identity!, startTime: String(Number(identity!.startTime) - 600) };
+        await acquireLock({
+          dir,
+          name: 'reused',
+          holder: { ...holder('runner-A', 3), worker: reused },
+          probe: portable
+        });
+        const taken = await acquireLock({
+          dir,
+          name: 'reused',
+          holder: holder('runner-B', 4),
+          timeoutMs: 1000,
+          probe: portable,
+          ...fast
+        });
+        expect(taken.removedStale[0].reason).toContain(`runner worker process (pid ${worker.pid}) has exited`);
+      } finally {
+        worker.kill('SIGKILL');
+        await exited;
+      }
+      const lock = await acquireLock({
+        dir,
+        name: NAME,
+        holder: holder('runner-B', 2),
+        timeoutMs: 1000,
+        probe: portable,
+        ...fast
+      });
+      expect(lock.removedStale[0].reason).toContain(`runner worker process (pid ${worker.pid}) has exited`);
     }
-    const lock = await acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 1000, probe: portable, ...fast });
-    expect(lock.removedStale[0].reason).toContain(`runner worker process (pid ${worker.pid}) has exited`);
-  });
+  );
 
   test('an unreadable record (a crash while it was written) is judged by its age', async () => {
     const target = lockPath(dir, NAME);
     await fs.mkdir(target, { mode: 0o700 });
     const record = path.join(target, `${'ab'.repeat(16)}.json`);
     await fs.writeFile(record, '{"version":1,"tok');
-    await expect(acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 200, ttlMs: 60_000, ...fast })).rejects.toThrow(/held by an unreadable lock record/);
+    await expect(
+      acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 200, ttlMs: 60_000, ...fast })
+    ).rejects.toThrow(/held by an unreadable lock record/);
     const old = new Date(Date.now() - 120_000);
     await fs.utimes(record, old, old);
-    const lock = await acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 1000, ttlMs: 60_000, ...fast });
+    const lock = await acquireLock({
+      dir,
+      name: NAME,
+      holder: holder('runner-B', 2),
+      timeoutMs: 1000,
+      ttlMs: 60_000,
+      ...fast
+    });
     expect(lock.removedStale[0].reason).toContain('unreadable');
   });
 
@@ -413,25 +535,50 @@ describe('recovery of a lock its job abandoned', () => {
 describe('lock refusals', () => {
   test('a lock path that is not ours to judge is refused with a clear error, not waited on', async () => {
     await fs.writeFile(lockPath(dir, NAME), 'x');
-    await expect(acquireLock({ dir, name: NAME, holder: holder('r', 1) })).rejects.toThrow(`The lock path ${lockPath(dir, NAME)} exists and is not a directory. Remove it.`);
+    await expect(acquireLock({ dir, name: NAME, holder: holder('r', 1) })).rejects.toThrow(
+      `The lock path ${lockPath(dir, NAME)} exists and is not a directory. Remove it.`
+    );
     await fs.rm(lockPath(dir, NAME));
     await fs.mkdir(lockPath(dir, NAME));
     await fs.writeFile(path.join(lockPath(dir, NAME), 'README'), 'x');
-    await expect(acquireLock({ dir, name: NAME, holder: holder('r', 1) })).rejects.toThrow(/contains files codex-auth did not write \(README\)/);
+    await expect(acquireLock({ dir, name: NAME, holder: holder('r', 1) })).rejects.toThrow(
+      /contains files codex-auth did not write \(README\)/
+    );
   });
 
   test('a missing store directory and an unsafe name are refused', async () => {
-    await expect(acquireLock({ dir: path.join(dir, 'missing'), name: NAME, holder: holder('r', 1) })).rejects.toThrow(/store directory .*missing does not exist/);
-    await expect(acquireLock({ dir, name: '../x', holder: holder('r', 1) })).rejects.toThrow(/not a valid credential name/);
-    await expect(releaseLock({ dir, name: '../x', token: 'ab'.repeat(16) })).rejects.toThrow(/not a valid credential name/);
+    await expect(acquireLock({ dir: path.join(dir, 'missing'), name: NAME, holder: holder('r', 1) })).rejects.toThrow(
+      /store directory .*missing does not exist/
+    );
+    await expect(acquireLock({ dir, name: '../x', holder: holder('r', 1) })).rejects.toThrow(
+      /not a valid credential name/
+    );
+    await expect(releaseLock({ dir, name: '../x', token: 'ab'.repeat(16) })).rejects.toThrow(
+      /not a valid credential name/
+    );
   });
 });
 
 describe('holderFromEnv', () => {
   test('identifies the runner process and the job from the runner variables', () => {
-    const env = { RUNNER_NAME: 'r1', RUNNER_TEMP: '/w/_temp', GITHUB_REPOSITORY: 'acme/app', GITHUB_RUN_ID: '5', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'test' };
+    const env = {
+      RUNNER_NAME: 'r1',
+      RUNNER_TEMP: '/w/_temp',
+      GITHUB_REPOSITORY: 'acme/app',
+      GITHUB_RUN_ID: '5',
+      GITHUB_RUN_ATTEMPT: '2',
+      GITHUB_JOB: 'test'
+    };
     const h = holderFromEnv(env, { jobNonce: 'n1' });
-    expect(h).toMatchObject({ host: os.hostname(), pid: process.pid, runner: 'r1', repository: 'acme/app', runId: '5', runAttempt: '2', job: 'test' });
+    expect(h).toMatchObject({
+      host: os.hostname(),
+      pid: process.pid,
+      runner: 'r1',
+      repository: 'acme/app',
+      runId: '5',
+      runAttempt: '2',
+      job: 'test'
+    });
     expect(h.runnerId).toBe(`${os.hostname()}|r1|${path.resolve('/w/_temp')}`);
     expect(h.jobId).toBe('acme/app|5|2|test|n1');
     expect(holderFromEnv(env, { jobNonce: 'n2' }).jobId).not.toBe(h.jobId);
@@ -445,8 +592,19 @@ describe('holderFromEnv', () => {
   });
 
   test('describes a holder for log lines', () => {
-    const record = { version: 1 as const, name: NAME, token: 'ab'.repeat(16), createdAt: '2026-11-29T10:00:00.000Z', expiresAt: '2026-11-29T16:00:00.000Z', holder: holder('runner-A', 42, 'codex') };
-    expect(describeHolder(record)).toBe(`job 'codex' of run 42 in acme/app on runner 'runner-A' (host ${os.hostname()}, pid ${process.pid}), since 2026-11-29T10:00:00.000Z`);
-    expect(describeHolder({ ...record, holder: { ...record.holder, runAttempt: '3' } })).toContain('of run 42 (attempt 3) in');
+    const record = {
+      version: 1 as const,
+      name: NAME,
+      token: 'ab'.repeat(16),
+      createdAt: '2026-11-29T10:00:00.000Z',
+      expiresAt: '2026-11-29T16:00:00.000Z',
+      holder: holder('runner-A', 42, 'codex')
+    };
+    expect(describeHolder(record)).toBe(
+      `job 'codex' of run 42 in acme/app on runner 'runner-A' (host ${os.hostname()}, pid ${process.pid}), since 2026-11-29T10:00:00.000Z`
+    );
+    expect(describeHolder({ ...record, holder: { ...record.holder, runAttempt: '3' } })).toContain(
+      'of run 42 (attempt 3) in'
+    );
   });
 });

@@ -39,7 +39,15 @@ interface Run {
 
 /** npm with Node 24 first on PATH; the user's npm cache (where the dependencies may already be). */
 async function npm(args: string[], cwd: string): Promise<void> {
-  await run('npm', args, { cwd, env: { ...process.env, PATH: [path.dirname(NODE24), process.env.PATH].join(path.delimiter), npm_config_update_notifier: 'false' }, maxBuffer: 64 * 1024 * 1024 });
+  await run('npm', args, {
+    cwd,
+    env: {
+      ...process.env,
+      PATH: [path.dirname(NODE24), process.env.PATH].join(path.delimiter),
+      npm_config_update_notifier: 'false'
+    },
+    maxBuffer: 64 * 1024 * 1024
+  });
 }
 
 /** Offline from npm's cache when it has everything, else the registry. */
@@ -54,7 +62,11 @@ async function npmInstall(args: string[], cwd: string): Promise<void> {
 /** The installed command as a user's shell runs it: only these variables. */
 function cli(args: string[], env: Record<string, string> = {}, cwd = app): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE24, [installed, ...args], { cwd, env: { PATH: '/usr/bin:/bin', HOME: home, TMPDIR: path.join(home, 'tmp'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE24, [installed, ...args], {
+      cwd,
+      env: { PATH: '/usr/bin:/bin', HOME: home, TMPDIR: path.join(home, 'tmp'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -69,12 +81,25 @@ beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-package-'));
   home = path.join(work, 'home');
   await fs.mkdir(path.join(home, 'tmp'), { recursive: true });
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024
+  });
   const packed = JSON.parse(stdout)[0] as { filename: string; files: { path: string }[] };
   tarball = path.join(work, packed.filename);
   const files = packed.files.map((f) => f.path);
   // What the action and the CLI need, and nothing of the development setup.
-  expect(files).toEqual(expect.arrayContaining(['action.yml', 'README.md', 'LICENSE', 'package.json', 'dist/cli/index.js', 'dist/main/index.js', 'dist/post/index.js']));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'action.yml',
+      'README.md',
+      'LICENSE',
+      'package.json',
+      'dist/cli/index.js',
+      'dist/main/index.js',
+      'dist/post/index.js'
+    ])
+  );
   expect(files.filter((f) => /^(src|__tests__|scripts|node_modules)\//.test(f))).toEqual([]);
 
   app = path.join(work, 'app');
@@ -90,7 +115,16 @@ afterAll(async () => {
 
 test('installed with production dependencies only: no dev dependency came along', async () => {
   const modules = path.join(app, 'node_modules');
-  for (const dev of ['jest', 'typescript', '@openai/codex', 'azurite', 'esbuild', 'tsx', '@actions/cache', 'libsodium-wrappers']) {
+  for (const dev of [
+    'jest',
+    'typescript',
+    '@openai/codex',
+    'azurite',
+    'esbuild',
+    'tsx',
+    '@actions/cache',
+    'libsodium-wrappers'
+  ]) {
     await expect(fs.access(path.join(modules, dev))).rejects.toThrow();
   }
   expect(await fs.realpath(installed)).toBe(path.join(modules, ...pkg.name.split('/'), 'dist', 'cli', 'index.js'));
@@ -105,7 +139,9 @@ test('--version, --help and init --help', async () => {
   expect(help.stdout).toContain(setupCommand({}, '--help'));
   const initHelp = await cli(['init', '--help']);
   expect(initHelp.code).toBe(0);
-  expect(initHelp.stdout.split('\n')[0]).toBe('Usage: codex-auth init --login [--device-auth] --repo OWNER/NAME [options]   (recommended)');
+  expect(initHelp.stdout.split('\n')[0]).toBe(
+    'Usage: codex-auth init --login [--device-auth] --repo OWNER/NAME [options]   (recommended)'
+  );
   expect(initHelp.stdout).toContain('--codex PATH');
   // Usage errors: stderr, exit 2.
   const none = await cli([]);
@@ -123,10 +159,15 @@ test('a full init against the GitHub API mock: both secrets set, the envelope op
     const result = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Set the repository secret CODEX_AUTH_KEY of acme/app (created): the encryption key.');
+    expect(result.stdout).toContain(
+      'Set the repository secret CODEX_AUTH_KEY of acme/app (created): the encryption key.'
+    );
     expect(result.stdout).toContain(`uses: org/codex-auth@v1`);
     const key = new Uint8Array(Buffer.from(api.secretValue(REPO, 'CODEX_AUTH_KEY')!, 'base64'));
-    expect(await open(api.secretValue(REPO, 'CODEX_AUTH_JSON')!, key, 'default')).toEqual({ ok: true, plaintext: authText });
+    expect(await open(api.secretValue(REPO, 'CODEX_AUTH_JSON')!, key, 'default')).toEqual({
+      ok: true,
+      plaintext: authText
+    });
   } finally {
     await api.stop();
     await fs.rm(path.join(home, '.codex'), { recursive: true, force: true });
@@ -152,7 +193,10 @@ test('the printed command works: npx --yes <the archive URL> init, served on loo
   try {
     const url = `http://127.0.0.1:${port}/org/codex-auth/archive/v1.tar.gz`;
     expect(setupCommand()).toBe('npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init');
-    const command = setupCommand().replace('https://github.com/org/codex-auth/archive/v1.tar.gz', url).split(' ').slice(1);
+    const command = setupCommand()
+      .replace('https://github.com/org/codex-auth/archive/v1.tar.gz', url)
+      .split(' ')
+      .slice(1);
     const env = {
       ...process.env,
       PATH: [path.dirname(NODE24), process.env.PATH].join(path.delimiter),
@@ -171,11 +215,14 @@ test('the printed command works: npx --yes <the archive URL> init, served on loo
 test('the bundle needs none of the installed dependencies', async () => {
   const modules = path.join(app, 'node_modules');
   for (const entry of await fs.readdir(modules)) {
-    if (entry !== '.bin' && entry !== pkg.name.split('/')[0]) await fs.rm(path.join(modules, entry), { recursive: true, force: true });
+    if (entry !== '.bin' && entry !== pkg.name.split('/')[0])
+      await fs.rm(path.join(modules, entry), { recursive: true, force: true });
   }
   expect((await cli(['--version'])).code).toBe(0);
   await fs.mkdir(path.join(home, '.codex'), { recursive: true, mode: 0o700 });
-  await fs.writeFile(path.join(home, '.codex', 'auth.json'), JSON.stringify(makeChatGptAuth(), null, 2), { mode: 0o600 });
+  await fs.writeFile(path.join(home, '.codex', 'auth.json'), JSON.stringify(makeChatGptAuth(), null, 2), {
+    mode: 0o600
+  });
   const printed = await cli(['init', '--print', '--show-secrets']);
   expect(printed.stderr).toBe('');
   expect(printed.code).toBe(0);

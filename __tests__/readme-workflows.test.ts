@@ -6,7 +6,14 @@ import { startGitHubApi, TOKENS, type GitHubApi } from './support/github-api.js'
 import type { JobResult } from './support/runner.js';
 import { makeTools, type Tools } from './support/stand-ins.js';
 import { workflowExamples, type WorkflowExample } from './support/workflow-examples.js';
-import { isThisAction, parseWorkflow, rulesProblems, runWorkflow, type Fixtures, type WorkflowRun } from './support/workflow-run.js';
+import {
+  isThisAction,
+  parseWorkflow,
+  rulesProblems,
+  runWorkflow,
+  type Fixtures,
+  type WorkflowRun
+} from './support/workflow-run.js';
 import { newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
 
 const API_KEY = 'sk-proj-LOOPBACK0readme0example0key0000000000';
@@ -39,7 +46,12 @@ function fixtures(): Fixtures {
     api,
     tools,
     repository: REPOSITORY,
-    secrets: { CODEX_AUTH_JSON: login, CODEX_AUTH_KEY: newEncryptionKey(), CODEX_AUTH_SECRET_TOKEN: TOKENS.writer, OPENAI_API_KEY: API_KEY },
+    secrets: {
+      CODEX_AUTH_JSON: login,
+      CODEX_AUTH_KEY: newEncryptionKey(),
+      CODEX_AUTH_SECRET_TOKEN: TOKENS.writer,
+      OPENAI_API_KEY: API_KEY
+    },
     // Unset repository variables, as in a new repository.
     vars: { CODEX_CREDENTIAL: '' }
   };
@@ -51,7 +63,11 @@ function failures(example: WorkflowExample, run: WorkflowRun): string[] {
   const problems: string[] = [];
   const chatgptJobs = new Set(
     Object.entries(workflow.jobs as Record<string, { steps: Array<Record<string, unknown>> }>)
-      .filter(([, job]) => job.steps.some((s) => isThisAction(s.uses) && (s.with as Record<string, unknown> | undefined)?.['auth-mode'] === 'chatgpt'))
+      .filter(([, job]) =>
+        job.steps.some(
+          (s) => isThisAction(s.uses) && (s.with as Record<string, unknown> | undefined)?.['auth-mode'] === 'chatgpt'
+        )
+      )
       .map(([id]) => id)
   );
   run.jobs.forEach((job: JobResult, i) => {
@@ -105,7 +121,10 @@ describe('the harness catches an incomplete example', () => {
   });
 
   test('Codex installed but no checkout: Codex refuses to run outside a git repository', async () => {
-    const text = LEASE_WITHOUT_CHECKOUT.replace('      - run: codex exec', '      - run: npm install -g @openai/codex\n      - run: codex exec');
+    const text = LEASE_WITHOUT_CHECKOUT.replace(
+      '      - run: codex exec',
+      '      - run: npm install -g @openai/codex\n      - run: codex exec'
+    );
     const run = await runWorkflow(text, fixtures());
     expect(run.jobs[0].status).toBe('failure');
     expect(run.jobs[0].log).toContain('Not inside a trusted directory and --skip-git-repo-check was not specified');
@@ -113,12 +132,16 @@ describe('the harness catches an incomplete example', () => {
 
   test('ChatGPT mode with neither a concurrency group nor a lease', () => {
     const text = LEASE_WITHOUT_CHECKOUT.replace('          lease: true\n', '          local-store: true\n');
-    expect(rulesProblems(parseWorkflow(text))).toEqual([expect.stringContaining("job 'codex': ChatGPT mode without serialization")]);
+    expect(rulesProblems(parseWorkflow(text))).toEqual([
+      expect.stringContaining("job 'codex': ChatGPT mode without serialization")
+    ]);
   });
 
   test('a lease without `contents: write`', async () => {
     const text = LEASE_WITHOUT_CHECKOUT.replace('permissions:\n  contents: write\n', '');
-    expect(rulesProblems(parseWorkflow(text))).toEqual([expect.stringContaining('needs `permissions: contents: write`')]);
+    expect(rulesProblems(parseWorkflow(text))).toEqual([
+      expect.stringContaining('needs `permissions: contents: write`')
+    ]);
     // And at run time the workflow's token (contents: read by default) cannot take the lease.
     const run = await runWorkflow(text, fixtures());
     expect(run.jobs[0].step('Run codex-auth').status).toBe('failure');
@@ -127,13 +150,16 @@ describe('the harness catches an incomplete example', () => {
 
   test('an expression the harness does not know fails instead of reading an empty string', async () => {
     const text = LEASE_WITHOUT_CHECKOUT.replace('secrets.CODEX_AUTH_KEY', 'secrets.CODEX_AUTH_KEYS');
-    await expect(runWorkflow(text, fixtures())).rejects.toThrow("'secrets.CODEX_AUTH_KEYS' is not known to the harness");
+    await expect(runWorkflow(text, fixtures())).rejects.toThrow(
+      "'secrets.CODEX_AUTH_KEYS' is not known to the harness"
+    );
   });
 });
 
 describe('the openai/codex-action recipe (README: With openai/codex-action)', () => {
   const recipe = examples.find((e) => e.text.includes('uses: openai/codex-action@'));
-  const withStrategy = (strategy: string): string => recipe!.text.replace(/safety-strategy: drop-sudo.*\n/, `safety-strategy: ${strategy}\n`);
+  const withStrategy = (strategy: string): string =>
+    recipe!.text.replace(/safety-strategy: drop-sudo.*\n/, `safety-strategy: ${strategy}\n`);
 
   test('is printed, with codex-home from the output and no openai-api-key', () => {
     expect(recipe).toBeDefined();
@@ -146,17 +172,28 @@ describe('the openai/codex-action recipe (README: With openai/codex-action)', ()
     expect(text).toContain(`safety-strategy: ${strategy}\n`);
     const run = await runWorkflow(text, fixtures());
     expect(failures({ ...recipe!, text }, run)).toEqual([]);
-    expect(run.jobs[0].log).toContain(strategy === 'read-only' ? '"--sandbox" "read-only"' : '"--sandbox" "workspace-write"');
+    expect(run.jobs[0].log).toContain(
+      strategy === 'read-only' ? '"--sandbox" "read-only"' : '"--sandbox" "workspace-write"'
+    );
   });
 
   // chown needs root; the unreadable case (a non-root runner user) is in foreign-rewrite.test.ts.
-  (process.getuid?.() === 0 ? test : test.skip)('a login that Codex, run as another user, rewrote: the post step says so (root can still read it, so it saves)', async () => {
-    // What a refresh under `unprivileged-user` leaves behind: auth.json owned by that user, 0600.
-    const text = recipe!.text.replace(/(          prompt: .*\n)/, '$1      - run: chown 65534:65534 "$CODEX_HOME/auth.json"\n');
-    expect(text).toContain('chown 65534');
-    const run = await runWorkflow(text, fixtures());
-    const post = postStep(run.jobs[0]);
-    expect(post.annotations).toContainEqual({ level: 'warning', message: expect.stringContaining('is now owned by uid 65534, not by the runner user (uid 0)') });
-    expect(post.log).toContain('Saved the refreshed ChatGPT login');
-  });
+  (process.getuid?.() === 0 ? test : test.skip)(
+    'a login that Codex, run as another user, rewrote: the post step says so (root can still read it, so it saves)',
+    async () => {
+      // What a refresh under `unprivileged-user` leaves behind: auth.json owned by that user, 0600.
+      const text = recipe!.text.replace(
+        /( {10}prompt: .*\n)/,
+        '$1      - run: chown 65534:65534 "$CODEX_HOME/auth.json"\n'
+      );
+      expect(text).toContain('chown 65534');
+      const run = await runWorkflow(text, fixtures());
+      const post = postStep(run.jobs[0]);
+      expect(post.annotations).toContainEqual({
+        level: 'warning',
+        message: expect.stringContaining('is now owned by uid 65534, not by the runner user (uid 0)')
+      });
+      expect(post.log).toContain('Saved the refreshed ChatGPT login');
+    }
+  );
 });

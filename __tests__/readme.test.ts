@@ -12,7 +12,12 @@ function table(heading: string): string[][] {
   return section
     .split('\n')
     .filter((line) => /^\| `/.test(line))
-    .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim())
+    );
 }
 
 const unquote = (cell: string): string => cell.replace(/^`|`$/g, '');
@@ -29,12 +34,20 @@ test('every input of action.yml is in the README table, with its default, and no
 
 test('every output of action.yml is in the README table, and nothing else', () => {
   const { outputs } = readManifest();
-  expect(table('Outputs').map((r) => unquote(r[0])).sort()).toEqual(Object.keys(outputs).sort());
+  expect(
+    table('Outputs')
+      .map((r) => unquote(r[0]))
+      .sort()
+  ).toEqual(Object.keys(outputs).sort());
 });
 
 test('the quick start is two commands: the demo, and the linters and tests, both from a fresh clone', () => {
   const quickStart = readme.split(/^## /m).find((s) => s.startsWith('Quick start'))!;
-  const commands = /```sh\n([\s\S]*?)```/.exec(quickStart)![1].trim().split('\n').map((l) => l.replace(/\s+#.*$/, ''));
+  const commands = /```sh\n([\s\S]*?)```/
+    .exec(quickStart)![1]
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, ''));
   expect(commands).toEqual(['npm ci && npm run demo', 'npm ci && npm run lint && npm test']);
 });
 

@@ -5,7 +5,18 @@
 import { seal } from '../src/chatgpt/envelope.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { readManifest, runJob, type JobResult } from './support/runner.js';
-import { allTokens, chatGptJob, codexExecStep, leakedSecrets, newEncryptionKey, plantCacheEntry, postStep, serialize, startWorld, type World } from './support/world.js';
+import {
+  allTokens,
+  chatGptJob,
+  codexExecStep,
+  leakedSecrets,
+  newEncryptionKey,
+  plantCacheEntry,
+  postStep,
+  serialize,
+  startWorld,
+  type World
+} from './support/world.js';
 
 let world: World;
 const jobs: JobResult[] = [];
@@ -42,7 +53,8 @@ async function run(inputs: Record<string, string> = {}): Promise<JobResult> {
   return job;
 }
 
-const errorsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
+const errorsOf = (job: JobResult): string[] =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
 
 /** Stores `auth` in the cache as a job of the chain would have, sealed under the test's key. */
 async function storeInCache(auth: ChatGptAuthJson): Promise<string> {
@@ -56,18 +68,35 @@ async function spend(refreshToken: string): Promise<void> {
   const response = await fetch(world.oauth.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: 'app_EMoamEEZ73f0CkXaXp7hrann', grant_type: 'refresh_token', refresh_token: refreshToken })
+    body: JSON.stringify({
+      client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken
+    })
   });
   expect(response.status).toBe(200);
 }
 
 const causes: [string, (auth: ChatGptAuthJson) => Promise<void>, RegExp][] = [
   ['refresh_token_reused', (auth) => spend(auth.tokens.refresh_token), /its refresh token had already been used/],
-  ['refresh_token_invalidated', async (auth) => world.oauth.revokeFamily(world.oauth.familyOf(auth.tokens.refresh_token)!), /revoked by OpenAI/],
-  ['refresh_token_expired', async (auth) => world.oauth.expireFamily(world.oauth.familyOf(auth.tokens.refresh_token)!), /its refresh token has expired/],
+  [
+    'refresh_token_invalidated',
+    async (auth) => world.oauth.revokeFamily(world.oauth.familyOf(auth.tokens.refresh_token)!),
+    /revoked by OpenAI/
+  ],
+  [
+    'refresh_token_expired',
+    async (auth) => world.oauth.expireFamily(world.oauth.familyOf(auth.tokens.refresh_token)!),
+    /its refresh token has expired/
+  ],
   [
     'a plain 401',
-    async () => world.oauth.inject({ status: 401, body: { error: { message: 'Unauthorized', type: 'invalid_request_error', param: null, code: null } }, times: 1000 }),
+    async () =>
+      world.oauth.inject({
+        status: 401,
+        body: { error: { message: 'Unauthorized', type: 'invalid_request_error', param: null, code: null } },
+        times: 1000
+      }),
     /refused its refresh token \(401 Unauthorized\)/
   ]
 ];
@@ -134,7 +163,9 @@ test('on-refresh-failure: warn reports the same cause as a warning; the mark is 
   );
   jobs.push(job);
   expect(postStep(job).status).toBe('success');
-  expect(postStep(job).annotations.some((a) => a.level === 'warning' && /revoked by OpenAI/.test(a.message))).toBe(true);
+  expect(postStep(job).annotations.some((a) => a.level === 'warning' && /revoked by OpenAI/.test(a.message))).toBe(
+    true
+  );
   const next = await run();
   expect(errorsOf(next)[0]).toMatch(/needs a re-seed/);
 });

@@ -14,7 +14,18 @@ import { open } from '../src/chatgpt/envelope.js';
 import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { runJob, type JobResult, type Step } from './support/runner.js';
-import { allTokens, chatGptJob, codexExecStep, leakedSecrets, newEncryptionKey, postStep, readCacheArchive, serialize, startWorld, type World } from './support/world.js';
+import {
+  allTokens,
+  chatGptJob,
+  codexExecStep,
+  leakedSecrets,
+  newEncryptionKey,
+  postStep,
+  readCacheArchive,
+  serialize,
+  startWorld,
+  type World
+} from './support/world.js';
 
 let world: World;
 let key: string;
@@ -55,11 +66,20 @@ function capture(name: string): Step {
   return { name: 'capture auth.json', run: `cp "$CODEX_HOME/auth.json" ${path.join(captures, `${name}.json`)}` };
 }
 
-async function run(name: string, auth: ChatGptAuthJson, options: { ref?: string; inputs?: Record<string, string> } = {}): Promise<JobResult> {
+async function run(
+  name: string,
+  auth: ChatGptAuthJson,
+  options: { ref?: string; inputs?: Record<string, string> } = {}
+): Promise<JobResult> {
   const job = await runJob(
     chatGptJob(world, {
       name,
-      inputs: { 'encryption-key': key, 'chatgpt-auth-json': serialize(auth), 'renew-before-hours': WINDOW_HOURS, ...options.inputs },
+      inputs: {
+        'encryption-key': key,
+        'chatgpt-auth-json': serialize(auth),
+        'renew-before-hours': WINDOW_HOURS,
+        ...options.inputs
+      },
       steps: [capture(name), codexExecStep(world)],
       extra: { env: options.ref ? { GITHUB_REF: options.ref } : {} }
     })
@@ -79,11 +99,16 @@ async function stored(): Promise<ChatGptAuthJson | undefined> {
     .filter((e) => e.finalized && e.key.startsWith('codex-auth-v1.default.'))
     .sort((a, b) => b.createdAt - a.createdAt)[0];
   if (!entry) return undefined;
-  const opened = await open(Object.values(await readCacheArchive(world, entry.key))[0].trim(), new Uint8Array(Buffer.from(key, 'base64')), 'default');
+  const opened = await open(
+    Object.values(await readCacheArchive(world, entry.key))[0].trim(),
+    new Uint8Array(Buffer.from(key, 'base64')),
+    'default'
+  );
   return opened.ok ? (JSON.parse(opened.plaintext) as ChatGptAuthJson) : undefined;
 }
 
-const errorsOf = (job: JobResult): string => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message)).join('\n');
+const errorsOf = (job: JobResult): string =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message)).join('\n');
 
 test('on the default branch a due login is renewed once, stored, and Codex runs with a copy without the refresh token', async () => {
   const original = seed(30 * 60); // expires in 30 min: within the 1-hour window
@@ -94,7 +119,12 @@ test('on the default branch a due login is renewed once, stored, and Codex runs 
   expect(world.oauth.stats().refreshes - before).toBe(1);
   const issued = world.oauth.requests.filter((r) => r.issued).at(-1)!;
   // Exactly Codex's request.
-  expect(issued.body).toEqual({ client_id: 'app_EMoamEEZ73f0CkXaXp7hrann', grant_type: 'refresh_token', refresh_token: original.tokens.refresh_token, refresh_reason: 'scheduled' });
+  expect(issued.body).toEqual({
+    client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
+    grant_type: 'refresh_token',
+    refresh_token: original.tokens.refresh_token,
+    refresh_reason: 'scheduled'
+  });
 
   // Codex got the renewed access token and the marker, never a refresh token.
   const copy = await captured('renews');
@@ -127,7 +157,9 @@ test('off the default branch with the cache alone: no renewal, the job fails bef
   expect(job.status).toBe('failure');
   expect(job.steps.find((s) => s.phase === 'main')!.status).toBe('failure');
   expect(job.step('codex exec').status).not.toBe('success');
-  expect(errorsOf(job)).toMatch(/close to expiry.*refs\/pull\/7\/merge, not the default branch 'main'.*renewed by the next job on 'main'/s);
+  expect(errorsOf(job)).toMatch(
+    /close to expiry.*refs\/pull\/7\/merge, not the default branch 'main'.*renewed by the next job on 'main'/s
+  );
   expect(world.oauth.stats().refreshes - before).toBe(0);
   expect(world.cache.entries()).toHaveLength(0);
 
@@ -172,7 +204,9 @@ test('a dead refresh token: the job fails with the cause and the re-seed steps; 
   world.oauth.revokeFamily(world.oauth.familyOf(original.tokens.refresh_token)!);
   const job = await run('dead', original);
   expect(job.status).toBe('failure');
-  expect(errorsOf(job)).toMatch(/could not be renewed: the token endpoint refused the login: its refresh token was revoked.*To re-seed: on a trusted machine run `codex login`/s);
+  expect(errorsOf(job)).toMatch(
+    /could not be renewed: the token endpoint refused the login: its refresh token was revoked.*To re-seed: on a trusted machine run `codex login`/s
+  );
   expect(job.step('codex exec').status).not.toBe('success');
   expect(world.cache.entries().filter((e) => e.key.startsWith('codex-auth-v1.'))).toHaveLength(0);
 });

@@ -32,12 +32,19 @@ describe('the refresh request', () => {
   test('is exactly what Codex sends, to the override; the answer is merged as Codex merges it', async () => {
     const seed = oauth.issue({ accessTtlSeconds: 60 });
     const withExtras = { ...seed, tokens: { ...seed.tokens, login_owner_id: 'owner-1' } };
-    const outcome = await refreshLogin(JSON.stringify(withExtras, null, 2), { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url } });
+    const outcome = await refreshLogin(JSON.stringify(withExtras, null, 2), {
+      env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url }
+    });
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     const request = oauth.requests.at(-1)!;
     expect(request.headers['content-type']).toBe('application/json');
-    expect(request.body).toEqual({ client_id: CODEX_CLIENT_ID, grant_type: 'refresh_token', refresh_token: seed.tokens.refresh_token, refresh_reason: 'scheduled' });
+    expect(request.body).toEqual({
+      client_id: CODEX_CLIENT_ID,
+      grant_type: 'refresh_token',
+      refresh_token: seed.tokens.refresh_token,
+      refresh_reason: 'scheduled'
+    });
     const renewed = JSON.parse(outcome.text);
     expect(renewed.tokens).toEqual({ ...withExtras.tokens, ...request.issued });
     expect(renewed.last_refresh).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
@@ -46,7 +53,10 @@ describe('the refresh request', () => {
 
   test('goes where Codex would send it: the override, else the recorded issuer, else OpenAI', () => {
     const doc = { tokens: { oauth_provenance: { issuer: 'https://issuer.example/', client_id: 'app_other' } } };
-    expect(refreshEndpoint(doc, { CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'http://127.0.0.1:1/t' })).toEqual({ url: 'http://127.0.0.1:1/t', clientId: 'app_other' });
+    expect(refreshEndpoint(doc, { CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'http://127.0.0.1:1/t' })).toEqual({
+      url: 'http://127.0.0.1:1/t',
+      clientId: 'app_other'
+    });
     expect(refreshEndpoint(doc, {})).toEqual({ url: 'https://issuer.example/oauth/token', clientId: 'app_other' });
     expect(refreshEndpoint({ tokens: {} }, {})).toEqual({ url: DEFAULT_TOKEN_URL, clientId: CODEX_CLIENT_ID });
   });
@@ -56,11 +66,18 @@ describe('the refresh request', () => {
     const text = JSON.stringify(seed);
     expect((await refreshLogin(text, { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url } })).ok).toBe(true);
     const reused = await refreshLogin(text, { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url } });
-    expect(reused).toMatchObject({ ok: false, permanent: true, reason: expect.stringMatching(/already used .*refresh_token_reused/) });
+    expect(reused).toMatchObject({
+      ok: false,
+      permanent: true,
+      reason: expect.stringMatching(/already used .*refresh_token_reused/)
+    });
 
     const fresh = oauth.issue();
     oauth.inject({ status: 503 });
-    const retried = await refreshLogin(JSON.stringify(fresh), { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url }, retryDelaysMs: [10] });
+    const retried = await refreshLogin(JSON.stringify(fresh), {
+      env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url },
+      retryDelaysMs: [10]
+    });
     expect(retried.ok).toBe(true);
   });
 });
@@ -89,22 +106,36 @@ describe('where a renewal may happen', () => {
 
   test('with the cache alone: on the default branch only (an unknown default branch counts as another)', () => {
     expect(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: main }).onDefaultBranch).toBe(true);
-    expect(renewalPlace(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: main }), cacheOnly)).toEqual({ ok: true });
+    expect(renewalPlace(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: main }), cacheOnly)).toEqual({
+      ok: true
+    });
     const pr = renewalPlace(placeOfRun({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_EVENT_PATH: main }), cacheOnly);
-    expect(pr).toMatchObject({ ok: false, problem: expect.stringContaining("refs/pull/7/merge, not the default branch 'main'"), fix: expect.stringContaining('keep-fresh') });
-    expect(renewalPlace(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: event({}) }), cacheOnly).ok).toBe(false);
+    expect(pr).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining("refs/pull/7/merge, not the default branch 'main'"),
+      fix: expect.stringContaining('keep-fresh')
+    });
+    expect(
+      renewalPlace(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: event({}) }), cacheOnly).ok
+    ).toBe(false);
   });
 
   test('with the runner-local store, or the secret with the lease: anywhere', () => {
     const feature = placeOfRun({ GITHUB_REF: 'refs/heads/feature', GITHUB_EVENT_PATH: main });
     expect(renewalPlace(feature, { ...cacheOnly, local: true }).ok).toBe(true);
     expect(renewalPlace(feature, { ...cacheOnly, secret: true, lease: true }).ok).toBe(true);
-    expect(renewalPlace(feature, { ...cacheOnly, secret: true })).toMatchObject({ ok: false, fix: expect.stringContaining('lease: true') });
+    expect(renewalPlace(feature, { ...cacheOnly, secret: true })).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining('lease: true')
+    });
   });
 });
 
 /** Stores and a mutex in memory, recording the order of events. */
-function fakeParts(start: ChatGptCredential, options: { storeFails?: boolean; refresh?: RenewalParts['refresh']; claimedBy?: string } = {}) {
+function fakeParts(
+  start: ChatGptCredential,
+  options: { storeFails?: boolean; refresh?: RenewalParts['refresh']; claimedBy?: string } = {}
+) {
   const events: string[] = [];
   const claims = new Set<string>();
   const successors = new Map<string, ChatGptCredential>();
@@ -114,7 +145,8 @@ function fakeParts(start: ChatGptCredential, options: { storeFails?: boolean; re
     readNewest: async () => stored,
     successor: async (generation) => successors.get(generation),
     claim: async (generation): Promise<Claim> => {
-      if (options.claimedBy || claims.has(generation)) return { held: false, holder: options.claimedBy ?? 'another job' };
+      if (options.claimedBy || claims.has(generation))
+        return { held: false, holder: options.claimedBy ?? 'another job' };
       claims.add(generation);
       events.push('claim');
       return { held: true, release: async () => void events.push('release') };
@@ -143,7 +175,14 @@ function fakeParts(start: ChatGptCredential, options: { storeFails?: boolean; re
   return { parts, events, stored: () => stored };
 }
 
-const options = { credentialName: 'default', encryptionKey: KEY, windowMs: 24 * HOUR, waitMs: 10_000, pollMs: 1000, reseed: 'To re-seed: run codex login.' };
+const options = {
+  credentialName: 'default',
+  encryptionKey: KEY,
+  windowMs: 24 * HOUR,
+  waitMs: 10_000,
+  pollMs: 1000,
+  reseed: 'To re-seed: run codex login.'
+};
 
 describe('the renewal rule', () => {
   test('a login far from expiry is not renewed', async () => {
@@ -171,7 +210,13 @@ describe('the renewal rule', () => {
 
   test('a refused refresh token fails the job with the cause, and nothing is stored', async () => {
     const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
-    const { parts, events } = fakeParts(start, { refresh: async () => ({ ok: false, permanent: true, reason: 'its refresh token was already used (refresh_token_reused)' }) });
+    const { parts, events } = fakeParts(start, {
+      refresh: async () => ({
+        ok: false,
+        permanent: true,
+        reason: 'its refresh token was already used (refresh_token_reused)'
+      })
+    });
     const error = await renewIfDue(start, options, parts).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialError);
     expect(String(error)).toMatch(/already used.*nothing was stored and Codex did not run.*To re-seed/s);
@@ -188,14 +233,16 @@ describe('the renewal rule', () => {
     expect(first.events.filter((e) => e === 'refresh')).toHaveLength(1);
   });
 
-  test("a claim whose renewal never appears: the job uses its copy while it is valid, else fails saying why", async () => {
+  test('a claim whose renewal never appears: the job uses its copy while it is valid, else fails saying why', async () => {
     const soon = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
     const waiting = fakeParts(soon, { claimedBy: 'run 1 job review' });
     expect(await renewIfDue(soon, options, waiting.parts)).toEqual({ credential: soon, renewed: false });
     expect(waiting.events.some((e) => /warning: .*run 1 job review.*has not been published/.test(e))).toBe(true);
 
     const expiring = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + 60_000) }));
-    await expect(renewIfDue(expiring, options, fakeParts(expiring, { claimedBy: 'run 1 job review' }).parts)).rejects.toThrow(/another job claimed its renewal \(run 1 job review\)/);
+    await expect(
+      renewIfDue(expiring, options, fakeParts(expiring, { claimedBy: 'run 1 job review' }).parts)
+    ).rejects.toThrow(/another job claimed its renewal \(run 1 job review\)/);
   });
 
   test('the generation is an HMAC of the refresh token: it names no secret and differs per token and per key', () => {

@@ -14,7 +14,8 @@ import {
 } from '../src/stores/secret.js';
 
 // Shaped like the real thing: an envelope is one line.
-const VALUE = 'codex-auth:v1:default:KEYID0123:bm9uY2Vub25jZW5vbmNlbm9uY2U:c2VjcmV0LXBheWxvYWQtdGhhdC1tdXN0LW5ldmVyLWxlYWs';
+const VALUE =
+  'codex-auth:v1:default:KEYID0123:bm9uY2Vub25jZW5vbmNlbm9uY2U:c2VjcmV0LXBheWxvYWQtdGhhdC1tdXN0LW5ldmVyLWxlYWs';
 
 let api: GitHubApi;
 let sleeps: number[];
@@ -31,7 +32,15 @@ afterEach(async () => {
 });
 
 function target(overrides: Partial<SecretTarget> = {}): SecretTarget {
-  return { scope: 'repository', name: 'CODEX_AUTH_JSON', owner: 'acme', repo: 'app', apiUrl: api.url, token: TOKENS.writer, ...overrides };
+  return {
+    scope: 'repository',
+    name: 'CODEX_AUTH_JSON',
+    owner: 'acme',
+    repo: 'app',
+    apiUrl: api.url,
+    token: TOKENS.writer,
+    ...overrides
+  };
 }
 
 function options(overrides: SecretStoreOptions = {}): SecretStoreOptions {
@@ -45,7 +54,11 @@ function options(overrides: SecretStoreOptions = {}): SecretStoreOptions {
 }
 
 /** Runs a write that must fail; checks the value never leaks into the message or the log. */
-async function failure(t: SecretTarget, opts: SecretStoreOptions = options(), value = VALUE): Promise<SecretStoreError> {
+async function failure(
+  t: SecretTarget,
+  opts: SecretStoreOptions = options(),
+  value = VALUE
+): Promise<SecretStoreError> {
   const error = await writeSecret(t, value, opts).then(
     () => undefined,
     (e: unknown) => e
@@ -67,7 +80,13 @@ const puts = (): number => api.requests.filter((r) => r.method === 'PUT').length
 describe('writeSecret stores the value, sealed, in each scope', () => {
   test('repository: created, then updated; the stored box opens to the value', async () => {
     const first = await writeSecret(target(), VALUE, options());
-    expect(first).toEqual({ status: 'created', requests: 2, attempts: 1, keyId: api.publicKey({ scope: 'repository', owner: 'acme', repo: 'app' }).key_id, visibility: undefined });
+    expect(first).toEqual({
+      status: 'created',
+      requests: 2,
+      attempts: 1,
+      keyId: api.publicKey({ scope: 'repository', owner: 'acme', repo: 'app' }).key_id,
+      visibility: undefined
+    });
     expect(api.secretValue(target(), 'CODEX_AUTH_JSON')).toBe(VALUE);
     const next = `${VALUE}-next`;
     expect((await writeSecret(target(), next, options())).status).toBe('updated');
@@ -84,7 +103,7 @@ describe('writeSecret stores the value, sealed, in each scope', () => {
     expect(sleeps).toEqual([]);
   });
 
-  test('environment: the environment\'s own key and store; the repository secret is untouched', async () => {
+  test("environment: the environment's own key and store; the repository secret is untouched", async () => {
     api.setSecret(target(), 'CODEX_AUTH_JSON', 'repository copy');
     const env = target({ scope: 'environment', environment: 'production' });
     expect((await writeSecret(env, VALUE, options())).status).toBe('created');
@@ -101,7 +120,9 @@ describe('writeSecret stores the value, sealed, in each scope', () => {
     const stored = api.secret({ scope: 'organization', org: 'acme' }, 'CODEX_AUTH_JSON')!;
     expect(stored.visibility).toBe('selected');
     expect(stored.selectedRepositoryIds).toEqual([api.repositoryId('acme/app')]);
-    expect(api.requests.find((r) => r.method === 'PUT')!.body.selected_repository_ids).toEqual([api.repositoryId('acme/app')]);
+    expect(api.requests.find((r) => r.method === 'PUT')!.body.selected_repository_ids).toEqual([
+      api.repositoryId('acme/app')
+    ]);
   });
 
   test('organization: with GITHUB_REPOSITORY_ID known, the new secret is made selected without a lookup', async () => {
@@ -123,7 +144,10 @@ describe('writeSecret stores the value, sealed, in each scope', () => {
 
   test('organization: a secret for selected repositories keeps them, sent explicitly', async () => {
     const ref = { scope: 'organization' as const, org: 'acme' };
-    api.setSecret(ref, 'CODEX_AUTH_JSON', 'old', { visibility: 'selected', selectedRepositories: ['acme/app', 'acme/other'] });
+    api.setSecret(ref, 'CODEX_AUTH_JSON', 'old', {
+      visibility: 'selected',
+      selectedRepositories: ['acme/app', 'acme/other']
+    });
     const ids = [api.repositoryId('acme/app'), api.repositoryId('acme/other')];
     const result = await writeSecret(target({ scope: 'organization' }), VALUE, options());
     expect(result).toMatchObject({ status: 'updated', visibility: 'selected' });
@@ -160,7 +184,9 @@ describe('writeSecret stores the value, sealed, in each scope', () => {
     expect(result.keyId).toBe(api.publicKey(target()).key_id);
     expect(api.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 200', 'PUT 422', 'GET 200', 'PUT 201']);
     expect(api.secretValue(target(), 'CODEX_AUTH_JSON')).toBe(VALUE);
-    expect(logs.join('\n')).toContain('public key of the repository secret CODEX_AUTH_JSON of acme/app changed while writing');
+    expect(logs.join('\n')).toContain(
+      'public key of the repository secret CODEX_AUTH_JSON of acme/app changed while writing'
+    );
   });
 
   test('checkWriteAccess writes the current value back and says so', async () => {
@@ -168,7 +194,9 @@ describe('writeSecret stores the value, sealed, in each scope', () => {
     const result = await checkWriteAccess(target(), VALUE, options());
     expect(result.status).toBe('updated');
     expect(api.secretValue(target(), 'CODEX_AUTH_JSON')).toBe(VALUE);
-    expect(logs).toContain('Write access to the repository secret CODEX_AUTH_JSON of acme/app confirmed (wrote the current value back).');
+    expect(logs).toContain(
+      'Write access to the repository secret CODEX_AUTH_JSON of acme/app confirmed (wrote the current value back).'
+    );
     // A token that can read but not write fails the check before anything depends on it.
     const error = await checkWriteAccess(target({ token: TOKENS.reader }), VALUE, options()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SecretStoreError);
@@ -193,7 +221,9 @@ describe('each failure has its own actionable message, never the value', () => {
     expect(e.kind).toBe('forbidden');
     expect(e.message).toContain('403 Resource not accessible by integration');
     expect(e.message).toContain('(GitHub says the call needs secrets=read)');
-    expect(e.message).toContain('fine-grained personal access token with the repository permission "Secrets: Read and write"');
+    expect(e.message).toContain(
+      'fine-grained personal access token with the repository permission "Secrets: Read and write"'
+    );
     expect(e.message).toContain('GitHub App installation token with the secrets permission');
     expect(e.message).toContain("The workflow's GITHUB_TOKEN cannot write secrets");
     expect(puts()).toBe(0);
@@ -202,7 +232,9 @@ describe('each failure has its own actionable message, never the value', () => {
   test('403 on the PUT with a read-only token: "may not write"', async () => {
     const e = await failure(target({ token: TOKENS.reader }));
     expect(e.kind).toBe('forbidden');
-    expect(e.message).toContain('Cannot write the repository secret CODEX_AUTH_JSON of acme/app: GitHub answered 403 Resource not accessible by personal access token');
+    expect(e.message).toContain(
+      'Cannot write the repository secret CODEX_AUTH_JSON of acme/app: GitHub answered 403 Resource not accessible by personal access token'
+    );
     expect(e.message).toContain('may not write this secret (GitHub says the call needs secrets=write)');
     expect(api.secretNames(target())).toEqual([]);
   });
@@ -218,7 +250,10 @@ describe('each failure has its own actionable message, never the value', () => {
   });
 
   test('403 from SAML single sign-on says to authorize the token', async () => {
-    api.inject({ status: 403, headers: { 'x-github-sso': 'required; url=https://github.com/orgs/acme/sso?authorization_request=X' } });
+    api.inject({
+      status: 403,
+      headers: { 'x-github-sso': 'required; url=https://github.com/orgs/acme/sso?authorization_request=X' }
+    });
     const e = await failure(target());
     expect(e.message).toContain('SAML single sign-on');
     expect(e.message).toContain('https://github.com/orgs/acme/sso?authorization_request=X');
@@ -228,7 +263,9 @@ describe('each failure has its own actionable message, never the value', () => {
     const e = await failure(target({ token: TOKENS.otherRepo }));
     expect(e.kind).toBe('not-found');
     expect(e.message).toContain('404 Not Found');
-    expect(e.message).toContain("The repository acme/app does not exist, or the token in input 'secret-token' cannot see it");
+    expect(e.message).toContain(
+      "The repository acme/app does not exist, or the token in input 'secret-token' cannot see it"
+    );
     expect(e.message).toContain("input 'secret-scope'");
   });
 
@@ -236,7 +273,9 @@ describe('each failure has its own actionable message, never the value', () => {
     const e = await failure(target({ scope: 'environment', environment: 'prodution' }));
     expect(e.kind).toBe('not-found');
     expect(e.message).toContain("its environment 'prodution' does not exist");
-    expect(e.message).toContain("Check input 'environment' (create the environment under Settings → Environments first)");
+    expect(e.message).toContain(
+      "Check input 'environment' (create the environment under Settings → Environments first)"
+    );
   });
 
   test('404 organization', async () => {
@@ -245,7 +284,7 @@ describe('each failure has its own actionable message, never the value', () => {
     expect(e.message).toContain('The organization no-such-org does not exist');
   });
 
-  test('422 from GitHub: rejected, with GitHub\'s words and the limits; not retried', async () => {
+  test("422 from GitHub: rejected, with GitHub's words and the limits; not retried", async () => {
     api.inject({ status: 422, method: 'PUT', times: 5 });
     const e = await failure(target());
     expect(e.kind).toBe('rejected');
@@ -266,17 +305,27 @@ describe('each failure has its own actionable message, never the value', () => {
     const big = 'x'.repeat(48 * 1024 + 1);
     const e = await failure(target(), options(), big);
     expect(e.kind).toBe('rejected');
-    expect(e.message).toBe(`Cannot write the repository secret CODEX_AUTH_JSON of acme/app: the value is ${48 * 1024 + 1} bytes, over GitHub's limit of 48 KB per secret.`);
+    expect(e.message).toBe(
+      `Cannot write the repository secret CODEX_AUTH_JSON of acme/app: the value is ${48 * 1024 + 1} bytes, over GitHub's limit of 48 KB per secret.`
+    );
     expect(api.requests).toEqual([]);
   });
 
   test.each<[string, Partial<SecretTarget>, RegExp]>([
     ['a name GitHub refuses', { name: 'CODEX-AUTH' }, /'CODEX-AUTH' is not a valid secret name.*input 'secret-name'/],
     ['a reserved name', { name: 'GITHUB_AUTH' }, /reserved/],
-    ['environment scope without an environment', { scope: 'environment' }, /needs the environment's name \(input 'environment'\)/],
+    [
+      'environment scope without an environment',
+      { scope: 'environment' },
+      /needs the environment's name \(input 'environment'\)/
+    ],
     ['no token', { token: '' }, /no token was given \(input 'secret-token'\).*GITHUB_TOKEN cannot write secrets/],
     ['a bad API URL', { apiUrl: 'api.github.com' }, /is not an http\(s\) URL \(GITHUB_API_URL\)/],
-    ['an unknown scope', { scope: 'team' as never }, /scope 'team' is not one of repository, environment, organization \(input 'secret-scope'\)/]
+    [
+      'an unknown scope',
+      { scope: 'team' as never },
+      /scope 'team' is not one of repository, environment, organization \(input 'secret-scope'\)/
+    ]
   ])('invalid target, no request: %s', async (_name, overrides, message) => {
     const e = await failure(target(overrides));
     expect(e.kind).toBe('invalid');
@@ -308,7 +357,9 @@ describe('5xx, network errors and rate limits are retried with backoff', () => {
     api.inject({ status: 502, path: 'public-key' });
     expect((await writeSecret(target(), VALUE, options())).status).toBe('created');
     expect(sleeps).toEqual([1000]);
-    expect(logs[0]).toBe('GitHub API: GET /repos/acme/app/actions/secrets/public-key answered 502; attempt 2 of 4 in 1 s.');
+    expect(logs[0]).toBe(
+      'GitHub API: GET /repos/acme/app/actions/secrets/public-key answered 502; attempt 2 of 4 in 1 s.'
+    );
   });
 
   test('5xx that does not stop: unavailable after every attempt, with the default backoff', async () => {
@@ -327,7 +378,9 @@ describe('5xx, network errors and rate limits are retried with backoff', () => {
     api.inject({ drop: true, method: 'PUT' });
     const result = await writeSecret(target(), VALUE, options());
     expect(result.attempts).toBe(2);
-    expect(logs[0]).toMatch(/^GitHub API: PUT \/repos\/acme\/app\/actions\/secrets\/CODEX_AUTH_JSON failed \(.+\); attempt 2 of 4 in 1 s\.$/);
+    expect(logs[0]).toMatch(
+      /^GitHub API: PUT \/repos\/acme\/app\/actions\/secrets\/CODEX_AUTH_JSON failed \(.+\); attempt 2 of 4 in 1 s\.$/
+    );
     expect(api.secretValue(target(), 'CODEX_AUTH_JSON')).toBe(VALUE);
   });
 
@@ -353,7 +406,9 @@ describe('5xx, network errors and rate limits are retried with backoff', () => {
     const result = await writeSecret(target(), VALUE, options());
     expect(result).toMatchObject({ status: 'created', attempts: 2 });
     expect(sleeps).toEqual([7000]);
-    expect(logs).toEqual(['GitHub API: PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON rate limited: retry-after 7 s; attempt 2 of 4 in 7 s.']);
+    expect(logs).toEqual([
+      'GitHub API: PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON rate limited: retry-after 7 s; attempt 2 of 4 in 7 s.'
+    ]);
   });
 
   test('primary rate limit: waits until x-ratelimit-reset, then succeeds', async () => {
@@ -365,7 +420,7 @@ describe('5xx, network errors and rate limits are retried with backoff', () => {
     expect(logs[0]).toMatch(/rate limited: no requests left until \d{4}-\d\d-\d\dT.*; attempt 2 of 4/);
   });
 
-  test('a 429 without headers waits a minute (GitHub\'s advice), within the cap', async () => {
+  test("a 429 without headers waits a minute (GitHub's advice), within the cap", async () => {
     api.inject({ status: 429, method: 'PUT' });
     expect((await writeSecret(target(), VALUE, options())).status).toBe('created');
     expect(sleeps).toEqual([60_000]);
@@ -400,6 +455,8 @@ describe('5xx, network errors and rate limits are retried with backoff', () => {
 
 test('describeTarget names scope, secret and place', () => {
   expect(describeTarget(target())).toBe('repository secret CODEX_AUTH_JSON of acme/app');
-  expect(describeTarget(target({ scope: 'environment', environment: 'production', name: 'x' }))).toBe("environment secret X of acme/app (environment 'production')");
+  expect(describeTarget(target({ scope: 'environment', environment: 'production', name: 'x' }))).toBe(
+    "environment secret X of acme/app (environment 'production')"
+  );
   expect(describeTarget(target({ scope: 'organization' }))).toBe('organization secret CODEX_AUTH_JSON of acme');
 });

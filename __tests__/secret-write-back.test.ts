@@ -10,11 +10,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { open, seal } from '../src/chatgpt/envelope.js';
 import { parseInputs } from '../src/inputs.js';
-import { TOKENS, startGitHubApi, type ApiRequest, type GitHubApi, type ScopeRef, type TokenGrant } from './support/github-api.js';
+import {
+  TOKENS,
+  startGitHubApi,
+  type ApiRequest,
+  type GitHubApi,
+  type ScopeRef,
+  type TokenGrant
+} from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
 import { readManifest, runJob, type JobResult } from './support/runner.js';
-import { allTokens, chatGptJob, codexExecStep, leakedSecrets, newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
+import {
+  allTokens,
+  chatGptJob,
+  leakedSecrets,
+  newEncryptionKey,
+  postStep,
+  serialize,
+  startWorld,
+  type World
+} from './support/world.js';
 
 // These tests are about Codex refreshing the login during the job and the post step saving it.
 const IN_JOB = { renewal: 'in-job' };
@@ -66,7 +82,11 @@ function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuth
 const keyBytes = (): Uint8Array => new Uint8Array(Buffer.from(key, 'base64'));
 
 /** The secret as `codex-auth init` or an earlier job left it: the login, sealed into an envelope. */
-async function plantSecret(auth: ChatGptAuthJson, scope: ScopeRef = REPO, options?: Parameters<GitHubApi['setSecret']>[3]): Promise<void> {
+async function plantSecret(
+  auth: ChatGptAuthJson,
+  scope: ScopeRef = REPO,
+  options?: Parameters<GitHubApi['setSecret']>[3]
+): Promise<void> {
   api.setSecret(scope, NAME, await seal(serialize(auth), keyBytes(), 'default'), options);
 }
 
@@ -105,10 +125,13 @@ async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResu
   return job;
 }
 
-const errorsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
-const warningsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
+const errorsOf = (job: JobResult): string[] =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
+const warningsOf = (job: JobResult): string[] =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
 const calls = (requests: ApiRequest[]): string[] => requests.map((r) => `${r.method} ${r.path} ${r.status}`);
-const lastIssued = (): { access_token: string; refresh_token: string; id_token: string } => world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
+const lastIssued = (): { access_token: string; refresh_token: string; id_token: string } =>
+  world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
 
 /** Runs `fn` once the main step's write-access check has been answered (its PUT succeeded): from then on, only the post step talks to the API. */
 function afterMainWrite(fn: () => void): () => void {
@@ -130,15 +153,23 @@ describe('the chain: the secret is the durable copy', () => {
 
     const job1 = await run({ inputs: writeBack() });
     expect(job1.status).toBe('success');
-    expect(job1.outputs('auth')).toMatchObject({ source: 'secret', 'cache-hit': 'false', 'last-refresh': original.last_refresh });
+    expect(job1.outputs('auth')).toMatchObject({
+      source: 'secret',
+      'cache-hit': 'false',
+      'last-refresh': original.last_refresh
+    });
     const main1 = job1.step('auth').log;
-    expect(main1).toContain('Write access to the repository secret CODEX_AUTH_JSON of acme/app confirmed (wrote the current value back).');
+    expect(main1).toContain(
+      'Write access to the repository secret CODEX_AUTH_JSON of acme/app confirmed (wrote the current value back).'
+    );
     expect(main1).toContain("from the secret CODEX_AUTH_JSON (input 'chatgpt-auth-json')");
     expect(job1.step('codex exec').log).toContain('hi');
     const post1 = postStep(job1);
     expect(post1.status).toBe('success');
     expect(post1.log).toContain('Saved the refreshed ChatGPT login');
-    expect(post1.log).toMatch(/Wrote the refreshed ChatGPT login \(last_refresh [^)]+\), encrypted, to the repository secret CODEX_AUTH_JSON of acme\/app \(updated\)\./);
+    expect(post1.log).toMatch(
+      /Wrote the refreshed ChatGPT login \(last_refresh [^)]+\), encrypted, to the repository secret CODEX_AUTH_JSON of acme\/app \(updated\)\./
+    );
     expect(world.oauth.stats().refreshes - before.refreshes).toBe(1);
     expect(job1.masks).toContain(TOKENS.writer);
 
@@ -156,7 +187,11 @@ describe('the chain: the secret is the durable copy', () => {
     // The sealed box holds one envelope line; it opens to the refreshed auth.json.
     const stored = await openSecret();
     const issued = lastIssued();
-    expect(stored.tokens).toMatchObject({ refresh_token: issued.refresh_token, access_token: issued.access_token, account_id: original.tokens.account_id });
+    expect(stored.tokens).toMatchObject({
+      refresh_token: issued.refresh_token,
+      access_token: issued.access_token,
+      account_id: original.tokens.account_id
+    });
     expect(stored.tokens.refresh_token).not.toBe(original.tokens.refresh_token);
     expect(Date.parse(stored.last_refresh)).toBeGreaterThan(Date.parse(original.last_refresh));
 
@@ -171,14 +206,21 @@ describe('the chain: the secret is the durable copy', () => {
     const cacheBefore = world.cache.requests.length;
     const job2 = await run({ inputs: writeBack() });
     expect(job2.status).toBe('success');
-    expect(job2.outputs('auth')).toMatchObject({ source: 'secret', 'cache-hit': 'false', 'last-refresh': stored.last_refresh });
+    expect(job2.outputs('auth')).toMatchObject({
+      source: 'secret',
+      'cache-hit': 'false',
+      'last-refresh': stored.last_refresh
+    });
     expect(job2.step('codex exec').log).toContain('hi');
     expect(postStep(job2).log).toContain('unchanged since the main step');
     const after = world.oauth.stats();
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.reuse - before.reuse).toBe(0);
     // Unchanged: the post step sent nothing, neither to the API nor to the cache.
-    expect(calls(api.requests.slice(apiBefore))).toEqual(['GET /repos/acme/app/actions/secrets/public-key 200', 'PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON 204']);
+    expect(calls(api.requests.slice(apiBefore))).toEqual([
+      'GET /repos/acme/app/actions/secrets/public-key 200',
+      'PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON 204'
+    ]);
     expect(world.cache.requests.slice(cacheBefore).map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
     expect((await openSecret()).tokens.refresh_token).toBe(issued.refresh_token);
   });
@@ -195,7 +237,9 @@ describe('the chain: the secret is the durable copy', () => {
     const job2 = await run({ inputs: writeBack() });
     expect(job2.status).toBe('success');
     expect(job2.outputs('auth')).toMatchObject({ source: 'cache', 'cache-hit': 'true' });
-    expect(job2.step('auth').log).toContain('The repository secret CODEX_AUTH_JSON of acme/app now holds the login from the Actions cache');
+    expect(job2.step('auth').log).toContain(
+      'The repository secret CODEX_AUTH_JSON of acme/app now holds the login from the Actions cache'
+    );
     expect((await openSecret()).tokens.refresh_token).toBe(refreshed.refresh_token);
     expect(world.oauth.stats().reuse).toBe(0);
   });
@@ -227,7 +271,10 @@ describe('the main step proves write access before Codex can rotate anything', (
     [
       'a read-only token',
       () => writeBack(REPO, TOKENS.reader),
-      [/Cannot write the repository secret CODEX_AUTH_JSON of acme\/app: GitHub answered 403 Resource not accessible by personal access token/, /may not write this secret \(GitHub says the call needs secrets=write\)/],
+      [
+        /Cannot write the repository secret CODEX_AUTH_JSON of acme\/app: GitHub answered 403 Resource not accessible by personal access token/,
+        /may not write this secret \(GitHub says the call needs secrets=write\)/
+      ],
       ['GET /repos/acme/app/actions/secrets/public-key 200', 'PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON 403']
     ],
     [
@@ -239,7 +286,11 @@ describe('the main step proves write access before Codex can rotate anything', (
     [
       'an environment that does not exist (404)',
       () => ({ ...writeBack(REPO), 'secret-scope': 'environment', environment: 'prodution' }),
-      [/environment secret CODEX_AUTH_JSON of acme\/app \(environment 'prodution'\): GitHub answered 404 Not Found/, /its environment 'prodution' does not exist/, /Check input 'environment'/],
+      [
+        /environment secret CODEX_AUTH_JSON of acme\/app \(environment 'prodution'\): GitHub answered 404 Not Found/,
+        /its environment 'prodution' does not exist/,
+        /Check input 'environment'/
+      ],
       ['GET /repos/acme/app/environments/prodution/secrets/public-key 404']
     ],
     [
@@ -249,29 +300,34 @@ describe('the main step proves write access before Codex can rotate anything', (
       ['GET /repos/acme/app/actions/secrets/public-key 404']
     ]
   ];
-  test.each(cases)('%s: the main step fails with its own message; Codex never runs', async (_name, inputs, messages, expectedCalls) => {
-    const auth = seed({ accessTtlSeconds: -60 });
-    await plantSecret(auth);
-    const stored = api.secretValue(REPO, NAME);
-    const before = world.oauth.stats();
-    const job = await run({ inputs: inputs() });
-    expect(job.status).toBe('failure');
-    expect(job.step('auth').status).toBe('failure');
-    expect(job.step('codex exec').status).toBe('skipped');
-    const errors = errorsOf(job);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^Write-back is on \(secret-name\), but this job cannot write the secret, so it stops before Codex runs: /);
-    for (const message of messages) expect(errors[0]).toMatch(message);
-    expect(errors[0]).toContain('every stored copy is still valid');
-    expect(calls(api.requests)).toEqual(expectedCalls);
-    // Nothing was refreshed, nothing stored, nothing left on the runner.
-    expect(world.oauth.stats().refreshes).toBe(before.refreshes);
-    expect(api.secretValue(REPO, NAME)).toBe(stored);
-    expect(world.cache.requests.filter((r) => r.method === 'CreateCacheEntry')).toEqual([]);
-    expect(job.step('auth').exported.CODEX_HOME).toBeUndefined();
-    expect(postStep(job).status).toBe('success');
-    expect(job.leftoverFiles).toEqual([]);
-  });
+  test.each(cases)(
+    '%s: the main step fails with its own message; Codex never runs',
+    async (_name, inputs, messages, expectedCalls) => {
+      const auth = seed({ accessTtlSeconds: -60 });
+      await plantSecret(auth);
+      const stored = api.secretValue(REPO, NAME);
+      const before = world.oauth.stats();
+      const job = await run({ inputs: inputs() });
+      expect(job.status).toBe('failure');
+      expect(job.step('auth').status).toBe('failure');
+      expect(job.step('codex exec').status).toBe('skipped');
+      const errors = errorsOf(job);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(
+        /^Write-back is on \(secret-name\), but this job cannot write the secret, so it stops before Codex runs: /
+      );
+      for (const message of messages) expect(errors[0]).toMatch(message);
+      expect(errors[0]).toContain('every stored copy is still valid');
+      expect(calls(api.requests)).toEqual(expectedCalls);
+      // Nothing was refreshed, nothing stored, nothing left on the runner.
+      expect(world.oauth.stats().refreshes).toBe(before.refreshes);
+      expect(api.secretValue(REPO, NAME)).toBe(stored);
+      expect(world.cache.requests.filter((r) => r.method === 'CreateCacheEntry')).toEqual([]);
+      expect(job.step('auth').exported.CODEX_HOME).toBeUndefined();
+      expect(postStep(job).status).toBe('success');
+      expect(job.leftoverFiles).toEqual([]);
+    }
+  );
 
   test('no secret-token: an input error naming it and saying GITHUB_TOKEN cannot write secrets, no request', async () => {
     await plantSecret(seed());
@@ -280,7 +336,7 @@ describe('the main step proves write access before Codex can rotate anything', (
     expect(job.status).toBe('failure');
     const [error] = errorsOf(job);
     expect(error).toMatch(/^Input 'secret-token': is empty, and secret-name is set/);
-    expect(error).toContain("GITHUB_TOKEN cannot write secrets");
+    expect(error).toContain('GITHUB_TOKEN cannot write secrets');
     expect(error).toContain('"Secrets: Read and write"');
     expect(api.requests).toEqual([]);
     expect(job.step('codex exec').status).toBe('skipped');
@@ -288,13 +344,21 @@ describe('the main step proves write access before Codex can rotate anything', (
 
   test('a secret sealed under another key is skipped by name; with nothing else usable, the message gives the init command', async () => {
     const auth = seed();
-    api.setSecret(ENV, NAME, await seal(serialize(auth), new Uint8Array(Buffer.from(newEncryptionKey(), 'base64')), 'default'));
+    api.setSecret(
+      ENV,
+      NAME,
+      await seal(serialize(auth), new Uint8Array(Buffer.from(newEncryptionKey(), 'base64')), 'default')
+    );
     const job = await run({ inputs: writeBack(ENV) });
     expect(job.status).toBe('failure');
-    expect(warningsOf(job)).toContain("Skipping the secret CODEX_AUTH_JSON (input 'chatgpt-auth-json'): the envelope could not be opened: it was encrypted with a different encryption-key.");
+    expect(warningsOf(job)).toContain(
+      "Skipping the secret CODEX_AUTH_JSON (input 'chatgpt-auth-json'): the envelope could not be opened: it was encrypted with a different encryption-key."
+    );
     const [error] = errorsOf(job);
     expect(error).toMatch(/^No usable ChatGPT credential for 'default'/);
-    expect(error).toContain('`npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init --login --repo acme/app --environment production --secret-name CODEX_AUTH_JSON` does it');
+    expect(error).toContain(
+      '`npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init --login --repo acme/app --environment production --secret-name CODEX_AUTH_JSON` does it'
+    );
     // Nothing was chosen, so nothing was written.
     expect(api.requests).toEqual([]);
   });
@@ -317,8 +381,15 @@ describe('environment and organization scopes', () => {
     const job1 = await run({ inputs: writeBack(ENV), extra: {} });
     expect(job1.status).toBe('success');
     expect(job1.outputs('auth').source).toBe('secret');
-    expect(postStep(job1).log).toContain("to the environment secret CODEX_AUTH_JSON of acme/app (environment 'production') (updated)");
-    expect(new Set(api.requests.map((r) => r.path))).toEqual(new Set(['/repos/acme/app/environments/production/secrets/public-key', '/repos/acme/app/environments/production/secrets/CODEX_AUTH_JSON']));
+    expect(postStep(job1).log).toContain(
+      "to the environment secret CODEX_AUTH_JSON of acme/app (environment 'production') (updated)"
+    );
+    expect(new Set(api.requests.map((r) => r.path))).toEqual(
+      new Set([
+        '/repos/acme/app/environments/production/secrets/public-key',
+        '/repos/acme/app/environments/production/secrets/CODEX_AUTH_JSON'
+      ])
+    );
     const stored = await openSecret(ENV);
     expect(stored.tokens.refresh_token).toBe(lastIssued().refresh_token);
     expect(api.secretValue(REPO, NAME)).toBe('the repository copy');
@@ -369,7 +440,9 @@ describe('the post step reports each store on its own', () => {
     expect(post.status).toBe('failure');
     expect(post.log).toContain('Saved the refreshed ChatGPT login');
     const [error] = errorsOf(job);
-    expect(error).toMatch(/^The refreshed ChatGPT login was saved to the Actions cache as codex-auth-v1\.default\.\d+\.[^,]+, but could not be written to the repository secret CODEX_AUTH_JSON of acme\/app: Cannot write the repository secret CODEX_AUTH_JSON of acme\/app: GitHub answered 403/);
+    expect(error).toMatch(
+      /^The refreshed ChatGPT login was saved to the Actions cache as codex-auth-v1\.default\.\d+\.[^,]+, but could not be written to the repository secret CODEX_AUTH_JSON of acme\/app: Cannot write the repository secret CODEX_AUTH_JSON of acme\/app: GitHub answered 403/
+    );
     expect(error).toContain('may not write this secret (GitHub says the call needs secrets=write)');
     expect(error).toContain('The secret still holds an older copy whose refresh token is now spent');
     // Still the original login, as the main step wrote it back (sealed again).
@@ -395,7 +468,9 @@ describe('the post step reports each store on its own', () => {
     const post = postStep(job);
     expect(post.log).toContain('attempt 4 of 4');
     expect(post.log).toContain('Saved the refreshed ChatGPT login');
-    const warning = warningsOf(job).find((w) => w.startsWith('The refreshed ChatGPT login was saved to the Actions cache'));
+    const warning = warningsOf(job).find((w) =>
+      w.startsWith('The refreshed ChatGPT login was saved to the Actions cache')
+    );
     expect(warning).toContain('GitHub kept failing after 4 attempts');
     expect(api.requests.filter((r) => r.method === 'PUT').map((r) => r.status)).toEqual([204, 502, 502, 502, 502]);
   });
@@ -407,10 +482,16 @@ describe('the post step reports each store on its own', () => {
     const post = postStep(job);
     expect(post.status).toBe('success');
     expect(post.log).toContain('Wrote the refreshed ChatGPT login');
-    const warning = warningsOf(job).find((w) => w.startsWith('The refreshed ChatGPT login was written to the repository secret CODEX_AUTH_JSON of acme/app, but could not be saved to the Actions cache'))!;
+    const warning = warningsOf(job).find((w) =>
+      w.startsWith(
+        'The refreshed ChatGPT login was written to the repository secret CODEX_AUTH_JSON of acme/app, but could not be saved to the Actions cache'
+      )
+    )!;
     expect(warning).toContain("cache-mode 'read'");
     expect(warning).toContain('The login is not lost: the next workflow run reads the new copy from the secret.');
-    expect(warning).toContain('repository secrets are read when a run is queued: a later job of this same run still gets the old value');
+    expect(warning).toContain(
+      'repository secrets are read when a run is queued: a later job of this same run still gets the old value'
+    );
     expect(world.cache.entries()).toEqual([]);
 
     const reuse = world.oauth.stats().reuse;
@@ -431,10 +512,16 @@ describe('the post step reports each store on its own', () => {
     const post = postStep(job);
     expect(post.status).toBe('failure');
     const [error] = errorsOf(job);
-    expect(error).toMatch(/^The refreshed ChatGPT login could not be stored anywhere\. The Actions cache: the cache is not writable in this run \(cache-mode 'read'/);
-    expect(error).toContain('The repository secret CODEX_AUTH_JSON of acme/app: Cannot write the repository secret CODEX_AUTH_JSON of acme/app: GitHub answered 403 Resource not accessible by integration');
+    expect(error).toMatch(
+      /^The refreshed ChatGPT login could not be stored anywhere\. The Actions cache: the cache is not writable in this run \(cache-mode 'read'/
+    );
+    expect(error).toContain(
+      'The repository secret CODEX_AUTH_JSON of acme/app: Cannot write the repository secret CODEX_AUTH_JSON of acme/app: GitHub answered 403 Resource not accessible by integration'
+    );
     expect(error).toContain('every stored copy now holds a spent token');
-    expect(error).toMatch(/To recover: on a trusted machine run `codex login`.*`npx --yes https:\/\/github.com\/org\/codex-auth\/archive\/v1\.tar\.gz init --login --repo acme\/app --secret-name CODEX_AUTH_JSON` does both/);
+    expect(error).toMatch(
+      /To recover: on a trusted machine run `codex login`.*`npx --yes https:\/\/github.com\/org\/codex-auth\/archive\/v1\.tar\.gz init --login --repo acme\/app --secret-name CODEX_AUTH_JSON` does both/
+    );
     expect(job.leftovers).toEqual([]);
   });
 
@@ -443,7 +530,10 @@ describe('the post step reports each store on its own', () => {
     const job = await run({ inputs: writeBack() });
     expect(job.status).toBe('success');
     expect(postStep(job).log).toContain('unchanged since the main step');
-    expect(calls(api.requests)).toEqual(['GET /repos/acme/app/actions/secrets/public-key 200', 'PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON 204']);
+    expect(calls(api.requests)).toEqual([
+      'GET /repos/acme/app/actions/secrets/public-key 200',
+      'PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON 204'
+    ]);
     expect(world.cache.requests.map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
   });
 });
@@ -455,14 +545,24 @@ describe('`codex-auth init` seeds the secret, the first job restores it and writ
     try {
       await fs.mkdir(path.join(home, '.codex'), { mode: 0o700 });
       await fs.writeFile(path.join(home, '.codex', 'auth.json'), serialize(login), { mode: 0o600 });
-      const init = await cli(['init', '--repo', 'acme/app'], { HOME: home, GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
+      const init = await cli(['init', '--repo', 'acme/app'], {
+        HOME: home,
+        GITHUB_TOKEN: TOKENS.writer,
+        GITHUB_API_URL: api.url
+      });
       expect(init.stderr).toBe('');
       expect(init.code).toBe(0);
 
       // The printed workflow uses the action's real inputs.
       expect(init.stdout).toContain('- uses: org/codex-auth@v1');
       const snippetInputs = [...init.stdout.matchAll(/^ {10}([a-z-]+): /gm)].map((m) => m[1]);
-      expect(snippetInputs).toEqual(['auth-mode', 'chatgpt-auth-json', 'encryption-key', 'secret-name', 'secret-token']);
+      expect(snippetInputs).toEqual([
+        'auth-mode',
+        'chatgpt-auth-json',
+        'encryption-key',
+        'secret-name',
+        'secret-token'
+      ]);
       const manifest = readManifest();
       for (const name of snippetInputs) expect(manifest.inputs).toHaveProperty([name]);
 
@@ -473,7 +573,11 @@ describe('`codex-auth init` seeds the secret, the first job restores it and writ
       const before = world.oauth.stats();
       const job = await run({ inputs: { ...writeBack(), 'encryption-key': encryptionKey } });
       expect(job.status).toBe('success');
-      expect(job.outputs('auth')).toMatchObject({ source: 'secret', 'plan-type': 'pro', 'last-refresh': login.last_refresh });
+      expect(job.outputs('auth')).toMatchObject({
+        source: 'secret',
+        'plan-type': 'pro',
+        'last-refresh': login.last_refresh
+      });
       expect(world.oauth.stats().refreshes - before.refreshes).toBe(1);
       expect(postStep(job).log).toContain('to the repository secret CODEX_AUTH_JSON of acme/app (updated)');
       expect(api.secretValue(REPO, NAME)).not.toBe(initEnvelope);
@@ -492,7 +596,8 @@ describe('inputs', () => {
   const env = { GITHUB_REPOSITORY: 'acme/app', GITHUB_API_URL: 'https://ghe.example.com/api/v3/' };
   const ctx = { workspace: '/work/app', home: '/home/runner', env };
   const chatgpt = { 'auth-mode': 'chatgpt', 'encryption-key': KEY, 'chatgpt-auth-json': '{}' };
-  const parse = (values: Record<string, string>, context: Parameters<typeof parseInputs>[1] = ctx) => parseInputs((name) => values[name] ?? '', context);
+  const parse = (values: Record<string, string>, context: Parameters<typeof parseInputs>[1] = ctx) =>
+    parseInputs((name) => values[name] ?? '', context);
 
   test('secret-name turns write-back on: the target comes from GITHUB_REPOSITORY and GITHUB_API_URL', () => {
     const { inputs, warnings } = parse({ ...chatgpt, 'secret-name': 'codex_auth_json', 'secret-token': ' tok ' });
@@ -507,42 +612,100 @@ describe('inputs', () => {
       apiUrl: 'https://ghe.example.com/api/v3',
       token: 'tok'
     });
-    expect(parse({ ...chatgpt, 'secret-name': 'X', 'secret-token': 't', 'secret-scope': 'organization' }).inputs).toMatchObject({ secret: { scope: 'organization', org: 'acme' } });
-    expect(parse({ ...chatgpt, 'secret-name': 'X', 'secret-token': 't', 'secret-scope': 'environment', environment: 'production' }).inputs).toMatchObject({
+    expect(
+      parse({ ...chatgpt, 'secret-name': 'X', 'secret-token': 't', 'secret-scope': 'organization' }).inputs
+    ).toMatchObject({ secret: { scope: 'organization', org: 'acme' } });
+    expect(
+      parse({
+        ...chatgpt,
+        'secret-name': 'X',
+        'secret-token': 't',
+        'secret-scope': 'environment',
+        environment: 'production'
+      }).inputs
+    ).toMatchObject({
       secret: { scope: 'environment', environment: 'production' }
     });
-    expect(parse({ ...chatgpt, 'secret-name': 'X', 'secret-token': 't' }, { ...ctx, env: { GITHUB_REPOSITORY: 'acme/app' } }).inputs).toMatchObject({ secret: { apiUrl: 'https://api.github.com' } });
+    expect(
+      parse({ ...chatgpt, 'secret-name': 'X', 'secret-token': 't' }, { ...ctx, env: { GITHUB_REPOSITORY: 'acme/app' } })
+        .inputs
+    ).toMatchObject({ secret: { apiUrl: 'https://api.github.com' } });
     expect(parse(chatgpt).inputs).toMatchObject({ secret: undefined });
   });
 
   test.each<[string, Record<string, string>, RegExp]>([
-    ['no token', { 'secret-name': 'X' }, /^Input 'secret-token': is empty, and secret-name is set.*GITHUB_TOKEN cannot write secrets.*"Secrets: Read and write"/],
-    ['no token, environment scope', { 'secret-name': 'X', 'secret-scope': 'environment', environment: 'production' }, /^Input 'secret-token': .*"Environments: Read and write"/],
-    ['a token with white space', { 'secret-name': 'X', 'secret-token': 'a b' }, /^Input 'secret-token': contains white space/],
-    ['a bad name', { 'secret-name': 'CODEX-AUTH', 'secret-token': 't' }, /^Input 'secret-name': 'CODEX-AUTH' is not a valid secret name.*secrets\.CODEX_AUTH_JSON/],
-    ['a reserved name', { 'secret-name': 'GITHUB_AUTH', 'secret-token': 't' }, /^Input 'secret-name': 'GITHUB_AUTH' starts with GITHUB_/],
-    ['an unknown scope', { 'secret-name': 'X', 'secret-token': 't', 'secret-scope': 'team' }, /^Input 'secret-scope': 'team' is not a valid value\. Use one of: repository, environment, organization\./],
-    ['environment scope without an environment', { 'secret-name': 'X', 'secret-token': 't', 'secret-scope': 'environment' }, /^Input 'environment': is empty, and secret-scope is environment/],
-    ['an environment without environment scope', { 'secret-name': 'X', 'secret-token': 't', environment: 'production' }, /^Input 'environment': is set \('production'\) but secret-scope is repository.*secret-scope: environment/]
+    [
+      'no token',
+      { 'secret-name': 'X' },
+      /^Input 'secret-token': is empty, and secret-name is set.*GITHUB_TOKEN cannot write secrets.*"Secrets: Read and write"/
+    ],
+    [
+      'no token, environment scope',
+      { 'secret-name': 'X', 'secret-scope': 'environment', environment: 'production' },
+      /^Input 'secret-token': .*"Environments: Read and write"/
+    ],
+    [
+      'a token with white space',
+      { 'secret-name': 'X', 'secret-token': 'a b' },
+      /^Input 'secret-token': contains white space/
+    ],
+    [
+      'a bad name',
+      { 'secret-name': 'CODEX-AUTH', 'secret-token': 't' },
+      /^Input 'secret-name': 'CODEX-AUTH' is not a valid secret name.*secrets\.CODEX_AUTH_JSON/
+    ],
+    [
+      'a reserved name',
+      { 'secret-name': 'GITHUB_AUTH', 'secret-token': 't' },
+      /^Input 'secret-name': 'GITHUB_AUTH' starts with GITHUB_/
+    ],
+    [
+      'an unknown scope',
+      { 'secret-name': 'X', 'secret-token': 't', 'secret-scope': 'team' },
+      /^Input 'secret-scope': 'team' is not a valid value\. Use one of: repository, environment, organization\./
+    ],
+    [
+      'environment scope without an environment',
+      { 'secret-name': 'X', 'secret-token': 't', 'secret-scope': 'environment' },
+      /^Input 'environment': is empty, and secret-scope is environment/
+    ],
+    [
+      'an environment without environment scope',
+      { 'secret-name': 'X', 'secret-token': 't', environment: 'production' },
+      /^Input 'environment': is set \('production'\) but secret-scope is repository.*secret-scope: environment/
+    ]
   ])('%s is refused, naming the input and the fix', (_name, values, message) => {
     expect(() => parse({ ...chatgpt, ...values })).toThrow(message);
   });
 
   test('without GITHUB_REPOSITORY the target is unknown', () => {
-    expect(() => parse({ ...chatgpt, 'secret-name': 'X', 'secret-token': 't' }, { ...ctx, env: {} })).toThrow(/^Input 'secret-name': needs the repository running the workflow \(GITHUB_REPOSITORY/);
+    expect(() => parse({ ...chatgpt, 'secret-name': 'X', 'secret-token': 't' }, { ...ctx, env: {} })).toThrow(
+      /^Input 'secret-name': needs the repository running the workflow \(GITHUB_REPOSITORY/
+    );
   });
 
   test('warnings: write-back settings without secret-name, and secret-name without the seed', () => {
-    expect(parse({ ...chatgpt, 'secret-token': 't', environment: 'e', 'secret-scope': 'repository' }).warnings).toEqual([
-      "Ignoring 'environment', 'secret-token': the write-back to a secret is on only when 'secret-name' is set (the name of the secret passed as 'chatgpt-auth-json')."
-    ]);
+    expect(parse({ ...chatgpt, 'secret-token': 't', environment: 'e', 'secret-scope': 'repository' }).warnings).toEqual(
+      [
+        "Ignoring 'environment', 'secret-token': the write-back to a secret is on only when 'secret-name' is set (the name of the secret passed as 'chatgpt-auth-json')."
+      ]
+    );
     const [warning] = parse({ ...chatgpt, 'chatgpt-auth-json': '', 'secret-name': 'X', 'secret-token': 't' }).warnings;
-    expect(warning).toContain("'secret-name' is set (X) but 'chatgpt-auth-json' is empty: pass the same secret, `chatgpt-auth-json: ${{ secrets.X }}`");
+    expect(warning).toContain(
+      "'secret-name' is set (X) but 'chatgpt-auth-json' is empty: pass the same secret, `chatgpt-auth-json: ${{ secrets.X }}`"
+    );
   });
 
   test('API-key mode ignores the write-back inputs with a warning (the default scope is not mentioned); the token is masked', () => {
-    const { warnings } = parse({ 'openai-api-key': 'sk-1', 'secret-name': 'X', 'secret-scope': 'repository', 'secret-token': 't' });
-    expect(warnings).toEqual(["Ignoring 'secret-name', 'secret-token': a ChatGPT login is used only with `auth-mode: chatgpt`; this step uses the API key."]);
+    const { warnings } = parse({
+      'openai-api-key': 'sk-1',
+      'secret-name': 'X',
+      'secret-scope': 'repository',
+      'secret-token': 't'
+    });
+    expect(warnings).toEqual([
+      "Ignoring 'secret-name', 'secret-token': a ChatGPT login is used only with `auth-mode: chatgpt`; this step uses the API key."
+    ]);
   });
 });
 
@@ -555,7 +718,10 @@ interface CliRun {
 /** The built `codex-auth` command, as a user runs it on a trusted machine (only the variables given). */
 function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE24, [path.join(ROOT, 'dist', 'cli', 'index.js'), ...args], { env: { PATH: searchPath(...SYSTEM_PATH), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE24, [path.join(ROOT, 'dist', 'cli', 'index.js'), ...args], {
+      env: { PATH: searchPath(...SYSTEM_PATH), ...env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -83,23 +83,58 @@ async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResu
   return job;
 }
 
-const withLease = (more: Record<string, string> = {}): Record<string, string> => ({ lease: 'true', 'lease-token': TOKENS.workflow, ...more });
-const errorsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
-const warningsOf = (job: JobResult): string[] => job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
-const gitCalls = (from = 0): string[] => api.requests.slice(from).filter((r) => r.path.includes('/git/')).map((r) => `${r.method} ${r.path.replace('/repos/acme/app/git', '')} ${r.status}`);
+const withLease = (more: Record<string, string> = {}): Record<string, string> => ({
+  lease: 'true',
+  'lease-token': TOKENS.workflow,
+  ...more
+});
+const errorsOf = (job: JobResult): string[] =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
+const warningsOf = (job: JobResult): string[] =>
+  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
+const gitCalls = (from = 0): string[] =>
+  api.requests
+    .slice(from)
+    .filter((r) => r.path.includes('/git/'))
+    .map((r) => `${r.method} ${r.path.replace('/repos/acme/app/git', '')} ${r.status}`);
 const keyBytes = (): Uint8Array => new Uint8Array(Buffer.from(key, 'base64'));
 
 /** A lease held by another job (run 99 of another workflow), taken by the test itself. */
 function holdLease(): Promise<Lease> {
   const holder = leaseHolderFromEnv(
-    { GITHUB_REPOSITORY: REPO, GITHUB_RUN_ID: '99', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'other', GITHUB_WORKFLOW: 'Nightly', RUNNER_NAME: 'elsewhere', RUNNER_TEMP: '/srv/elsewhere/_temp' },
+    {
+      GITHUB_REPOSITORY: REPO,
+      GITHUB_RUN_ID: '99',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_JOB: 'other',
+      GITHUB_WORKFLOW: 'Nightly',
+      RUNNER_NAME: 'elsewhere',
+      RUNNER_TEMP: '/srv/elsewhere/_temp'
+    },
     { jobNonce: 'other-99', hostname: 'host-9' }
   );
-  return acquireLease({ apiUrl: api.url, token: TOKENS.app, owner: 'acme', repo: 'app', credentialName: 'default', holder, ttlMs: 20 * 60_000, timeoutMs: 0 });
+  return acquireLease({
+    apiUrl: api.url,
+    token: TOKENS.app,
+    owner: 'acme',
+    repo: 'app',
+    credentialName: 'default',
+    holder,
+    ttlMs: 20 * 60_000,
+    timeoutMs: 0
+  });
 }
 
 function releaseHeld(lease: Lease) {
-  return releaseLease({ apiUrl: api.url, token: TOKENS.app, owner: 'acme', repo: 'app', credentialName: 'default', sha: lease.sha, expiresAt: lease.expiresAt });
+  return releaseLease({
+    apiUrl: api.url,
+    token: TOKENS.app,
+    owner: 'acme',
+    repo: 'app',
+    credentialName: 'default',
+    sha: lease.sha,
+    expiresAt: lease.expiresAt
+  });
 }
 
 /** Resolves once `predicate` holds (checked every 20 ms), or fails after `ms`. */
@@ -120,7 +155,9 @@ describe('the lease', () => {
     });
     expect(job.status).toBe('success');
     const main = job.step('auth');
-    expect(main.log).toMatch(/Acquired the lease on credential 'default' \(refs\/codex-auth\/leases\/default in acme\/app\); it expires at \S+ unless the post step releases it first\./);
+    expect(main.log).toMatch(
+      /Acquired the lease on credential 'default' \(refs\/codex-auth\/leases\/default in acme\/app\); it expires at \S+ unless the post step releases it first\./
+    );
     // The per-job nonce is exported for later steps (a second use of the action in the job).
     expect(job.step('lease held').log).toMatch(/held: [0-9a-f]{32}/);
     expect(main.state['codex-auth']).toContain('"lease":{"ref":"refs/codex-auth/leases/default"');
@@ -128,7 +165,12 @@ describe('the lease', () => {
     expect(post.log).toContain('Saved the refreshed ChatGPT login');
     expect(post.log).toContain("Released the lease on credential 'default' (refs/codex-auth/leases/default).");
     expect(post.log.indexOf('Saved the refreshed')).toBeLessThan(post.log.indexOf('Released the lease'));
-    expect(gitCalls()).toEqual(['POST /commits 201', 'POST /refs 201', 'GET /ref/codex-auth/leases/default 200', 'DELETE /refs/codex-auth/leases/default 204']);
+    expect(gitCalls()).toEqual([
+      'POST /commits 201',
+      'POST /refs 201',
+      'GET /ref/codex-auth/leases/default 200',
+      'DELETE /refs/codex-auth/leases/default 204'
+    ]);
     // The lease came before the first cache request of the job, and went after the last.
     const created = api.requests.find((r) => r.method === 'POST' && r.path.endsWith('/git/refs'))!.at;
     const deleted = api.requests.find((r) => r.method === 'DELETE')!.at;
@@ -160,14 +202,20 @@ describe('the lease', () => {
     expect(broken.step('auth').log).toContain("Acquired the lease on credential 'default'");
     expect(postStep(broken).log).toContain('Nothing to save: the main step stopped before it gave Codex a credential.');
     expect(postStep(broken).log).toContain("Released the lease on credential 'default'");
-    expect(gitCalls(before)).toEqual(['POST /commits 201', 'POST /refs 201', 'GET /ref/codex-auth/leases/default 200', 'DELETE /refs/codex-auth/leases/default 204']);
+    expect(gitCalls(before)).toEqual([
+      'POST /commits 201',
+      'POST /refs 201',
+      'GET /ref/codex-auth/leases/default 200',
+      'DELETE /refs/codex-auth/leases/default 204'
+    ]);
     expect(api.ref(REPO, REF)).toBeUndefined();
   });
 
   test('a held lease makes the job wait, with progress lines, then it proceeds once the holder releases', async () => {
     const other = await holdLease();
     const auth = seed({ accessTtlSeconds: -60 });
-    const refused = (): boolean => api.requests.some((r) => r.method === 'POST' && r.path.endsWith('/git/refs') && r.status === 422);
+    const refused = (): boolean =>
+      api.requests.some((r) => r.method === 'POST' && r.path.endsWith('/git/refs') && r.status === 422);
     const job = run({ inputs: withLease({ 'chatgpt-auth-json': serialize(auth), 'lease-timeout-minutes': '1' }) });
     await until(refused);
     // The job is waiting: nothing restored yet.
@@ -177,7 +225,9 @@ describe('the lease', () => {
     const done = await job;
     expect(done.status).toBe('success');
     const main = done.step('auth').log;
-    expect(main).toMatch(/Waiting for the lease on credential 'default': held by job 'other' of run 99 of workflow 'Nightly' in acme\/app on runner 'elsewhere' \(https:\/\/github.com\/acme\/app\/actions\/runs\/99\) since \S+, until \S+; waited .* of 1 min\./);
+    expect(main).toMatch(
+      /Waiting for the lease on credential 'default': held by job 'other' of run 99 of workflow 'Nightly' in acme\/app on runner 'elsewhere' \(https:\/\/github.com\/acme\/app\/actions\/runs\/99\) since \S+, until \S+; waited .* of 1 min\./
+    );
     expect(main).toMatch(/Acquired the lease on credential 'default' \(.*\) after waiting \d/);
     expect(world.oauth.stats().reuse).toBe(0);
     expect(api.ref(REPO, REF)).toBeUndefined();
@@ -185,11 +235,15 @@ describe('the lease', () => {
 
   test('a lease timeout fails the job before anything is restored (no cache request), naming the holder; the holder keeps it', async () => {
     const other = await holdLease();
-    const job = await run({ inputs: withLease({ 'chatgpt-auth-json': serialize(seed()), 'lease-timeout-minutes': '0.05' }) });
+    const job = await run({
+      inputs: withLease({ 'chatgpt-auth-json': serialize(seed()), 'lease-timeout-minutes': '0.05' })
+    });
     expect(job.status).toBe('failure');
     expect(job.step('codex exec').status).toBe('skipped');
     const [error] = errorsOf(job);
-    expect(error).toMatch(/^Timed out after \S+ s waiting for the lease on credential 'default' \(refs\/codex-auth\/leases\/default in acme\/app\): it is held by job 'other' of run 99/);
+    expect(error).toMatch(
+      /^Timed out after \S+ s waiting for the lease on credential 'default' \(refs\/codex-auth\/leases\/default in acme\/app\): it is held by job 'other' of run 99/
+    );
     expect(error).toContain('Nothing was restored: this job did not touch the credential.');
     expect(error).toContain("raise input 'lease-timeout-minutes'");
     expect(job.step('auth').log).toContain("Waiting for the lease on credential 'default'");
@@ -203,7 +257,9 @@ describe('the lease', () => {
   });
 
   test('a token without contents: write: the main step fails, saying which permission the lease needs; nothing is restored', async () => {
-    const job = await run({ inputs: withLease({ 'chatgpt-auth-json': serialize(seed()), 'lease-token': TOKENS.reader }) });
+    const job = await run({
+      inputs: withLease({ 'chatgpt-auth-json': serialize(seed()), 'lease-token': TOKENS.reader })
+    });
     expect(job.status).toBe('failure');
     const [error] = errorsOf(job);
     expect(error).toMatch(/GitHub answered 403 Resource not accessible by personal access token/);
@@ -230,7 +286,10 @@ describe('the lease', () => {
   });
 
   test('a release that fails is a loud warning, not a failure', async () => {
-    const job = run({ inputs: withLease({ 'chatgpt-auth-json': serialize(seed()) }), steps: [{ name: 'work', run: 'true' }] });
+    const job = run({
+      inputs: withLease({ 'chatgpt-auth-json': serialize(seed()) }),
+      steps: [{ name: 'work', run: 'true' }]
+    });
     // Once the main step holds the lease, every answer to its release fails.
     await until(() => api.ref(REPO, REF) !== undefined);
     api.inject({ method: 'GET', path: '/git/ref/', status: 500, times: 10 });
@@ -254,13 +313,21 @@ describe('without a lease: concurrent use is detected after the fact', () => {
     const restored = (): boolean => world.cache.requests.some((r) => r.method === 'GetCacheEntryDownloadURL');
     const job = run({
       inputs: { 'chatgpt-auth-json': serialize(auth) },
-      steps: [{ name: 'wait for the other job', run: `while [ ! -e '${flag}' ]; do sleep 0.1; done` }, codexExecStep(world)]
+      steps: [
+        { name: 'wait for the other job', run: `while [ ! -e '${flag}' ]; do sleep 0.1; done` },
+        codexExecStep(world)
+      ]
     });
     await until(restored);
     // Another job, elsewhere, stores a copy refreshed later than anything this job can produce (by
     // its contents: within the clock-skew tolerance, so not refused as a copy from the future).
     const later = seed({ lastRefresh: new Date(Date.now() + 4 * 60_000) });
-    await plantCacheEntry(world, '.codex-auth/default.envelope', await seal(serialize(later), keyBytes(), 'default'), `codex-auth-v1.default.${Date.now()}.1-1.other`);
+    await plantCacheEntry(
+      world,
+      '.codex-auth/default.envelope',
+      await seal(serialize(later), keyBytes(), 'default'),
+      `codex-auth-v1.default.${Date.now()}.1-1.other`
+    );
     await fs.writeFile(flag, '');
     const done = await job;
     await fs.rm(path.dirname(flag), { recursive: true, force: true });
@@ -306,7 +373,10 @@ describe('the runner-local store on a self-hosted runner', () => {
     // The cache forgets everything; the next job still gets the refreshed login, from the local store, not the old seed.
     for (const entry of world.cache.entries()) world.cache.deleteEntry(entry.key);
     const before = world.oauth.stats();
-    const job2 = await run({ inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' }, extra: { runner } });
+    const job2 = await run({
+      inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' },
+      extra: { runner }
+    });
     expect(job2.status).toBe('success');
     expect(job2.outputs('auth')).toMatchObject({ source: 'local', 'cache-hit': 'false' });
     expect(job2.step('auth').log).toContain(`from the runner-local store (${store}/default.envelope)`);
@@ -319,10 +389,16 @@ describe('the runner-local store on a self-hosted runner', () => {
   test('a newer seed still wins (re-seeding): the local copy is used only when it is newer', async () => {
     const runner = await selfHosted();
     const first = seed({ accessTtlSeconds: -60 });
-    expect((await run({ inputs: { 'chatgpt-auth-json': serialize(first), 'local-store': 'true' }, extra: { runner } })).status).toBe('success');
+    expect(
+      (await run({ inputs: { 'chatgpt-auth-json': serialize(first), 'local-store': 'true' }, extra: { runner } }))
+        .status
+    ).toBe('success');
     await new Promise((resolve) => setTimeout(resolve, 20));
     const fresh = seed();
-    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(fresh), 'local-store': 'true' }, extra: { runner } });
+    const job = await run({
+      inputs: { 'chatgpt-auth-json': serialize(fresh), 'local-store': 'true' },
+      extra: { runner }
+    });
     expect(job.outputs('auth')).toMatchObject({ source: 'seed', 'last-refresh': fresh.last_refresh });
   });
 
@@ -333,13 +409,20 @@ describe('the runner-local store on a self-hosted runner', () => {
       const [a, b] = [await selfHosted('runner-a'), await selfHosted('runner-b')];
       const original = seed({ accessTtlSeconds: -60 });
       const inputs = { 'chatgpt-auth-json': serialize(original), 'local-store': 'true', 'local-store-path': store };
-      const first = run({ name: 'first', inputs, steps: [codexExecStep(world), { name: 'slow', run: 'sleep 3' }], extra: { runner: a } });
+      const first = run({
+        name: 'first',
+        inputs,
+        steps: [codexExecStep(world), { name: 'slow', run: 'sleep 3' }],
+        extra: { runner: a }
+      });
       await until(() => world.cache.requests.length > 0);
       const second = await run({ name: 'second', inputs, extra: { runner: b } });
       const done = await first;
       expect(done.status).toBe('success');
       expect(second.status).toBe('success');
-      expect(second.step('auth').log).toMatch(/Waiting for job 'first' of run \d+ in acme\/app on runner 'runner-a' .* to release the lock on credential 'default'/);
+      expect(second.step('auth').log).toMatch(
+        /Waiting for job 'first' of run \d+ in acme\/app on runner 'runner-a' .* to release the lock on credential 'default'/
+      );
       expect(second.outputs('auth').source).toBe('local');
       expect(world.oauth.stats().reuse).toBe(0);
       expect(await fs.readdir(store)).toEqual(['default.envelope']);
@@ -357,10 +440,16 @@ describe('the runner-local store on a self-hosted runner', () => {
       const first = run({ name: 'first', inputs, steps: [{ name: 'slow', run: 'sleep 6' }], extra: { runner: a } });
       await until(() => world.cache.requests.length > 0);
       const requests = world.cache.requests.length;
-      const second = await run({ name: 'second', inputs: { ...inputs, 'lock-timeout-minutes': '0.02' }, extra: { runner: b } });
+      const second = await run({
+        name: 'second',
+        inputs: { ...inputs, 'lock-timeout-minutes': '0.02' },
+        extra: { runner: b }
+      });
       expect(second.status).toBe('failure');
       const [error] = errorsOf(second);
-      expect(error).toMatch(/^Timed out after \S+ s waiting for the lock on credential 'default' \(.*\), held by job 'first'/);
+      expect(error).toMatch(
+        /^Timed out after \S+ s waiting for the lock on credential 'default' \(.*\), held by job 'first'/
+      );
       expect(error).toContain("input 'lock-timeout-minutes'");
       expect(error).toContain('Nothing was restored');
       expect(world.cache.requests.length).toBe(requests);
@@ -377,7 +466,9 @@ describe('the runner-local store on a self-hosted runner', () => {
     const job = await runJob(
       chatGptJob(world, {
         inputs: { 'encryption-key': key, ...IN_JOB, ...inputs },
-        steps: [{ uses: 'action', id: 'again', with: { 'auth-mode': 'chatgpt', 'encryption-key': key, ...IN_JOB, ...inputs } }],
+        steps: [
+          { uses: 'action', id: 'again', with: { 'auth-mode': 'chatgpt', 'encryption-key': key, ...IN_JOB, ...inputs } }
+        ],
         extra: { runner }
       })
     );
@@ -392,18 +483,28 @@ describe('the runner-local store on a self-hosted runner', () => {
   test('the cache refuses the save while the local store is written: only a warning (the login is not lost), and the next job restores the local copy', async () => {
     const runner = await selfHosted();
     const original = seed({ accessTtlSeconds: -60 });
-    const job = await run({ inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' }, extra: { runner, actionEnv: { ACTIONS_CACHE_MODE: 'read' } } });
+    const job = await run({
+      inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' },
+      extra: { runner, actionEnv: { ACTIONS_CACHE_MODE: 'read' } }
+    });
     expect(job.status).toBe('success');
     const post = postStep(job);
     expect(post.status).toBe('success');
     expect(post.log).toContain('encrypted, to the runner-local store');
-    const warning = warningsOf(job).find((w) => w.startsWith('The refreshed ChatGPT login was written to the runner-local store'));
-    expect(warning).toContain("could not be stored in the Actions cache. The Actions cache: the cache is not writable in this run (cache-mode 'read'");
+    const warning = warningsOf(job).find((w) =>
+      w.startsWith('The refreshed ChatGPT login was written to the runner-local store')
+    );
+    expect(warning).toContain(
+      "could not be stored in the Actions cache. The Actions cache: the cache is not writable in this run (cache-mode 'read'"
+    );
     expect(warning).toContain('The login is not lost: the next job on this machine restores it from the local store.');
     expect(post.log).toContain("Released the lock on credential 'default'");
 
     const reuse = world.oauth.stats().reuse;
-    const next = await run({ inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' }, extra: { runner } });
+    const next = await run({
+      inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' },
+      extra: { runner }
+    });
     expect(next.outputs('auth').source).toBe('local');
     expect(world.oauth.stats().reuse).toBe(reuse);
   });
@@ -420,7 +521,9 @@ describe('the runner-local store on a self-hosted runner', () => {
     expect(post.status).toBe('failure');
     expect(post.log).toContain('Saved the refreshed ChatGPT login');
     const [error] = errorsOf(job);
-    expect(error).toMatch(/^The refreshed ChatGPT login was saved to the Actions cache as \S+, but could not be stored in the runner-local store \(.*default\.envelope\)\. The runner-local store \(.*\): Refusing to write .* not a regular file/);
+    expect(error).toMatch(
+      /^The refreshed ChatGPT login was saved to the Actions cache as \S+, but could not be stored in the runner-local store \(.*default\.envelope\)\. The runner-local store \(.*\): Refusing to write .* not a regular file/
+    );
     expect(error).toContain('The local store still holds an older copy whose refresh token is now spent.');
     expect(post.log).toContain("Released the lock on credential 'default'");
     expect((await fs.readdir(store)).sort()).toEqual(['default.envelope']);
@@ -429,6 +532,10 @@ describe('the runner-local store on a self-hosted runner', () => {
   test('on a GitHub-hosted runner, local-store: true is warned about: the store does not survive the job', async () => {
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed()), 'local-store': 'true' } });
     expect(job.status).toBe('success');
-    expect(warningsOf(job).some((w) => w.startsWith("'local-store: true' on a GitHub-hosted runner") && w.includes('does not survive the job'))).toBe(true);
+    expect(
+      warningsOf(job).some(
+        (w) => w.startsWith("'local-store: true' on a GitHub-hosted runner") && w.includes('does not survive the job')
+      )
+    ).toBe(true);
   });
 });

@@ -28,7 +28,10 @@ test('outputs, exported variables and state round-trip through the runner parser
   step.exportVariable('CODEX_HOME', '/tmp/x');
   step.saveState('codex-auth', JSON.stringify({ mode: 'api-key' }));
   const read = async (name: string) => parseKeyValueFile(await fs.readFile(path.join(dir, name), 'utf8'), name);
-  expect(await read('GITHUB_OUTPUT')).toEqual({ 'codex-home': '/tmp/x', multi: 'line 1\nline 2=still\n<<not a delimiter' });
+  expect(await read('GITHUB_OUTPUT')).toEqual({
+    'codex-home': '/tmp/x',
+    multi: 'line 1\nline 2=still\n<<not a delimiter'
+  });
   expect(await read('GITHUB_ENV')).toEqual({ CODEX_HOME: '/tmp/x' });
   expect(process.env.CODEX_HOME).toBe('/tmp/x');
   expect(await read('GITHUB_STATE')).toEqual({ 'codex-auth': '{"mode":"api-key"}' });

@@ -27,7 +27,15 @@ import { seal } from '../src/chatgpt/envelope.js';
 import type { BlobRequest, CacheRequest } from '../__tests__/support/cache-service.js';
 import { NODE24, ROOT } from '../__tests__/support/paths.js';
 import { runJob, type JobResult, type JobSpec, type Step, type StepResult } from '../__tests__/support/runner.js';
-import { chatGptJob, codexExecStep, newEncryptionKey, plantCacheEntry, serialize, startWorld, type World } from '../__tests__/support/world.js';
+import {
+  chatGptJob,
+  codexExecStep,
+  newEncryptionKey,
+  plantCacheEntry,
+  serialize,
+  startWorld,
+  type World
+} from '../__tests__/support/world.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -61,7 +69,8 @@ const ENTRY_LIMIT = 2 * MB;
 
 const hash = (...parts: string[]): string => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 12);
 const packageVersion = (name: string): string =>
-  (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+    .version;
 
 interface Usage {
   userMs: number;
@@ -104,18 +113,30 @@ function buildWrapper(): Wrapper {
         }
       };
     }
-    return { how: 'unavailable (no C compiler, no /usr/bin/time)', wrap: (_r, command, rest) => [command, [...rest]], read: () => undefined };
+    return {
+      how: 'unavailable (no C compiler, no /usr/bin/time)',
+      wrap: (_r, command, rest) => [command, [...rest]],
+      read: () => undefined
+    };
   }
 }
 
 /** The recipe's restore/save script, bundled with ncc like the dist/ entries (and like actions/cache). */
 function buildRecipe(): string {
   const source = path.join(BENCH_DIR, 'recipe.mjs');
-  const dir = path.join(TOOL_CACHE, `recipe-${hash(readFileSync(source, 'utf8'), packageVersion('@actions/cache'), packageVersion('@vercel/ncc'))}`);
+  const dir = path.join(
+    TOOL_CACHE,
+    `recipe-${hash(readFileSync(source, 'utf8'), packageVersion('@actions/cache'), packageVersion('@vercel/ncc'))}`
+  );
   const bundle = path.join(dir, 'index.mjs');
   if (!existsSync(bundle)) {
-    process.stderr.write('Bundling the manual recipe script with ncc (once; cached in node_modules/.cache/codex-auth-bench)...\n');
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'ncc'), ['build', source, '-o', dir, '--minify', '--quiet'], { cwd: ROOT, stdio: 'inherit' });
+    process.stderr.write(
+      'Bundling the manual recipe script with ncc (once; cached in node_modules/.cache/codex-auth-bench)...\n'
+    );
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'ncc'), ['build', source, '-o', dir, '--minify', '--quiet'], {
+      cwd: ROOT,
+      stdio: 'inherit'
+    });
   }
   return bundle;
 }
@@ -143,8 +164,14 @@ const realSpawn = cp.spawn;
  * from node:child_process; syncBuiltinESMExports() makes that binding see the wrapper too.
  */
 function installSpawnHook(wrapper: Wrapper): void {
-  const hooked = function (this: unknown, command: string, argsOrOptions?: readonly string[] | SpawnOptions, maybeOptions?: SpawnOptions): ChildProcess {
-    if (!recording || !Array.isArray(argsOrOptions)) return (realSpawn as (...a: unknown[]) => ChildProcess)(command, argsOrOptions, maybeOptions);
+  const hooked = function (
+    this: unknown,
+    command: string,
+    argsOrOptions?: readonly string[] | SpawnOptions,
+    maybeOptions?: SpawnOptions
+  ): ChildProcess {
+    if (!recording || !Array.isArray(argsOrOptions))
+      return (realSpawn as (...a: unknown[]) => ChildProcess)(command, argsOrOptions, maybeOptions);
     const stepArgs = argsOrOptions as string[];
     const report = path.join(reportDir, `rusage-${++reportSeq}`);
     const [file, wrapped] = wrapper.wrap(report, command, stepArgs);
@@ -187,7 +214,8 @@ interface JobMeasure {
 }
 
 const blobDown = (b: BlobRequest): number => (b.method === 'GET' && b.comp === '' ? b.bytes : 0);
-const blobUp = (b: BlobRequest): number => (b.method === 'PUT' && (b.comp === '' || b.comp === 'block') && b.status < 300 ? b.bytes : 0);
+const blobUp = (b: BlobRequest): number =>
+  b.method === 'PUT' && (b.comp === '' || b.comp === 'block') && b.status < 300 ? b.bytes : 0;
 
 function stepMeasure(record: SpawnRecord, twirp: CacheRequest[], blob: BlobRequest[]): StepMeasure {
   const inside = <T extends { at: number }>(r: T): boolean => r.at >= record.startedAt && r.at <= record.endedAt;
@@ -227,8 +255,13 @@ function fmtBytes(n: number): string {
 function table(headers: string[], rows: string[][], rightAligned: number[] = []): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].map((l) => `  ${l}`).join('\n');
+    cells
+      .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)]
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +314,8 @@ function distFingerprint(): string {
 async function main(): Promise<number> {
   const started = performance.now();
   for (const entry of ['main', 'post']) {
-    if (!existsSync(path.join(ROOT, 'dist', entry, 'index.js'))) throw new BenchError(`dist/${entry}/index.js is missing: run \`npm run bundle\` first.`);
+    if (!existsSync(path.join(ROOT, 'dist', entry, 'index.js')))
+      throw new BenchError(`dist/${entry}/index.js is missing: run \`npm run bundle\` first.`);
   }
   const distBefore = distFingerprint();
   const wrapper = buildWrapper();
@@ -314,11 +348,19 @@ async function run(
 ): Promise<number> {
   const encryptionKey = newEncryptionKey();
   const keyBytes = new Uint8Array(Buffer.from(encryptionKey, 'base64'));
-  const jobEnv = { CODEX_REFRESH_TOKEN_URL_OVERRIDE: world.oauth.url, CODEX_REVOKE_TOKEN_URL_OVERRIDE: world.oauth.revokeUrl };
+  const jobEnv = {
+    CODEX_REFRESH_TOKEN_URL_OVERRIDE: world.oauth.url,
+    CODEX_REVOKE_TOKEN_URL_OVERRIDE: world.oauth.revokeUrl
+  };
   let runIds = 700_000;
   let plants = 0;
 
-  const recipeStep = (name: string, mode: 'restore' | 'save', env: Record<string, string>, condition?: Step['if']): Step => ({
+  const recipeStep = (
+    name: string,
+    mode: 'restore' | 'save',
+    env: Record<string, string>,
+    condition?: Step['if']
+  ): Step => ({
     name,
     run: `exec ${q(NODE24)} ${q(recipeBundle)} ${mode}`,
     // The runner gives the cache variables to node actions (actions/cache/restore and /save are
@@ -349,7 +391,11 @@ async function run(
       name: 'plant',
       runId: ++runIds,
       steps: [
-        { name: 'write', run: 'mkdir -p ~/.codex && printf %s "$AUTH_JSON" > ~/.codex/auth.json', env: { AUTH_JSON: authJson } },
+        {
+          name: 'write',
+          run: 'mkdir -p ~/.codex && printf %s "$AUTH_JSON" > ~/.codex/auth.json',
+          env: { AUTH_JSON: authJson }
+        },
         recipeStep('save', 'save', { CACHE_PATH: RECIPE_PATH, CACHE_KEY: `${prefix}planted-${++plants}` })
       ]
     });
@@ -361,7 +407,11 @@ async function run(
   const seed = world.oauth.issue({ accessTtlSeconds: -60 });
   const chatGpt = (credentialName: string, extraEnv: Record<string, string>): JobSpec =>
     chatGptJob(world, {
-      inputs: { 'encryption-key': encryptionKey, 'chatgpt-auth-json': serialize(seed), 'credential-name': credentialName },
+      inputs: {
+        'encryption-key': encryptionKey,
+        'chatgpt-auth-json': serialize(seed),
+        'credential-name': credentialName
+      },
       steps: [{ ...codexExecStep(world), name: 'codex' }],
       extra: { env: extraEnv, runId: ++runIds }
     });
@@ -370,20 +420,37 @@ async function run(
     runId: ++runIds,
     env: extraEnv,
     actionEnv: world.cache.env,
-    steps: [{ uses: 'action', id: 'auth', with: { 'openai-api-key': 'sk-bench-0123456789abcdefghijklmnop' } }, { name: 'work', run: 'true' }]
+    steps: [
+      { uses: 'action', id: 'auth', with: { 'openai-api-key': 'sk-bench-0123456789abcdefghijklmnop' } },
+      { name: 'work', run: 'true' }
+    ]
   });
   const bare = (extraEnv: Record<string, string>): JobSpec => ({
     name: 'bare-restore',
     runId: ++runIds,
     env: extraEnv,
-    steps: [recipeStep('restore', 'restore', { CACHE_PATH: '.codex-auth/default.envelope', CACHE_KEY: 'codex-auth-v1.default.' })]
+    steps: [
+      recipeStep('restore', 'restore', {
+        CACHE_PATH: '.codex-auth/default.envelope',
+        CACHE_KEY: 'codex-auth-v1.default.'
+      })
+    ]
   });
-  const emptyRun = (): JobSpec => ({ name: 'empty', runId: ++runIds, steps: [{ name: 'empty', run: `exec ${q(NODE24)} ${q(EMPTY_SCRIPT)}` }] });
+  const emptyRun = (): JobSpec => ({
+    name: 'empty',
+    runId: ++runIds,
+    steps: [{ name: 'empty', run: `exec ${q(NODE24)} ${q(EMPTY_SCRIPT)}` }]
+  });
   // A stored copy whose access token has expired: Codex refreshes it in the job.
   const plantExpired = async (): Promise<void> => {
     const auth = world.oauth.issue({ accessTtlSeconds: -60 });
     const envelope = await seal(serialize(auth), keyBytes, 'rotating');
-    await plantCacheEntry(world, '.codex-auth/rotating.envelope', envelope, `codex-auth-v1.rotating.${Date.now()}.0-0.planted${++plants}`);
+    await plantCacheEntry(
+      world,
+      '.codex-auth/rotating.envelope',
+      envelope,
+      `codex-auth-v1.rotating.${Date.now()}.0-0.planted${++plants}`
+    );
   };
 
   async function measureJob(spec: JobSpec): Promise<JobMeasure> {
@@ -401,7 +468,8 @@ async function run(
     }
     if (job.status !== 'success') throw new BenchError(`job '${spec.name}' failed:\n${job.log}`);
     const ran = job.steps.filter((s) => s.status !== 'skipped');
-    if (ran.length !== records.length) throw new BenchError(`job '${spec.name}': ${ran.length} steps ran but ${records.length} processes were recorded`);
+    if (ran.length !== records.length)
+      throw new BenchError(`job '${spec.name}': ${ran.length} steps ran but ${records.length} processes were recorded`);
     const twirp = world.cache.requests.slice(twirpBefore);
     const blob = world.cache.blobRequests.slice(blobBefore);
     return {
@@ -409,7 +477,10 @@ async function run(
       steps: ran.map((result, i) => ({ result, measure: stepMeasure(records[i], twirp, blob) })),
       twirp,
       blob,
-      newEntries: world.cache.entries().slice(entriesBefore).map((e) => ({ key: e.key, sizeBytes: e.sizeBytes })),
+      newEntries: world.cache
+        .entries()
+        .slice(entriesBefore)
+        .map((e) => ({ key: e.key, sizeBytes: e.sizeBytes })),
       refreshes: world.oauth.stats().refreshes - refreshesBefore
     };
   }
@@ -448,7 +519,11 @@ async function run(
   // step) and one plaintext auth.json for the recipe's chain.
   process.stderr.write('Seeding the credential chains...\n');
   const first = await measureJob(chatGpt('default', {}));
-  expect(first.refreshes === 1 && /Saved the refreshed ChatGPT login/.test(first.job.log), 'the seeding job refreshes and saves', first);
+  expect(
+    first.refreshes === 1 && /Saved the refreshed ChatGPT login/.test(first.job.log),
+    'the seeding job refreshes and saves',
+    first
+  );
   await plantRecipe('codex-default-', serialize(world.oauth.issue()));
 
   const samples = new Map<string, StepMeasure[]>(ROWS.map((r) => [r.id, []]));
@@ -470,7 +545,11 @@ async function run(
     },
     hit: async (timed) => {
       const m = await measureJob(chatGpt('default', {}));
-      expect(m.job.outputs('auth').source === 'cache' && m.refreshes === 0, 'ChatGPT job restores from the cache, Codex does not refresh', m);
+      expect(
+        m.job.outputs('auth').source === 'cache' && m.refreshes === 0,
+        'ChatGPT job restores from the cache, Codex does not refresh',
+        m
+      );
       expect(/unchanged since the main step/.test(m.job.log), 'the post step sees the credential unchanged', m);
       keep(timed, 'hit.main', step(m, '', 'main'));
       keep(timed, 'hit.codex', step(m, 'codex', 'run'));
@@ -495,7 +574,11 @@ async function run(
     },
     recipe: async (timed) => {
       const m = await measureJob(recipeJob('codex-default-', {}));
-      expect(m.refreshes === 0 && /Restored/.test(m.job.log) && /Saved/.test(m.job.log), 'the recipe restores and saves, no refresh', m);
+      expect(
+        m.refreshes === 0 && /Restored/.test(m.job.log) && /Saved/.test(m.job.log),
+        'the recipe restores and saves, no refresh',
+        m
+      );
       keep(timed, 'recipe.restore', step(m, 'restore', 'run'));
       keep(timed, 'recipe.save', step(m, 'save', 'run'));
       keepJob(timed, 'recipe', m);
@@ -503,7 +586,11 @@ async function run(
     recipeRefresh: async (timed) => {
       await plantRecipe('codex-rotating-', serialize(world.oauth.issue({ accessTtlSeconds: -60 })));
       const m = await measureJob(recipeJob('codex-rotating-', {}));
-      expect(m.refreshes === 1 && /Saved/.test(m.job.log), 'Codex refreshes the recipe’s login and the recipe saves it', m);
+      expect(
+        m.refreshes === 1 && /Saved/.test(m.job.log),
+        'Codex refreshes the recipe’s login and the recipe saves it',
+        m
+      );
       keep(timed, 'recipe-refresh.restore', step(m, 'restore', 'run'));
       keep(timed, 'recipe-refresh.save', step(m, 'save', 'run'));
       keepJob(timed, 'recipe-refresh', m);
@@ -514,7 +601,12 @@ async function run(
     }
   };
   // Paired scenarios run next to each other, in alternating order from round to round.
-  const pairs: string[][] = [['empty', 'apikey'], ['hit', 'bare'], ['recipe', 'recipeRefresh'], ['refresh', 'emptyRun']];
+  const pairs: string[][] = [
+    ['empty', 'apikey'],
+    ['hit', 'bare'],
+    ['recipe', 'recipeRefresh'],
+    ['refresh', 'emptyRun']
+  ];
 
   const rounds = WARMUP + REPS;
   for (let round = 0; round < rounds; round++) {
@@ -541,7 +633,11 @@ async function run(
       if (script.endsWith(path.join('dist', 'main', 'index.js'))) what = 'main';
       else if (script.endsWith(path.join('dist', 'post', 'index.js'))) what = 'post';
       else if (script === recipeBundle) what = argv[1];
-      if (what) loaded.set(`${scenario}.${what}`, files.map((u) => new URL(u).pathname));
+      if (what)
+        loaded.set(
+          `${scenario}.${what}`,
+          files.map((u) => new URL(u).pathname)
+        );
     }
   };
   await traced(apiKey(traceEnv), 'apikey');
@@ -563,11 +659,15 @@ async function run(
 async function fanoutComparison(): Promise<void> {
   const { describeFigures, FANOUT_SHAPE, runFanout } = await import('../__tests__/support/fanout.js');
   const shape = QUICK ? { ...FANOUT_SHAPE, jobs: 16 } : FANOUT_SHAPE;
-  process.stderr.write(`Fan-out fleet: ${shape.jobs} jobs on ${shape.runners} runners, renewal: ahead, then in-job + lease (a few minutes)...\n`);
+  process.stderr.write(
+    `Fan-out fleet: ${shape.jobs} jobs on ${shape.runners} runners, renewal: ahead, then in-job + lease (a few minutes)...\n`
+  );
   const ahead = await runFanout('ahead', shape);
   const inJob = await runFanout('in-job', { ...shape, barrier: 0 });
   console.log(`\n${describeFigures(ahead.figures)}\n${describeFigures(inJob.figures)}`);
-  console.log(`Fan-out makespan: renewal: ahead ${ahead.figures.seconds} s, renewal: in-job + lease ${inJob.figures.seconds} s: ratio ${(ahead.figures.seconds / inJob.figures.seconds).toFixed(2)} (ahead / in-job)`);
+  console.log(
+    `Fan-out makespan: renewal: ahead ${ahead.figures.seconds} s, renewal: in-job + lease ${inJob.figures.seconds} s: ratio ${(ahead.figures.seconds / inJob.figures.seconds).toFixed(2)} (ahead / in-job)`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -589,17 +689,33 @@ function report(
   const cpu = (id: string): number[] => samples.get(id)!.flatMap((s) => (s.cpuMs === undefined ? [] : [s.cpuMs]));
   const perRound = (a: number[], b: number[]): number[] => a.map((x, i) => x / b[i]).filter(Number.isFinite);
 
-  say(`codex-auth benchmark: ${REPS} round${REPS === 1 ? '' : 's'} after ${WARMUP} warm-up round${WARMUP === 1 ? '' : 's'}${QUICK ? ' (--quick: a smoke run, not a measurement)' : ''}`);
-  say(`Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${os.type()} ${os.release()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  say(`Node: steps run under ${info.node24Version} (${path.relative(ROOT, NODE24)}, as runs.using: node24); the bench itself under ${process.version}. Codex CLI ${info.codexVersion}.`);
+  say(
+    `codex-auth benchmark: ${REPS} round${REPS === 1 ? '' : 's'} after ${WARMUP} warm-up round${WARMUP === 1 ? '' : 's'}${QUICK ? ' (--quick: a smoke run, not a measurement)' : ''}`
+  );
+  say(
+    `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${os.type()} ${os.release()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`
+  );
+  say(
+    `Node: steps run under ${info.node24Version} (${path.relative(ROOT, NODE24)}, as runs.using: node24); the bench itself under ${process.version}. Codex CLI ${info.codexVersion}.`
+  );
   say(`CPU time: user+sys of the step's process and the children it waited for (tar, zstd, bash), ${wrapper.how}.`);
-  say('Absolute times on a shared machine are noise: read the ratios, which pair steps of the same round (CPU ratios are');
+  say(
+    'Absolute times on a shared machine are noise: read the ratios, which pair steps of the same round (CPU ratios are'
+  );
   say('the steadier ones when other jobs compete for the cores).');
-  if (distFingerprint() !== info.distBefore) say('WARNING: dist/ changed while the bench ran (rebuilt by someone else?): the figures may mix two builds; run it again.');
+  if (distFingerprint() !== info.distBefore)
+    say(
+      'WARNING: dist/ changed while the bench ran (rebuilt by someone else?): the figures may mix two builds; run it again.'
+    );
   say();
 
   // 1. Steps
-  say(`1. Steps: median [min–max] over ${REPS} rounds; cache requests and bytes per step (Twirp calls + blob transfers)`);
+  say(
+    `1. Steps: median [min–max] over ${REPS} rounds; cache requests and bytes per step (Twirp calls + blob transfers)`
+  );
   const stepRows: string[][] = [];
   let group = '';
   for (const row of ROWS) {
@@ -607,7 +723,12 @@ function report(
     if (!s.length) continue;
     if (row.group !== group) {
       group = row.group;
-      const title = { baseline: 'baselines', 'codex-auth': 'codex-auth (dist/)', recipe: "manual recipe (@actions/cache, ncc bundle)", context: 'for scale: the Codex step itself' }[row.group];
+      const title = {
+        baseline: 'baselines',
+        'codex-auth': 'codex-auth (dist/)',
+        recipe: 'manual recipe (@actions/cache, ncc bundle)',
+        context: 'for scale: the Codex step itself'
+      }[row.group];
       stepRows.push([`${title}:`, '', '', '', '', '']);
     }
     const twirp = median(s.map((m) => m.twirp.length));
@@ -619,20 +740,27 @@ function report(
       spread(cpu(row.id), fmtMs),
       rss.length ? median(rss).toFixed(0) : 'n/a',
       row.group === 'baseline' || row.group === 'context' ? '' : `${twirp} + ${blob}`,
-      row.group === 'baseline' || row.group === 'context' ? '' : `${fmtBytes(median(s.map((m) => m.downBytes)))} / ${fmtBytes(median(s.map((m) => m.upBytes)))}`
+      row.group === 'baseline' || row.group === 'context'
+        ? ''
+        : `${fmtBytes(median(s.map((m) => m.downBytes)))} / ${fmtBytes(median(s.map((m) => m.upBytes)))}`
     ]);
   }
   say(table(['step', 'wall ms', 'CPU ms', 'RSS MB', 'Twirp + blob', 'down / up'], stepRows, [3]));
   const bashWall = median(wall('empty.run').map((w, i) => w - wall('empty.direct')[i]));
   const bashCpu = median(cpu('empty.run').map((c, i) => c - cpu('empty.direct')[i]));
-  say(`  A run step adds bash in front of the process: about ${fmtMs(bashWall)} ms wall and ${fmtMs(bashCpu)} ms CPU here (empty run step minus`);
-  say('  empty direct spawn, per round). The recipe rows include it; as node actions (actions/cache/restore, /save) they would not.');
+  say(
+    `  A run step adds bash in front of the process: about ${fmtMs(bashWall)} ms wall and ${fmtMs(bashCpu)} ms CPU here (empty run step minus`
+  );
+  say(
+    '  empty direct spawn, per round). The recipe rows include it; as node actions (actions/cache/restore, /save) they would not.'
+  );
   say();
 
   // 2. Ratios
   say('2. Ratios, computed per round (same round, same machine state): median [min–max]');
   const pair = (a: string, b: string): [number[], number[]] => [perRound(wall(a), wall(b)), perRound(cpu(a), cpu(b))];
-  const sum = (ids: string[], pick: (id: string) => number[]): number[] => pick(ids[0]).map((_, i) => ids.reduce((n, id) => n + pick(id)[i], 0));
+  const sum = (ids: string[], pick: (id: string) => number[]): number[] =>
+    pick(ids[0]).map((_, i) => ids.reduce((n, id) => n + pick(id)[i], 0));
   const jobPair = (a: string[], b: string[]): [number[], number[]] => [
     perRound(sum(a, wall), sum(b, wall)),
     perRound(sum(a, cpu), sum(b, cpu))
@@ -642,18 +770,33 @@ function report(
     ['ChatGPT main (hit) / recipe restore', pair('hit.main', 'recipe.restore')],
     ['ChatGPT post, unchanged / recipe save', pair('hit.post', 'recipe.save')],
     ['ChatGPT post after refresh / recipe save after refresh', pair('refresh.post', 'recipe-refresh.save')],
-    ['codex-auth main+post / recipe restore+save, no refresh', jobPair(['hit.main', 'hit.post'], ['recipe.restore', 'recipe.save'])],
-    ['codex-auth main+post / recipe restore+save, refresh', jobPair(['refresh.main', 'refresh.post'], ['recipe-refresh.restore', 'recipe-refresh.save'])],
+    [
+      'codex-auth main+post / recipe restore+save, no refresh',
+      jobPair(['hit.main', 'hit.post'], ['recipe.restore', 'recipe.save'])
+    ],
+    [
+      'codex-auth main+post / recipe restore+save, refresh',
+      jobPair(['refresh.main', 'refresh.post'], ['recipe-refresh.restore', 'recipe-refresh.save'])
+    ],
     ['API-key main / empty Node 24 script', pair('apikey.main', 'empty.direct')],
     ['API-key main+post / empty Node 24 script', jobPair(['apikey.main', 'apikey.post'], ['empty.direct'])]
   ];
-  say(table(['ratio', 'wall', 'CPU'], ratioRows.map(([label, [w, c]]) => [label, spread(w, fmtRatio), spread(c, fmtRatio)])));
+  say(
+    table(
+      ['ratio', 'wall', 'CPU'],
+      ratioRows.map(([label, [w, c]]) => [label, spread(w, fmtRatio), spread(c, fmtRatio)])
+    )
+  );
   say();
 
   // 3. Cache traffic per job and storage
   say('3. Cache traffic per job (median over the rounds) and what 10 such jobs leave in the cache');
   const methodCounts = (ms: JobMeasure[]): string => {
-    const names: Record<string, string> = { GetCacheEntryDownloadURL: 'Get', CreateCacheEntry: 'Create', FinalizeCacheEntryUpload: 'Finalize' };
+    const names: Record<string, string> = {
+      GetCacheEntryDownloadURL: 'Get',
+      CreateCacheEntry: 'Create',
+      FinalizeCacheEntryUpload: 'Finalize'
+    };
     const counts = new Map<string, number[]>();
     ms.forEach((m, i) => {
       for (const r of m.twirp) {
@@ -679,7 +822,13 @@ function report(
       fmtBytes(Math.round(bytesPerJob * 10))
     ];
   });
-  say(table(['job', 'Twirp', 'calls', 'blob', 'down', 'up', 'entries/10 jobs', 'stored/10 jobs'], jobRows, [1, 3, 4, 5, 6, 7]));
+  say(
+    table(
+      ['job', 'Twirp', 'calls', 'blob', 'down', 'up', 'entries/10 jobs', 'stored/10 jobs'],
+      jobRows,
+      [1, 3, 4, 5, 6, 7]
+    )
+  );
   say('  Codex refreshes only when the access token is within ~5 minutes of expiry (real ones last ~10 days), so a');
   say('  codex-auth chain adds about one entry per refresh, and the recipe one per job whatever happened.');
   say();
@@ -691,22 +840,42 @@ function report(
   for (const sub of readdirSync(distDir).sort()) {
     const dir = path.join(distDir, sub);
     if (!statSync(dir).isDirectory()) continue;
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js') || n.endsWith('.mjs')).sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)))) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.js') || n.endsWith('.mjs'))
+      .sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)))) {
       const file = path.join(dir, name);
-      distFiles.push({ rel: `dist/${sub}/${name}`, file, bytes: statSync(file).size, entry: name === 'index.js', contents: describeContents(readFileSync(file, 'utf8')) });
+      distFiles.push({
+        rel: `dist/${sub}/${name}`,
+        file,
+        bytes: statSync(file).size,
+        entry: name === 'index.js',
+        contents: describeContents(readFileSync(file, 'utf8'))
+      });
     }
   }
-  const shown = (file: string): string => (file === recipeBundle ? 'scripts/bench/recipe.mjs, bundled' : path.relative(ROOT, file));
+  const shown = (file: string): string =>
+    file === recipeBundle ? 'scripts/bench/recipe.mjs, bundled' : path.relative(ROOT, file);
   const loadedBy = (file: string): string =>
-    [...loaded].filter(([, files]) => files.includes(file)).map(([id]) => id).join(', ') || '-';
-  say(table(
-    ['file', 'kind', 'size', 'contains', 'loaded by (trace pass)'],
-    [
-      ...distFiles.map((f) => [f.rel, f.entry ? 'entry' : 'chunk', fmtBytes(f.bytes), f.contents, loadedBy(f.file)]),
-      [shown(recipeBundle), 'recipe', fmtBytes(statSync(recipeBundle).size), describeContents(readFileSync(recipeBundle, 'utf8')), loadedBy(recipeBundle)]
-    ],
-    [2]
-  ));
+    [...loaded]
+      .filter(([, files]) => files.includes(file))
+      .map(([id]) => id)
+      .join(', ') || '-';
+  say(
+    table(
+      ['file', 'kind', 'size', 'contains', 'loaded by (trace pass)'],
+      [
+        ...distFiles.map((f) => [f.rel, f.entry ? 'entry' : 'chunk', fmtBytes(f.bytes), f.contents, loadedBy(f.file)]),
+        [
+          shown(recipeBundle),
+          'recipe',
+          fmtBytes(statSync(recipeBundle).size),
+          describeContents(readFileSync(recipeBundle, 'utf8')),
+          loadedBy(recipeBundle)
+        ]
+      ],
+      [2]
+    )
+  );
   say(`  The recipe bundle is ${path.relative(ROOT, recipeBundle)} (ncc --minify, a single file).`);
   say();
 
@@ -726,26 +895,48 @@ function report(
   const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'N/A ' : ok ? 'PASS' : 'MISS');
   const hitPost = samples.get('hit.post')!;
   const postRequests = Math.max(...hitPost.map((m) => m.twirp.length + m.blob.length));
-  const recipeSaves = [...jobSamples.get('recipe')!, ...jobSamples.get('recipe-refresh')!].map((m) => m.twirp.filter((r) => r.method === 'CreateCacheEntry').length);
-  say(`  [${verdict(postRequests === 0)}] ChatGPT post with an unchanged credential makes no cache request: ${postRequests} (max over ${hitPost.length} jobs); the recipe saves ${median(recipeSaves)} time(s) per job (min ${Math.min(...recipeSaves)}, max ${Math.max(...recipeSaves)}), refresh or not.`);
+  const recipeSaves = [...jobSamples.get('recipe')!, ...jobSamples.get('recipe-refresh')!].map(
+    (m) => m.twirp.filter((r) => r.method === 'CreateCacheEntry').length
+  );
+  say(
+    `  [${verdict(postRequests === 0)}] ChatGPT post with an unchanged credential makes no cache request: ${postRequests} (max over ${hitPost.length} jobs); the recipe saves ${median(recipeSaves)} time(s) per job (min ${Math.min(...recipeSaves)}, max ${Math.max(...recipeSaves)}), refresh or not.`
+  );
   const ratioTarget = (label: string, a: string, b: string, limit: number, extra = ''): void => {
     const [w, c] = pair(a, b);
     const [mw, mc] = [median(w), median(c)];
-    const disagree = mw <= limit !== mc <= limit ? ` (CPU ${mc <= limit ? 'meets' : 'misses'} it: wall is the noisier figure here)` : '';
-    say(`  [${verdict(mw <= limit)}] ${label} within ${limit}× of ${b === 'bare.restore' ? 'a bare restore of the same bytes' : 'the start-up of an empty Node 24 script'}: ${fmtRatio(mw)} wall [${fmtRatio(Math.min(...w))}–${fmtRatio(Math.max(...w))}], ${fmtRatio(mc)} CPU; ${fmtMs(median(wall(a)))} ms vs ${fmtMs(median(wall(b)))} ms wall, ${fmtMs(median(cpu(a)))} vs ${fmtMs(median(cpu(b)))} ms CPU${disagree}.${extra}`);
+    const disagree =
+      mw <= limit !== mc <= limit
+        ? ` (CPU ${mc <= limit ? 'meets' : 'misses'} it: wall is the noisier figure here)`
+        : '';
+    say(
+      `  [${verdict(mw <= limit)}] ${label} within ${limit}× of ${b === 'bare.restore' ? 'a bare restore of the same bytes' : 'the start-up of an empty Node 24 script'}: ${fmtRatio(mw)} wall [${fmtRatio(Math.min(...w))}–${fmtRatio(Math.max(...w))}], ${fmtRatio(mc)} CPU; ${fmtMs(median(wall(a)))} ms vs ${fmtMs(median(wall(b)))} ms wall, ${fmtMs(median(cpu(a)))} vs ${fmtMs(median(cpu(b)))} ms CPU${disagree}.${extra}`
+    );
   };
-  ratioTarget('ChatGPT main step (cache hit)', 'hit.main', 'bare.restore', 1.2, ` The baseline runs as a run step, so it carries ~${fmtMs(bashCpu)} ms of bash CPU.`);
+  ratioTarget(
+    'ChatGPT main step (cache hit)',
+    'hit.main',
+    'bare.restore',
+    1.2,
+    ` The baseline runs as a run step, so it carries ~${fmtMs(bashCpu)} ms of bash CPU.`
+  );
   const apiFiles = (loaded.get('apikey.main') ?? []).filter((f) => f.startsWith(distDir + path.sep));
   const heavy = apiFiles.filter((f) => /cache|crypto/.test(describeContents(readFileSync(f, 'utf8'))));
-  say(`  [${verdict(apiFiles.length ? heavy.length === 0 : undefined)}] API-key mode loads no cache or crypto code: it loads ${apiFiles.map((f) => path.relative(ROOT, f)).join(', ') || '(trace unavailable)'}${heavy.length ? `; cache/crypto in ${heavy.map((f) => path.relative(ROOT, f)).join(', ')}` : ' (no @actions/cache, @azure, libsodium, envelope or cache-store code)'}.`);
+  say(
+    `  [${verdict(apiFiles.length ? heavy.length === 0 : undefined)}] API-key mode loads no cache or crypto code: it loads ${apiFiles.map((f) => path.relative(ROOT, f)).join(', ') || '(trace unavailable)'}${heavy.length ? `; cache/crypto in ${heavy.map((f) => path.relative(ROOT, f)).join(', ')}` : ' (no @actions/cache, @azure, libsodium, envelope or cache-store code)'}.`
+  );
   ratioTarget('API-key main step', 'apikey.main', 'empty.direct', 2);
   for (const f of distFiles.filter((d) => d.entry)) {
     say(`  [${verdict(f.bytes < ENTRY_LIMIT)}] ${f.rel} under 2 MB: ${fmtBytes(f.bytes)}.`);
   }
   const bigChunks = distFiles.filter((d) => !d.entry && d.bytes >= ENTRY_LIMIT);
-  for (const f of bigChunks) say(`  [info] chunk ${f.rel} is ${fmtBytes(f.bytes)} (${f.contents}); chunks are not entries, reported separately.`);
+  for (const f of bigChunks)
+    say(
+      `  [info] chunk ${f.rel} is ${fmtBytes(f.bytes)} (${f.contents}); chunks are not entries, reported separately.`
+    );
   say();
-  say(`Done in ${((performance.now() - info.started) / 1000).toFixed(0)} s; cache service totals: ${world.cache.stats().requests} Twirp calls, ${world.cache.entries().length} entries.`);
+  say(
+    `Done in ${((performance.now() - info.started) / 1000).toFixed(0)} s; cache service totals: ${world.cache.stats().requests} Twirp calls, ${world.cache.entries().length} entries.`
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -769,7 +960,9 @@ function describeContents(text: string): string {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof BenchError ? 'Benchmark scenario broken: ' : ''}${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(
+      `${error instanceof BenchError ? 'Benchmark scenario broken: ' : ''}${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`
+    );
     process.exit(1);
   }
 );

@@ -14,14 +14,37 @@ const entries = [
   ['src/cli/index.ts', 'cli']
 ];
 for (const [source, name] of entries) {
-  execFileSync('npx', ['ncc', 'build', source, '-o', path.join(out, name), '--minify', '--no-source-map-register', '--license', 'licenses.txt', '--quiet'], { stdio: 'inherit' });
+  execFileSync(
+    'npx',
+    [
+      'ncc',
+      'build',
+      source,
+      '-o',
+      path.join(out, name),
+      '--minify',
+      '--no-source-map-register',
+      '--license',
+      'licenses.txt',
+      '--quiet'
+    ],
+    { stdio: 'inherit' }
+  );
 }
 // ncc minifies only the entry files; the chunks it splits off (the cache library, libsodium) ship
 // as written. Minifying them too halves what a ChatGPT-mode step loads and parses.
 for (const [, name] of entries) {
   for (const file of readdirSync(path.join(out, name)).filter((f) => /^\d+\.index\.js$/.test(f))) {
     const chunk = path.join(out, name, file);
-    writeFileSync(chunk, transformSync(readFileSync(chunk, 'utf8'), { minify: true, format: 'esm', target: 'node20', legalComments: 'none' }).code);
+    writeFileSync(
+      chunk,
+      transformSync(readFileSync(chunk, 'utf8'), {
+        minify: true,
+        format: 'esm',
+        target: 'node20',
+        legalComments: 'none'
+      }).code
+    );
   }
 }
 chmodSync(path.join(out, 'cli', 'index.js'), 0o755);

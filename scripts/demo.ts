@@ -2,7 +2,14 @@
 // built dist/ under Node 24, step by step), against loopback services on 127.0.0.1: the Actions
 // cache (Twirp + Azurite), OpenAI's token endpoint and a Responses API. The real Codex CLI runs in
 // the jobs. Nothing leaves the machine.
-import { codexExecStep, chatGptJob, newEncryptionKey, serialize, startWorld, type World } from '../__tests__/support/world.js';
+import {
+  codexExecStep,
+  chatGptJob,
+  newEncryptionKey,
+  serialize,
+  startWorld,
+  type World
+} from '../__tests__/support/world.js';
 import { runJob, type JobResult, type JobSpec } from '../__tests__/support/runner.js';
 
 const API_KEY = 'sk-proj-demo0000000000000000000000000000000000DEMO1';
@@ -10,12 +17,23 @@ const API_KEY = 'sk-proj-demo0000000000000000000000000000000000DEMO1';
 function show(title: string, job: JobResult): void {
   console.log(`\n=== ${title}: job '${job.name}' ${job.status === 'success' ? 'succeeded' : 'FAILED'} ===`);
   for (const step of job.steps) {
-    console.log(`\n  ▸ ${step.name} [${step.phase}] ${step.status}${step.status === 'skipped' ? '' : ` in ${step.durationMs} ms`}`);
+    console.log(
+      `\n  ▸ ${step.name} [${step.phase}] ${step.status}${step.status === 'skipped' ? '' : ` in ${step.durationMs} ms`}`
+    );
     const lines = step.masked
       .split('\n')
-      .filter((line) => line.trim() && !/^(WARNING: proceeding|Reading additional input|warning: Codex could not find bubblewrap|::debug::)/.test(line))
+      .filter(
+        (line) =>
+          line.trim() &&
+          !/^(WARNING: proceeding|Reading additional input|warning: Codex could not find bubblewrap|::debug::)/.test(
+            line
+          )
+      )
       .slice(0, 14);
-    for (const line of lines) console.log(`      ${line.replace(/^::(warning|error|notice)[^:]*::/, (_m, level: string) => `${level.toUpperCase()}: `)}`);
+    for (const line of lines)
+      console.log(
+        `      ${line.replace(/^::(warning|error|notice)[^:]*::/, (_m, level: string) => `${level.toUpperCase()}: `)}`
+      );
     const outputs = Object.entries(step.outputs);
     if (outputs.length) console.log(`      outputs: ${outputs.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   }
@@ -31,7 +49,9 @@ async function main(): Promise<void> {
   const world = await startWorld({ model: { allowApiKeys: [API_KEY] } });
   try {
     console.log('codex-auth demo: real jobs on the runner-faithful harness, loopback services only.');
-    console.log(`  Actions cache ${world.cache.resultsUrl}, token endpoint ${world.oauth.url}, model API ${world.model.baseUrl}`);
+    console.log(
+      `  Actions cache ${world.cache.resultsUrl}, token endpoint ${world.oauth.url}, model API ${world.model.baseUrl}`
+    );
 
     // 1. The default: an API key.
     const apiKeyJob: JobSpec = {
@@ -49,10 +69,18 @@ async function main(): Promise<void> {
     const key = newEncryptionKey();
     const seed = world.oauth.issue({ accessTtlSeconds: -60 });
     const inputs = { 'chatgpt-auth-json': serialize(seed), 'encryption-key': key };
-    console.log(`\n--- ChatGPT mode: a seed from \`codex login\` in a secret, its access token expired. ${summary(world)}`);
-    show('2. ChatGPT mode, job 1 (seed restored, Codex refreshes, post saves the envelope)', await runJob(chatGptJob(world, { name: 'nightly-1', inputs })));
+    console.log(
+      `\n--- ChatGPT mode: a seed from \`codex login\` in a secret, its access token expired. ${summary(world)}`
+    );
+    show(
+      '2. ChatGPT mode, job 1 (seed restored, Codex refreshes, post saves the envelope)',
+      await runJob(chatGptJob(world, { name: 'nightly-1', inputs }))
+    );
     console.log(`\n--- after job 1: ${summary(world)}`);
-    show('3. ChatGPT mode, job 2 (the saved copy is restored, no refresh, nothing to save)', await runJob(chatGptJob(world, { name: 'nightly-2', inputs })));
+    show(
+      '3. ChatGPT mode, job 2 (the saved copy is restored, no refresh, nothing to save)',
+      await runJob(chatGptJob(world, { name: 'nightly-2', inputs }))
+    );
     console.log(`\n--- after job 2: ${summary(world)}`);
     const stats = world.oauth.stats();
     console.log(

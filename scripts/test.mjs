@@ -10,7 +10,11 @@ const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 const node = process.env.npm_node_execpath || process.execPath;
 const nodeOptions = [process.env.NODE_OPTIONS, '--experimental-vm-modules'].filter(Boolean).join(' ');
 
-const child = spawn(node, [jest, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions } });
+const child = spawn(node, [jest, ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NODE_OPTIONS: nodeOptions }
+});
 // Ctrl-C reaches Jest from the terminal itself; a SIGTERM sent to this process alone is passed on.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => child.kill('SIGTERM'));

@@ -20,7 +20,10 @@ export async function setUpAccessToken(inputs: AccessTokenInputs, rt: Runtime): 
   if (!home.created) await checkExistingAuth(authFile, rt);
 
   await mergeCodexConfig(home.dir, [FILE_STORE], rt.warning);
-  await writePrivateFile(authFile, JSON.stringify({ OPENAI_API_KEY: null, personal_access_token: inputs.accessToken }, null, 2));
+  await writePrivateFile(
+    authFile,
+    JSON.stringify({ OPENAI_API_KEY: null, personal_access_token: inputs.accessToken }, null, 2)
+  );
   rt.saveState({ mode: 'access-token', codexHome: home.dir, createdHome: home.created, authFile });
 
   rt.exportVariable('CODEX_HOME', home.dir);
@@ -28,7 +31,9 @@ export async function setUpAccessToken(inputs: AccessTokenInputs, rt: Runtime): 
   rt.setOutput('auth-file', authFile);
   rt.setOutput('auth-mode', 'access-token');
   rt.summary(renderAccessTokenSummary(home.created));
-  rt.info(`Codex will use the access token: ${authFile} written, CODEX_HOME=${home.dir} exported for the following steps.`);
+  rt.info(
+    `Codex will use the access token: ${authFile} written, CODEX_HOME=${home.dir} exported for the following steps.`
+  );
 }
 
 /** Only an access-token auth.json of an earlier job is replaced; any other credential in the user's codex-home is refused. */

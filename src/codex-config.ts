@@ -15,7 +15,11 @@ export interface ConfigChange {
 /** Keyring storage would make Codex ignore the auth.json we write (macOS runners have a keychain). */
 export const FILE_STORE: ConfigChange = { key: 'cli_auth_credentials_store', value: 'file', onConflict: 'replace' };
 
-export async function mergeCodexConfig(dir: string, changes: ConfigChange[], warn: (message: string) => void): Promise<void> {
+export async function mergeCodexConfig(
+  dir: string,
+  changes: ConfigChange[],
+  warn: (message: string) => void
+): Promise<void> {
   const file = path.join(dir, CONFIG_FILE);
   let text = (await readFileIfExists(file)) ?? '';
   const current = parseConfig(text, file);
@@ -27,16 +31,23 @@ export async function mergeCodexConfig(dir: string, changes: ConfigChange[], war
     if (existing === undefined) {
       added.push(line);
     } else if (change.onConflict === 'replace') {
-      warn(`${file} sets ${change.key} = ${JSON.stringify(existing)}; this job needs ${JSON.stringify(change.value)} and sets it.`);
+      warn(
+        `${file} sets ${change.key} = ${JSON.stringify(existing)}; this job needs ${JSON.stringify(change.value)} and sets it.`
+      );
       text = text.replace(new RegExp(`^[ \\t]*${change.key}[ \\t]*=.*$`, 'm'), line);
     } else {
-      throw new InputError(change.onConflict.input, `does not match ${change.key} = ${JSON.stringify(existing)} in ${file}.`, change.onConflict.fix);
+      throw new InputError(
+        change.onConflict.input,
+        `does not match ${change.key} = ${JSON.stringify(existing)} in ${file}.`,
+        change.onConflict.fix
+      );
     }
   }
   if (added.length) text = `# Set by codex-auth\n${added.join('\n')}\n${text}`;
   const merged = parseConfig(text, file);
   for (const change of changes) {
-    if (merged[change.key] !== change.value) throw new Error(`Could not set ${change.key} in ${file}; set it by hand to ${JSON.stringify(change.value)}.`);
+    if (merged[change.key] !== change.value)
+      throw new Error(`Could not set ${change.key} in ${file}; set it by hand to ${JSON.stringify(change.value)}.`);
   }
   await writePrivateFile(file, text);
 }
@@ -46,6 +57,10 @@ function parseConfig(text: string, file: string): Record<string, unknown> {
     return parse(text);
   } catch (error) {
     const where = (error as { line?: number }).line;
-    throw new InputError('codex-home', `${file} is not valid TOML${where ? ` (line ${where})` : ''}.`, 'Fix the file, or leave codex-home empty for a private directory.');
+    throw new InputError(
+      'codex-home',
+      `${file} is not valid TOML${where ? ` (line ${where})` : ''}.`,
+      'Fix the file, or leave codex-home empty for a private directory.'
+    );
   }
 }

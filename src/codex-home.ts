@@ -26,20 +26,36 @@ export async function prepareCodexHome(requested: string | undefined, runnerTemp
   const stat = await fs.lstat(requested).catch(() => undefined);
   if (!stat) {
     await makePrivateDirectories(requested).catch((error: NodeJS.ErrnoException) => {
-      throw new InputError('codex-home', `'${requested}' does not exist and could not be created (${error.code ?? error.message}).`, 'Choose a directory the runner user can write, or leave it empty for a private directory under RUNNER_TEMP.');
+      throw new InputError(
+        'codex-home',
+        `'${requested}' does not exist and could not be created (${error.code ?? error.message}).`,
+        'Choose a directory the runner user can write, or leave it empty for a private directory under RUNNER_TEMP.'
+      );
     });
     return { dir: requested, created: true };
   }
   if (stat.isSymbolicLink()) {
-    throw new InputError('codex-home', `'${requested}' is a symbolic link; credentials are not written through links.`, 'Give the real directory path.');
+    throw new InputError(
+      'codex-home',
+      `'${requested}' is a symbolic link; credentials are not written through links.`,
+      'Give the real directory path.'
+    );
   }
   if (!stat.isDirectory()) {
-    throw new InputError('codex-home', `'${requested}' is a file, not a directory.`, 'Give a directory path (it is created if missing), or leave it empty for a private directory under RUNNER_TEMP.');
+    throw new InputError(
+      'codex-home',
+      `'${requested}' is a file, not a directory.`,
+      'Give a directory path (it is created if missing), or leave it empty for a private directory under RUNNER_TEMP.'
+    );
   }
   try {
     await fs.access(requested, constants.W_OK | constants.X_OK);
   } catch {
-    throw new InputError('codex-home', `'${requested}' is not writable by the runner user.`, 'Fix its permissions, choose another directory, or leave it empty for a private directory under RUNNER_TEMP.');
+    throw new InputError(
+      'codex-home',
+      `'${requested}' is not writable by the runner user.`,
+      'Fix its permissions, choose another directory, or leave it empty for a private directory under RUNNER_TEMP.'
+    );
   }
   return { dir: requested, created: false };
 }
@@ -53,7 +69,12 @@ export async function prepareCodexHome(requested: string | undefined, runnerTemp
 export async function makePrivateDirectories(dir: string): Promise<void> {
   const missing: string[] = [];
   let current = dir;
-  while (!(await fs.lstat(current).then(() => true, () => false))) {
+  while (
+    !(await fs.lstat(current).then(
+      () => true,
+      () => false
+    ))
+  ) {
     missing.unshift(current);
     const parent = path.dirname(current);
     if (parent === current) break;
@@ -110,7 +131,10 @@ export async function readFileIfExists(file: string): Promise<string | undefined
  */
 export async function removeCredentials(home: CodexHome, wroteAuthFile: boolean): Promise<string[]> {
   if (home.created) {
-    const exists = await fs.lstat(home.dir).then(() => true, () => false);
+    const exists = await fs.lstat(home.dir).then(
+      () => true,
+      () => false
+    );
     await fs.rm(home.dir, { recursive: true, force: true });
     return exists ? [home.dir] : [];
   }
@@ -118,7 +142,12 @@ export async function removeCredentials(home: CodexHome, wroteAuthFile: boolean)
   if (!wroteAuthFile) return removed;
   for (const name of [AUTH_FILE, `${AUTH_FILE}.lock`, 'auth.lock']) {
     const file = path.join(home.dir, name);
-    if (await fs.lstat(file).then(() => true, () => false)) {
+    if (
+      await fs.lstat(file).then(
+        () => true,
+        () => false
+      )
+    ) {
       await fs.rm(file, { force: true });
       removed.push(file);
     }

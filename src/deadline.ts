@@ -30,7 +30,9 @@ export async function withDeadline<T>(what: string, call: () => Promise<T>, opti
   let progress: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
   const tick = (): void => {
-    options.log(`Still waiting for ${what}: ${formatDuration(Date.now() - started)} so far (it is given up after ${formatDuration(options.deadlineMs)}).`);
+    options.log(
+      `Still waiting for ${what}: ${formatDuration(Date.now() - started)} so far (it is given up after ${formatDuration(options.deadlineMs)}).`
+    );
     progress = setTimeout(tick, every);
   };
   progress = setTimeout(tick, every);

@@ -5,7 +5,15 @@ import { setupCommand, setupSourceFromEnv, shellQuote } from './setup-command.js
 import { apiUrlFromEnv } from './stores/github-request.js';
 import { expandHome, isInsideResolved } from './paths.js';
 import type { SecretTarget } from './stores/secret.js';
-import { AUTH_MODES, CHATGPT_ONLY_INPUTS, DEFAULT_LOCAL_STORE_DIR, INPUT_DEFAULTS, SAVE_FAILURE_MODES, SECRET_SCOPES, type SecretScope } from './constants.js';
+import {
+  AUTH_MODES,
+  CHATGPT_ONLY_INPUTS,
+  DEFAULT_LOCAL_STORE_DIR,
+  INPUT_DEFAULTS,
+  SAVE_FAILURE_MODES,
+  SECRET_SCOPES,
+  type SecretScope
+} from './constants.js';
 
 export { AUTH_MODES, CHATGPT_ONLY_INPUTS, SAVE_FAILURE_MODES };
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -119,7 +127,14 @@ const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The secret input values, to mask before anything else can be logged (even before parsing). */
 export function secretInputs(read: InputReader): string[] {
-  const values = ['openai-api-key', 'codex-access-token', 'encryption-key', 'chatgpt-auth-json', 'secret-token', 'lease-token'].map((name) => read(name).trim());
+  const values = [
+    'openai-api-key',
+    'codex-access-token',
+    'encryption-key',
+    'chatgpt-auth-json',
+    'secret-token',
+    'lease-token'
+  ].map((name) => read(name).trim());
   // A multi-line value would be masked line by line ('{' lines and all): the seed's tokens are masked one by one once parsed.
   return values.filter((value) => value !== '' && !value.includes('\n'));
 }
@@ -150,11 +165,19 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
     );
   }
   if (/\s/.test(apiKey)) {
-    throw new InputError('openai-api-key', 'contains white space inside the key.', 'Store the key alone, on one line, in the secret.');
+    throw new InputError(
+      'openai-api-key',
+      'contains white space inside the key.',
+      'Store the key alone, on one line, in the secret.'
+    );
   }
-  const ignored = [...CHATGPT_ONLY_INPUTS, 'codex-access-token'].filter((name) => get(name) !== '' && !isDefault(name, get(name)));
+  const ignored = [...CHATGPT_ONLY_INPUTS, 'codex-access-token'].filter(
+    (name) => get(name) !== '' && !isDefault(name, get(name))
+  );
   const warnings = ignored.length
-    ? [`Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: a ChatGPT login is used only with \`auth-mode: chatgpt\`; this step uses the API key.`]
+    ? [
+        `Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: a ChatGPT login is used only with \`auth-mode: chatgpt\`; this step uses the API key.`
+      ]
     : [];
   return { inputs: { mode: 'api-key', apiKey, codexHome }, warnings };
 }
@@ -166,29 +189,57 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
 function parseAccessToken(get: (name: string) => string, codexHome: string | undefined): ParsedInputs {
   const token = get('codex-access-token');
   const input = 'codex-access-token';
-  const example = 'Pass the access token your ChatGPT workspace issued for automation, e.g. `codex-access-token: ${{ secrets.CODEX_ACCESS_TOKEN }}`';
+  const example =
+    'Pass the access token your ChatGPT workspace issued for automation, e.g. `codex-access-token: ${{ secrets.CODEX_ACCESS_TOKEN }}`';
   if (!token) {
-    throw new InputError(input, 'is empty, and auth-mode is access-token.', `${example}, and check that the secret exists and is available to this workflow (secrets are not passed to workflows triggered from forks).`);
+    throw new InputError(
+      input,
+      'is empty, and auth-mode is access-token.',
+      `${example}, and check that the secret exists and is available to this workflow (secrets are not passed to workflows triggered from forks).`
+    );
   }
   if (token.startsWith('{')) {
-    throw new InputError(input, 'holds JSON (a ChatGPT login, auth.json?), not an access token.', 'For a login from `codex login`, use `auth-mode: chatgpt` with `chatgpt-auth-json`; for an access token, pass the `at-…` value alone.');
+    throw new InputError(
+      input,
+      'holds JSON (a ChatGPT login, auth.json?), not an access token.',
+      'For a login from `codex login`, use `auth-mode: chatgpt` with `chatgpt-auth-json`; for an access token, pass the `at-…` value alone.'
+    );
   }
   if (/^sk-/.test(token)) {
-    throw new InputError(input, 'holds an OpenAI API key (sk-…), not a Codex access token.', 'For an API key, use `auth-mode: api-key` with `openai-api-key`; for an access token, pass the `at-…` value.');
+    throw new InputError(
+      input,
+      'holds an OpenAI API key (sk-…), not a Codex access token.',
+      'For an API key, use `auth-mode: api-key` with `openai-api-key`; for an access token, pass the `at-…` value.'
+    );
   }
-  if (/\s/.test(token)) throw new InputError(input, 'contains white space inside the token.', 'Store the token alone, on one line, in the secret.');
+  if (/\s/.test(token))
+    throw new InputError(
+      input,
+      'contains white space inside the token.',
+      'Store the token alone, on one line, in the secret.'
+    );
   if (!token.startsWith('at-')) {
     throw new InputError(input, 'is not a Codex access token (they start with `at-`).', `${example}.`);
   }
-  const ignored = [...CHATGPT_ONLY_INPUTS, 'openai-api-key'].filter((name) => get(name) !== '' && !isDefault(name, get(name)));
-  const warnings = ignored.length ? [`Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: this step uses the access token (\`auth-mode: access-token\`).`] : [];
+  const ignored = [...CHATGPT_ONLY_INPUTS, 'openai-api-key'].filter(
+    (name) => get(name) !== '' && !isDefault(name, get(name))
+  );
+  const warnings = ignored.length
+    ? [
+        `Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: this step uses the access token (\`auth-mode: access-token\`).`
+      ]
+    : [];
   return { inputs: { mode: 'access-token', accessToken: token, codexHome }, warnings };
 }
 
 /** An auth.json (raw JSON or base64 of it) or a codex-auth envelope: what `chatgpt-auth-json` takes. */
 function looksLikeChatGptLogin(value: string): boolean {
   if (value.startsWith('codex-auth:')) return true;
-  const json = value.startsWith('{') ? value : /^[A-Za-z0-9+/=_-]{40,}$/.test(value) ? Buffer.from(value, 'base64').toString('utf8').trim() : '';
+  const json = value.startsWith('{')
+    ? value
+    : /^[A-Za-z0-9+/=_-]{40,}$/.test(value)
+      ? Buffer.from(value, 'base64').toString('utf8').trim()
+      : '';
   return json.startsWith('{') && /"(auth_mode|tokens|refresh_token)"\s*:/.test(json);
 }
 
@@ -203,7 +254,12 @@ function strayInputs(get: (name: string) => string, names: string[]): string[] {
   return names.filter((name) => get(name) !== '' && !isDefault(name, get(name)));
 }
 
-function parseChatGpt(get: (name: string) => string, seed: string, codexHome: string | undefined, ctx: ParseContext): ParsedInputs {
+function parseChatGpt(
+  get: (name: string) => string,
+  seed: string,
+  codexHome: string | undefined,
+  ctx: ParseContext
+): ParsedInputs {
   const rawKey = get('encryption-key');
   if (!rawKey) {
     throw new InputError(
@@ -223,7 +279,11 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
   }
   const workspaceId = get('workspace-id') || undefined;
   if (workspaceId && !/^[A-Za-z0-9_-]+$/.test(workspaceId)) {
-    throw new InputError('workspace-id', `'${workspaceId}' is not a workspace id.`, 'Give the ChatGPT workspace (account) id, e.g. the `chatgpt_account_id` of your login, or leave it empty.');
+    throw new InputError(
+      'workspace-id',
+      `'${workspaceId}' is not a workspace id.`,
+      'Give the ChatGPT workspace (account) id, e.g. the `chatgpt_account_id` of your login, or leave it empty.'
+    );
   }
   const oauthIssuer = parseIssuer(get('oauth-issuer'));
   const allowPublicRepository = parseBoolean(get, 'dangerously-allow-public-repository');
@@ -264,7 +324,11 @@ function parseChatGpt(get: (name: string) => string, seed: string, codexHome: st
  * The write-back target: the secret named by `secret-name`, in the repository running the workflow
  * (GITHUB_REPOSITORY), its environment, or its owner organization, through GITHUB_API_URL.
  */
-function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.ProcessEnv, warnings: string[]): SecretTarget | undefined {
+function parseSecretWriteBack(
+  get: (name: string) => string,
+  env: NodeJS.ProcessEnv,
+  warnings: string[]
+): SecretTarget | undefined {
   const rawName = get('secret-name');
   const environment = get('environment');
   const token = get('secret-token');
@@ -275,21 +339,35 @@ function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.Process
       ...(token ? ['secret-token'] : [])
     ];
     if (stray.length) {
-      warnings.push(`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the write-back to a secret is on only when 'secret-name' is set (the name of the secret passed as 'chatgpt-auth-json').`);
+      warnings.push(
+        `Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the write-back to a secret is on only when 'secret-name' is set (the name of the secret passed as 'chatgpt-auth-json').`
+      );
     }
     return undefined;
   }
   const example = 'e.g. `secret-name: CODEX_AUTH_JSON` with `chatgpt-auth-json: ${{ secrets.CODEX_AUTH_JSON }}`';
   if (!SECRET_NAME.test(rawName)) {
-    throw new InputError('secret-name', `'${rawName}' is not a valid secret name (letters, digits and underscores, not starting with a digit).`, `Give the name of the secret passed as 'chatgpt-auth-json', ${example}.`);
+    throw new InputError(
+      'secret-name',
+      `'${rawName}' is not a valid secret name (letters, digits and underscores, not starting with a digit).`,
+      `Give the name of the secret passed as 'chatgpt-auth-json', ${example}.`
+    );
   }
   if (/^GITHUB_/i.test(rawName)) {
-    throw new InputError('secret-name', `'${rawName}' starts with GITHUB_, which GitHub reserves.`, `Give the name of the secret passed as 'chatgpt-auth-json', ${example}.`);
+    throw new InputError(
+      'secret-name',
+      `'${rawName}' starts with GITHUB_, which GitHub reserves.`,
+      `Give the name of the secret passed as 'chatgpt-auth-json', ${example}.`
+    );
   }
   const name = rawName.toUpperCase();
   const scope = parseChoice(get, 'secret-scope', SECRET_SCOPE_INPUTS, 'repository');
   if (scope === 'environment' && !environment) {
-    throw new InputError('environment', 'is empty, and secret-scope is environment.', "Give the environment the secret belongs to (the job's `environment:`), e.g. `environment: production`.");
+    throw new InputError(
+      'environment',
+      'is empty, and secret-scope is environment.',
+      "Give the environment the secret belongs to (the job's `environment:`), e.g. `environment: production`."
+    );
   }
   if (scope !== 'environment' && environment) {
     throw new InputError(
@@ -306,7 +384,11 @@ function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.Process
     );
   }
   if (/\s/.test(token)) {
-    throw new InputError('secret-token', 'contains white space inside the token.', 'Store the token alone, on one line, in the secret.');
+    throw new InputError(
+      'secret-token',
+      'contains white space inside the token.',
+      'Store the token alone, on one line, in the secret.'
+    );
   }
   const { owner, repo } = currentRepository(env, 'secret-name', 'to locate the secret', 'remove secret-name');
   return {
@@ -323,7 +405,12 @@ function parseSecretWriteBack(get: (name: string) => string, env: NodeJS.Process
 }
 
 /** The repository running the workflow, where a secret or the lease lives. */
-function currentRepository(env: NodeJS.ProcessEnv, input: string, purpose: string, orElse: string): { owner: string; repo: string } {
+function currentRepository(
+  env: NodeJS.ProcessEnv,
+  input: string,
+  purpose: string,
+  orElse: string
+): { owner: string; repo: string } {
   const repository = (env.GITHUB_REPOSITORY ?? '').trim();
   const [owner, repo, ...rest] = repository.split('/');
   if (!owner || !repo || rest.length) {
@@ -341,13 +428,23 @@ function currentRepository(env: NodeJS.ProcessEnv, input: string, purpose: strin
  * GITHUB_API_URL, written with `lease-token` (by default the workflow's GITHUB_TOKEN, which needs
  * `permissions: contents: write`).
  */
-function parseLease(get: (name: string) => string, env: NodeJS.ProcessEnv, warnings: string[]): LeaseSettings | undefined {
+function parseLease(
+  get: (name: string) => string,
+  env: NodeJS.ProcessEnv,
+  warnings: string[]
+): LeaseSettings | undefined {
   const on = parseBoolean(get, 'lease');
-  const timeoutMs = parseMinutes(get, 'lease-timeout-minutes', { zero: 'waits not at all (one attempt)', fix: 'e.g. 30: longer than the jobs it waits for usually run' });
-  const ttlMs = parseMinutes(get, 'lease-expiry-minutes', { fix: 'Choose it longer than the longest job that uses the credential runs, e.g. 60' });
+  const timeoutMs = parseMinutes(get, 'lease-timeout-minutes', {
+    zero: 'waits not at all (one attempt)',
+    fix: 'e.g. 30: longer than the jobs it waits for usually run'
+  });
+  const ttlMs = parseMinutes(get, 'lease-expiry-minutes', {
+    fix: 'Choose it longer than the longest job that uses the credential runs, e.g. 60'
+  });
   if (!on) {
     const stray = strayInputs(get, ['lease-timeout-minutes', 'lease-expiry-minutes']);
-    if (stray.length) warnings.push(`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the lease is on only with \`lease: true\`.`);
+    if (stray.length)
+      warnings.push(`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the lease is on only with \`lease: true\`.`);
     return undefined;
   }
   const token = get('lease-token');
@@ -355,10 +452,11 @@ function parseLease(get: (name: string) => string, env: NodeJS.ProcessEnv, warni
     throw new InputError(
       'lease-token',
       'is empty, and lease is true: the lease is a git ref in this repository, written with this token.',
-      "Leave it at its default (`${{ github.token }}`, the workflow's GITHUB_TOKEN) and give the workflow or job `permissions: contents: write`, or pass a token with \"Contents: Read and write\" on this repository."
+      'Leave it at its default (`${{ github.token }}`, the workflow\'s GITHUB_TOKEN) and give the workflow or job `permissions: contents: write`, or pass a token with "Contents: Read and write" on this repository.'
     );
   }
-  if (/\s/.test(token)) throw new InputError('lease-token', 'contains white space inside the token.', 'Pass the token alone, on one line.');
+  if (/\s/.test(token))
+    throw new InputError('lease-token', 'contains white space inside the token.', 'Pass the token alone, on one line.');
   const { owner, repo } = currentRepository(env, 'lease', 'to hold the lease', 'set `lease: false`');
   return { owner, repo, apiUrl: apiUrlFromEnv(env), token, timeoutMs, ttlMs };
 }
@@ -368,25 +466,48 @@ function parseLease(get: (name: string) => string, env: NodeJS.ProcessEnv, warni
  * is checked here (absolute, outside the workspace and RUNNER_TEMP); the main step checks the disk
  * (owner, modes, symbolic links, container-job mounts) before using it.
  */
-function parseLocalStore(get: (name: string) => string, ctx: ParseContext, warnings: string[]): LocalStoreSettings | undefined {
+function parseLocalStore(
+  get: (name: string) => string,
+  ctx: ParseContext,
+  warnings: string[]
+): LocalStoreSettings | undefined {
   const on = parseBoolean(get, 'local-store');
-  const lockTimeoutMs = parseMinutes(get, 'lock-timeout-minutes', { zero: 'waits not at all (one attempt)', fix: 'e.g. 10: longer than the jobs it waits for usually run' });
+  const lockTimeoutMs = parseMinutes(get, 'lock-timeout-minutes', {
+    zero: 'waits not at all (one attempt)',
+    fix: 'e.g. 10: longer than the jobs it waits for usually run'
+  });
   if (!on) {
     const stray = strayInputs(get, ['local-store-path', 'lock-timeout-minutes']);
-    if (stray.length) warnings.push(`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the runner-local store is on only with \`local-store: true\`.`);
+    if (stray.length)
+      warnings.push(
+        `Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the runner-local store is on only with \`local-store: true\`.`
+      );
     return undefined;
   }
   const raw = get('local-store-path') || DEFAULT_LOCAL_STORE_PATH;
   const expanded = expandHome(raw, ctx.home);
   const where = `Give an absolute path outside the workspace and the runner's work folder (default ${DEFAULT_LOCAL_STORE_PATH}).`;
-  if (!path.isAbsolute(expanded)) throw new InputError('local-store-path', `'${raw}' is a relative path, which would put the store in the workspace.`, where);
+  if (!path.isAbsolute(expanded))
+    throw new InputError(
+      'local-store-path',
+      `'${raw}' is a relative path, which would put the store in the workspace.`,
+      where
+    );
   const dir = path.resolve(expanded);
   if (ctx.workspace && isInsideResolved(dir, ctx.workspace)) {
-    throw new InputError('local-store-path', `'${raw}' is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`, where);
+    throw new InputError(
+      'local-store-path',
+      `'${raw}' is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`,
+      where
+    );
   }
   const runnerTemp = ctx.env?.RUNNER_TEMP?.trim();
   if (runnerTemp && isInsideResolved(dir, runnerTemp)) {
-    throw new InputError('local-store-path', `'${raw}' is inside RUNNER_TEMP (${runnerTemp}), which the runner empties after every job, so nothing would be kept.`, where);
+    throw new InputError(
+      'local-store-path',
+      `'${raw}' is inside RUNNER_TEMP (${runnerTemp}), which the runner empties after every job, so nothing would be kept.`,
+      where
+    );
   }
   if (ctx.env?.RUNNER_ENVIRONMENT === 'github-hosted') {
     warnings.push(
@@ -403,9 +524,18 @@ function parseRenewal(get: (name: string) => string): RenewalSettings {
   const hours = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
   const fix = `Give more than 0 and at most ${MAX_RENEW_BEFORE_HOURS} hours, longer than your longest job (default 24).`;
   if (Number.isNaN(hours)) throw new InputError('renew-before-hours', `'${value}' is not a number of hours.`, fix);
-  if (hours === 0) throw new InputError('renew-before-hours', 'is 0: the login would be renewed only once expired, while jobs still use it.', fix);
+  if (hours === 0)
+    throw new InputError(
+      'renew-before-hours',
+      'is 0: the login would be renewed only once expired, while jobs still use it.',
+      fix
+    );
   if (hours > MAX_RENEW_BEFORE_HOURS) {
-    throw new InputError('renew-before-hours', `${value} hours is more than ${MAX_RENEW_BEFORE_HOURS} (8 days): ChatGPT access tokens live about 9-10 days, so every job would renew.`, fix);
+    throw new InputError(
+      'renew-before-hours',
+      `${value} hours is more than ${MAX_RENEW_BEFORE_HOURS} (8 days): ChatGPT access tokens live about 9-10 days, so every job would renew.`,
+      fix
+    );
   }
   return { mode, windowMs: Math.round(hours * 3_600_000) };
 }
@@ -415,18 +545,36 @@ function parseMinutes(get: (name: string) => string, name: string, options: { ze
   const value = get(name) || DEFAULTS[name];
   const minutes = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
   const range = `${options.zero ? '0' : 'more than 0'} to ${MAX_MINUTES}`;
-  if (Number.isNaN(minutes)) throw new InputError(name, `'${value}' is not a number of minutes.`, `Give ${range} minutes, ${options.fix}.`);
+  if (Number.isNaN(minutes))
+    throw new InputError(name, `'${value}' is not a number of minutes.`, `Give ${range} minutes, ${options.fix}.`);
   if (minutes === 0 && !options.zero) throw new InputError(name, 'is 0.', `Give ${range} minutes, ${options.fix}.`);
   if (minutes > MAX_MINUTES) {
-    throw new InputError(name, `${value} minutes is more than ${MAX_MINUTES} (6 hours, the longest a job runs on a GitHub-hosted runner).`, `Give ${range} minutes, ${options.fix}.`);
+    throw new InputError(
+      name,
+      `${value} minutes is more than ${MAX_MINUTES} (6 hours, the longest a job runs on a GitHub-hosted runner).`,
+      `Give ${range} minutes, ${options.fix}.`
+    );
   }
   return Math.round(minutes * 60_000);
 }
 
 /** The `codex-auth init` command that re-seeds this secret (and sets a new encryption key): see src/setup-command.ts. */
 export function initCommand(target: SecretTarget, env: NodeJS.ProcessEnv = process.env): string {
-  const scope = target.scope === 'environment' ? ['--environment', shellQuote(target.environment ?? '')] : target.scope === 'organization' ? ['--scope', 'organization'] : [];
-  return setupCommand(setupSourceFromEnv(env), '--login', '--repo', `${target.owner}/${target.repo}`, ...scope, '--secret-name', target.name);
+  const scope =
+    target.scope === 'environment'
+      ? ['--environment', shellQuote(target.environment ?? '')]
+      : target.scope === 'organization'
+        ? ['--scope', 'organization']
+        : [];
+  return setupCommand(
+    setupSourceFromEnv(env),
+    '--login',
+    '--repo',
+    `${target.owner}/${target.repo}`,
+    ...scope,
+    '--secret-name',
+    target.name
+  );
 }
 
 function tokenKinds(scope: SecretScope): string {
@@ -450,7 +598,11 @@ function decodeKey(raw: string): Uint8Array {
     );
   }
   if (new Set(bytes).size < 8) {
-    throw new InputError('encryption-key', 'is not random (too few distinct bytes).', `Create one with \`${KEY_COMMAND}\`.`);
+    throw new InputError(
+      'encryption-key',
+      'is not random (too few distinct bytes).',
+      `Create one with \`${KEY_COMMAND}\`.`
+    );
   }
   return new Uint8Array(bytes);
 }
@@ -471,12 +623,21 @@ function parseIssuer(raw: string): string | undefined {
     url = undefined;
   }
   if (!url || !['https:', 'http:'].includes(url.protocol) || url.search || url.hash) {
-    throw new InputError('oauth-issuer', `'${raw}' is not an issuer URL.`, "Give the issuer as a login's tokens.oauth_provenance.issuer names it (e.g. https://auth.example.com), or leave it empty for Codex's own.");
+    throw new InputError(
+      'oauth-issuer',
+      `'${raw}' is not an issuer URL.`,
+      "Give the issuer as a login's tokens.oauth_provenance.issuer names it (e.g. https://auth.example.com), or leave it empty for Codex's own."
+    );
   }
   return raw.replace(/\/+$/, '');
 }
 
-function parseChoice<T extends string>(get: (name: string) => string, name: string, choices: readonly T[], fallback: T): T {
+function parseChoice<T extends string>(
+  get: (name: string) => string,
+  name: string,
+  choices: readonly T[],
+  fallback: T
+): T {
   const value = get(name) || fallback;
   if ((choices as readonly string[]).includes(value)) return value as T;
   throw new InputError(name, `'${value}' is not a valid value.`, `Use one of: ${choices.join(', ')}.`);
@@ -487,13 +648,20 @@ function parseCodexHome(raw: string, ctx: ParseContext): string | undefined {
   if (!raw) return undefined;
   const expanded = expandHome(raw, ctx.home);
   if (!path.isAbsolute(expanded)) {
-    throw new InputError('codex-home', `'${raw}' is a relative path, which would put credentials in the workspace.`, 'Give an absolute path outside the workspace (e.g. ~/.codex), or leave it empty for a private directory under RUNNER_TEMP.');
+    throw new InputError(
+      'codex-home',
+      `'${raw}' is a relative path, which would put credentials in the workspace.`,
+      'Give an absolute path outside the workspace (e.g. ~/.codex), or leave it empty for a private directory under RUNNER_TEMP.'
+    );
   }
   const resolved = path.resolve(expanded);
   // With links resolved: a link in a parent can put a path that reads as outside inside the workspace.
   if (ctx.workspace && isInsideResolved(resolved, ctx.workspace)) {
-    throw new InputError('codex-home', `'${raw}' is inside the workspace (${ctx.workspace}) once symbolic links are resolved, where a checkout, an artifact upload or a Docker build could pick up the credential.`, 'Choose a directory outside the workspace, or leave it empty for a private directory under RUNNER_TEMP.');
+    throw new InputError(
+      'codex-home',
+      `'${raw}' is inside the workspace (${ctx.workspace}) once symbolic links are resolved, where a checkout, an artifact upload or a Docker build could pick up the credential.`,
+      'Choose a directory outside the workspace, or leave it empty for a private directory under RUNNER_TEMP.'
+    );
   }
   return resolved;
 }
-

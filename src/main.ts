@@ -10,7 +10,11 @@ async function main(): Promise<void> {
   const read = (name: string): string => step.getInput(name);
   for (const value of secretInputs(read)) step.setSecret(value);
   try {
-    const { inputs, warnings } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '', env: process.env });
+    const { inputs, warnings } = parseInputs(read, {
+      workspace: process.env.GITHUB_WORKSPACE,
+      home: process.env.HOME ?? '',
+      env: process.env
+    });
     warnings.forEach((warning) => step.warning(warning));
     if (inputs.mode === 'api-key') {
       const { setUpApiKey } = await import('./api-key.js');

@@ -38,7 +38,10 @@ export function realpathOfPrefixSync(p: string): string {
 
 /** Whether `child` is inside `parent` once the symbolic links of both are resolved (or as written). */
 export function isInsideResolved(child: string, parent: string): boolean {
-  return isInside(path.resolve(child), path.resolve(parent)) || isInside(realpathOfPrefixSync(child), realpathOfPrefixSync(parent));
+  return (
+    isInside(path.resolve(child), path.resolve(parent)) ||
+    isInside(realpathOfPrefixSync(child), realpathOfPrefixSync(parent))
+  );
 }
 
 /**
@@ -46,7 +49,11 @@ export function isInsideResolved(child: string, parent: string): boolean {
  * that path is an error (O_CREAT|O_EXCL does not follow links; O_NOFOLLOW where the OS has it).
  */
 export async function createFileNoFollow(file: string, content: string): Promise<void> {
-  const handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  const handle = await fs.open(
+    file,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+    0o600
+  );
   try {
     await handle.writeFile(content);
   } finally {

@@ -17,7 +17,11 @@ async function post(): Promise<void> {
   }
   try {
     if (state.mode === 'chatgpt') {
-      const { inputs } = parseInputs(read, { workspace: process.env.GITHUB_WORKSPACE, home: process.env.HOME ?? '', env: process.env });
+      const { inputs } = parseInputs(read, {
+        workspace: process.env.GITHUB_WORKSPACE,
+        home: process.env.HOME ?? '',
+        env: process.env
+      });
       if (inputs.mode === 'chatgpt') {
         const { keepRefreshedCredential } = await import('./chatgpt/post.js');
         await keepRefreshedCredential(inputs, state, stepRuntime());
@@ -26,8 +30,13 @@ async function post(): Promise<void> {
   } catch (error) {
     step.setFailed(errorMessage(error));
   } finally {
-    const removed = await removeCredentials({ dir: state.codexHome, created: state.createdHome }, state.authFile !== undefined);
-    step.info(removed.length ? `Removed ${removed.join(', ')}.` : `No credentials left to remove in ${state.codexHome}.`);
+    const removed = await removeCredentials(
+      { dir: state.codexHome, created: state.createdHome },
+      state.authFile !== undefined
+    );
+    step.info(
+      removed.length ? `Removed ${removed.join(', ')}.` : `No credentials left to remove in ${state.codexHome}.`
+    );
   }
 }
 

@@ -52,9 +52,17 @@ export function setupSourceFromEnv(env: NodeJS.ProcessEnv): Partial<SetupSource>
 
 /** owner/name from package.json's `repository` (`github:owner/name`, `owner/name`, or a github.com URL). */
 export function repositoryFromPackage(repository: unknown): string | undefined {
-  const text = typeof repository === 'string' ? repository : typeof repository === 'object' && repository !== null ? (repository as { url?: unknown }).url : undefined;
+  const text =
+    typeof repository === 'string'
+      ? repository
+      : typeof repository === 'object' && repository !== null
+        ? (repository as { url?: unknown }).url
+        : undefined;
   if (typeof text !== 'string') return undefined;
-  const match = /^(?:github:|git\+https:\/\/github\.com\/|https:\/\/github\.com\/|git@github\.com:)?([^/:#]+\/[^/#]+?)(?:\.git)?$/.exec(text.trim());
+  const match =
+    /^(?:github:|git\+https:\/\/github\.com\/|https:\/\/github\.com\/|git@github\.com:)?([^/:#]+\/[^/#]+?)(?:\.git)?$/.exec(
+      text.trim()
+    );
   return match && REPOSITORY.test(match[1]) ? match[1] : undefined;
 }
 

@@ -64,8 +64,10 @@ function issue(command: string, message: string): void {
 
 function appendKeyValue(fileVariable: string, name: string, value: string): void {
   const file = process.env[fileVariable];
-  if (!file || !existsSync(file)) throw new Error(`${fileVariable} is not set to an existing file: this action must run as a GitHub Actions step.`);
+  if (!file || !existsSync(file))
+    throw new Error(`${fileVariable} is not set to an existing file: this action must run as a GitHub Actions step.`);
   const delimiter = `ghadelimiter_${randomUUID()}`;
-  if (name.includes(delimiter) || value.includes(delimiter)) throw new Error(`Unexpected input: name or value contains the delimiter ${delimiter}`);
+  if (name.includes(delimiter) || value.includes(delimiter))
+    throw new Error(`Unexpected input: name or value contains the delimiter ${delimiter}`);
   appendFileSync(file, `${name}<<${delimiter}${EOL}${value}${EOL}${delimiter}${EOL}`, { encoding: 'utf8' });
 }

@@ -121,8 +121,7 @@ export interface CacheServiceOptions {
 
 /** The public Azurite emulator account (documented in Azurite's README; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 const SERVICE_PREFIX = '/twirp/github.actions.results.api.v1.CacheService/';
 const METHODS: CacheMethod[] = ['CreateCacheEntry', 'FinalizeCacheEntryUpload', 'GetCacheEntryDownloadURL'];
@@ -135,17 +134,28 @@ const SAS_LIFETIME_MS = 60 * 60 * 1000;
 /** Twirp error code for an HTTP status (twirp spec: "Error codes"). */
 function twirpCode(status: number): string {
   switch (status) {
-    case 400: return 'invalid_argument';
-    case 401: return 'unauthenticated';
-    case 403: return 'permission_denied';
-    case 404: return 'not_found';
-    case 408: return 'deadline_exceeded';
-    case 409: return 'already_exists';
-    case 412: return 'failed_precondition';
-    case 429: return 'resource_exhausted';
-    case 501: return 'unimplemented';
-    case 503: return 'unavailable';
-    default: return status >= 500 ? 'internal' : 'unknown';
+    case 400:
+      return 'invalid_argument';
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'permission_denied';
+    case 404:
+      return 'not_found';
+    case 408:
+      return 'deadline_exceeded';
+    case 409:
+      return 'already_exists';
+    case 412:
+      return 'failed_precondition';
+    case 429:
+      return 'resource_exhausted';
+    case 501:
+      return 'unimplemented';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'internal' : 'unknown';
   }
 }
 
@@ -189,9 +199,17 @@ function startAzurite(verbose: boolean): Promise<{ child: ChildProcess; port: nu
     `process.stdin.on('end', () => process.exit(0)); process.stdin.on('error', () => process.exit(0)); process.stdin.resume();` +
     `require(${JSON.stringify(AZURITE_BLOB)});`;
   const args = [
-    '-e', wrapper, '--',
-    '--blobHost', '127.0.0.1', '--blobPort', '0',
-    '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--silent'
+    '-e',
+    wrapper,
+    '--',
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    '0',
+    '--inMemoryPersistence',
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--silent'
   ];
   const child = spawn(NODE24, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -222,7 +240,9 @@ function startAzurite(verbose: boolean): Promise<{ child: ChildProcess; port: nu
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.once('error', (e) => finish(e));
-    child.once('exit', (code, signal) => finish(new Error(`Azurite exited (${code ?? signal}) before listening:\n${out}`)));
+    child.once('exit', (code, signal) =>
+      finish(new Error(`Azurite exited (${code ?? signal}) before listening:\n${out}`))
+    );
   });
 }
 
@@ -329,14 +349,28 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
       const scope = writable(scopes)[0];
       if (!scope) {
         // What the service answers to a read-only (downgraded) token: a 200 with ok=false.
-        return ok({ ok: false, signed_upload_url: '', message: `cache write denied: token has no writable cache scope` });
+        return ok({
+          ok: false,
+          signed_upload_url: '',
+          message: `cache write denied: token has no writable cache scope`
+        });
       }
       if (entries.some((e) => e.key === key && e.version === version && e.scope === scope.scope)) {
         return twirpError(409, `cache entry with the same key, version, and scope already exists`);
       }
       const id = nextId++;
       const blobName = `${id}-${randomBytes(6).toString('hex')}`;
-      entries.push({ id, seq: seq++, key, version, scope: scope.scope, blobName, sizeBytes: 0, createdAt: Date.now(), finalized: false });
+      entries.push({
+        id,
+        seq: seq++,
+        key,
+        version,
+        scope: scope.scope,
+        blobName,
+        sizeBytes: 0,
+        createdAt: Date.now(),
+        finalized: false
+      });
       return ok({ ok: true, signed_upload_url: sign(blobName, 'cw') });
     }
 
@@ -367,7 +401,9 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
     for (const scope of scopesToRead) {
       const candidates = entries.filter((e) => e.finalized && e.version === version && e.scope === scope.scope);
       const newestWithPrefix = (prefix: string) =>
-        candidates.filter((e) => e.key.startsWith(prefix)).sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq)[0];
+        candidates
+          .filter((e) => e.key.startsWith(prefix))
+          .sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq)[0];
       for (const k of [key, ...restoreKeys]) {
         const hit = candidates.find((e) => e.key === k) ?? newestWithPrefix(k);
         if (hit) return ok({ ok: true, signed_download_url: sign(hit.blobName, 'r'), matched_key: hit.key });
@@ -377,7 +413,11 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
   }
 
   function send(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      ...headers
+    });
     res.end(body);
   }
 
@@ -512,7 +552,9 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
     ACTIONS_CACHE_SERVICE_V2: 'True',
     GITHUB_SERVER_URL: 'https://github.com'
   });
-  const publicEntry = ({ id: _id, seq: _seq, ...e }: CacheEntry & { id: number; seq: number }): CacheEntry => ({ ...e });
+  const publicEntry = ({ id: _id, seq: _seq, ...e }: CacheEntry & { id: number; seq: number }): CacheEntry => ({
+    ...e
+  });
 
   const service: CacheService = {
     resultsUrl,
@@ -525,7 +567,12 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
     get blobBytesDownloaded() {
       return downloaded;
     },
-    stats: () => ({ requests: requests.length, uploadedBytes: uploaded, downloadedBytes: downloaded, entries: entries.length }),
+    stats: () => ({
+      requests: requests.length,
+      uploadedBytes: uploaded,
+      downloadedBytes: downloaded,
+      entries: entries.length
+    }),
     entries: () => entries.map(publicEntry),
     envFor,
     async readBlob(key: string) {

@@ -31,9 +31,16 @@ export async function startChatGptBackend(options: { tokens: string[]; accountId
       const known = bearer !== undefined && options.tokens.includes(bearer);
       if (path === '/api/accounts/v1/user-auth-credential/whoami') {
         if (!known) return send(401, { error: { message: 'Unauthorized', code: 'invalid_token' } });
-        return send(200, { email: null, chatgpt_user_id: 'user-automation', chatgpt_account_id: options.accountId ?? 'acct-automation', chatgpt_plan_type: 'enterprise', chatgpt_account_is_fedramp: false });
+        return send(200, {
+          email: null,
+          chatgpt_user_id: 'user-automation',
+          chatgpt_account_id: options.accountId ?? 'acct-automation',
+          chatgpt_plan_type: 'enterprise',
+          chatgpt_account_is_fedramp: false
+        });
       }
-      if (path === '/backend-api/wham/config/bundle') return known ? send(200, {}) : send(401, { error: { message: 'Unauthorized' } });
+      if (path === '/backend-api/wham/config/bundle')
+        return known ? send(200, {}) : send(401, { error: { message: 'Unauthorized' } });
       send(404, { error: { message: `Unknown path ${path}` } });
     });
   });

@@ -33,12 +33,16 @@ const output = (name: string, value: string): void => {
 };
 
 const safety = input('safety-strategy');
-if (!['drop-sudo', 'read-only', 'unprivileged-user', 'unsafe'].includes(safety)) fail(`Unknown safety strategy: ${safety}`);
+if (!['drop-sudo', 'read-only', 'unprivileged-user', 'unsafe'].includes(safety))
+  fail(`Unknown safety strategy: ${safety}`);
 
 // 1. setup-node, Node 20 (the harness gives the machine's Node 20 and its npm stand-in).
 const node20 = path.join(process.env.RUNNER_TOOL_CACHE!, 'node', '20', 'bin');
 mkdirSync(node20, { recursive: true });
-for (const [name, target] of [['node', process.env.HARNESS_NODE20!], ['npm', process.env.HARNESS_NPM!]]) {
+for (const [name, target] of [
+  ['node', process.env.HARNESS_NODE20!],
+  ['npm', process.env.HARNESS_NPM!]
+]) {
   rmSync(path.join(node20, name), { force: true });
   symlinkSync(target, path.join(node20, name));
 }
@@ -52,10 +56,12 @@ for (const pkg of ['@openai/codex', '@openai/codex-responses-api-proxy']) {
 }
 
 // 4. Resolve Codex home.
-const expand = (p: string): string => (p === '~' ? os.homedir() : p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
+const expand = (p: string): string =>
+  p === '~' ? os.homedir() : p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
 let codexHome = input('codex-home') ? expand(input('codex-home')) : process.env.CODEX_HOME || '';
 if (!codexHome) {
-  if (safety === 'unprivileged-user') fail('The harness cannot reproduce safety-strategy unprivileged-user (sudo -u another user).');
+  if (safety === 'unprivileged-user')
+    fail('The harness cannot reproduce safety-strategy unprivileged-user (sudo -u another user).');
   codexHome = path.join(os.homedir(), '.codex');
   mkdirSync(codexHome, { recursive: true });
 }
@@ -63,21 +69,34 @@ output('codex-home', codexHome);
 console.log(`Resolved Codex home: ${codexHome}`);
 
 // 5. API-key mode.
-if (input('openai-api-key')) fail('The harness has no stand-in for codex-responses-api-proxy (openai-api-key given to openai/codex-action).');
+if (input('openai-api-key'))
+  fail('The harness has no stand-in for codex-responses-api-proxy (openai-api-key given to openai/codex-action).');
 
 // 6. Run codex exec.
 if (input('prompt') || input('prompt-file')) {
-  if (safety === 'unprivileged-user') fail('The harness cannot reproduce safety-strategy unprivileged-user (sudo -u another user).');
+  if (safety === 'unprivileged-user')
+    fail('The harness cannot reproduce safety-strategy unprivileged-user (sudo -u another user).');
   const prompt = input('prompt') || readFileSync(input('prompt-file'), 'utf8');
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'codex-exec-'));
   const outFile = input('output-file') || path.join(outDir, 'output.md');
   const extra = input('codex-args');
   const extraArgs: string[] = extra.startsWith('[') ? JSON.parse(extra) : extra.split(/\s+/).filter(Boolean);
-  const args = ['exec', '--skip-git-repo-check', '--cd', input('working-directory') || process.env.GITHUB_WORKSPACE!, '--output-last-message', outFile];
+  const args = [
+    'exec',
+    '--skip-git-repo-check',
+    '--cd',
+    input('working-directory') || process.env.GITHUB_WORKSPACE!,
+    '--output-last-message',
+    outFile
+  ];
   if (input('model')) args.push('--model', input('model'));
   if (input('effort')) args.push('--config', `model_reasoning_effort="${input('effort')}"`);
   args.push(...extraArgs, '--sandbox', safety === 'read-only' ? 'read-only' : input('sandbox'));
-  const env = { ...process.env, CODEX_HOME: codexHome, CODEX_INTERNAL_ORIGINATOR_OVERRIDE: process.env.CODEX_INTERNAL_ORIGINATOR_OVERRIDE || 'codex_github_action' };
+  const env = {
+    ...process.env,
+    CODEX_HOME: codexHome,
+    CODEX_INTERNAL_ORIGINATOR_OVERRIDE: process.env.CODEX_INTERNAL_ORIGINATOR_OVERRIDE || 'codex_github_action'
+  };
   console.log(`Running: CODEX_HOME=${codexHome} codex ${args.map((a) => JSON.stringify(a)).join(' ')}`);
   const run = spawnSync('codex', args, { env, input: prompt, stdio: ['pipe', 'inherit', 'inherit'] });
   if (run.status !== 0) fail(`codex exited with code ${run.status}`);

@@ -42,11 +42,16 @@ export const MOCK_PROVIDER_ID = 'mock';
  */
 export const CODEX_OFFLINE_ARGS: readonly string[] = [
   '--strict-config',
-  '--disable', 'apps',
-  '--disable', 'plugins',
-  '-c', 'analytics.enabled=false',
-  '-c', 'feedback.enabled=false',
-  '-c', 'check_for_update_on_startup=false',
+  '--disable',
+  'apps',
+  '--disable',
+  'plugins',
+  '-c',
+  'analytics.enabled=false',
+  '-c',
+  'feedback.enabled=false',
+  '-c',
+  'check_for_update_on_startup=false'
 ];
 
 /**
@@ -60,15 +65,22 @@ export const CODEX_OFFLINE_ARGS: readonly string[] = [
 export function codexProviderArgs(modelBaseUrl: string, opts: { offline?: boolean } = {}): string[] {
   const p = `model_providers.${MOCK_PROVIDER_ID}`;
   return [
-    '-c', `model_provider="${MOCK_PROVIDER_ID}"`,
-    '-c', `${p}.name="${MOCK_PROVIDER_ID}"`,
-    '-c', `${p}.base_url="${modelBaseUrl}"`,
-    '-c', `${p}.requires_openai_auth=true`,
-    '-c', `${p}.wire_api="responses"`,
-    '-c', `${p}.request_max_retries=0`,
-    '-c', `${p}.stream_max_retries=0`,
+    '-c',
+    `model_provider="${MOCK_PROVIDER_ID}"`,
+    '-c',
+    `${p}.name="${MOCK_PROVIDER_ID}"`,
+    '-c',
+    `${p}.base_url="${modelBaseUrl}"`,
+    '-c',
+    `${p}.requires_openai_auth=true`,
+    '-c',
+    `${p}.wire_api="responses"`,
+    '-c',
+    `${p}.request_max_retries=0`,
+    '-c',
+    `${p}.stream_max_retries=0`,
     '--skip-git-repo-check',
-    ...(opts.offline === false ? [] : CODEX_OFFLINE_ARGS),
+    ...(opts.offline === false ? [] : CODEX_OFFLINE_ARGS)
   ];
 }
 
@@ -141,7 +153,7 @@ export function codexEnv(opts: RunCodexOptions): Record<string, string> {
     CODEX_HOME: opts.codexHome,
     LANG: 'C.UTF-8',
     TERM: 'dumb',
-    NO_COLOR: '1',
+    NO_COLOR: '1'
   };
   if (opts.oauth) {
     env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = opts.oauth.url;
@@ -161,7 +173,7 @@ export function runCodex(args: string[], opts: RunCodexOptions): Promise<CodexRe
       cwd: opts.cwd ?? env.HOME,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true, // own process group, so a timeout kills the native binary too
+      detached: true // own process group, so a timeout kills the native binary too
     });
     let stdout = '';
     let stderr = '';

@@ -170,7 +170,8 @@ export function evaluate(source: string, contexts: Contexts, status: Status = { 
       if (isOp('.')) {
         at++;
         const name = tokens[at++];
-        if (name?.kind !== 'ident') throw new Error(`expected a property name after '${path}.' in expression: ${source}`);
+        if (name?.kind !== 'ident')
+          throw new Error(`expected a property name after '${path}.' in expression: ${source}`);
         key = name.text;
       } else if (isOp('[')) {
         at++;
@@ -181,7 +182,9 @@ export function evaluate(source: string, contexts: Contexts, status: Status = { 
         throw new Error(`'${path}' has no properties (reading '${key}') in expression: ${source}`);
       }
       if (!(key in value)) {
-        throw new Error(`'${path}.${key}' is not known to the harness (have: ${Object.keys(value).join(', ') || 'nothing'}) in expression: ${source}`);
+        throw new Error(
+          `'${path}.${key}' is not known to the harness (have: ${Object.keys(value).join(', ') || 'nothing'}) in expression: ${source}`
+        );
       }
       value = value[key];
       path = `${path}.${key}`;
@@ -198,7 +201,9 @@ export function evaluate(source: string, contexts: Contexts, status: Status = { 
       case 'cancelled':
         return false;
       case 'contains':
-        return Array.isArray(args[0]) ? args[0].some((v) => equal(v, args[1])) : toText(args[0]).toLowerCase().includes(toText(args[1]).toLowerCase());
+        return Array.isArray(args[0])
+          ? args[0].some((v) => equal(v, args[1]))
+          : toText(args[0]).toLowerCase().includes(toText(args[1]).toLowerCase());
       case 'startsWith':
         return toText(args[0]).toLowerCase().startsWith(toText(args[1]).toLowerCase());
       case 'endsWith':

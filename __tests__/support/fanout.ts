@@ -38,7 +38,14 @@ export interface FanoutShape {
   barrier: number;
 }
 
-export const FANOUT_SHAPE: FanoutShape = { runners: 8, jobs: 40, accessTtlSeconds: 420, windowSeconds: 375, chaosEveryMs: 1500, barrier: 8 };
+export const FANOUT_SHAPE: FanoutShape = {
+  runners: 8,
+  jobs: 40,
+  accessTtlSeconds: 420,
+  windowSeconds: 375,
+  chaosEveryMs: 1500,
+  barrier: 8
+};
 
 const SECRET = 'CODEX_AUTH_JSON';
 const REPO_SCOPE = { scope: 'repository' as const, owner: 'acme', repo: 'app' };
@@ -94,7 +101,8 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
   const runners: Runner[] = [];
   const chaos = startChaos(world, api, shape.chaosEveryMs);
   try {
-    for (let r = 0; r < shape.runners; r++) runners.push(await makeRunner('github-hosted', `fanout-${mode}-runner-${r + 1}`));
+    for (let r = 0; r < shape.runners; r++)
+      runners.push(await makeRunner('github-hosted', `fanout-${mode}-runner-${r + 1}`));
     const key = newEncryptionKey();
     // Due at once: the first jobs must renew (ahead) or Codex refreshes (in-job).
     const seed = world.oauth.issue({ accessTtlSeconds: shape.windowSeconds - 10 });
@@ -108,7 +116,8 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
       await Promise.all(
         queues.map(async (queue, r) => {
           const done: JobResult[] = [];
-          for (const i of queue) done.push(await runJob(fanoutJob(world, api, runners[r], mode, i, key, shape, captures)));
+          for (const i of queue)
+            done.push(await runJob(fanoutJob(world, api, runners[r], mode, i, key, shape, captures)));
           return done;
         })
       )
@@ -117,16 +126,21 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
     chaos.stop();
 
     const captured = new Map<string, string>();
-    for (const file of await fs.readdir(captures)) captured.set(file.replace(/\.json$/, ''), await fs.readFile(path.join(captures, file), 'utf8'));
+    for (const file of await fs.readdir(captures))
+      captured.set(file.replace(/\.json$/, ''), await fs.readFile(path.join(captures, file), 'utf8'));
     const refreshes = world.oauth.requests.filter((r) => r.issued);
     const refreshTokens = [seed.tokens.refresh_token, ...refreshes.map((r) => r.issued!.refresh_token)];
     const linearChain = refreshes.every((r, n) => r.body?.refresh_token === refreshTokens[n]);
     const families = new Set(refreshTokens.map((t) => world.oauth.familyOf(t)).filter((f): f is string => !!f));
     const mains = (job: JobResult) => job.steps.find((s) => s.phase === 'main')!;
     const codex = (job: JobResult) => job.steps.find((s) => s.name === 'codex exec');
-    const deferred = jobs.filter((j) => onPullRequest(jobIndex(j.name)) && mains(j).status === 'failure' && /close to expiry/.test(mains(j).log));
+    const deferred = jobs.filter(
+      (j) => onPullRequest(jobIndex(j.name)) && mains(j).status === 'failure' && /close to expiry/.test(mains(j).log)
+    );
     const renewing = jobs.filter((j) => mains(j).log.includes('Renewed the ChatGPT login'));
-    const failedOnPurpose = jobs.filter((j) => failsOnPurpose(jobIndex(j.name)) && j.status === 'failure' && codex(j)?.status === 'success');
+    const failedOnPurpose = jobs.filter(
+      (j) => failsOnPurpose(jobIndex(j.name)) && j.status === 'failure' && codex(j)?.status === 'success'
+    );
     const stats = world.oauth.stats();
     return {
       figures: {
@@ -141,19 +155,36 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
         authenticated: jobs.filter((j) => codex(j)?.status === 'success').length,
         failedOnPurpose: failedOnPurpose.length,
         deferredToMain: deferred.length,
-        otherFailures: jobs.filter((j) => j.status === 'failure' && !deferred.includes(j) && !failedOnPurpose.includes(j)).length,
+        otherFailures: jobs.filter(
+          (j) => j.status === 'failure' && !deferred.includes(j) && !failedOnPurpose.includes(j)
+        ).length,
         maxCodexAtOnce: world.model.maxInFlight(),
         faultsInjected: chaos.injected(),
         seconds: Math.round(seconds),
-        serialSeconds: Math.round(jobs.reduce((sum, j) => sum + j.steps.reduce((t, step) => t + step.durationMs, 0), 0) / 1000),
-        errors: [...new Set(jobs.flatMap((j) => j.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message.slice(0, 160)))))].slice(0, 8)
+        serialSeconds: Math.round(
+          jobs.reduce((sum, j) => sum + j.steps.reduce((t, step) => t + step.durationMs, 0), 0) / 1000
+        ),
+        errors: [
+          ...new Set(
+            jobs.flatMap((j) =>
+              j.steps.flatMap((s) =>
+                s.annotations.filter((a) => a.level === 'error').map((a) => a.message.slice(0, 160))
+              )
+            )
+          )
+        ].slice(0, 8)
       },
       jobs,
       captured,
       refreshTokens,
       linearChain,
       renewedOffDefault: renewing.filter((j) => onPullRequest(jobIndex(j.name))).map((j) => j.name),
-      usedBeforeStored: renewing.filter((j) => mains(j).log.indexOf('Renewed the ChatGPT login') > mains(j).log.indexOf('Codex will use the ChatGPT login')).map((j) => j.name)
+      usedBeforeStored: renewing
+        .filter(
+          (j) =>
+            mains(j).log.indexOf('Renewed the ChatGPT login') > mains(j).log.indexOf('Codex will use the ChatGPT login')
+        )
+        .map((j) => j.name)
     };
   } finally {
     chaos.stop();
@@ -163,7 +194,16 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
   }
 }
 
-function fanoutJob(world: World, api: GitHubApi, runner: Runner, mode: RenewalMode, i: number, key: string, shape: FanoutShape, captures: string): JobSpec {
+function fanoutJob(
+  world: World,
+  api: GitHubApi,
+  runner: Runner,
+  mode: RenewalMode,
+  i: number,
+  key: string,
+  shape: FanoutShape,
+  captures: string
+): JobSpec {
   const pr = onPullRequest(i);
   const chatgptBaseUrl = world.model.baseUrl.replace(/\/v1$/, '/backend-api');
   const inputs: Record<string, string> = {
@@ -174,13 +214,18 @@ function fanoutJob(world: World, api: GitHubApi, runner: Runner, mode: RenewalMo
     'secret-token': TOKENS.writer,
     renewal: mode,
     'renew-before-hours': String(shape.windowSeconds / 3600),
-    ...(mode === 'in-job' ? { lease: 'true', 'lease-token': TOKENS.workflow, 'lease-timeout-minutes': '15', 'lease-expiry-minutes': '30' } : {})
+    ...(mode === 'in-job'
+      ? { lease: 'true', 'lease-token': TOKENS.workflow, 'lease-timeout-minutes': '15', 'lease-expiry-minutes': '30' }
+      : {})
   };
   return chatGptJob(world, {
     name: `fanout-${mode}-${i}`,
     inputs,
     steps: [
-      { name: 'capture auth.json', run: `cp "$CODEX_HOME/auth.json" ${path.join(captures, `fanout-${mode}-${i}.json`)}` },
+      {
+        name: 'capture auth.json',
+        run: `cp "$CODEX_HOME/auth.json" ${path.join(captures, `fanout-${mode}-${i}.json`)}`
+      },
       codexExecStep(world, { extraArgs: ['-c', `chatgpt_base_url="${chatgptBaseUrl}"`] }),
       ...(failsOnPurpose(i) ? [{ name: 'tests fail', run: 'exit 1' }] : [])
     ],
@@ -188,7 +233,12 @@ function fanoutJob(world: World, api: GitHubApi, runner: Runner, mode: RenewalMo
       runner,
       runId: 9000 + i,
       env: { GITHUB_API_URL: api.url, ...(pr ? { GITHUB_REF: PR_REF } : {}) },
-      actionEnv: pr ? world.cache.envFor([{ scope: PR_REF, permission: 3 }, { scope: 'refs/heads/main', permission: 1 }]) : {},
+      actionEnv: pr
+        ? world.cache.envFor([
+            { scope: PR_REF, permission: 3 },
+            { scope: 'refs/heads/main', permission: 1 }
+          ])
+        : {},
       stepTimeoutMs: 20 * 60_000
     }
   });
@@ -196,7 +246,10 @@ function fanoutJob(world: World, api: GitHubApi, runner: Runner, mode: RenewalMo
 
 /** Whether an auth.json Codex read holds a real refresh token (any the token endpoint issued, or the seed's). */
 export function holdsRefreshToken(text: string, refreshTokens: string[]): boolean {
-  return refreshTokens.some((t) => text.includes(t)) || (JSON.parse(text) as ChatGptAuthJson).tokens.refresh_token !== REFRESH_TOKEN_MARKER;
+  return (
+    refreshTokens.some((t) => text.includes(t)) ||
+    (JSON.parse(text) as ChatGptAuthJson).tokens.refresh_token !== REFRESH_TOKEN_MARKER
+  );
 }
 
 /**
@@ -206,7 +259,14 @@ export function holdsRefreshToken(text: string, refreshTokens: string[]): boolea
  */
 function startChaos(world: World, api: GitHubApi, everyMs: number): { stop(): void; injected(): number } {
   const faults: (() => void)[] = [
-    () => (world.cache.clearFaults(), world.cache.inject({ method: 'CreateCacheEntry', status: 429, body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }) })),
+    () => (
+      world.cache.clearFaults(),
+      world.cache.inject({
+        method: 'CreateCacheEntry',
+        status: 429,
+        body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' })
+      })
+    ),
     () => (api.clearFaults(), api.inject({ path: '/actions/secrets/', status: 502 })),
     () => (world.oauth.clearFaults(), world.oauth.inject({ status: 503 })),
     () => (world.cache.clearFaults(), world.cache.inject({ method: 'GetCacheEntryDownloadURL', delayMs: 1200 })),
@@ -228,4 +288,3 @@ export function describeFigures(f: FanoutFigures): string {
 function keyBytes(key: string): Uint8Array {
   return new Uint8Array(Buffer.from(key, 'base64'));
 }
-

@@ -77,14 +77,27 @@ export const TOKENS = {
   revoked: 'github_pat_11LOOPBACK0revoked00000000000000000000000000000000000000000'
 } as const;
 
-const ALL_WRITE: TokenGrant['permissions'] = { secrets: 'write', environments: 'write', organization_secrets: 'write', contents: 'write' };
+const ALL_WRITE: TokenGrant['permissions'] = {
+  secrets: 'write',
+  environments: 'write',
+  organization_secrets: 'write',
+  contents: 'write'
+};
 
 export const DEFAULT_TOKENS: Record<string, TokenGrant> = {
   [TOKENS.writer]: { kind: 'personal-access-token', permissions: ALL_WRITE },
   [TOKENS.app]: { kind: 'integration', permissions: ALL_WRITE },
-  [TOKENS.reader]: { kind: 'personal-access-token', permissions: { secrets: 'read', environments: 'read', organization_secrets: 'read', contents: 'read' } },
+  [TOKENS.reader]: {
+    kind: 'personal-access-token',
+    permissions: { secrets: 'read', environments: 'read', organization_secrets: 'read', contents: 'read' }
+  },
   [TOKENS.workflow]: { kind: 'integration', permissions: { contents: 'write' } },
-  [TOKENS.otherRepo]: { kind: 'personal-access-token', permissions: ALL_WRITE, repositories: ['acme/other'], organizations: [] },
+  [TOKENS.otherRepo]: {
+    kind: 'personal-access-token',
+    permissions: ALL_WRITE,
+    repositories: ['acme/other'],
+    organizations: []
+  },
   [TOKENS.revoked]: { kind: 'personal-access-token', permissions: ALL_WRITE, revoked: true }
 };
 
@@ -182,7 +195,12 @@ export interface GitHubApi {
   secret(scope: ScopeRef, name: string): StoredSecret | undefined;
   secretNames(scope: ScopeRef): string[];
   /** Store a secret as if set in the web UI (sealed to the current key). */
-  setSecret(scope: ScopeRef, name: string, value: string, options?: { visibility?: StoredSecret['visibility']; selectedRepositories?: string[] }): void;
+  setSecret(
+    scope: ScopeRef,
+    name: string,
+    value: string,
+    options?: { visibility?: StoredSecret['visibility']; selectedRepositories?: string[] }
+  ): void;
   deleteSecret(scope: ScopeRef, name: string): void;
   /** Numeric id of a repository (`owner/name`). */
   repositoryId(repository: string): number;
@@ -231,14 +249,17 @@ interface Reply {
 }
 
 class HttpError extends Error {
-  constructor(
-    readonly reply: Reply
-  ) {
+  constructor(readonly reply: Reply) {
     super(`HTTP ${reply.status}`);
   }
 }
 
-const error = (status: number, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpError =>
+const error = (
+  status: number,
+  message: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {}
+): HttpError =>
   new HttpError({ status, body: { message, documentation_url: DOCS, status: String(status), ...extra }, headers });
 
 const notFound = (): HttpError => error(404, 'Not Found');
@@ -251,7 +272,10 @@ function isObject(value: unknown): value is Record<string, any> {
 }
 
 function gitSha(type: string, content: string): string {
-  return createHash('sha1').update(`${type} ${Buffer.byteLength(content)}\0`).update(content).digest('hex');
+  return createHash('sha1')
+    .update(`${type} ${Buffer.byteLength(content)}\0`)
+    .update(content)
+    .digest('hex');
 }
 
 function gitSignature(person: { name: string; email: string; date: string }): string {
@@ -265,21 +289,51 @@ function newKeyId(): string {
 
 function defaultFaultBody(status: number, fault: ApiFault): { body?: unknown; text?: string } {
   if (fault.retryAfter !== undefined) {
-    return { body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`, status: String(status) } };
+    return {
+      body: {
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
+        status: String(status)
+      }
+    };
   }
   if (fault.rateLimitReset !== undefined) {
-    return { body: { message: 'API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID.', documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`, status: String(status) } };
+    return {
+      body: {
+        message:
+          'API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID.',
+        documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
+        status: String(status)
+      }
+    };
   }
   switch (status) {
-    case 401: return { body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } };
-    case 403: return { body: { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' } };
-    case 404: return { body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
-    case 422: return { body: { message: 'Validation Failed', errors: [{ resource: 'Secret', code: 'custom', message: 'injected validation failure' }], documentation_url: DOCS, status: '422' } };
-    case 429: return { body: { message: 'API rate limit exceeded', documentation_url: DOCS, status: '429' } };
+    case 401:
+      return { body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } };
+    case 403:
+      return { body: { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' } };
+    case 404:
+      return { body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
+    case 422:
+      return {
+        body: {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Secret', code: 'custom', message: 'injected validation failure' }],
+          documentation_url: DOCS,
+          status: '422'
+        }
+      };
+    case 429:
+      return { body: { message: 'API rate limit exceeded', documentation_url: DOCS, status: '429' } };
     // GitHub's load balancer answers some 5xx with an HTML page, not JSON: clients must cope.
-    case 502: return { text: '<html><body><h1>502 Bad Gateway</h1>Server Error</body></html>' };
-    case 503: return { body: { message: 'Service Unavailable', documentation_url: DOCS, status: '503' } };
-    default: return { body: { message: status >= 500 ? 'Server Error' : 'Error', documentation_url: DOCS, status: String(status) } };
+    case 502:
+      return { text: '<html><body><h1>502 Bad Gateway</h1>Server Error</body></html>' };
+    case 503:
+      return { body: { message: 'Service Unavailable', documentation_url: DOCS, status: '503' } };
+    default:
+      return {
+        body: { message: status >= 500 ? 'Server Error' : 'Error', documentation_url: DOCS, status: String(status) }
+      };
   }
 }
 
@@ -308,7 +362,15 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     const [owner, name] = full.split('/');
     if (!owner || !name) throw new Error(`Repository '${full}' is not owner/name`);
     if (repositories.has(full.toLowerCase())) return;
-    const repo: Repository = { id: nextRepoId++, owner, name, store: newStore(), environments: new Map(), refs: new Map(), commits: new Map() };
+    const repo: Repository = {
+      id: nextRepoId++,
+      owner,
+      name,
+      store: newStore(),
+      environments: new Map(),
+      refs: new Map(),
+      commits: new Map()
+    };
     // Every repository starts with one commit on main, like a real one.
     const initial = makeCommit({ message: 'Initial commit', tree: EMPTY_TREE, parents: [] });
     repo.commits.set(initial.sha, initial);
@@ -325,19 +387,40 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     if (!repo.environments.has(environment)) repo.environments.set(environment, newStore());
   };
 
-  for (const spec of options.repositories ?? [{ name: 'acme/app', environments: ['production', 'staging'] }, 'acme/other']) addRepository(spec);
+  for (const spec of options.repositories ?? [
+    { name: 'acme/app', environments: ['production', 'staging'] },
+    'acme/other'
+  ])
+    addRepository(spec);
   for (const org of options.organizations ?? ['acme']) addOrganization(org);
 
-  function makeCommit(input: { message: string; tree: string; parents: string[]; author?: Partial<GitCommit['author']>; committer?: Partial<GitCommit['committer']> }): GitCommit {
+  function makeCommit(input: {
+    message: string;
+    tree: string;
+    parents: string[];
+    author?: Partial<GitCommit['author']>;
+    committer?: Partial<GitCommit['committer']>;
+  }): GitCommit {
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const person = (p?: Partial<GitCommit['author']>) => ({ name: p?.name ?? 'codex-auth-test', email: p?.email ?? 'codex-auth-test@users.noreply.github.com', date: p?.date ?? now });
+    const person = (p?: Partial<GitCommit['author']>) => ({
+      name: p?.name ?? 'codex-auth-test',
+      email: p?.email ?? 'codex-auth-test@users.noreply.github.com',
+      date: p?.date ?? now
+    });
     const author = person(input.author);
     const committer = input.committer ? person(input.committer) : author;
     const content =
       `tree ${input.tree}\n` +
       input.parents.map((p) => `parent ${p}\n`).join('') +
       `author ${gitSignature(author)}\ncommitter ${gitSignature(committer)}\n\n${input.message}`;
-    return { sha: gitSha('commit', content), message: input.message, tree: input.tree, parents: input.parents, author, committer };
+    return {
+      sha: gitSha('commit', content),
+      message: input.message,
+      tree: input.tree,
+      parents: input.parents,
+      author,
+      committer
+    };
   }
 
   // --- scope resolution (for the helpers; the HTTP routes resolve their own) -----------------------
@@ -363,7 +446,10 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   }
 
   function seal(value: string, keyId: string): string {
-    return sodium.to_base64(sodium.crypto_box_seal(sodium.from_string(value), keys.get(keyId)!.publicKey), sodium.base64_variants.ORIGINAL);
+    return sodium.to_base64(
+      sodium.crypto_box_seal(sodium.from_string(value), keys.get(keyId)!.publicKey),
+      sodium.base64_variants.ORIGINAL
+    );
   }
 
   const repoById = (id: number): Repository | undefined => [...repositories.values()].find((r) => r.id === id);
@@ -380,63 +466,103 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   function need(grant: TokenGrant, permission: Permission, access: Access): void {
     const has = grant.permissions[permission];
     if (has === 'write' || has === access) return;
-    const message = grant.kind === 'integration' ? 'Resource not accessible by integration' : 'Resource not accessible by personal access token';
+    const message =
+      grant.kind === 'integration'
+        ? 'Resource not accessible by integration'
+        : 'Resource not accessible by personal access token';
     throw error(403, message, {}, { 'x-accepted-github-permissions': `${permission}=${access}` });
   }
 
   function visibleRepo(grant: TokenGrant, owner: string, name: string): Repository {
     const repo = repositories.get(`${owner}/${name}`.toLowerCase());
     if (!repo) throw notFound();
-    if (grant.repositories && !grant.repositories.some((r) => r.toLowerCase() === `${owner}/${name}`.toLowerCase())) throw notFound();
+    if (grant.repositories && !grant.repositories.some((r) => r.toLowerCase() === `${owner}/${name}`.toLowerCase()))
+      throw notFound();
     return repo;
   }
 
   function visibleOrg(grant: TokenGrant, org: string): SecretStore {
     const store = organizations.get(org.toLowerCase());
     if (!store) throw notFound();
-    if (grant.organizations && !grant.organizations.some((o) => o.toLowerCase() === org.toLowerCase())) throw notFound();
+    if (grant.organizations && !grant.organizations.some((o) => o.toLowerCase() === org.toLowerCase()))
+      throw notFound();
     return store;
   }
 
   // --- secrets -----------------------------------------------------------------------------------
   function secretName(raw: string): string {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw)) {
-      throw validation('Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_). Spaces are not allowed. Must start with a letter ([a-z], [A-Z]) or underscores (_).', 'name');
+      throw validation(
+        'Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_). Spaces are not allowed. Must start with a letter ([a-z], [A-Z]) or underscores (_).',
+        'name'
+      );
     }
     if (/^GITHUB_/i.test(raw)) throw validation('Secret names must not start with the GITHUB_ prefix.', 'name');
     return raw.toUpperCase();
   }
 
   function putSecret(store: SecretStore, rawName: string, body: unknown, org?: { org: string }): Reply {
-    if (!isObject(body)) throw validation('Invalid request.\n\nFor \'links/0/schema\', nil is not an object.');
+    if (!isObject(body)) throw validation("Invalid request.\n\nFor 'links/0/schema', nil is not an object.");
     const name = secretName(rawName);
     const { encrypted_value: encrypted, key_id: keyId } = body;
-    if (typeof encrypted !== 'string' || encrypted === '') throw validation('Invalid request.\n\n"encrypted_value" wasn\'t supplied.', 'encrypted_value', 'missing_field');
-    if (typeof keyId !== 'string' || keyId === '') throw validation('Invalid request.\n\n"key_id" wasn\'t supplied.', 'key_id', 'missing_field');
+    if (typeof encrypted !== 'string' || encrypted === '')
+      throw validation('Invalid request.\n\n"encrypted_value" wasn\'t supplied.', 'encrypted_value', 'missing_field');
+    if (typeof keyId !== 'string' || keyId === '')
+      throw validation('Invalid request.\n\n"key_id" wasn\'t supplied.', 'key_id', 'missing_field');
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encrypted) || encrypted.length % 4 !== 0) {
-      throw validation('Invalid request.\n\n"encrypted_value" must be base64 (standard alphabet, padded).', 'encrypted_value');
+      throw validation(
+        'Invalid request.\n\n"encrypted_value" must be base64 (standard alphabet, padded).',
+        'encrypted_value'
+      );
     }
-    if (keyId !== store.keyId) throw validation('Invalid request.\n\n"key_id" does not match the current public key of this scope.', 'key_id');
+    if (keyId !== store.keyId)
+      throw validation('Invalid request.\n\n"key_id" does not match the current public key of this scope.', 'key_id');
     const pair = keys.get(keyId)!;
     let plaintext: Uint8Array;
     try {
-      plaintext = sodium.crypto_box_seal_open(sodium.from_base64(encrypted, sodium.base64_variants.ORIGINAL), pair.publicKey, pair.privateKey);
+      plaintext = sodium.crypto_box_seal_open(
+        sodium.from_base64(encrypted, sodium.base64_variants.ORIGINAL),
+        pair.publicKey,
+        pair.privateKey
+      );
     } catch {
-      throw validation('Invalid request.\n\n"encrypted_value" is not a sealed box for the public key "key_id" names.', 'encrypted_value');
+      throw validation(
+        'Invalid request.\n\n"encrypted_value" is not a sealed box for the public key "key_id" names.',
+        'encrypted_value'
+      );
     }
-    if (plaintext.length > MAX_SECRET_BYTES) throw validation('Secret value is too large: secrets are limited to 48 KB.', 'encrypted_value');
+    if (plaintext.length > MAX_SECRET_BYTES)
+      throw validation('Secret value is too large: secrets are limited to 48 KB.', 'encrypted_value');
 
     let visibility: StoredSecret['visibility'];
     let selected: number[] | undefined;
     const existing = store.secrets.get(name);
     if (org) {
-      if (body.visibility === undefined) throw validation('Invalid request.\n\n"visibility" wasn\'t supplied.', 'visibility', 'missing_field');
-      if (!['all', 'private', 'selected'].includes(body.visibility)) throw validation(`Invalid request.\n\n${JSON.stringify(body.visibility)} is not a member of ["all", "private", "selected"].`, 'visibility');
+      if (body.visibility === undefined)
+        throw validation('Invalid request.\n\n"visibility" wasn\'t supplied.', 'visibility', 'missing_field');
+      if (!['all', 'private', 'selected'].includes(body.visibility))
+        throw validation(
+          `Invalid request.\n\n${JSON.stringify(body.visibility)} is not a member of ["all", "private", "selected"].`,
+          'visibility'
+        );
       visibility = body.visibility;
       if (body.selected_repository_ids !== undefined) {
-        if (visibility !== 'selected') throw validation('selected_repository_ids can only be given when visibility is selected.', 'selected_repository_ids');
-        if (!Array.isArray(body.selected_repository_ids) || !body.selected_repository_ids.every((id: unknown) => Number.isInteger(id) && repoById(id as number)?.owner.toLowerCase() === org.org.toLowerCase())) {
-          throw validation('selected_repository_ids must list ids of repositories of this organization.', 'selected_repository_ids');
+        if (visibility !== 'selected')
+          throw validation(
+            'selected_repository_ids can only be given when visibility is selected.',
+            'selected_repository_ids'
+          );
+        if (
+          !Array.isArray(body.selected_repository_ids) ||
+          !body.selected_repository_ids.every(
+            (id: unknown) =>
+              Number.isInteger(id) && repoById(id as number)?.owner.toLowerCase() === org.org.toLowerCase()
+          )
+        ) {
+          throw validation(
+            'selected_repository_ids must list ids of repositories of this organization.',
+            'selected_repository_ids'
+          );
         }
         selected = [...body.selected_repository_ids];
       } else if (visibility === 'selected') {
@@ -458,7 +584,11 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   }
 
   function secretInfo(secret: StoredSecret, orgUrl?: string): Record<string, unknown> {
-    const info: Record<string, unknown> = { name: secret.name, created_at: secret.created_at, updated_at: secret.updated_at };
+    const info: Record<string, unknown> = {
+      name: secret.name,
+      created_at: secret.created_at,
+      updated_at: secret.updated_at
+    };
     if (orgUrl) {
       info.visibility = secret.visibility;
       if (secret.visibility === 'selected') info.selected_repositories_url = `${orgUrl}/repositories`;
@@ -466,10 +596,25 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     return info;
   }
 
-  function secretsRoute(method: string, rest: string[], store: SecretStore, grant: TokenGrant, permission: Permission, body: unknown, urlBase: string, org?: { org: string }): Reply {
+  function secretsRoute(
+    method: string,
+    rest: string[],
+    store: SecretStore,
+    grant: TokenGrant,
+    permission: Permission,
+    body: unknown,
+    urlBase: string,
+    org?: { org: string }
+  ): Reply {
     if (rest.length === 1 && rest[0] === 'public-key' && method === 'GET') {
       need(grant, permission, 'read');
-      return { status: 200, body: { key_id: store.keyId, key: sodium.to_base64(keys.get(store.keyId)!.publicKey, sodium.base64_variants.ORIGINAL) } };
+      return {
+        status: 200,
+        body: {
+          key_id: store.keyId,
+          key: sodium.to_base64(keys.get(store.keyId)!.publicKey, sodium.base64_variants.ORIGINAL)
+        }
+      };
     }
     if (rest.length === 0 && method === 'GET') {
       need(grant, permission, 'read');
@@ -500,7 +645,13 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       if (!secret) throw notFound();
       if (secret.visibility !== 'selected') throw error(409, 'The visibility of this secret is not set to selected.');
       const repos = (secret.selectedRepositoryIds ?? []).map(repoById).filter((r): r is Repository => !!r);
-      return { status: 200, body: { total_count: repos.length, repositories: repos.map((r) => ({ id: r.id, name: r.name, full_name: `${r.owner}/${r.name}`, private: true })) } };
+      return {
+        status: 200,
+        body: {
+          total_count: repos.length,
+          repositories: repos.map((r) => ({ id: r.id, name: r.name, full_name: `${r.owner}/${r.name}`, private: true }))
+        }
+      };
     }
     throw notFound();
   }
@@ -525,7 +676,11 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       committer: commit.committer,
       tree: { sha: commit.tree, url: `${base}/git/trees/${commit.tree}` },
       message: commit.message,
-      parents: commit.parents.map((sha) => ({ sha, url: `${base}/git/commits/${sha}`, html_url: `${base.replace('/repos/', '/')}/commit/${sha}` })),
+      parents: commit.parents.map((sha) => ({
+        sha,
+        url: `${base}/git/commits/${sha}`,
+        html_url: `${base.replace('/repos/', '/')}/commit/${sha}`
+      })),
       verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null }
     };
   }
@@ -543,19 +698,37 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     return false;
   }
 
-  function gitRoute(method: string, rest: string[], repo: Repository, grant: TokenGrant, body: unknown, base: string): Reply {
+  function gitRoute(
+    method: string,
+    rest: string[],
+    repo: Repository,
+    grant: TokenGrant,
+    body: unknown,
+    base: string
+  ): Reply {
     const [kind, ...tail] = rest;
     const refPath = tail.join('/');
     if (kind === 'commits' && tail.length === 0 && method === 'POST') {
       need(grant, 'contents', 'write');
-      if (!isObject(body)) throw validation('Invalid request.\n\nFor \'links/0/schema\', nil is not an object.');
-      if (typeof body.message !== 'string') throw validation('Invalid request.\n\n"message" wasn\'t supplied.', 'message', 'missing_field');
-      if (typeof body.tree !== 'string') throw validation('Invalid request.\n\n"tree" wasn\'t supplied.', 'tree', 'missing_field');
-      if (body.tree !== EMPTY_TREE && ![...repo.commits.values()].some((c) => c.tree === body.tree)) throw error(422, 'Tree SHA does not exist');
+      if (!isObject(body)) throw validation("Invalid request.\n\nFor 'links/0/schema', nil is not an object.");
+      if (typeof body.message !== 'string')
+        throw validation('Invalid request.\n\n"message" wasn\'t supplied.', 'message', 'missing_field');
+      if (typeof body.tree !== 'string')
+        throw validation('Invalid request.\n\n"tree" wasn\'t supplied.', 'tree', 'missing_field');
+      if (body.tree !== EMPTY_TREE && ![...repo.commits.values()].some((c) => c.tree === body.tree))
+        throw error(422, 'Tree SHA does not exist');
       const parents: unknown = body.parents ?? [];
-      if (!Array.isArray(parents) || !parents.every((p) => typeof p === 'string')) throw validation('Invalid request.\n\n"parents" must be an array of strings.', 'parents');
-      if (!parents.every((p: string) => repo.commits.has(p))) throw error(422, 'Parent SHA does not exist or is not a commit object');
-      const commit = makeCommit({ message: body.message, tree: body.tree, parents: parents as string[], author: isObject(body.author) ? body.author : undefined, committer: isObject(body.committer) ? body.committer : undefined });
+      if (!Array.isArray(parents) || !parents.every((p) => typeof p === 'string'))
+        throw validation('Invalid request.\n\n"parents" must be an array of strings.', 'parents');
+      if (!parents.every((p: string) => repo.commits.has(p)))
+        throw error(422, 'Parent SHA does not exist or is not a commit object');
+      const commit = makeCommit({
+        message: body.message,
+        tree: body.tree,
+        parents: parents as string[],
+        author: isObject(body.author) ? body.author : undefined,
+        committer: isObject(body.committer) ? body.committer : undefined
+      });
       repo.commits.set(commit.sha, commit);
       return { status: 201, body: commitObject(base, commit) };
     }
@@ -575,23 +748,36 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     if (kind === 'matching-refs' && method === 'GET') {
       need(grant, 'contents', 'read');
       const start = `refs/${refPath}`;
-      const matches = [...repo.refs.entries()].filter(([ref]) => ref.startsWith(start)).sort(([a], [b]) => a.localeCompare(b));
+      const matches = [...repo.refs.entries()]
+        .filter(([ref]) => ref.startsWith(start))
+        .sort(([a], [b]) => a.localeCompare(b));
       return { status: 200, body: matches.map(([ref, sha]) => refObject(base, ref, sha)) };
     }
     if (kind === 'refs' && tail.length === 0 && method === 'POST') {
       need(grant, 'contents', 'write');
-      if (!isObject(body) || typeof body.ref !== 'string' || typeof body.sha !== 'string') throw validation('Invalid request.\n\n"ref" and "sha" are required.', 'ref', 'missing_field');
-      if (!/^refs\/[^/]+\/.+/.test(body.ref) || body.ref.split('/').some((part: string) => part === '' || part === '.' || part === '..' || part.endsWith('.lock'))) {
-        throw error(422, 'Reference name must start with \'refs/\' and have at least two slashes.');
+      if (!isObject(body) || typeof body.ref !== 'string' || typeof body.sha !== 'string')
+        throw validation('Invalid request.\n\n"ref" and "sha" are required.', 'ref', 'missing_field');
+      if (
+        !/^refs\/[^/]+\/.+/.test(body.ref) ||
+        body.ref
+          .split('/')
+          .some((part: string) => part === '' || part === '.' || part === '..' || part.endsWith('.lock'))
+      ) {
+        throw error(422, "Reference name must start with 'refs/' and have at least two slashes.");
       }
       if (repo.refs.has(body.ref)) throw error(422, 'Reference already exists');
       if (!repo.commits.has(body.sha)) throw error(422, 'Object does not exist');
       repo.refs.set(body.ref, body.sha);
-      return { status: 201, body: refObject(base, body.ref, body.sha), headers: { location: `${base}/git/${body.ref}` } };
+      return {
+        status: 201,
+        body: refObject(base, body.ref, body.sha),
+        headers: { location: `${base}/git/${body.ref}` }
+      };
     }
     if (kind === 'refs' && refPath && method === 'PATCH') {
       need(grant, 'contents', 'write');
-      if (!isObject(body) || typeof body.sha !== 'string') throw validation('Invalid request.\n\n"sha" wasn\'t supplied.', 'sha', 'missing_field');
+      if (!isObject(body) || typeof body.sha !== 'string')
+        throw validation('Invalid request.\n\n"sha" wasn\'t supplied.', 'sha', 'missing_field');
       const full = `refs/${refPath}`;
       const current = repo.refs.get(full);
       if (!current) throw error(422, 'Reference does not exist');
@@ -610,7 +796,13 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   }
 
   // --- routing -----------------------------------------------------------------------------------
-  function route(method: string, segments: string[], authorization: string | undefined, body: unknown, origin: string): Reply {
+  function route(
+    method: string,
+    segments: string[],
+    authorization: string | undefined,
+    body: unknown,
+    origin: string
+  ): Reply {
     const { grant } = authenticate(authorization);
     const [root, a, b, ...rest] = segments;
     if (root === 'repos' && a && b) {
@@ -618,20 +810,47 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       const base = `${origin}/repos/${repo.owner}/${repo.name}`;
       const [area, ...more] = rest;
       if (area === undefined && method === 'GET') {
-        return { status: 200, body: { id: repo.id, name: repo.name, full_name: `${repo.owner}/${repo.name}`, owner: { login: repo.owner }, private: true } };
+        return {
+          status: 200,
+          body: {
+            id: repo.id,
+            name: repo.name,
+            full_name: `${repo.owner}/${repo.name}`,
+            owner: { login: repo.owner },
+            private: true
+          }
+        };
       }
-      if (area === 'actions' && more[0] === 'secrets') return secretsRoute(method, more.slice(1), repo.store, grant, 'secrets', body, `${base}/actions/secrets`);
+      if (area === 'actions' && more[0] === 'secrets')
+        return secretsRoute(method, more.slice(1), repo.store, grant, 'secrets', body, `${base}/actions/secrets`);
       if (area === 'environments' && more.length >= 2 && more[1] === 'secrets') {
         const env = repo.environments.get(more[0]);
         if (!env) throw notFound();
-        return secretsRoute(method, more.slice(2), env, grant, 'environments', body, `${base}/environments/${encodeURIComponent(more[0])}/secrets`);
+        return secretsRoute(
+          method,
+          more.slice(2),
+          env,
+          grant,
+          'environments',
+          body,
+          `${base}/environments/${encodeURIComponent(more[0])}/secrets`
+        );
       }
       if (area === 'git') return gitRoute(method, more, repo, grant, body, base);
       throw notFound();
     }
     if (root === 'orgs' && a && b === 'actions' && rest[0] === 'secrets') {
       const store = visibleOrg(grant, a);
-      return secretsRoute(method, rest.slice(1), store, grant, 'organization_secrets', body, `${origin}/orgs/${a}/actions/secrets`, { org: a });
+      return secretsRoute(
+        method,
+        rest.slice(1),
+        store,
+        grant,
+        'organization_secrets',
+        body,
+        `${origin}/orgs/${a}/actions/secrets`,
+        { org: a }
+      );
     }
     throw notFound();
   }
@@ -691,7 +910,17 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     const hasPrefix = !prefix || url.pathname === prefix || url.pathname.startsWith(`${prefix}/`);
     const path = hasPrefix ? url.pathname.slice(prefix.length) || '/' : url.pathname;
     const match = /^(?:bearer|token)\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '');
-    const entry: ApiRequest = { method, path, query: url.search, status: 0, token: match?.[1], rawBody, body, fault: false, at: Date.now() };
+    const entry: ApiRequest = {
+      method,
+      path,
+      query: url.search,
+      status: 0,
+      token: match?.[1],
+      rawBody,
+      body,
+      fault: false,
+      at: Date.now()
+    };
     requests.push(entry);
 
     const fault = takeFault(method, path);
@@ -714,7 +943,15 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
           headers['x-ratelimit-reset'] = String(fault.rateLimitReset);
         }
         const fallback = defaultFaultBody(status, fault);
-        send(res, { status, headers, ...(fault.body !== undefined ? (typeof fault.body === 'string' ? { text: fault.body } : { body: fault.body }) : fallback) });
+        send(res, {
+          status,
+          headers,
+          ...(fault.body !== undefined
+            ? typeof fault.body === 'string'
+              ? { text: fault.body }
+              : { body: fault.body }
+            : fallback)
+        });
         return;
       }
     }
@@ -723,11 +960,18 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     try {
       if (!hasPrefix) throw notFound();
       if (malformed) throw error(400, 'Problems parsing JSON');
-      const segments = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+      const segments = path
+        .split('/')
+        .filter(Boolean)
+        .map((s) => decodeURIComponent(s));
       reply = route(method, segments, req.headers.authorization, body, `http://${req.headers.host}${prefix}`);
     } catch (caught) {
       if (caught instanceof HttpError) reply = caught.reply;
-      else reply = { status: 500, body: { message: `loopback server bug: ${caught instanceof Error ? caught.message : String(caught)}` } };
+      else
+        reply = {
+          status: 500,
+          body: { message: `loopback server bug: ${caught instanceof Error ? caught.message : String(caught)}` }
+        };
     }
     entry.status = reply.status;
     send(res, reply);
@@ -743,7 +987,10 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     addToken: (token, grant) => void tokens.set(token, grant),
     publicKey(scope) {
       const store = storeOf(scope);
-      return { key_id: store.keyId, key: sodium.to_base64(keys.get(store.keyId)!.publicKey, sodium.base64_variants.ORIGINAL) };
+      return {
+        key_id: store.keyId,
+        key: sodium.to_base64(keys.get(store.keyId)!.publicKey, sodium.base64_variants.ORIGINAL)
+      };
     },
     rotateKey(scope) {
       storeOf(scope).keyId = newKey();
@@ -754,7 +1001,9 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     },
     secret(scope, name) {
       const secret = storeOf(scope).secrets.get(name.toUpperCase());
-      return secret ? { ...secret, selectedRepositoryIds: secret.selectedRepositoryIds && [...secret.selectedRepositoryIds] } : undefined;
+      return secret
+        ? { ...secret, selectedRepositoryIds: secret.selectedRepositoryIds && [...secret.selectedRepositoryIds] }
+        : undefined;
     },
     secretNames: (scope) => [...storeOf(scope).secrets.keys()].sort(),
     setSecret(scope, name, value, opts = {}) {
@@ -770,7 +1019,10 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
         created_at: existing?.created_at ?? now,
         updated_at: now,
         visibility: org ? (opts.visibility ?? 'private') : undefined,
-        selectedRepositoryIds: org && opts.visibility === 'selected' ? (opts.selectedRepositories ?? []).map((r) => repositories.get(r.toLowerCase())!.id) : undefined,
+        selectedRepositoryIds:
+          org && opts.visibility === 'selected'
+            ? (opts.selectedRepositories ?? []).map((r) => repositories.get(r.toLowerCase())!.id)
+            : undefined,
         writes: 0
       });
     },

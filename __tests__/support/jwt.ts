@@ -84,7 +84,13 @@ export function randomRefreshToken(): string {
 }
 
 /** The id token JWT: identity claims Codex reads (email, plan, user id, account id); expires an hour after issue. */
-export function makeIdToken(opts: { accountId: string; email: string; plan: string; userId: string; issuedAt?: Date }): string {
+export function makeIdToken(opts: {
+  accountId: string;
+  email: string;
+  plan: string;
+  userId: string;
+  issuedAt?: Date;
+}): string {
   const iat = Math.floor((opts.issuedAt ?? new Date()).getTime() / 1000);
   return makeJwt({
     iss: 'https://auth.openai.com',
@@ -99,8 +105,8 @@ export function makeIdToken(opts: { accountId: string; email: string; plan: stri
       chatgpt_account_id: opts.accountId,
       chatgpt_plan_type: opts.plan,
       chatgpt_user_id: opts.userId,
-      user_id: opts.userId,
-    },
+      user_id: opts.userId
+    }
   });
 }
 
@@ -123,7 +129,7 @@ export function makeAccessToken(opts: {
     jti: randomUUID(),
     scp: ['openid', 'profile', 'email', 'offline_access'],
     [AUTH_CLAIM]: { chatgpt_account_id: opts.accountId, chatgpt_user_id: opts.userId, user_id: opts.userId },
-    ...opts.claims,
+    ...opts.claims
   });
 }
 
@@ -142,11 +148,17 @@ export function makeChatGptAuth(opts: ChatGptAuthOptions = {}): ChatGptAuthJson 
     OPENAI_API_KEY: null,
     tokens: {
       id_token: makeIdToken({ accountId, email, plan, userId, issuedAt }),
-      access_token: makeAccessToken({ accountId, userId, expiresAt: accessExpiresAt, issuedAt, claims: opts.accessClaims }),
+      access_token: makeAccessToken({
+        accountId,
+        userId,
+        expiresAt: accessExpiresAt,
+        issuedAt,
+        claims: opts.accessClaims
+      }),
       refresh_token: opts.refreshToken ?? randomRefreshToken(),
-      account_id: accountId,
+      account_id: accountId
     },
-    last_refresh: lastRefresh,
+    last_refresh: lastRefresh
   };
 }
 

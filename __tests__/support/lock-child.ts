@@ -54,7 +54,15 @@ try {
     await sleep(config.holdMs ?? 100);
     mark('end');
     const released = config.release === false ? undefined : await lock.release();
-    console.log(JSON.stringify({ ok: true, token: lock.token, removedStale: lock.removedStale.length, waitedMs: lock.waitedMs, released }));
+    console.log(
+      JSON.stringify({
+        ok: true,
+        token: lock.token,
+        removedStale: lock.removedStale.length,
+        waitedMs: lock.waitedMs,
+        released
+      })
+    );
   }
 } catch (error) {
   console.log(JSON.stringify({ ok: false, name: (error as Error).name, message: (error as Error).message }));

@@ -122,14 +122,14 @@ export function responseEvents(text: string, model = 'mock-model'): Array<{ type
     output: [] as unknown[],
     error: null,
     incomplete_details: null,
-    usage: null as unknown,
+    usage: null as unknown
   };
   const message = {
     id: itemId,
     type: 'message',
     status: 'completed',
     role: 'assistant',
-    content: [{ type: 'output_text', text, annotations: [] }],
+    content: [{ type: 'output_text', text, annotations: [] }]
   };
   const outputTokens = Math.max(1, Math.ceil(text.length / 4));
   const deltas = text.match(/.{1,8}/gs) ?? [];
@@ -141,7 +141,7 @@ export function responseEvents(text: string, model = 'mock-model'): Array<{ type
       type: 'response.output_item.added',
       sequence_number: seq++,
       output_index: 0,
-      item: { ...message, status: 'in_progress', content: [] },
+      item: { ...message, status: 'in_progress', content: [] }
     },
     {
       type: 'response.content_part.added',
@@ -149,8 +149,8 @@ export function responseEvents(text: string, model = 'mock-model'): Array<{ type
       item_id: itemId,
       output_index: 0,
       content_index: 0,
-      part: { type: 'output_text', text: '', annotations: [] },
-    },
+      part: { type: 'output_text', text: '', annotations: [] }
+    }
   ];
   for (const delta of deltas) {
     events.push({
@@ -159,23 +159,30 @@ export function responseEvents(text: string, model = 'mock-model'): Array<{ type
       item_id: itemId,
       output_index: 0,
       content_index: 0,
-      delta,
+      delta
     });
   }
   events.push(
-    { type: 'response.output_text.done', sequence_number: seq++, item_id: itemId, output_index: 0, content_index: 0, text },
+    {
+      type: 'response.output_text.done',
+      sequence_number: seq++,
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      text
+    },
     {
       type: 'response.content_part.done',
       sequence_number: seq++,
       item_id: itemId,
       output_index: 0,
       content_index: 0,
-      part: { type: 'output_text', text, annotations: [] },
+      part: { type: 'output_text', text, annotations: [] }
     },
     { type: 'response.output_item.done', sequence_number: seq++, output_index: 0, item: message },
     {
       type: 'response.completed',
-      sequence_number: seq++,
+      sequence_number: seq,
       response: {
         ...base,
         status: 'completed',
@@ -185,15 +192,18 @@ export function responseEvents(text: string, model = 'mock-model'): Array<{ type
           input_tokens_details: { cached_tokens: 0 },
           output_tokens: outputTokens,
           output_tokens_details: { reasoning_tokens: 0 },
-          total_tokens: 100 + outputTokens,
-        },
-      },
-    },
+          total_tokens: 100 + outputTokens
+        }
+      }
+    }
   );
   return events;
 }
 
-export async function startModelServer(oauth?: OAuthServer | null, opts: ModelServerOptions = {}): Promise<ModelServer> {
+export async function startModelServer(
+  oauth?: OAuthServer | null,
+  opts: ModelServerOptions = {}
+): Promise<ModelServer> {
   const allowApiKeys = new Set(opts.allowApiKeys ?? []);
   const openAccess = !oauth && allowApiKeys.size === 0;
   const requests: ModelRequest[] = [];
@@ -238,7 +248,7 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
         headers: req.headers,
         body,
         status: 0,
-        auth: checkAuth(bearer),
+        auth: checkAuth(bearer)
       };
       requests.push(entry);
       const sendJson = (status: number, json: unknown) => {
@@ -258,15 +268,21 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
               401,
               openAiError(
                 "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                null,
-              ),
+                null
+              )
             );
           case 'expired':
-            return sendJson(401, openAiError('Provided authentication token is expired. Please try signing in again.', 'token_expired'));
+            return sendJson(
+              401,
+              openAiError('Provided authentication token is expired. Please try signing in again.', 'token_expired')
+            );
           case 'revoked':
             return sendJson(
               401,
-              openAiError('Your authentication token has been invalidated. Please try signing in again.', 'token_invalidated'),
+              openAiError(
+                'Your authentication token has been invalidated. Please try signing in again.',
+                'token_invalidated'
+              )
             );
           default: {
             const masked = bearer!.length > 8 ? `${bearer!.slice(0, 6)}***${bearer!.slice(-4)}` : '***';
@@ -288,13 +304,13 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
         return answer();
       }
       function answer(): void {
-        const text = typeof opts.reply === 'function' ? opts.reply(body) : opts.reply ?? 'hi';
+        const text = typeof opts.reply === 'function' ? opts.reply(body) : (opts.reply ?? 'hi');
         const model = opts.model ?? (typeof body?.model === 'string' ? body.model : 'mock-model');
         entry.status = 200;
         res.writeHead(200, {
           'content-type': 'text/event-stream',
           'cache-control': 'no-cache',
-          'x-request-id': `req_${randomUUID().replace(/-/g, '')}`,
+          'x-request-id': `req_${randomUUID().replace(/-/g, '')}`
         });
         for (const ev of responseEvents(text, model)) res.write(sseFrame(ev));
         res.end();
@@ -317,6 +333,6 @@ export async function startModelServer(oauth?: OAuthServer | null, opts: ModelSe
       barrier = { count, waiting: [], timer: setTimeout(openBarrier, timeoutMs).unref() };
     },
     maxInFlight: () => peak,
-    stop,
+    stop
   };
 }

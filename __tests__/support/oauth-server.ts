@@ -32,7 +32,7 @@ import {
   makeIdToken,
   randomRefreshToken,
   type ChatGptAuthJson,
-  type ChatGptAuthOptions,
+  type ChatGptAuthOptions
 } from './jwt.js';
 
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
@@ -187,16 +187,16 @@ function openAiError(message: string, code: string | null, type: string | null =
 
 const REUSED = openAiError(
   'Your refresh token has already been used to generate a new access token. Please try signing in again.',
-  'refresh_token_reused',
+  'refresh_token_reused'
 );
 const INVALIDATED = openAiError(
   'Your refresh token has been invalidated. Please try signing in again.',
-  'refresh_token_invalidated',
+  'refresh_token_invalidated'
 );
 const EXPIRED = openAiError('Your refresh token has expired. Please try signing in again.', 'refresh_token_expired');
 const UNKNOWN = openAiError(
   'Could not validate your refresh token. Please try signing in again.',
-  'refresh_token_invalidated',
+  'refresh_token_invalidated'
 );
 
 function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> | null {
@@ -255,7 +255,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
       return {
         status: 400,
         json: openAiError(`Unsupported grant_type: ${String(body.grant_type)}`, 'unsupported_grant_type'),
-        outcome: 'bad_request',
+        outcome: 'bad_request'
       };
     }
     if (checkClientId && body.client_id !== CODEX_CLIENT_ID) {
@@ -279,9 +279,15 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     rec.spent = true;
     const now = new Date();
     const issued = {
-      id_token: makeIdToken({ accountId: fam.accountId, email: fam.email, plan: fam.plan, userId: fam.userId, issuedAt: now }),
+      id_token: makeIdToken({
+        accountId: fam.accountId,
+        email: fam.email,
+        plan: fam.plan,
+        userId: fam.userId,
+        issuedAt: now
+      }),
       access_token: mintAccess(fam, new Date(now.getTime() + accessTtl * 1000)),
-      refresh_token: mintRefresh(fam),
+      refresh_token: mintRefresh(fam)
     };
     counters.refreshes++;
     return {
@@ -289,7 +295,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
       json: { ...issued, expires_in: accessTtl, token_type: 'Bearer', scope: 'openid profile email offline_access' },
       outcome: 'refreshed',
       familyId: fam.id,
-      issued,
+      issued
     };
   }
 
@@ -299,18 +305,36 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     throw new Error('not started');
   };
 
-  function handleDevice(path: string, body: Record<string, unknown> | null): { status: number; json: unknown; outcome: TokenOutcome } {
+  function handleDevice(
+    path: string,
+    body: Record<string, unknown> | null
+  ): { status: number; json: unknown; outcome: TokenOutcome } {
     if (path.endsWith('/usercode')) {
-      if (checkClientId && body?.client_id !== CODEX_CLIENT_ID) return { status: 401, json: openAiError('Invalid client.', 'invalid_client'), outcome: 'invalid_client' };
-      const letters = () => Array.from({ length: 4 }, () => 'ABCDEFGHJKLMNPQRSTUVWXYZ'[Math.floor(Math.random() * 24)]).join('');
-      const code: DeviceCode = { deviceAuthId: `dev_auth_${randomUUID()}`, userCode: `${letters()}-${letters()}`, polls: 0 };
+      if (checkClientId && body?.client_id !== CODEX_CLIENT_ID)
+        return { status: 401, json: openAiError('Invalid client.', 'invalid_client'), outcome: 'invalid_client' };
+      const letters = () =>
+        Array.from({ length: 4 }, () => 'ABCDEFGHJKLMNPQRSTUVWXYZ'[Math.floor(Math.random() * 24)]).join('');
+      const code: DeviceCode = {
+        deviceAuthId: `dev_auth_${randomUUID()}`,
+        userCode: `${letters()}-${letters()}`,
+        polls: 0
+      };
       deviceCodes.push(code);
-      return { status: 200, json: { device_auth_id: code.deviceAuthId, user_code: code.userCode, interval: '1' }, outcome: 'device_code' };
+      return {
+        status: 200,
+        json: { device_auth_id: code.deviceAuthId, user_code: code.userCode, interval: '1' },
+        outcome: 'device_code'
+      };
     }
     const code = deviceCodes.find((c) => c.deviceAuthId === body?.device_auth_id && c.userCode === body?.user_code);
     if (!code) return { status: 404, json: openAiError('Unknown device code.', 'not_found'), outcome: 'not_found' };
     code.polls++;
-    if (!code.approved) return { status: 403, json: openAiError('Authorization pending.', 'authorization_pending'), outcome: 'device_pending' };
+    if (!code.approved)
+      return {
+        status: 403,
+        json: openAiError('Authorization pending.', 'authorization_pending'),
+        outcome: 'device_pending'
+      };
     if (!code.authorizationCode) {
       code.authorizationCode = `ac_${randomUUID()}`;
       code.codeVerifier = `cv_${randomUUID()}`;
@@ -318,18 +342,35 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     }
     return {
       status: 200,
-      json: { authorization_code: code.authorizationCode, code_challenge: `cc_${code.codeVerifier}`, code_verifier: code.codeVerifier },
+      json: {
+        authorization_code: code.authorizationCode,
+        code_challenge: `cc_${code.codeVerifier}`,
+        code_verifier: code.codeVerifier
+      },
       outcome: 'device_approved'
     };
   }
 
-  function handleCodeExchange(body: Record<string, unknown>): { status: number; json: unknown; outcome: TokenOutcome; familyId?: string; issued?: OAuthRequest['issued'] } {
-    if (checkClientId && body.client_id !== CODEX_CLIENT_ID) return { status: 401, json: openAiError('Invalid client.', 'invalid_client'), outcome: 'invalid_client' };
+  function handleCodeExchange(body: Record<string, unknown>): {
+    status: number;
+    json: unknown;
+    outcome: TokenOutcome;
+    familyId?: string;
+    issued?: OAuthRequest['issued'];
+  } {
+    if (checkClientId && body.client_id !== CODEX_CLIENT_ID)
+      return { status: 401, json: openAiError('Invalid client.', 'invalid_client'), outcome: 'invalid_client' };
     const grant = typeof body.code === 'string' ? codeGrants.get(body.code) : undefined;
-    if (!grant || body.code_verifier !== grant.verifier) return { status: 400, json: openAiError('Invalid authorization code.', 'invalid_grant'), outcome: 'bad_request' };
+    if (!grant || body.code_verifier !== grant.verifier)
+      return { status: 400, json: openAiError('Invalid authorization code.', 'invalid_grant'), outcome: 'bad_request' };
     codeGrants.delete(body.code as string);
     const { id_token, access_token, refresh_token } = grant.auth.tokens;
-    return { status: 200, json: { id_token, access_token, refresh_token }, outcome: 'code_exchanged', familyId: refreshTokens.get(refresh_token)?.familyId };
+    return {
+      status: 200,
+      json: { id_token, access_token, refresh_token },
+      outcome: 'code_exchanged',
+      familyId: refreshTokens.get(refresh_token)?.familyId
+    };
   }
 
   function handleRevoke(body: Record<string, unknown> | null): { status: number; json: unknown; familyId?: string } {
@@ -357,7 +398,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
           rawBody,
           body,
           status: 0,
-          outcome: 'not_found',
+          outcome: 'not_found'
         };
         requests.push(entry);
         const send = (status: number, json: unknown) => {
@@ -382,7 +423,11 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
             if (fault.status) {
               counters.faults++;
               entry.outcome = 'injected';
-              send(fault.status, fault.body ?? openAiError('The server had an error while processing your request.', null, 'server_error'));
+              send(
+                fault.status,
+                fault.body ??
+                  openAiError('The server had an error while processing your request.', null, 'server_error')
+              );
               return;
             }
           }
@@ -394,7 +439,10 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
           send(r.status, r.json);
           return;
         }
-        if (req.method === 'POST' && (path === '/api/accounts/deviceauth/usercode' || path === '/api/accounts/deviceauth/token')) {
+        if (
+          req.method === 'POST' &&
+          (path === '/api/accounts/deviceauth/usercode' || path === '/api/accounts/deviceauth/token')
+        ) {
           const r = handleDevice(path, body);
           entry.outcome = r.outcome;
           send(r.status, r.json);
@@ -434,8 +482,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
       code.approved = opts;
     },
     issue(io: IssueOptions = {}) {
-      const accessExpiresAt =
-        io.accessExpiresAt ?? new Date(Date.now() + (io.accessTtlSeconds ?? accessTtl) * 1000);
+      const accessExpiresAt = io.accessExpiresAt ?? new Date(Date.now() + (io.accessTtlSeconds ?? accessTtl) * 1000);
       const auth = makeChatGptAuth({ ...io, accessExpiresAt, accountId: io.accountId ?? randomUUID() });
       const idClaims = JSON.parse(Buffer.from(auth.tokens.id_token.split('.')[1], 'base64url').toString('utf8'));
       const claims = idClaims['https://api.openai.com/auth'];
@@ -447,7 +494,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
         plan: claims.chatgpt_plan_type,
         revoked: false,
         expired: false,
-        liveRefreshToken: auth.tokens.refresh_token,
+        liveRefreshToken: auth.tokens.refresh_token
       };
       families.set(fam.id, fam);
       refreshTokens.set(auth.tokens.refresh_token, { familyId: fam.id, spent: false });
@@ -474,7 +521,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     clearFaults() {
       faults.length = 0;
     },
-    stop,
+    stop
   };
   issueFamily = (io) => server_.issue(io);
   return server_;

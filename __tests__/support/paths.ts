@@ -35,7 +35,14 @@ export function findNode24(lookup: NodeLookup = currentLookup()): { path: string
 }
 
 function currentLookup(): NodeLookup {
-  return { env: process.env, platform: process.platform, arch: process.arch, execPath: process.execPath, nodeVersion: process.version, exists: existsSync };
+  return {
+    env: process.env,
+    platform: process.platform,
+    arch: process.arch,
+    execPath: process.execPath,
+    nodeVersion: process.version,
+    exists: existsSync
+  };
 }
 
 const node24 = findNode24();
@@ -50,7 +57,9 @@ export const CODEX = path.join(ROOT, 'node_modules', '.bin', 'codex');
  * which Node only spawns through a shell, so its script is run with this node instead.
  */
 export const CODEX_COMMAND: readonly string[] =
-  process.platform === 'win32' ? [process.execPath, path.join(ROOT, 'node_modules', '@openai', 'codex', 'bin', 'codex.js')] : [CODEX];
+  process.platform === 'win32'
+    ? [process.execPath, path.join(ROOT, 'node_modules', '@openai', 'codex', 'bin', 'codex.js')]
+    : [CODEX];
 export const AZURITE_BLOB = path.join(ROOT, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js');
 
 /**
@@ -59,12 +68,17 @@ export const AZURITE_BLOB = path.join(ROOT, 'node_modules', 'azurite', 'dist', '
  */
 export const BASH: string =
   process.platform === 'win32'
-    ? [process.env.CODEX_AUTH_BASH, path.join(process.env.ProgramFiles ?? 'C:\\Program Files', 'Git', 'bin', 'bash.exe')].find((p): p is string => !!p && existsSync(p)) ?? 'bash'
+    ? ([
+        process.env.CODEX_AUTH_BASH,
+        path.join(process.env.ProgramFiles ?? 'C:\\Program Files', 'Git', 'bin', 'bash.exe')
+      ].find((p): p is string => !!p && existsSync(p)) ?? 'bash')
     : 'bash';
 
 /** The system directories a child process's PATH ends with: the usual ones on POSIX, the machine's own PATH on Windows. */
 export const SYSTEM_PATH: string[] =
-  process.platform === 'win32' ? (process.env.PATH ?? process.env.Path ?? '').split(path.delimiter).filter(Boolean) : ['/usr/local/bin', '/usr/bin', '/bin'];
+  process.platform === 'win32'
+    ? (process.env.PATH ?? process.env.Path ?? '').split(path.delimiter).filter(Boolean)
+    : ['/usr/local/bin', '/usr/bin', '/bin'];
 
 /** A PATH value: directories joined with this OS's separator (':' on POSIX, ';' on Windows). */
 export function searchPath(...dirs: string[]): string {

@@ -139,7 +139,12 @@ let runnerCount = 0;
 
 export async function makeRunner(environment: Runner['environment'] = 'github-hosted', name?: string): Promise<Runner> {
   const base = await fs.mkdtemp(path.join(os.tmpdir(), `codex-auth-runner-`));
-  const runner: Runner = { name: name ?? `runner-${++runnerCount}`, environment, home: path.join(base, 'home'), workRoot: path.join(base, 'work') };
+  const runner: Runner = {
+    name: name ?? `runner-${++runnerCount}`,
+    environment,
+    home: path.join(base, 'home'),
+    workRoot: path.join(base, 'work')
+  };
   await fs.mkdir(runner.home, { recursive: true });
   await fs.mkdir(runner.workRoot, { recursive: true });
   return runner;
@@ -150,7 +155,10 @@ export async function destroyRunner(runner: Runner): Promise<void> {
 }
 
 export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventSpec {
-  return { name, payload: { repository: { full_name: repository, private: true, visibility: 'private', default_branch: 'main' } } };
+  return {
+    name,
+    payload: { repository: { full_name: repository, private: true, visibility: 'private', default_branch: 'main' } }
+  };
 }
 
 let runIds = 1000;
@@ -217,7 +225,10 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     await fs.mkdir(commandDir, { recursive: true });
     const seq = ++fileCommandSeq;
     const files = Object.fromEntries(
-      ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY'].map((name) => [name, path.join(commandDir, `${name.toLowerCase()}_${seq}`)])
+      ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY'].map((name) => [
+        name,
+        path.join(commandDir, `${name.toLowerCase()}_${seq}`)
+      ])
     );
     for (const file of Object.values(files)) await fs.writeFile(file, '');
     const env: Record<string, string> = { ...jobEnv, ...exportedEnv, ...stepEnv, ...files };
@@ -291,7 +302,12 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       // The runner registers the post step once main has run, whatever its outcome.
       if (manifest.runs.post) posts.push({ step, index, state: result.state });
     } else {
-      result = await execute('run', label, [BASH, '--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], step.env ?? {});
+      result = await execute(
+        'run',
+        label,
+        [BASH, '--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run],
+        step.env ?? {}
+      );
     }
     result.id = step.id;
     steps.push(result);
@@ -366,10 +382,29 @@ function evaluatePostIf(expression: string, status: 'success' | 'failure'): bool
 }
 
 function skipped(name: string, phase: StepResult['phase'], id?: string): StepResult {
-  return { name, id, phase, status: 'skipped', exitCode: null, log: '', masked: '', outputs: {}, state: {}, exported: {}, annotations: [], summary: '', durationMs: 0 };
+  return {
+    name,
+    id,
+    phase,
+    status: 'skipped',
+    exitCode: null,
+    log: '',
+    masked: '',
+    outputs: {},
+    state: {},
+    exported: {},
+    annotations: [],
+    summary: '',
+    durationMs: 0
+  };
 }
 
-function spawnStep(command: string[], env: Record<string, string>, cwd: string, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function spawnStep(
+  command: string[],
+  env: Record<string, string>,
+  cwd: string,
+  timeoutMs: number
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0], command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -23,7 +23,9 @@ export interface Tools {
 }
 
 const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
-const CODEX_VERSION: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).devDependencies['@openai/codex'];
+const CODEX_VERSION: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).devDependencies[
+  '@openai/codex'
+];
 
 export function makeTools(modelBaseUrl: string): Tools {
   const shimDir = mkdtempSync(path.join(os.tmpdir(), 'codex-auth-tools-'));
@@ -42,7 +44,10 @@ if [ "$1" = exec ]; then shift; exec ${quote(CODEX)} exec ${providerArgs.map(quo
 exec ${quote(CODEX)} "$@"
 `
   );
-  script('proxy-installed', `#!/bin/bash\necho "codex-responses-api-proxy: not available in the harness" >&2\nexit 1\n`);
+  script(
+    'proxy-installed',
+    `#!/bin/bash\necho "codex-responses-api-proxy: not available in the harness" >&2\nexit 1\n`
+  );
   const npm = script(
     'npm',
     `#!/bin/bash
@@ -82,22 +87,48 @@ const ALLOWED: Record<string, string[]> = {
   'actions/checkout': ['fetch-depth', 'persist-credentials', 'ref', 'token'],
   'actions/setup-node': ['node-version', 'cache'],
   'openai/codex-action': [
-    'prompt', 'prompt-file', 'output-file', 'openai-api-key', 'responses-api-endpoint', 'working-directory', 'sandbox', 'codex-version',
-    'codex-args', 'output-schema', 'output-schema-file', 'model', 'effort', 'codex-home', 'safety-strategy', 'codex-user', 'allow-users',
-    'allow-bots', 'allow-bot-users'
+    'prompt',
+    'prompt-file',
+    'output-file',
+    'openai-api-key',
+    'responses-api-endpoint',
+    'working-directory',
+    'sandbox',
+    'codex-version',
+    'codex-args',
+    'output-schema',
+    'output-schema-file',
+    'model',
+    'effort',
+    'codex-home',
+    'safety-strategy',
+    'codex-user',
+    'allow-users',
+    'allow-bots',
+    'allow-bot-users'
   ]
 };
 
 /** openai/codex-action's input defaults (action.yml). */
-const CODEX_ACTION_DEFAULTS: Record<string, string> = { sandbox: 'workspace-write', 'safety-strategy': 'drop-sudo', 'allow-bots': 'false' };
+const CODEX_ACTION_DEFAULTS: Record<string, string> = {
+  sandbox: 'workspace-write',
+  'safety-strategy': 'drop-sudo',
+  'allow-bots': 'false'
+};
 
 /** The step that stands in for `uses: <action>@<ref>` with these (evaluated) inputs, or an error for an action it does not know. */
-export function standIn(uses: string, inputs: Record<string, string>, tools: Tools, base: { name?: string; id?: string }): Step {
+export function standIn(
+  uses: string,
+  inputs: Record<string, string>,
+  tools: Tools,
+  base: { name?: string; id?: string }
+): Step {
   const action = uses.replace(/@.*$/, '');
   const allowed = ALLOWED[action];
   if (!allowed) throw new Error(`The harness has no stand-in for '${uses}'`);
   for (const name of Object.keys(inputs)) {
-    if (!allowed.includes(name)) throw new Error(`'${uses}' has no input '${name}' the harness knows (it knows ${allowed.join(', ')})`);
+    if (!allowed.includes(name))
+      throw new Error(`'${uses}' has no input '${name}' the harness knows (it knows ${allowed.join(', ')})`);
   }
   const label = base.name ?? uses;
   switch (action) {
@@ -111,12 +142,22 @@ export function standIn(uses: string, inputs: Record<string, string>, tools: Too
       const version = inputs['node-version'] ?? process.version;
       const node = nodeBinary(version);
       const dir = `"$RUNNER_TOOL_CACHE/node/${version.replace(/[^0-9A-Za-z.]/g, '_')}/bin"`;
-      return { ...base, name: label, run: `mkdir -p ${dir} && ln -sf ${quote(node)} ${dir}/node && ln -sf ${quote(tools.npm)} ${dir}/npm && echo ${dir} >> "$GITHUB_PATH"` };
+      return {
+        ...base,
+        name: label,
+        run: `mkdir -p ${dir} && ln -sf ${quote(node)} ${dir}/node && ln -sf ${quote(tools.npm)} ${dir}/npm && echo ${dir} >> "$GITHUB_PATH"`
+      };
     }
     default: {
       const env: Record<string, string> = { HARNESS_NODE20: process.execPath, HARNESS_NPM: tools.npm };
-      for (const name of allowed) env[`INPUT_${name.toUpperCase()}`] = inputs[name] ?? CODEX_ACTION_DEFAULTS[name] ?? '';
-      return { ...base, name: label, env, run: `${quote(NODE24)} ${quote(path.join(ROOT, '__tests__', 'support', 'codex-action-stand-in.ts'))}` };
+      for (const name of allowed)
+        env[`INPUT_${name.toUpperCase()}`] = inputs[name] ?? CODEX_ACTION_DEFAULTS[name] ?? '';
+      return {
+        ...base,
+        name: label,
+        env,
+        run: `${quote(NODE24)} ${quote(path.join(ROOT, '__tests__', 'support', 'codex-action-stand-in.ts'))}`
+      };
     }
   }
 }

@@ -19,7 +19,17 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { condition, interpolate, type Contexts, type Value } from './expressions.js';
 import type { GitHubApi } from './github-api.js';
-import { destroyRunner, makeRunner, privateRepoEvent, readManifest, runJob, type DeferredStep, type JobResult, type Step, type StepContext } from './runner.js';
+import {
+  destroyRunner,
+  makeRunner,
+  privateRepoEvent,
+  readManifest,
+  runJob,
+  type DeferredStep,
+  type JobResult,
+  type Step,
+  type StepContext
+} from './runner.js';
 import { standIn, type Tools } from './stand-ins.js';
 import type { World } from './world.js';
 
@@ -41,7 +51,19 @@ export interface WorkflowRun {
 }
 
 const WORKFLOW_KEYS = ['name', 'on', 'permissions', 'concurrency', 'env', 'jobs', 'run-name'];
-const JOB_KEYS = ['name', 'runs-on', 'environment', 'permissions', 'concurrency', 'env', 'steps', 'strategy', 'needs', 'if', 'timeout-minutes'];
+const JOB_KEYS = [
+  'name',
+  'runs-on',
+  'environment',
+  'permissions',
+  'concurrency',
+  'env',
+  'steps',
+  'strategy',
+  'needs',
+  'if',
+  'timeout-minutes'
+];
 const STEP_KEYS = ['name', 'id', 'uses', 'with', 'run', 'env', 'if', 'shell', 'timeout-minutes'];
 const EVENTS = ['schedule', 'workflow_dispatch', 'push'];
 
@@ -54,8 +76,10 @@ export function parseWorkflow(text: string): Yaml {
     checkKeys(job as Yaml, JOB_KEYS, `job '${id}'`);
     for (const [i, step] of ((job as Yaml).steps as Yaml[]).entries()) {
       checkKeys(step, STEP_KEYS, `step ${i + 1} of job '${id}'`);
-      if ('uses' in step === 'run' in step) throw new Error(`step ${i + 1} of job '${id}' must have exactly one of uses and run`);
-      if (step.shell !== undefined && step.shell !== 'bash') throw new Error(`step ${i + 1} of job '${id}': the harness runs bash only`);
+      if ('uses' in step === 'run' in step)
+        throw new Error(`step ${i + 1} of job '${id}' must have exactly one of uses and run`);
+      if (step.shell !== undefined && step.shell !== 'bash')
+        throw new Error(`step ${i + 1} of job '${id}': the harness runs bash only`);
     }
   }
   return workflow;
@@ -67,7 +91,8 @@ function checkKeys(object: Yaml, allowed: string[], what: string): void {
   }
 }
 
-export const isThisAction = (uses: unknown): boolean => typeof uses === 'string' && (uses === './' || /^org\/codex-auth@/.test(uses));
+export const isThisAction = (uses: unknown): boolean =>
+  typeof uses === 'string' && (uses === './' || /^org\/codex-auth@/.test(uses));
 
 /**
  * What the README's own rules require of a workflow, as messages (none: fine):
@@ -91,9 +116,14 @@ export function rulesProblems(workflow: Yaml): string[] {
       const concurrency = (job.concurrency ?? workflow.concurrency) as Yaml | string | undefined;
       const group = typeof concurrency === 'string' ? concurrency : concurrency?.group;
       if (!group && !SERIALIZING_INPUTS.some((name) => String(inputs[name]) === 'true')) {
-        problems.push(`job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (README: Serializing jobs)`);
+        problems.push(
+          `job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (README: Serializing jobs)`
+        );
       }
-      if (String(inputs.lease) === 'true' && contentsPermission(job.permissions ?? workflow.permissions, 'none') !== 'write') {
+      if (
+        String(inputs.lease) === 'true' &&
+        contentsPermission(job.permissions ?? workflow.permissions, 'none') !== 'write'
+      ) {
         problems.push(`job '${id}': \`lease: true\` needs \`permissions: contents: write\``);
       }
     }
@@ -176,7 +206,9 @@ function runnerKind(runsOn: unknown): 'github-hosted' | 'self-hosted' {
   const labels = Array.isArray(runsOn) ? runsOn.map(String) : [String(runsOn)];
   if (labels.includes('self-hosted')) return 'self-hosted';
   if (labels.length === 1 && /^ubuntu-/.test(labels[0])) return 'github-hosted';
-  throw new Error(`runs-on: ${JSON.stringify(runsOn)} is not a runner the harness has (ubuntu-*, or [self-hosted, linux])`);
+  throw new Error(
+    `runs-on: ${JSON.stringify(runsOn)} is not a runner the harness has (ubuntu-*, or [self-hosted, linux])`
+  );
 }
 
 function orderJobs(jobs: Record<string, Yaml>): Array<[string, Yaml]> {
@@ -187,7 +219,8 @@ function orderJobs(jobs: Record<string, Yaml>): Array<[string, Yaml]> {
     if (trail.includes(id)) throw new Error(`needs: cycle through ${id}`);
     if (!jobs[id]) throw new Error(`needs: no job '${id}'`);
     const needs = jobs[id].needs;
-    for (const need of needs === undefined ? [] : Array.isArray(needs) ? needs : [needs]) visit(String(need), [...trail, id]);
+    for (const need of needs === undefined ? [] : Array.isArray(needs) ? needs : [needs])
+      visit(String(need), [...trail, id]);
     done.add(id);
     ordered.push([id, jobs[id]]);
   };
@@ -198,9 +231,11 @@ function orderJobs(jobs: Record<string, Yaml>): Array<[string, Yaml]> {
 export function matrixLegs(strategy: Yaml | undefined): Array<Record<string, Value> | undefined> {
   if (!strategy) return [undefined];
   const matrix = strategy.matrix as Record<string, Value[]>;
-  if (!matrix || 'include' in matrix || 'exclude' in matrix) throw new Error('strategy: the harness runs a plain matrix (no include/exclude)');
+  if (!matrix || 'include' in matrix || 'exclude' in matrix)
+    throw new Error('strategy: the harness runs a plain matrix (no include/exclude)');
   let legs: Array<Record<string, Value>> = [{}];
-  for (const [key, values] of Object.entries(matrix)) legs = legs.flatMap((leg) => values.map((value) => ({ ...leg, [key]: value })));
+  for (const [key, values] of Object.entries(matrix))
+    legs = legs.flatMap((leg) => values.map((value) => ({ ...leg, [key]: value })));
   return legs;
 }
 
@@ -241,7 +276,9 @@ function baseContexts(fixtures: Fixtures, facts: JobFacts): Contexts {
 
 function evaluateMap(map: unknown, contexts: Contexts, status?: StepContext): Record<string, string> {
   if (map === undefined || map === null) return {};
-  return Object.fromEntries(Object.entries(map as Yaml).map(([key, value]) => [key, interpolate(String(value), contexts, status)]));
+  return Object.fromEntries(
+    Object.entries(map as Yaml).map(([key, value]) => [key, interpolate(String(value), contexts, status)])
+  );
 }
 
 /** The expression defaults of action.yml (`${{ github.token }}`), evaluated as the runner does. */
@@ -263,10 +300,19 @@ function deferred(step: Yaml, base: Contexts, yamlEnv: Record<string, string>, t
       const contexts: Contexts = {
         ...base,
         github: { ...(base.github as Yaml as Record<string, Value>), workspace: context.env.GITHUB_WORKSPACE },
-        runner: { ...(base.runner as Record<string, Value>), temp: context.env.RUNNER_TEMP, tool_cache: context.env.RUNNER_TOOL_CACHE },
+        runner: {
+          ...(base.runner as Record<string, Value>),
+          temp: context.env.RUNNER_TEMP,
+          tool_cache: context.env.RUNNER_TOOL_CACHE
+        },
         env: { ...yamlEnv, ...context.env },
         job: { status: context.status },
-        steps: Object.fromEntries(Object.entries(context.steps).map(([key, s]) => [key, { outputs: s.outputs, outcome: s.outcome, conclusion: s.outcome }]))
+        steps: Object.fromEntries(
+          Object.entries(context.steps).map(([key, s]) => [
+            key,
+            { outputs: s.outputs, outcome: s.outcome, conclusion: s.outcome }
+          ])
+        )
       };
       if (!condition(step.if as string | undefined, contexts, context)) return 'skip';
       const env = evaluateMap(step.env, contexts, context);
@@ -274,7 +320,8 @@ function deferred(step: Yaml, base: Contexts, yamlEnv: Record<string, string>, t
       const common = { id, name, env, if: 'always' as const };
       if (typeof step.run === 'string') return { ...common, run: interpolate(step.run, contexts, context) };
       const inputs = evaluateMap(step.with, contexts, context);
-      if (isThisAction(step.uses)) return { ...common, uses: 'action', with: { ...expressionDefaults(contexts), ...inputs } };
+      if (isThisAction(step.uses))
+        return { ...common, uses: 'action', with: { ...expressionDefaults(contexts), ...inputs } };
       const stood = standIn(String(step.uses), inputs, tools, { id, name });
       return { ...stood, env: { ...env, ...stood.env }, if: 'always' };
     }

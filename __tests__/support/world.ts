@@ -20,7 +20,9 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(options: { oauth?: OAuthServerOptions; model?: ModelServerOptions } = {}): Promise<World> {
+export async function startWorld(
+  options: { oauth?: OAuthServerOptions; model?: ModelServerOptions } = {}
+): Promise<World> {
   const cache = await startCacheService();
   const oauth = await startOAuthServer(options.oauth);
   const model = await startModelServer(oauth, options.model);
@@ -46,8 +48,16 @@ export function serialize(auth: ChatGptAuthJson): string {
 const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
 
 /** A `codex exec` step against the loopback model (the real CLI, reading CODEX_HOME exported by our main step). */
-export function codexExecStep(world: World, options: { name?: string; prompt?: string; extraArgs?: string[]; if?: Step['if'] } = {}): Step {
-  const args = ['exec', ...codexProviderArgs(world.model.baseUrl), ...(options.extraArgs ?? []), options.prompt ?? 'say hi'];
+export function codexExecStep(
+  world: World,
+  options: { name?: string; prompt?: string; extraArgs?: string[]; if?: Step['if'] } = {}
+): Step {
+  const args = [
+    'exec',
+    ...codexProviderArgs(world.model.baseUrl),
+    ...(options.extraArgs ?? []),
+    options.prompt ?? 'say hi'
+  ];
   return { name: options.name ?? 'codex exec', run: `codex ${args.map(quote).join(' ')} < /dev/null`, if: options.if };
 }
 
@@ -63,9 +73,16 @@ export interface ChatGptJobOptions {
 export function chatGptJob(world: World, options: ChatGptJobOptions = {}): JobSpec {
   return {
     name: options.name ?? 'codex',
-    steps: [{ uses: 'action', id: 'auth', with: { 'auth-mode': 'chatgpt', ...options.inputs } }, ...(options.steps ?? [codexExecStep(world)])],
+    steps: [
+      { uses: 'action', id: 'auth', with: { 'auth-mode': 'chatgpt', ...options.inputs } },
+      ...(options.steps ?? [codexExecStep(world)])
+    ],
     // Codex must refresh against the loopback token endpoint, never OpenAI's.
-    env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: world.oauth.url, CODEX_REVOKE_TOKEN_URL_OVERRIDE: world.oauth.revokeUrl, ...options.extra?.env },
+    env: {
+      CODEX_REFRESH_TOKEN_URL_OVERRIDE: world.oauth.url,
+      CODEX_REVOKE_TOKEN_URL_OVERRIDE: world.oauth.revokeUrl,
+      ...options.extra?.env
+    },
     actionEnv: { ...world.cache.env, ...options.extra?.actionEnv },
     ...withoutEnv(options.extra)
   };
@@ -110,7 +127,9 @@ export function leakedSecrets(jobs: JobResult[], secrets: string[]): string[] {
         const log = step.phase === 'run' ? step.masked : step.log;
         if (secret.length >= 8 && log.includes(secret)) {
           const at = log.indexOf(secret);
-          leaks.push(`${job.name} / ${step.name}: ${secret.slice(0, 6)}… after "${log.slice(Math.max(0, at - 80), at).replace(/\s+/g, ' ')}"`);
+          leaks.push(
+            `${job.name} / ${step.name}: ${secret.slice(0, 6)}… after "${log.slice(Math.max(0, at - 80), at).replace(/\s+/g, ' ')}"`
+          );
         }
       }
     }

@@ -23,13 +23,16 @@ export async function handleFailedRefresh(inputs: ChatGptInputs, state: MainStat
   }
   if (await renewedInThisJob(state)) {
     // Another Codex process of the job renewed the login after all: that login is the live one, and dropping it would lose the chain.
-    rt.warning(`Codex reported a failed renewal of the ChatGPT login '${name}' (${failure.codexMessage}), but auth.json holds a login renewed in this job: it is stored as usual.`);
+    rt.warning(
+      `Codex reported a failed renewal of the ChatGPT login '${name}' (${failure.codexMessage}), but auth.json holds a login renewed in this job: it is stored as usual.`
+    );
     return false;
   }
   let message = refreshFailedMessage(name, failure, inputs.secret);
   if (state.lastRefresh) {
     const kept = await storeMark(inputs, state, JSON.stringify(makeMark(failure, state.lastRefresh, rt.env)), rt);
-    if (kept.failed.length) message += ` (The mark could not be stored in ${kept.failed.join('; ')}: a later job there runs Codex and fails the same way.)`;
+    if (kept.failed.length)
+      message += ` (The mark could not be stored in ${kept.failed.join('; ')}: a later job there runs Codex and fails the same way.)`;
   }
   report(message, inputs, rt);
   return true;
@@ -49,8 +52,17 @@ function report(message: string, inputs: ChatGptInputs, rt: Runtime): void {
 }
 
 /** Seals the mark and stores it like a login copy: the Actions cache, and the runner-local store when on. */
-async function storeMark(inputs: ChatGptInputs, state: MainState, mark: string, rt: Runtime): Promise<{ failed: string[] }> {
-  const [{ CacheStore }, { seal }, { LocalStore }] = await Promise.all([import('../stores/cache.js'), import('./envelope.js'), import('../stores/local.js')]);
+async function storeMark(
+  inputs: ChatGptInputs,
+  state: MainState,
+  mark: string,
+  rt: Runtime
+): Promise<{ failed: string[] }> {
+  const [{ CacheStore }, { seal }, { LocalStore }] = await Promise.all([
+    import('../stores/cache.js'),
+    import('./envelope.js'),
+    import('../stores/local.js')
+  ]);
   const envelope = await seal(mark, inputs.encryptionKey, inputs.credentialName);
   const failed: string[] = [];
   const cache = new CacheStore({ credentialName: inputs.credentialName, env: rt.env, log: rt.info });
@@ -58,7 +70,13 @@ async function storeMark(inputs: ChatGptInputs, state: MainState, mark: string, 
   if (saved.ok) rt.info(`Marked '${inputs.credentialName}' as needing a re-seed in the Actions cache (${saved.key}).`);
   else failed.push(`the Actions cache (${saved.reason})`);
   if (state.localStore) {
-    const local = new LocalStore({ dir: state.localStore.dir, credentialName: inputs.credentialName, workspace: rt.env.GITHUB_WORKSPACE, runnerTemp: rt.env.RUNNER_TEMP, log: rt.info });
+    const local = new LocalStore({
+      dir: state.localStore.dir,
+      credentialName: inputs.credentialName,
+      workspace: rt.env.GITHUB_WORKSPACE,
+      runnerTemp: rt.env.RUNNER_TEMP,
+      log: rt.info
+    });
     try {
       await local.write(envelope);
       rt.info(`Marked '${inputs.credentialName}' as needing a re-seed in the runner-local store (${local.file}).`);

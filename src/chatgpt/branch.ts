@@ -27,8 +27,11 @@ export function placeOfRun(env: NodeJS.ProcessEnv): RunPlace {
   const ref = env.GITHUB_REF?.trim() || undefined;
   let defaultBranch: string | undefined;
   try {
-    const payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH ?? '', 'utf8')) as { repository?: { default_branch?: unknown } };
-    if (typeof payload.repository?.default_branch === 'string' && payload.repository.default_branch) defaultBranch = payload.repository.default_branch;
+    const payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH ?? '', 'utf8')) as {
+      repository?: { default_branch?: unknown };
+    };
+    if (typeof payload.repository?.default_branch === 'string' && payload.repository.default_branch)
+      defaultBranch = payload.repository.default_branch;
   } catch {
     defaultBranch = undefined;
   }
@@ -61,6 +64,7 @@ export function renewalPlace(place: RunPlace, stores: RenewalStores): RenewalPla
 
 function describePlace(place: RunPlace): string {
   if (!place.ref) return 'an unknown ref (GITHUB_REF is not set)';
-  if (!place.defaultBranch) return `${place.ref} (the event payload does not name the default branch, so this is not known to be it)`;
+  if (!place.defaultBranch)
+    return `${place.ref} (the event payload does not name the default branch, so this is not known to be it)`;
   return `${place.ref}, not the default branch '${place.defaultBranch}'`;
 }

@@ -37,24 +37,35 @@ export function parseCredential(text: string): Parsed {
   }
   if (!isObject(doc)) return { ok: false, reason: 'it is not a JSON object', secrets: [] };
   const tokens = isObject(doc.tokens) ? doc.tokens : {};
-  const secrets = [tokens.access_token, tokens.refresh_token, tokens.id_token, tokens.account_id, doc.OPENAI_API_KEY].filter(
-    (v): v is string => typeof v === 'string' && v.length > 0
-  );
+  const secrets = [
+    tokens.access_token,
+    tokens.refresh_token,
+    tokens.id_token,
+    tokens.account_id,
+    doc.OPENAI_API_KEY
+  ].filter((v): v is string => typeof v === 'string' && v.length > 0);
   const fail = (reason: string): Parsed => ({ ok: false, reason, secrets });
   if (doc.auth_mode !== 'chatgpt') {
-    return fail(`auth_mode is ${JSON.stringify(typeof doc.auth_mode === 'string' ? doc.auth_mode : doc.auth_mode ?? null)}, not "chatgpt" (this is not a ChatGPT login)`);
+    return fail(
+      `auth_mode is ${JSON.stringify(typeof doc.auth_mode === 'string' ? doc.auth_mode : (doc.auth_mode ?? null))}, not "chatgpt" (this is not a ChatGPT login)`
+    );
   }
   for (const name of ['refresh_token', 'access_token', 'id_token'] as const) {
     if (typeof tokens[name] !== 'string' || tokens[name] === '') return fail(`tokens.${name} is missing or empty`);
   }
   const idClaims = decodeJwt(tokens.id_token as string);
   if (!idClaims) return fail('tokens.id_token is not a readable JWT (Codex could not load the file)');
-  if (typeof doc.last_refresh !== 'string' || !RFC3339.test(doc.last_refresh) || Number.isNaN(Date.parse(doc.last_refresh))) {
+  if (
+    typeof doc.last_refresh !== 'string' ||
+    !RFC3339.test(doc.last_refresh) ||
+    Number.isNaN(Date.parse(doc.last_refresh))
+  ) {
     return fail('last_refresh is missing or not an RFC 3339 time');
   }
   const auth = isObject(idClaims[AUTH_CLAIMS]) ? idClaims[AUTH_CLAIMS] : {};
   const provenance = tokens.oauth_provenance;
-  if (provenance !== undefined && provenance !== null && !isObject(provenance)) return fail('tokens.oauth_provenance is not an object');
+  if (provenance !== undefined && provenance !== null && !isObject(provenance))
+    return fail('tokens.oauth_provenance is not an object');
   const exp = decodeJwt(tokens.access_token as string)?.exp;
   if (typeof idClaims.email === 'string') secrets.push(idClaims.email);
   return {
@@ -66,9 +77,21 @@ export function parseCredential(text: string): Parsed {
       lastRefreshText: doc.last_refresh,
       accessTokenExpiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
       planType: typeof auth.chatgpt_plan_type === 'string' ? auth.chatgpt_plan_type : undefined,
-      workspaceId: typeof auth.chatgpt_account_id === 'string' ? auth.chatgpt_account_id : typeof tokens.account_id === 'string' ? tokens.account_id : undefined,
-      userId: typeof auth.chatgpt_user_id === 'string' ? auth.chatgpt_user_id : typeof idClaims.sub === 'string' ? idClaims.sub : undefined,
-      provenance: isObject(provenance) ? { issuer: stringOrUndefined(provenance.issuer), clientId: stringOrUndefined(provenance.client_id) } : undefined,
+      workspaceId:
+        typeof auth.chatgpt_account_id === 'string'
+          ? auth.chatgpt_account_id
+          : typeof tokens.account_id === 'string'
+            ? tokens.account_id
+            : undefined,
+      userId:
+        typeof auth.chatgpt_user_id === 'string'
+          ? auth.chatgpt_user_id
+          : typeof idClaims.sub === 'string'
+            ? idClaims.sub
+            : undefined,
+      provenance: isObject(provenance)
+        ? { issuer: stringOrUndefined(provenance.issuer), clientId: stringOrUndefined(provenance.client_id) }
+        : undefined,
       secrets
     }
   };
@@ -84,7 +107,10 @@ export const CLOCK_SKEW_MS = 5 * 60_000;
  * Where a refresh of this login goes, as Codex decides it: CODEX_REFRESH_TOKEN_URL_OVERRIDE, else
  * `tokens.oauth_provenance.issuer` + /oauth/token, else Codex's issuer.
  */
-export function refreshEndpoint(credential: Pick<ChatGptCredential, 'provenance'>, env: NodeJS.ProcessEnv = {}): string {
+export function refreshEndpoint(
+  credential: Pick<ChatGptCredential, 'provenance'>,
+  env: NodeJS.ProcessEnv = {}
+): string {
   const override = env.CODEX_REFRESH_TOKEN_URL_OVERRIDE?.trim();
   if (override) return override;
   const issuer = credential.provenance?.issuer ?? CODEX_ISSUER;
@@ -96,7 +122,10 @@ export function refreshEndpoint(credential: Pick<ChatGptCredential, 'provenance'
  * Codex's, which would receive its refresh token), or undefined. `allowedIssuer`: the input
  * `oauth-issuer`, the user's explicit opt-in to one other issuer.
  */
-export function provenanceProblem(credential: Pick<ChatGptCredential, 'provenance'>, allowedIssuer?: string): string | undefined {
+export function provenanceProblem(
+  credential: Pick<ChatGptCredential, 'provenance'>,
+  allowedIssuer?: string
+): string | undefined {
   const provenance = credential.provenance;
   if (!provenance) return undefined;
   const issuer = (provenance.issuer ?? '').replace(/\/+$/, '');
@@ -111,15 +140,22 @@ export function provenanceProblem(credential: Pick<ChatGptCredential, 'provenanc
 }
 
 /** Why a last_refresh later than now (beyond CLOCK_SKEW_MS) is refused, or undefined. */
-export function futureProblem(credential: Pick<ChatGptCredential, 'lastRefresh' | 'lastRefreshText'>, now: number = Date.now()): string | undefined {
+export function futureProblem(
+  credential: Pick<ChatGptCredential, 'lastRefresh' | 'lastRefreshText'>,
+  now: number = Date.now()
+): string | undefined {
   if (credential.lastRefresh.getTime() <= now + CLOCK_SKEW_MS) return undefined;
   return `its last_refresh (${credential.lastRefreshText}) is in the future (this runner's clock says ${new Date(now).toISOString()}): a copy from the future would outrank every real refresh. Re-seed from a machine with a correct clock`;
 }
 
 /** Why `other` is not a login of the same ChatGPT user and workspace as `restored`, or undefined. */
-export function accountMismatch(restored: Pick<ChatGptCredential, 'userId' | 'workspaceId'>, other: Pick<ChatGptCredential, 'userId' | 'workspaceId'>): string | undefined {
+export function accountMismatch(
+  restored: Pick<ChatGptCredential, 'userId' | 'workspaceId'>,
+  other: Pick<ChatGptCredential, 'userId' | 'workspaceId'>
+): string | undefined {
   if (restored.userId !== other.userId) return 'it is a login of another ChatGPT user than the one restored';
-  if (restored.workspaceId !== other.workspaceId) return 'it is a login of another ChatGPT workspace than the one restored';
+  if (restored.workspaceId !== other.workspaceId)
+    return 'it is a login of another ChatGPT workspace than the one restored';
   return undefined;
 }
 

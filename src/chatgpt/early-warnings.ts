@@ -33,13 +33,16 @@ const DAY_MS = 86_400_000;
 const CACHE_AGING_DAYS = 5;
 
 export function earlyWarnings(facts: WarningFacts): EarlyWarning[] {
-  return [renewalDueCannotRenew(facts), cacheOnlyAging(facts), seedOlderThanStored(facts)].filter((w): w is EarlyWarning => w !== undefined);
+  return [renewalDueCannotRenew(facts), cacheOnlyAging(facts), seedOlderThanStored(facts)].filter(
+    (w): w is EarlyWarning => w !== undefined
+  );
 }
 
 /** In-job renewal due within a day, and a copy renewed by this job would not reach the later jobs. */
 function renewalDueCannotRenew(facts: WarningFacts): EarlyWarning | undefined {
   const expires = facts.chosen.accessTokenExpiresAt;
-  if (facts.renewal !== 'in-job' || !expires || !facts.cacheLimit || facts.writeBack || facts.localStore) return undefined;
+  if (facts.renewal !== 'in-job' || !expires || !facts.cacheLimit || facts.writeBack || facts.localStore)
+    return undefined;
   if (expires.getTime() - facts.now.getTime() > DAY_MS) return undefined;
   return {
     name: 'renewal-due-cannot-renew',

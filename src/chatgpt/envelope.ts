@@ -22,7 +22,13 @@ export async function seal(plaintext: string, key: Uint8Array, credentialName: s
   await sodium.ready;
   const keyId = await keyIdOf(key);
   const nonce = sodium.randombytes_buf(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-  const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData(credentialName, keyId), null, nonce, key);
+  const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+    plaintext,
+    associatedData(credentialName, keyId),
+    null,
+    nonce,
+    key
+  );
   return [PREFIX, VERSION, credentialName, keyId, b64(nonce), b64(ciphertext)].join(':');
 }
 
@@ -30,18 +36,35 @@ export async function open(envelope: string, key: Uint8Array, credentialName: st
   await sodium.ready;
   const parts = envelope.trim().split(':');
   if (parts[0] !== PREFIX) return { ok: false, reason: 'it is not a codex-auth envelope' };
-  if (parts[1] !== VERSION) return { ok: false, reason: `its format version '${parts[1]}' is not supported by this version of the action (expected ${VERSION})` };
+  if (parts[1] !== VERSION)
+    return {
+      ok: false,
+      reason: `its format version '${parts[1]}' is not supported by this version of the action (expected ${VERSION})`
+    };
   if (parts.length !== 6) return { ok: false, reason: 'it is truncated or corrupted (wrong number of fields)' };
   const [, , name, keyId, nonceText, ciphertextText] = parts;
-  if (name !== credentialName) return { ok: false, reason: `it belongs to credential '${name}', not '${credentialName}'` };
+  if (name !== credentialName)
+    return { ok: false, reason: `it belongs to credential '${name}', not '${credentialName}'` };
   if (keyId !== (await keyIdOf(key))) return { ok: false, reason: 'it was encrypted with a different encryption-key' };
   const nonce = unb64(nonceText);
   const ciphertext = unb64(ciphertextText);
-  if (!nonce || nonce.length !== sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES || !ciphertext || ciphertext.length <= sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+  if (
+    !nonce ||
+    nonce.length !== sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ||
+    !ciphertext ||
+    ciphertext.length <= sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
+  ) {
     return { ok: false, reason: 'it is truncated or corrupted' };
   }
   try {
-    const plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, associatedData(name, keyId), nonce, key, 'text');
+    const plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      ciphertext,
+      associatedData(name, keyId),
+      nonce,
+      key,
+      'text'
+    );
     return { ok: true, plaintext };
   } catch {
     return { ok: false, reason: 'it failed authentication: it was tampered with or corrupted' };

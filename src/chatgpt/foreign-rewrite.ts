@@ -33,20 +33,26 @@ export async function inspectLogin(file: string): Promise<LoginAccess | undefine
 
 const FIX =
   'Run Codex as the runner user: with openai/codex-action, use `safety-strategy: drop-sudo` (its default), `read-only` or `unsafe`, ' +
-  "`codex-home: ${{ steps.<id>.outputs.codex-home }}` and no `openai-api-key`; never `unprivileged-user` with a ChatGPT login (README: With openai/codex-action).";
+  '`codex-home: ${{ steps.<id>.outputs.codex-home }}` and no `openai-api-key`; never `unprivileged-user` with a ChatGPT login (README: With openai/codex-action).';
 
 /**
  * What to report, or undefined when auth.json is ours and readable. `stop`: nothing can be saved
  * (the post step must not go on); otherwise a warning and the save goes ahead.
  */
-export function foreignRewriteProblem(file: string, access: LoginAccess): { stop: boolean; message: string } | undefined {
+export function foreignRewriteProblem(
+  file: string,
+  access: LoginAccess
+): { stop: boolean; message: string } | undefined {
   const foreign = access.owner !== access.self;
   if (!foreign && access.readable) return undefined;
   const who = foreign
     ? `${file} is now owned by uid ${access.owner}, not by the runner user (uid ${access.self}): another user rewrote it, as Codex does when it refreshes the login while running as that user (openai/codex-action with \`safety-strategy: unprivileged-user\`).`
     : `${file} is no longer readable by the runner user (mode 0${access.mode.toString(8)}): a step changed its permissions.`;
   if (access.readable) {
-    return { stop: false, message: `${who} The runner user can still read it, so it is saved as usual, but a runner where it cannot would lose the refreshed login. ${FIX}` };
+    return {
+      stop: false,
+      message: `${who} The runner user can still read it, so it is saved as usual, but a runner where it cannot would lose the refreshed login. ${FIX}`
+    };
   }
   return {
     stop: true,
@@ -60,7 +66,11 @@ export function foreignRewriteProblem(file: string, access: LoginAccess): { stop
  * The post step's check, before it reads auth.json: warns, or reports a login it cannot save (a
  * failure, or a warning with `on-save-failure: warn`). Returns true when the post step must not go on.
  */
-export async function reportForeignRewrite(file: string, onSaveFailure: SaveFailureMode, rt: Pick<Runtime, 'warning'>): Promise<boolean> {
+export async function reportForeignRewrite(
+  file: string,
+  onSaveFailure: SaveFailureMode,
+  rt: Pick<Runtime, 'warning'>
+): Promise<boolean> {
   const access = await inspectLogin(file);
   const problem = access && foreignRewriteProblem(file, access);
   if (!problem) return false;

@@ -23,7 +23,12 @@ export function forkOrigin(env: NodeJS.ProcessEnv): 'pull request' | 'workflow_r
   const fromFork = (repo: { fork?: boolean; full_name?: string } | null | undefined): boolean =>
     repo === null || repo?.fork === true || Boolean(repo?.full_name && base && repo.full_name !== base);
   if (payload.pull_request && fromFork(payload.pull_request.head?.repo)) return 'pull request';
-  if (env.GITHUB_EVENT_NAME === 'workflow_run' && payload.workflow_run && fromFork(payload.workflow_run.head_repository)) return 'workflow_run';
+  if (
+    env.GITHUB_EVENT_NAME === 'workflow_run' &&
+    payload.workflow_run &&
+    fromFork(payload.workflow_run.head_repository)
+  )
+    return 'workflow_run';
   return undefined;
 }
 
@@ -31,7 +36,7 @@ export function forkOrigin(env: NodeJS.ProcessEnv): 'pull request' | 'workflow_r
 export function apiKeyWarnings(env: NodeJS.ProcessEnv): string[] {
   if (env.GITHUB_EVENT_NAME === 'pull_request_target') {
     return [
-      'This job runs on pull_request_target, with this repository\'s secrets for a pull request whose author may control the code that runs next: the OpenAI API key in CODEX_HOME can be read by that code. Run Codex on trusted code only (do not check out the pull request head), or on pull_request.'
+      "This job runs on pull_request_target, with this repository's secrets for a pull request whose author may control the code that runs next: the OpenAI API key in CODEX_HOME can be read by that code. Run Codex on trusted code only (do not check out the pull request head), or on pull_request."
     ];
   }
   const fork = forkOrigin(env);
@@ -47,7 +52,7 @@ export function checkWhereWeRun(env: NodeJS.ProcessEnv, allowPublicRepository: b
   const eventName = env.GITHUB_EVENT_NAME ?? '';
   if (eventName === 'pull_request_target') {
     throw new Error(
-      'ChatGPT mode is refused on pull_request_target: that event runs with the base repository\'s secrets and cache for code a pull request author controls, who could take the login. Run the Codex job on push, workflow_dispatch or schedule, or on pull_request from branches of this repository.'
+      "ChatGPT mode is refused on pull_request_target: that event runs with the base repository's secrets and cache for code a pull request author controls, who could take the login. Run the Codex job on push, workflow_dispatch or schedule, or on pull_request from branches of this repository."
     );
   }
   const payload = readEvent(env.GITHUB_EVENT_PATH);
@@ -63,9 +68,13 @@ export function checkWhereWeRun(env: NodeJS.ProcessEnv, allowPublicRepository: b
       "ChatGPT mode is refused on a workflow_run triggered by a pull request from a fork (workflow_run.head_repository is a fork): it runs with this repository's secrets and cache on the fork's code and artifacts, which could take the login. Run the Codex job on push, workflow_dispatch or schedule, or only for workflow runs of this repository's branches."
     );
   }
-  const visibility = payload.repository?.visibility ?? (payload.repository?.private === false ? 'public' : payload.repository?.private === true ? 'private' : undefined);
+  const visibility =
+    payload.repository?.visibility ??
+    (payload.repository?.private === false ? 'public' : payload.repository?.private === true ? 'private' : undefined);
   if (visibility === undefined) {
-    throw new Error('ChatGPT mode needs to know that the repository is private, and the event payload (GITHUB_EVENT_PATH) does not say. Run it from a GitHub Actions workflow.');
+    throw new Error(
+      'ChatGPT mode needs to know that the repository is private, and the event payload (GITHUB_EVENT_PATH) does not say. Run it from a GitHub Actions workflow.'
+    );
   }
   if (visibility !== 'public') return { warnings: [] };
   if (!allowPublicRepository) {
@@ -76,7 +85,9 @@ export function checkWhereWeRun(env: NodeJS.ProcessEnv, allowPublicRepository: b
     );
   }
   return {
-    warnings: [`Using a ChatGPT login in the public repository ${base ?? ''} because dangerously-allow-public-repository is true. Anyone who can change this workflow can use the login; prefer an API key.`]
+    warnings: [
+      `Using a ChatGPT login in the public repository ${base ?? ''} because dangerously-allow-public-repository is true. Anyone who can change this workflow can use the login; prefer an API key.`
+    ]
   };
 }
 

@@ -57,10 +57,17 @@ interface Found {
 async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, found: Found): Promise<void> {
   checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);
   if (rt.env.CODEX_API_KEY) {
-    rt.warning('CODEX_API_KEY is set in the environment: `codex exec` uses it instead of the ChatGPT login. Remove it from the job to run as the ChatGPT account.');
+    rt.warning(
+      'CODEX_API_KEY is set in the environment: `codex exec` uses it instead of the ChatGPT login. Remove it from the job to run as the ChatGPT account.'
+    );
   }
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
-  const state: MainState = { mode: 'chatgpt', codexHome: home.dir, createdHome: home.created, startedAt: report.now.toISOString() };
+  const state: MainState = {
+    mode: 'chatgpt',
+    codexHome: home.dir,
+    createdHome: home.created,
+    startedAt: report.now.toISOString()
+  };
   rt.saveState(state);
   const authFile = path.join(home.dir, AUTH_FILE);
 
@@ -85,12 +92,24 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
       const mark = parseMark(opened.plaintext);
       if (!mark) return judged(source, opened.plaintext, read.entry, where);
       // An authenticated mark (src/chatgpt/reseed-mark.ts): not a login, and it does not block the chain like garbage would.
-      const reading: Reading = { source, where, entry: read.entry, status: 'empty', reason: `marked as needing a re-seed (${mark.cause})` };
+      const reading: Reading = {
+        source,
+        where,
+        entry: read.entry,
+        status: 'empty',
+        reason: `marked as needing a re-seed (${mark.cause})`
+      };
       marks.set(reading, mark);
       return reading;
     }
     if (read.status === 'off') rt.warning(`The ${store.where} could not be read: ${read.reason}.`);
-    if (read.status === 'failed') return { source, where: store.where, status: 'unreadable', reason: store.kind === 'cache' ? `the lookup failed (${read.reason})` : read.reason };
+    if (read.status === 'failed')
+      return {
+        source,
+        where: store.where,
+        status: 'unreadable',
+        reason: store.kind === 'cache' ? `the lookup failed (${read.reason})` : read.reason
+      };
     return { source, where: store.where, status: 'empty', reason: read.reason };
   };
 
@@ -108,7 +127,11 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
 
   if (inputs.seed) {
     const seed = await decodeSeed(inputs.seed, inputs.encryptionKey, inputs.credentialName);
-    readings.push(seed.ok ? judged('seed', seed.text) : { source: 'seed', where: describe('seed'), status: 'unusable', reason: seed.reason });
+    readings.push(
+      seed.ok
+        ? judged('seed', seed.text)
+        : { source: 'seed', where: describe('seed'), status: 'unusable', reason: seed.reason }
+    );
   } else readings.push({ source: 'seed', where: describe('seed'), status: 'empty', reason: 'not given' });
 
   if (!home.created) {
@@ -116,7 +139,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
     if (existing !== undefined) readings.push(judged('codex-home', existing, authFile));
   }
   for (const r of readings) {
-    if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home')) rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
+    if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home'))
+      rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
   }
 
   // A mark stops the job unless a login newer than the marked one was given (a new seed clears it).
@@ -124,10 +148,14 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   if (mark) {
     for (const r of readings) {
       if (r.status === 'usable' && r.credential && markBlocks(mark, r.credential.lastRefreshText)) {
-        Object.assign(r, { status: 'empty', reason: `not newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh})` });
+        Object.assign(r, {
+          status: 'empty',
+          reason: `not newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh})`
+        });
       }
     }
-    if (!readings.some((r) => r.status === 'usable')) throw new CredentialError(needsReseedMessage(inputs.credentialName, mark, inputs.secret));
+    if (!readings.some((r) => r.status === 'usable'))
+      throw new CredentialError(needsReseedMessage(inputs.credentialName, mark, inputs.secret));
   }
 
   const { chosen, warnings } = choose(readings, inputs.credentialName, (tried) => noUsableCredential(inputs, tried));
@@ -139,14 +167,18 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const ahead = inputs.renewal.mode === 'ahead';
   // renewal: ahead: jobs run at once, and one proving access by writing its (older) copy could overwrite a renewal just
   // stored; the secret is written only by a renewal, under its claim.
-  if (inputs.secret && !ahead) await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
+  if (inputs.secret && !ahead)
+    await proveWriteAccess(inputs, credential, chosen.source === 'seed' ? undefined : describe(chosen.source), rt);
 
   const changes: ConfigChange[] = [FILE_STORE];
   if (inputs.workspaceId) {
     changes.push({
       key: 'forced_chatgpt_workspace_id',
       value: inputs.workspaceId,
-      onConflict: { input: 'workspace-id', fix: 'Give the same workspace id as the config.toml in codex-home, or use another codex-home.' }
+      onConflict: {
+        input: 'workspace-id',
+        fix: 'Give the same workspace id as the config.toml in codex-home, or use another codex-home.'
+      }
     });
   }
   await mergeCodexConfig(home.dir, changes, rt.warning);
@@ -184,7 +216,9 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   for (const warning of early) (warning.level === 'notice' ? rt.notice : rt.warning)(warning.message);
   report.warnings = early.map((w) => w.name);
   if (!ahead && expires && expires.getTime() <= Date.now()) {
-    rt.warning(`The access token expired at ${expires.toISOString()}; Codex refreshes it on first use, and the post step stores the refreshed login.`);
+    rt.warning(
+      `The access token expired at ${expires.toISOString()}; Codex refreshes it on first use, and the post step stores the refreshed login.`
+    );
   }
   rt.exportVariable('CODEX_HOME', home.dir);
   rt.setOutput('codex-home', home.dir);
@@ -194,7 +228,9 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   rt.setOutput('last-refresh', credential.lastRefreshText);
   rt.setOutput('access-token-expires-at', expires?.toISOString() ?? '');
   rt.setOutput('plan-type', credential.planType ?? '');
-  rt.info(`Codex will use the ChatGPT login '${inputs.credentialName}' from the ${describe(chosen.source)} (last_refresh ${credential.lastRefreshText}); CODEX_HOME=${home.dir}.`);
+  rt.info(
+    `Codex will use the ChatGPT login '${inputs.credentialName}' from the ${describe(chosen.source)} (last_refresh ${credential.lastRefreshText}); CODEX_HOME=${home.dir}.`
+  );
 }
 
 /** With secret-name set, the seed input is the secret's copy. */
@@ -204,23 +240,35 @@ function reportedSource(source: Source, inputs: ChatGptInputs): StoreName {
 
 /** Of several marks (cache, local store), the one on the newest login blocks the most. */
 function strongestMark(marks: ReseedMark[]): ReseedMark | undefined {
-  return marks.reduce<ReseedMark | undefined>((best, m) => (!best || !markBlocks(best, m.login_last_refresh) ? m : best), undefined);
+  return marks.reduce<ReseedMark | undefined>(
+    (best, m) => (!best || !markBlocks(best, m.login_last_refresh) ? m : best),
+    undefined
+  );
 }
 
 function whyChosen(usable: number, mark: ReseedMark | undefined): string {
-  if (mark) return `it is newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh}), which it replaces`;
+  if (mark)
+    return `it is newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh}), which it replaces`;
   return usable > 1 ? 'the freshest of the usable copies (latest last_refresh)' : 'the only usable copy';
 }
 
 /** One row of the job summary from a reading (no token: only times and the reasons the judges wrote). */
 function summaryRow(r: Reading, mark: ReseedMark | undefined, inputs: ChatGptInputs): StoreReading {
   const store = reportedSource(r.source, inputs);
-  if (mark) return { store, status: 'needs-reseed', lastRefresh: mark.login_last_refresh, reason: `renewing it failed (${mark.cause})` };
+  if (mark)
+    return {
+      store,
+      status: 'needs-reseed',
+      lastRefresh: mark.login_last_refresh,
+      reason: `renewing it failed (${mark.cause})`
+    };
   const status = r.status === 'usable' ? 'usable' : r.status === 'empty' ? 'empty' : 'unreadable';
   return {
     store,
     status,
-    ...(r.credential ? { lastRefresh: r.credential.lastRefreshText, accessTokenExpiresAt: r.credential.accessTokenExpiresAt } : {}),
+    ...(r.credential
+      ? { lastRefresh: r.credential.lastRefreshText, accessTokenExpiresAt: r.credential.accessTokenExpiresAt }
+      : {}),
     ...(r.reason ? { reason: r.reason } : {})
   };
 }
@@ -228,7 +276,7 @@ function summaryRow(r: Reading, mark: ReseedMark | undefined, inputs: ChatGptInp
 function noUsableCredential(inputs: ChatGptInputs, tried: string[]): string {
   return (
     `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
-    "To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = \"file\"), then put the new ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json'" +
+    'To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = "file"), then put the new ~/.codex/auth.json into the secret passed as \'chatgpt-auth-json\'' +
     (inputs.secret ? ` (\`${initCommand(inputs.secret)}\` does it).` : '.')
   );
 }
@@ -239,7 +287,12 @@ function noUsableCredential(inputs: ChatGptInputs, tried: string[]): string {
  * refreshed login must fail here, while the login is still intact, not in the post step. The
  * secret store is loaded only when secret-name is set.
  */
-async function proveWriteAccess(inputs: ChatGptInputs, credential: ChatGptCredential, otherSource: string | undefined, rt: Runtime): Promise<void> {
+async function proveWriteAccess(
+  inputs: ChatGptInputs,
+  credential: ChatGptCredential,
+  otherSource: string | undefined,
+  rt: Runtime
+): Promise<void> {
   const target = inputs.secret!;
   const { checkWriteAccess, describeTarget } = await import('../stores/secret.js');
   const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
@@ -253,7 +306,9 @@ async function proveWriteAccess(inputs: ChatGptInputs, credential: ChatGptCreden
   }
   if (otherSource) {
     // The secret's own copy lost (older, unusable or missing): it now holds the one Codex will use.
-    rt.info(`The ${describeTarget(target)} now holds the login from the ${otherSource} (last_refresh ${credential.lastRefreshText}), encrypted.`);
+    rt.info(
+      `The ${describeTarget(target)} now holds the login from the ${otherSource} (last_refresh ${credential.lastRefreshText}), encrypted.`
+    );
   }
 }
 
@@ -289,11 +344,22 @@ async function serializeThisJob(inputs: ChatGptInputs, state: MainState, rt: Run
   const env = rt.env;
   let local: LocalStore;
   try {
-    const dir = resolveLocalStoreDir(inputs.localStore.dir, { home: env.HOME ?? '', workspace: env.GITHUB_WORKSPACE, runnerTemp: env.RUNNER_TEMP });
-    local = new LocalStore({ dir, credentialName: inputs.credentialName, workspace: env.GITHUB_WORKSPACE, runnerTemp: env.RUNNER_TEMP, log: rt.info });
+    const dir = resolveLocalStoreDir(inputs.localStore.dir, {
+      home: env.HOME ?? '',
+      workspace: env.GITHUB_WORKSPACE,
+      runnerTemp: env.RUNNER_TEMP
+    });
+    local = new LocalStore({
+      dir,
+      credentialName: inputs.credentialName,
+      workspace: env.GITHUB_WORKSPACE,
+      runnerTemp: env.RUNNER_TEMP,
+      log: rt.info
+    });
     await local.prepare();
   } catch (error) {
-    if (error instanceof LocalStoreError) throw new CredentialError(`Input 'local-store-path': ${error.message} Nothing was restored.`);
+    if (error instanceof LocalStoreError)
+      throw new CredentialError(`Input 'local-store-path': ${error.message} Nothing was restored.`);
     throw error;
   }
   if (!forTheJob) return local;
@@ -309,7 +375,9 @@ async function serializeThisJob(inputs: ChatGptInputs, state: MainState, rt: Run
     rt.saveState(state);
   } catch (error) {
     if (error instanceof LockTimeoutError) {
-      throw new CredentialError(`${error.message} (The wait is the input 'lock-timeout-minutes'.) Nothing was restored: this job did not touch the credential.`);
+      throw new CredentialError(
+        `${error.message} (The wait is the input 'lock-timeout-minutes'.) Nothing was restored: this job did not touch the credential.`
+      );
     }
     throw error;
   }
@@ -329,5 +397,7 @@ function describeSource(source: Source, inputs: ChatGptInputs, local: LocalStore
   if (source === 'cache') return 'Actions cache';
   if (source === 'local') return `runner-local store (${local?.file ?? inputs.localStore?.dir})`;
   if (source === 'codex-home') return 'auth.json already in codex-home';
-  return inputs.secret ? `secret ${inputs.secret.name} (input 'chatgpt-auth-json')` : "seed (input 'chatgpt-auth-json')";
+  return inputs.secret
+    ? `secret ${inputs.secret.name} (input 'chatgpt-auth-json')`
+    : "seed (input 'chatgpt-auth-json')";
 }

@@ -16,7 +16,15 @@ import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
 import { releaseLease } from '../mutex/lease.js';
 import { releaseLock } from '../mutex/lock.js';
 import type { SecretTarget } from '../stores/secret.js';
-import { accountMismatch, compareLastRefresh, futureProblem, parseCredential, provenanceProblem, secretsOf, type ChatGptCredential } from './credential.js';
+import {
+  accountMismatch,
+  compareLastRefresh,
+  futureProblem,
+  parseCredential,
+  provenanceProblem,
+  secretsOf,
+  type ChatGptCredential
+} from './credential.js';
 import { reportForeignRewrite } from './foreign-rewrite.js';
 import { judge } from './readings.js';
 
@@ -41,7 +49,9 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   if (await handleFailedRefresh(inputs, state, rt)) return;
   if (state.renewal === 'ahead') {
     // Codex had no refresh token, so there is nothing new to keep; every stored copy stays as it is.
-    rt.info('renewal: ahead: Codex got the login without its refresh token, so there is nothing to save; the stored copies are unchanged.');
+    rt.info(
+      'renewal: ahead: Codex got the login without its refresh token, so there is nothing to save; the stored copies are unchanged.'
+    );
     return;
   }
   const text = await readFileIfExists(state.authFile);
@@ -54,7 +64,9 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   const parsed = parseCredential(text);
   secretsOf(parsed).forEach(rt.setSecret);
   if (!parsed.ok) {
-    rt.warning(`Not saving: auth.json is no longer a usable ChatGPT login (${parsed.reason}). The stored copy is left as it was.`);
+    rt.warning(
+      `Not saving: auth.json is no longer a usable ChatGPT login (${parsed.reason}). The stored copy is left as it was.`
+    );
     return;
   }
   const credential = parsed.credential;
@@ -70,13 +82,20 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     return;
   }
   if (state.lastRefresh && compareLastRefresh(credential.lastRefreshText, state.lastRefresh) <= 0) {
-    rt.warning(`Not saving: auth.json changed but its last_refresh (${credential.lastRefreshText}) is not newer than the restored copy's (${state.lastRefresh}).`);
+    rt.warning(
+      `Not saving: auth.json changed but its last_refresh (${credential.lastRefreshText}) is not newer than the restored copy's (${state.lastRefresh}).`
+    );
     return;
   }
 
   // Changed and newer: only now load the stores and the crypto.
   const [{ openStores }, { open, seal }] = await Promise.all([import('./stores.js'), import('./envelope.js')]);
-  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: state.localStore?.dir });
+  const stores = await (rt.openStores ?? openStores)({
+    inputs,
+    env: rt.env,
+    log: rt.info,
+    localDir: state.localStore?.dir
+  });
   const hasLocal = stores.some((s) => s.kind === 'local');
 
   const serialize =
@@ -87,28 +106,50 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     if (!store.readNewest) continue;
     const newest = store.newestEntry ? await store.newestEntry() : undefined;
     if (store.newestEntry && (!newest || newest === state.restoredKey)) continue;
-    const found = await judgeNewest(store, (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName), inputs, credential);
+    const found = await judgeNewest(
+      store,
+      (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName),
+      inputs,
+      credential
+    );
     const entry = found.entry ?? newest;
     const concurrent =
       store.kind === 'cache'
         ? `another job stored a copy of '${inputs.credentialName}' (${entry}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`
         : `the ${store.where} holds a copy stored by another job while this one ran: the credential is being used by more than one job at a time. ${serialize}`;
     if (found.newer) {
-      const nowhere = hasLocal ? ' (to no store at all)' : inputs.secret ? ' (neither to the cache nor to the secret)' : '';
-      rt.warning(`Not saving an older copy${nowhere}: ${concurrent} That copy (last_refresh ${found.newer}) is newer than this job's (${credential.lastRefreshText}).`);
+      const nowhere = hasLocal
+        ? ' (to no store at all)'
+        : inputs.secret
+          ? ' (neither to the cache nor to the secret)'
+          : '';
+      rt.warning(
+        `Not saving an older copy${nowhere}: ${concurrent} That copy (last_refresh ${found.newer}) is newer than this job's (${credential.lastRefreshText}).`
+      );
       return;
     }
-    if (found.problem) rt.warning(`Saving this job's copy over the newest copy in the ${store.where}${entry && store.kind === 'cache' ? ` (${entry})` : ''}, which is not a usable newer login: ${found.problem}.`);
+    if (found.problem)
+      rt.warning(
+        `Saving this job's copy over the newest copy in the ${store.where}${entry && store.kind === 'cache' ? ` (${entry})` : ''}, which is not a usable newer login: ${found.problem}.`
+      );
     else if (store.kind === 'cache') rt.warning(`Saving anyway, as this copy is newer: ${concurrent}`);
   }
 
   const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
   // Every store at once: none waits for another's retries.
-  const results = await Promise.all(stores.map(async (store) => ({ store, result: await store.write(envelope, credential.lastRefresh.getTime()) })));
+  const results = await Promise.all(
+    stores.map(async (store) => ({ store, result: await store.write(envelope, credential.lastRefresh.getTime()) }))
+  );
   for (const { store, result } of results) {
     if (!result.ok) continue;
-    if (store.kind === 'cache') rt.info(`Saved the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the Actions cache as ${result.entry}.`);
-    else rt.info(`Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${store.where}${result.detail ? ` (${result.detail})` : ''}.`);
+    if (store.kind === 'cache')
+      rt.info(
+        `Saved the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the Actions cache as ${result.entry}.`
+      );
+    else
+      rt.info(
+        `Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${store.where}${result.detail ? ` (${result.detail})` : ''}.`
+      );
   }
   const saved = cacheResult(results);
   const written = storeResult(results, 'secret');
@@ -119,7 +160,8 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   if (results.every(({ result }) => !result.ok)) {
     // Stored nowhere: the runner's copy is about to be removed. Never lose it silently.
     rt.info(recoveryEnvelopeMessage(envelope, inputs));
-    problem.text += ' The refreshed login is printed above as an envelope encrypted with your encryption-key: set it as the seed to recover without a new `codex login`.';
+    problem.text +=
+      ' The refreshed login is printed above as an envelope encrypted with your encryption-key: set it as the seed to recover without a new `codex login`.';
   }
   // A durable store (the secret, the local store) has the refreshed login: a warning. Anything else is a save failure.
   if (problem.warnOnly || inputs.onSaveFailure === 'warn') rt.warning(problem.text);
@@ -150,7 +192,9 @@ async function releaseHolds(inputs: ChatGptInputs, state: MainState, rt: Runtime
     const { ref, sha, expiresAt } = state.lease;
     const settings = inputs.lease;
     if (!settings) {
-      rt.warning(`Could not release the lease on credential '${name}' (${ref}): 'lease' is no longer true in the post step. It ends by itself at ${expiresAt}.`);
+      rt.warning(
+        `Could not release the lease on credential '${name}' (${ref}): 'lease' is no longer true in the post step. It ends by itself at ${expiresAt}.`
+      );
       return;
     }
     try {
@@ -191,10 +235,13 @@ function storeResult(results: Written, kind: 'secret' | 'local'): (SecretWrite &
   const found = results.find((r) => r.store.kind === kind);
   if (!found) return undefined;
   const where = found.store.where;
-  return found.result.ok ? { ok: true, where, status: found.result.detail ?? '' } : { ok: false, where, reason: found.result.reason };
+  return found.result.ok
+    ? { ok: true, where, status: found.result.detail ?? '' }
+    : { ok: false, where, reason: found.result.reason };
 }
 
-const RECOVER = 'To recover: on a trusted machine run `codex login`, and put the new auth.json into the secret passed as \'chatgpt-auth-json\'';
+const RECOVER =
+  "To recover: on a trusted machine run `codex login`, and put the new auth.json into the secret passed as 'chatgpt-auth-json'";
 
 interface Problem {
   text: string;
@@ -207,7 +254,11 @@ interface Problem {
  * secret has the refreshed login and only the cache failed, so later runs are fine whatever
  * on-save-failure says.
  */
-function failureMessage(inputs: ChatGptInputs, saved: CacheSave, written: SecretWrite | undefined): Problem | undefined {
+function failureMessage(
+  inputs: ChatGptInputs,
+  saved: CacheSave,
+  written: SecretWrite | undefined
+): Problem | undefined {
   const secret = inputs.secret;
   if (!secret || !written) {
     if (saved.ok) return undefined;
@@ -259,7 +310,12 @@ function sameRunCaveat(secret: SecretTarget): string {
  * this machine) and the secret; the cache is evicted after 7 days without use. When a durable store
  * has the refreshed login, the login is not lost: a warning. When none has it, a save failure.
  */
-function failureWithLocalStore(inputs: ChatGptInputs, saved: CacheSave, written: SecretWrite | undefined, kept: LocalWrite): Problem | undefined {
+function failureWithLocalStore(
+  inputs: ChatGptInputs,
+  saved: CacheSave,
+  written: SecretWrite | undefined,
+  kept: LocalWrite
+): Problem | undefined {
   const failed = [
     ...(saved.ok ? [] : [{ name: 'the Actions cache', reason: saved.reason }]),
     ...(written && !written.ok ? [{ name: `the ${written.where}`, reason: written.reason }] : []),
@@ -267,7 +323,9 @@ function failureWithLocalStore(inputs: ChatGptInputs, saved: CacheSave, written:
   ];
   if (!failed.length) return undefined;
   const names = failed.map((f) => f.name).join(' and ');
-  const reasons = failed.map((f) => `${f.name[0].toUpperCase()}${f.name.slice(1)}: ${f.reason.replace(/[.\s]+$/, '')}.`).join(' ');
+  const reasons = failed
+    .map((f) => `${f.name[0].toUpperCase()}${f.name.slice(1)}: ${f.reason.replace(/[.\s]+$/, '')}.`)
+    .join(' ');
   if (kept.ok) {
     return {
       warnOnly: true,
@@ -307,10 +365,15 @@ function failureWithLocalStore(inputs: ChatGptInputs, saved: CacheSave, written:
 /** Why auth.json as the post step finds it must not replace the stored copy, or undefined. */
 function refusalToSave(credential: ChatGptCredential, state: MainState, inputs: ChatGptInputs): string | undefined {
   if (state.account) {
-    const mismatch = accountMismatch({ userId: state.account.userId, workspaceId: state.account.workspaceId }, credential);
-    if (mismatch) return `auth.json now holds ${mismatch.replace(/^it is /, '')} (a step replaced the login Codex was given)`;
+    const mismatch = accountMismatch(
+      { userId: state.account.userId, workspaceId: state.account.workspaceId },
+      credential
+    );
+    if (mismatch)
+      return `auth.json now holds ${mismatch.replace(/^it is /, '')} (a step replaced the login Codex was given)`;
   }
-  if (inputs.workspaceId && credential.workspaceId !== inputs.workspaceId) return `auth.json now holds a login of another workspace than the input 'workspace-id' names`;
+  if (inputs.workspaceId && credential.workspaceId !== inputs.workspaceId)
+    return `auth.json now holds a login of another workspace than the input 'workspace-id' names`;
   const future = futureProblem(credential);
   if (future) return `auth.json: ${future}`;
   const provenance = provenanceProblem(credential, inputs.oauthIssuer);
@@ -333,13 +396,21 @@ async function judgeNewest(
   credential: ChatGptCredential
 ): Promise<{ entry?: string; newer?: string; problem?: string }> {
   const read = await store.readNewest!();
-  if (read.status !== 'found') return read.status === 'empty' ? {} : { problem: `it could not be read (${read.reason})` };
+  if (read.status !== 'found')
+    return read.status === 'empty' ? {} : { problem: `it could not be read (${read.reason})` };
   const entry = read.entry;
   const opened = await open(read.envelope);
   if (!opened.ok) return { entry, problem: opened.reason };
-  const { reading } = judge(store.kind === 'local' ? 'local' : 'cache', store.where, opened.plaintext, { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer }, entry);
+  const { reading } = judge(
+    store.kind === 'local' ? 'local' : 'cache',
+    store.where,
+    opened.plaintext,
+    { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer },
+    entry
+  );
   if (reading.status !== 'usable' || !reading.credential) return { entry, problem: reading.reason };
-  if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0) return { entry, newer: reading.credential.lastRefreshText };
+  if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0)
+    return { entry, newer: reading.credential.lastRefreshText };
   return { entry };
 }
 

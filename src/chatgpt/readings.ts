@@ -3,7 +3,15 @@
 // unit test, and the list is what a job summary reports.
 import { CredentialError } from '../errors.js';
 import { isConsumerCopy } from './consumer-copy.js';
-import { accountMismatch, compareFreshness, futureProblem, parseCredential, provenanceProblem, type ChatGptCredential, type Parsed } from './credential.js';
+import {
+  accountMismatch,
+  compareFreshness,
+  futureProblem,
+  parseCredential,
+  provenanceProblem,
+  type ChatGptCredential,
+  type Parsed
+} from './credential.js';
 
 export type Source = 'cache' | 'local' | 'seed' | 'codex-home';
 
@@ -33,15 +41,26 @@ export interface JudgeOptions {
 }
 
 /** Judges a decrypted plaintext: parsed, and refused for another workspace, a foreign issuer or a future last_refresh. */
-export function judge(source: Source, where: string, text: string, options: JudgeOptions, entry?: string): { reading: Reading; parsed: Parsed } {
+export function judge(
+  source: Source,
+  where: string,
+  text: string,
+  options: JudgeOptions,
+  entry?: string
+): { reading: Reading; parsed: Parsed } {
   const parsed = parseCredential(text);
   const base = { source, where, ...(entry ? { entry } : {}) };
   if (!parsed.ok) return { parsed, reading: { ...base, status: 'unusable', reason: parsed.reason } };
   const credential = parsed.credential;
   const reason =
     consumerCopyProblem(text) ??
-    workspaceMismatch(credential, options.workspaceId) ?? provenanceProblem(credential, options.oauthIssuer) ?? futureProblem(credential, options.now ?? Date.now());
-  return { parsed, reading: reason ? { ...base, status: 'unusable', credential, reason } : { ...base, status: 'usable', credential } };
+    workspaceMismatch(credential, options.workspaceId) ??
+    provenanceProblem(credential, options.oauthIssuer) ??
+    futureProblem(credential, options.now ?? Date.now());
+  return {
+    parsed,
+    reading: reason ? { ...base, status: 'unusable', credential, reason } : { ...base, status: 'usable', credential }
+  };
 }
 
 /** A job's copy without the refresh token (renewal: ahead) is never a login to restore or store. */
@@ -72,9 +91,16 @@ export interface Choice {
 export function choose(readings: Reading[], credentialName: string, noneUsable: (tried: string[]) => string): Choice {
   const blocked = readings.find((r) => isStored(r) && (r.status === 'unusable' || r.status === 'unreadable'));
   if (blocked) throw new CredentialError(unjudgedNewestMessage(blocked, credentialName));
-  const usable = readings.filter((r): r is Reading & { credential: ChatGptCredential } => r.status === 'usable' && r.credential !== undefined);
-  const chosen = usable.sort((a, b) => compareFreshness(b.credential, a.credential) || RANK[a.source] - RANK[b.source])[0];
-  if (!chosen) throw new CredentialError(noneUsable(readings.map((r) => `${r.where}: ${r.status === 'usable' ? 'usable' : r.reason}`)));
+  const usable = readings.filter(
+    (r): r is Reading & { credential: ChatGptCredential } => r.status === 'usable' && r.credential !== undefined
+  );
+  const chosen = usable.sort(
+    (a, b) => compareFreshness(b.credential, a.credential) || RANK[a.source] - RANK[b.source]
+  )[0];
+  if (!chosen)
+    throw new CredentialError(
+      noneUsable(readings.map((r) => `${r.where}: ${r.status === 'usable' ? 'usable' : r.reason}`))
+    );
   chosen.used = true;
   return { chosen, warnings: rollBackWarnings(readings) };
 }
@@ -94,7 +120,7 @@ function rollBackWarnings(readings: Reading[]): string[] {
   if (compareFreshness(cache.credential, local.credential) >= 0) return [];
   return [
     `The newest Actions cache entry (${cache.entry}, last_refresh ${cache.credential.lastRefreshText}) is older than the copy in the ${local.where} (last_refresh ${local.credential.lastRefreshText}): ` +
-      'an older envelope was stored again as the newest entry, or a save to the cache failed. The newer copy is used. If no job failed to save, someone who can write this repository\'s Actions cache re-uploaded an old copy: review who can run workflows on the default branch.'
+      "an older envelope was stored again as the newest entry, or a save to the cache failed. The newer copy is used. If no job failed to save, someone who can write this repository's Actions cache re-uploaded an old copy: review who can run workflows on the default branch."
   ];
 }
 

@@ -21,9 +21,11 @@ export const REFRESH_REASON = 'scheduled';
 
 /** Error codes of the token endpoint that Codex treats as permanent, with what they mean. */
 const PERMANENT_CODES: Record<string, string> = {
-  refresh_token_reused: 'its refresh token was already used (another copy of the login was refreshed, or an old copy was restored)',
+  refresh_token_reused:
+    'its refresh token was already used (another copy of the login was refreshed, or an old copy was restored)',
   refresh_token_expired: 'its refresh token has expired',
-  refresh_token_invalidated: 'its refresh token was revoked (the login was signed out, its password changed, or a reused token got the whole login revoked)'
+  refresh_token_invalidated:
+    'its refresh token was revoked (the login was signed out, its password changed, or a reused token got the whole login revoked)'
 };
 
 export type RefreshOutcome =
@@ -49,10 +51,12 @@ interface Endpoint {
 export function refreshEndpoint(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): Endpoint {
   const tokens = isObject(doc.tokens) ? doc.tokens : {};
   const provenance = isObject(tokens.oauth_provenance) ? tokens.oauth_provenance : undefined;
-  const clientId = typeof provenance?.client_id === 'string' && provenance.client_id ? provenance.client_id : CODEX_CLIENT_ID;
+  const clientId =
+    typeof provenance?.client_id === 'string' && provenance.client_id ? provenance.client_id : CODEX_CLIENT_ID;
   const override = env[REFRESH_URL_OVERRIDE];
   if (override) return { url: override, clientId };
-  if (typeof provenance?.issuer === 'string' && provenance.issuer) return { url: `${provenance.issuer.replace(/\/+$/, '')}/oauth/token`, clientId };
+  if (typeof provenance?.issuer === 'string' && provenance.issuer)
+    return { url: `${provenance.issuer.replace(/\/+$/, '')}/oauth/token`, clientId };
   return { url: DEFAULT_TOKEN_URL, clientId };
 }
 
@@ -61,7 +65,12 @@ export async function refreshLogin(text: string, options: RefreshOptions): Promi
   const doc = JSON.parse(text) as Record<string, unknown>;
   const tokens = isObject(doc.tokens) ? doc.tokens : {};
   const endpoint = refreshEndpoint(doc, options.env);
-  const body = JSON.stringify({ client_id: endpoint.clientId, grant_type: 'refresh_token', refresh_token: tokens.refresh_token, refresh_reason: REFRESH_REASON });
+  const body = JSON.stringify({
+    client_id: endpoint.clientId,
+    grant_type: 'refresh_token',
+    refresh_token: tokens.refresh_token,
+    refresh_reason: REFRESH_REASON
+  });
   const delays = options.retryDelaysMs ?? [1000, 3000];
   const send = options.fetch ?? fetch;
   let last: RefreshOutcome = { ok: false, permanent: false, reason: 'not attempted' };
@@ -77,19 +86,42 @@ export async function refreshLogin(text: string, options: RefreshOptions): Promi
       });
     } catch (error) {
       // Unknown whether the server spent the token: retrying with it is what Codex does too.
-      last = { ok: false, permanent: false, reason: `the token endpoint could not be reached (${errorMessage(error)})` };
+      last = {
+        ok: false,
+        permanent: false,
+        reason: `the token endpoint could not be reached (${errorMessage(error)})`
+      };
       continue;
     }
     const answer = await response.text().catch(() => '');
     if (response.ok) {
       const issued = parseObject(answer);
-      if (!issued || typeof issued.access_token !== 'string') return { ok: false, permanent: false, reason: `the token endpoint answered ${response.status} without an access token` };
+      if (!issued || typeof issued.access_token !== 'string')
+        return {
+          ok: false,
+          permanent: false,
+          reason: `the token endpoint answered ${response.status} without an access token`
+        };
       return { ok: true, text: mergeRefresh(doc, issued, (options.now ?? (() => new Date()))()) };
     }
     const code = errorCode(parseObject(answer));
-    if (code && PERMANENT_CODES[code]) return { ok: false, permanent: true, reason: `the token endpoint refused the login: ${PERMANENT_CODES[code]} (${code})` };
-    if (response.status === 401) return { ok: false, permanent: true, reason: `the token endpoint refused the login (401${code ? `, ${code}` : ''})` };
-    last = { ok: false, permanent: response.status < 500 && response.status !== 429 && response.status !== 408, reason: `the token endpoint answered ${response.status}${code ? ` (${code})` : ''}` };
+    if (code && PERMANENT_CODES[code])
+      return {
+        ok: false,
+        permanent: true,
+        reason: `the token endpoint refused the login: ${PERMANENT_CODES[code]} (${code})`
+      };
+    if (response.status === 401)
+      return {
+        ok: false,
+        permanent: true,
+        reason: `the token endpoint refused the login (401${code ? `, ${code}` : ''})`
+      };
+    last = {
+      ok: false,
+      permanent: response.status < 500 && response.status !== 429 && response.status !== 408,
+      reason: `the token endpoint answered ${response.status}${code ? ` (${code})` : ''}`
+    };
     if (last.permanent) return last;
   }
   return last;

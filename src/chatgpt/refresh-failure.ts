@@ -29,7 +29,8 @@ const CAUSES: Array<[RefreshFailureCause, RegExp]> = [
 export const CAUSE_TEXT: Record<RefreshFailureCause, string> = {
   reused:
     'its refresh token had already been used. Another job or machine renewed this login first, or an older copy was restored; OpenAI may have revoked the whole login for that',
-  invalidated: 'the login was revoked by OpenAI (signed out everywhere, password changed, or revoked after a refresh token was reused)',
+  invalidated:
+    'the login was revoked by OpenAI (signed out everywhere, password changed, or revoked after a refresh token was reused)',
   expired: 'its refresh token has expired: the login was not renewed for too long',
   refused: 'the token endpoint refused its refresh token (401 Unauthorized)'
 };
@@ -42,7 +43,10 @@ export function classifyRefreshError(message: string): RefreshFailureCause | und
  * The failed refresh Codex recorded in CODEX_HOME since `since` (rollout files changed before it,
  * e.g. a user's codex-home with older sessions, are not read), or undefined.
  */
-export async function findRefreshFailure(codexHome: string, since: Date | undefined): Promise<RefreshFailure | undefined> {
+export async function findRefreshFailure(
+  codexHome: string,
+  since: Date | undefined
+): Promise<RefreshFailure | undefined> {
   const files = await rolloutFiles(path.join(codexHome, 'sessions'));
   let found: RefreshFailure | undefined;
   for (const file of files) {
@@ -90,11 +94,15 @@ export function reseedSteps(secret: SecretTarget | undefined): string {
   if (secret) {
     return `To re-seed: (1) on a trusted machine run \`${initCommand(secret)}\` (it runs \`codex login\` in a private temporary Codex home, encrypts the new login and sets the secret ${secret.name}); (2) re-run the job: the newer login replaces the chain.`;
   }
-  return "To re-seed: (1) on a trusted machine, with cli_auth_credentials_store = \"file\" in ~/.codex/config.toml, run `codex login`; (2) put ~/.codex/auth.json into the secret passed as 'chatgpt-auth-json' (e.g. `gh secret set CODEX_AUTH_JSON < ~/.codex/auth.json`), then delete the local copy so the two never refresh the same login; (3) re-run the job: the newer login replaces the chain.";
+  return 'To re-seed: (1) on a trusted machine, with cli_auth_credentials_store = "file" in ~/.codex/config.toml, run `codex login`; (2) put ~/.codex/auth.json into the secret passed as \'chatgpt-auth-json\' (e.g. `gh secret set CODEX_AUTH_JSON < ~/.codex/auth.json`), then delete the local copy so the two never refresh the same login; (3) re-run the job: the newer login replaces the chain.';
 }
 
 /** In-job renewal: the chain is dead. */
-export function refreshFailedMessage(credentialName: string, failure: RefreshFailure, secret: SecretTarget | undefined): string {
+export function refreshFailedMessage(
+  credentialName: string,
+  failure: RefreshFailure,
+  secret: SecretTarget | undefined
+): string {
   return (
     `Codex could not renew the ChatGPT login '${credentialName}': ${CAUSE_TEXT[failure.cause]}. (Codex: "${failure.codexMessage}") ` +
     'The login was not stored, and the chain is marked as needing a re-seed: later jobs stop in their main step with this message until a newer login is given. ' +
@@ -103,7 +111,11 @@ export function refreshFailedMessage(credentialName: string, failure: RefreshFai
 }
 
 /** `renewal: ahead`: the job had no refresh token, so a refresh attempt means the access token was refused. */
-export function accessTokenRefusedMessage(credentialName: string, failure: RefreshFailure, secret: SecretTarget | undefined): string {
+export function accessTokenRefusedMessage(
+  credentialName: string,
+  failure: RefreshFailure,
+  secret: SecretTarget | undefined
+): string {
   return (
     `OpenAI refused the access token of the ChatGPT login '${credentialName}' during this job, and Codex tried to renew it, which a job cannot do with \`renewal: ahead\` (it gets no refresh token). (Codex: "${failure.codexMessage}") ` +
     'The stored login was left as it was and may still be fine: re-run the job. If it fails again, the login was revoked on the server. ' +

@@ -14,11 +14,24 @@ const WAIT_FOR_RENEWAL_MS = 90_000;
 const POLL_RENEWAL_MS = 2_000;
 
 /** `renewal: ahead`: renews `credential` first when it is due here, and only where the result is seen by every later job. */
-export async function renewAheadIfDue(inputs: ChatGptInputs, credential: ChatGptCredential, local: LocalStore | undefined, jobNonce: string, rt: Runtime): Promise<RenewalResult> {
+export async function renewAheadIfDue(
+  inputs: ChatGptInputs,
+  credential: ChatGptCredential,
+  local: LocalStore | undefined,
+  jobNonce: string,
+  rt: Runtime
+): Promise<RenewalResult> {
   const { windowMs } = inputs.renewal;
   if (!isDue(credential, windowMs, Date.now())) return { credential, renewed: false };
   const { realRenewalParts } = await import('./renewal-stores.js');
-  const options = { credentialName: inputs.credentialName, encryptionKey: inputs.encryptionKey, windowMs, waitMs: WAIT_FOR_RENEWAL_MS, pollMs: POLL_RENEWAL_MS, reseed: reseedSteps(inputs) };
+  const options = {
+    credentialName: inputs.credentialName,
+    encryptionKey: inputs.encryptionKey,
+    windowMs,
+    waitMs: WAIT_FOR_RENEWAL_MS,
+    pollMs: POLL_RENEWAL_MS,
+    reseed: reseedSteps(inputs)
+  };
   const parts = realRenewalParts({ inputs, rt, local, jobNonce });
   const place = renewalPlace(placeOfRun(rt.env), { secret: !!inputs.secret, local: !!local, lease: !!inputs.lease });
   if (!place.ok) {
@@ -35,13 +48,27 @@ export async function renewAheadIfDue(inputs: ChatGptInputs, credential: ChatGpt
  * login Codex may refresh (due within the window) would save the refreshed login only into its own
  * branch's cache scope, leaving a spent refresh token to everyone else: refused before Codex runs.
  */
-export function refuseInJobRefreshOffDefaultBranch(inputs: ChatGptInputs, credential: ChatGptCredential, local: LocalStore | undefined, env: NodeJS.ProcessEnv): void {
+export function refuseInJobRefreshOffDefaultBranch(
+  inputs: ChatGptInputs,
+  credential: ChatGptCredential,
+  local: LocalStore | undefined,
+  env: NodeJS.ProcessEnv
+): void {
   if (!isDue(credential, inputs.renewal.windowMs, Date.now())) return;
   const place = renewalPlace(placeOfRun(env), { secret: !!inputs.secret, local: !!local, lease: !!inputs.lease });
-  if (!place.ok) throw new CredentialError(notHere(inputs, credential, place.problem, place.fix, 'Codex may refresh it in this job, but'));
+  if (!place.ok)
+    throw new CredentialError(
+      notHere(inputs, credential, place.problem, place.fix, 'Codex may refresh it in this job, but')
+    );
 }
 
-function notHere(inputs: ChatGptInputs, credential: ChatGptCredential, problem: string, fix: string, lead = 'It must be renewed, but'): string {
+function notHere(
+  inputs: ChatGptInputs,
+  credential: ChatGptCredential,
+  problem: string,
+  fix: string,
+  lead = 'It must be renewed, but'
+): string {
   const expires = credential.accessTokenExpiresAt?.toISOString() ?? 'an unknown time';
   return (
     `The ChatGPT login '${inputs.credentialName}' is close to expiry (its access token expires at ${expires}, within renew-before-hours). ${lead} ${problem}. ` +

@@ -76,10 +76,16 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
       // One cache call at a time (the library's failures are read from its log lines); the secret and the local store alongside.
       const others = Promise.all([
         inputs.secret ? writeSecretCopy(inputs, envelope, rt, report) : undefined,
-        ctx.local ? ctx.local.write(envelope).then(
-          () => void report.stored.push(`the runner-local store (${ctx.local!.file})`),
-          (error: unknown) => void report.failed.push({ where: `the runner-local store (${ctx.local!.file})`, reason: errorMessage(error) })
-        ) : undefined
+        ctx.local
+          ? ctx.local.write(envelope).then(
+              () => void report.stored.push(`the runner-local store (${ctx.local!.file})`),
+              (error: unknown) =>
+                void report.failed.push({
+                  where: `the runner-local store (${ctx.local!.file})`,
+                  reason: errorMessage(error)
+                })
+            )
+          : undefined
       ]);
       const saved = await store.save(envelope, credential.lastRefresh.getTime());
       let published = await saveExact(successorFile(name), successorKey(name, generation), envelope);
@@ -88,9 +94,13 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
         await sleep(delay);
         published = await saveExact(successorFile(name), successorKey(name, generation), envelope);
       }
-      if (saved.ok || published.ok) report.stored.push(`the Actions cache (${saved.ok ? saved.key : successorKey(name, generation)})`);
+      if (saved.ok || published.ok)
+        report.stored.push(`the Actions cache (${saved.ok ? saved.key : successorKey(name, generation)})`);
       else report.failed.push({ where: 'the Actions cache', reason: saved.ok ? '' : saved.reason });
-      if (!published.ok) rt.info(`The renewed login was not published as this generation's successor (${published.reason}); jobs waiting for it use their copy while it is valid.`);
+      if (!published.ok)
+        rt.info(
+          `The renewed login was not published as this generation's successor (${published.reason}); jobs waiting for it use their copy while it is valid.`
+        );
       await others;
       return report;
     },
@@ -122,21 +132,44 @@ const successorFile = (name: string): string => path.posix.join('.codex-auth', `
  * claim: one order, no deadlock. The lease and the lock are released when the renewal is over; the
  * claim stays (it names a generation that is spent once renewed).
  */
-async function claimRenewal(ctx: RenewalContext, generation: string, sleep: (ms: number) => Promise<void>): Promise<Claim> {
+async function claimRenewal(
+  ctx: RenewalContext,
+  generation: string,
+  sleep: (ms: number) => Promise<void>
+): Promise<Claim> {
   const { inputs, rt } = ctx;
   const releases: (() => Promise<void>)[] = [];
   const releaseAll = async (): Promise<void> => {
-    for (const release of releases.reverse()) await release().catch((error: unknown) => rt.warning(`Releasing a renewal hold failed: ${errorMessage(error)}`));
+    for (const release of releases.reverse())
+      await release().catch((error: unknown) => rt.warning(`Releasing a renewal hold failed: ${errorMessage(error)}`));
   };
   try {
     if (inputs.lease) {
       const settings = inputs.lease;
-      const target = { apiUrl: settings.apiUrl, token: settings.token, owner: settings.owner, repo: settings.repo, credentialName: inputs.credentialName, log: rt.info };
-      const lease = await acquireLease({ ...target, holder: leaseHolderFromEnv(rt.env, { jobNonce: ctx.jobNonce }), ttlMs: RENEWAL_LEASE_TTL_MS, timeoutMs: settings.timeoutMs });
+      const target = {
+        apiUrl: settings.apiUrl,
+        token: settings.token,
+        owner: settings.owner,
+        repo: settings.repo,
+        credentialName: inputs.credentialName,
+        log: rt.info
+      };
+      const lease = await acquireLease({
+        ...target,
+        holder: leaseHolderFromEnv(rt.env, { jobNonce: ctx.jobNonce }),
+        ttlMs: RENEWAL_LEASE_TTL_MS,
+        timeoutMs: settings.timeoutMs
+      });
       releases.push(async () => void (await releaseLease({ ...target, sha: lease.sha, expiresAt: lease.expiresAt })));
     }
     if (ctx.local && inputs.localStore) {
-      const lock = await acquireLock({ dir: ctx.local.dir, name: inputs.credentialName, holder: holderFromEnv(rt.env, { jobNonce: ctx.jobNonce }), timeoutMs: inputs.localStore.lockTimeoutMs, log: rt.info });
+      const lock = await acquireLock({
+        dir: ctx.local.dir,
+        name: inputs.credentialName,
+        holder: holderFromEnv(rt.env, { jobNonce: ctx.jobNonce }),
+        timeoutMs: inputs.localStore.lockTimeoutMs,
+        log: rt.info
+      });
       releases.push(async () => void (await lock.release()));
     }
     const held = await claimInCache(ctx, generation, sleep);
@@ -157,13 +190,21 @@ async function claimRenewal(ctx: RenewalContext, generation: string, sleep: (ms:
  * job's; none visible means a transient failure (try again) or a reservation still being
  * completed, or never completed by a job that died: after a few tries, another job's.
  */
-async function claimInCache(ctx: RenewalContext, generation: string, sleep: (ms: number) => Promise<void>): Promise<Claim> {
+async function claimInCache(
+  ctx: RenewalContext,
+  generation: string,
+  sleep: (ms: number) => Promise<void>
+): Promise<Claim> {
   const { inputs, rt } = ctx;
   const name = inputs.credentialName;
   const key = claimKey(name, generation);
   const nonce = randomBytes(16).toString('hex');
   const holder = `run ${rt.env.GITHUB_RUN_ID ?? '?'} job ${rt.env.GITHUB_JOB ?? '?'} on ${rt.env.RUNNER_NAME ?? 'a runner'}`;
-  const record = await seal(JSON.stringify({ nonce, holder, at: new Date().toISOString() }), inputs.encryptionKey, name);
+  const record = await seal(
+    JSON.stringify({ nonce, holder, at: new Date().toISOString() }),
+    inputs.encryptionKey,
+    name
+  );
   let other = 'a job whose claim is not readable yet';
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt > 0) await sleep(1000 * attempt);
@@ -186,17 +227,29 @@ async function claimInCache(ctx: RenewalContext, generation: string, sleep: (ms:
  * Saves `content` under exactly `key`. `quiet`: a refused reservation is an expected answer (a claim
  * another job holds), so the library's warning for it is kept out of the job's annotations.
  */
-async function saveExact(file: string, key: string, content: string, quiet = false): Promise<{ ok: true } | { ok: false; reason: string; reserved: boolean }> {
+async function saveExact(
+  file: string,
+  key: string,
+  content: string,
+  quiet = false
+): Promise<{ ok: true } | { ok: false; reason: string; reserved: boolean }> {
   const output: string[] = [];
   try {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     await fs.rm(file, { force: true });
     await createFileNoFollow(file, content);
-    const watched = () => withDeadline('the Actions cache save', () => watchFailures(() => cache.saveCache([file], key, {}, CROSS_OS_ARCHIVE)), { deadlineMs: 180_000, log: (m) => console.log(m) });
+    const watched = () =>
+      withDeadline(
+        'the Actions cache save',
+        () => watchFailures(() => cache.saveCache([file], key, {}, CROSS_OS_ARCHIVE)),
+        { deadlineMs: 180_000, log: (m) => console.log(m) }
+      );
     const { result: id, failures } = await (quiet ? withoutWarnings(watched, output) : watched());
     // The library logs this (a debug line) only after the service reserved the key for this job.
     const reserved = output.some((chunk) => chunk.includes('Attempting to upload cache'));
-    return id !== -1 ? { ok: true } : { ok: false, reason: failures.join('; ') || 'the cache service did not accept the entry', reserved };
+    return id !== -1
+      ? { ok: true }
+      : { ok: false, reason: failures.join('; ') || 'the cache service did not accept the entry', reserved };
   } catch (error) {
     return { ok: false, reason: errorMessage(error), reserved: false };
   } finally {
@@ -221,7 +274,11 @@ async function withoutWarnings<T>(call: () => Promise<T>, output: string[]): Pro
 /** The content of the entry with exactly this key (own scope, then the default branch's), or undefined. */
 async function restoreExact(file: string, key: string): Promise<string | undefined> {
   try {
-    const hit = await withDeadline('the Actions cache lookup', () => cache.restoreCache([file], key, [], {}, CROSS_OS_ARCHIVE), { deadlineMs: 120_000, log: (m) => console.log(m) });
+    const hit = await withDeadline(
+      'the Actions cache lookup',
+      () => cache.restoreCache([file], key, [], {}, CROSS_OS_ARCHIVE),
+      { deadlineMs: 120_000, log: (m) => console.log(m) }
+    );
     return hit === key ? await fs.readFile(file, 'utf8').catch(() => undefined) : undefined;
   } catch {
     return undefined;
@@ -230,7 +287,12 @@ async function restoreExact(file: string, key: string): Promise<string | undefin
   }
 }
 
-async function writeSecretCopy(inputs: ChatGptInputs, envelope: string, rt: Runtime, report: StoreReport): Promise<void> {
+async function writeSecretCopy(
+  inputs: ChatGptInputs,
+  envelope: string,
+  rt: Runtime,
+  report: StoreReport
+): Promise<void> {
   const { describeTarget, writeSecret } = await import('../stores/secret.js');
   const where = describeTarget(inputs.secret!);
   try {

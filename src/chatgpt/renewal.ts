@@ -66,7 +66,10 @@ export interface RenewalResult {
 /** The generation's name: HMAC-SHA256 of the refresh token under the encryption key, per credential name. */
 export function generationOf(credential: ChatGptCredential, key: Uint8Array, credentialName: string): string {
   const token = (JSON.parse(credential.text) as { tokens: { refresh_token: string } }).tokens.refresh_token;
-  return createHmac('sha256', key).update(`codex-auth renewal v1\0${credentialName}\0${token}`).digest('base64url').slice(0, 32);
+  return createHmac('sha256', key)
+    .update(`codex-auth renewal v1\0${credentialName}\0${token}`)
+    .digest('base64url')
+    .slice(0, 32);
 }
 
 /** Whether the access token expires within the window (no readable expiry: due, like Codex's 8-day rule cannot be trusted here). */
@@ -84,7 +87,11 @@ function usable(credential: ChatGptCredential, now: number): boolean {
  * The copy this job's Codex gets: `credential` (the freshest stored) or its renewal. Follows
  * published successors first (a copy read from a stale scope), then renews if still due.
  */
-export async function renewIfDue(credential: ChatGptCredential, options: RenewalOptions, parts: RenewalParts): Promise<RenewalResult> {
+export async function renewIfDue(
+  credential: ChatGptCredential,
+  options: RenewalOptions,
+  parts: RenewalParts
+): Promise<RenewalResult> {
   // A copy that is not due needs nothing, even if a newer one exists: its access token is valid.
   if (!isDue(credential, options.windowMs, parts.now())) return { credential, renewed: false };
   let current = await followSuccessors(credential, options, parts);
@@ -114,25 +121,42 @@ export async function renewIfDue(credential: ChatGptCredential, options: Renewal
 }
 
 /** The newest renewal published after `credential` (by exact successor keys, readable from every branch), or `credential`. */
-export async function followSuccessors(credential: ChatGptCredential, options: RenewalOptions, parts: RenewalParts): Promise<ChatGptCredential> {
+export async function followSuccessors(
+  credential: ChatGptCredential,
+  options: RenewalOptions,
+  parts: RenewalParts
+): Promise<ChatGptCredential> {
   let current = credential;
   for (let hop = 0; hop < 8; hop++) {
-    const next = await parts.successor(generationOf(current, options.encryptionKey, options.credentialName)).catch(() => undefined);
+    const next = await parts
+      .successor(generationOf(current, options.encryptionKey, options.credentialName))
+      .catch(() => undefined);
     if (!next || compareFreshness(next, current) <= 0) return current;
-    parts.info(`A newer renewal of this login was published by another job (last_refresh ${next.lastRefreshText}): using it.`);
+    parts.info(
+      `A newer renewal of this login was published by another job (last_refresh ${next.lastRefreshText}): using it.`
+    );
     current = next;
   }
   return current;
 }
 
-async function renew(current: ChatGptCredential, generation: string, options: RenewalOptions, parts: RenewalParts): Promise<ChatGptCredential> {
+async function renew(
+  current: ChatGptCredential,
+  generation: string,
+  options: RenewalOptions,
+  parts: RenewalParts
+): Promise<ChatGptCredential> {
   const expires = current.accessTokenExpiresAt?.toISOString() ?? 'an unknown time';
-  parts.info(`Renewing the ChatGPT login '${options.credentialName}' (its access token expires at ${expires}, within renew-before-hours).`);
+  parts.info(
+    `Renewing the ChatGPT login '${options.credentialName}' (its access token expires at ${expires}, within renew-before-hours).`
+  );
   const outcome = await parts.refresh(current.text);
   if (!outcome.ok) {
     if (outcome.permanent) throw new CredentialError(deadLogin(options, outcome.reason));
     if (usable(current, parts.now())) {
-      parts.warning(`Could not renew the ChatGPT login '${options.credentialName}' (${outcome.reason}); its access token is still valid until ${expires}, so this job uses it, and a later job renews it.`);
+      parts.warning(
+        `Could not renew the ChatGPT login '${options.credentialName}' (${outcome.reason}); its access token is still valid until ${expires}, so this job uses it, and a later job renews it.`
+      );
       return current;
     }
     throw new CredentialError(
@@ -141,29 +165,45 @@ async function renew(current: ChatGptCredential, generation: string, options: Re
     );
   }
   const parsed = parseCredential(outcome.text);
-  if (!parsed.ok) throw new CredentialError(`The token endpoint's answer did not make a usable login (${parsed.reason}). ${options.reseed}`);
+  if (!parsed.ok)
+    throw new CredentialError(
+      `The token endpoint's answer did not make a usable login (${parsed.reason}). ${options.reseed}`
+    );
   parsed.credential.secrets.forEach(parts.mask);
   const renewed = parsed.credential;
   // Stored before anything uses it: a job whose renewal could not be stored must not run Codex with it.
   const report = await parts.store(renewed, generation);
-  report.failed.forEach((f) => parts.warning(`The renewed ChatGPT login could not be stored in ${f.where}: ${f.reason}.`));
+  report.failed.forEach((f) =>
+    parts.warning(`The renewed ChatGPT login could not be stored in ${f.where}: ${f.reason}.`)
+  );
   if (!report.stored.length) {
     throw new CredentialError(
       `The ChatGPT login '${options.credentialName}' was renewed, but the renewed copy could not be stored anywhere (${report.failed.map((f) => `${f.where}: ${f.reason}`).join('; ')}). ` +
         `The old refresh token is now spent, so every stored copy stops working when its access token expires (${expires}). ${options.reseed}`
     );
   }
-  parts.info(`Renewed the ChatGPT login '${options.credentialName}' (last_refresh ${renewed.lastRefreshText}, access token valid until ${renewed.accessTokenExpiresAt?.toISOString() ?? '?'}); stored, encrypted, in ${report.stored.join(', ')}.`);
+  parts.info(
+    `Renewed the ChatGPT login '${options.credentialName}' (last_refresh ${renewed.lastRefreshText}, access token valid until ${renewed.accessTokenExpiresAt?.toISOString() ?? '?'}); stored, encrypted, in ${report.stored.join(', ')}.`
+  );
   return renewed;
 }
 
-async function waitForSuccessor(current: ChatGptCredential, generation: string, holder: string, options: RenewalOptions, parts: RenewalParts): Promise<ChatGptCredential> {
-  parts.info(`Another job is renewing the ChatGPT login '${options.credentialName}' (${holder}); waiting for its renewed copy.`);
+async function waitForSuccessor(
+  current: ChatGptCredential,
+  generation: string,
+  holder: string,
+  options: RenewalOptions,
+  parts: RenewalParts
+): Promise<ChatGptCredential> {
+  parts.info(
+    `Another job is renewing the ChatGPT login '${options.credentialName}' (${holder}); waiting for its renewed copy.`
+  );
   const deadline = parts.now() + options.waitMs;
   while (parts.now() < deadline) {
     await parts.sleep(options.pollMs);
     // The successor entry, or the newest ordinary copy (when the successor could not be published).
-    const next = (await parts.successor(generation).catch(() => undefined)) ?? (await parts.readNewest().catch(() => undefined));
+    const next =
+      (await parts.successor(generation).catch(() => undefined)) ?? (await parts.readNewest().catch(() => undefined));
     if (next && compareFreshness(next, current) > 0) {
       parts.info(`Got the renewed login from the other job (last_refresh ${next.lastRefreshText}).`);
       return next;

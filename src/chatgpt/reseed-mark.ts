@@ -23,7 +23,12 @@ export interface ReseedMark {
   run?: string;
 }
 
-export function makeMark(failure: RefreshFailure, loginLastRefresh: string, env: NodeJS.ProcessEnv, now = new Date()): ReseedMark {
+export function makeMark(
+  failure: RefreshFailure,
+  loginLastRefresh: string,
+  env: NodeJS.ProcessEnv,
+  now = new Date()
+): ReseedMark {
   return {
     codex_auth_mark: MARK,
     cause: failure.cause,
@@ -39,7 +44,12 @@ export function parseMark(plaintext: string): ReseedMark | undefined {
   if (!plaintext.includes('codex_auth_mark')) return undefined;
   try {
     const doc = JSON.parse(plaintext) as Partial<ReseedMark>;
-    if (doc.codex_auth_mark !== MARK || typeof doc.login_last_refresh !== 'string' || Number.isNaN(Date.parse(doc.login_last_refresh))) return undefined;
+    if (
+      doc.codex_auth_mark !== MARK ||
+      typeof doc.login_last_refresh !== 'string' ||
+      Number.isNaN(Date.parse(doc.login_last_refresh))
+    )
+      return undefined;
     const cause = doc.cause && doc.cause in CAUSE_TEXT ? doc.cause : 'refused';
     return {
       codex_auth_mark: MARK,

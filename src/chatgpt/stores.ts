@@ -21,7 +21,17 @@ export type OpenStores = (ctx: StoreContext) => Promise<EnvelopeStore[]>;
 export const openStores: OpenStores = async ({ inputs, env, log, localDir }) => {
   const stores: EnvelopeStore[] = [new CacheStore({ credentialName: inputs.credentialName, env, log })];
   if (localDir) {
-    stores.push(localEnvelopeStore(new LocalStore({ dir: localDir, credentialName: inputs.credentialName, workspace: env.GITHUB_WORKSPACE, runnerTemp: env.RUNNER_TEMP, log })));
+    stores.push(
+      localEnvelopeStore(
+        new LocalStore({
+          dir: localDir,
+          credentialName: inputs.credentialName,
+          workspace: env.GITHUB_WORKSPACE,
+          runnerTemp: env.RUNNER_TEMP,
+          log
+        })
+      )
+    );
   }
   if (inputs.secret) stores.push(await secretEnvelopeStore(inputs.secret, log));
   return stores;
@@ -35,7 +45,9 @@ export function localEnvelopeStore(local: LocalStore): EnvelopeStore {
     async readNewest(): Promise<NewestRead> {
       try {
         const envelope = await local.read();
-        return envelope === undefined ? { status: 'empty', reason: 'no copy yet' } : { status: 'found', entry: local.file, envelope };
+        return envelope === undefined
+          ? { status: 'empty', reason: 'no copy yet' }
+          : { status: 'found', entry: local.file, envelope };
       } catch (error) {
         return { status: 'failed', reason: errorMessage(error) };
       }

@@ -67,10 +67,12 @@ export function renderChatGptSummary(report: ChatGptReport): string {
     );
   }
   lines.push('');
-  if (report.chosen) lines.push(`**Used:** the ${STORE_LABEL[report.chosen.store]}: ${oneLine(report.chosen.why)}.`, '');
+  if (report.chosen)
+    lines.push(`**Used:** the ${STORE_LABEL[report.chosen.store]}: ${oneLine(report.chosen.why)}.`, '');
   const next = whatHappensNext(report);
   if (next.length) lines.push('**Next:**', ...next.map((line) => `- ${line}`), '');
-  if (report.warnings?.length) lines.push(`**Warnings:** ${report.warnings.map((name) => `\`${name}\``).join(', ')} (see the annotations).`, '');
+  if (report.warnings?.length)
+    lines.push(`**Warnings:** ${report.warnings.map((name) => `\`${name}\``).join(', ')} (see the annotations).`, '');
   return lines.join('\n');
 }
 
@@ -98,13 +100,17 @@ function held(reading: StoreReading): string {
 }
 
 function whatHappensNext(report: ChatGptReport): string[] {
-  const chosen = report.chosen && report.readings.find((r) => r.store === report.chosen!.store && r.status === 'usable');
+  const chosen =
+    report.chosen && report.readings.find((r) => r.store === report.chosen!.store && r.status === 'usable');
   if (!chosen) return [];
   const next: string[] = [];
   const expires = chosen.accessTokenExpiresAt;
   if (expires) {
     const due = new Date(expires.getTime() - RENEWAL_LEAD_MS);
-    const when = due.getTime() <= report.now.getTime() ? 'now (the access token is expired or about to be)' : `${stamp(due)} (in ${age(report.now.toISOString(), due)})`;
+    const when =
+      due.getTime() <= report.now.getTime()
+        ? 'now (the access token is expired or about to be)'
+        : `${stamp(due)} (in ${age(report.now.toISOString(), due)})`;
     next.push(
       report.renewal === 'ahead'
         ? `Renewal due ${when}; the action renews it ahead of the jobs that use it.`
@@ -118,7 +124,9 @@ function whatHappensNext(report: ChatGptReport): string[] {
       `The only stored copy is in the Actions cache, which evicts an entry no job uses for ${CACHE_EVICTION_DAYS} days (or earlier when the repository's cache is full): run a job with it before ${stamp(until)} (in ${CACHE_EVICTION_DAYS} days), or keep a copy in a secret (\`secret-name\`) or the runner-local store.`
     );
   } else {
-    next.push(`Renewed logins are also written to the ${stored.map((s) => (s === 'secret' ? 'secret' : 'runner-local store')).join(' and ')}.`);
+    next.push(
+      `Renewed logins are also written to the ${stored.map((s) => (s === 'secret' ? 'secret' : 'runner-local store')).join(' and ')}.`
+    );
   }
   return next;
 }
@@ -126,7 +134,9 @@ function whatHappensNext(report: ChatGptReport): string[] {
 function expiry(at: Date | undefined, now: Date): string {
   if (!at) return '–';
   const ms = at.getTime() - now.getTime();
-  return ms <= 0 ? `expired ${age(at.toISOString(), now)} ago` : `expires ${stamp(at)} (in ${age(now.toISOString(), at)})`;
+  return ms <= 0
+    ? `expired ${age(at.toISOString(), now)} ago`
+    : `expires ${stamp(at)} (in ${age(now.toISOString(), at)})`;
 }
 
 /** The time from `from` to `to` in the largest sensible unit. */

@@ -9,7 +9,10 @@ import { INIT_USAGE, runInit } from './init.js';
 /** This package's version, and the repository and major-version tag to run it from. */
 function packageInfo(): { version: string; setup: Partial<SetupSource> } {
   const major = /^(\d+)\./.exec(pkg.version)?.[1];
-  return { version: pkg.version, setup: { repository: repositoryFromPackage(pkg.repository), ref: major ? `v${major}` : DEFAULT_REF } };
+  return {
+    version: pkg.version,
+    setup: { repository: repositoryFromPackage(pkg.repository), ref: major ? `v${major}` : DEFAULT_REF }
+  };
 }
 
 function usage(setup: Partial<SetupSource>): string {
@@ -52,7 +55,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // A usage error: stderr, exit 2.
-  const problem = command === undefined ? 'no command given.' : command === 'help' ? `no command '${rest[0]}'.` : `unknown command '${command}'.`;
+  const problem =
+    command === undefined
+      ? 'no command given.'
+      : command === 'help'
+        ? `no command '${rest[0]}'.`
+        : `unknown command '${command}'.`;
   process.stderr.write(`codex-auth: ${problem}\n${usage(setup)}`);
   return 2;
 }

@@ -15,7 +15,17 @@ import { seal } from '../chatgpt/envelope.js';
 import { errorMessage } from '../errors.js';
 import { resolveSetupSource, setupCommand, shellQuote, type SetupSource } from '../setup-command.js';
 import { findCodex, LoginCancelled, loginWithCodex } from './login.js';
-import { apiUrlFromEnv, DEFAULT_API_URL, SECRET_SCOPES, describeTarget, secretNameProblem, writeSecret, type SecretScope, type SecretTarget, type SettingNames } from '../stores/secret.js';
+import {
+  apiUrlFromEnv,
+  DEFAULT_API_URL,
+  SECRET_SCOPES,
+  describeTarget,
+  secretNameProblem,
+  writeSecret,
+  type SecretScope,
+  type SecretTarget,
+  type SettingNames
+} from '../stores/secret.js';
 
 /** Same rule as the action's `credential-name` input (src/inputs.ts). */
 const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -129,7 +139,10 @@ export function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>):
   } catch (error) {
     const message = errorMessage(error);
     const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? 'arguments';
-    throw new UsageError(flag, `${message.replace(/\. To specify a positional argument.*$/, '')}. Run \`codex-auth init --help\` for the options.`);
+    throw new UsageError(
+      flag,
+      `${message.replace(/\. To specify a positional argument.*$/, '')}. Run \`codex-auth init --help\` for the options.`
+    );
   }
   const str = (name: string): string | undefined => {
     const value = values[name];
@@ -141,46 +154,76 @@ export function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>):
 
   const codexHome = io.env.CODEX_HOME?.trim() || path.join(io.home, '.codex');
   const rawAuth = str('auth-file');
-  const authFile = rawAuth ? path.resolve(rawAuth === '~' || rawAuth.startsWith('~/') ? path.join(io.home, rawAuth.slice(1)) : rawAuth) : path.join(codexHome, 'auth.json');
+  const authFile = rawAuth
+    ? path.resolve(rawAuth === '~' || rawAuth.startsWith('~/') ? path.join(io.home, rawAuth.slice(1)) : rawAuth)
+    : path.join(codexHome, 'auth.json');
 
   const login = values.login === true;
   const deviceAuth = values['device-auth'] === true;
   const codex = str('codex');
-  if (login && rawAuth) throw new UsageError('--auth-file', 'does not go with --login, which signs in anew: give one or the other.');
+  if (login && rawAuth)
+    throw new UsageError('--auth-file', 'does not go with --login, which signs in anew: give one or the other.');
   if (!login && deviceAuth) throw new UsageError('--device-auth', 'only goes with --login.');
   if (!login && codex) throw new UsageError('--codex', 'only goes with --login.');
   const oauthIssuer = str('oauth-issuer')?.replace(/\/+$/, '');
   if (oauthIssuer !== undefined) {
     if (!isHttpUrl(oauthIssuer)) throw new UsageError('--oauth-issuer', `'${oauthIssuer}' is not an http(s) URL.`);
-    if (login && !deviceAuth) throw new UsageError('--oauth-issuer', "with --login needs --device-auth: Codex's browser login always signs in at " + `${CODEX_ISSUER}.`);
+    if (login && !deviceAuth)
+      throw new UsageError(
+        '--oauth-issuer',
+        "with --login needs --device-auth: Codex's browser login always signs in at " + `${CODEX_ISSUER}.`
+      );
   }
 
   const credentialName = str('credential-name') ?? 'default';
-  if (!CREDENTIAL_NAME.test(credentialName)) throw new UsageError('--credential-name', `'${credentialName}' is not a valid name: use 1 to 64 letters, digits, hyphens or underscores (the same as the action's credential-name input).`);
+  if (!CREDENTIAL_NAME.test(credentialName))
+    throw new UsageError(
+      '--credential-name',
+      `'${credentialName}' is not a valid name: use 1 to 64 letters, digits, hyphens or underscores (the same as the action's credential-name input).`
+    );
 
   const rawRepo = str('repo');
-  if (rawRepo && !REPO.test(rawRepo)) throw new UsageError('--repo', `'${rawRepo}' is not OWNER/NAME (e.g. --repo acme/app).`);
+  if (rawRepo && !REPO.test(rawRepo))
+    throw new UsageError('--repo', `'${rawRepo}' is not OWNER/NAME (e.g. --repo acme/app).`);
   const repo = rawRepo ? { owner: rawRepo.split('/')[0], name: rawRepo.split('/')[1] } : undefined;
 
   const secretName = (str('secret-name') ?? 'CODEX_AUTH_JSON').toUpperCase();
   const keySecretName = (str('key-secret-name') ?? 'CODEX_AUTH_KEY').toUpperCase();
-  for (const [flag, name] of [['--secret-name', secretName], ['--key-secret-name', keySecretName]] as const) {
+  for (const [flag, name] of [
+    ['--secret-name', secretName],
+    ['--key-secret-name', keySecretName]
+  ] as const) {
     const problem = secretNameProblem(name);
     if (problem) throw new UsageError(flag, `${problem}.`);
   }
-  if (secretName === keySecretName) throw new UsageError('--key-secret-name', `is the same as --secret-name (${secretName}); the login and its key need two secrets.`);
+  if (secretName === keySecretName)
+    throw new UsageError(
+      '--key-secret-name',
+      `is the same as --secret-name (${secretName}); the login and its key need two secrets.`
+    );
 
   const environment = str('environment');
   const org = str('org');
   const rawScope = str('scope') ?? (environment ? 'environment' : org ? 'organization' : 'repository');
-  if (!(SECRET_SCOPES as readonly string[]).includes(rawScope)) throw new UsageError('--scope', `'${rawScope}' is not one of ${SECRET_SCOPES.join(', ')}.`);
+  if (!(SECRET_SCOPES as readonly string[]).includes(rawScope))
+    throw new UsageError('--scope', `'${rawScope}' is not one of ${SECRET_SCOPES.join(', ')}.`);
   const scope = rawScope as SecretScope;
-  if (scope === 'environment' && !environment) throw new UsageError('--environment', 'is required with --scope environment (the name of an existing environment of the repository).');
-  if (scope !== 'environment' && environment) throw new UsageError('--environment', `only goes with --scope environment (the scope is ${scope}).`);
-  if (scope !== 'organization' && org) throw new UsageError('--org', `only goes with --scope organization (the scope is ${scope}).`);
+  if (scope === 'environment' && !environment)
+    throw new UsageError(
+      '--environment',
+      'is required with --scope environment (the name of an existing environment of the repository).'
+    );
+  if (scope !== 'environment' && environment)
+    throw new UsageError('--environment', `only goes with --scope environment (the scope is ${scope}).`);
+  if (scope !== 'organization' && org)
+    throw new UsageError('--org', `only goes with --scope organization (the scope is ${scope}).`);
 
   const apiUrl = str('api-url')?.replace(/\/+$/, '') || apiUrlFromEnv(io.env);
-  if (!isHttpUrl(apiUrl)) throw new UsageError('--api-url', `'${apiUrl}' is not an http(s) URL (GitHub Enterprise Server: https://HOST/api/v3).`);
+  if (!isHttpUrl(apiUrl))
+    throw new UsageError(
+      '--api-url',
+      `'${apiUrl}' is not an http(s) URL (GitHub Enterprise Server: https://HOST/api/v3).`
+    );
 
   return {
     login,
@@ -238,7 +281,9 @@ async function init(options: InitOptions, io: InitIO, args: string[]): Promise<v
   // Resolve everything a write needs before signing in or generating anything.
   const token = write ? tokenFrom(io.env, setupCommand(io.setup, ...args.map(shellQuote))) : undefined;
 
-  const credential = options.login ? await newLogin(options, io) : await readLogin(options.authFile, io, options.oauthIssuer);
+  const credential = options.login
+    ? await newLogin(options, io)
+    : await readLogin(options.authFile, io, options.oauthIssuer);
   const expires = credential.accessTokenExpiresAt;
   io.out(
     `${options.login ? 'Signed in for CI' : `Read the ChatGPT login in ${options.authFile}`}: plan ${credential.planType ?? 'unknown'}, last_refresh ${credential.lastRefreshText}` +
@@ -278,7 +323,8 @@ async function init(options: InitOptions, io: InitIO, args: string[]): Promise<v
       io.out(`Set the ${describeTarget(target(options.keySecretName))} (${keyResult.status}): the encryption key.`);
     } catch (error) {
       throw new Error(
-        `${errorMessage(error)}\n${options.secretName} was already replaced with a login sealed under the new key, which ${options.keySecretName} does not hold yet: fix the problem and run this command again (it writes both).`
+        `${errorMessage(error)}\n${options.secretName} was already replaced with a login sealed under the new key, which ${options.keySecretName} does not hold yet: fix the problem and run this command again (it writes both).`,
+        { cause: error }
       );
     }
     if (options.showSecrets) {
@@ -312,8 +358,15 @@ async function newLogin(options: InitOptions, io: InitIO): Promise<ChatGptCreden
         : 'The Codex CLI (codex) is not on PATH: install it (`npm install -g @openai/codex`) or give its path with --codex PATH, and run the command again.'
     );
   }
-  io.err(`Running \`codex login${options.deviceAuth ? ' --device-auth' : ''}\` in a private temporary Codex home (removed afterwards)…`);
-  const text = await loginWithCodex({ codex, deviceAuth: options.deviceAuth, issuer: options.oauthIssuer, env: io.env });
+  io.err(
+    `Running \`codex login${options.deviceAuth ? ' --device-auth' : ''}\` in a private temporary Codex home (removed afterwards)…`
+  );
+  const text = await loginWithCodex({
+    codex,
+    deviceAuth: options.deviceAuth,
+    issuer: options.oauthIssuer,
+    env: io.env
+  });
   return checkLogin(text, 'The login `codex login` wrote', options.oauthIssuer);
 }
 
@@ -322,7 +375,7 @@ function checkLogin(text: string, what: string, trustedIssuer: string | undefine
   const parsed = parseCredential(text);
   if (!parsed.ok) {
     const apiKey = /"apikey"/.test(parsed.reason)
-      ? ' It is an API-key login: for an API key use the action\'s default mode (`openai-api-key: ${{ secrets.OPENAI_API_KEY }}`), no seeding needed.'
+      ? " It is an API-key login: for an API key use the action's default mode (`openai-api-key: ${{ secrets.OPENAI_API_KEY }}`), no seeding needed."
       : ' Run `codex login` (ChatGPT) with cli_auth_credentials_store = "file" and run this command again.';
     throw new Error(`${what} is not a usable ChatGPT login: ${parsed.reason}.${apiKey}`);
   }
@@ -341,9 +394,11 @@ function provenanceProblem(text: string, trustedIssuer: string | undefined): str
   const provenance = tokens?.oauth_provenance;
   if (provenance === undefined || provenance === null) return undefined;
   const { issuer, client_id: clientId } = provenance as { issuer?: unknown; client_id?: unknown };
-  if (typeof issuer !== 'string' || typeof clientId !== 'string') return 'has a malformed tokens.oauth_provenance (no issuer or client_id): run `codex login` again.';
+  if (typeof issuer !== 'string' || typeof clientId !== 'string')
+    return 'has a malformed tokens.oauth_provenance (no issuer or client_id): run `codex login` again.';
   const normalized = issuer.replace(/\/+$/, '');
-  if (clientId !== CODEX_CLIENT_ID) return `was issued to the OAuth client '${clientId}', not Codex's own (${CODEX_CLIENT_ID}): sign in with Codex's own client.`;
+  if (clientId !== CODEX_CLIENT_ID)
+    return `was issued to the OAuth client '${clientId}', not Codex's own (${CODEX_CLIENT_ID}): sign in with Codex's own client.`;
   if (normalized !== CODEX_ISSUER && normalized !== trustedIssuer) {
     return `was issued by ${normalized}, not Codex's own issuer (${CODEX_ISSUER}); Codex would send its refresh token there. If you trust that issuer, run the command again with --oauth-issuer ${normalized}.`;
   }
@@ -360,15 +415,18 @@ async function readLogin(authFile: string, io: InitIO, trustedIssuer: string | u
     text = await fs.readFile(authFile, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new Error(`Cannot read ${authFile} (${code ?? errorMessage(error)}).`);
+    if (code !== 'ENOENT')
+      throw new Error(`Cannot read ${authFile} (${code ?? errorMessage(error)}).`, { cause: error });
     if (store === 'keyring' || store === 'auto') {
       throw new Error(
         `No auth.json at ${authFile}: ${configFile} sets cli_auth_credentials_store = "${store}", so \`codex login\` keeps the login in the system keyring, which this command (and CI) cannot use. ` +
-          `Set cli_auth_credentials_store = "file" in ${configFile}, run \`codex login\` again, then run this command again.`
+          `Set cli_auth_credentials_store = "file" in ${configFile}, run \`codex login\` again, then run this command again.`,
+        { cause: error }
       );
     }
     throw new Error(
-      `No auth.json at ${authFile}. Add --login to sign in now with a login of CI's own (recommended). Or, on this trusted machine, put cli_auth_credentials_store = "file" in ${configFile} and run \`codex login\` (ChatGPT), then run this command again; or point --auth-file at the auth.json to use.`
+      `No auth.json at ${authFile}. Add --login to sign in now with a login of CI's own (recommended). Or, on this trusted machine, put cli_auth_credentials_store = "file" in ${configFile} and run \`codex login\` (ChatGPT), then run this command again; or point --auth-file at the auth.json to use.`,
+      { cause: error }
     );
   }
   if (store === 'keyring' || store === 'auto') {
@@ -415,12 +473,17 @@ function randomKey(): Uint8Array {
 async function printInstructions(options: InitOptions, io: InitIO, envelope: string, keyText: string): Promise<void> {
   const where = whereToSet(options);
   const ghTarget = ghFlags(options);
-  if (!options.repo && !options.print) io.out('No --repo given, so nothing was sent to GitHub: set the two secrets below yourself (or re-run with --repo OWNER/NAME and a token in GITHUB_TOKEN).');
+  if (!options.repo && !options.print)
+    io.out(
+      'No --repo given, so nothing was sent to GitHub: set the two secrets below yourself (or re-run with --repo OWNER/NAME and a token in GITHUB_TOKEN).'
+    );
   if (options.showSecrets) {
     io.out(`\nSet these ${where.kind} secrets (${where.ui}):\n`);
     io.out(`  ${options.secretName}:\n${envelope}\n`);
     io.out(`  ${options.keySecretName}:\n${keyText}\n`);
-    io.out(`With the GitHub CLI, paste each value when asked:\n  gh secret set ${options.secretName}${ghTarget}\n  gh secret set ${options.keySecretName}${ghTarget}`);
+    io.out(
+      `With the GitHub CLI, paste each value when asked:\n  gh secret set ${options.secretName}${ghTarget}\n  gh secret set ${options.keySecretName}${ghTarget}`
+    );
     return;
   }
   // mkdtemp creates the directory 0700; the files are written 0600 and never printed.
@@ -443,10 +506,16 @@ function whereToSet(options: InitOptions): { kind: string; ui: string } {
   const repo = options.repo ? `${options.repo.owner}/${options.repo.name}` : 'your repository';
   if (options.scope === 'organization') {
     const org = options.org ?? options.repo?.owner ?? 'your organization';
-    return { kind: 'organization', ui: `${org}: Settings → Secrets and variables → Actions → New organization secret; give it access only to the repositories that run Codex` };
+    return {
+      kind: 'organization',
+      ui: `${org}: Settings → Secrets and variables → Actions → New organization secret; give it access only to the repositories that run Codex`
+    };
   }
   if (options.scope === 'environment') {
-    return { kind: 'environment', ui: `${repo}: Settings → Environments → ${options.environment} → Add environment secret` };
+    return {
+      kind: 'environment',
+      ui: `${repo}: Settings → Environments → ${options.environment} → Add environment secret`
+    };
   }
   return { kind: 'repository', ui: `${repo}: Settings → Secrets and variables → Actions → New repository secret` };
 }
@@ -496,8 +565,15 @@ function workflowSnippet(options: InitOptions, setup: Partial<SetupSource> | und
     `          secret-token: \${{ secrets.${WRITE_BACK_TOKEN_SECRET} }}`,
     '      - run: codex exec "triage the open issues"'
   ];
-  if (options.scope === 'organization' && options.org && options.repo && options.org.toLowerCase() !== options.repo.owner.toLowerCase()) {
-    lines.push(`Note: the action writes organization secrets of the owner of the repository running the workflow; it cannot write back to ${options.org} from a repository of ${options.repo.owner}.`);
+  if (
+    options.scope === 'organization' &&
+    options.org &&
+    options.repo &&
+    options.org.toLowerCase() !== options.repo.owner.toLowerCase()
+  ) {
+    lines.push(
+      `Note: the action writes organization secrets of the owner of the repository running the workflow; it cannot write back to ${options.org} from a repository of ${options.repo.owner}.`
+    );
   }
   return lines.join('\n');
 }

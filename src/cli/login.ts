@@ -23,7 +23,12 @@ const KILL_AFTER_MS = 5000;
 
 /** `--codex PATH`, else the first executable `codex` on PATH; undefined when there is none. */
 export async function findCodex(flag: string | undefined, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const candidates = flag ? [path.resolve(flag)] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'codex'));
+  const candidates = flag
+    ? [path.resolve(flag)]
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, 'codex'));
   for (const candidate of candidates) {
     try {
       await fs.access(candidate, constants.X_OK);
@@ -71,19 +76,32 @@ export async function loginWithCodex(options: CodexLoginOptions): Promise<string
   process.on('SIGTERM', onSignal);
   try {
     await fs.chmod(dir, 0o700);
-    await fs.writeFile(path.join(dir, 'config.toml'), 'cli_auth_credentials_store = "file"\n', { mode: 0o600, flag: 'wx' });
+    await fs.writeFile(path.join(dir, 'config.toml'), 'cli_auth_credentials_store = "file"\n', {
+      mode: 0o600,
+      flag: 'wx'
+    });
     if (cancelled) throw new LoginCancelled(cancelled);
 
-    const args = ['login', ...(options.deviceAuth ? ['--device-auth'] : []), ...(options.issuer ? ['--experimental_issuer', options.issuer] : [])];
+    const args = [
+      'login',
+      ...(options.deviceAuth ? ['--device-auth'] : []),
+      ...(options.issuer ? ['--experimental_issuer', options.issuer] : [])
+    ];
     // In the foreground, on the user's terminal: Codex prints its prompts (URL, code) as it always does.
     child = spawn(options.codex, args, { env: { ...options.env, CODEX_HOME: dir }, stdio: 'inherit' });
     const exit = await exitOf(child);
     // A terminal's Ctrl-C reaches Codex too, which may exit before this process sees the signal.
-    cancelled ??= exit.signal === 'SIGINT' || exit.signal === 'SIGTERM' ? exit.signal : exit.code === 130 ? 'SIGINT' : undefined;
+    cancelled ??=
+      exit.signal === 'SIGINT' || exit.signal === 'SIGTERM' ? exit.signal : exit.code === 130 ? 'SIGINT' : undefined;
     if (cancelled) throw new LoginCancelled(cancelled);
-    if (exit.error) throw new Error(`Could not run ${options.codex} (${exit.error}). Give the Codex CLI with --codex PATH, or install it (\`npm install -g @openai/codex\`), and run the command again.`);
+    if (exit.error)
+      throw new Error(
+        `Could not run ${options.codex} (${exit.error}). Give the Codex CLI with --codex PATH, or install it (\`npm install -g @openai/codex\`), and run the command again.`
+      );
     if (exit.code !== 0) {
-      throw new Error(`\`codex login\` ${exit.code === null ? `was ended by ${exit.signal}` : `failed (exit ${exit.code})`}: see its messages above. Nothing was stored; run the command again.`);
+      throw new Error(
+        `\`codex login\` ${exit.code === null ? `was ended by ${exit.signal}` : `failed (exit ${exit.code})`}: see its messages above. Nothing was stored; run the command again.`
+      );
     }
     try {
       const text = await fs.readFile(path.join(dir, 'auth.json'), 'utf8');
@@ -91,7 +109,10 @@ export async function loginWithCodex(options: CodexLoginOptions): Promise<string
       return text;
     } catch (error) {
       if (cancelled) throw new LoginCancelled(cancelled);
-      throw new Error('`codex login` succeeded but wrote no auth.json to the temporary Codex home (is CODEX_HOME or cli_auth_credentials_store overridden in your environment?). Nothing was stored; run the command again.');
+      throw new Error(
+        '`codex login` succeeded but wrote no auth.json to the temporary Codex home (is CODEX_HOME or cli_auth_credentials_store overridden in your environment?). Nothing was stored; run the command again.',
+        { cause: error }
+      );
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -102,7 +123,9 @@ export async function loginWithCodex(options: CodexLoginOptions): Promise<string
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }> {
   return new Promise((resolve) => {
-    child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: error.code ?? error.message }));
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      resolve({ code: null, signal: null, error: error.code ?? error.message })
+    );
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 }

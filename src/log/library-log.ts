@@ -5,7 +5,9 @@ const FAILURE = /^::(?:warning|error)[^:]*::(.*)$/;
 /** The library logs the cause of a refused cache reservation (a 403, a 429) only at debug level. */
 const RESERVE_CAUSE = /^::debug::Failed to reserve cache: (?:Error: )?(.*)$/;
 
-export async function watchFailures<T>(call: () => Promise<T>): Promise<{ result: T; failures: string[]; causes: string[] }> {
+export async function watchFailures<T>(
+  call: () => Promise<T>
+): Promise<{ result: T; failures: string[]; causes: string[] }> {
   const failures: string[] = [];
   const causes: string[] = [];
   const write = process.stdout.write.bind(process.stdout);

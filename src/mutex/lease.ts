@@ -182,10 +182,19 @@ export interface ReleaseLeaseOptions extends LeaseTarget, LeaseClientOptions {
 }
 
 export type LeaseReleaseResult =
-  | { released: true; renewed: boolean }
-  | { released: false; reason: string; heldBy?: LeaseRecord; heldBySha?: string };
+  { released: true; renewed: boolean } | { released: false; reason: string; heldBy?: LeaseRecord; heldBySha?: string };
 
-export type LeaseErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not-found' | 'rejected' | 'rate-limited' | 'unavailable' | 'network' | 'this-job' | 'timeout';
+export type LeaseErrorKind =
+  | 'invalid'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'rejected'
+  | 'rate-limited'
+  | 'unavailable'
+  | 'network'
+  | 'this-job'
+  | 'timeout';
 
 export class LeaseError extends Error {
   constructor(
@@ -218,7 +227,10 @@ export function leaseRef(credentialName: string): string {
  * random value the first use of the action in a job exports (GITHUB_ENV) for its later steps, so that
  * "this very job holds it" is told apart from "an earlier job on this runner was killed".
  */
-export function leaseHolderFromEnv(env: NodeJS.ProcessEnv = process.env, options: { jobNonce?: string; hostname?: string } = {}): LeaseHolder {
+export function leaseHolderFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { jobNonce?: string; hostname?: string } = {}
+): LeaseHolder {
   const runner = env.RUNNER_NAME || undefined;
   const runId = env.GITHUB_RUN_ID || undefined;
   const runAttempt = env.GITHUB_RUN_ATTEMPT || (runId ? '1' : undefined);
@@ -231,9 +243,17 @@ export function leaseHolderFromEnv(env: NodeJS.ProcessEnv = process.env, options
     job: env.GITHUB_JOB || undefined,
     workflow: env.GITHUB_WORKFLOW || undefined,
     runner,
-    runUrl: repository && runId ? `${server}/${repository}/actions/runs/${runId}${runAttempt && runAttempt !== '1' ? `/attempts/${runAttempt}` : ''}` : undefined,
-    runnerId: runner && env.RUNNER_TEMP ? opaqueId([options.hostname ?? os.hostname(), runner, path.resolve(env.RUNNER_TEMP)]) : undefined,
-    jobId: runId ? opaqueId([repository ?? '', runId, runAttempt ?? '', env.GITHUB_JOB ?? '', options.jobNonce ?? '']) : undefined
+    runUrl:
+      repository && runId
+        ? `${server}/${repository}/actions/runs/${runId}${runAttempt && runAttempt !== '1' ? `/attempts/${runAttempt}` : ''}`
+        : undefined,
+    runnerId:
+      runner && env.RUNNER_TEMP
+        ? opaqueId([options.hostname ?? os.hostname(), runner, path.resolve(env.RUNNER_TEMP)])
+        : undefined,
+    jobId: runId
+      ? opaqueId([repository ?? '', runId, runAttempt ?? '', env.GITHUB_JOB ?? '', options.jobNonce ?? ''])
+      : undefined
   };
 }
 
@@ -256,7 +276,9 @@ export function defaultMaxPollMs(timeoutMs: number): number {
 }
 
 /** The lease's current commit and record, or undefined when nobody holds it. */
-export async function readLease(options: LeaseTarget & LeaseClientOptions): Promise<{ sha: string; record: LeaseRecord | undefined } | undefined> {
+export async function readLease(
+  options: LeaseTarget & LeaseClientOptions
+): Promise<{ sha: string; record: LeaseRecord | undefined } | undefined> {
   const client = new LeaseClient(options, 'read');
   const sha = await client.readRef();
   return sha ? { sha, record: (await client.commit(sha)).record } : undefined;
@@ -271,11 +293,17 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
   const { names, name, ref, now, log } = client;
   const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_LEASE_TTL_MS) {
-    throw new LeaseError('invalid', `Cannot acquire the lease on credential '${name}': its expiry must be more than 0 and at most 6 hours (${names.ttl}); it was ${formatDuration(ttlMs)}.`);
+    throw new LeaseError(
+      'invalid',
+      `Cannot acquire the lease on credential '${name}': its expiry must be more than 0 and at most 6 hours (${names.ttl}); it was ${formatDuration(ttlMs)}.`
+    );
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_LEASE_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-    throw new LeaseError('invalid', `Cannot acquire the lease on credential '${name}': the wait must be 0 or more (${names.timeout}).`);
+    throw new LeaseError(
+      'invalid',
+      `Cannot acquire the lease on credential '${name}': the wait must be 0 or more (${names.timeout}).`
+    );
   }
   const logEveryMs = options.logEveryMs ?? DEFAULT_LEASE_LOG_EVERY_MS;
   const maxPollMs = options.maxPollMs ?? defaultMaxPollMs(timeoutMs);
@@ -328,7 +356,9 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
       const seen = await client.readRef();
       const ours = seen ? mine.get(seen) : undefined;
       if (seen && ours) {
-        log(`The lease on credential '${name}' points at this job's commit: GitHub applied the request whose answer was lost.`);
+        log(
+          `The lease on credential '${name}' points at this job's commit: GitHub applied the request whose answer was lost.`
+        );
         return acquired(seen, ours.record, ours.tookOver);
       }
       if (!seen) {
@@ -344,7 +374,7 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
           throw new LeaseError(
             'this-job',
             `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${record?.acquiredAt}. ` +
-              "Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. " +
+              'Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. ' +
               `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
             undefined,
             record
@@ -376,7 +406,9 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
     const waitedMs = at - started;
     if (at >= deadline) {
       if (fault) throw fault;
-      const what = holder ? `it is held by ${describeLeaseHolder(holder.record)}${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}` : 'it kept changing hands';
+      const what = holder
+        ? `it is held by ${describeLeaseHolder(holder.record)}${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}`
+        : 'it kept changing hands';
       throw new LeaseTimeoutError(
         `Timed out after ${formatDuration(waitedMs)} waiting for the lease on credential '${name}' (${ref} in ${client.repository}): ${what}. ` +
           'Nothing was restored: this job did not touch the credential. ' +
@@ -386,7 +418,9 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
       );
     }
     if (fault) {
-      log(`The GitHub API failed while this job waits for the lease on credential '${name}' (${fault.kind}${fault.status ? ` ${fault.status}` : ''}): retrying until the wait runs out; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`);
+      log(
+        `The GitHub API failed while this job waits for the lease on credential '${name}' (${fault.kind}${fault.status ? ` ${fault.status}` : ''}): retrying until the wait runs out; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`
+      );
     } else if (holder && at - lastLog >= logEveryMs) {
       lastLog = at;
       log(
@@ -462,9 +496,16 @@ export async function releaseLease(options: ReleaseLeaseOptions): Promise<LeaseR
 }
 
 /** Why a holder is gone (a reason for the log), 'this-job', or undefined while it holds the lease. */
-function judge(record: LeaseRecord | undefined, expiresAtMs: number, me: LeaseHolder, at: number): string | 'this-job' | undefined {
+function judge(
+  record: LeaseRecord | undefined,
+  expiresAtMs: number,
+  me: LeaseHolder,
+  at: number
+): string | 'this-job' | undefined {
   if (at >= expiresAtMs) {
-    return record ? `its lease expired at ${record.expiresAt}` : `its record is unreadable and older than the lease expiry (since ${new Date(expiresAtMs).toISOString()})`;
+    return record
+      ? `its lease expired at ${record.expiresAt}`
+      : `its record is unreadable and older than the lease expiry (since ${new Date(expiresAtMs).toISOString()})`;
   }
   const holder = record?.holder;
   if (holder?.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
@@ -498,14 +539,20 @@ class LeaseClient {
     this.log = options.log ?? (() => undefined);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
-    const invalid = (message: string): LeaseError => new LeaseError('invalid', `Cannot ${purpose} the lease: ${message}`);
-    if (!NAME.test(options.credentialName ?? '')) throw invalid(`'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`);
+    const invalid = (message: string): LeaseError =>
+      new LeaseError('invalid', `Cannot ${purpose} the lease: ${message}`);
+    if (!NAME.test(options.credentialName ?? ''))
+      throw invalid(
+        `'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`
+      );
     this.name = options.credentialName;
     this.ref = leaseRef(this.name);
     if (!options.owner || !options.repo) throw invalid('no repository was given (GITHUB_REPOSITORY).');
     this.repository = `${options.owner}/${options.repo}`;
     if (!options.token?.trim()) {
-      throw invalid(`no token was given (${this.names.token}). The workflow's GITHUB_TOKEN works, with \`permissions: contents: write\`.`);
+      throw invalid(
+        `no token was given (${this.names.token}). The workflow's GITHUB_TOKEN works, with \`permissions: contents: write\`.`
+      );
     }
     if (/\s/.test(options.token.trim())) throw invalid(`the token contains white space (${this.names.token}).`);
     let api: URL;
@@ -525,9 +572,19 @@ class LeaseClient {
 
   async createCommit(record: LeaseRecord, parents: string[]): Promise<string> {
     const date = record.renewedAt ?? record.acquiredAt;
-    const author = { name: 'codex-auth', email: 'codex-auth@users.noreply.github.com', date: date.replace(/\.\d{3}Z$/, 'Z') };
-    const answer = await this.call('POST', `${this.base}/commits`, { message: JSON.stringify(record), tree: EMPTY_TREE, parents, author }, 'create a lease commit');
-    if (answer.status !== 201 || typeof answer.body?.sha !== 'string') throw this.failure(answer, 'create a lease commit');
+    const author = {
+      name: 'codex-auth',
+      email: 'codex-auth@users.noreply.github.com',
+      date: date.replace(/\.\d{3}Z$/, 'Z')
+    };
+    const answer = await this.call(
+      'POST',
+      `${this.base}/commits`,
+      { message: JSON.stringify(record), tree: EMPTY_TREE, parents, author },
+      'create a lease commit'
+    );
+    if (answer.status !== 201 || typeof answer.body?.sha !== 'string')
+      throw this.failure(answer, 'create a lease commit');
     this.commits.set(answer.body.sha, { record, date: Date.parse(author.date) });
     return answer.body.sha;
   }
@@ -557,7 +614,8 @@ class LeaseClient {
     const sha = answer.body?.object?.sha;
     if (answer.status === 200 && typeof sha === 'string') return sha;
     // A prefix match answers an array on some versions of the API: not our ref.
-    if (answer.status === 200 && Array.isArray(answer.body)) return answer.body.find((r: { ref?: string }) => r?.ref === this.ref)?.object?.sha;
+    if (answer.status === 200 && Array.isArray(answer.body))
+      return answer.body.find((r: { ref?: string }) => r?.ref === this.ref)?.object?.sha;
     throw this.failure(answer, 'read the lease ref');
   }
 
@@ -568,22 +626,38 @@ class LeaseClient {
     const answer = await this.call('GET', `${this.base}/commits/${sha}`, undefined, 'read the lease commit');
     if (answer.status !== 200 && answer.status !== 404) throw this.failure(answer, 'read the lease commit');
     const date = Date.parse(answer.body?.committer?.date ?? answer.body?.author?.date ?? '');
-    const found = { record: answer.status === 200 ? parseRecord(answer.body?.message) : undefined, date: Number.isNaN(date) ? 0 : date };
+    const found = {
+      record: answer.status === 200 ? parseRecord(answer.body?.message) : undefined,
+      date: Number.isNaN(date) ? 0 : date
+    };
     this.commits.set(sha, found);
     return found;
   }
 
   /** Moves the ref to `sha` if that is a fast-forward: the compare-and-swap. */
   async fastForward(sha: string): Promise<MoveResult> {
-    const answer = await this.call('PATCH', `${this.base}/refs/${this.refPath()}`, { sha, force: false }, 'take over the lease ref');
+    const answer = await this.call(
+      'PATCH',
+      `${this.base}/refs/${this.refPath()}`,
+      { sha, force: false },
+      'take over the lease ref'
+    );
     if (answer.status === 200) return 'moved';
-    if (answer.status === 422) return /does not exist/i.test(githubMessage(answer, [])) && !/object/i.test(githubMessage(answer, [])) ? 'gone' : 'lost';
+    if (answer.status === 422)
+      return /does not exist/i.test(githubMessage(answer, [])) && !/object/i.test(githubMessage(answer, []))
+        ? 'gone'
+        : 'lost';
     throw this.failure(answer, 'take over the lease ref');
   }
 
   /** True when deleted, false when it was gone already. */
   async deleteRef(): Promise<boolean> {
-    const { answer, attempts } = await this.send('DELETE', `${this.base}/refs/${this.refPath()}`, undefined, 'delete the lease ref');
+    const { answer, attempts } = await this.send(
+      'DELETE',
+      `${this.base}/refs/${this.refPath()}`,
+      undefined,
+      'delete the lease ref'
+    );
     if (answer.status === 204 || answer.status === 200) return true;
     // Gone: released already, unless it was our own retry after a lost answer (the ref was ours just before).
     if (answer.status === 422 && /does not exist/i.test(githubMessage(answer, []))) return attempts > 1;
@@ -600,7 +674,12 @@ class LeaseClient {
 
   /** release/read start with the GET: tell a missing ref from a repository the token cannot see. */
   private async missingRefOrRepository(answer: GitHubAnswer): Promise<undefined> {
-    const others = await this.call('GET', `${this.base}/matching-refs/${this.refPath()}`, undefined, 'read the lease ref');
+    const others = await this.call(
+      'GET',
+      `${this.base}/matching-refs/${this.refPath()}`,
+      undefined,
+      'read the lease ref'
+    );
     if (others.status === 200) return undefined;
     throw this.failure(others.status === 404 ? others : answer, 'read the lease ref');
   }
@@ -609,7 +688,12 @@ class LeaseClient {
     return (await this.send(method, url, body, action)).answer;
   }
 
-  private send(method: string, url: string, body: unknown, action: string): Promise<{ answer: GitHubAnswer; attempts: number }> {
+  private send(
+    method: string,
+    url: string,
+    body: unknown,
+    action: string
+  ): Promise<{ answer: GitHubAnswer; attempts: number }> {
     return githubRequest(method, url, body, {
       token: this.options.token,
       log: this.log,
@@ -654,10 +738,18 @@ class LeaseClient {
         const sso = answer.headers.get('x-github-sso');
         if (sso) {
           const url = /url=(\S+)/.exec(sso)?.[1];
-          return new LeaseError('forbidden', `${head} The organization enforces SAML single sign-on: authorize the token in ${this.names.token} for it${url ? ` at ${url}` : ''}.${tail}`, 403);
+          return new LeaseError(
+            'forbidden',
+            `${head} The organization enforces SAML single sign-on: authorize the token in ${this.names.token} for it${url ? ` at ${url}` : ''}.${tail}`,
+            403
+          );
         }
         const accepted = answer.headers.get('x-accepted-github-permissions');
-        return new LeaseError('forbidden', `${head} The token may not write git refs here${accepted ? ` (GitHub says the call needs ${accepted})` : ''}. ${permission}${tail}`, 403);
+        return new LeaseError(
+          'forbidden',
+          `${head} The token may not write git refs here${accepted ? ` (GitHub says the call needs ${accepted})` : ''}. ${permission}${tail}`,
+          403
+        );
       }
       case 404:
         return new LeaseError(
@@ -666,7 +758,11 @@ class LeaseClient {
           404
         );
       case 409:
-        return new LeaseError('rejected', `${head} The lease is a git ref of ${this.repository}, which needs at least one commit; push one first.${tail}`, 409);
+        return new LeaseError(
+          'rejected',
+          `${head} The lease is a git ref of ${this.repository}, which needs at least one commit; push one first.${tail}`,
+          409
+        );
       default:
         if (answer.status >= 500) {
           return new LeaseError(
@@ -675,7 +771,11 @@ class LeaseClient {
             answer.status
           );
         }
-        return new LeaseError('rejected', `${head} Check GITHUB_API_URL (${this.options.apiUrl}) and the token in ${this.names.token}.${tail}`, answer.status);
+        return new LeaseError(
+          'rejected',
+          `${head} Check GITHUB_API_URL (${this.options.apiUrl}) and the token in ${this.names.token}.${tail}`,
+          answer.status
+        );
     }
   }
 
@@ -696,7 +796,14 @@ function parseRecord(message: unknown): LeaseRecord | undefined {
   if (typeof message !== 'string') return undefined;
   try {
     const record = JSON.parse(message) as LeaseRecord;
-    if (record?.codexAuthLease !== 1 || !TOKEN.test(record.token ?? '') || Number.isNaN(Date.parse(record.expiresAt)) || typeof record.holder !== 'object' || !record.holder) return undefined;
+    if (
+      record?.codexAuthLease !== 1 ||
+      !TOKEN.test(record.token ?? '') ||
+      Number.isNaN(Date.parse(record.expiresAt)) ||
+      typeof record.holder !== 'object' ||
+      !record.holder
+    )
+      return undefined;
     return record;
   } catch {
     return undefined;
@@ -706,6 +813,5 @@ function parseRecord(message: unknown): LeaseRecord | undefined {
 function opaqueId(parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
-
 
 export { formatDuration };

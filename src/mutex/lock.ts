@@ -49,7 +49,9 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN = /^[0-9a-f]{32}$/;
 const RECORD_FILE = /^([0-9a-f]{32})\.json$/;
 /** rename() of a directory onto a non-empty one: ENOTEMPTY (Linux, macOS) or EEXIST; Windows refuses any existing directory with EPERM/EACCES. */
-const BUSY = new Set(process.platform === 'win32' ? ['ENOTEMPTY', 'EEXIST', 'EPERM', 'EACCES', 'EBUSY'] : ['ENOTEMPTY', 'EEXIST']);
+const BUSY = new Set(
+  process.platform === 'win32' ? ['ENOTEMPTY', 'EEXIST', 'EPERM', 'EACCES', 'EBUSY'] : ['ENOTEMPTY', 'EEXIST']
+);
 
 /** Who holds (or wants) the lock. Everything is optional except host and pid: outside Actions little is known. */
 export interface LockHolder {
@@ -138,13 +140,18 @@ export function lockPath(dir: string, name: string): string {
 }
 
 /** The holder description of the current step, from the variables the runner sets. */
-export function holderFromEnv(env: NodeJS.ProcessEnv = process.env, options: { jobNonce?: string; workerPid?: number; probe?: LivenessProbe } = {}): LockHolder {
+export function holderFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { jobNonce?: string; workerPid?: number; probe?: LivenessProbe } = {}
+): LockHolder {
   const host = os.hostname();
   const runner = env.RUNNER_NAME || undefined;
   const runnerId = runner && env.RUNNER_TEMP ? [host, runner, path.resolve(env.RUNNER_TEMP)].join('|') : undefined;
   const runAttempt = env.GITHUB_RUN_ATTEMPT || (env.GITHUB_RUN_ID ? '1' : undefined);
   const jobId = env.GITHUB_RUN_ID
-    ? [env.GITHUB_REPOSITORY ?? '', env.GITHUB_RUN_ID, runAttempt, env.GITHUB_JOB ?? '', options.jobNonce ?? ''].join('|')
+    ? [env.GITHUB_REPOSITORY ?? '', env.GITHUB_RUN_ID, runAttempt, env.GITHUB_JOB ?? '', options.jobNonce ?? ''].join(
+        '|'
+      )
     : undefined;
   return {
     host,
@@ -182,7 +189,9 @@ export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
   const dir = path.resolve(options.dir);
   const dirStat = await fs.lstat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory()) {
-    throw new LockError(`Cannot lock credential '${name}': the store directory ${dir} ${dirStat ? 'is not a directory' : 'does not exist'}.`);
+    throw new LockError(
+      `Cannot lock credential '${name}': the store directory ${dir} ${dirStat ? 'is not a directory' : 'does not exist'}.`
+    );
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
@@ -218,7 +227,9 @@ export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
       try {
         await fs.rename(staging, target);
         const waitedMs = Date.now() - started;
-        log(`Acquired the lock on credential '${name}'${waitedMs >= 1000 ? ` after waiting ${seconds(waitedMs)}` : ''}; lease until ${record.expiresAt}.`);
+        log(
+          `Acquired the lock on credential '${name}'${waitedMs >= 1000 ? ` after waiting ${seconds(waitedMs)}` : ''}; lease until ${record.expiresAt}.`
+        );
         const held: HeldLock = {
           token,
           path: target,
@@ -342,10 +353,15 @@ async function inspect(target: string): Promise<LockState> {
   if (names.length === 0) return { kind: 'empty' };
   const file = names.find((n) => RECORD_FILE.test(n));
   if (!file) {
-    throw new LockError(`The lock ${target} contains files codex-auth did not write (${names.slice(0, 5).join(', ')}). Remove the directory ${target}.`);
+    throw new LockError(
+      `The lock ${target} contains files codex-auth did not write (${names.slice(0, 5).join(', ')}). Remove the directory ${target}.`
+    );
   }
   const full = path.join(target, file);
-  const [text, stat] = await Promise.all([fs.readFile(full, 'utf8').catch(() => undefined), fs.stat(full).catch(() => undefined)]);
+  const [text, stat] = await Promise.all([
+    fs.readFile(full, 'utf8').catch(() => undefined),
+    fs.stat(full).catch(() => undefined)
+  ]);
   if (text === undefined || !stat) return { kind: 'free' }; // released (or removed) between readdir and read
   return { kind: 'held', file, record: parseRecord(text, RECORD_FILE.exec(file)![1]), mtimeMs: stat.mtimeMs };
 }
@@ -353,7 +369,14 @@ async function inspect(target: string): Promise<LockState> {
 function parseRecord(text: string, token: string): LockRecord | undefined {
   try {
     const record = JSON.parse(text) as LockRecord;
-    if (record?.version !== 1 || record.token !== token || Number.isNaN(Date.parse(record.expiresAt)) || typeof record.holder !== 'object' || !record.holder) return undefined;
+    if (
+      record?.version !== 1 ||
+      record.token !== token ||
+      Number.isNaN(Date.parse(record.expiresAt)) ||
+      typeof record.holder !== 'object' ||
+      !record.holder
+    )
+      return undefined;
     return record;
   } catch {
     return undefined;
@@ -361,7 +384,12 @@ function parseRecord(text: string, token: string): LockRecord | undefined {
 }
 
 /** Why the held lock is stale, 'this-job' if it is held by the asking job itself, or undefined while it is live. */
-function staleness(state: Extract<LockState, { kind: 'held' }>, me: LockHolder, ttlMs: number, probe: LivenessProbe): string | 'this-job' | undefined {
+function staleness(
+  state: Extract<LockState, { kind: 'held' }>,
+  me: LockHolder,
+  ttlMs: number,
+  probe: LivenessProbe
+): string | 'this-job' | undefined {
   const record = state.record;
   const now = Date.now();
   if (!record) {
@@ -373,7 +401,8 @@ function staleness(state: Extract<LockState, { kind: 'held' }>, me: LockHolder, 
   const holder = record.holder;
   if (holder.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
     if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';
-    if (me.jobId) return `runner '${holder.runner ?? holder.runnerId}' is now running this job, and a runner runs one job at a time, so the holding job has ended without releasing it`;
+    if (me.jobId)
+      return `runner '${holder.runner ?? holder.runnerId}' is now running this job, and a runner runs one job at a time, so the holding job has ended without releasing it`;
   }
   if (holder.worker && probe.check(holder.worker) === 'gone') {
     return `the holding job's runner worker process (pid ${holder.worker.pid}) has exited, so the job has ended without releasing it`;
@@ -393,7 +422,10 @@ async function removeStaleStaging(dir: string, name: string): Promise<void> {
 }
 
 function checkName(name: string): string {
-  if (!NAME.test(name)) throw new LockError(`'${name}' is not a valid credential name for a lock (1 to 64 letters, digits, hyphens or underscores).`);
+  if (!NAME.test(name))
+    throw new LockError(
+      `'${name}' is not a valid credential name for a lock (1 to 64 letters, digits, hyphens or underscores).`
+    );
   return name;
 }
 

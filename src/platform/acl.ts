@@ -55,10 +55,15 @@ export type Run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => Pro
 
 export const execRun: Run = (file, args, env) =>
   new Promise((resolve, reject) => {
-    execFile(file, args, { encoding: 'utf8', windowsHide: true, timeout: 60_000, env: env ?? process.env }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${file} failed: ${(stderr || error.message).trim()}`));
-      else resolve(stdout);
-    });
+    execFile(
+      file,
+      args,
+      { encoding: 'utf8', windowsHide: true, timeout: 60_000, env: env ?? process.env },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${file} failed: ${(stderr || error.message).trim()}`));
+        else resolve(stdout);
+      }
+    );
   });
 
 /** `icacls <path> /inheritance:r /grant:r *<sid>:(OI)(CI)F` (directories) or `…:F` (files). */
@@ -84,19 +89,38 @@ export function readAclCommand(target: string): { file: string; args: string[]; 
     "'owner ' + $acl.GetOwner($sid).Value",
     "foreach ($r in $acl.GetAccessRules($true, $true, $sid)) { 'ace ' + $r.IdentityReference.Value + ' ' + $r.AccessControlType + ' ' + $r.IsInherited + ' ' + [int64]$r.FileSystemRights }"
   ].join('; ');
-  return { file: 'powershell.exe', args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', script], env: { ...process.env, [PATH_VARIABLE]: target } };
+  return {
+    file: 'powershell.exe',
+    args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', script],
+    env: { ...process.env, [PATH_VARIABLE]: target }
+  };
 }
 
 export function parseAclReport(text: string): AclReport {
   let user: string | undefined;
   let owner: string | undefined;
   const entries: AclEntry[] = [];
-  for (const line of text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+  for (const line of text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const [tag, ...rest] = line.split(/\s+/);
     if (tag === 'user' && rest.length === 1 && SID.test(rest[0])) user = rest[0];
     else if (tag === 'owner' && rest.length === 1 && SID.test(rest[0])) owner = rest[0];
-    else if (tag === 'ace' && rest.length === 4 && SID.test(rest[0]) && /^(Allow|Deny)$/.test(rest[1]) && /^(True|False)$/i.test(rest[2]) && /^-?\d+$/.test(rest[3])) {
-      entries.push({ sid: rest[0], type: rest[1] as AclEntry['type'], inherited: rest[2].toLowerCase() === 'true', rights: Number(rest[3]) });
+    else if (
+      tag === 'ace' &&
+      rest.length === 4 &&
+      SID.test(rest[0]) &&
+      /^(Allow|Deny)$/.test(rest[1]) &&
+      /^(True|False)$/i.test(rest[2]) &&
+      /^-?\d+$/.test(rest[3])
+    ) {
+      entries.push({
+        sid: rest[0],
+        type: rest[1] as AclEntry['type'],
+        inherited: rest[2].toLowerCase() === 'true',
+        rights: Number(rest[3])
+      });
     } else throw new AclError(`Unexpected line in the ACL report: '${line.slice(0, 80)}'.`);
   }
   if (!user || !owner) throw new AclError('The ACL report names no user or no owner.');
@@ -105,7 +129,9 @@ export function parseAclReport(text: string): AclReport {
 
 export function judgeAcl(report: AclReport): AclJudgement {
   const trusted = (sid: string): boolean => sid === report.user || TRUSTED_SIDS.has(sid);
-  const others = [...new Set(report.entries.filter((e) => e.type === 'Allow' && e.rights !== 0 && !trusted(e.sid)).map((e) => e.sid))];
+  const others = [
+    ...new Set(report.entries.filter((e) => e.type === 'Allow' && e.rights !== 0 && !trusted(e.sid)).map((e) => e.sid))
+  ];
   return { ownerOk: trusted(report.owner), others };
 }
 
@@ -122,7 +148,10 @@ export function currentUserCommand(): { file: string; args: string[] } {
 /** `"host\user","S-1-5-21-…"` → the SID. */
 export function parseCurrentUser(text: string): string {
   const sid = /"(S-1-\d+(?:-\d+)+)"\s*$/.exec(text.trim())?.[1];
-  if (!sid) throw new AclError(`Could not read the runner user's security identifier from whoami: '${text.trim().slice(0, 80)}'.`);
+  if (!sid)
+    throw new AclError(
+      `Could not read the runner user's security identifier from whoami: '${text.trim().slice(0, 80)}'.`
+    );
   return sid;
 }
 
@@ -145,7 +174,12 @@ export function currentUserSid(run: Run = execRun): Promise<string> {
  * and those are cut. `verify` reads the ACL back, removes other accounts' explicit grants and
  * checks the result (for an existing directory).
  */
-export async function protect(target: string, kind: AclTarget, run: Run = execRun, options: { verify?: boolean } = {}): Promise<void> {
+export async function protect(
+  target: string,
+  kind: AclTarget,
+  run: Run = execRun,
+  options: { verify?: boolean } = {}
+): Promise<void> {
   const restrict = restrictCommand(target, await currentUserSid(run), kind);
   await run(restrict.file, restrict.args);
   if (!options.verify) return;
@@ -157,32 +191,48 @@ export async function protect(target: string, kind: AclTarget, run: Run = execRu
     after = await readAcl(target, run);
   }
   const judged = judgeAcl(after);
-  if (!judged.ownerOk || judged.others.length) throw new AclError(notPrivateMessage(target, kind, after, judged, 'could not be made private'));
+  if (!judged.ownerOk || judged.others.length)
+    throw new AclError(notPrivateMessage(target, kind, after, judged, 'could not be made private'));
 }
 
 /**
  * Checks an existing directory or file that holds (or will hold) a login: another owner is always
  * refused; access for others is removed when `fix` is true (logged), else refused.
  */
-export async function checkPrivate(target: string, kind: AclTarget, options: { fix: boolean; log?: (message: string) => void; run?: Run }): Promise<void> {
+export async function checkPrivate(
+  target: string,
+  kind: AclTarget,
+  options: { fix: boolean; log?: (message: string) => void; run?: Run }
+): Promise<void> {
   const run = options.run ?? execRun;
   const report = await readAcl(target, run);
   const judged = judgeAcl(report);
   if (!judged.ownerOk) throw new AclError(notPrivateMessage(target, kind, report, judged, 'belongs to another user'));
   if (!judged.others.length) return;
-  if (!options.fix) throw new AclError(notPrivateMessage(target, kind, report, judged, 'is accessible to other accounts'));
+  if (!options.fix)
+    throw new AclError(notPrivateMessage(target, kind, report, judged, 'is accessible to other accounts'));
   await protect(target, kind, run, { verify: true });
-  options.log?.(`The ${kind} ${target} was accessible to ${judged.others.join(', ')}; restricted it to the runner user.`);
+  options.log?.(
+    `The ${kind} ${target} was accessible to ${judged.others.join(', ')}; restricted it to the runner user.`
+  );
 }
 
-function notPrivateMessage(target: string, kind: AclTarget, report: AclReport, judged: AclJudgement, what: string): string {
+function notPrivateMessage(
+  target: string,
+  kind: AclTarget,
+  report: AclReport,
+  judged: AclJudgement,
+  what: string
+): string {
   const grant = kind === 'directory' ? '(OI)(CI)F' : 'F';
-  const who = judged.ownerOk ? `${judged.others.join(', ')} can access it` : `its owner is ${report.owner}, not the runner user ${report.user}`;
+  const who = judged.ownerOk
+    ? `${judged.others.join(', ')} can access it`
+    : `its owner is ${report.owner}, not the runner user ${report.user}`;
   return (
     `The ${kind} ${target} ${what} (${who}); it holds credentials. ` +
     (judged.ownerOk
       ? `Run \`icacls "${target}" /inheritance:r /grant:r "*${report.user}:${grant}"\` as the runner user (and check who could have read it), or choose another path.`
-      : 'Another user\'s directory is never trusted with credentials: remove it, or choose a path of the runner user\'s own.')
+      : "Another user's directory is never trusted with credentials: remove it, or choose a path of the runner user's own.")
   );
 }
 

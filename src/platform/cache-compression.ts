@@ -10,10 +10,15 @@ export type CacheCompression = 'zstd-without-long' | 'gzip';
 /** The library's rule (cacheUtils getCompressionMethod): `zstd --quiet --version` prints anything → zstd. */
 export function cacheCompression(env: NodeJS.ProcessEnv = process.env): Promise<CacheCompression> {
   return new Promise((resolve) => {
-    execFile('zstd', ['--quiet', '--version'], { env, windowsHide: true, timeout: 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error && typeof error.code === 'string') return resolve('gzip'); // not found / not runnable
-      resolve(`${stdout}${stderr}`.trim() ? 'zstd-without-long' : 'gzip');
-    });
+    execFile(
+      'zstd',
+      ['--quiet', '--version'],
+      { env, windowsHide: true, timeout: 30_000, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code === 'string') return resolve('gzip'); // not found / not runnable
+        resolve(`${stdout}${stderr}`.trim() ? 'zstd-without-long' : 'gzip');
+      }
+    );
   });
 }
 

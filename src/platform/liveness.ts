@@ -59,7 +59,14 @@ export const realSystem: ProbeSystem = {
   signalZero: (pid) => void process.kill(pid, 0),
   readFile: (file) => readFileSync(file, 'utf8'),
   readLink: (file) => readlinkSync(file),
-  run: (file, args, env) => execFileSync(file, args, { encoding: 'utf8', timeout: 15_000, windowsHide: true, stdio: ['ignore', 'pipe', 'ignore'], env: env ?? process.env })
+  run: (file, args, env) =>
+    execFileSync(file, args, {
+      encoding: 'utf8',
+      timeout: 15_000,
+      windowsHide: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: env ?? process.env
+    })
 };
 
 /**
@@ -68,7 +75,8 @@ export const realSystem: ProbeSystem = {
  */
 export function livenessProbe(overrides: Partial<ProbeSystem> = {}): LivenessProbe {
   const sys: ProbeSystem = { ...realSystem, ...overrides };
-  const sources: IdentitySource[] = sys.platform === 'win32' ? ['windows'] : sys.platform === 'linux' ? ['proc', 'ps'] : ['ps'];
+  const sources: IdentitySource[] =
+    sys.platform === 'win32' ? ['windows'] : sys.platform === 'linux' ? ['proc', 'ps'] : ['ps'];
   return {
     identify(pid) {
       if (!Number.isSafeInteger(pid) || pid <= 1) return undefined;
@@ -103,7 +111,8 @@ function identifyWith(sys: ProbeSystem, source: IdentitySource, pid: number): Pr
 
 function checkWith(sys: ProbeSystem, source: IdentitySource, identity: ProcessIdentity): Liveness {
   if (source === 'proc') {
-    if (identity.bootId !== procBootId(sys) || identity.pidNamespace !== sys.readLink('/proc/self/ns/pid')) return 'unknown';
+    if (identity.bootId !== procBootId(sys) || identity.pidNamespace !== sys.readLink('/proc/self/ns/pid'))
+      return 'unknown';
     let now: string | undefined;
     try {
       now = procStartTime(sys, identity.pid);

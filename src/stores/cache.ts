@@ -23,7 +23,8 @@ export type CacheLookup =
   | { status: 'unavailable'; reason: string }
   | { status: 'failed'; reason: string };
 
-export type CacheSave = { ok: true; key: string } | { ok: false; reason: string; retryable: boolean; retryAfterMs?: number };
+export type CacheSave =
+  { ok: true; key: string } | { ok: false; reason: string; retryable: boolean; retryAfterMs?: number };
 
 /**
  * Entries are readable by runners of every OS: without this, @actions/cache adds a "windows-only"
@@ -84,8 +85,10 @@ export class CacheStore implements EnvelopeStore {
     await this.checkCompression();
     try {
       await this.prepareDirectory();
-      const { result: key, failures } = await this.deadline('the Actions cache lookup', this.options.restoreDeadlineMs ?? 120_000, () =>
-        watchFailures(() => cache.restoreCache([this.file], this.prefix, [], {}, CROSS_OS_ARCHIVE))
+      const { result: key, failures } = await this.deadline(
+        'the Actions cache lookup',
+        this.options.restoreDeadlineMs ?? 120_000,
+        () => watchFailures(() => cache.restoreCache([this.file], this.prefix, [], {}, CROSS_OS_ARCHIVE))
       );
       if (!key) return failures.length ? { status: 'failed', reason: failures.join('; ') } : { status: 'miss' };
       const envelope = await readNoFollow(this.file);
@@ -132,7 +135,9 @@ export class CacheStore implements EnvelopeStore {
     for (let attempt = 0; attempt <= delays.length; attempt++) {
       if (attempt > 0) {
         const wait = (!last.ok && last.retryAfterMs) || delays[attempt - 1];
-        this.options.log(`Saving to the Actions cache failed (${last.ok ? '' : last.reason}); attempt ${attempt + 1} of ${delays.length + 1} in ${formatDuration(wait)}.`);
+        this.options.log(
+          `Saving to the Actions cache failed (${last.ok ? '' : last.reason}); attempt ${attempt + 1} of ${delays.length + 1} in ${formatDuration(wait)}.`
+        );
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
       last = await this.saveOnce(envelope, key);
@@ -145,7 +150,11 @@ export class CacheStore implements EnvelopeStore {
     try {
       await this.prepareDirectory();
       await createFileNoFollow(this.file, envelope);
-      const { result: id, failures, causes } = await this.deadline('the Actions cache save', this.options.saveDeadlineMs ?? 180_000, () =>
+      const {
+        result: id,
+        failures,
+        causes
+      } = await this.deadline('the Actions cache save', this.options.saveDeadlineMs ?? 180_000, () =>
         watchFailures(() => cache.saveCache([this.file], key, {}, CROSS_OS_ARCHIVE))
       );
       if (id !== -1) return { ok: true, key };
@@ -161,7 +170,8 @@ export class CacheStore implements EnvelopeStore {
   private async checkCompression(): Promise<void> {
     if (this.compressionChecked) return;
     this.compressionChecked = true;
-    if ((await cacheCompression(this.options.env)) === 'gzip') this.options.log(gzipWarning(this.options.credentialName));
+    if ((await cacheCompression(this.options.env)) === 'gzip')
+      this.options.log(gzipWarning(this.options.credentialName));
   }
 
   /** What the library's log lines say went wrong, as what it is (a 403 is not "another job may be creating this cache"). */
@@ -172,22 +182,33 @@ export class CacheStore implements EnvelopeStore {
       const waitMs = rate ? Number(rate[1]) * 1000 : 60_000;
       const max = this.options.maxRateLimitWaitMs ?? 120_000;
       const reason = `the cache service rate-limited this save (429; it asks to wait ${formatDuration(waitMs)})`;
-      return waitMs > max ? { ok: false, reason: `${reason}, longer than this step waits (${formatDuration(max)})`, retryable: false } : { ok: false, reason, retryable: true, retryAfterMs: waitMs };
+      return waitMs > max
+        ? { ok: false, reason: `${reason}, longer than this step waits (${formatDuration(max)})`, retryable: false }
+        : { ok: false, reason, retryable: true, retryAfterMs: waitMs };
     }
     const forbidden = causes.find((c) => /\(403\)|Forbidden/i.test(c));
     if (forbidden && !/cache write denied/i.test(all)) {
-      return { ok: false, reason: `the cache service refused the write (403 Forbidden: ${forbidden.replace(/^.*?Failed request: /, '')}): this job's token may not write the cache`, retryable: false };
+      return {
+        ok: false,
+        reason: `the cache service refused the write (403 Forbidden: ${forbidden.replace(/^.*?Failed request: /, '')}): this job's token may not write the cache`,
+        retryable: false
+      };
     }
     const reason = failures.join('; ') || 'the cache service did not accept the entry';
     return { ok: false, reason, retryable: !/cache write denied/i.test(reason) };
   }
 
   private deadline<T>(what: string, ms: number, call: () => Promise<T>): Promise<T> {
-    return withDeadline(what, call, { deadlineMs: ms, progressEveryMs: this.options.progressEveryMs, log: this.options.log });
+    return withDeadline(what, call, {
+      deadlineMs: ms,
+      progressEveryMs: this.options.progressEveryMs,
+      log: this.options.log
+    });
   }
 
   private unavailableReason(access: 'read' | 'write'): string | undefined {
-    if (!cache.isFeatureAvailable()) return 'the Actions cache service is not available to this job (no ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL)';
+    if (!cache.isFeatureAvailable())
+      return 'the Actions cache service is not available to this job (no ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL)';
     const mode = (this.options.env.ACTIONS_CACHE_MODE ?? '').trim().toLowerCase();
     const allowed = access === 'read' ? ['read', 'write'] : ['write', 'write-only'];
     if (['none', 'read', 'write', 'write-only'].includes(mode) && !allowed.includes(mode)) {
@@ -204,7 +225,9 @@ export class CacheStore implements EnvelopeStore {
     const dir = path.dirname(this.file);
     const stat = await fs.lstat(dir).catch(() => undefined);
     if (stat && !stat.isDirectory()) {
-      throw new Error(`${path.resolve(dir)} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; the action does not write the envelope through it. Remove it`);
+      throw new Error(
+        `${path.resolve(dir)} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; the action does not write the envelope through it. Remove it`
+      );
     }
     if (!stat) await fs.mkdir(dir, { mode: 0o700 });
     await fs.rm(this.file, { force: true });

@@ -17,6 +17,8 @@ export function apiUrlFromEnv(env: NodeJS.ProcessEnv): string {
 export interface GitHubAnswer {
   status: number;
   headers: Headers;
+  /** The parsed JSON reply (null when none). GitHub's shapes vary by endpoint, so each field is checked where read (typeof, Array.isArray). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one untyped value of the action: see above
   body: any;
   text: string;
 }
@@ -56,7 +58,12 @@ export interface GitHubCall {
  * Returns the final answer (success or not) for the caller to judge; throws only when nothing
  * usable came back (the caller's `unreachable` and `rateLimited` errors).
  */
-export async function githubRequest(method: string, url: string, body: unknown, call: GitHubCall): Promise<{ answer: GitHubAnswer; attempts: number }> {
+export async function githubRequest(
+  method: string,
+  url: string,
+  body: unknown,
+  call: GitHubCall
+): Promise<{ answer: GitHubAnswer; attempts: number }> {
   const delays = call.retryDelaysMs;
   const maxWait = call.maxRateLimitWaitMs;
   const total = delays.length + 1;
@@ -109,7 +116,7 @@ async function sendGitHubRequest(method: string, url: string, body: unknown, cal
     signal: AbortSignal.timeout(call.timeoutMs)
   });
   const text = await response.text();
-  let parsed: unknown = null;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
@@ -122,7 +129,15 @@ async function sendGitHubRequest(method: string, url: string, body: unknown, cal
 export function githubMessage(answer: GitHubAnswer, secrets: (string | undefined)[]): string {
   const message = typeof answer.body?.message === 'string' ? answer.body.message : '';
   const details = Array.isArray(answer.body?.errors)
-    ? answer.body.errors.map((e: unknown) => (typeof e === 'string' ? e : typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : '')).filter(Boolean)
+    ? answer.body.errors
+        .map((e: unknown) =>
+          typeof e === 'string'
+            ? e
+            : typeof (e as { message?: unknown })?.message === 'string'
+              ? (e as { message: string }).message
+              : ''
+        )
+        .filter(Boolean)
     : [];
   let text = [message.replace(/\s+/g, ' ').trim(), ...details].filter(Boolean).join('; ');
   for (const secret of secrets) {
@@ -136,13 +151,19 @@ export function rateLimit(answer: GitHubAnswer): RateLimit | undefined {
   if (answer.status !== 403 && answer.status !== 429) return undefined;
   const retryAfter = answer.headers.get('retry-after');
   if (retryAfter !== null) {
-    const secondsToWait = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : Math.max(0, (Date.parse(retryAfter) - Date.now()) / 1000);
-    if (Number.isFinite(secondsToWait)) return { waitMs: Math.ceil(secondsToWait * 1000), reason: `retry-after ${retryAfter.trim()} s` };
+    const secondsToWait = /^\d+$/.test(retryAfter.trim())
+      ? Number(retryAfter)
+      : Math.max(0, (Date.parse(retryAfter) - Date.now()) / 1000);
+    if (Number.isFinite(secondsToWait))
+      return { waitMs: Math.ceil(secondsToWait * 1000), reason: `retry-after ${retryAfter.trim()} s` };
   }
   if (answer.headers.get('x-ratelimit-remaining') === '0') {
     const reset = Number(answer.headers.get('x-ratelimit-reset'));
     const waitMs = Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) + 1000 : 60_000;
-    return { waitMs, reason: `no requests left until ${Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : 'the limit resets'}` };
+    return {
+      waitMs,
+      reason: `no requests left until ${Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : 'the limit resets'}`
+    };
   }
   if (answer.status === 429 || /rate limit/i.test(String(answer.body?.message ?? ''))) {
     // GitHub: without retry-after, wait at least a minute before retrying a secondary rate limit.
@@ -153,7 +174,11 @@ export function rateLimit(answer: GitHubAnswer): RateLimit | undefined {
 
 function networkReason(caught: unknown): string {
   // Duck-typed: fetch's errors may come from another realm (instanceof Error is not reliable).
-  const error = (typeof caught === 'object' && caught !== null ? caught : {}) as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const error = (typeof caught === 'object' && caught !== null ? caught : {}) as {
+    name?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
   if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out';
   return clip(error.cause?.code ?? error.cause?.message ?? error.message ?? String(caught));
 }

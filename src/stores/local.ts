@@ -60,7 +60,9 @@ export function resolveLocalStoreDir(raw: string | undefined, ctx: StoreLocation
   const given = (raw ?? '').trim() || DEFAULT_LOCAL_STORE_DIR;
   const expanded = expandHome(given, ctx.home);
   if (!path.isAbsolute(expanded)) {
-    throw new LocalStoreError(`The local store directory '${given}' is a relative path, which would put it in the workspace. Give an absolute path outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`);
+    throw new LocalStoreError(
+      `The local store directory '${given}' is a relative path, which would put it in the workspace. Give an absolute path outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`
+    );
   }
   const dir = path.resolve(expanded);
   checkPlacement(dir, given, ctx);
@@ -114,9 +116,12 @@ export class LocalStore {
 
   constructor(private readonly options: LocalStoreOptions) {
     if (!CREDENTIAL_NAME.test(options.credentialName)) {
-      throw new LocalStoreError(`'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`);
+      throw new LocalStoreError(
+        `'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`
+      );
     }
-    if (!path.isAbsolute(options.dir)) throw new LocalStoreError(`The local store directory '${options.dir}' must be an absolute path.`);
+    if (!path.isAbsolute(options.dir))
+      throw new LocalStoreError(`The local store directory '${options.dir}' must be an absolute path.`);
     this.dir = path.resolve(options.dir);
     this.credentialName = options.credentialName;
     this.file = path.join(this.dir, `${options.credentialName}${ENVELOPE_SUFFIX}`);
@@ -146,21 +151,30 @@ export class LocalStore {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return undefined;
-      if (code === 'ELOOP' || code === 'EMLINK') throw new LocalStoreError(`Refusing to read ${this.file}: it is a symbolic link. Remove it; the store only keeps regular files.`);
+      if (code === 'ELOOP' || code === 'EMLINK')
+        throw new LocalStoreError(
+          `Refusing to read ${this.file}: it is a symbolic link. Remove it; the store only keeps regular files.`
+        );
       throw error;
     }
     try {
       const stat = await handle.stat();
-      if (!stat.isFile()) throw new LocalStoreError(`Refusing to read ${this.file}: it is not a regular file. Remove it.`);
+      if (!stat.isFile())
+        throw new LocalStoreError(`Refusing to read ${this.file}: it is not a regular file. Remove it.`);
       this.checkOwner(stat, this.file, 'file');
       if (posix() && (stat.mode & 0o077) !== 0) {
         if (this.options.fixPermissions === false) {
-          throw new LocalStoreError(`Refusing to read ${this.file}: its mode is ${octal(stat.mode)}, readable by others than the runner user. Run \`chmod 600 ${this.file}\`.`);
+          throw new LocalStoreError(
+            `Refusing to read ${this.file}: its mode is ${octal(stat.mode)}, readable by others than the runner user. Run \`chmod 600 ${this.file}\`.`
+          );
         }
         await handle.chmod(0o600);
         this.log(`Tightened ${this.file} from mode ${octal(stat.mode)} to 0600.`);
       }
-      if (stat.size > MAX_ENVELOPE_BYTES) throw new LocalStoreError(`Refusing to read ${this.file}: ${stat.size} bytes is far too large for an envelope.`);
+      if (stat.size > MAX_ENVELOPE_BYTES)
+        throw new LocalStoreError(
+          `Refusing to read ${this.file}: ${stat.size} bytes is far too large for an envelope.`
+        );
       const text = await handle.readFile('utf8');
       return text.endsWith('\n') ? text.slice(0, -1) : text;
     } finally {
@@ -174,13 +188,18 @@ export class LocalStore {
       throw new LocalStoreError('Refusing to store an envelope that is empty or not on one line.');
     }
     if (!looksLikeEnvelope(envelope)) {
-      throw new LocalStoreError('Refusing to store something that is not a sealed codex-auth envelope: the local store never keeps a plaintext credential.');
+      throw new LocalStoreError(
+        'Refusing to store something that is not a sealed codex-auth envelope: the local store never keeps a plaintext credential.'
+      );
     }
-    if (Buffer.byteLength(envelope) > MAX_ENVELOPE_BYTES) throw new LocalStoreError('Refusing to store an envelope larger than 1 MiB.');
+    if (Buffer.byteLength(envelope) > MAX_ENVELOPE_BYTES)
+      throw new LocalStoreError('Refusing to store an envelope larger than 1 MiB.');
     await this.prepare();
     const existing = await fs.lstat(this.file).catch(() => undefined);
     if (existing && !existing.isFile()) {
-      throw new LocalStoreError(`Refusing to write ${this.file}: it is ${existing.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}. Remove it; the store only keeps regular files.`);
+      throw new LocalStoreError(
+        `Refusing to write ${this.file}: it is ${existing.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}. Remove it; the store only keeps regular files.`
+      );
     }
     if (existing) this.checkOwner(existing, this.file, 'file');
     await this.removeStaleTemps();
@@ -218,9 +237,14 @@ export class LocalStore {
       this.log(`Created the local store directory ${dir} (mode 0700).`);
     } else {
       if (stat.isSymbolicLink()) {
-        throw new LocalStoreError(`The local store directory ${dir} is a symbolic link; credentials are not kept through links. Give the real directory path.`);
+        throw new LocalStoreError(
+          `The local store directory ${dir} is a symbolic link; credentials are not kept through links. Give the real directory path.`
+        );
       }
-      if (!stat.isDirectory()) throw new LocalStoreError(`The local store path ${dir} exists and is not a directory. Remove it or choose another path.`);
+      if (!stat.isDirectory())
+        throw new LocalStoreError(
+          `The local store path ${dir} exists and is not a directory. Remove it or choose another path.`
+        );
       this.checkOwner(stat, dir, 'directory');
       if (!posix()) await this.checkAcl(dir);
       if (posix() && (stat.mode & 0o077) !== 0) {
@@ -241,7 +265,10 @@ export class LocalStore {
   /** Windows: the owner and "nobody else" checks, on the directory's ACL (files inside inherit it). */
   private async checkAcl(dir: string): Promise<void> {
     try {
-      await checkPrivate(dir, 'directory', { fix: this.options.fixPermissions !== false, log: (message) => this.log(message) });
+      await checkPrivate(dir, 'directory', {
+        fix: this.options.fixPermissions !== false,
+        log: (message) => this.log(message)
+      });
     } catch (error) {
       if (error instanceof AclError) throw new LocalStoreError(`The local store: ${error.message}`);
       throw error;
@@ -311,7 +338,9 @@ async function makeStoreDirectories(dir: string): Promise<void> {
     await makePrivateDirectories(dir);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new LocalStoreError(`Could not create the local store directory ${dir} (${reason}). Choose a directory the runner user can create.`);
+    throw new LocalStoreError(
+      `Could not create the local store directory ${dir} (${reason}). Choose a directory the runner user can create.`
+    );
   }
 }
 

@@ -19,7 +19,16 @@
 import sodium from 'libsodium-wrappers';
 import { githubMessage, githubRequest, type GitHubAnswer } from './github-request.js';
 
-export { apiUrlFromEnv, DEFAULT_API_URL, githubMessage, githubRequest, rateLimit, type GitHubAnswer, type GitHubCall, type RateLimit } from './github-request.js';
+export {
+  apiUrlFromEnv,
+  DEFAULT_API_URL,
+  githubMessage,
+  githubRequest,
+  rateLimit,
+  type GitHubAnswer,
+  type GitHubCall,
+  type RateLimit
+} from './github-request.js';
 type Answer = GitHubAnswer;
 
 import { SECRET_SCOPES, type SecretScope } from '../constants.js';
@@ -89,7 +98,8 @@ export interface WriteResult {
   visibility?: 'all' | 'private' | 'selected';
 }
 
-export type SecretErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not-found' | 'rejected' | 'rate-limited' | 'unavailable' | 'network';
+export type SecretErrorKind =
+  'invalid' | 'unauthorized' | 'forbidden' | 'not-found' | 'rejected' | 'rate-limited' | 'unavailable' | 'network';
 
 export class SecretStoreError extends Error {
   constructor(
@@ -110,16 +120,20 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why GitHub would refuse this secret name, or undefined when it is valid. */
 export function secretNameProblem(name: string): string | undefined {
-  if (!NAME.test(name)) return `'${name}' is not a valid secret name: use letters, digits and underscores, not starting with a digit`;
+  if (!NAME.test(name))
+    return `'${name}' is not a valid secret name: use letters, digits and underscores, not starting with a digit`;
   if (/^GITHUB_/i.test(name)) return `'${name}' is not a valid secret name: names starting with GITHUB_ are reserved`;
   return undefined;
 }
 
 /** "repository secret NAME of owner/repo", "environment secret NAME of owner/repo (environment 'E')", "organization secret NAME of org". */
-export function describeTarget(target: Pick<SecretTarget, 'scope' | 'name' | 'owner' | 'repo' | 'environment' | 'org'>): string {
+export function describeTarget(
+  target: Pick<SecretTarget, 'scope' | 'name' | 'owner' | 'repo' | 'environment' | 'org'>
+): string {
   const name = target.name.toUpperCase();
   if (target.scope === 'organization') return `organization secret ${name} of ${target.org || target.owner}`;
-  if (target.scope === 'environment') return `environment secret ${name} of ${target.owner}/${target.repo} (environment '${target.environment}')`;
+  if (target.scope === 'environment')
+    return `environment secret ${name} of ${target.owner}/${target.repo} (environment '${target.environment}')`;
   return `repository secret ${name} of ${target.owner}/${target.repo}`;
 }
 
@@ -128,7 +142,11 @@ export function describeTarget(target: Pick<SecretTarget, 'scope' | 'name' | 'ow
  * their visibility (and their list of selected repositories); a new one is `selected`, visible to
  * this repository alone (`private` would let every private repository of the organization read it).
  */
-export async function writeSecret(target: SecretTarget, value: string, options: SecretStoreOptions = {}): Promise<WriteResult> {
+export async function writeSecret(
+  target: SecretTarget,
+  value: string,
+  options: SecretStoreOptions = {}
+): Promise<WriteResult> {
   const client = new Client(target, value, options);
   return client.write();
 }
@@ -138,9 +156,15 @@ export async function writeSecret(target: SecretTarget, value: string, options: 
  * writes `currentValue` (the value the secret holds, e.g. the envelope just restored from it) back.
  * Throws the same SecretStoreError a failed write would.
  */
-export async function checkWriteAccess(target: SecretTarget, currentValue: string, options: SecretStoreOptions = {}): Promise<WriteResult> {
+export async function checkWriteAccess(
+  target: SecretTarget,
+  currentValue: string,
+  options: SecretStoreOptions = {}
+): Promise<WriteResult> {
   const result = await writeSecret(target, currentValue, options);
-  options.log?.(`Write access to the ${describeTarget(target)} confirmed (${result.status === 'created' ? 'created it' : 'wrote the current value back'}).`);
+  options.log?.(
+    `Write access to the ${describeTarget(target)} confirmed (${result.status === 'created' ? 'created it' : 'wrote the current value back'}).`
+  );
   return result;
 }
 
@@ -183,25 +207,39 @@ class Client {
       // GitHub may have rotated the scope's key between our GET and PUT: seal again under the new key, once.
       const fresh = await this.publicKey();
       if (fresh.key_id !== key.key_id) {
-        this.log(`The public key of the ${describeTarget(target)} changed while writing; sealing again under the new key.`);
+        this.log(
+          `The public key of the ${describeTarget(target)} changed while writing; sealing again under the new key.`
+        );
         key = fresh;
         ({ answer, attempts } = await put());
       }
     }
     if (answer.status === 201 || answer.status === 204) {
-      return { status: answer.status === 201 ? 'created' : 'updated', requests: this.requests, attempts, keyId: key.key_id, visibility };
+      return {
+        status: answer.status === 201 ? 'created' : 'updated',
+        requests: this.requests,
+        attempts,
+        keyId: key.key_id,
+        visibility
+      };
     }
     throw this.failure(answer, 'write');
   }
 
   private validate(): string {
     const { target, names } = this;
-    const invalid = (message: string): SecretStoreError => new SecretStoreError('invalid', `Cannot write the secret: ${message}`);
-    if (!SECRET_SCOPES.includes(target.scope)) throw invalid(`scope '${target.scope}' is not one of ${SECRET_SCOPES.join(', ')} (${names.scope}).`);
+    const invalid = (message: string): SecretStoreError =>
+      new SecretStoreError('invalid', `Cannot write the secret: ${message}`);
+    if (!SECRET_SCOPES.includes(target.scope))
+      throw invalid(`scope '${target.scope}' is not one of ${SECRET_SCOPES.join(', ')} (${names.scope}).`);
     const problem = secretNameProblem(target.name);
     if (problem) throw invalid(`${problem} (${names.name}).`);
-    if (!target.token?.trim()) throw invalid(`no token was given (${names.token}). It needs a fine-grained token with "Secrets: Read and write" or a GitHub App installation token with the secrets permission; GITHUB_TOKEN cannot write secrets.`);
-    if (/\s/.test(target.token.trim())) throw invalid(`the token contains white space (${names.token}); store the token alone, on one line.`);
+    if (!target.token?.trim())
+      throw invalid(
+        `no token was given (${names.token}). It needs a fine-grained token with "Secrets: Read and write" or a GitHub App installation token with the secrets permission; GITHUB_TOKEN cannot write secrets.`
+      );
+    if (/\s/.test(target.token.trim()))
+      throw invalid(`the token contains white space (${names.token}); store the token alone, on one line.`);
     let api: URL;
     try {
       api = new URL(target.apiUrl);
@@ -210,7 +248,10 @@ class Client {
       throw invalid(`the API URL '${target.apiUrl}' is not an http(s) URL (GITHUB_API_URL).`);
     }
     if (Buffer.byteLength(this.value, 'utf8') > MAX_SECRET_BYTES) {
-      throw new SecretStoreError('rejected', `Cannot write the ${describeTarget(target)}: the value is ${Buffer.byteLength(this.value, 'utf8')} bytes, over GitHub's limit of 48 KB per secret.`);
+      throw new SecretStoreError(
+        'rejected',
+        `Cannot write the ${describeTarget(target)}: the value is ${Buffer.byteLength(this.value, 'utf8')} bytes, over GitHub's limit of 48 KB per secret.`
+      );
     }
     if (this.value === '') throw invalid('the value is empty.');
     const root = api.href.replace(/\/+$/, '');
@@ -223,7 +264,8 @@ class Client {
     if (!target.owner || !target.repo) throw invalid(`no repository was given (${names.repository}).`);
     const repo = `${root}/repos/${seg(target.owner)}/${seg(target.repo)}`;
     if (target.scope === 'environment') {
-      if (!target.environment?.trim()) throw invalid(`scope 'environment' needs the environment's name (${names.environment}).`);
+      if (!target.environment?.trim())
+        throw invalid(`scope 'environment' needs the environment's name (${names.environment}).`);
       return `${repo}/environments/${seg(target.environment)}/secrets`;
     }
     return `${repo}/actions/secrets`;
@@ -234,7 +276,8 @@ class Client {
     if (this.target.repositoryId !== undefined) return this.target.repositoryId;
     const url = `${this.target.apiUrl.replace(/\/+$/, '')}/repos/${encodeURIComponent(this.target.owner)}/${encodeURIComponent(this.target.repo)}`;
     const { answer } = await this.request('GET', url, undefined, 'look up the repository for');
-    if (answer.status !== 200 || typeof answer.body?.id !== 'number') throw this.failure(answer, 'look up the repository for');
+    if (answer.status !== 200 || typeof answer.body?.id !== 'number')
+      throw this.failure(answer, 'look up the repository for');
     return answer.body.id as number;
   }
 
@@ -247,7 +290,12 @@ class Client {
     if (answer.status !== 200) throw this.failure(answer, 'read the public key of');
     const { key_id: keyId, key } = answer.body ?? {};
     if (typeof keyId !== 'string' || typeof key !== 'string') {
-      throw new SecretStoreError('unavailable', `Cannot write the ${describeTarget(this.target)}: the API at ${this.target.apiUrl} answered the public-key request without key_id and key. Check GITHUB_API_URL.`, answer.status, this.requestId(answer));
+      throw new SecretStoreError(
+        'unavailable',
+        `Cannot write the ${describeTarget(this.target)}: the API at ${this.target.apiUrl} answered the public-key request without key_id and key. Check GITHUB_API_URL.`,
+        answer.status,
+        this.requestId(answer)
+      );
     }
     return { key_id: keyId, key };
   }
@@ -262,10 +310,16 @@ class Client {
     if (visibility !== 'selected') return { visibility };
     const selected: number[] = [];
     for (let page = 1; page <= 100; page++) {
-      const { answer: list } = await this.request('GET', `${this.secretUrl()}/repositories?per_page=100&page=${page}`, undefined, 'read the selected repositories of');
+      const { answer: list } = await this.request(
+        'GET',
+        `${this.secretUrl()}/repositories?per_page=100&page=${page}`,
+        undefined,
+        'read the selected repositories of'
+      );
       if (list.status !== 200) throw this.failure(list, 'read the selected repositories of');
       const repos: unknown[] = Array.isArray(list.body?.repositories) ? list.body.repositories : [];
-      for (const repo of repos) if (typeof (repo as { id?: unknown }).id === 'number') selected.push((repo as { id: number }).id);
+      for (const repo of repos)
+        if (typeof (repo as { id?: unknown }).id === 'number') selected.push((repo as { id: number }).id);
       if (repos.length < 100 || selected.length >= Number(list.body?.total_count ?? 0)) break;
     }
     return { visibility, selected };
@@ -280,13 +334,24 @@ class Client {
       key = new Uint8Array();
     }
     if (key.length !== sodium.crypto_box_PUBLICKEYBYTES) {
-      throw new SecretStoreError('unavailable', `Cannot write the ${describeTarget(this.target)}: the public key GitHub returned is not a ${sodium.crypto_box_PUBLICKEYBYTES}-byte key. Check GITHUB_API_URL.`);
+      throw new SecretStoreError(
+        'unavailable',
+        `Cannot write the ${describeTarget(this.target)}: the public key GitHub returned is not a ${sodium.crypto_box_PUBLICKEYBYTES}-byte key. Check GITHUB_API_URL.`
+      );
     }
-    this.encrypted = sodium.to_base64(sodium.crypto_box_seal(sodium.from_string(this.value), key), sodium.base64_variants.ORIGINAL);
+    this.encrypted = sodium.to_base64(
+      sodium.crypto_box_seal(sodium.from_string(this.value), key),
+      sodium.base64_variants.ORIGINAL
+    );
     return this.encrypted;
   }
 
-  private async request(method: string, url: string, body: unknown, action: string): Promise<{ answer: Answer; attempts: number }> {
+  private async request(
+    method: string,
+    url: string,
+    body: unknown,
+    action: string
+  ): Promise<{ answer: Answer; attempts: number }> {
     return githubRequest(method, url, body, {
       token: this.target.token,
       log: this.log,
@@ -336,7 +401,12 @@ class Client {
         const accepted = answer.headers.get('x-accepted-github-permissions');
         const sso = answer.headers.get('x-github-sso');
         if (sso) {
-          return new SecretStoreError('forbidden', `${head} The organization enforces SAML single sign-on: authorize the token in ${names.token} for it${/url=(\S+)/.exec(sso) ? ` at ${/url=(\S+)/.exec(sso)![1]}` : ''}.`, 403, id);
+          return new SecretStoreError(
+            'forbidden',
+            `${head} The organization enforces SAML single sign-on: authorize the token in ${names.token} for it${/url=(\S+)/.exec(sso) ? ` at ${/url=(\S+)/.exec(sso)![1]}` : ''}.`,
+            403,
+            id
+          );
         }
         return new SecretStoreError(
           'forbidden',
@@ -363,11 +433,21 @@ class Client {
             id
           );
         }
-        return new SecretStoreError('unavailable', `${head} Check GITHUB_API_URL (${target.apiUrl}) and the token in ${names.token}.`, answer.status, id);
+        return new SecretStoreError(
+          'unavailable',
+          `${head} Check GITHUB_API_URL (${target.apiUrl}) and the token in ${names.token}.`,
+          answer.status,
+          id
+        );
     }
   }
 
-  private rateLimited(answer: Answer, action: string, rate: { waitMs: number; reason: string }, attempts: number): SecretStoreError {
+  private rateLimited(
+    answer: Answer,
+    action: string,
+    rate: { waitMs: number; reason: string },
+    attempts: number
+  ): SecretStoreError {
     const id = this.requestId(answer);
     return new SecretStoreError(
       'rate-limited',
