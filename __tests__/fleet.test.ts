@@ -31,8 +31,9 @@
 //
 // Time: about 3 minutes for the file on a 2-core machine (lease run ~2 min, lock run ~1 min, control
 // ~20 s); the serialized runs take long by design: their jobs run one at a time. The jobs use
-// `lease-timeout-minutes: 5`, so a waiter polls every 3 s at most (the lease's poll ceiling is a
-// hundredth of its timeout); the lock polls every 2 s at most.
+// `lease-timeout-minutes: 10` (a waiter queues behind the other four runners' jobs, which take minutes
+// on a loaded machine), so a waiter polls every 6 s at most (the lease's poll ceiling is a hundredth
+// of its timeout); the lock polls every 2 s at most.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -317,7 +318,7 @@ function fleetJob(
 ): JobSpec {
   const serialization: Record<string, string> =
     mode === 'lease'
-      ? { lease: 'true', 'lease-token': TOKENS.workflow, 'lease-timeout-minutes': '5', 'lease-expiry-minutes': '30' }
+      ? { lease: 'true', 'lease-token': TOKENS.workflow, 'lease-timeout-minutes': '10', 'lease-expiry-minutes': '30' }
       : mode === 'lock'
         ? { 'local-store': 'true', 'local-store-path': storeDir!, 'lock-timeout-minutes': '5' }
         : {};

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { consumerCopy } from '../src/chatgpt/consumer-copy.js';
 import { open } from '../src/chatgpt/envelope.js';
 import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support/github-api.js';
 import { makeApiKeyAuth, makeChatGptAuth } from './support/jwt.js';
@@ -164,14 +165,14 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
     expect(run.stdout).toContain('environment: production');
   });
 
-  test('organization scope: the owner of --repo, private visibility', async () => {
+  test('organization scope: the owner of --repo, visible to that repository only (selected)', async () => {
     const run = await cli(['init', '--repo', 'acme/app', '--scope', 'organization'], {
       GITHUB_TOKEN: TOKENS.writer,
       GITHUB_API_URL: api.url
     });
     expect(run.code).toBe(0);
     const org: ScopeRef = { scope: 'organization', org: 'acme' };
-    expect(api.secret(org, 'CODEX_AUTH_JSON')!.visibility).toBe('private');
+    expect(api.secret(org, 'CODEX_AUTH_JSON')!.visibility).toBe('selected');
     await expectEnvelopeOpensToLogin(api.secretValue(org, 'CODEX_AUTH_JSON')!, api.secretValue(org, 'CODEX_AUTH_KEY')!);
   });
 
@@ -393,7 +394,8 @@ test('the first ChatGPT-mode job restores what init stored, and the real Codex C
   expect(job.step('codex login status').log).toContain('Logged in using ChatGPT');
   expect(job.outputs('auth').source).toBe('seed');
   expect(job.outputs('auth')['plan-type']).toBe('pro');
-  expect(job.step('same file').log.trim()).toBe(authText);
+  // renewal: ahead (the default): the same login, with the refresh token withheld from Codex.
+  expect(job.step('same file').log.trim()).toBe(consumerCopy(authText));
   expect(job.status).toBe('success');
   expect(job.step('same file').masked).not.toContain(refreshToken);
 }, 180_000);

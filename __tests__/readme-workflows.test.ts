@@ -61,19 +61,27 @@ function fixtures(): Fixtures {
 function failures(example: WorkflowExample, run: WorkflowRun): string[] {
   const workflow = parseWorkflow(example.text);
   const problems: string[] = [];
-  const chatgptJobs = new Set(
-    Object.entries(workflow.jobs as Record<string, { steps: Array<Record<string, unknown>> }>)
-      .filter(([, job]) =>
-        job.steps.some(
-          (s) => isThisAction(s.uses) && (s.with as Record<string, unknown> | undefined)?.['auth-mode'] === 'chatgpt'
-        )
-      )
-      .map(([id]) => id)
+  // ChatGPT-mode jobs by id, with their renewal mode (the action's default: ahead).
+  const chatgptJobs = new Map(
+    Object.entries(workflow.jobs as Record<string, { steps: Array<Record<string, unknown>> }>).flatMap(([id, job]) => {
+      const inputs = job.steps.find(
+        (s) => isThisAction(s.uses) && (s.with as Record<string, unknown> | undefined)?.['auth-mode'] === 'chatgpt'
+      )?.with as Record<string, unknown> | undefined;
+      return inputs ? [[id, inputs.renewal === 'in-job' ? 'in-job' : 'ahead'] as const] : [];
+    })
   );
+  // Every seed's access token has expired: with renewal: ahead one job of the run renews it in its main step.
+  const aheadJobs = run.jobs.filter((job) => chatgptJobs.get(job.name) === 'ahead');
+  if (aheadJobs.length && !aheadJobs.some((job) => job.log.includes('Renewed the ChatGPT login'))) {
+    problems.push('no job renewed the expired login ahead (renewal: ahead)');
+  }
   run.jobs.forEach((job: JobResult, i) => {
     if (job.status !== 'success') problems.push(`job '${job.name}' failed:\n${job.log}`);
     else if (run.modelRequests[i] === 0) problems.push(`job '${job.name}' never ran Codex against the model`);
-    else if (chatgptJobs.has(job.name) && !postStep(job).log.includes('Saved the refreshed ChatGPT login')) {
+    else if (
+      chatgptJobs.get(job.name) === 'in-job' &&
+      !postStep(job).log.includes('Saved the refreshed ChatGPT login')
+    ) {
       problems.push(`job '${job.name}': the post step did not store the refreshed login:\n${postStep(job).log}`);
     }
   });
@@ -131,7 +139,11 @@ describe('the harness catches an incomplete example', () => {
   });
 
   test('ChatGPT mode with neither a concurrency group nor a lease', () => {
-    const text = LEASE_WITHOUT_CHECKOUT.replace('          lease: true\n', '          local-store: true\n');
+    // renewal: in-job: Codex refreshes in the job, so its jobs must be serialized (ahead needs nothing).
+    const text = LEASE_WITHOUT_CHECKOUT.replace(
+      '          lease: true\n',
+      '          local-store: true\n          renewal: in-job\n'
+    );
     expect(rulesProblems(parseWorkflow(text))).toEqual([
       expect.stringContaining("job 'codex': ChatGPT mode without serialization")
     ]);
@@ -182,10 +194,11 @@ describe('the openai/codex-action recipe (README: With openai/codex-action)', ()
     'a login that Codex, run as another user, rewrote: the post step says so (root can still read it, so it saves)',
     async () => {
       // What a refresh under `unprivileged-user` leaves behind: auth.json owned by that user, 0600.
-      const text = recipe!.text.replace(
-        /( {10}prompt: .*\n)/,
-        '$1      - run: chown 65534:65534 "$CODEX_HOME/auth.json"\n'
-      );
+      // renewal: in-job, where Codex refreshes and the post step saves (with ahead nothing is saved).
+      const text = recipe!.text
+        .replace(/( {10}auth-mode: chatgpt\n)/, '$1          renewal: in-job\n')
+        .replace(/( {10}prompt: .*\n)/, '$1      - run: chown 65534:65534 "$CODEX_HOME/auth.json"\n');
+      expect(text).toContain('renewal: in-job');
       expect(text).toContain('chown 65534');
       const run = await runWorkflow(text, fixtures());
       const post = postStep(run.jobs[0]);

@@ -190,7 +190,11 @@ test('a copy the model server refuses: Codex tries the marker, fails, the job fa
   expect(attempts.length).toBeGreaterThanOrEqual(1);
   expect(world.oauth.stats().refreshes).toBe(refreshesBefore);
   expect(world.oauth.stats().reuse).toBe(0);
-  expect(postStep(job).status).toBe('success');
+  // The post step says what happened, with the fix (on-refresh-failure: fail), and stores nothing.
+  expect(postStep(job).status).toBe('failure');
+  expect(postStep(job).log).toMatch(
+    /OpenAI refused the access token of the ChatGPT login 'default' during this job.*left as it was/s
+  );
   expect(world.cache.entries()).toHaveLength(0);
 
   world.model.refuseTokens(false);
@@ -205,7 +209,7 @@ test('a dead refresh token: the job fails with the cause and the re-seed steps; 
   const job = await run('dead', original);
   expect(job.status).toBe('failure');
   expect(errorsOf(job)).toMatch(
-    /could not be renewed: the token endpoint refused the login: its refresh token was revoked.*To re-seed: on a trusted machine run `codex login`/s
+    /could not be renewed: the token endpoint refused the login: its refresh token was revoked.*To re-seed: .*on a trusted machine.*run `codex login`/s
   );
   expect(job.step('codex exec').status).not.toBe('success');
   expect(world.cache.entries().filter((e) => e.key.startsWith('codex-auth-v1.'))).toHaveLength(0);

@@ -96,8 +96,9 @@ export const isThisAction = (uses: unknown): boolean =>
 
 /**
  * What the README's own rules require of a workflow, as messages (none: fine):
- * - ChatGPT mode: the jobs of one credential serialized, by a `concurrency` group (workflow or job)
- *   or `lease: true` ("Serializing jobs"); (`local-store: true` serializes only the jobs of one store);
+ * - ChatGPT mode with `renewal: in-job`: the jobs of one credential serialized, by a `concurrency`
+ *   group (workflow or job) or `lease: true` ("Serializing jobs"); (`local-store: true` serializes only
+ *   the jobs of one store); the default `renewal: ahead` needs none;
  * - `lease: true`: `permissions: contents: write` for the workflow's token.
  */
 /**
@@ -115,7 +116,9 @@ export function rulesProblems(workflow: Yaml): string[] {
       if (inputs['auth-mode'] !== 'chatgpt') continue;
       const concurrency = (job.concurrency ?? workflow.concurrency) as Yaml | string | undefined;
       const group = typeof concurrency === 'string' ? concurrency : concurrency?.group;
-      if (!group && !SERIALIZING_INPUTS.some((name) => String(inputs[name]) === 'true')) {
+      // renewal: ahead (the default) gives every job a copy without the refresh token: no serialization needed.
+      const inJob = inputs.renewal === 'in-job';
+      if (inJob && !group && !SERIALIZING_INPUTS.some((name) => String(inputs[name]) === 'true')) {
         problems.push(
           `job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (README: Serializing jobs)`
         );
