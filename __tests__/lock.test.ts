@@ -328,7 +328,7 @@ describe('lock in one process (many concurrent acquirers)', () => {
     }).catch((e) => e);
     expect(error).toBeInstanceOf(LockTimeoutError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(30_000); // bounded, even on a loaded machine
     expect(error.holder.token).toBe(held.token);
     expect(error.message).toContain(describeHolder(held.record));
     expect(error.message).toContain(`its lease expires at ${held.record.expiresAt}`);
@@ -358,10 +358,10 @@ describe('recovery of a lock its job abandoned', () => {
       dir,
       name: NAME,
       holder: holder('runner-A', 2, 'build'),
-      timeoutMs: 5000,
+      timeoutMs: 60_000,
       log: (l) => lines.push(l)
     });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(lock.removedStale).toHaveLength(1);
     expect(lock.removedStale[0].reason).toContain("runner 'runner-A' is now running this job");
     expect(lines.join('\n')).toContain("Removed the stale lock on credential 'default' held by job 'build' of run 1");
@@ -370,10 +370,13 @@ describe('recovery of a lock its job abandoned', () => {
   test('another step of the same job asking again fails at once instead of waiting for itself', async () => {
     const first = await acquireLock({ dir, name: NAME, holder: holder('runner-A', 7, 'codex') });
     const started = Date.now();
-    const error = await acquireLock({ dir, name: NAME, holder: holder('runner-A', 7, 'codex'), timeoutMs: 5000 }).catch(
-      (e) => e
-    );
-    expect(Date.now() - started).toBeLessThan(1000);
+    const error = await acquireLock({
+      dir,
+      name: NAME,
+      holder: holder('runner-A', 7, 'codex'),
+      timeoutMs: 60_000
+    }).catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(error).toBeInstanceOf(LockError);
     expect(error).not.toBeInstanceOf(LockTimeoutError);
     expect(error.message).toContain("This job already holds the lock on credential 'default'");
