@@ -33,7 +33,7 @@
 // ~20 s); the serialized runs take long by design: their jobs run one at a time. The jobs use
 // `lease-timeout-minutes: 10` (a waiter queues behind the other four runners' jobs, which take minutes
 // on a loaded machine), so a waiter polls every 6 s at most (the lease's poll ceiling is a hundredth
-// of its timeout); the lock polls every 2 s at most.
+// of its timeout); the lock (`lock-timeout-minutes: 10`, for the same reason) polls every 2 s at most.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -320,7 +320,7 @@ function fleetJob(
     mode === 'lease'
       ? { lease: 'true', 'lease-token': TOKENS.workflow, 'lease-timeout-minutes': '10', 'lease-expiry-minutes': '30' }
       : mode === 'lock'
-        ? { 'local-store': 'true', 'local-store-path': storeDir!, 'lock-timeout-minutes': '5' }
+        ? { 'local-store': 'true', 'local-store-path': storeDir!, 'lock-timeout-minutes': '10' }
         : {};
   const writeBack = {
     'chatgpt-auth-json': api.secretValue(REPO_SCOPE, SECRET) ?? '',
