@@ -29,8 +29,8 @@
 // The lease's progress lines ("Waiting for the lease", "Took over the lease") and the lock's
 // ("Waiting for ... to release the lock") are counted from the main steps' logs.
 //
-// Time: about 3 minutes for the file on a 2-core machine (lease run ~2 min, lock run ~1 min, control
-// ~20 s); the serialized runs take long by design: their jobs run one at a time. The jobs use
+// Time: the longest file of the suite, 15 to 30 minutes on a 2-core machine (lease run 8-17 min, lock
+// run 5-8 min, control ~5 min); the serialized runs take long by design: their jobs run one at a time. The jobs use
 // `lease-timeout-minutes: 10` (a waiter queues behind the other four runners' jobs, which take minutes
 // on a loaded machine), so a waiter polls every 6 s at most (the lease's poll ceiling is a hundredth
 // of its timeout); the lock (`lock-timeout-minutes: 10`, for the same reason) polls every 2 s at most.
