@@ -403,11 +403,14 @@ async function run(
   };
 
   // codex-auth in ChatGPT mode, as a user writes the job: the seed secret (the original login,
-  // older than what the cache holds), the encryption key, then Codex.
+  // older than what the cache holds), the encryption key, then Codex. `renewal: in-job`: the per-job
+  // cost next to the recipe, which also lets Codex refresh and saves after the job (the fan-out
+  // comparison at the end measures `renewal: ahead`).
   const seed = world.oauth.issue({ accessTtlSeconds: -60 });
   const chatGpt = (credentialName: string, extraEnv: Record<string, string>): JobSpec =>
     chatGptJob(world, {
       inputs: {
+        renewal: 'in-job',
         'encryption-key': encryptionKey,
         'chatgpt-auth-json': serialize(seed),
         'credential-name': credentialName
