@@ -22,7 +22,7 @@ import { seal } from '../../src/chatgpt/envelope.js';
 import { REFRESH_TOKEN_MARKER } from '../../src/chatgpt/consumer-copy.js';
 import { TOKENS, startGitHubApi, type GitHubApi } from './github-api.js';
 import type { ChatGptAuthJson } from './jwt.js';
-import { destroyRunner, makeRunner, runJob, type JobResult, type JobSpec, type Runner } from './runner.js';
+import { destroyRunner, makeRunner, runOnRunners, type JobResult, type JobSpec, type Runner } from './runner.js';
 import { chatGptJob, codexExecStep, newEncryptionKey, serialize, startWorld, type World } from './world.js';
 
 export type RenewalMode = 'ahead' | 'in-job';
@@ -71,6 +71,8 @@ export interface FanoutFigures {
   /** Pull-request jobs that found the login due and were told it will be renewed on main. */
   deferredToMain: number;
   otherFailures: number;
+  /** What each of those jobs said (its error annotations in full), to tell why. */
+  otherFailureErrors: string[];
   maxCodexAtOnce: number;
   faultsInjected: number;
   seconds: number;
@@ -108,20 +110,10 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
     const seed = world.oauth.issue({ accessTtlSeconds: shape.windowSeconds - 10 });
     api.setSecret(REPO_SCOPE, SECRET, await seal(serialize(seed), keyBytes(key), 'default'));
     if (shape.barrier) world.model.holdUntil(shape.barrier, 180_000);
-    const queues: number[][] = runners.map(() => []);
-    for (let i = 0; i < shape.jobs; i++) queues[i % runners.length].push(i);
-
     const started = Date.now();
-    const jobs = (
-      await Promise.all(
-        queues.map(async (queue, r) => {
-          const done: JobResult[] = [];
-          for (const i of queue)
-            done.push(await runJob(fanoutJob(world, api, runners[r], mode, i, key, shape, captures)));
-          return done;
-        })
-      )
-    ).flat();
+    const jobs = await runOnRunners(runners, shape.jobs, (i, runner) =>
+      fanoutJob(world, api, runner, mode, i, key, shape, captures)
+    );
     const seconds = (Date.now() - started) / 1000;
     chaos.stop();
 
@@ -142,6 +134,7 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
       (j) => failsOnPurpose(jobIndex(j.name)) && j.status === 'failure' && codex(j)?.status === 'success'
     );
     const stats = world.oauth.stats();
+    const others = jobs.filter((j) => j.status === 'failure' && !deferred.includes(j) && !failedOnPurpose.includes(j));
     return {
       figures: {
         mode,
@@ -155,9 +148,13 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
         authenticated: jobs.filter((j) => codex(j)?.status === 'success').length,
         failedOnPurpose: failedOnPurpose.length,
         deferredToMain: deferred.length,
-        otherFailures: jobs.filter(
-          (j) => j.status === 'failure' && !deferred.includes(j) && !failedOnPurpose.includes(j)
-        ).length,
+        otherFailures: others.length,
+        otherFailureErrors: others.map(
+          (j) =>
+            `${j.name}: ${j.steps
+              .flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message))
+              .join(' | ')}`
+        ),
         maxCodexAtOnce: world.model.maxInFlight(),
         faultsInjected: chaos.injected(),
         seconds: Math.round(seconds),

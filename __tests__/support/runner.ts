@@ -359,6 +359,32 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   };
 }
 
+/**
+ * A fleet: jobs 0..count-1, job i on runner i % runners.length; each runner runs its jobs one after
+ * another, all runners at once (runner r starting r * staggerMs late), with a random pause of up to
+ * maxGapMs between two jobs. A job's spec is built when it starts (its seed is a secret's value then).
+ */
+export async function runOnRunners(
+  runners: Runner[],
+  count: number,
+  job: (i: number, runner: Runner) => JobSpec,
+  options: { staggerMs?: number; maxGapMs?: number } = {}
+): Promise<JobResult[]> {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const results = await Promise.all(
+    runners.map(async (runner, r) => {
+      const done: JobResult[] = [];
+      await pause(r * (options.staggerMs ?? 0));
+      for (let i = r; i < count; i += runners.length) {
+        done.push(await runJob(job(i, runner)));
+        if (options.maxGapMs) await pause(Math.random() * options.maxGapMs);
+      }
+      return done;
+    })
+  );
+  return results.flat();
+}
+
 /** Jobs of one workflow run: in sequence (`needs:` chains) or all at once. */
 export async function runJobs(specs: JobSpec[], options: { parallel?: boolean } = {}): Promise<JobResult[]> {
   if (options.parallel) return Promise.all(specs.map((spec) => runJob(spec)));

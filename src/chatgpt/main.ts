@@ -183,7 +183,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   }
   await mergeCodexConfig(home.dir, changes, rt.warning);
   let renewed = false;
-  if (ahead) ({ credential, renewed } = await renewAheadIfDue(inputs, credential, local, ensureJobNonce(rt), rt));
+  if (ahead)
+    ({ credential, renewed } = await renewAheadIfDue(inputs, credential, stores, local, ensureJobNonce(rt), rt));
   else refuseInJobRefreshOffDefaultBranch(inputs, credential, local, rt.env);
   // renewal: ahead: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
   const written = ahead ? consumerCopy(credential.text) : credential.text;

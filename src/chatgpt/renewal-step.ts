@@ -5,6 +5,7 @@ import { reseedSteps as reseedStepsFor } from './refresh-failure.js';
 import type { ChatGptInputs } from '../inputs.js';
 import type { Runtime } from '../runtime.js';
 import type { LocalStore } from '../stores/local.js';
+import type { EnvelopeStore } from '../stores/store.js';
 import { placeOfRun, renewalPlace } from './branch.js';
 import type { ChatGptCredential } from './credential.js';
 import { followSuccessors, isDue, renewIfDue, type RenewalResult } from './renewal.js';
@@ -17,6 +18,7 @@ const POLL_RENEWAL_MS = 2_000;
 export async function renewAheadIfDue(
   inputs: ChatGptInputs,
   credential: ChatGptCredential,
+  stores: EnvelopeStore[],
   local: LocalStore | undefined,
   jobNonce: string,
   rt: Runtime
@@ -32,7 +34,7 @@ export async function renewAheadIfDue(
     pollMs: POLL_RENEWAL_MS,
     reseed: reseedSteps(inputs)
   };
-  const parts = realRenewalParts({ inputs, rt, local, jobNonce });
+  const parts = realRenewalParts({ inputs, rt, stores, local, jobNonce });
   const place = renewalPlace(placeOfRun(rt.env), { secret: !!inputs.secret, local: !!local, lease: !!inputs.lease });
   if (!place.ok) {
     // Not here; but a job on the default branch may have renewed it already (this copy came from an older store).

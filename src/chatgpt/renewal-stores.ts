@@ -12,18 +12,14 @@
 // happen on the default branch only (src/chatgpt/branch.ts), unless the lease (`lease: true`,
 // across branches) or the runner-local lock (one machine) is held around the claim as well, each
 // for the seconds of the renewal.
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import * as cache from '@actions/cache';
 import { errorMessage } from '../errors.js';
 import type { ChatGptInputs } from '../inputs.js';
 import type { Runtime } from '../runtime.js';
-import { CacheStore, CROSS_OS_ARCHIVE } from '../stores/cache.js';
-import { createFileNoFollow } from '../paths.js';
-import { withDeadline } from '../deadline.js';
+import { CacheStore } from '../stores/cache.js';
+import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
 import { acquireLease, leaseHolderFromEnv, releaseLease } from '../mutex/lease.js';
-import { watchFailures } from '../log/library-log.js';
 import type { LocalStore } from '../stores/local.js';
 import { acquireLock, holderFromEnv } from '../mutex/lock.js';
 import { compareFreshness, parseCredential, type ChatGptCredential } from './credential.js';
@@ -33,19 +29,24 @@ import type { Claim, RenewalParts, StoreReport } from './renewal.js';
 
 /** How long the lease is taken for around a renewal: it ends by itself if the job dies in those seconds. */
 const RENEWAL_LEASE_TTL_MS = 5 * 60_000;
+/** Waits between attempts to publish a renewal as its generation's successor. */
+const PUBLISH_RETRY_MS = [1000, 3000];
 
 export interface RenewalContext {
   inputs: ChatGptInputs;
   rt: Runtime;
-  /** The runner-local store when `local-store: true` (prepared). */
+  /** The credential's stores, as the main step opened them (src/chatgpt/stores.ts). */
+  stores: EnvelopeStore[];
+  /** The runner-local store when `local-store: true` (prepared): its lock is held around a renewal. */
   local: LocalStore | undefined;
   jobNonce: string;
 }
 
 export function realRenewalParts(ctx: RenewalContext): RenewalParts {
-  const { inputs, rt } = ctx;
+  const { inputs, rt, stores } = ctx;
   const name = inputs.credentialName;
-  const store = new CacheStore({ credentialName: name, env: rt.env, log: rt.info });
+  // Claims and successors are entries of exact keys, beside the store's own entries.
+  const cache = new CacheStore({ credentialName: name, env: rt.env, log: rt.info });
   const openCredential = async (envelope: string | undefined): Promise<ChatGptCredential | undefined> => {
     if (envelope === undefined) return undefined;
     const opened = await open(envelope, inputs.encryptionKey, name);
@@ -56,52 +57,55 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
     return parsed.credential;
   };
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  const publish = async (envelope: string, generation: string) => {
+    let published = await cache.saveExact(successorFile(name), successorKey(name, generation), envelope);
+    for (const delay of PUBLISH_RETRY_MS) {
+      if (published.ok) break;
+      await sleep(delay);
+      published = await cache.saveExact(successorFile(name), successorKey(name, generation), envelope);
+    }
+    return published;
+  };
 
   return {
     async readNewest() {
-      const lookup = await store.restore();
-      const copies = [lookup.status === 'hit' ? await openCredential(lookup.copy.envelope) : undefined];
-      if (ctx.local) copies.push(await openCredential(await ctx.local.read().catch(() => undefined)));
+      const copies: (ChatGptCredential | undefined)[] = [];
+      for (const store of stores) {
+        const read = store.readNewest ? await store.readNewest() : undefined;
+        if (read?.status === 'found') copies.push(await openCredential(read.envelope));
+      }
       return copies.filter((c): c is ChatGptCredential => !!c).sort((a, b) => compareFreshness(b, a))[0];
     },
     async successor(generation) {
-      return openCredential(await restoreExact(successorFile(name), successorKey(name, generation)));
+      return openCredential(await cache.restoreExact(successorFile(name), successorKey(name, generation)));
     },
     async claim(generation) {
-      return claimRenewal(ctx, generation, sleep);
+      return claimRenewal(ctx, cache, generation, sleep);
     },
     async store(credential, generation) {
       const envelope = await seal(credential.text, inputs.encryptionKey, name);
+      const lastRefreshMs = credential.lastRefresh.getTime();
       const report: StoreReport = { stored: [], failed: [] };
-      // One cache call at a time (the library's failures are read from its log lines); the secret and the local store alongside.
-      const others = Promise.all([
-        inputs.secret ? writeSecretCopy(inputs, envelope, rt, report) : undefined,
-        ctx.local
-          ? ctx.local.write(envelope).then(
-              () => void report.stored.push(`the runner-local store (${ctx.local!.file})`),
-              (error: unknown) =>
-                void report.failed.push({
-                  where: `the runner-local store (${ctx.local!.file})`,
-                  reason: errorMessage(error)
-                })
-            )
-          : undefined
-      ]);
-      const saved = await store.save(envelope, credential.lastRefresh.getTime());
-      let published = await saveExact(successorFile(name), successorKey(name, generation), envelope);
-      for (const delay of [1000, 3000]) {
-        if (published.ok) break;
-        await sleep(delay);
-        published = await saveExact(successorFile(name), successorKey(name, generation), envelope);
-      }
+      const record = (where: string, written: StoreWrite): void =>
+        void (written.ok ? report.stored.push(where) : report.failed.push({ where, reason: written.reason }));
+      // The durable stores first (at once), then the generation's successor, which waiting jobs
+      // poll for, then the store's own entry (a 429 there may wait a minute). One cache call at a
+      // time: the library's failures are read from its log lines.
+      await Promise.all(
+        stores
+          .filter((store) => store.kind !== 'cache')
+          .map(async (store) => record(`the ${store.where}`, await store.write(envelope, lastRefreshMs)))
+      );
+      const published = await publish(envelope, generation);
+      const saved = await cache.write(envelope, lastRefreshMs);
+      // The published successor is a stored copy too: every later job finds it by its exact key.
       if (saved.ok || published.ok)
-        report.stored.push(`the Actions cache (${saved.ok ? saved.key : successorKey(name, generation)})`);
-      else report.failed.push({ where: 'the Actions cache', reason: saved.ok ? '' : saved.reason });
+        record(`the Actions cache (${saved.ok ? saved.entry : successorKey(name, generation)})`, { ok: true });
+      else record('the Actions cache', saved);
       if (!published.ok)
         rt.info(
           `The renewed login was not published as this generation's successor (${published.reason}); jobs waiting for it use their copy while it is valid.`
         );
-      await others;
       return report;
     },
     refresh(text) {
@@ -134,6 +138,7 @@ const successorFile = (name: string): string => path.posix.join('.codex-auth', `
  */
 async function claimRenewal(
   ctx: RenewalContext,
+  cache: CacheStore,
   generation: string,
   sleep: (ms: number) => Promise<void>
 ): Promise<Claim> {
@@ -172,7 +177,7 @@ async function claimRenewal(
       });
       releases.push(async () => void (await lock.release()));
     }
-    const held = await claimInCache(ctx, generation, sleep);
+    const held = await claimInCache(ctx, cache, generation, sleep);
     if (!held.held) {
       await releaseAll();
       return held;
@@ -192,6 +197,7 @@ async function claimRenewal(
  */
 async function claimInCache(
   ctx: RenewalContext,
+  cache: CacheStore,
   generation: string,
   sleep: (ms: number) => Promise<void>
 ): Promise<Claim> {
@@ -208,10 +214,10 @@ async function claimInCache(
   let other = 'a job whose claim is not readable yet';
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt > 0) await sleep(1000 * attempt);
-    const saved = await saveExact(claimFile(name), key, record, true);
+    const saved = await cache.saveExact(claimFile(name), key, record, true);
     // Reserved by this job, even if the upload or the finalization failed after: nobody else can reserve the key.
     if (saved.ok || saved.reserved) return { held: true, release: async () => undefined };
-    const existing = await restoreExact(claimFile(name), key);
+    const existing = await cache.restoreExact(claimFile(name), key);
     if (existing !== undefined) {
       const opened = await open(existing, inputs.encryptionKey, name);
       const claim = opened.ok ? (JSON.parse(opened.plaintext) as { nonce?: string; holder?: string }) : {};
@@ -221,84 +227,4 @@ async function claimInCache(
     other = `a job whose claim ${key} is not readable yet (${saved.reason})`;
   }
   return { held: false, holder: other };
-}
-
-/**
- * Saves `content` under exactly `key`. `quiet`: a refused reservation is an expected answer (a claim
- * another job holds), so the library's warning for it is kept out of the job's annotations.
- */
-async function saveExact(
-  file: string,
-  key: string,
-  content: string,
-  quiet = false
-): Promise<{ ok: true } | { ok: false; reason: string; reserved: boolean }> {
-  const output: string[] = [];
-  try {
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await fs.rm(file, { force: true });
-    await createFileNoFollow(file, content);
-    const watched = () =>
-      withDeadline(
-        'the Actions cache save',
-        () => watchFailures(() => cache.saveCache([file], key, {}, CROSS_OS_ARCHIVE)),
-        { deadlineMs: 180_000, log: (m) => console.log(m) }
-      );
-    const { result: id, failures } = await (quiet ? withoutWarnings(watched, output) : watched());
-    // The library logs this (a debug line) only after the service reserved the key for this job.
-    const reserved = output.some((chunk) => chunk.includes('Attempting to upload cache'));
-    return id !== -1
-      ? { ok: true }
-      : { ok: false, reason: failures.join('; ') || 'the cache service did not accept the entry', reserved };
-  } catch (error) {
-    return { ok: false, reason: errorMessage(error), reserved: false };
-  } finally {
-    await fs.rm(file, { force: true });
-  }
-}
-
-/** Runs `call` with the library's `::warning::` lines turned into plain log lines (a watchFailures inside `call` still sees them), its output kept in `output`. */
-async function withoutWarnings<T>(call: () => Promise<T>, output: string[]): Promise<T> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    output.push(String(chunk));
-    return write(String(chunk).replace(/^::warning::/gm, ''), ...rest);
-  }) as typeof process.stdout.write;
-  try {
-    return await call();
-  } finally {
-    process.stdout.write = write;
-  }
-}
-
-/** The content of the entry with exactly this key (own scope, then the default branch's), or undefined. */
-async function restoreExact(file: string, key: string): Promise<string | undefined> {
-  try {
-    const hit = await withDeadline(
-      'the Actions cache lookup',
-      () => cache.restoreCache([file], key, [], {}, CROSS_OS_ARCHIVE),
-      { deadlineMs: 120_000, log: (m) => console.log(m) }
-    );
-    return hit === key ? await fs.readFile(file, 'utf8').catch(() => undefined) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    await fs.rm(file, { force: true });
-  }
-}
-
-async function writeSecretCopy(
-  inputs: ChatGptInputs,
-  envelope: string,
-  rt: Runtime,
-  report: StoreReport
-): Promise<void> {
-  const { describeTarget, writeSecret } = await import('../stores/secret.js');
-  const where = describeTarget(inputs.secret!);
-  try {
-    await writeSecret(inputs.secret!, envelope, { log: rt.info });
-    report.stored.push(where);
-  } catch (error) {
-    report.failed.push({ where, reason: errorMessage(error) });
-  }
 }

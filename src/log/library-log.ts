@@ -4,12 +4,25 @@
 const FAILURE = /^::(?:warning|error)[^:]*::(.*)$/;
 /** The library logs the cause of a refused cache reservation (a 403, a 429) only at debug level. */
 const RESERVE_CAUSE = /^::debug::Failed to reserve cache: (?:Error: )?(.*)$/;
+/** Logged (at debug level) only after the service reserved the key for this job. */
+const RESERVED = /^::debug::Attempting to upload cache/;
 
-export async function watchFailures<T>(
-  call: () => Promise<T>
-): Promise<{ result: T; failures: string[]; causes: string[] }> {
+export interface WatchedCall<T> {
+  result: T;
+  failures: string[];
+  causes: string[];
+  /** A save's key was reserved for this job: nobody else can have it, even if the upload failed after. */
+  reserved: boolean;
+}
+
+/**
+ * Runs `call`, collecting the failures the library prints. `quiet`: its warnings are expected
+ * answers (a claim another job holds) and become plain log lines, kept out of the annotations.
+ */
+export async function watchFailures<T>(call: () => Promise<T>, quiet = false): Promise<WatchedCall<T>> {
   const failures: string[] = [];
   const causes: string[] = [];
+  let reserved = false;
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     for (const line of String(chunk).split(/\r?\n/)) {
@@ -17,11 +30,12 @@ export async function watchFailures<T>(
       if (match) failures.push(unescape(match[1]));
       const cause = RESERVE_CAUSE.exec(line);
       if (cause) causes.push(unescape(cause[1]));
+      reserved ||= RESERVED.test(line);
     }
-    return write(chunk, ...rest);
+    return write(quiet ? String(chunk).replace(/^::warning::/gm, '') : chunk, ...rest);
   }) as typeof process.stdout.write;
   try {
-    return { result: await call(), failures, causes };
+    return { result: await call(), failures, causes, reserved };
   } finally {
     process.stdout.write = write;
   }

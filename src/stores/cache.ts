@@ -84,7 +84,7 @@ export class CacheStore implements EnvelopeStore {
     if (unavailable) return { status: 'unavailable', reason: unavailable };
     await this.checkCompression();
     try {
-      await this.prepareDirectory();
+      await this.prepareDirectory(this.file);
       const { result: key, failures } = await this.deadline(
         'the Actions cache lookup',
         this.options.restoreDeadlineMs ?? 120_000,
@@ -97,7 +97,7 @@ export class CacheStore implements EnvelopeStore {
     } catch (error) {
       return { status: 'failed', reason: errorMessage(error) };
     } finally {
-      await this.removeFile();
+      await this.removeFile(this.file);
     }
   }
 
@@ -146,23 +146,57 @@ export class CacheStore implements EnvelopeStore {
     return last;
   }
 
-  private async saveOnce(envelope: string, key: string): Promise<CacheSave> {
+  private saveOnce(envelope: string, key: string): Promise<CacheSave> {
+    return this.saveExact(this.file, key, envelope);
+  }
+
+  /**
+   * Saves `content` under exactly `key` as `file` (one attempt; the path enters the cache version,
+   * so it must be spelled the same on every runner). `quiet`: a refused reservation is an expected
+   * answer (a claim another job holds), kept out of the job's annotations. `reserved`: the service
+   * reserved the key for this job, so nobody else can have it, even if the upload failed after.
+   */
+  async saveExact(
+    file: string,
+    key: string,
+    content: string,
+    quiet = false
+  ): Promise<CacheSave & { reserved?: boolean }> {
+    const unavailable = this.unavailableReason('write');
+    if (unavailable) return { ok: false, reason: unavailable, retryable: false };
     try {
-      await this.prepareDirectory();
-      await createFileNoFollow(this.file, envelope);
+      await this.prepareDirectory(file);
+      await createFileNoFollow(file, content);
       const {
         result: id,
         failures,
-        causes
+        causes,
+        reserved
       } = await this.deadline('the Actions cache save', this.options.saveDeadlineMs ?? 180_000, () =>
-        watchFailures(() => cache.saveCache([this.file], key, {}, CROSS_OS_ARCHIVE))
+        watchFailures(() => cache.saveCache([file], key, {}, CROSS_OS_ARCHIVE), quiet)
       );
       if (id !== -1) return { ok: true, key };
-      return this.judgeSaveFailure(failures, causes);
+      return { ...this.judgeSaveFailure(failures, causes), reserved };
     } catch (error) {
       return { ok: false, reason: errorMessage(error), retryable: true };
     } finally {
-      await this.removeFile();
+      await this.removeFile(file);
+    }
+  }
+
+  /** The content of the entry with exactly this key (this branch's scope, then the default branch's), or undefined. */
+  async restoreExact(file: string, key: string): Promise<string | undefined> {
+    if (this.unavailableReason('read')) return undefined;
+    try {
+      await this.prepareDirectory(file);
+      const hit = await this.deadline('the Actions cache lookup', this.options.restoreDeadlineMs ?? 120_000, () =>
+        cache.restoreCache([file], key, [], {}, CROSS_OS_ARCHIVE)
+      );
+      return hit === key ? await readNoFollow(file) : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      await this.removeFile(file);
     }
   }
 
@@ -221,8 +255,8 @@ export class CacheStore implements EnvelopeStore {
    * The envelope's directory in the workspace, made fresh: a symbolic link planted there (by a step
    * between main and post) is refused, never written through; a stale file is removed first.
    */
-  private async prepareDirectory(): Promise<void> {
-    const dir = path.dirname(this.file);
+  private async prepareDirectory(file: string): Promise<void> {
+    const dir = path.dirname(file);
     const stat = await fs.lstat(dir).catch(() => undefined);
     if (stat && !stat.isDirectory()) {
       throw new Error(
@@ -230,12 +264,12 @@ export class CacheStore implements EnvelopeStore {
       );
     }
     if (!stat) await fs.mkdir(dir, { mode: 0o700 });
-    await fs.rm(this.file, { force: true });
+    await fs.rm(file, { force: true });
   }
 
-  private async removeFile(): Promise<void> {
-    await fs.rm(this.file, { force: true });
-    await fs.rmdir(path.dirname(this.file)).catch(() => undefined);
+  private async removeFile(file: string): Promise<void> {
+    await fs.rm(file, { force: true });
+    await fs.rmdir(path.dirname(file)).catch(() => undefined);
   }
 }
 
