@@ -474,6 +474,8 @@ describe('when the refreshed credential cannot be stored', () => {
       method: 'CreateCacheEntry',
       status: 429,
       body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }),
+      // As GitHub's cache service answers a rate limit.
+      headers: { 'retry-after': '1' },
       times: 3
     });
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) } });
@@ -490,6 +492,8 @@ describe('when the refreshed credential cannot be stored', () => {
       method: 'CreateCacheEntry',
       status: 429,
       body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }),
+      // As GitHub's cache service answers a rate limit.
+      headers: { 'retry-after': '1' },
       times: 1
     });
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) } });

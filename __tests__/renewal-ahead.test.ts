@@ -203,14 +203,31 @@ test('a copy the model server refuses: Codex tries the marker, fails, the job fa
   expect(world.model.responsesRequests().at(-1)).toMatchObject({ auth: 'ok', bearer: original.tokens.access_token });
 });
 
-test('a dead refresh token: the job fails with the cause and the re-seed steps; nothing is stored, Codex does not run', async () => {
+test('a dead refresh token: the job fails with the cause and the re-seed steps, stores no login and marks the chain; the next job stops at once; a new seed clears the mark', async () => {
   const original = seed(30 * 60);
   world.oauth.revokeFamily(world.oauth.familyOf(original.tokens.refresh_token)!);
   const job = await run('dead', original);
   expect(job.status).toBe('failure');
   expect(errorsOf(job)).toMatch(
-    /could not be renewed: the token endpoint refused the login: its refresh token was revoked.*To re-seed: .*on a trusted machine.*run `codex login`/s
+    /could not be renewed: the token endpoint refused the login: its refresh token was revoked.*marked as needing a re-seed.*To re-seed: .*on a trusted machine.*run `codex login`/s
   );
   expect(job.step('codex exec').status).not.toBe('success');
-  expect(world.cache.entries().filter((e) => e.key.startsWith('codex-auth-v1.'))).toHaveLength(0);
+  // No login stored: the only entry is the mark (it opens to no login).
+  expect(world.cache.entries().filter((e) => e.key.startsWith('codex-auth-v1.'))).toHaveLength(1);
+  expect(await stored()).toMatchObject({ codex_auth_mark: 'needs-reseed', cause: 'invalidated' });
+
+  // The next job with the same seed stops in its main step: no refresh attempt, no wait for a renewal.
+  const refreshes = world.oauth.requests.length;
+  const next = await run('after-dead', original);
+  expect(next.status).toBe('failure');
+  expect(errorsOf(next)).toMatch(/needs a re-seed: renewing it failed in an earlier job.*revoked/s);
+  expect(next.step('auth').log).not.toMatch(/waiting for its renewed copy/);
+  expect(world.oauth.requests.length).toBe(refreshes);
+  expect(next.step('codex exec').status).not.toBe('success');
+
+  // A new login (re-seeded) runs, and its renewal replaces the mark.
+  const fresh = await run('reseeded', seed(30 * 60));
+  expect(fresh.status).toBe('success');
+  expect(fresh.step('auth').log).toContain('Renewed the ChatGPT login');
+  expect((await stored())?.tokens?.refresh_token).toBeDefined();
 });

@@ -139,11 +139,20 @@ function fakeParts(
   const events: string[] = [];
   const claims = new Set<string>();
   const successors = new Map<string, ChatGptCredential>();
+  const dead = new Set<string>();
   let stored = start;
   let now = Date.now();
   const parts: RenewalParts = {
     readNewest: async () => stored,
-    successor: async (generation) => successors.get(generation),
+    successor: async (generation) => {
+      if (dead.has(generation)) throw new CredentialError(`The ChatGPT login 'default' needs a re-seed: (mark)`);
+      return successors.get(generation);
+    },
+    markDead: async (_credential, generation) => {
+      events.push('mark');
+      dead.add(generation);
+      return [];
+    },
     claim: async (generation): Promise<Claim> => {
       if (options.claimedBy || claims.has(generation))
         return { held: false, holder: options.claimedBy ?? 'another job' };
@@ -208,19 +217,27 @@ describe('the renewal rule', () => {
     expect(events.at(-1)).toBe('release');
   });
 
-  test('a refused refresh token fails the job with the cause, and nothing is stored', async () => {
+  test('a refused refresh token fails the job with the cause, stores no login, and marks the chain: a job waiting for that renewal stops at once', async () => {
     const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
     const { parts, events } = fakeParts(start, {
       refresh: async () => ({
         ok: false,
         permanent: true,
+        cause: 'reused',
         reason: 'its refresh token was already used (refresh_token_reused)'
       })
     });
     const error = await renewIfDue(start, options, parts).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialError);
-    expect(String(error)).toMatch(/already used.*nothing was stored and Codex did not run.*To re-seed/s);
+    expect(String(error)).toMatch(
+      /already used.*Codex did not run, no login was stored.*marked as needing a re-seed.*To re-seed/s
+    );
     expect(events).not.toContain('store');
+    expect(events.filter((e) => !e.startsWith('info'))).toEqual(['claim', 'mark', 'release']);
+    // Another job that read the same copy: its claim is refused, and the published mark stops it without waiting.
+    const startedAt = parts.now();
+    await expect(renewIfDue(start, options, parts)).rejects.toThrow(/needs a re-seed/);
+    expect(parts.now() - startedAt).toBeLessThan(options.waitMs);
   });
 
   test('a generation claimed by another job is not refreshed again: this job waits for its successor', async () => {

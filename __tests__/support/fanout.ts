@@ -261,7 +261,9 @@ function startChaos(world: World, api: GitHubApi, everyMs: number): { stop(): vo
       world.cache.inject({
         method: 'CreateCacheEntry',
         status: 429,
-        body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' })
+        body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }),
+        // As GitHub's cache service answers a rate limit.
+        headers: { 'retry-after': '2' }
       })
     ),
     () => (api.clearFaults(), api.inject({ path: '/actions/secrets/', status: 502 })),

@@ -348,7 +348,9 @@ function startChaos(world: World, api: GitHubApi, mode: Mode): { stop(): void; i
     cache({
       method: 'CreateCacheEntry',
       status: 429,
-      body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' })
+      body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }),
+      // As GitHub's cache service answers a rate limit.
+      headers: { 'retry-after': '2' }
     }),
     lease ? github({ path: '/git/', status: 502 }) : github({ path: '/actions/secrets/', status: 502 }),
     cache({ method: 'GetCacheEntryDownloadURL', delayMs: 1500 }),

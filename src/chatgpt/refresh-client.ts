@@ -12,6 +12,7 @@
 // `last_refresh` becomes now (RFC 3339, nanoseconds, `Z`); every other field (account_id,
 // oauth_provenance, login_owner_id, ...) is kept.
 import { errorMessage } from '../errors.js';
+import type { RefreshFailureCause } from './refresh-failure.js';
 
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 export const DEFAULT_TOKEN_URL = 'https://auth.openai.com/oauth/token';
@@ -20,18 +21,24 @@ export const REFRESH_URL_OVERRIDE = 'CODEX_REFRESH_TOKEN_URL_OVERRIDE';
 export const REFRESH_REASON = 'scheduled';
 
 /** Error codes of the token endpoint that Codex treats as permanent, with what they mean. */
-const PERMANENT_CODES: Record<string, string> = {
-  refresh_token_reused:
-    'its refresh token was already used (another copy of the login was refreshed, or an old copy was restored)',
-  refresh_token_expired: 'its refresh token has expired',
-  refresh_token_invalidated:
+const PERMANENT_CODES: Record<string, [RefreshFailureCause, string]> = {
+  refresh_token_reused: [
+    'reused',
+    'its refresh token was already used (another copy of the login was refreshed, or an old copy was restored)'
+  ],
+  refresh_token_expired: ['expired', 'its refresh token has expired'],
+  refresh_token_invalidated: [
+    'invalidated',
     'its refresh token was revoked (the login was signed out, its password changed, or a reused token got the whole login revoked)'
+  ]
 };
 
 export type RefreshOutcome =
   | { ok: true; text: string }
-  /** permanent: the login is dead (re-seed); otherwise the server or the network failed and the token is (probably) unspent. */
-  | { ok: false; permanent: boolean; reason: string };
+  /** The login is dead (re-seed). */
+  | { ok: false; permanent: true; cause: RefreshFailureCause; reason: string }
+  /** The server or the network failed, and the token is (probably) unspent. */
+  | { ok: false; permanent: false; reason: string };
 
 export interface RefreshOptions {
   env: NodeJS.ProcessEnv;
@@ -105,24 +112,25 @@ export async function refreshLogin(text: string, options: RefreshOptions): Promi
       return { ok: true, text: mergeRefresh(doc, issued, (options.now ?? (() => new Date()))()) };
     }
     const code = errorCode(parseObject(answer));
-    if (code && PERMANENT_CODES[code])
+    const known = code ? PERMANENT_CODES[code] : undefined;
+    if (known)
       return {
         ok: false,
         permanent: true,
-        reason: `the token endpoint refused the login: ${PERMANENT_CODES[code]} (${code})`
+        cause: known[0],
+        reason: `the token endpoint refused the login: ${known[1]} (${code})`
       };
     if (response.status === 401)
       return {
         ok: false,
         permanent: true,
+        cause: 'refused',
         reason: `the token endpoint refused the login (401${code ? `, ${code}` : ''})`
       };
-    last = {
-      ok: false,
-      permanent: response.status < 500 && response.status !== 429 && response.status !== 408,
-      reason: `the token endpoint answered ${response.status}${code ? ` (${code})` : ''}`
-    };
-    if (last.permanent) return last;
+    const reason = `the token endpoint answered ${response.status}${code ? ` (${code})` : ''}`;
+    if (response.status < 500 && response.status !== 429 && response.status !== 408)
+      return { ok: false, permanent: true, cause: 'refused', reason };
+    last = { ok: false, permanent: false, reason };
   }
   return last;
 }

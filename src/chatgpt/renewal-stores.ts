@@ -14,7 +14,7 @@
 // for the seconds of the renewal.
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { errorMessage } from '../errors.js';
+import { CredentialError, errorMessage } from '../errors.js';
 import type { ChatGptInputs } from '../inputs.js';
 import type { Runtime } from '../runtime.js';
 import { CacheStore } from '../stores/cache.js';
@@ -25,6 +25,7 @@ import { acquireLock, holderFromEnv } from '../mutex/lock.js';
 import { compareFreshness, parseCredential, type ChatGptCredential } from './credential.js';
 import { open, seal } from './envelope.js';
 import { refreshLogin } from './refresh-client.js';
+import { makeMark, needsReseedMessage, parseMark } from './reseed-mark.js';
 import type { Claim, RenewalParts, StoreReport } from './renewal.js';
 
 /** How long the lease is taken for around a renewal: it ends by itself if the job dies in those seconds. */
@@ -77,7 +78,25 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
       return copies.filter((c): c is ChatGptCredential => !!c).sort((a, b) => compareFreshness(b, a))[0];
     },
     async successor(generation) {
-      return openCredential(await cache.restoreExact(successorFile(name), successorKey(name, generation)));
+      const envelope = await cache.restoreExact(successorFile(name), successorKey(name, generation));
+      const opened = envelope === undefined ? undefined : await open(envelope, inputs.encryptionKey, name);
+      const mark = opened?.ok ? parseMark(opened.plaintext) : undefined;
+      if (mark) throw new CredentialError(needsReseedMessage(name, mark, inputs.secret));
+      return openCredential(envelope);
+    },
+    async markDead(credential, generation, failure) {
+      const mark = JSON.stringify(makeMark(failure, credential.lastRefreshText, rt.env));
+      const envelope = await seal(mark, inputs.encryptionKey, name);
+      const unmarked: string[] = [];
+      for (const store of stores.filter((s) => s.kind === 'local')) {
+        const written = await store.write(envelope, credential.lastRefresh.getTime());
+        if (!written.ok) unmarked.push(`the ${store.where} (${written.reason})`);
+      }
+      const published = await publish(envelope, generation);
+      const saved = await cache.write(envelope, credential.lastRefresh.getTime());
+      if (!saved.ok && !published.ok) unmarked.push(`the Actions cache (${saved.reason})`);
+      if (saved.ok || published.ok) rt.info(`Marked '${name}' as needing a re-seed in the Actions cache.`);
+      return unmarked;
     },
     async claim(generation) {
       return claimRenewal(ctx, cache, generation, sleep);

@@ -15,6 +15,7 @@ import { createHmac } from 'node:crypto';
 import { CredentialError } from '../errors.js';
 import { compareFreshness, parseCredential, type ChatGptCredential } from './credential.js';
 import type { RefreshOutcome } from './refresh-client.js';
+import type { RefreshFailure } from './refresh-failure.js';
 
 /** Codex refreshes by itself when the access token expires within 5 minutes: a copy must stay clear of that. */
 export const CODEX_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -32,8 +33,16 @@ export interface StoreReport {
 export interface RenewalParts {
   /** The newest valid copy the stores hold now (the cache's newest entry, the local store), if any could be read. */
   readNewest(): Promise<ChatGptCredential | undefined>;
-  /** The renewed login published for `generation` by whichever job renewed it, if any yet. */
+  /**
+   * The renewed login published for `generation` by whichever job renewed it, if any yet. Throws a
+   * CredentialError when that renewal failed for good (a re-seed mark was published instead).
+   */
   successor(generation: string): Promise<ChatGptCredential | undefined>;
+  /**
+   * Marks the chain as needing a re-seed (src/chatgpt/reseed-mark.ts) where later jobs look: the
+   * stores and `generation`'s successor. Returns where it could not be stored.
+   */
+  markDead(credential: ChatGptCredential, generation: string, failure: RefreshFailure): Promise<string[]>;
   /** Takes the renewal mutex for `generation` (seconds; released by the holder). */
   claim(generation: string): Promise<Claim>;
   /** Stores the renewed login in every durable store and publishes it as `generation`'s successor. */
@@ -130,7 +139,7 @@ export async function followSuccessors(
   for (let hop = 0; hop < 8; hop++) {
     const next = await parts
       .successor(generationOf(current, options.encryptionKey, options.credentialName))
-      .catch(() => undefined);
+      .catch(unlessFinal);
     if (!next || compareFreshness(next, current) <= 0) return current;
     parts.info(
       `A newer renewal of this login was published by another job (last_refresh ${next.lastRefreshText}): using it.`
@@ -152,7 +161,19 @@ async function renew(
   );
   const outcome = await parts.refresh(current.text);
   if (!outcome.ok) {
-    if (outcome.permanent) throw new CredentialError(deadLogin(options, outcome.reason));
+    if (outcome.permanent) {
+      // Dead for every job: later ones stop at once on the mark instead of waiting for a renewal that never comes.
+      const unmarked = await parts.markDead(current, generation, {
+        cause: outcome.cause,
+        codexMessage: outcome.reason
+      });
+      throw new CredentialError(
+        deadLogin(options, outcome.reason) +
+          (unmarked.length
+            ? ` (The mark could not be stored in ${unmarked.join('; ')}: a later job there tries again and fails the same way.)`
+            : '')
+      );
+    }
     if (usable(current, parts.now())) {
       parts.warning(
         `Could not renew the ChatGPT login '${options.credentialName}' (${outcome.reason}); its access token is still valid until ${expires}, so this job uses it, and a later job renews it.`
@@ -203,7 +224,7 @@ async function waitForSuccessor(
     await parts.sleep(options.pollMs);
     // The successor entry, or the newest ordinary copy (when the successor could not be published).
     const next =
-      (await parts.successor(generation).catch(() => undefined)) ?? (await parts.readNewest().catch(() => undefined));
+      (await parts.successor(generation).catch(unlessFinal)) ?? (await parts.readNewest().catch(() => undefined));
     if (next && compareFreshness(next, current) > 0) {
       parts.info(`Got the renewed login from the other job (last_refresh ${next.lastRefreshText}).`);
       return next;
@@ -223,9 +244,15 @@ async function waitForSuccessor(
   );
 }
 
+/** A failed lookup is a miss (the next poll tries again); a CredentialError (a dead chain) is final. */
+function unlessFinal(error: unknown): undefined {
+  if (error instanceof CredentialError) throw error;
+  return undefined;
+}
+
 function deadLogin(options: RenewalOptions, reason: string): string {
   return (
-    `The ChatGPT login '${options.credentialName}' could not be renewed: ${reason}. The login is no longer valid; nothing was stored and Codex did not run. ` +
+    `The ChatGPT login '${options.credentialName}' could not be renewed: ${reason}. The login is no longer valid; Codex did not run, no login was stored, and the chain is marked as needing a re-seed, so later jobs stop at once. ` +
     `${options.reseed}`
   );
 }

@@ -1,8 +1,9 @@
-// The re-seed mark: after a job saw Codex fail to renew the login (in-job renewal), the chain is
-// dead, and every later job would spend minutes before the same 401. The post step stores a mark in
-// place of a login copy, sealed like every copy (so only a holder of the encryption key can write
-// one, and nobody can forge or alter it): the newest entry in the Actions cache, and the
-// runner-local store when it is on. The main step that opens a mark stops before Codex runs, with
+// The re-seed mark: after a job saw Codex fail to renew the login (in-job renewal), or failed to
+// renew it itself (renewal ahead), the chain is dead, and every later job would spend minutes before
+// the same 401. That job stores a mark in place of a login copy, sealed like every copy (so only a
+// holder of the encryption key can write one, and nobody can forge or alter it): the newest entry
+// in the Actions cache, the runner-local store when it is on, and (renewal ahead) the successor of
+// the dead generation, which jobs waiting for its renewal poll. The main step that opens a mark stops before Codex runs, with
 // the same cause and the re-seed steps, unless a login newer than the marked one is given (a new
 // seed): that one is used, and its first renewal stores a login over the mark.
 import { compareLastRefresh } from './credential.js';
@@ -73,7 +74,7 @@ export function markBlocks(mark: ReseedMark, lastRefresh: string): boolean {
 export function needsReseedMessage(credentialName: string, mark: ReseedMark, secret: SecretTarget | undefined): string {
   const when = mark.marked_at ? ` on ${mark.marked_at}${mark.run ? ` (run ${mark.run})` : ''}` : '';
   return (
-    `The ChatGPT login '${credentialName}' needs a re-seed: Codex could not renew it in an earlier job${when}: ${CAUSE_TEXT[mark.cause]}.` +
+    `The ChatGPT login '${credentialName}' needs a re-seed: renewing it failed in an earlier job${when}: ${CAUSE_TEXT[mark.cause]}.` +
     (mark.codex_message ? ` (Codex: "${mark.codex_message}")` : '') +
     ' This job stopped before Codex ran; no stored copy is newer than that login. ' +
     reseedSteps(secret)
