@@ -302,11 +302,100 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
     ];
     const rec = runtime(stores);
     await expect(keepRefreshedCredential(input, state, rec.rt)).rejects.toThrow(
-      /could not be saved to the Actions cache: the cache service refused the write \(403 Forbidden.*printed above as an envelope/s
+      /could not be stored anywhere\. The Actions cache: the cache service refused the write \(403 Forbidden.*printed above as an envelope/s
     );
     const printed = rec.infos.find((m) => m.startsWith('Recovery copy of the refreshed login'))!;
     expect(printed).toContain(stores[0].written[0]);
     expect(printed).not.toContain('refresh_token');
+  });
+
+  // One policy over the stores' results: a durable store that has the login makes any other failure a warning.
+  const SECRET_TARGET = {
+    scope: 'repository' as const,
+    name: 'CODEX_AUTH_JSON',
+    owner: 'acme',
+    repo: 'app',
+    apiUrl: 'http://127.0.0.1:1',
+    token: 't'
+  };
+  const policy: [
+    string,
+    { cache: boolean; secret?: boolean; local?: boolean },
+    'ok' | 'warning' | 'failure',
+    RegExp
+  ][] = [
+    ['cache saved', { cache: true }, 'ok', /^$/],
+    ['cache saved, secret written, local written', { cache: true, secret: true, local: true }, 'ok', /^$/],
+    [
+      'only the cache failed, the secret has it',
+      { cache: false, secret: true },
+      'warning',
+      /not lost: the next workflow run reads the new copy from the secret\..*queued/
+    ],
+    [
+      'only the cache failed, the local store has it',
+      { cache: false, local: true },
+      'warning',
+      /not lost: the next job on this machine restores it/
+    ],
+    [
+      'the local store failed, the secret has it',
+      { cache: true, secret: true, local: false },
+      'warning',
+      /from the secret \(the newest copy wins over the spent one in the local store\)\. Fix the local store/
+    ],
+    [
+      'the secret failed, the local store has it',
+      { cache: false, secret: false, local: true },
+      'warning',
+      /not lost: the next job on this machine/
+    ],
+    [
+      'only the cache has it (the secret failed)',
+      { cache: true, secret: false },
+      'failure',
+      /The secret still holds an older copy whose refresh token is now spent.*writes it to the secret again/
+    ],
+    [
+      'only the cache has it (the local store failed)',
+      { cache: true, local: false },
+      'failure',
+      /The local store still holds an older copy.*Fix the local store before then/
+    ],
+    [
+      'only the cache has it (both failed)',
+      { cache: true, secret: false, local: false },
+      'failure',
+      /The secret and the local store still hold an older copy/
+    ],
+    [
+      'nowhere',
+      { cache: false, secret: false, local: false },
+      'failure',
+      /could not be stored anywhere\. The Actions cache: injected\. The repository secret .*: injected\. The runner-local store .*: injected\..*To re-seed/s
+    ]
+  ];
+  test.each(policy)('store results: %s: %j -> %s', async (_name, results, outcome, message) => {
+    const { state, input } = await afterMain(login(60), login(0));
+    const write = (ok: boolean): StoreWrite => (ok ? { ok: true, entry: 'e' } : { ok: false, reason: 'injected' });
+    const stores = [
+      store('cache', { status: 'empty', reason: 'no entry yet' }, write(results.cache)),
+      ...(results.secret === undefined ? [] : [store('secret', undefined, write(results.secret))]),
+      ...(results.local === undefined
+        ? []
+        : [store('local', { status: 'empty', reason: 'none' }, write(results.local))])
+    ];
+    const rec = runtime(stores);
+    const withSecret = results.secret === undefined ? input : { ...input, secret: SECRET_TARGET };
+    const error = await keepRefreshedCredential(withSecret, state, rec.rt).then(
+      () => undefined,
+      (e: unknown) => String(e)
+    );
+    const said = error ?? rec.warnings.join('\n');
+    expect([error ? 'failure' : rec.warnings.length ? 'warning' : 'ok', said]).toEqual([
+      outcome,
+      expect.stringMatching(message)
+    ]);
   });
 
   test('the cache fails but the secret has it: a warning, not a failure', async () => {
@@ -332,7 +421,7 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
       rec.rt
     );
     expect(rec.warnings[0]).toMatch(
-      /was written to the repository secret CODEX_AUTH_JSON of acme\/app, but could not be saved to the Actions cache: rate limited/
+      /was written to the repository secret CODEX_AUTH_JSON of acme\/app, but could not be stored in the Actions cache\. The Actions cache: rate limited\./
     );
   });
 });

@@ -444,9 +444,9 @@ describe('when the refreshed credential cannot be stored', () => {
     expect(post.status).toBe('failure');
     const [error] = errorsOf(job);
     expect(error).toMatch(
-      /could not be saved to the Actions cache: the cache is not writable in this run \(cache-mode 'read'/
+      /could not be stored anywhere\. The Actions cache: the cache is not writable in this run \(cache-mode 'read'/
     );
-    expect(error).toMatch(/To recover: .*codex login/);
+    expect(error).toMatch(/To re-seed: .*run `codex login`/);
     expect(saves()).toBe(0);
     expect(job.leftovers).toEqual([]);
   });
@@ -466,7 +466,7 @@ describe('when the refreshed credential cannot be stored', () => {
       extra: { actionEnv: readOnly }
     });
     expect(warned.status).toBe('success');
-    expect(warningsOf(warned).some((w) => /could not be saved/.test(w))).toBe(true);
+    expect(warningsOf(warned).some((w) => /could not be stored anywhere/.test(w))).toBe(true);
   });
 
   test('cache service errors are retried, then fail the step with the recovery message', async () => {
@@ -483,7 +483,7 @@ describe('when the refreshed credential cannot be stored', () => {
     expect(post.status).toBe('failure');
     expect(post.log).toMatch(/attempt 2 of 3/);
     expect(post.log).toMatch(/attempt 3 of 3/);
-    expect(errorsOf(job)[0]).toMatch(/could not be saved.*To recover/s);
+    expect(errorsOf(job)[0]).toMatch(/could not be stored anywhere.*To re-seed/s);
     expect(saves()).toBe(3);
   });
 

@@ -441,7 +441,7 @@ describe('the post step reports each store on its own', () => {
     expect(post.log).toContain('Saved the refreshed ChatGPT login');
     const [error] = errorsOf(job);
     expect(error).toMatch(
-      /^The refreshed ChatGPT login was saved to the Actions cache as codex-auth-v1\.default\.\d+\.[^,]+, but could not be written to the repository secret CODEX_AUTH_JSON of acme\/app: Cannot write the repository secret CODEX_AUTH_JSON of acme\/app: GitHub answered 403/
+      /^The refreshed ChatGPT login was saved to the Actions cache as codex-auth-v1\.default\.\d+\.[^,]+, but could not be stored in the repository secret CODEX_AUTH_JSON of acme\/app\. The repository secret CODEX_AUTH_JSON of acme\/app: Cannot write the repository secret CODEX_AUTH_JSON of acme\/app: GitHub answered 403/
     );
     expect(error).toContain('may not write this secret (GitHub says the call needs secrets=write)');
     expect(error).toContain('The secret still holds an older copy whose refresh token is now spent');
@@ -484,7 +484,7 @@ describe('the post step reports each store on its own', () => {
     expect(post.log).toContain('Wrote the refreshed ChatGPT login');
     const warning = warningsOf(job).find((w) =>
       w.startsWith(
-        'The refreshed ChatGPT login was written to the repository secret CODEX_AUTH_JSON of acme/app, but could not be saved to the Actions cache'
+        'The refreshed ChatGPT login was written to the repository secret CODEX_AUTH_JSON of acme/app, but could not be stored in the Actions cache'
       )
     )!;
     expect(warning).toContain("cache-mode 'read'");
@@ -520,7 +520,7 @@ describe('the post step reports each store on its own', () => {
     );
     expect(error).toContain('every stored copy now holds a spent token');
     expect(error).toMatch(
-      /To recover: on a trusted machine run `codex login`.*`npx --yes https:\/\/github.com\/org\/codex-auth\/archive\/v1\.tar\.gz init --login --repo acme\/app --secret-name CODEX_AUTH_JSON` does both/
+      /To re-seed: \(1\) on a trusted machine run `npx --yes https:\/\/github.com\/org\/codex-auth\/archive\/v1\.tar\.gz init --login --repo acme\/app --secret-name CODEX_AUTH_JSON` \(it runs `codex login`/
     );
     expect(job.leftovers).toEqual([]);
   });

@@ -4,7 +4,7 @@
 // job had no refresh token: a refresh attempt means the access token was refused, the stored login
 // may still be fine, and nothing is marked or touched.
 import { readFileIfExists } from '../codex-home.js';
-import { CredentialError, errorMessage } from '../errors.js';
+import { CredentialError } from '../errors.js';
 import type { ChatGptInputs } from '../inputs.js';
 import type { MainState, Runtime } from '../runtime.js';
 import { accessTokenRefusedMessage, findRefreshFailure, refreshFailedMessage } from './refresh-failure.js';
@@ -51,38 +51,29 @@ function report(message: string, inputs: ChatGptInputs, rt: Runtime): void {
   else throw new CredentialError(message);
 }
 
-/** Seals the mark and stores it like a login copy: the Actions cache, and the runner-local store when on. */
+/** Seals the mark and stores it like a login copy: the Actions cache, and the runner-local store when on (not the secret: it is the seed). */
 async function storeMark(
   inputs: ChatGptInputs,
   state: MainState,
   mark: string,
   rt: Runtime
 ): Promise<{ failed: string[] }> {
-  const [{ CacheStore }, { seal }, { LocalStore }] = await Promise.all([
-    import('../stores/cache.js'),
-    import('./envelope.js'),
-    import('../stores/local.js')
-  ]);
+  const [{ openStores }, { seal }] = await Promise.all([import('./stores.js'), import('./envelope.js')]);
   const envelope = await seal(mark, inputs.encryptionKey, inputs.credentialName);
+  const stores = await (rt.openStores ?? openStores)({
+    inputs,
+    env: rt.env,
+    log: rt.info,
+    localDir: state.localStore?.dir
+  });
   const failed: string[] = [];
-  const cache = new CacheStore({ credentialName: inputs.credentialName, env: rt.env, log: rt.info });
-  const saved = await cache.save(envelope, Date.parse(state.lastRefresh!));
-  if (saved.ok) rt.info(`Marked '${inputs.credentialName}' as needing a re-seed in the Actions cache (${saved.key}).`);
-  else failed.push(`the Actions cache (${saved.reason})`);
-  if (state.localStore) {
-    const local = new LocalStore({
-      dir: state.localStore.dir,
-      credentialName: inputs.credentialName,
-      workspace: rt.env.GITHUB_WORKSPACE,
-      runnerTemp: rt.env.RUNNER_TEMP,
-      log: rt.info
-    });
-    try {
-      await local.write(envelope);
-      rt.info(`Marked '${inputs.credentialName}' as needing a re-seed in the runner-local store (${local.file}).`);
-    } catch (error) {
-      failed.push(`the runner-local store (${errorMessage(error)})`);
-    }
+  for (const store of stores.filter((s) => s.kind !== 'secret')) {
+    const written = await store.write(envelope, Date.parse(state.lastRefresh!));
+    if (written.ok)
+      rt.info(
+        `Marked '${inputs.credentialName}' as needing a re-seed in the ${store.where}${written.entry ? ` (${written.entry})` : ''}.`
+      );
+    else failed.push(`the ${store.where} (${written.reason})`);
   }
   return { failed };
 }

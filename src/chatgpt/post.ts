@@ -9,9 +9,8 @@
 // but the releases.
 import { readFileIfExists } from '../codex-home.js';
 import { CredentialError, errorMessage } from '../errors.js';
-import { initCommand, type ChatGptInputs } from '../inputs.js';
+import type { ChatGptInputs } from '../inputs.js';
 import type { MainState, Runtime } from '../runtime.js';
-import type { CacheSave } from '../stores/cache.js';
 import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
 import { releaseLease } from '../mutex/lease.js';
 import { releaseLock } from '../mutex/lock.js';
@@ -26,6 +25,7 @@ import {
   type ChatGptCredential
 } from './credential.js';
 import { reportForeignRewrite } from './foreign-rewrite.js';
+import { reseedSteps } from './refresh-failure.js';
 import { judge } from './readings.js';
 
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
@@ -151,11 +151,7 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
         `Wrote the refreshed ChatGPT login (last_refresh ${credential.lastRefreshText}), encrypted, to the ${store.where}${result.detail ? ` (${result.detail})` : ''}.`
       );
   }
-  const saved = cacheResult(results);
-  const written = storeResult(results, 'secret');
-  const kept = storeResult(results, 'local');
-
-  const problem = kept ? failureWithLocalStore(inputs, saved, written, kept) : failureMessage(inputs, saved, written);
+  const problem = storeProblem(inputs, results);
   if (!problem) return;
   if (results.every(({ result }) => !result.ok)) {
     // Stored nowhere: the runner's copy is about to be removed. Never lose it silently.
@@ -219,29 +215,7 @@ async function releaseHolds(inputs: ChatGptInputs, state: MainState, rt: Runtime
   }
 }
 
-type SecretWrite = { ok: true; where: string; status: string } | { ok: false; where: string; reason: string };
-type LocalWrite = { ok: true; where: string } | { ok: false; where: string; reason: string };
 type Written = { store: EnvelopeStore; result: StoreWrite }[];
-
-/** The cache's result in the form the failure messages take. */
-function cacheResult(results: Written): CacheSave {
-  const found = results.find((r) => r.store.kind === 'cache');
-  if (!found) return { ok: false, reason: 'no Actions cache store', retryable: false };
-  const r = found.result;
-  return r.ok ? { ok: true, key: r.entry ?? '' } : { ok: false, reason: r.reason, retryable: r.retryable ?? false };
-}
-
-function storeResult(results: Written, kind: 'secret' | 'local'): (SecretWrite & LocalWrite) | undefined {
-  const found = results.find((r) => r.store.kind === kind);
-  if (!found) return undefined;
-  const where = found.store.where;
-  return found.result.ok
-    ? { ok: true, where, status: found.result.detail ?? '' }
-    : { ok: false, where, reason: found.result.reason };
-}
-
-const RECOVER =
-  "To recover: on a trusted machine run `codex login`, and put the new auth.json into the secret passed as 'chatgpt-auth-json'";
 
 interface Problem {
   text: string;
@@ -250,51 +224,68 @@ interface Problem {
 }
 
 /**
- * What to report when a store failed, or undefined when every store has the copy. `warnOnly`: the
- * secret has the refreshed login and only the cache failed, so later runs are fine whatever
- * on-save-failure says.
+ * One policy over the stores' results. Stored everywhere: nothing to say. A durable store (the
+ * secret, the runner-local store) has the refreshed login: a warning, the login is not lost. Only
+ * the cache has it: a save failure (the durable stores hold a spent copy, and the cache entry goes
+ * after 7 days unused). Nowhere: a save failure with the recovery steps.
  */
-function failureMessage(
-  inputs: ChatGptInputs,
-  saved: CacheSave,
-  written: SecretWrite | undefined
-): Problem | undefined {
-  const secret = inputs.secret;
-  if (!secret || !written) {
-    if (saved.ok) return undefined;
+function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefined {
+  const failed = results.filter((r) => !r.result.ok);
+  if (!failed.length) return undefined;
+  const place = (store: EnvelopeStore): string => `the ${store.where}`;
+  const reasons = failed
+    .map(({ store, result }) => {
+      const reason = result.ok ? '' : result.reason.replace(/[.\s]+$/, '');
+      return `${place(store)[0].toUpperCase()}${place(store).slice(1)}: ${reason}.`;
+    })
+    .join(' ');
+  const stored = results.filter((r) => r.result.ok);
+  if (!stored.length) {
     return {
       warnOnly: false,
       text:
-        `The refreshed ChatGPT login could not be saved to the Actions cache: ${saved.reason}. ` +
-        `Codex rotated the refresh token in this job, so the stored copy now holds a spent token and the next job will fail to authenticate. ${RECOVER}.`
+        `The refreshed ChatGPT login could not be stored anywhere. ${reasons} ` +
+        `Codex rotated the refresh token in this job, so every stored copy now holds a spent token and the next job will fail to authenticate. ${reseedSteps(inputs.secret)}`
     };
   }
-  const where = written.where;
-  if (written.ok) {
-    if (saved.ok) return undefined;
-    // Only the cache failed: the secret has the refreshed login.
+  const where = stored
+    .map(({ store, result }) =>
+      store.kind === 'cache' && result.ok
+        ? `saved to the Actions cache as ${result.entry}`
+        : `written to ${place(store)}`
+    )
+    .join(' and ');
+  const lead = `The refreshed ChatGPT login was ${where}, but could not be stored in ${failed.map((r) => place(r.store)).join(' and ')}. ${reasons}`;
+  const has = (kind: EnvelopeStore['kind']) => stored.some((r) => r.store.kind === kind);
+  const lost = (kind: EnvelopeStore['kind']) => failed.some((r) => r.store.kind === kind);
+  if (has('secret')) {
     return {
       warnOnly: true,
-      text: `The refreshed ChatGPT login was written to the ${where}, but could not be saved to the Actions cache: ${saved.reason}. The login is not lost: the next workflow run reads the new copy from the secret. ${sameRunCaveat(secret)}`
-    };
-  }
-  if (!saved.ok) {
-    const init = initCommand(secret);
-    return {
-      warnOnly: false,
       text:
-        `The refreshed ChatGPT login could not be stored anywhere. The Actions cache: ${saved.reason}. The ${where}: ${written.reason} ` +
-        'Codex rotated the refresh token in this job, so every stored copy now holds a spent token and the next job will fail to authenticate. ' +
-        `${RECOVER}: \`${init}\` does both (it also sets a new encryption key, in CODEX_AUTH_KEY unless --key-secret-name says otherwise).`
+        `${lead} The login is not lost: the next workflow run reads the new copy from the secret${lost('local') ? ' (the newest copy wins over the spent one in the local store)' : ''}.` +
+        (lost('cache') ? ` ${sameRunCaveat(inputs.secret!)}` : '') +
+        (lost('local') ? ' Fix the local store before its copy is the only one left.' : '')
     };
   }
-  // Only the secret failed: the cache has the refreshed login.
+  if (has('local')) {
+    return {
+      warnOnly: true,
+      text:
+        `${lead} The login is not lost: the next job on this machine restores it from the local store. A job on another machine would restore the older copy, whose refresh token is now spent: ` +
+        'until a job of this machine stores a refreshed copy everywhere, run the jobs of this credential on this machine only.'
+    };
+  }
+  // Only the cache has it: each durable store holds a copy whose refresh token is now spent.
+  const spent = failed.map((r) => (r.store.kind === 'secret' ? 'the secret' : 'the local store')).join(' and ');
   return {
     warnOnly: false,
     text:
-      `The refreshed ChatGPT login was saved to the Actions cache as ${saved.key}, but could not be written to the ${where}: ${written.reason} ` +
-      'The secret still holds an older copy whose refresh token is now spent. The next jobs that can restore this cache entry (this branch or the default branch, before 7 days without use) get the new copy, and their main step writes it to the secret again; ' +
-      'if the entry is evicted first, or the next job runs on another branch, only the spent copy is left. If the cause persists, the next main step stops on the same error before Codex runs, and the cached copy stays valid: fix it (secret-token, secret-scope, environment) before then.'
+      `${lead} ${spent[0].toUpperCase()}${spent.slice(1)} still ${failed.length > 1 ? 'hold' : 'holds'} an older copy whose refresh token is now spent. ` +
+      `The next jobs that can restore this cache entry (this branch or the default branch, before 7 days without use) get the new copy (the newest copy wins)${lost('secret') ? ', and their main step writes it to the secret again' : ''}; ` +
+      'if the entry is evicted first, or the next job runs on another branch, only the spent copy is left. ' +
+      (lost('secret')
+        ? 'If the cause persists, the next main step stops on the same error before Codex runs, and the cached copy stays valid: fix it (secret-token, secret-scope, environment) before then.'
+        : 'Fix the local store before then.')
   };
 }
 
@@ -303,63 +294,6 @@ function sameRunCaveat(secret: SecretTarget): string {
   return secret.scope === 'environment'
     ? `Environment secrets are read when a job starts, so later jobs of this run that use the environment '${secret.environment}' get the new copy too.`
     : `But ${secret.scope} secrets are read when a run is queued: a later job of this same run still gets the old value, whose refresh token is now spent, and without the cache it has no newer copy, so Codex fails to refresh there (and reusing a spent refresh token can get the whole login revoked). Do not run another job with this login in this run.`;
-}
-
-/**
- * The same with the runner-local store on. The durable stores are the local store (for the jobs of
- * this machine) and the secret; the cache is evicted after 7 days without use. When a durable store
- * has the refreshed login, the login is not lost: a warning. When none has it, a save failure.
- */
-function failureWithLocalStore(
-  inputs: ChatGptInputs,
-  saved: CacheSave,
-  written: SecretWrite | undefined,
-  kept: LocalWrite
-): Problem | undefined {
-  const failed = [
-    ...(saved.ok ? [] : [{ name: 'the Actions cache', reason: saved.reason }]),
-    ...(written && !written.ok ? [{ name: `the ${written.where}`, reason: written.reason }] : []),
-    ...(kept.ok ? [] : [{ name: `the ${kept.where}`, reason: kept.reason }])
-  ];
-  if (!failed.length) return undefined;
-  const names = failed.map((f) => f.name).join(' and ');
-  const reasons = failed
-    .map((f) => `${f.name[0].toUpperCase()}${f.name.slice(1)}: ${f.reason.replace(/[.\s]+$/, '')}.`)
-    .join(' ');
-  if (kept.ok) {
-    return {
-      warnOnly: true,
-      text:
-        `The refreshed ChatGPT login was written to the ${kept.where}, but could not be stored in ${names}. ${reasons} ` +
-        'The login is not lost: the next job on this machine restores it from the local store. A job on another machine would restore the older copy, whose refresh token is now spent: ' +
-        'until a job of this machine stores a refreshed copy everywhere, run the jobs of this credential on this machine only.'
-    };
-  }
-  if (written?.ok) {
-    return {
-      warnOnly: true,
-      text:
-        `The refreshed ChatGPT login was written to the ${written.where}${saved.ok ? ` and saved to the Actions cache as ${saved.key}` : ''}, but could not be stored in ${names}. ${reasons} ` +
-        `The login is not lost: the next run restores the newer copy from the secret (the newest copy wins over the spent one in the local store). ${saved.ok ? '' : `${sameRunCaveat(inputs.secret!)} `}` +
-        'Fix the local store before its copy is the only one left.'
-    };
-  }
-  if (saved.ok) {
-    return {
-      warnOnly: false,
-      text:
-        `The refreshed ChatGPT login was saved to the Actions cache as ${saved.key}, but could not be stored in ${names}. ${reasons} ` +
-        'The local store still holds an older copy whose refresh token is now spent. The next jobs that can restore this cache entry (this branch or the default branch, before 7 days without use) get the new copy (the newest copy wins); ' +
-        'if the entry is evicted first, or the next job runs on another branch, only the spent copy is left. Fix the local store before then.'
-    };
-  }
-  return {
-    warnOnly: false,
-    text:
-      `The refreshed ChatGPT login could not be stored anywhere. ${reasons} ` +
-      `Codex rotated the refresh token in this job, so every stored copy now holds a spent token and the next job will fail to authenticate. ${RECOVER}` +
-      (inputs.secret ? `: \`${initCommand(inputs.secret)}\` does it.` : '.')
-  };
 }
 
 /** Why auth.json as the post step finds it must not replace the stored copy, or undefined. */
