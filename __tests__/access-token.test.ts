@@ -96,3 +96,16 @@ test.each([
     expect(job.step('after').status).toBe('skipped');
   }
 );
+
+test('on pull_request_target the job is warned that code from the pull request can read the access token, as in API-key mode', async () => {
+  const job = await runJob({
+    name: 'codex',
+    event: { name: 'pull_request_target', payload: { repository: { full_name: 'acme/app', private: true } } },
+    steps: [action({ 'codex-access-token': TOKEN })]
+  });
+  expect(job.status).toBe('success');
+  const warnings = job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
+  expect(warnings).toContainEqual(
+    expect.stringMatching(/^This job runs on pull_request_target.*the access token in CODEX_HOME can be read/)
+  );
+});

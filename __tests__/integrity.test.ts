@@ -3,7 +3,7 @@
 import { mkdtempSync, mkdirSync, promises as fs, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { apiKeyWarnings, checkWhereWeRun } from '../src/chatgpt/guard.js';
+import { exposureWarnings, checkWhereWeRun } from '../src/chatgpt/guard.js';
 import {
   CODEX_CLIENT_ID,
   parseCredential,
@@ -288,9 +288,9 @@ describe('guards', () => {
   });
 
   test('API-key mode warns on pull_request_target, fork pull requests and fork workflow_runs, not on push', () => {
-    expect(apiKeyWarnings(event('pull_request_target', { repository }))[0]).toMatch(/pull_request_target.*API key/);
+    expect(exposureWarnings(event('pull_request_target', { repository }))[0]).toMatch(/pull_request_target.*API key/);
     expect(
-      apiKeyWarnings(
+      exposureWarnings(
         event('pull_request', {
           repository,
           pull_request: { head: { repo: { full_name: 'mallory/app', fork: true } } }
@@ -298,13 +298,13 @@ describe('guards', () => {
       )[0]
     ).toMatch(/pull request from a fork.*API key/);
     expect(
-      apiKeyWarnings(
+      exposureWarnings(
         event('workflow_run', {
           repository,
           workflow_run: { head_repository: { full_name: 'mallory/app', fork: true } }
         })
       )[0]
     ).toMatch(/workflow_run triggered/);
-    expect(apiKeyWarnings(event('push', { repository }))).toEqual([]);
+    expect(exposureWarnings(event('push', { repository }))).toEqual([]);
   });
 });

@@ -16,12 +16,9 @@ async function main(): Promise<void> {
       env: process.env
     });
     warnings.forEach((warning) => step.warning(warning));
-    if (inputs.mode === 'api-key') {
-      const { setUpApiKey } = await import('./api-key.js');
-      await setUpApiKey(inputs, stepRuntime());
-    } else if (inputs.mode === 'access-token') {
-      const { setUpAccessToken } = await import('./access-token.js');
-      await setUpAccessToken(inputs, stepRuntime());
+    if (inputs.mode === 'api-key' || inputs.mode === 'access-token') {
+      const { setUpJobCredential } = await import('./job-credential.js');
+      await setUpJobCredential(inputs, stepRuntime());
     } else {
       const { setUpChatGpt } = await import('./chatgpt/main.js');
       await setUpChatGpt(inputs, stepRuntime());

@@ -32,17 +32,20 @@ export function forkOrigin(env: NodeJS.ProcessEnv): 'pull request' | 'workflow_r
   return undefined;
 }
 
-/** API-key mode: the key is exposed to code from a fork on these events; said, not refused (it is the user's call). */
-export function apiKeyWarnings(env: NodeJS.ProcessEnv): string[] {
+/**
+ * API-key and access-token modes: `what` ("the API key") is exposed to code from a fork on these
+ * events; said, not refused (a revocable credential issued for automation: the user's call).
+ */
+export function exposureWarnings(env: NodeJS.ProcessEnv, what = 'the API key'): string[] {
   if (env.GITHUB_EVENT_NAME === 'pull_request_target') {
     return [
-      "This job runs on pull_request_target, with this repository's secrets for a pull request whose author may control the code that runs next: the OpenAI API key in CODEX_HOME can be read by that code. Run Codex on trusted code only (do not check out the pull request head), or on pull_request."
+      `This job runs on pull_request_target, with this repository's secrets for a pull request whose author may control the code that runs next: ${what} in CODEX_HOME can be read by that code. Run Codex on trusted code only (do not check out the pull request head), or on pull_request.`
     ];
   }
   const fork = forkOrigin(env);
   if (fork) {
     return [
-      `This job runs for a ${fork === 'workflow_run' ? 'workflow_run triggered by a pull request from a fork' : 'pull request from a fork'}: code from the fork can read the OpenAI API key in CODEX_HOME. Run Codex on such code only with a key you accept to expose (a limited project key), or after review.`
+      `This job runs for a ${fork === 'workflow_run' ? 'workflow_run triggered by a pull request from a fork' : 'pull request from a fork'}: code from the fork can read ${what} in CODEX_HOME. Run Codex on such code only with a credential you accept to expose (a limited project key), or after review.`
     ];
   }
   return [];

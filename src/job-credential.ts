@@ -1,0 +1,91 @@
+// API-key mode (the default) and access-token mode: a credential issued for automation, written for
+// the job where Codex reads it and removed by the post step. Codex never renews either, so nothing
+// is carried between jobs; the two differ only in the auth.json Codex expects and in their names.
+//   - API key: `{"auth_mode": "apikey", "OPENAI_API_KEY": "sk-…"}`, as `codex login --with-api-key`
+//     writes it.
+//   - Codex access token (`at-…`, issued by ChatGPT Business/Enterprise workspaces for automation):
+//     `{"OPENAI_API_KEY": null, "personal_access_token": "at-…"}`, as `codex login --with-access-token`
+//     writes it (Codex 0.171.0); Codex checks it online before every run (whoami, then the
+//     workspace's config bundle).
+import path from 'node:path';
+import { AUTH_FILE, prepareCodexHome, readFileIfExists, writePrivateFile } from './codex-home.js';
+import { FILE_STORE, mergeCodexConfig } from './codex-config.js';
+import { InputError } from './errors.js';
+import type { AccessTokenInputs, ApiKeyInputs } from './inputs.js';
+import { runnerTemp, type Runtime } from './runtime.js';
+import { renderAccessTokenSummary, renderApiKeySummary } from './chatgpt/summary.js';
+import { exposureWarnings } from './chatgpt/guard.js';
+
+interface JobCredential {
+  /** For messages: "API key", "access token". */
+  name: string;
+  authJson(value: string): Record<string, unknown>;
+  /** An auth.json of this kind (an earlier job's): replaced with a warning; anything else is refused. */
+  isOwn(doc: Record<string, unknown>): boolean;
+  summary(codexHomeCreated: boolean): string;
+}
+
+const KINDS: Record<'api-key' | 'access-token', JobCredential> = {
+  'api-key': {
+    name: 'API key',
+    authJson: (key) => ({ auth_mode: 'apikey', OPENAI_API_KEY: key }),
+    isOwn: (doc) => doc.auth_mode === 'apikey',
+    summary: renderApiKeySummary
+  },
+  'access-token': {
+    name: 'access token',
+    authJson: (token) => ({ OPENAI_API_KEY: null, personal_access_token: token }),
+    isOwn: (doc) => doc.auth_mode === undefined && typeof doc.personal_access_token === 'string',
+    summary: renderAccessTokenSummary
+  }
+};
+
+export async function setUpJobCredential(inputs: ApiKeyInputs | AccessTokenInputs, rt: Runtime): Promise<void> {
+  const kind = KINDS[inputs.mode];
+  const value = inputs.mode === 'api-key' ? inputs.apiKey : inputs.accessToken;
+  exposureWarnings(rt.env, `the ${kind.name}`).forEach(rt.warning);
+  const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
+  rt.saveState({ mode: inputs.mode, codexHome: home.dir, createdHome: home.created });
+  const authFile = path.join(home.dir, AUTH_FILE);
+  if (!home.created) await checkExistingAuth(authFile, kind, rt);
+
+  await mergeCodexConfig(home.dir, [FILE_STORE], rt.warning);
+  await writePrivateFile(authFile, JSON.stringify(kind.authJson(value), null, 2));
+  rt.saveState({ mode: inputs.mode, codexHome: home.dir, createdHome: home.created, authFile });
+
+  rt.exportVariable('CODEX_HOME', home.dir);
+  rt.setOutput('codex-home', home.dir);
+  rt.setOutput('auth-file', authFile);
+  rt.setOutput('auth-mode', inputs.mode);
+  rt.summary(kind.summary(home.created));
+  rt.info(
+    `Codex will use the ${kind.name}: ${authFile} written, CODEX_HOME=${home.dir} exported for the following steps.`
+  );
+}
+
+/** Never destroy a credential this action did not create: only an earlier job's auth.json of the same kind is replaced. */
+async function checkExistingAuth(authFile: string, kind: JobCredential, rt: Runtime): Promise<void> {
+  const text = await readFileIfExists(authFile);
+  if (text === undefined) return;
+  let doc: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    doc = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    doc = undefined;
+  }
+  if (doc && kind.isOwn(doc)) {
+    rt.warning(`Replacing the ${kind.name} auth.json already in ${path.dirname(authFile)}; the post step removes it.`);
+    return;
+  }
+  const what = !doc
+    ? 'an auth.json this action cannot read'
+    : doc.tokens !== undefined
+      ? 'a ChatGPT login (auth.json)'
+      : 'another credential (auth.json)';
+  throw new InputError(
+    'codex-home',
+    `${path.dirname(authFile)} already holds ${what}; writing the ${kind.name} there would destroy it.`,
+    `Point codex-home at another directory (or leave it empty for a private one)${doc?.tokens !== undefined ? ', or use `auth-mode: chatgpt` to use that login' : ''}.`
+  );
+}
