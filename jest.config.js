@@ -8,6 +8,8 @@ export default {
   // End-to-end tests start real services and the real Codex CLI: generous per-test time.
   testTimeout: 180000,
   maxWorkers: 2,
+  // The slowest suites first on a clean clone too (scripts/test-sequencer.mjs).
+  testSequencer: '<rootDir>/scripts/test-sequencer.mjs',
   // A worker holds TypeScript (ts-jest) and V8's background compilation of it; on a loaded 2-core
   // machine it needs seconds to exit, and Jest's default 0.5 s grace reports that as "A worker process
   // has failed to exit gracefully". A worker kept alive by a real leak still gets that message.
