@@ -77,18 +77,8 @@ export function parseCredential(text: string): Parsed {
       lastRefreshText: doc.last_refresh,
       accessTokenExpiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
       planType: typeof auth.chatgpt_plan_type === 'string' ? auth.chatgpt_plan_type : undefined,
-      workspaceId:
-        typeof auth.chatgpt_account_id === 'string'
-          ? auth.chatgpt_account_id
-          : typeof tokens.account_id === 'string'
-            ? tokens.account_id
-            : undefined,
-      userId:
-        typeof auth.chatgpt_user_id === 'string'
-          ? auth.chatgpt_user_id
-          : typeof idClaims.sub === 'string'
-            ? idClaims.sub
-            : undefined,
+      workspaceId: stringOrUndefined(auth.chatgpt_account_id) ?? stringOrUndefined(tokens.account_id),
+      userId: stringOrUndefined(auth.chatgpt_user_id) ?? stringOrUndefined(idClaims.sub),
       provenance: isObject(provenance)
         ? { issuer: stringOrUndefined(provenance.issuer), clientId: stringOrUndefined(provenance.client_id) }
         : undefined,
