@@ -8,56 +8,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { destroyRunner, makeRunner, runJob, type JobResult } from './support/runner.js';
 import {
-  allTokens,
+  newEncryptionKey,
   chatGptJob,
   codexExecStep,
-  leakedSecrets,
-  newEncryptionKey,
   plantCacheEntry,
   readCacheArchive,
   postStep,
   serialize,
-  startWorld,
   type World
 } from './support/world.js';
+import { useWorld } from './support/use-world.js';
 
 // These tests are about Codex refreshing the login during the job and the post step saving it.
 const IN_JOB = { renewal: 'in-job' };
 
-let world: World;
-const jobs: JobResult[] = [];
-const seeds: ChatGptAuthJson[] = [];
-let key: string;
-
-beforeAll(async () => {
-  world = await startWorld();
-});
-
-afterAll(async () => {
-  await world.stop();
-});
-
-afterEach(() => {
-  // No token in any step's output, in any scenario.
-  expect(leakedSecrets(jobs.splice(0), allTokens(world, seeds))).toEqual([]);
-});
-
-beforeEach(() => {
-  world.cache.reset();
-  key = newEncryptionKey();
-});
+// No token in any step's output, in any scenario (support/use-world.ts).
+const fx = useWorld();
 
 function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuthJson {
-  const auth = world.oauth.issue(options);
-  seeds.push(auth);
+  const auth = fx.world.oauth.issue(options);
+  fx.seeds.push(auth);
   return auth;
 }
 
 async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResult> {
   const job = await runJob(
-    chatGptJob(world, { ...spec, inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs } })
+    chatGptJob(fx.world, { ...spec, inputs: { 'encryption-key': fx.key, ...IN_JOB, ...spec.inputs } })
   );
-  jobs.push(job);
+  fx.jobs.push(job);
   return job;
 }
 
@@ -65,12 +43,12 @@ const errorsOf = (job: JobResult): string[] =>
   job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
 const warningsOf = (job: JobResult): string[] =>
   job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
-const saves = (): number => world.cache.requests.filter((r) => r.method === 'CreateCacheEntry').length;
+const saves = (): number => fx.world.cache.requests.filter((r) => r.method === 'CreateCacheEntry').length;
 
 describe('the credential travels from job to job', () => {
   test('job 1 refreshes the expired seed and saves it; job 2 uses the saved copy without a refresh', async () => {
     const original = seed({ accessTtlSeconds: -60 });
-    const before = world.oauth.stats();
+    const before = fx.world.oauth.stats();
 
     const job1 = await run({ inputs: { 'chatgpt-auth-json': serialize(original) } });
     expect(job1.status).toBe('success');
@@ -84,8 +62,8 @@ describe('the credential travels from job to job', () => {
     expect(job1.step('codex exec').log).toContain('hi');
     expect(postStep(job1).log).toContain('Saved the refreshed ChatGPT login');
     expect(postStep(job1).log).toContain(`Removed ${job1.outputs('auth')['codex-home']}`);
-    expect(world.oauth.stats().refreshes - before.refreshes).toBe(1);
-    expect(world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
+    expect(fx.world.oauth.stats().refreshes - before.refreshes).toBe(1);
+    expect(fx.world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
     // Every token value and the account id were masked.
     for (const value of [
       original.tokens.access_token,
@@ -97,11 +75,11 @@ describe('the credential travels from job to job', () => {
     }
 
     // Only an envelope reached the cache: no token, no piece of the JSON, in the stored bytes or in the archive's files.
-    const [entry] = world.cache.entries();
-    const blob = (await world.cache.readBlob(entry.key)).toString('latin1');
-    const files = await readCacheArchive(world, entry.key);
+    const [entry] = fx.world.cache.entries();
+    const blob = (await fx.world.cache.readBlob(entry.key)).toString('latin1');
+    const files = await readCacheArchive(fx.world, entry.key);
     const stored = Object.values(files).join('\n');
-    const refreshed = world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
+    const refreshed = fx.world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
     for (const fragment of [
       ...Object.values(refreshed),
       original.tokens.account_id,
@@ -116,15 +94,17 @@ describe('the credential travels from job to job', () => {
     expect(Object.keys(files)).toHaveLength(1);
     expect(stored).toMatch(/^codex-auth:v1:default:[\w-]+:[\w-]+:[\w-]+$/);
 
-    const requestsBeforeJob2 = world.cache.requests.length;
+    const requestsBeforeJob2 = fx.world.cache.requests.length;
     const job2 = await run({ inputs: { 'chatgpt-auth-json': serialize(original) } });
     expect(job2.status).toBe('success');
     expect(job2.outputs('auth')).toMatchObject({ source: 'cache', 'cache-hit': 'true' });
     expect(job2.step('codex exec').log).toContain('hi');
     expect(postStep(job2).log).toContain('unchanged since the main step');
     // The post step made no cache request at all: the only request of job 2 is main's restore.
-    expect(world.cache.requests.slice(requestsBeforeJob2).map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
-    const after = world.oauth.stats();
+    expect(fx.world.cache.requests.slice(requestsBeforeJob2).map((r) => r.method)).toEqual([
+      'GetCacheEntryDownloadURL'
+    ]);
+    const after = fx.world.oauth.stats();
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.reuse - before.reuse).toBe(0);
     expect(job2.leftoverFiles).toEqual([]);
@@ -134,17 +114,17 @@ describe('the credential travels from job to job', () => {
     const original = seed({ accessTtlSeconds: -60 });
     const job1 = await run({
       inputs: { 'chatgpt-auth-json': serialize(original) },
-      steps: [codexExecStep(world), { name: 'tests fail', run: 'exit 1' }]
+      steps: [codexExecStep(fx.world), { name: 'tests fail', run: 'exit 1' }]
     });
     expect(job1.status).toBe('failure');
     expect(postStep(job1).status).toBe('success');
     expect(postStep(job1).log).toContain('Saved the refreshed ChatGPT login');
 
-    const reuse = world.oauth.stats().reuse;
+    const reuse = fx.world.oauth.stats().reuse;
     const job2 = await run({ inputs: { 'chatgpt-auth-json': serialize(original) } });
     expect(job2.status).toBe('success');
     expect(job2.outputs('auth').source).toBe('cache');
-    expect(world.oauth.stats().reuse).toBe(reuse);
+    expect(fx.world.oauth.stats().reuse).toBe(reuse);
   });
 });
 
@@ -171,7 +151,7 @@ describe('choosing between the seed and the stored copy', () => {
 
   test('an envelope is accepted as the seed', async () => {
     const auth = seed();
-    const envelope = await seal(serialize(auth), new Uint8Array(Buffer.from(key, 'base64')), 'default');
+    const envelope = await seal(serialize(auth), new Uint8Array(Buffer.from(fx.key, 'base64')), 'default');
     const job = await run({ inputs: { 'chatgpt-auth-json': envelope } });
     expect(job.status).toBe('success');
     expect(job.outputs('auth').source).toBe('seed');
@@ -180,12 +160,12 @@ describe('choosing between the seed and the stored copy', () => {
   const planted: [string, (auth: ChatGptAuthJson) => Promise<string>, RegExp][] = [
     [
       'a tampered envelope',
-      async (auth) => flipCiphertextChar(await sealFor(auth, key, 'default')),
+      async (auth) => flipCiphertextChar(await sealFor(auth, fx.key, 'default')),
       /tampered with or corrupted/
     ],
     [
       'a truncated envelope',
-      async (auth) => (await sealFor(auth, key, 'default')).slice(0, 60),
+      async (auth) => (await sealFor(auth, fx.key, 'default')).slice(0, 60),
       /truncated or corrupted/
     ],
     [
@@ -193,14 +173,14 @@ describe('choosing between the seed and the stored copy', () => {
       async (auth) => sealFor(auth, newEncryptionKey(), 'default'),
       /different encryption-key/
     ],
-    ["another credential's envelope", async (auth) => sealFor(auth, key, 'other'), /belongs to credential 'other'/]
+    ["another credential's envelope", async (auth) => sealFor(auth, fx.key, 'other'), /belongs to credential 'other'/]
   ];
   test.each(planted)(
     '%s as the newest cache entry fails closed: nothing restored, not even a valid seed; the message names the entry and gh cache delete',
     async (_name, make, reason) => {
       const stored = seed();
       const key = `codex-auth-v1.default.${Date.now() + 60_000}.1-1.planted`;
-      await plantCacheEntry(world, '.codex-auth/default.envelope', await make(stored), key);
+      await plantCacheEntry(fx.world, '.codex-auth/default.envelope', await make(stored), key);
       const fallback = seed();
 
       const job = await run({ inputs: { 'chatgpt-auth-json': serialize(fallback) } });
@@ -261,11 +241,11 @@ describe('where ChatGPT mode refuses to run', () => {
     ]
   ];
   test.each(cases)('%s: refused before anything is restored', async (_name, event, message) => {
-    const requests = world.cache.requests.length;
+    const requests = fx.world.cache.requests.length;
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed()) }, extra: { event } });
     expect(job.status).toBe('failure');
     expect(errorsOf(job)[0]).toMatch(message);
-    expect(world.cache.requests.length).toBe(requests);
+    expect(fx.world.cache.requests.length).toBe(requests);
     expect(job.step('codex exec').status).toBe('skipped');
     expect(job.leftovers).toEqual([]);
   });
@@ -300,7 +280,7 @@ describe('chain integrity: copies are judged by their authenticated contents', (
   });
 
   test("a seed whose oauth_provenance sends the refresh elsewhere is refused; 'oauth-issuer' naming that issuer opts in", async () => {
-    const issuer = new URL(world.oauth.url).origin;
+    const issuer = new URL(fx.world.oauth.url).origin;
     const auth = seed({ accessTtlSeconds: -60 });
     const withProvenance = JSON.stringify({
       ...auth,
@@ -337,14 +317,14 @@ describe('chain integrity: copies are judged by their authenticated contents', (
   test('a garbage newest entry stored between main and post is opened, judged and saved over: the refreshed login is kept', async () => {
     const auth = seed({ accessTtlSeconds: -60 });
     const flag = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-flag-')), 'go');
-    const restored = (): boolean => world.cache.requests.some((r) => r.method === 'GetCacheEntryDownloadURL');
+    const restored = (): boolean => fx.world.cache.requests.some((r) => r.method === 'GetCacheEntryDownloadURL');
     const pending = run({
       inputs: { 'chatgpt-auth-json': serialize(auth) },
-      steps: [{ name: 'wait', run: `while [ ! -e '${flag}' ]; do sleep 0.1; done` }, codexExecStep(world)]
+      steps: [{ name: 'wait', run: `while [ ! -e '${flag}' ]; do sleep 0.1; done` }, codexExecStep(fx.world)]
     });
     while (!restored()) await new Promise((resolve) => setTimeout(resolve, 50));
     const garbage = `codex-auth-v1.default.${Date.now() + 10 * 365 * 86_400_000}.1-1.garbage`;
-    await plantCacheEntry(world, '.codex-auth/default.envelope', 'codex-auth:v1:default:garbage', garbage);
+    await plantCacheEntry(fx.world, '.codex-auth/default.envelope', 'codex-auth:v1:default:garbage', garbage);
     await fs.writeFile(flag, '');
     const job = await pending;
     await fs.rm(path.dirname(flag), { recursive: true, force: true });
@@ -377,7 +357,7 @@ describe('workspace', () => {
     const auth = seed({ accountId: 'ws-team', accessTtlSeconds: -60 });
     const job = await run({
       inputs: { 'chatgpt-auth-json': serialize(auth), 'workspace-id': 'ws-team' },
-      steps: [{ name: 'config', run: 'cat "$CODEX_HOME/config.toml"' }, codexExecStep(world)]
+      steps: [{ name: 'config', run: 'cat "$CODEX_HOME/config.toml"' }, codexExecStep(fx.world)]
     });
     expect(job.status).toBe('success');
     expect(job.step('config').log).toContain('forced_chatgpt_workspace_id = "ws-team"');
@@ -387,11 +367,11 @@ describe('workspace', () => {
   test('when Codex logs out (workspace mismatch), the post step saves nothing and says why; the stored copy still works', async () => {
     const auth = seed({ accessTtlSeconds: -60 });
     expect((await run({ inputs: { 'chatgpt-auth-json': serialize(auth) } })).status).toBe('success');
-    const entries = world.cache.entries().length;
+    const entries = fx.world.cache.entries().length;
 
     const loggedOut = await run({
       inputs: { 'chatgpt-auth-json': serialize(auth) },
-      steps: [codexExecStep(world, { extraArgs: ['-c', 'forced_chatgpt_workspace_id="ws-somewhere-else"'] })]
+      steps: [codexExecStep(fx.world, { extraArgs: ['-c', 'forced_chatgpt_workspace_id="ws-somewhere-else"'] })]
     });
     expect(loggedOut.step('codex exec').status).toBe('failure');
     expect(loggedOut.step('codex exec').log).toMatch(/Logging out/);
@@ -399,7 +379,7 @@ describe('workspace', () => {
     expect(
       post.annotations.some((a) => a.level === 'warning' && /Not saving: .*auth\.json is gone/.test(a.message))
     ).toBe(true);
-    expect(world.cache.entries().length).toBe(entries);
+    expect(fx.world.cache.entries().length).toBe(entries);
 
     const next = await run({ inputs: { 'chatgpt-auth-json': serialize(auth) } });
     expect(next.status).toBe('success');
@@ -452,7 +432,7 @@ describe('when the refreshed credential cannot be stored', () => {
   });
 
   test('a token whose cache write is denied: no retry, the step fails; with on-save-failure: warn it only warns', async () => {
-    const readOnly = world.cache.envFor([{ scope: 'refs/heads/main', permission: 1 }]);
+    const readOnly = fx.world.cache.envFor([{ scope: 'refs/heads/main', permission: 1 }]);
     const failing = await run({
       inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) },
       extra: { actionEnv: readOnly }
@@ -470,7 +450,7 @@ describe('when the refreshed credential cannot be stored', () => {
   });
 
   test('cache service errors are retried, then fail the step with the recovery message', async () => {
-    world.cache.inject({
+    fx.world.cache.inject({
       method: 'CreateCacheEntry',
       status: 429,
       body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }),
@@ -488,7 +468,7 @@ describe('when the refreshed credential cannot be stored', () => {
   });
 
   test('a transient error is retried and the save goes through', async () => {
-    world.cache.inject({
+    fx.world.cache.inject({
       method: 'CreateCacheEntry',
       status: 429,
       body: JSON.stringify({ code: 'resource_exhausted', msg: 'rate limited' }),
@@ -499,7 +479,7 @@ describe('when the refreshed credential cannot be stored', () => {
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) } });
     expect(job.status).toBe('success');
     expect(postStep(job).log).toContain('Saved the refreshed ChatGPT login');
-    expect(world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
+    expect(fx.world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
   });
 });
 

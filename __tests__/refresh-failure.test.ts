@@ -9,47 +9,30 @@ import {
   allTokens,
   chatGptJob,
   codexExecStep,
-  leakedSecrets,
-  newEncryptionKey,
   plantCacheEntry,
   postStep,
   serialize,
-  startWorld,
   type World
 } from './support/world.js';
+import { useWorld } from './support/use-world.js';
 
-let world: World;
-const jobs: JobResult[] = [];
-const seeds: ChatGptAuthJson[] = [];
-let key: string;
-
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world.stop();
-});
+const fx = useWorld();
 beforeEach(() => {
-  world.cache.reset();
-  world.oauth.clearFaults();
-  key = newEncryptionKey();
-});
-afterEach(() => {
-  expect(leakedSecrets(jobs.splice(0), allTokens(world, seeds))).toEqual([]);
+  fx.world.oauth.clearFaults();
 });
 
 // `renewal` arrives with the renewal-ahead mode; these jobs are about in-job renewal.
 const IN_JOB: Record<string, string> = 'renewal' in readManifest().inputs ? { renewal: 'in-job' } : {};
 
 function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuthJson {
-  const auth = world.oauth.issue(options);
-  seeds.push(auth);
+  const auth = fx.world.oauth.issue(options);
+  fx.seeds.push(auth);
   return auth;
 }
 
 async function run(inputs: Record<string, string> = {}): Promise<JobResult> {
-  const job = await runJob(chatGptJob(world, { inputs: { 'encryption-key': key, ...IN_JOB, ...inputs } }));
-  jobs.push(job);
+  const job = await runJob(chatGptJob(fx.world, { inputs: { 'encryption-key': fx.key, ...IN_JOB, ...inputs } }));
+  fx.jobs.push(job);
   return job;
 }
 
@@ -58,14 +41,14 @@ const errorsOf = (job: JobResult): string[] =>
 
 /** Stores `auth` in the cache as a job of the chain would have, sealed under the test's key. */
 async function storeInCache(auth: ChatGptAuthJson): Promise<string> {
-  const envelope = await seal(serialize(auth), new Uint8Array(Buffer.from(key, 'base64')), 'default');
+  const envelope = await seal(serialize(auth), new Uint8Array(Buffer.from(fx.key, 'base64')), 'default');
   const cacheKey = `codex-auth-v1.default.${Date.parse(auth.last_refresh)}.1-1.stored`;
-  await plantCacheEntry(world, '.codex-auth/default.envelope', envelope, cacheKey);
+  await plantCacheEntry(fx.world, '.codex-auth/default.envelope', envelope, cacheKey);
   return cacheKey;
 }
 
 async function spend(refreshToken: string): Promise<void> {
-  const response = await fetch(world.oauth.url, {
+  const response = await fetch(fx.world.oauth.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -81,18 +64,18 @@ const causes: [string, (auth: ChatGptAuthJson) => Promise<void>, RegExp][] = [
   ['refresh_token_reused', (auth) => spend(auth.tokens.refresh_token), /its refresh token had already been used/],
   [
     'refresh_token_invalidated',
-    async (auth) => world.oauth.revokeFamily(world.oauth.familyOf(auth.tokens.refresh_token)!),
+    async (auth) => fx.world.oauth.revokeFamily(fx.world.oauth.familyOf(auth.tokens.refresh_token)!),
     /revoked by OpenAI/
   ],
   [
     'refresh_token_expired',
-    async (auth) => world.oauth.expireFamily(world.oauth.familyOf(auth.tokens.refresh_token)!),
+    async (auth) => fx.world.oauth.expireFamily(fx.world.oauth.familyOf(auth.tokens.refresh_token)!),
     /its refresh token has expired/
   ],
   [
     'a plain 401',
     async () =>
-      world.oauth.inject({
+      fx.world.oauth.inject({
         status: 401,
         body: { error: { message: 'Unauthorized', type: 'invalid_request_error', param: null, code: null } },
         times: 1000
@@ -119,14 +102,14 @@ describe.each(causes)('the token endpoint answers %s', (_name, breakLogin, cause
     expect(error).toMatch(/To re-seed: .*run `codex login`.*chatgpt-auth-json.*re-run the job/);
     expect(post.log).not.toContain('Saved the refreshed');
     // The stored login is untouched: its entry is still there, and the only new entry is the mark.
-    const entries = world.cache.entries().filter((e) => e.finalized);
+    const entries = fx.world.cache.entries().filter((e) => e.finalized);
     expect(entries.map((e) => e.key)).toContain(storedKey);
     expect(entries).toHaveLength(2);
-    world.oauth.clearFaults();
+    fx.world.oauth.clearFaults();
 
     // The next job stops in its main step with the same cause: Codex does not run.
-    const tokenRequests = world.oauth.requests.length;
-    const modelRequests = world.model.requests.length;
+    const tokenRequests = fx.world.oauth.requests.length;
+    const modelRequests = fx.world.model.requests.length;
     const next = await run({ 'chatgpt-auth-json': serialize(stored) });
     expect(next.status).toBe('failure');
     expect(next.step('auth').status).toBe('failure');
@@ -135,8 +118,8 @@ describe.each(causes)('the token endpoint answers %s', (_name, breakLogin, cause
     expect(stop).toMatch(/needs a re-seed/);
     expect(stop).toMatch(cause);
     expect(stop).toMatch(/To re-seed: .*run `codex login`/);
-    expect(world.oauth.requests.length).toBe(tokenRequests);
-    expect(world.model.requests.length).toBe(modelRequests);
+    expect(fx.world.oauth.requests.length).toBe(tokenRequests);
+    expect(fx.world.model.requests.length).toBe(modelRequests);
     expect(next.step('auth').summary).toMatch(/needs a re-seed/);
 
     // A new `codex login` in the secret: newer than the marked login, so it is used.
@@ -146,7 +129,7 @@ describe.each(causes)('the token endpoint answers %s', (_name, breakLogin, cause
     expect(reseeded.outputs('auth')).toMatchObject({ source: 'seed', 'last-refresh': fresh.last_refresh });
     expect(reseeded.step('auth').summary).toMatch(/newer than the login marked as needing a re-seed/);
     for (const job of [failed, next, reseeded]) {
-      for (const value of allTokens(world, seeds)) expect(job.step('auth').summary).not.toContain(value);
+      for (const value of allTokens(fx.world, fx.seeds)) expect(job.step('auth').summary).not.toContain(value);
     }
   });
 });
@@ -154,14 +137,14 @@ describe.each(causes)('the token endpoint answers %s', (_name, breakLogin, cause
 test('on-refresh-failure: warn reports the same cause as a warning; the mark is still set', async () => {
   const stored = seed({ accessTtlSeconds: -60 });
   await storeInCache(stored);
-  world.oauth.revokeFamily(world.oauth.familyOf(stored.tokens.refresh_token)!);
+  fx.world.oauth.revokeFamily(fx.world.oauth.familyOf(stored.tokens.refresh_token)!);
   const job = await runJob(
-    chatGptJob(world, {
-      inputs: { 'encryption-key': key, ...IN_JOB, 'on-refresh-failure': 'warn' },
-      steps: [codexExecStep(world, { name: 'codex exec' }), { name: 'continue', run: 'true', if: 'always' }]
+    chatGptJob(fx.world, {
+      inputs: { 'encryption-key': fx.key, ...IN_JOB, 'on-refresh-failure': 'warn' },
+      steps: [codexExecStep(fx.world, { name: 'codex exec' }), { name: 'continue', run: 'true', if: 'always' }]
     })
   );
-  jobs.push(job);
+  fx.jobs.push(job);
   expect(postStep(job).status).toBe('success');
   expect(postStep(job).annotations.some((a) => a.level === 'warning' && /revoked by OpenAI/.test(a.message))).toBe(
     true

@@ -14,50 +14,29 @@ import { open } from '../src/chatgpt/envelope.js';
 import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { runJob, type JobResult, type Step } from './support/runner.js';
-import {
-  allTokens,
-  chatGptJob,
-  codexExecStep,
-  leakedSecrets,
-  newEncryptionKey,
-  postStep,
-  readCacheArchive,
-  serialize,
-  startWorld,
-  type World
-} from './support/world.js';
+import { chatGptJob, codexExecStep, postStep, readCacheArchive, serialize } from './support/world.js';
+import { useWorld } from './support/use-world.js';
 
-let world: World;
-let key: string;
+const fx = useWorld();
 let captures: string;
-const jobs: JobResult[] = [];
-const seeds: ChatGptAuthJson[] = [];
 /** The window the jobs use: 1 hour. */
 const WINDOW_HOURS = '1';
 
 beforeAll(async () => {
-  world = await startWorld();
   captures = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-captures-'));
 });
 
 afterAll(async () => {
-  await world.stop();
   await fs.rm(captures, { recursive: true, force: true });
 });
 
 beforeEach(() => {
-  world.cache.reset();
-  world.model.refuseTokens(false);
-  key = newEncryptionKey();
-});
-
-afterEach(() => {
-  expect(leakedSecrets(jobs.splice(0), allTokens(world, seeds))).toEqual([]);
+  fx.world.model.refuseTokens(false);
 });
 
 function seed(accessTtlSeconds: number): ChatGptAuthJson {
-  const auth = world.oauth.issue({ accessTtlSeconds });
-  seeds.push(auth);
+  const auth = fx.world.oauth.issue({ accessTtlSeconds });
+  fx.seeds.push(auth);
   return auth;
 }
 
@@ -72,19 +51,19 @@ async function run(
   options: { ref?: string; inputs?: Record<string, string> } = {}
 ): Promise<JobResult> {
   const job = await runJob(
-    chatGptJob(world, {
+    chatGptJob(fx.world, {
       name,
       inputs: {
-        'encryption-key': key,
+        'encryption-key': fx.key,
         'chatgpt-auth-json': serialize(auth),
         'renew-before-hours': WINDOW_HOURS,
         ...options.inputs
       },
-      steps: [capture(name), codexExecStep(world)],
+      steps: [capture(name), codexExecStep(fx.world)],
       extra: { env: options.ref ? { GITHUB_REF: options.ref } : {} }
     })
   );
-  jobs.push(job);
+  fx.jobs.push(job);
   return job;
 }
 
@@ -94,14 +73,14 @@ async function captured(name: string): Promise<ChatGptAuthJson> {
 
 /** The newest finalized entry of the credential, opened. */
 async function stored(): Promise<ChatGptAuthJson | undefined> {
-  const entry = world.cache
+  const entry = fx.world.cache
     .entries()
     .filter((e) => e.finalized && e.key.startsWith('codex-auth-v1.default.'))
     .sort((a, b) => b.createdAt - a.createdAt)[0];
   if (!entry) return undefined;
   const opened = await open(
-    Object.values(await readCacheArchive(world, entry.key))[0].trim(),
-    new Uint8Array(Buffer.from(key, 'base64')),
+    Object.values(await readCacheArchive(fx.world, entry.key))[0].trim(),
+    new Uint8Array(Buffer.from(fx.key, 'base64')),
     'default'
   );
   return opened.ok ? (JSON.parse(opened.plaintext) as ChatGptAuthJson) : undefined;
@@ -112,12 +91,12 @@ const errorsOf = (job: JobResult): string =>
 
 test('on the default branch a due login is renewed once, stored, and Codex runs with a copy without the refresh token', async () => {
   const original = seed(30 * 60); // expires in 30 min: within the 1-hour window
-  const before = world.oauth.stats().refreshes;
+  const before = fx.world.oauth.stats().refreshes;
   const job1 = await run('renews', original);
   expect(job1.status).toBe('success');
   expect(job1.outputs('auth')).toMatchObject({ renewed: 'true', 'auth-mode': 'chatgpt' });
-  expect(world.oauth.stats().refreshes - before).toBe(1);
-  const issued = world.oauth.requests.filter((r) => r.issued).at(-1)!;
+  expect(fx.world.oauth.stats().refreshes - before).toBe(1);
+  const issued = fx.world.oauth.requests.filter((r) => r.issued).at(-1)!;
   // Exactly Codex's request.
   expect(issued.body).toEqual({
     client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
@@ -132,7 +111,7 @@ test('on the default branch a due login is renewed once, stored, and Codex runs 
   expect(copy.tokens.refresh_token).toBe(REFRESH_TOKEN_MARKER);
   expect(JSON.stringify(copy)).not.toContain(issued.issued!.refresh_token);
   expect(JSON.stringify(copy)).not.toContain(original.tokens.refresh_token);
-  const model = world.model.responsesRequests().at(-1)!;
+  const model = fx.world.model.responsesRequests().at(-1)!;
   expect(model).toMatchObject({ auth: 'ok', bearer: issued.issued!.access_token });
 
   // The renewal was stored (before Codex ran: the main step says so before it hands the copy over).
@@ -146,13 +125,13 @@ test('on the default branch a due login is renewed once, stored, and Codex runs 
   const job2 = await run('fresh', original);
   expect(job2.status).toBe('success');
   expect(job2.outputs('auth')).toMatchObject({ renewed: 'false', source: 'cache' });
-  expect(world.oauth.stats().refreshes - before).toBe(1);
+  expect(fx.world.oauth.stats().refreshes - before).toBe(1);
   expect((await captured('fresh')).tokens.refresh_token).toBe(REFRESH_TOKEN_MARKER);
 });
 
 test('off the default branch with the cache alone: no renewal, the job fails before Codex runs saying where it will be renewed', async () => {
   const original = seed(30 * 60);
-  const before = world.oauth.stats().refreshes;
+  const before = fx.world.oauth.stats().refreshes;
   const job = await run('pr', original, { ref: 'refs/pull/7/merge' });
   expect(job.status).toBe('failure');
   expect(job.steps.find((s) => s.phase === 'main')!.status).toBe('failure');
@@ -160,8 +139,8 @@ test('off the default branch with the cache alone: no renewal, the job fails bef
   expect(errorsOf(job)).toMatch(
     /close to expiry.*refs\/pull\/7\/merge, not the default branch 'main'.*renewed by the next job on 'main'/s
   );
-  expect(world.oauth.stats().refreshes - before).toBe(0);
-  expect(world.cache.entries()).toHaveLength(0);
+  expect(fx.world.oauth.stats().refreshes - before).toBe(0);
+  expect(fx.world.cache.entries()).toHaveLength(0);
 
   // A login far from expiry runs on any branch.
   const far = seed(3 * 3600);
@@ -173,39 +152,39 @@ test('off the default branch with the cache alone: no renewal, the job fails bef
   const inJob = await run('pr-in-job', original, { ref: 'refs/heads/feature', inputs: { renewal: 'in-job' } });
   expect(inJob.status).toBe('failure');
   expect(errorsOf(inJob)).toMatch(/Codex may refresh it in this job, but this job runs on refs\/heads\/feature/);
-  expect(world.oauth.stats().refreshes - before).toBe(0);
+  expect(fx.world.oauth.stats().refreshes - before).toBe(0);
 });
 
 test('a copy the model server refuses: Codex tries the marker, fails, the job fails; the stored login is unchanged and serves the next job', async () => {
   const original = seed(3 * 3600);
   expect((await run('stores', original)).status).toBe('success'); // not due: nothing stored yet, the seed is the login
-  world.model.refuseTokens(true);
-  const refreshesBefore = world.oauth.stats().refreshes;
+  fx.world.model.refuseTokens(true);
+  const refreshesBefore = fx.world.oauth.stats().refreshes;
   const job = await run('refused', original);
   expect(job.status).toBe('failure');
   expect(job.step('codex exec').status).toBe('failure');
   expect(job.step('codex exec').log).toMatch(/Your access token could not be refreshed/);
   // Codex's one refresh attempt carried the marker, never a real token; the token endpoint refused it.
-  const attempts = world.oauth.requests.filter((r) => r.body?.refresh_token === REFRESH_TOKEN_MARKER);
+  const attempts = fx.world.oauth.requests.filter((r) => r.body?.refresh_token === REFRESH_TOKEN_MARKER);
   expect(attempts.length).toBeGreaterThanOrEqual(1);
-  expect(world.oauth.stats().refreshes).toBe(refreshesBefore);
-  expect(world.oauth.stats().reuse).toBe(0);
+  expect(fx.world.oauth.stats().refreshes).toBe(refreshesBefore);
+  expect(fx.world.oauth.stats().reuse).toBe(0);
   // The post step says what happened, with the fix (on-refresh-failure: fail), and stores nothing.
   expect(postStep(job).status).toBe('failure');
   expect(postStep(job).log).toMatch(
     /OpenAI refused the access token of the ChatGPT login 'default' during this job.*left as it was/s
   );
-  expect(world.cache.entries()).toHaveLength(0);
+  expect(fx.world.cache.entries()).toHaveLength(0);
 
-  world.model.refuseTokens(false);
+  fx.world.model.refuseTokens(false);
   const next = await run('next', original);
   expect(next.status).toBe('success');
-  expect(world.model.responsesRequests().at(-1)).toMatchObject({ auth: 'ok', bearer: original.tokens.access_token });
+  expect(fx.world.model.responsesRequests().at(-1)).toMatchObject({ auth: 'ok', bearer: original.tokens.access_token });
 });
 
 test('a dead refresh token: the job fails with the cause and the re-seed steps, stores no login and marks the chain; the next job stops at once; a new seed clears the mark', async () => {
   const original = seed(30 * 60);
-  world.oauth.revokeFamily(world.oauth.familyOf(original.tokens.refresh_token)!);
+  fx.world.oauth.revokeFamily(fx.world.oauth.familyOf(original.tokens.refresh_token)!);
   const job = await run('dead', original);
   expect(job.status).toBe('failure');
   expect(errorsOf(job)).toMatch(
@@ -213,16 +192,16 @@ test('a dead refresh token: the job fails with the cause and the re-seed steps, 
   );
   expect(job.step('codex exec').status).not.toBe('success');
   // No login stored: the only entry is the mark (it opens to no login).
-  expect(world.cache.entries().filter((e) => e.key.startsWith('codex-auth-v1.'))).toHaveLength(1);
+  expect(fx.world.cache.entries().filter((e) => e.key.startsWith('codex-auth-v1.'))).toHaveLength(1);
   expect(await stored()).toMatchObject({ codex_auth_mark: 'needs-reseed', cause: 'invalidated' });
 
   // The next job with the same seed stops in its main step: no refresh attempt, no wait for a renewal.
-  const refreshes = world.oauth.requests.length;
+  const refreshes = fx.world.oauth.requests.length;
   const next = await run('after-dead', original);
   expect(next.status).toBe('failure');
   expect(errorsOf(next)).toMatch(/needs a re-seed: renewing it failed in an earlier job.*revoked/s);
   expect(next.step('auth').log).not.toMatch(/waiting for its renewed copy/);
-  expect(world.oauth.requests.length).toBe(refreshes);
+  expect(fx.world.oauth.requests.length).toBe(refreshes);
   expect(next.step('codex exec').status).not.toBe('success');
 
   // A new login (re-seeded) runs, and its renewal replaces the mark.

@@ -21,16 +21,8 @@ import {
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
 import { readManifest, runJob, type JobResult } from './support/runner.js';
-import {
-  allTokens,
-  chatGptJob,
-  leakedSecrets,
-  newEncryptionKey,
-  postStep,
-  serialize,
-  startWorld,
-  type World
-} from './support/world.js';
+import { chatGptJob, newEncryptionKey, postStep, serialize, type World } from './support/world.js';
+import { useWorld } from './support/use-world.js';
 
 // These tests are about Codex refreshing the login during the job and the post step saving it.
 const IN_JOB = { renewal: 'in-job' };
@@ -41,45 +33,32 @@ const ENV: ScopeRef = { scope: 'environment', owner: 'acme', repo: 'app', enviro
 const ORG: ScopeRef = { scope: 'organization', org: 'acme' };
 const ENVELOPE = /^codex-auth:v1:default:[\w-]+:[\w-]+:[\w-]+$/;
 
-let world: World;
 let api: GitHubApi;
-let key: string;
-const jobs: JobResult[] = [];
-const seeds: ChatGptAuthJson[] = [];
 /** Every value a secret held or a job got as its seed: none may show up in a log either. */
 const secretValues = new Set<string>();
 
-beforeAll(async () => {
-  world = await startWorld();
-});
-
-afterAll(async () => {
-  await world.stop();
-});
-
 beforeEach(async () => {
-  world.cache.reset();
   api = await startGitHubApi();
-  key = newEncryptionKey();
 });
 
+// Before useWorld's check (hooks run in the order declared): the secrets' values of this test.
 afterEach(async () => {
   for (const scope of [REPO, ENV, ORG]) {
     for (const name of api.secretNames(scope)) secretValues.add(api.secretValue(scope, name)!);
   }
   await api.stop();
-  // No token, no secret-token, no envelope, no key in any step's output, in any scenario.
-  const secrets = [...allTokens(world, seeds), ...Object.values(TOKENS), ...secretValues, key];
-  expect(leakedSecrets(jobs.splice(0), secrets)).toEqual([]);
 });
 
+// No token, no secret-token, no envelope, no key in any step's output, in any scenario.
+const fx = useWorld({ moreSecrets: () => [...Object.values(TOKENS), ...secretValues, fx.key] });
+
 function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuthJson {
-  const auth = world.oauth.issue(options);
-  seeds.push(auth);
+  const auth = fx.world.oauth.issue(options);
+  fx.seeds.push(auth);
   return auth;
 }
 
-const keyBytes = (): Uint8Array => new Uint8Array(Buffer.from(key, 'base64'));
+const keyBytes = (): Uint8Array => new Uint8Array(Buffer.from(fx.key, 'base64'));
 
 /** The secret as `codex-auth init` or an earlier job left it: the login, sealed into an envelope. */
 async function plantSecret(
@@ -114,14 +93,14 @@ function writeBack(scope: ScopeRef = REPO, token: string = TOKENS.writer): Recor
 
 async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResult> {
   const job = await runJob(
-    chatGptJob(world, {
+    chatGptJob(fx.world, {
       ...spec,
-      inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs },
+      inputs: { 'encryption-key': fx.key, ...IN_JOB, ...spec.inputs },
       // The runner's GITHUB_API_URL, pointed at the loopback API.
       extra: { ...spec.extra, env: { GITHUB_API_URL: api.url, ...spec.extra?.env } }
     })
   );
-  jobs.push(job);
+  fx.jobs.push(job);
   return job;
 }
 
@@ -131,7 +110,7 @@ const warningsOf = (job: JobResult): string[] =>
   job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
 const calls = (requests: ApiRequest[]): string[] => requests.map((r) => `${r.method} ${r.path} ${r.status}`);
 const lastIssued = (): { access_token: string; refresh_token: string; id_token: string } =>
-  world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
+  fx.world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
 
 /** Runs `fn` once the main step's write-access check has been answered (its PUT succeeded): from then on, only the post step talks to the API. */
 function afterMainWrite(fn: () => void): () => void {
@@ -149,7 +128,7 @@ describe('the chain: the secret is the durable copy', () => {
   test('job 1 refreshes and writes back; the cache entry is evicted; job 2 restores from the secret without reuse', async () => {
     const original = seed({ accessTtlSeconds: -60 });
     await plantSecret(original);
-    const before = world.oauth.stats();
+    const before = fx.world.oauth.stats();
 
     const job1 = await run({ inputs: writeBack() });
     expect(job1.status).toBe('success');
@@ -170,7 +149,7 @@ describe('the chain: the secret is the durable copy', () => {
     expect(post1.log).toMatch(
       /Wrote the refreshed ChatGPT login \(last_refresh [^)]+\), encrypted, to the repository secret CODEX_AUTH_JSON of acme\/app \(updated\)\./
     );
-    expect(world.oauth.stats().refreshes - before.refreshes).toBe(1);
+    expect(fx.world.oauth.stats().refreshes - before.refreshes).toBe(1);
     expect(job1.masks).toContain(TOKENS.writer);
 
     // Main proved write access (public key, PUT) before Codex ran; post wrote the refreshed copy.
@@ -196,14 +175,14 @@ describe('the chain: the secret is the durable copy', () => {
     expect(Date.parse(stored.last_refresh)).toBeGreaterThan(Date.parse(original.last_refresh));
 
     // Eviction: the cache forgets every entry.
-    const entries = world.cache.entries();
+    const entries = fx.world.cache.entries();
     expect(entries.filter((e) => e.finalized)).toHaveLength(1);
-    for (const entry of entries) world.cache.deleteEntry(entry.key);
-    expect(world.cache.entries()).toEqual([]);
+    for (const entry of entries) fx.world.cache.deleteEntry(entry.key);
+    expect(fx.world.cache.entries()).toEqual([]);
 
     // Job 2 (a later run): the workflow passes the secret's current value.
     const apiBefore = api.requests.length;
-    const cacheBefore = world.cache.requests.length;
+    const cacheBefore = fx.world.cache.requests.length;
     const job2 = await run({ inputs: writeBack() });
     expect(job2.status).toBe('success');
     expect(job2.outputs('auth')).toMatchObject({
@@ -213,7 +192,7 @@ describe('the chain: the secret is the durable copy', () => {
     });
     expect(job2.step('codex exec').log).toContain('hi');
     expect(postStep(job2).log).toContain('unchanged since the main step');
-    const after = world.oauth.stats();
+    const after = fx.world.oauth.stats();
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.reuse - before.reuse).toBe(0);
     // Unchanged: the post step sent nothing, neither to the API nor to the cache.
@@ -221,7 +200,7 @@ describe('the chain: the secret is the durable copy', () => {
       'GET /repos/acme/app/actions/secrets/public-key 200',
       'PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON 204'
     ]);
-    expect(world.cache.requests.slice(cacheBefore).map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
+    expect(fx.world.cache.requests.slice(cacheBefore).map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
     expect((await openSecret()).tokens.refresh_token).toBe(issued.refresh_token);
   });
 
@@ -241,7 +220,7 @@ describe('the chain: the secret is the durable copy', () => {
       'The repository secret CODEX_AUTH_JSON of acme/app now holds the login from the Actions cache'
     );
     expect((await openSecret()).tokens.refresh_token).toBe(refreshed.refresh_token);
-    expect(world.oauth.stats().reuse).toBe(0);
+    expect(fx.world.oauth.stats().reuse).toBe(0);
   });
 
   test('a plain JSON seed in the secret is replaced by an envelope', async () => {
@@ -306,7 +285,7 @@ describe('the main step proves write access before Codex can rotate anything', (
       const auth = seed({ accessTtlSeconds: -60 });
       await plantSecret(auth);
       const stored = api.secretValue(REPO, NAME);
-      const before = world.oauth.stats();
+      const before = fx.world.oauth.stats();
       const job = await run({ inputs: inputs() });
       expect(job.status).toBe('failure');
       expect(job.step('auth').status).toBe('failure');
@@ -320,9 +299,9 @@ describe('the main step proves write access before Codex can rotate anything', (
       expect(errors[0]).toContain('every stored copy is still valid');
       expect(calls(api.requests)).toEqual(expectedCalls);
       // Nothing was refreshed, nothing stored, nothing left on the runner.
-      expect(world.oauth.stats().refreshes).toBe(before.refreshes);
+      expect(fx.world.oauth.stats().refreshes).toBe(before.refreshes);
       expect(api.secretValue(REPO, NAME)).toBe(stored);
-      expect(world.cache.requests.filter((r) => r.method === 'CreateCacheEntry')).toEqual([]);
+      expect(fx.world.cache.requests.filter((r) => r.method === 'CreateCacheEntry')).toEqual([]);
       expect(job.step('auth').exported.CODEX_HOME).toBeUndefined();
       expect(postStep(job).status).toBe('success');
       expect(job.leftoverFiles).toEqual([]);
@@ -394,12 +373,12 @@ describe('environment and organization scopes', () => {
     expect(stored.tokens.refresh_token).toBe(lastIssued().refresh_token);
     expect(api.secretValue(REPO, NAME)).toBe('the repository copy');
 
-    world.cache.reset();
-    const reuse = world.oauth.stats().reuse;
+    fx.world.cache.reset();
+    const reuse = fx.world.oauth.stats().reuse;
     const job2 = await run({ inputs: writeBack(ENV) });
     expect(job2.status).toBe('success');
     expect(job2.outputs('auth')).toMatchObject({ source: 'secret', 'cache-hit': 'false' });
-    expect(world.oauth.stats().reuse).toBe(reuse);
+    expect(fx.world.oauth.stats().reuse).toBe(reuse);
   });
 
   test('organization: the secret of the owner organization, its visibility and repositories kept', async () => {
@@ -447,16 +426,16 @@ describe('the post step reports each store on its own', () => {
     expect(error).toContain('The secret still holds an older copy whose refresh token is now spent');
     // Still the original login, as the main step wrote it back (sealed again).
     expect((await openSecret()).tokens.refresh_token).toBe(original.tokens.refresh_token);
-    expect(world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
+    expect(fx.world.cache.entries().filter((e) => e.finalized)).toHaveLength(1);
 
     // The token is fixed: the next job restores the newer cache copy and its main step writes it to the secret.
     grant.permissions.secrets = 'write';
-    const reuse = world.oauth.stats().reuse;
+    const reuse = fx.world.oauth.stats().reuse;
     const next = await run({ inputs: writeBack(REPO, token) });
     expect(next.status).toBe('success');
     expect(next.outputs('auth').source).toBe('cache');
     expect((await openSecret()).tokens.refresh_token).toBe(lastIssued().refresh_token);
-    expect(world.oauth.stats().reuse).toBe(reuse);
+    expect(fx.world.oauth.stats().reuse).toBe(reuse);
   });
 
   test('5xx from the API that does not stop: retried, then reported; with on-save-failure: warn only a warning', async () => {
@@ -492,13 +471,13 @@ describe('the post step reports each store on its own', () => {
     expect(warning).toContain(
       'repository secrets are read when a run is queued: a later job of this same run still gets the old value'
     );
-    expect(world.cache.entries()).toEqual([]);
+    expect(fx.world.cache.entries()).toEqual([]);
 
-    const reuse = world.oauth.stats().reuse;
+    const reuse = fx.world.oauth.stats().reuse;
     const next = await run({ inputs: writeBack() });
     expect(next.status).toBe('success');
     expect(next.outputs('auth').source).toBe('secret');
-    expect(world.oauth.stats().reuse).toBe(reuse);
+    expect(fx.world.oauth.stats().reuse).toBe(reuse);
   });
 
   test('both stores fail: the step fails, naming both, with the recovery command', async () => {
@@ -534,7 +513,7 @@ describe('the post step reports each store on its own', () => {
       'GET /repos/acme/app/actions/secrets/public-key 200',
       'PUT /repos/acme/app/actions/secrets/CODEX_AUTH_JSON 204'
     ]);
-    expect(world.cache.requests.map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
+    expect(fx.world.cache.requests.map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
   });
 });
 
@@ -570,7 +549,7 @@ describe('`codex-auth init` seeds the secret, the first job restores it and writ
       const encryptionKey = api.secretValue(REPO, 'CODEX_AUTH_KEY')!;
       secretValues.add(encryptionKey);
       const initEnvelope = api.secretValue(REPO, NAME)!;
-      const before = world.oauth.stats();
+      const before = fx.world.oauth.stats();
       const job = await run({ inputs: { ...writeBack(), 'encryption-key': encryptionKey } });
       expect(job.status).toBe('success');
       expect(job.outputs('auth')).toMatchObject({
@@ -578,7 +557,7 @@ describe('`codex-auth init` seeds the secret, the first job restores it and writ
         'plan-type': 'pro',
         'last-refresh': login.last_refresh
       });
-      expect(world.oauth.stats().refreshes - before.refreshes).toBe(1);
+      expect(fx.world.oauth.stats().refreshes - before.refreshes).toBe(1);
       expect(postStep(job).log).toContain('to the repository secret CODEX_AUTH_JSON of acme/app (updated)');
       expect(api.secretValue(REPO, NAME)).not.toBe(initEnvelope);
       const stored = await openSecret(REPO, new Uint8Array(Buffer.from(encryptionKey, 'base64')));

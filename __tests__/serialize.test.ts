@@ -12,18 +12,8 @@ import { acquireLease, leaseHolderFromEnv, releaseLease, type Lease } from '../s
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { destroyRunner, makeRunner, runJob, type JobResult, type Runner } from './support/runner.js';
-import {
-  allTokens,
-  chatGptJob,
-  codexExecStep,
-  leakedSecrets,
-  newEncryptionKey,
-  plantCacheEntry,
-  postStep,
-  serialize,
-  startWorld,
-  type World
-} from './support/world.js';
+import { chatGptJob, codexExecStep, plantCacheEntry, postStep, serialize, type World } from './support/world.js';
+import { useWorld } from './support/use-world.js';
 
 // These tests are about Codex refreshing the login during the job and the post step saving it.
 const IN_JOB = { renewal: 'in-job' };
@@ -31,37 +21,23 @@ const IN_JOB = { renewal: 'in-job' };
 const REPO = 'acme/app';
 const REF = 'refs/codex-auth/leases/default';
 
-let world: World;
+// No token, no lease token, no key in any step's output, in any scenario.
+const fx = useWorld({ moreSecrets: () => [...Object.values(TOKENS), fx.key] });
 let api: GitHubApi;
-let key: string;
-const jobs: JobResult[] = [];
-const seeds: ChatGptAuthJson[] = [];
 const runners: Runner[] = [];
 
-beforeAll(async () => {
-  world = await startWorld();
-});
-
-afterAll(async () => {
-  await world.stop();
-});
-
 beforeEach(async () => {
-  world.cache.reset();
   api = await startGitHubApi();
-  key = newEncryptionKey();
 });
 
 afterEach(async () => {
   await api.stop();
   await Promise.all(runners.splice(0).map(destroyRunner));
-  // No token, no lease token, no key in any step's output, in any scenario.
-  expect(leakedSecrets(jobs.splice(0), [...allTokens(world, seeds), ...Object.values(TOKENS), key])).toEqual([]);
 });
 
 function seed(options: Parameters<World['oauth']['issue']>[0] = {}): ChatGptAuthJson {
-  const auth = world.oauth.issue(options);
-  seeds.push(auth);
+  const auth = fx.world.oauth.issue(options);
+  fx.seeds.push(auth);
   return auth;
 }
 
@@ -73,13 +49,13 @@ async function selfHosted(name?: string): Promise<Runner> {
 
 async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResult> {
   const job = await runJob(
-    chatGptJob(world, {
+    chatGptJob(fx.world, {
       ...spec,
-      inputs: { 'encryption-key': key, ...IN_JOB, ...spec.inputs },
+      inputs: { 'encryption-key': fx.key, ...IN_JOB, ...spec.inputs },
       extra: { ...spec.extra, env: { GITHUB_API_URL: api.url, ...spec.extra?.env } }
     })
   );
-  jobs.push(job);
+  fx.jobs.push(job);
   return job;
 }
 
@@ -97,7 +73,7 @@ const gitCalls = (from = 0): string[] =>
     .slice(from)
     .filter((r) => r.path.includes('/git/'))
     .map((r) => `${r.method} ${r.path.replace('/repos/acme/app/git', '')} ${r.status}`);
-const keyBytes = (): Uint8Array => new Uint8Array(Buffer.from(key, 'base64'));
+const keyBytes = (): Uint8Array => new Uint8Array(Buffer.from(fx.key, 'base64'));
 
 /** A lease held by another job (run 99 of another workflow), taken by the test itself. */
 function holdLease(): Promise<Lease> {
@@ -151,7 +127,7 @@ describe('the lease', () => {
     const original = seed({ accessTtlSeconds: -60 });
     const job = await run({
       inputs: withLease({ 'chatgpt-auth-json': serialize(original) }),
-      steps: [{ name: 'lease held', run: `echo "held: $CODEX_AUTH_JOB_NONCE"` }, codexExecStep(world)]
+      steps: [{ name: 'lease held', run: `echo "held: $CODEX_AUTH_JOB_NONCE"` }, codexExecStep(fx.world)]
     });
     expect(job.status).toBe('success');
     const main = job.step('auth');
@@ -174,7 +150,7 @@ describe('the lease', () => {
     // The lease came before the first cache request of the job, and went after the last.
     const created = api.requests.find((r) => r.method === 'POST' && r.path.endsWith('/git/refs'))!.at;
     const deleted = api.requests.find((r) => r.method === 'DELETE')!.at;
-    const cacheTimes = world.cache.requests.map((r) => r.at);
+    const cacheTimes = fx.world.cache.requests.map((r) => r.at);
     expect(created).toBeLessThan(Math.min(...cacheTimes));
     expect(deleted).toBeGreaterThan(Math.max(...cacheTimes));
     for (const request of api.requests) expect(request.token).toBe(TOKENS.workflow);
@@ -185,7 +161,7 @@ describe('the lease', () => {
   test('released after a failing step, and after a main step that failed once it held the lease', async () => {
     const failing = await run({
       inputs: withLease({ 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })) }),
-      steps: [codexExecStep(world), { name: 'tests fail', run: 'exit 1' }]
+      steps: [codexExecStep(fx.world), { name: 'tests fail', run: 'exit 1' }]
     });
     expect(failing.status).toBe('failure');
     expect(postStep(failing).status).toBe('success');
@@ -194,7 +170,7 @@ describe('the lease', () => {
     expect(api.ref(REPO, REF)).toBeUndefined();
 
     // No seed and an empty cache: the main step fails after acquiring the lease; its post releases it.
-    world.cache.reset();
+    fx.world.cache.reset();
     const before = api.requests.length;
     const broken = await run({ inputs: withLease() });
     expect(broken.step('auth').status).toBe('failure');
@@ -220,7 +196,7 @@ describe('the lease', () => {
     await until(refused);
     // The job is waiting: nothing restored yet.
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect(world.cache.requests).toEqual([]);
+    expect(fx.world.cache.requests).toEqual([]);
     expect(await releaseHeld(other)).toMatchObject({ released: true });
     const done = await job;
     expect(done.status).toBe('success');
@@ -229,7 +205,7 @@ describe('the lease', () => {
       /Waiting for the lease on credential 'default': held by job 'other' of run 99 of workflow 'Nightly' in acme\/app on runner 'elsewhere' \(https:\/\/github.com\/acme\/app\/actions\/runs\/99\) since \S+, until \S+; waited .* of 1 min\./
     );
     expect(main).toMatch(/Acquired the lease on credential 'default' \(.*\) after waiting \d/);
-    expect(world.oauth.stats().reuse).toBe(0);
+    expect(fx.world.oauth.stats().reuse).toBe(0);
     expect(api.ref(REPO, REF)).toBeUndefined();
   });
 
@@ -247,7 +223,7 @@ describe('the lease', () => {
     expect(error).toContain('Nothing was restored: this job did not touch the credential.');
     expect(error).toContain("raise input 'lease-timeout-minutes'");
     expect(job.step('auth').log).toContain("Waiting for the lease on credential 'default'");
-    expect(world.cache.requests).toEqual([]);
+    expect(fx.world.cache.requests).toEqual([]);
     expect(job.step('auth').exported.CODEX_HOME).toBeUndefined();
     // The post step has no lease of its own to release, and leaves the holder's alone.
     expect(postStep(job).status).toBe('success');
@@ -267,7 +243,7 @@ describe('the lease', () => {
     expect(error).toContain('add `permissions: contents: write` to the workflow or the job');
     expect(error).toContain("input 'lease-token'");
     expect(error).toContain('Nothing was restored.');
-    expect(world.cache.requests).toEqual([]);
+    expect(fx.world.cache.requests).toEqual([]);
     expect(job.step('codex exec').status).toBe('skipped');
     expect(api.ref(REPO, REF)).toBeUndefined();
   });
@@ -275,13 +251,13 @@ describe('the lease', () => {
   test('an unchanged login: the post step sends no cache request and only releases the lease', async () => {
     const auth = seed();
     await run({ inputs: { 'chatgpt-auth-json': serialize(auth) } });
-    const cacheBefore = world.cache.requests.length;
+    const cacheBefore = fx.world.cache.requests.length;
     const job = await run({ inputs: withLease({ 'chatgpt-auth-json': serialize(auth) }) });
     expect(job.status).toBe('success');
     const post = postStep(job);
     expect(post.log).toContain('unchanged since the main step');
     expect(post.log).toContain("Released the lease on credential 'default'");
-    expect(world.cache.requests.slice(cacheBefore).map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
+    expect(fx.world.cache.requests.slice(cacheBefore).map((r) => r.method)).toEqual(['GetCacheEntryDownloadURL']);
     expect(api.ref(REPO, REF)).toBeUndefined();
   });
 
@@ -310,12 +286,12 @@ describe('without a lease: concurrent use is detected after the fact', () => {
   test('another job stored a newer copy since this job restored: not saved, with a warning naming lease: true and the concurrency recipe', async () => {
     const auth = seed({ accessTtlSeconds: -60 });
     const flag = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-flag-')), 'go');
-    const restored = (): boolean => world.cache.requests.some((r) => r.method === 'GetCacheEntryDownloadURL');
+    const restored = (): boolean => fx.world.cache.requests.some((r) => r.method === 'GetCacheEntryDownloadURL');
     const job = run({
       inputs: { 'chatgpt-auth-json': serialize(auth) },
       steps: [
         { name: 'wait for the other job', run: `while [ ! -e '${flag}' ]; do sleep 0.1; done` },
-        codexExecStep(world)
+        codexExecStep(fx.world)
       ]
     });
     await until(restored);
@@ -323,7 +299,7 @@ describe('without a lease: concurrent use is detected after the fact', () => {
     // its contents: within the clock-skew tolerance, so not refused as a copy from the future).
     const later = seed({ lastRefresh: new Date(Date.now() + 4 * 60_000) });
     await plantCacheEntry(
-      world,
+      fx.world,
       '.codex-auth/default.envelope',
       await seal(serialize(later), keyBytes(), 'default'),
       `codex-auth-v1.default.${Date.now()}.1-1.other`
@@ -347,7 +323,7 @@ describe('the runner-local store on a self-hosted runner', () => {
     const store = path.join(runner.home, '.codex-auth', 'store');
     const job1 = await run({
       inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' },
-      steps: [{ name: 'lock held', run: `ls "${store}/default.lock"` }, codexExecStep(world)],
+      steps: [{ name: 'lock held', run: `ls "${store}/default.lock"` }, codexExecStep(fx.world)],
       extra: { runner }
     });
     expect(job1.status).toBe('success');
@@ -367,12 +343,12 @@ describe('the runner-local store on a self-hosted runner', () => {
     const envelope = (await fs.readFile(path.join(store, 'default.envelope'), 'utf8')).trim();
     expect(envelope).toMatch(/^codex-auth:v1:default:[\w-]+:[\w-]+:[\w-]+$/);
     const opened = await open(envelope, keyBytes(), 'default');
-    const refreshed = world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
+    const refreshed = fx.world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;
     expect(opened.ok && JSON.parse(opened.plaintext).tokens.refresh_token).toBe(refreshed.refresh_token);
 
     // The cache forgets everything; the next job still gets the refreshed login, from the local store, not the old seed.
-    for (const entry of world.cache.entries()) world.cache.deleteEntry(entry.key);
-    const before = world.oauth.stats();
+    for (const entry of fx.world.cache.entries()) fx.world.cache.deleteEntry(entry.key);
+    const before = fx.world.oauth.stats();
     const job2 = await run({
       inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' },
       extra: { runner }
@@ -380,8 +356,8 @@ describe('the runner-local store on a self-hosted runner', () => {
     expect(job2.status).toBe('success');
     expect(job2.outputs('auth')).toMatchObject({ source: 'local', 'cache-hit': 'false' });
     expect(job2.step('auth').log).toContain(`from the runner-local store (${store}/default.envelope)`);
-    expect(world.oauth.stats().reuse).toBe(before.reuse);
-    expect(world.oauth.stats().refreshes).toBe(before.refreshes);
+    expect(fx.world.oauth.stats().reuse).toBe(before.reuse);
+    expect(fx.world.oauth.stats().refreshes).toBe(before.refreshes);
     expect(postStep(job2).log).toContain('unchanged since the main step');
     expect(await fs.readdir(store)).toEqual(['default.envelope']);
   });
@@ -412,10 +388,10 @@ describe('the runner-local store on a self-hosted runner', () => {
       const first = run({
         name: 'first',
         inputs,
-        steps: [codexExecStep(world), { name: 'slow', run: 'sleep 3' }],
+        steps: [codexExecStep(fx.world), { name: 'slow', run: 'sleep 3' }],
         extra: { runner: a }
       });
-      await until(() => world.cache.requests.length > 0);
+      await until(() => fx.world.cache.requests.length > 0);
       const second = await run({ name: 'second', inputs, extra: { runner: b } });
       const done = await first;
       expect(done.status).toBe('success');
@@ -424,7 +400,7 @@ describe('the runner-local store on a self-hosted runner', () => {
         /Waiting for job 'first' of run \d+ in acme\/app on runner 'runner-a' .* to release the lock on credential 'default'/
       );
       expect(second.outputs('auth').source).toBe('local');
-      expect(world.oauth.stats().reuse).toBe(0);
+      expect(fx.world.oauth.stats().reuse).toBe(0);
       expect(await fs.readdir(store)).toEqual(['default.envelope']);
     } finally {
       await fs.rm(machine, { recursive: true, force: true });
@@ -438,8 +414,8 @@ describe('the runner-local store on a self-hosted runner', () => {
       const [a, b] = [await selfHosted('runner-a'), await selfHosted('runner-b')];
       const inputs = { 'chatgpt-auth-json': serialize(seed()), 'local-store': 'true', 'local-store-path': store };
       const first = run({ name: 'first', inputs, steps: [{ name: 'slow', run: 'sleep 6' }], extra: { runner: a } });
-      await until(() => world.cache.requests.length > 0);
-      const requests = world.cache.requests.length;
+      await until(() => fx.world.cache.requests.length > 0);
+      const requests = fx.world.cache.requests.length;
       const second = await run({
         name: 'second',
         inputs: { ...inputs, 'lock-timeout-minutes': '0.02' },
@@ -452,7 +428,7 @@ describe('the runner-local store on a self-hosted runner', () => {
       );
       expect(error).toContain("input 'lock-timeout-minutes'");
       expect(error).toContain('Nothing was restored');
-      expect(world.cache.requests.length).toBe(requests);
+      expect(fx.world.cache.requests.length).toBe(requests);
       expect((await first).status).toBe('success');
       expect(await fs.readdir(store)).toEqual([]);
     } finally {
@@ -464,15 +440,19 @@ describe('the runner-local store on a self-hosted runner', () => {
     const runner = await selfHosted();
     const inputs = { 'chatgpt-auth-json': serialize(seed()), 'local-store': 'true', 'lock-timeout-minutes': '5' };
     const job = await runJob(
-      chatGptJob(world, {
-        inputs: { 'encryption-key': key, ...IN_JOB, ...inputs },
+      chatGptJob(fx.world, {
+        inputs: { 'encryption-key': fx.key, ...IN_JOB, ...inputs },
         steps: [
-          { uses: 'action', id: 'again', with: { 'auth-mode': 'chatgpt', 'encryption-key': key, ...IN_JOB, ...inputs } }
+          {
+            uses: 'action',
+            id: 'again',
+            with: { 'auth-mode': 'chatgpt', 'encryption-key': fx.key, ...IN_JOB, ...inputs }
+          }
         ],
         extra: { runner }
       })
     );
-    jobs.push(job);
+    fx.jobs.push(job);
     expect(job.step('auth').status).toBe('success');
     expect(job.step('again').status).toBe('failure');
     expect(errorsOf(job)[0]).toMatch(/^This job already holds the lock on credential 'default'/);
@@ -500,13 +480,13 @@ describe('the runner-local store on a self-hosted runner', () => {
     expect(warning).toContain('The login is not lost: the next job on this machine restores it from the local store.');
     expect(post.log).toContain("Released the lock on credential 'default'");
 
-    const reuse = world.oauth.stats().reuse;
+    const reuse = fx.world.oauth.stats().reuse;
     const next = await run({
       inputs: { 'chatgpt-auth-json': serialize(original), 'local-store': 'true' },
       extra: { runner }
     });
     expect(next.outputs('auth').source).toBe('local');
-    expect(world.oauth.stats().reuse).toBe(reuse);
+    expect(fx.world.oauth.stats().reuse).toBe(reuse);
   });
 
   test('the local store refuses the write while the cache saves: the step fails, naming the store; the lock is still released', async () => {
@@ -514,7 +494,7 @@ describe('the runner-local store on a self-hosted runner', () => {
     const store = path.join(runner.home, '.codex-auth', 'store');
     const job = await run({
       inputs: { 'chatgpt-auth-json': serialize(seed({ accessTtlSeconds: -60 })), 'local-store': 'true' },
-      steps: [codexExecStep(world), { name: 'break the store', run: `mkdir "${store}/default.envelope"` }],
+      steps: [codexExecStep(fx.world), { name: 'break the store', run: `mkdir "${store}/default.envelope"` }],
       extra: { runner }
     });
     const post = postStep(job);
