@@ -3,7 +3,6 @@
 // sets both secrets in the loopback GitHub API, or prints what to set (offline). The stored seed must
 // be an envelope that the stored key opens to exactly the fixture file, and the action's first
 // ChatGPT-mode job must restore it and satisfy the real Codex CLI.
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import { open } from '../src/chatgpt/envelope.js';
 import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support/github-api.js';
 import { makeApiKeyAuth, makeChatGptAuth } from './support/jwt.js';
 import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
-import { runJob } from './support/runner.js';
+import { runJob, runProcess, type ProcessRun } from './support/runner.js';
 
 const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
 const REPO: ScopeRef = { scope: 'repository', owner: 'acme', repo: 'app' };
@@ -22,25 +21,10 @@ let home: string;
 let authText: string;
 let refreshToken: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built command like a user's shell would: only the variables given (no GITHUB_TOKEN leaks in from this process). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE24, [CLI, ...args], {
-      env: { PATH: searchPath(...SYSTEM_PATH), HOME: home, TMPDIR: path.join(home, 'tmp'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function cli(args: string[], env: Record<string, string> = {}): Promise<ProcessRun> {
+  return runProcess(NODE24, [CLI, ...args], {
+    env: { PATH: searchPath(...SYSTEM_PATH), HOME: home, TMPDIR: path.join(home, 'tmp'), ...env }
   });
 }
 
@@ -53,7 +37,7 @@ async function writeLogin(text: string, dir = path.join(home, '.codex')): Promis
 }
 
 /** Nothing secret in what the user sees (unless --show-secrets). */
-function expectNoSecrets(run: Run, ...values: string[]): void {
+function expectNoSecrets(run: ProcessRun, ...values: string[]): void {
   for (const value of [refreshToken, ...values]) {
     expect(run.stdout).not.toContain(value);
     expect(run.stderr).not.toContain(value);

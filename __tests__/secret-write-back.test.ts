@@ -4,7 +4,6 @@
 // seed of every job is what a workflow gets from `${{ secrets.CODEX_AUTH_JSON }}`: the secret's
 // current value, read back from the loopback API (`api.secretValue`). Tests open the sealed boxes
 // and the envelopes to check what was stored.
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import {
 } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
-import { readManifest, runJob, type JobResult } from './support/runner.js';
+import { readManifest, runJob, runProcess, type JobResult, type ProcessRun } from './support/runner.js';
 import { chatGptJob, newEncryptionKey, postStep, serialize, type World } from './support/world.js';
 import { useWorld } from './support/use-world.js';
 
@@ -688,24 +687,9 @@ describe('inputs', () => {
   });
 });
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The built `codex-auth` command, as a user runs it on a trusted machine (only the variables given). */
-function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE24, [path.join(ROOT, 'dist', 'cli', 'index.js'), ...args], {
-      env: { PATH: searchPath(...SYSTEM_PATH), ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function cli(args: string[], env: Record<string, string>): Promise<ProcessRun> {
+  return runProcess(NODE24, [path.join(ROOT, 'dist', 'cli', 'index.js'), ...args], {
+    env: { PATH: searchPath(...SYSTEM_PATH), ...env }
   });
 }

@@ -235,7 +235,11 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     if (extraPath.length) env.PATH = searchPath(...extraPath, env.PATH);
 
     const started = Date.now();
-    const { code, stdout, stderr } = await spawnStep(command, env, workspace, spec.stepTimeoutMs ?? 180_000);
+    const { code, stdout, stderr } = await runProcess(command[0], command.slice(1), {
+      cwd: workspace,
+      env,
+      timeoutMs: spec.stepTimeoutMs ?? 180_000
+    });
     const parsedStdout = readWorkflowCommands(stdout);
     parsedStdout.masks.forEach((m) => masks.add(m));
     const log = parsedStdout.log + stderr;
@@ -425,22 +429,30 @@ function skipped(name: string, phase: StepResult['phase'], id?: string): StepRes
   };
 }
 
-function spawnStep(
-  command: string[],
-  env: Record<string, string>,
-  cwd: string,
-  timeoutMs: number
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export interface ProcessRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end with its output collected; killed (and said so on stderr) after `timeoutMs`. */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}
+): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      stderr += `\n[harness] step timed out after ${timeoutMs} ms\n`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          stderr += `\n[harness] step timed out after ${options.timeoutMs} ms\n`;
+          child.kill('SIGKILL');
+        }, options.timeoutMs)
+      : undefined;
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
