@@ -4,7 +4,7 @@
 import { codexProviderArgs } from './support/codex.js';
 import { startChatGptBackend, type ChatGptBackend } from './support/chatgpt-backend.js';
 import { startModelServer, type ModelServer } from './support/model-server.js';
-import { runJob, type JobResult, type Step } from './support/runner.js';
+import { runJob, errorsOf, warningsOf, type Step } from './support/runner.js';
 
 const TOKEN = 'at-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
 let backend: ChatGptBackend;
@@ -24,8 +24,6 @@ const action = (inputs: Record<string, string>): Step => ({
   id: 'auth',
   with: { 'auth-mode': 'access-token', ...inputs }
 });
-const errorsOf = (job: JobResult): string[] =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
 
 test('the real Codex CLI runs with the access token, checked by whoami and the config bundle; the post step removes it', async () => {
   const args = [
@@ -104,8 +102,7 @@ test('on pull_request_target the job is warned that code from the pull request c
     steps: [action({ 'codex-access-token': TOKEN })]
   });
   expect(job.status).toBe('success');
-  const warnings = job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
-  expect(warnings).toContainEqual(
+  expect(warningsOf(job)).toContainEqual(
     expect.stringMatching(/^This job runs on pull_request_target.*the access token in CODEX_HOME can be read/)
   );
 });

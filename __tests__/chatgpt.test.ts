@@ -6,7 +6,7 @@ import type { ChatGptAuthJson } from './support/jwt.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { destroyRunner, makeRunner, runJob, type JobResult } from './support/runner.js';
+import { destroyRunner, makeRunner, runJob, errorsOf, warningsOf, type JobResult } from './support/runner.js';
 import {
   newEncryptionKey,
   chatGptJob,
@@ -39,10 +39,6 @@ async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResu
   return job;
 }
 
-const errorsOf = (job: JobResult): string[] =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
-const warningsOf = (job: JobResult): string[] =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
 const saves = (): number => fx.world.cache.requests.filter((r) => r.method === 'CreateCacheEntry').length;
 
 describe('the credential travels from job to job', () => {

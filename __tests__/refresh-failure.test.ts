@@ -4,7 +4,7 @@
 // stops in its main step (Codex never runs); a newer seed clears the mark.
 import { seal } from '../src/chatgpt/envelope.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
-import { readManifest, runJob, type JobResult } from './support/runner.js';
+import { readManifest, runJob, errorsOf, type JobResult } from './support/runner.js';
 import {
   allTokens,
   chatGptJob,
@@ -35,9 +35,6 @@ async function run(inputs: Record<string, string> = {}): Promise<JobResult> {
   fx.jobs.push(job);
   return job;
 }
-
-const errorsOf = (job: JobResult): string[] =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
 
 /** Stores `auth` in the cache as a job of the chain would have, sealed under the test's key. */
 async function storeInCache(auth: ChatGptAuthJson): Promise<string> {

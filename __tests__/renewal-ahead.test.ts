@@ -13,7 +13,7 @@ import path from 'node:path';
 import { open } from '../src/chatgpt/envelope.js';
 import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
-import { runJob, type JobResult, type Step } from './support/runner.js';
+import { runJob, errorsOf, type JobResult, type Step } from './support/runner.js';
 import { chatGptJob, codexExecStep, postStep, readCacheArchive, serialize } from './support/world.js';
 import { useWorld } from './support/use-world.js';
 
@@ -86,8 +86,7 @@ async function stored(): Promise<ChatGptAuthJson | undefined> {
   return opened.ok ? (JSON.parse(opened.plaintext) as ChatGptAuthJson) : undefined;
 }
 
-const errorsOf = (job: JobResult): string =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message)).join('\n');
+const errorText = (job: JobResult): string => errorsOf(job).join('\n');
 
 test('on the default branch a due login is renewed once, stored, and Codex runs with a copy without the refresh token', async () => {
   const original = seed(30 * 60); // expires in 30 min: within the 1-hour window
@@ -136,7 +135,7 @@ test('off the default branch with the cache alone: no renewal, the job fails bef
   expect(job.status).toBe('failure');
   expect(job.steps.find((s) => s.phase === 'main')!.status).toBe('failure');
   expect(job.step('codex exec').status).not.toBe('success');
-  expect(errorsOf(job)).toMatch(
+  expect(errorText(job)).toMatch(
     /close to expiry.*refs\/pull\/7\/merge, not the default branch 'main'.*renewed by the next job on 'main'/s
   );
   expect(fx.world.oauth.stats().refreshes - before).toBe(0);
@@ -151,7 +150,7 @@ test('off the default branch with the cache alone: no renewal, the job fails bef
   // renewal: in-job, where Codex would refresh and the post step save only into this branch's scope: refused the same way.
   const inJob = await run('pr-in-job', original, { ref: 'refs/heads/feature', inputs: { renewal: 'in-job' } });
   expect(inJob.status).toBe('failure');
-  expect(errorsOf(inJob)).toMatch(/Codex may refresh it in this job, but this job runs on refs\/heads\/feature/);
+  expect(errorText(inJob)).toMatch(/Codex may refresh it in this job, but this job runs on refs\/heads\/feature/);
   expect(fx.world.oauth.stats().refreshes - before).toBe(0);
 });
 
@@ -187,7 +186,7 @@ test('a dead refresh token: the job fails with the cause and the re-seed steps, 
   fx.world.oauth.revokeFamily(fx.world.oauth.familyOf(original.tokens.refresh_token)!);
   const job = await run('dead', original);
   expect(job.status).toBe('failure');
-  expect(errorsOf(job)).toMatch(
+  expect(errorText(job)).toMatch(
     /could not be renewed: the token endpoint refused the login: its refresh token was revoked.*marked as needing a re-seed.*To re-seed: .*on a trusted machine.*run `codex login`/s
   );
   expect(job.step('codex exec').status).not.toBe('success');
@@ -199,7 +198,7 @@ test('a dead refresh token: the job fails with the cause and the re-seed steps, 
   const refreshes = fx.world.oauth.requests.length;
   const next = await run('after-dead', original);
   expect(next.status).toBe('failure');
-  expect(errorsOf(next)).toMatch(/needs a re-seed: renewing it failed in an earlier job.*revoked/s);
+  expect(errorText(next)).toMatch(/needs a re-seed: renewing it failed in an earlier job.*revoked/s);
   expect(next.step('auth').log).not.toMatch(/waiting for its renewed copy/);
   expect(fx.world.oauth.requests.length).toBe(refreshes);
   expect(next.step('codex exec').status).not.toBe('success');

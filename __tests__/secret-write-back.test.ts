@@ -19,7 +19,15 @@ import {
 } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
-import { readManifest, runJob, runProcess, type JobResult, type ProcessRun } from './support/runner.js';
+import {
+  readManifest,
+  runJob,
+  runProcess,
+  errorsOf,
+  warningsOf,
+  type JobResult,
+  type ProcessRun
+} from './support/runner.js';
 import { chatGptJob, newEncryptionKey, postStep, serialize, type World } from './support/world.js';
 import { useWorld } from './support/use-world.js';
 
@@ -103,10 +111,6 @@ async function run(spec: Parameters<typeof chatGptJob>[1] = {}): Promise<JobResu
   return job;
 }
 
-const errorsOf = (job: JobResult): string[] =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
-const warningsOf = (job: JobResult): string[] =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
 const calls = (requests: ApiRequest[]): string[] => requests.map((r) => `${r.method} ${r.path} ${r.status}`);
 const lastIssued = (): { access_token: string; refresh_token: string; id_token: string } =>
   fx.world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!;

@@ -11,7 +11,15 @@ import { open, seal } from '../src/chatgpt/envelope.js';
 import { acquireLease, leaseHolderFromEnv, releaseLease, type Lease } from '../src/mutex/lease.js';
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
-import { destroyRunner, makeRunner, runJob, type JobResult, type Runner } from './support/runner.js';
+import {
+  destroyRunner,
+  makeRunner,
+  runJob,
+  errorsOf,
+  warningsOf,
+  type JobResult,
+  type Runner
+} from './support/runner.js';
 import { chatGptJob, codexExecStep, plantCacheEntry, postStep, serialize, type World } from './support/world.js';
 import { useWorld } from './support/use-world.js';
 
@@ -64,10 +72,6 @@ const withLease = (more: Record<string, string> = {}): Record<string, string> =>
   'lease-token': TOKENS.workflow,
   ...more
 });
-const errorsOf = (job: JobResult): string[] =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
-const warningsOf = (job: JobResult): string[] =>
-  job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
 const gitCalls = (from = 0): string[] =>
   api.requests
     .slice(from)

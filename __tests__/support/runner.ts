@@ -389,6 +389,16 @@ export async function runOnRunners(
   return results.flat();
 }
 
+/** The messages of a job's error annotations, in step order. */
+export function errorsOf(job: JobResult): string[] {
+  return job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'error').map((a) => a.message));
+}
+
+/** The messages of a job's warning annotations, in step order. */
+export function warningsOf(job: JobResult): string[] {
+  return job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
+}
+
 /** Jobs of one workflow run: in sequence (`needs:` chains) or all at once. */
 export async function runJobs(specs: JobSpec[], options: { parallel?: boolean } = {}): Promise<JobResult[]> {
   if (options.parallel) return Promise.all(specs.map((spec) => runJob(spec)));
