@@ -46,6 +46,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../paths.js';
+import { parseHolderRecord } from './holder-record.js';
 import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from '../stores/github-request.js';
 
 export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
@@ -793,21 +794,7 @@ class LeaseClient {
 }
 
 function parseRecord(message: unknown): LeaseRecord | undefined {
-  if (typeof message !== 'string') return undefined;
-  try {
-    const record = JSON.parse(message) as LeaseRecord;
-    if (
-      record?.codexAuthLease !== 1 ||
-      !TOKEN.test(record.token ?? '') ||
-      Number.isNaN(Date.parse(record.expiresAt)) ||
-      typeof record.holder !== 'object' ||
-      !record.holder
-    )
-      return undefined;
-    return record;
-  } catch {
-    return undefined;
-  }
+  return parseHolderRecord<LeaseRecord>(message, (r) => r.codexAuthLease === 1 && TOKEN.test(r.token ?? ''));
 }
 
 function opaqueId(parts: string[]): string {

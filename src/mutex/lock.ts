@@ -34,6 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { livenessProbe, type LivenessProbe, type ProcessIdentity } from '../platform/liveness.js';
+import { parseHolderRecord } from './holder-record.js';
 
 export { processIdentity, type ProcessIdentity } from '../platform/liveness.js';
 
@@ -367,20 +368,7 @@ async function inspect(target: string): Promise<LockState> {
 }
 
 function parseRecord(text: string, token: string): LockRecord | undefined {
-  try {
-    const record = JSON.parse(text) as LockRecord;
-    if (
-      record?.version !== 1 ||
-      record.token !== token ||
-      Number.isNaN(Date.parse(record.expiresAt)) ||
-      typeof record.holder !== 'object' ||
-      !record.holder
-    )
-      return undefined;
-    return record;
-  } catch {
-    return undefined;
-  }
+  return parseHolderRecord<LockRecord>(text, (r) => r.version === 1 && r.token === token);
 }
 
 /** Why the held lock is stale, 'this-job' if it is held by the asking job itself, or undefined while it is live. */
