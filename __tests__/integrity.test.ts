@@ -288,13 +288,16 @@ describe('guards', () => {
   });
 
   test('API-key mode warns on pull_request_target, fork pull requests and fork workflow_runs, not on push', () => {
-    expect(exposureWarnings(event('pull_request_target', { repository }))[0]).toMatch(/pull_request_target.*API key/);
+    expect(exposureWarnings(event('pull_request_target', { repository }), 'the API key')[0]).toMatch(
+      /pull_request_target.*API key/
+    );
     expect(
       exposureWarnings(
         event('pull_request', {
           repository,
           pull_request: { head: { repo: { full_name: 'mallory/app', fork: true } } }
-        })
+        }),
+        'the API key'
       )[0]
     ).toMatch(/pull request from a fork.*API key/);
     expect(
@@ -302,9 +305,10 @@ describe('guards', () => {
         event('workflow_run', {
           repository,
           workflow_run: { head_repository: { full_name: 'mallory/app', fork: true } }
-        })
+        }),
+        'the API key'
       )[0]
     ).toMatch(/workflow_run triggered/);
-    expect(exposureWarnings(event('push', { repository }))).toEqual([]);
+    expect(exposureWarnings(event('push', { repository }), 'the API key')).toEqual([]);
   });
 });

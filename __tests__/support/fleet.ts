@@ -81,7 +81,7 @@ export const FLEET = {
    * How long a job waits for the lease or the lock: above every other job of the run one after
    * another at 80 s each (more than twice a loaded machine's), whatever the shape.
    */
-  waitMinutes: (FULL ? 45 : 15) as number,
+  waitMinutes: FULL ? 45 : 15,
   /** Every n-th job has a failing step after Codex. */
   failingStepEvery: 6,
   /** A refreshed access token falls due (exp within Codex's 5-minute window) this long after the refresh. */

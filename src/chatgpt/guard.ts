@@ -36,7 +36,7 @@ export function forkOrigin(env: NodeJS.ProcessEnv): 'pull request' | 'workflow_r
  * API-key and access-token modes: `what` ("the API key") is exposed to code from a fork on these
  * events; said, not refused (a revocable credential issued for automation: the user's call).
  */
-export function exposureWarnings(env: NodeJS.ProcessEnv, what = 'the API key'): string[] {
+export function exposureWarnings(env: NodeJS.ProcessEnv, what: string): string[] {
   if (env.GITHUB_EVENT_NAME === 'pull_request_target') {
     return [
       `This job runs on pull_request_target, with this repository's secrets for a pull request whose author may control the code that runs next: ${what} in CODEX_HOME can be read by that code. Run Codex on trusted code only (do not check out the pull request head), or on pull_request.`

@@ -236,7 +236,7 @@ function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefi
   const reasons = failed
     .map(({ store, result }) => {
       const reason = result.ok ? '' : result.reason.replace(/[.\s]+$/, '');
-      return `${place(store)[0].toUpperCase()}${place(store).slice(1)}: ${reason}.`;
+      return `${capitalize(place(store))}: ${reason}.`;
     })
     .join(' ');
   const stored = results.filter((r) => r.result.ok);
@@ -280,13 +280,17 @@ function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefi
   return {
     warnOnly: false,
     text:
-      `${lead} ${spent[0].toUpperCase()}${spent.slice(1)} still ${failed.length > 1 ? 'hold' : 'holds'} an older copy whose refresh token is now spent. ` +
+      `${lead} ${capitalize(spent)} still ${failed.length > 1 ? 'hold' : 'holds'} an older copy whose refresh token is now spent. ` +
       `The next jobs that can restore this cache entry (this branch or the default branch, before 7 days without use) get the new copy (the newest copy wins)${lost('secret') ? ', and their main step writes it to the secret again' : ''}; ` +
       'if the entry is evicted first, or the next job runs on another branch, only the spent copy is left. ' +
       (lost('secret')
         ? 'If the cause persists, the next main step stops on the same error before Codex runs, and the cached copy stays valid: fix it (secret-token, secret-scope, environment) before then.'
         : 'Fix the local store before then.')
   };
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Repository and organization secrets are read when a run is queued: what that means for later jobs of this run. */

@@ -46,8 +46,11 @@ export interface RenewalContext {
 export function realRenewalParts(ctx: RenewalContext): RenewalParts {
   const { inputs, rt, stores } = ctx;
   const name = inputs.credentialName;
-  // Claims and successors are entries of exact keys, beside the store's own entries.
-  const cache = new CacheStore({ credentialName: name, env: rt.env, log: rt.info });
+  // The main step's cache store (its one-time checks done), which also keeps the claims and
+  // successors: entries of exact keys beside its own.
+  const cache =
+    stores.find((store): store is CacheStore => store instanceof CacheStore) ??
+    new CacheStore({ credentialName: name, env: rt.env, log: rt.info });
   const openCredential = async (envelope: string | undefined): Promise<ChatGptCredential | undefined> => {
     if (envelope === undefined) return undefined;
     const opened = await open(envelope, inputs.encryptionKey, name);
@@ -66,6 +69,33 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
       published = await cache.saveExact(successorFile(name), successorKey(name, generation), envelope);
     }
     return published;
+  };
+  /**
+   * Keeps `envelope` where later jobs look: the durable stores `durable` selects (at once), then the
+   * generation's successor, which waiting jobs poll for, then the cache store's own entry (a 429
+   * there may wait a minute). One cache call at a time: the library's failures are read from its
+   * log lines. The published successor counts as a cached copy: every later job finds it by its key.
+   */
+  const keep = async (
+    envelope: string,
+    lastRefreshMs: number,
+    generation: string,
+    durable: (store: EnvelopeStore) => boolean
+  ) => {
+    const report: StoreReport = { stored: [], failed: [] };
+    const record = (where: string, written: StoreWrite): void =>
+      void (written.ok ? report.stored.push(where) : report.failed.push({ where, reason: written.reason }));
+    await Promise.all(
+      stores
+        .filter((store) => store.kind !== 'cache' && durable(store))
+        .map(async (store) => record(`the ${store.where}`, await store.write(envelope, lastRefreshMs)))
+    );
+    const published = await publish(envelope, generation);
+    const saved = await cache.write(envelope, lastRefreshMs);
+    if (saved.ok || published.ok)
+      record(`the Actions cache (${saved.ok ? saved.entry : successorKey(name, generation)})`, { ok: true });
+    else record('the Actions cache', saved);
+    return { report, published };
   };
 
   return {
@@ -87,40 +117,17 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
     async markDead(credential, generation, failure) {
       const mark = JSON.stringify(makeMark(failure, credential.lastRefreshText, rt.env));
       const envelope = await seal(mark, inputs.encryptionKey, name);
-      const unmarked: string[] = [];
-      for (const store of stores.filter((s) => s.kind === 'local')) {
-        const written = await store.write(envelope, credential.lastRefresh.getTime());
-        if (!written.ok) unmarked.push(`the ${store.where} (${written.reason})`);
-      }
-      const published = await publish(envelope, generation);
-      const saved = await cache.write(envelope, credential.lastRefresh.getTime());
-      if (!saved.ok && !published.ok) unmarked.push(`the Actions cache (${saved.reason})`);
-      if (saved.ok || published.ok) rt.info(`Marked '${name}' as needing a re-seed in the Actions cache.`);
-      return unmarked;
+      // Not the secret: it is the seed, which a re-seed replaces.
+      const { report } = await keep(envelope, credential.lastRefresh.getTime(), generation, (s) => s.kind !== 'secret');
+      if (report.stored.length) rt.info(`Marked '${name}' as needing a re-seed in ${report.stored.join(', ')}.`);
+      return report.failed.map((f) => `${f.where} (${f.reason})`);
     },
     async claim(generation) {
       return claimRenewal(ctx, cache, generation, sleep);
     },
     async store(credential, generation) {
       const envelope = await seal(credential.text, inputs.encryptionKey, name);
-      const lastRefreshMs = credential.lastRefresh.getTime();
-      const report: StoreReport = { stored: [], failed: [] };
-      const record = (where: string, written: StoreWrite): void =>
-        void (written.ok ? report.stored.push(where) : report.failed.push({ where, reason: written.reason }));
-      // The durable stores first (at once), then the generation's successor, which waiting jobs
-      // poll for, then the store's own entry (a 429 there may wait a minute). One cache call at a
-      // time: the library's failures are read from its log lines.
-      await Promise.all(
-        stores
-          .filter((store) => store.kind !== 'cache')
-          .map(async (store) => record(`the ${store.where}`, await store.write(envelope, lastRefreshMs)))
-      );
-      const published = await publish(envelope, generation);
-      const saved = await cache.write(envelope, lastRefreshMs);
-      // The published successor is a stored copy too: every later job finds it by its exact key.
-      if (saved.ok || published.ok)
-        record(`the Actions cache (${saved.ok ? saved.entry : successorKey(name, generation)})`, { ok: true });
-      else record('the Actions cache', saved);
+      const { report, published } = await keep(envelope, credential.lastRefresh.getTime(), generation, () => true);
       if (!published.ok)
         rt.info(
           `The renewed login was not published as this generation's successor (${published.reason}); jobs waiting for it use their copy while it is valid.`

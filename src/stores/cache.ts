@@ -140,14 +140,10 @@ export class CacheStore implements EnvelopeStore {
         );
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
-      last = await this.saveOnce(envelope, key);
+      last = await this.saveExact(this.file, key, envelope);
       if (last.ok || !last.retryable) return last;
     }
     return last;
-  }
-
-  private saveOnce(envelope: string, key: string): Promise<CacheSave> {
-    return this.saveExact(this.file, key, envelope);
   }
 
   /**
