@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setUpChatGpt } from '../src/chatgpt/main.js';
 import { keepRefreshedCredential } from '../src/chatgpt/post.js';
-import { seal } from '../src/chatgpt/envelope.js';
+import { compareLastRefresh } from '../src/chatgpt/credential.js';
+import { open, seal } from '../src/chatgpt/envelope.js';
 import { parseInputs, type ChatGptInputs } from '../src/inputs.js';
 import type { MainState, Runtime } from '../src/runtime.js';
 import type { EnvelopeStore, NewestRead, StoreKind, StoreWrite } from '../src/stores/store.js';
@@ -264,6 +265,31 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
       expect(stores[0].written).toEqual([]);
     }
   );
+
+  test('refreshed in this job after a restored copy stamped by a clock ahead: stored, stamped just after that copy', async () => {
+    // Restored: stamped 2 minutes ahead, within the skew; then Codex refreshes (stamped after the main step).
+    const { state, input } = await afterMain(login(-2), undefined);
+    await fs.writeFile(state.authFile!, login(0));
+    const stores = [store('cache', { status: 'empty', reason: 'no entry yet' })];
+    const rec = runtime(stores);
+    await keepRefreshedCredential(input, state, rec.rt);
+    expect(stores[0].written).toHaveLength(1);
+    const opened = await open(stores[0].written[0], new Uint8Array(Buffer.from(KEY, 'base64')), 'default');
+    if (!opened.ok) throw new Error(opened.reason);
+    const saved = JSON.parse(opened.plaintext) as { last_refresh: string; tokens: unknown };
+    expect(compareLastRefresh(saved.last_refresh, state.lastRefresh!)).toBeGreaterThan(0);
+    expect(saved.tokens).toEqual(JSON.parse(await fs.readFile(state.authFile!, 'utf8')).tokens);
+    expect(rec.infos.join('\n')).toMatch(/stamped by a clock ahead of this runner's/);
+  });
+
+  test('an older copy put in auth.json (stamped before the job started): nothing saved, the step fails saying so', async () => {
+    const { state, input } = await afterMain(login(60), login(120));
+    const stores = [store('cache', { status: 'empty', reason: 'no entry yet' })];
+    await expect(keepRefreshedCredential(input, state, runtime(stores).rt)).rejects.toThrow(
+      /before this job started and not newer than the restored copy/
+    );
+    expect(stores[0].written).toEqual([]);
+  });
 
   test('a newer usable copy stored by another job since: not saved, with the concurrency warning', async () => {
     const { state, input } = await afterMain(login(60), login(10));

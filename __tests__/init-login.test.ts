@@ -257,7 +257,7 @@ describe('the OAuth issuer in the login (tokens.oauth_provenance): Codex refresh
     const refused = start(['init', '--auth-file', file, '--print']);
     expect((await refused.done).code).toBe(1);
     expect(refused.stderr()).toContain(
-      `${file} was issued by https://evil.example, not Codex's own issuer (https://auth.openai.com); Codex would send its refresh token there.`
+      `${file} is refused: its tokens.oauth_provenance names the issuer "https://evil.example/", not Codex's https://auth.openai.com: Codex would send its refresh token there.`
     );
     expect(refused.stderr()).toContain('run the command again with --oauth-issuer https://evil.example');
     expect(await fs.readdir(tmp)).toEqual([]);

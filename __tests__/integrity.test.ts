@@ -4,12 +4,7 @@ import { mkdtempSync, mkdirSync, promises as fs, rmSync, symlinkSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import { exposureWarnings, checkWhereWeRun } from '../src/chatgpt/guard.js';
-import {
-  CODEX_CLIENT_ID,
-  parseCredential,
-  refreshEndpoint,
-  type ChatGptCredential
-} from '../src/chatgpt/credential.js';
+import { CODEX_CLIENT_ID } from '../src/chatgpt/credential.js';
 import { choose, judge, type Reading } from '../src/chatgpt/readings.js';
 import { parseInputs } from '../src/inputs.js';
 import { createFileNoFollow, isInside } from '../src/paths.js';
@@ -26,12 +21,6 @@ function login(
 ): string {
   const auth = makeChatGptAuth({ accountId: 'acct-1', userId: 'user-1', ...overrides });
   return JSON.stringify(provenance ? { ...auth, tokens: { ...auth.tokens, oauth_provenance: provenance } } : auth);
-}
-
-function credential(text: string): ChatGptCredential {
-  const parsed = parseCredential(text);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.credential;
 }
 
 const minutesFromNow = (m: number): Date => new Date(Date.now() + m * 60_000);
@@ -63,16 +52,6 @@ describe('a copy is judged by its authenticated contents', () => {
       judge('seed', 'seed', login({}, { issuer: 'https://auth.openai.com', client_id: CODEX_CLIENT_ID }), options)
         .reading.status
     ).toBe('usable');
-  });
-
-  test('where a refresh goes mirrors Codex: the override, else the provenance issuer, else auth.openai.com', () => {
-    expect(refreshEndpoint(credential(login()))).toBe('https://auth.openai.com/oauth/token');
-    expect(refreshEndpoint(credential(login({}, { issuer: `${LOOPBACK_ISSUER}/`, client_id: CODEX_CLIENT_ID })))).toBe(
-      `${LOOPBACK_ISSUER}/oauth/token`
-    );
-    expect(refreshEndpoint(credential(login()), { CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'http://127.0.0.1:1/t' })).toBe(
-      'http://127.0.0.1:1/t'
-    );
   });
 });
 

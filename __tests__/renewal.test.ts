@@ -5,12 +5,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { consumerCopy, isConsumerCopy, REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
-import { parseCredential, type ChatGptCredential } from '../src/chatgpt/credential.js';
+import {
+  CODEX_CLIENT_ID,
+  compareLastRefresh,
+  parseCredential,
+  stampAfter,
+  type ChatGptCredential
+} from '../src/chatgpt/credential.js';
 import { placeOfRun, renewalPlace } from '../src/chatgpt/branch.js';
-import { CODEX_CLIENT_ID, DEFAULT_TOKEN_URL, refreshEndpoint, refreshLogin } from '../src/chatgpt/refresh-client.js';
+import { DEFAULT_TOKEN_URL, refreshEndpoint, refreshLogin } from '../src/chatgpt/refresh-client.js';
 import { generationOf, renewIfDue, type Claim, type RenewalParts } from '../src/chatgpt/renewal.js';
 import { CredentialError } from '../src/errors.js';
-import { makeChatGptAuth, type ChatGptAuthJson } from './support/jwt.js';
+import { makeChatGptAuth, rfc3339Nanos, type ChatGptAuthJson } from './support/jwt.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
 
 const KEY = new Uint8Array(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256));
@@ -49,6 +55,30 @@ describe('the refresh request', () => {
     expect(renewed.tokens).toEqual({ ...withExtras.tokens, ...request.issued });
     expect(renewed.last_refresh).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
     expect(outcome.text).toBe(JSON.stringify(renewed, null, 2));
+  });
+
+  test('a renewal outranks the copy it renews, also one stamped by a clock running ahead of this one', async () => {
+    const seed = oauth.issue({ accessTtlSeconds: 60 });
+    const ahead = rfc3339Nanos(new Date(Date.now() + 2 * 60_000)); // within the accepted clock skew
+    const outcome = await refreshLogin(JSON.stringify({ ...seed, last_refresh: ahead }, null, 2), {
+      env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url }
+    });
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    const stamped = JSON.parse(outcome.text).last_refresh as string;
+    expect(compareLastRefresh(stamped, ahead)).toBeGreaterThan(0);
+    expect(parseCredential(outcome.text).ok).toBe(true);
+
+    // 1 ns later, carried into the next millisecond; any offset or precision is read as written.
+    expect(stampAfter('2026-01-01T00:00:00.000000001Z', '2026-01-01T00:00:00.182999999Z')).toBe(
+      '2026-01-01T00:00:00.183000000Z'
+    );
+    expect(stampAfter('2026-01-01T00:00:00.000000001Z', '2026-01-01T02:00:00.5+02:00')).toBe(
+      '2026-01-01T00:00:00.500000001Z'
+    );
+    expect(stampAfter('2026-01-01T00:00:01.000000000Z', '2026-01-01T00:00:00.999999999Z')).toBe(
+      '2026-01-01T00:00:01.000000000Z'
+    );
   });
 
   test('goes where Codex would send it: the override, else the recorded issuer, else OpenAI', () => {

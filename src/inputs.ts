@@ -120,7 +120,7 @@ export interface ParseContext {
   env?: NodeJS.ProcessEnv;
 }
 
-const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+export const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY_COMMAND = 'openssl rand -base64 32';
 /** GitHub's rules for secret names (also checked by src/stores/secret.ts, which API-key jobs never load). */
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -27,17 +27,24 @@ export function decodeJwt(token: string): Record<string, unknown> | null {
   }
 }
 
+let lastMillis = Number.NaN;
+let subMillis = 0;
+
 /**
  * RFC 3339 UTC with nanoseconds and `Z`, the way Codex (chrono) writes `last_refresh`,
- * e.g. `2026-11-29T15:18:40.182414041Z`. JS clocks only have milliseconds; the extra digits are random
- * so two stamps in the same millisecond still differ and still sort by time at millisecond precision.
+ * e.g. `2026-11-29T15:18:40.182414041Z`. JS clocks only have milliseconds; the extra digits grow
+ * within a millisecond, so stamps made one after another sort in the order they were made (random
+ * digits once let a login made later sort before one made earlier in the same millisecond).
  */
 export function rfc3339Nanos(date: Date = new Date()): string {
-  const iso = date.toISOString(); // 2026-11-29T15:18:40.182Z
-  const extra = String(Math.floor(Math.random() * 1_000_000)).padStart(6, '0');
-  return `${iso.slice(0, -1)}${extra}Z`;
+  const ms = date.getTime();
+  subMillis =
+    ms === lastMillis
+      ? Math.min(subMillis + 1 + Math.floor(Math.random() * 1000), 999_999)
+      : Math.floor(Math.random() * 500_000);
+  lastMillis = ms;
+  return `${date.toISOString().slice(0, -1)}${String(subMillis).padStart(6, '0')}Z`;
 }
-
 export interface ChatGptAuthOptions {
   /** When the access token's `exp` lies (default: 10 days from now, like real tokens). */
   accessExpiresAt?: Date;

@@ -94,34 +94,22 @@ export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
- * Where a refresh of this login goes, as Codex decides it: CODEX_REFRESH_TOKEN_URL_OVERRIDE, else
- * `tokens.oauth_provenance.issuer` + /oauth/token, else Codex's issuer.
- */
-export function refreshEndpoint(
-  credential: Pick<ChatGptCredential, 'provenance'>,
-  env: NodeJS.ProcessEnv = {}
-): string {
-  const override = env.CODEX_REFRESH_TOKEN_URL_OVERRIDE?.trim();
-  if (override) return override;
-  const issuer = credential.provenance?.issuer ?? CODEX_ISSUER;
-  return `${issuer.replace(/\/+$/, '')}/oauth/token`;
-}
-
-/**
  * Why a login must not be used because of its `oauth_provenance` (another issuer or client than
- * Codex's, which would receive its refresh token), or undefined. `allowedIssuer`: the input
- * `oauth-issuer`, the user's explicit opt-in to one other issuer.
+ * Codex's, which would receive its refresh token), or undefined. `allowedIssuer`: the user's explicit
+ * opt-in to one other issuer (the action's input 'oauth-issuer', the setup command's --oauth-issuer),
+ * named by `trustHint`.
  */
 export function provenanceProblem(
   credential: Pick<ChatGptCredential, 'provenance'>,
-  allowedIssuer?: string
+  allowedIssuer?: string,
+  trustHint: (issuer: string) => string = () => "name it in the input 'oauth-issuer'"
 ): string | undefined {
   const provenance = credential.provenance;
   if (!provenance) return undefined;
   const issuer = (provenance.issuer ?? '').replace(/\/+$/, '');
   const allowed = [CODEX_ISSUER, ...(allowedIssuer ? [allowedIssuer.replace(/\/+$/, '')] : [])];
   if (!allowed.includes(issuer)) {
-    return `its tokens.oauth_provenance names the issuer ${JSON.stringify(provenance.issuer ?? null)}, not Codex's ${CODEX_ISSUER}: Codex would send its refresh token there. Log in again with \`codex login\` and re-seed; only if you trust that issuer, name it in the input 'oauth-issuer'`;
+    return `its tokens.oauth_provenance names the issuer ${JSON.stringify(provenance.issuer ?? null)}, not Codex's ${CODEX_ISSUER}: Codex would send its refresh token there. Log in again with \`codex login\` and re-seed; only if you trust that issuer, ${trustHint(issuer)}`;
   }
   if (provenance.clientId !== undefined && provenance.clientId !== CODEX_CLIENT_ID) {
     return `its tokens.oauth_provenance names the OAuth client ${JSON.stringify(provenance.clientId)}, not Codex's ${CODEX_CLIENT_ID}. Log in again with \`codex login\` and re-seed`;
@@ -159,6 +147,20 @@ export function secretsOf(parsed: Parsed): string[] {
  */
 export function compareLastRefresh(a: string, b: string): number {
   return Date.parse(a) - Date.parse(b) || fraction(a) - fraction(b);
+}
+
+/**
+ * The last_refresh for a refresh of the copy stamped `previous`: `stamp` (now, RFC 3339 with
+ * nanoseconds), or 1 ns after `previous` when that is not earlier. A refresh must outrank the copy
+ * whose refresh token it spent, also when the clock that stamped that copy ran ahead of this one
+ * (up to CLOCK_SKEW_MS is accepted); otherwise the spent copy would look the freshest.
+ */
+export function stampAfter(stamp: string, previous: string): string {
+  if (compareLastRefresh(stamp, previous) > 0) return stamp;
+  const nanos = (RFC3339.exec(previous)?.[3] ?? '.').slice(1).padEnd(9, '0').slice(0, 9);
+  const subMillis = Number(nanos.slice(3)) + 1;
+  const ms = Math.floor(Date.parse(previous)) + (subMillis > 999_999 ? 1 : 0);
+  return `${new Date(ms).toISOString().slice(0, -1)}${String(subMillis % 1_000_000).padStart(6, '0')}Z`;
 }
 
 export function compareFreshness(a: ChatGptCredential, b: ChatGptCredential): number {

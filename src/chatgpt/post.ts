@@ -22,6 +22,7 @@ import {
   parseCredential,
   provenanceProblem,
   secretsOf,
+  stampAfter,
   type ChatGptCredential
 } from './credential.js';
 import { reportForeignRewrite } from './foreign-rewrite.js';
@@ -69,24 +70,23 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     );
     return;
   }
-  const credential = parsed.credential;
-  if (credential.sha256 === state.authSha256) {
+  if (parsed.credential.sha256 === state.authSha256) {
     rt.info('The ChatGPT login is unchanged since the main step (Codex did not refresh it): nothing to save.');
     return;
   }
-  const refused = refusalToSave(credential, state, inputs);
-  if (refused) {
-    const text = notSavedMessage(refused);
+  const refused = refusalToSave(parsed.credential, state, inputs);
+  const ordered = refused ? { refused } : afterRestored(parsed.credential, state);
+  if ('refused' in ordered) {
+    const text = notSavedMessage(ordered.refused);
     if (inputs.onSaveFailure === 'warn') rt.warning(text);
     else throw new CredentialError(text);
     return;
   }
-  if (state.lastRefresh && compareLastRefresh(credential.lastRefreshText, state.lastRefresh) <= 0) {
-    rt.warning(
-      `Not saving: auth.json changed but its last_refresh (${credential.lastRefreshText}) is not newer than the restored copy's (${state.lastRefresh}).`
+  const credential = ordered.credential;
+  if (credential !== parsed.credential)
+    rt.info(
+      `Codex refreshed the login in this job, but the restored copy's last_refresh (${state.lastRefresh}) was stamped by a clock ahead of this runner's: the refreshed login is stored stamped ${credential.lastRefreshText}, so it outranks the copy whose refresh token it spent.`
     );
-    return;
-  }
 
   // Changed and newer: only now load the stores and the crypto.
   const [{ openStores }, { open, seal }] = await Promise.all([import('./stores.js'), import('./envelope.js')]);
@@ -298,6 +298,29 @@ function sameRunCaveat(secret: SecretTarget): string {
   return secret.scope === 'environment'
     ? `Environment secrets are read when a job starts, so later jobs of this run that use the environment '${secret.environment}' get the new copy too.`
     : `But ${secret.scope} secrets are read when a run is queued: a later job of this same run still gets the old value, whose refresh token is now spent, and without the cache it has no newer copy, so Codex fails to refresh there (and reusing a spent refresh token can get the whole login revoked). Do not run another job with this login in this run.`;
+}
+
+/**
+ * The refreshed login, ordered after the restored copy. A refresh Codex made in this job is stamped
+ * by this runner's clock: when the restored copy's stamp is not earlier (the clock that stamped it
+ * ran ahead, within the accepted skew), the refreshed login is re-stamped just after it. A copy
+ * stamped before this job started is an older copy a step put there.
+ */
+function afterRestored(
+  credential: ChatGptCredential,
+  state: MainState
+): { credential: ChatGptCredential } | { refused: string } {
+  if (!state.lastRefresh || compareLastRefresh(credential.lastRefreshText, state.lastRefresh) > 0)
+    return { credential };
+  const startedAt = state.startedAt ? Date.parse(state.startedAt) : Number.NaN;
+  if (!(credential.lastRefresh.getTime() >= startedAt))
+    return {
+      refused: `auth.json now holds a copy stamped ${credential.lastRefreshText}, before this job started and not newer than the restored copy (${state.lastRefresh}): a step put an older copy there`
+    };
+  const doc = JSON.parse(credential.text) as Record<string, unknown>;
+  const last_refresh = stampAfter(credential.lastRefreshText, state.lastRefresh);
+  const restamped = parseCredential(JSON.stringify({ ...doc, last_refresh }, null, 2));
+  return restamped.ok ? { credential: restamped.credential } : { refused: `auth.json: ${restamped.reason}` };
 }
 
 /** Why auth.json as the post step finds it must not replace the stored copy, or undefined. */

@@ -9,13 +9,14 @@
 // provenance's, else Codex's. Whether a provenance may be trusted is checked before a login is
 // restored (src/chatgpt/credential.ts), not here.
 // Merge: `id_token`, `access_token`, `refresh_token` replace only what the answer has;
-// `last_refresh` becomes now (RFC 3339, nanoseconds, `Z`); every other field (account_id,
+// `last_refresh` becomes now (RFC 3339, nanoseconds, `Z`; never earlier than the old one's, see
+// stampAfter); every other field (account_id,
 // oauth_provenance, login_owner_id, ...) is kept.
 import { errorMessage } from '../errors.js';
+import { CODEX_CLIENT_ID, CODEX_ISSUER, stampAfter } from './credential.js';
 import type { RefreshFailureCause } from './refresh-failure.js';
 
-export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
-export const DEFAULT_TOKEN_URL = 'https://auth.openai.com/oauth/token';
+export const DEFAULT_TOKEN_URL = `${CODEX_ISSUER}/oauth/token`;
 export const REFRESH_URL_OVERRIDE = 'CODEX_REFRESH_TOKEN_URL_OVERRIDE';
 /** Codex's reason for a refresh on schedule, before the access token is due. */
 export const REFRESH_REASON = 'scheduled';
@@ -141,7 +142,9 @@ export function mergeRefresh(doc: Record<string, unknown>, issued: Record<string
   for (const name of ['id_token', 'access_token', 'refresh_token'] as const) {
     if (typeof issued[name] === 'string' && issued[name]) tokens[name] = issued[name];
   }
-  return JSON.stringify({ ...doc, tokens, last_refresh: rfc3339Nanos(now) }, null, 2);
+  const stamp = rfc3339Nanos(now);
+  const last_refresh = typeof doc.last_refresh === 'string' ? stampAfter(stamp, doc.last_refresh) : stamp;
+  return JSON.stringify({ ...doc, tokens, last_refresh }, null, 2);
 }
 
 /** `2026-11-29T15:18:40.182414041Z`: Codex's form (Date has milliseconds; the rest comes from the monotonic clock). */

@@ -10,9 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
-import { parseCredential, type ChatGptCredential } from '../chatgpt/credential.js';
+import { CODEX_ISSUER, parseCredential, provenanceProblem, type ChatGptCredential } from '../chatgpt/credential.js';
 import { seal } from '../chatgpt/envelope.js';
 import { errorMessage } from '../errors.js';
+import { CREDENTIAL_NAME } from '../inputs.js';
 import { resolveSetupSource, setupCommand, shellQuote, type SetupSource } from '../setup-command.js';
 import { findCodex, LoginCancelled, loginWithCodex } from './login.js';
 import {
@@ -27,12 +28,7 @@ import {
   type SettingNames
 } from '../stores/secret.js';
 
-/** Same rule as the action's `credential-name` input (src/inputs.ts). */
-const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const REPO = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-/** Codex's own OAuth issuer and client (what `codex login` writes into tokens.oauth_provenance). */
-const CODEX_ISSUER = 'https://auth.openai.com';
-const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 
 export const INIT_USAGE = `Usage: codex-auth init --login [--device-auth] --repo OWNER/NAME [options]   (recommended)
        codex-auth init [--auth-file PATH] [options]
@@ -379,30 +375,14 @@ function checkLogin(text: string, what: string, trustedIssuer: string | undefine
       : ' Run `codex login` (ChatGPT) with cli_auth_credentials_store = "file" and run this command again.';
     throw new Error(`${what} is not a usable ChatGPT login: ${parsed.reason}.${apiKey}`);
   }
-  const problem = provenanceProblem(text, trustedIssuer);
-  if (problem) throw new Error(`${what} ${problem}`);
+  // Codex 0.171+ writes tokens.oauth_provenance: it refreshes at that issuer.
+  const problem = provenanceProblem(
+    parsed.credential,
+    trustedIssuer,
+    (issuer) => `run the command again with --oauth-issuer ${issuer}`
+  );
+  if (problem) throw new Error(`${what} is refused: ${problem}.`);
   return parsed.credential;
-}
-
-/**
- * tokens.oauth_provenance (written by Codex 0.171+) names the issuer Codex refreshes at. Anything but
- * Codex's own issuer and client is refused unless --oauth-issuer names that issuer.
- * (Minimal: the action's own check in src/chatgpt/credential.ts is meant to replace this one.)
- */
-function provenanceProblem(text: string, trustedIssuer: string | undefined): string | undefined {
-  const tokens = (JSON.parse(text) as { tokens?: { oauth_provenance?: unknown } }).tokens;
-  const provenance = tokens?.oauth_provenance;
-  if (provenance === undefined || provenance === null) return undefined;
-  const { issuer, client_id: clientId } = provenance as { issuer?: unknown; client_id?: unknown };
-  if (typeof issuer !== 'string' || typeof clientId !== 'string')
-    return 'has a malformed tokens.oauth_provenance (no issuer or client_id): run `codex login` again.';
-  const normalized = issuer.replace(/\/+$/, '');
-  if (clientId !== CODEX_CLIENT_ID)
-    return `was issued to the OAuth client '${clientId}', not Codex's own (${CODEX_CLIENT_ID}): sign in with Codex's own client.`;
-  if (normalized !== CODEX_ISSUER && normalized !== trustedIssuer) {
-    return `was issued by ${normalized}, not Codex's own issuer (${CODEX_ISSUER}); Codex would send its refresh token there. If you trust that issuer, run the command again with --oauth-issuer ${normalized}.`;
-  }
-  return undefined;
 }
 
 /** auth.json, checked like the action checks the seed; the messages say how to get a usable one. */
