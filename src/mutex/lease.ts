@@ -47,7 +47,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../paths.js';
 import { parseHolderRecord } from './holder-record.js';
-import { githubMessage, githubRequest, type GitHubAnswer, type RateLimit } from '../stores/github-request.js';
+import {
+  githubFailure,
+  githubMessage,
+  githubRequest,
+  type FailureWords,
+  type GitHubAnswer,
+  type GitHubCall
+} from '../stores/github-request.js';
 
 export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
 /** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
@@ -529,6 +536,7 @@ class LeaseClient {
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
   private readonly base: string;
+  private readonly words: FailureWords;
   private readonly commits = new Map<string, { record: LeaseRecord | undefined; date: number }>();
   private lastRejection: GitHubAnswer | undefined;
 
@@ -564,6 +572,22 @@ class LeaseClient {
       throw invalid(`the API URL '${options.apiUrl}' is not an http(s) URL (GITHUB_API_URL).`);
     }
     this.base = `${api.href.replace(/\/+$/, '')}/repos/${encodeURIComponent(options.owner)}/${encodeURIComponent(options.repo)}/git`;
+    const permission =
+      `The lease needs the \`contents: write\` permission on ${this.repository}: with the workflow's GITHUB_TOKEN (the default), add \`permissions: contents: write\` to the workflow or the job; ` +
+      `with a token of your own in ${this.names.token}, grant it "Contents: Read and write" on ${this.repository}.`;
+    this.words = {
+      tokenName: this.names.token,
+      apiUrl: options.apiUrl,
+      secrets: [options.token],
+      tail: purpose === 'acquire' ? ' Nothing was restored.' : '',
+      unauthorized: "The workflow's GITHUB_TOKEN expires when its job ends: pass a valid token.",
+      forbidden: (accepted) => `The token may not write git refs here${accepted}. ${permission}`,
+      notFound: `The repository ${this.repository} does not exist, or the token in ${this.names.token} cannot see it (GitHub answers 404 rather than 403 then). ${permission}`,
+      rejected: {
+        409: `The lease is a git ref of ${this.repository}, which needs at least one commit; push one first.`
+      },
+      rateLimited: "the workflow's GITHUB_TOKEN may send 1,000 requests an hour per repository, shared by all its jobs."
+    };
   }
 
   /** `gh api` command that deletes the lease by hand. */
@@ -695,7 +719,11 @@ class LeaseClient {
     body: unknown,
     action: string
   ): Promise<{ answer: GitHubAnswer; attempts: number }> {
-    return githubRequest(method, url, body, {
+    return githubRequest(method, url, body, this.callFor(action));
+  }
+
+  private callFor(action: string): GitHubCall {
+    return {
       token: this.options.token,
       log: this.log,
       sleep: this.sleep,
@@ -703,93 +731,15 @@ class LeaseClient {
       retryDelaysMs: this.options.retryDelaysMs ?? DEFAULT_DELAYS,
       maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000,
       timeoutMs: this.options.requestTimeoutMs ?? 30_000,
-      unreachable: (problem, attempts) =>
-        new LeaseError(
-          'network',
-          `${this.head(action)}: the GitHub API at ${this.options.apiUrl} could not be reached after ${attempts} attempt${attempts > 1 ? 's' : ''} (${problem}). Check the network and GITHUB_API_URL, then re-run the job.${this.nothingRestored()}`
-        ),
-      rateLimited: (answer, rate, attempts) => this.rateLimited(answer, action, rate, attempts)
-    });
-  }
-
-  private head(action: string): string {
-    return `Cannot ${action} for credential '${this.name}' (${this.ref} in ${this.repository})`;
-  }
-
-  private nothingRestored(): string {
-    return this.purpose === 'acquire' ? ' Nothing was restored.' : '';
+      head: `Cannot ${action} for credential '${this.name}' (${this.ref} in ${this.repository})`,
+      words: this.words,
+      error: (f) => new LeaseError(f.kind, f.message, f.status)
+    };
   }
 
   private failure(answer: GitHubAnswer, action: string): LeaseError {
-    const said = githubMessage(answer, [this.options.token]);
-    const id = answer.headers.get('x-github-request-id');
-    const head = `${this.head(action)}: GitHub answered ${answer.status}${said ? ` ${said}` : ''}${id ? ` (GitHub request id ${id})` : ''}.`;
-    const tail = this.nothingRestored();
-    const permission =
-      `The lease needs the \`contents: write\` permission on ${this.repository}: with the workflow's GITHUB_TOKEN (the default), add \`permissions: contents: write\` to the workflow or the job; ` +
-      `with a token of your own in ${this.names.token}, grant it "Contents: Read and write" on ${this.repository}.`;
-    switch (answer.status) {
-      case 401:
-        return new LeaseError(
-          'unauthorized',
-          `${head} The token in ${this.names.token} is invalid, expired or revoked (the workflow's GITHUB_TOKEN expires when its job ends). Pass a valid token.${tail}`,
-          401
-        );
-      case 403: {
-        const sso = answer.headers.get('x-github-sso');
-        if (sso) {
-          const url = /url=(\S+)/.exec(sso)?.[1];
-          return new LeaseError(
-            'forbidden',
-            `${head} The organization enforces SAML single sign-on: authorize the token in ${this.names.token} for it${url ? ` at ${url}` : ''}.${tail}`,
-            403
-          );
-        }
-        const accepted = answer.headers.get('x-accepted-github-permissions');
-        return new LeaseError(
-          'forbidden',
-          `${head} The token may not write git refs here${accepted ? ` (GitHub says the call needs ${accepted})` : ''}. ${permission}${tail}`,
-          403
-        );
-      }
-      case 404:
-        return new LeaseError(
-          'not-found',
-          `${head} The repository ${this.repository} does not exist, or the token in ${this.names.token} cannot see it (GitHub answers 404 rather than 403 then). ${permission}${tail}`,
-          404
-        );
-      case 409:
-        return new LeaseError(
-          'rejected',
-          `${head} The lease is a git ref of ${this.repository}, which needs at least one commit; push one first.${tail}`,
-          409
-        );
-      default:
-        if (answer.status >= 500) {
-          return new LeaseError(
-            'unavailable',
-            `${head} GitHub kept failing after ${(this.options.retryDelaysMs ?? DEFAULT_DELAYS).length + 1} attempts; it may be having an outage (https://www.githubstatus.com). Re-run the job later.${tail}`,
-            answer.status
-          );
-        }
-        return new LeaseError(
-          'rejected',
-          `${head} Check GITHUB_API_URL (${this.options.apiUrl}) and the token in ${this.names.token}.${tail}`,
-          answer.status
-        );
-    }
-  }
-
-  private rateLimited(answer: GitHubAnswer, action: string, rate: RateLimit, attempts: number): LeaseError {
-    const id = answer.headers.get('x-github-request-id');
-    const max = this.options.maxRateLimitWaitMs ?? 60_000;
-    return new LeaseError(
-      'rate-limited',
-      `${this.head(action)}: GitHub's API rate limit was hit (${rate.reason}) after ${attempts} attempt${attempts > 1 ? 's' : ''}${id ? ` (GitHub request id ${id})` : ''}. ` +
-        `${rate.waitMs > max ? `That is longer than this step waits (${formatDuration(max)}). ` : ''}` +
-        `Re-run the job once the limit has reset; the workflow's GITHUB_TOKEN may send 1,000 requests an hour per repository, shared by all its jobs.${this.nothingRestored()}`,
-      answer.status
-    );
+    const f = githubFailure(answer, this.callFor(action));
+    return new LeaseError(f.kind, f.message, f.status);
   }
 }
 

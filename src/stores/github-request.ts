@@ -1,8 +1,9 @@
-// GitHub's REST API through Node's fetch, with the retry policy shared by the secret store
-// (./secret.ts) and the lease (./lease.ts): 5xx, network errors and timeouts are retried after the
-// configured delays, rate limits after the wait GitHub asks for. Each caller builds its own error
-// messages. No dependencies: the lease (loaded by every post step that holds one) must not pull in
-// libsodium with the secret store.
+// GitHub's REST API through Node's fetch, shared by the secret store (./secret.ts) and the lease
+// (src/mutex/lease.ts): one retry policy (5xx, network errors and timeouts after the configured
+// delays, rate limits after the wait GitHub asks for) and one mapping of a failed answer to a
+// message that says what to fix; each caller adds its own words (which token, which permission)
+// and wraps the result in its own error class. No dependencies: the lease (loaded by every post step
+// that holds one) must not pull in libsodium with the secret store.
 
 const API_VERSION = '2022-11-28';
 
@@ -29,10 +30,35 @@ export interface RateLimit {
   reason: string;
 }
 
-/**
- * How to send one REST call and when to give up: shared by the secret store and the lease
- * (src/mutex/lease.ts), which build their own error messages.
- */
+/** Why a call failed, in the caller's words; the caller wraps it in its own error class. */
+export interface GitHubFailure {
+  kind: 'unauthorized' | 'forbidden' | 'not-found' | 'rejected' | 'unavailable' | 'rate-limited' | 'network';
+  message: string;
+  status?: number;
+  requestId?: string;
+}
+
+/** What a caller says about its calls, for the failure messages. */
+export interface FailureWords {
+  /** Where the token comes from (an input, an environment variable). */
+  tokenName: string;
+  apiUrl: string;
+  /** Values that must never appear, even in GitHub's quoted words. */
+  secrets: (string | undefined)[];
+  /** After every message (the lease's "Nothing was restored."). */
+  tail?: string;
+  /** After "The token in … is invalid, expired or revoked.": how to get a valid one. */
+  unauthorized: string;
+  /** A 403 that is no rate limit and no SSO: what the token may not do (`accepted`: the permission GitHub names). */
+  forbidden(accepted: string): string;
+  notFound: string;
+  /** Statuses with a meaning of their own for this caller (the lease's 409, the secret's 422): 'rejected'. */
+  rejected?: Record<number, string>;
+  /** After a rate limit message: what else to do. */
+  rateLimited: string;
+}
+
+/** How to send one REST call and when to give up. */
 export interface GitHubCall {
   token: string;
   log: (message: string) => void;
@@ -46,17 +72,18 @@ export interface GitHubCall {
   timeoutMs: number;
   /** Called for every request sent (retries included). */
   onSend?: () => void;
-  /** The error to throw when GitHub could not be reached by the last attempt. */
-  unreachable(problem: string, attempts: number): Error;
-  /** The error to throw when a rate limit is hit on the last attempt, or asks for a longer wait than maxRateLimitWaitMs. */
-  rateLimited(answer: GitHubAnswer, rate: RateLimit, attempts: number): Error;
+  /** "Cannot <do what> …": the start of this call's failure messages. */
+  head: string;
+  words: FailureWords;
+  /** The caller's error for a failure of this call. */
+  error(failure: GitHubFailure): Error;
 }
 
 /**
  * One API call with retries: 5xx, network errors and timeouts after the configured delays; rate
  * limits after the wait GitHub asks for (retry-after, or x-ratelimit-reset), if not too long.
- * Returns the final answer (success or not) for the caller to judge; throws only when nothing
- * usable came back (the caller's `unreachable` and `rateLimited` errors).
+ * Returns the final answer (success or not) for the caller to judge (`githubFailure`); throws the
+ * caller's error only when nothing usable came back (unreachable, rate limited).
  */
 export async function githubRequest(
   method: string,
@@ -76,7 +103,7 @@ export async function githubRequest(
       answer = await sendGitHubRequest(method, url, body, call);
     } catch (caught) {
       problem = networkReason(caught);
-      if (attempt >= total) throw call.unreachable(problem, attempt);
+      if (attempt >= total) throw call.error(unreachable(call, problem, attempt));
       wait = delays[attempt - 1];
       call.log(`GitHub API: ${what} failed (${problem}); attempt ${attempt + 1} of ${total} in ${seconds(wait)}.`);
       await call.sleep(wait);
@@ -84,8 +111,7 @@ export async function githubRequest(
     }
     const rate = rateLimit(answer);
     if (rate) {
-      if (attempt >= total) throw call.rateLimited(answer, rate, attempt);
-      if (rate.waitMs > maxWait) throw call.rateLimited(answer, rate, attempt);
+      if (attempt >= total || rate.waitMs > maxWait) throw call.error(rateLimited(call, answer, rate, attempt));
       wait = rate.waitMs;
       problem = `rate limited: ${rate.reason}`;
     } else if (answer.status >= 500) {
@@ -123,6 +149,70 @@ async function sendGitHubRequest(method: string, url: string, body: unknown, cal
     parsed = null;
   }
   return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/** What a failed answer means, and what to fix, in the words of `call`. */
+export function githubFailure(
+  answer: GitHubAnswer,
+  call: Pick<GitHubCall, 'head' | 'words' | 'retryDelaysMs'>
+): GitHubFailure {
+  const { words } = call;
+  const said = githubMessage(answer, words.secrets);
+  const requestId = answer.headers.get('x-github-request-id') ?? undefined;
+  const head = `${call.head}: GitHub answered ${answer.status}${said ? ` ${said}` : ''}${requestId ? ` (GitHub request id ${requestId})` : ''}.`;
+  const fail = (kind: GitHubFailure['kind'], fix: string): GitHubFailure => ({
+    kind,
+    message: `${head} ${fix}${words.tail ?? ''}`,
+    status: answer.status,
+    requestId
+  });
+  const own = words.rejected?.[answer.status];
+  if (own) return fail('rejected', own);
+  if (answer.status === 401)
+    return fail(
+      'unauthorized',
+      `The token in ${words.tokenName} is invalid, expired or revoked. ${words.unauthorized}`
+    );
+  if (answer.status === 403) {
+    const sso = answer.headers.get('x-github-sso');
+    if (sso) {
+      const url = /url=(\S+)/.exec(sso)?.[1];
+      return fail(
+        'forbidden',
+        `The organization enforces SAML single sign-on: authorize the token in ${words.tokenName} for it${url ? ` at ${url}` : ''}.`
+      );
+    }
+    const accepted = answer.headers.get('x-accepted-github-permissions');
+    return fail('forbidden', words.forbidden(accepted ? ` (GitHub says the call needs ${accepted})` : ''));
+  }
+  if (answer.status === 404) return fail('not-found', words.notFound);
+  if (answer.status >= 500)
+    return fail(
+      'unavailable',
+      `GitHub kept failing after ${call.retryDelaysMs.length + 1} attempts; it may be having an outage (https://www.githubstatus.com). Re-run the job later.`
+    );
+  return fail('rejected', `Check GITHUB_API_URL (${words.apiUrl}) and the token in ${words.tokenName}.`);
+}
+
+function unreachable(call: GitHubCall, problem: string, attempts: number): GitHubFailure {
+  return {
+    kind: 'network',
+    message: `${call.head}: the GitHub API at ${call.words.apiUrl} could not be reached after ${attempts} attempt${attempts > 1 ? 's' : ''} (${problem}). Check the network and GITHUB_API_URL, then re-run the job.${call.words.tail ?? ''}`
+  };
+}
+
+function rateLimited(call: GitHubCall, answer: GitHubAnswer, rate: RateLimit, attempts: number): GitHubFailure {
+  const requestId = answer.headers.get('x-github-request-id') ?? undefined;
+  const max = call.maxRateLimitWaitMs;
+  return {
+    kind: 'rate-limited',
+    message:
+      `${call.head}: GitHub's API rate limit was hit (${rate.reason}) after ${attempts} attempt${attempts > 1 ? 's' : ''}${requestId ? ` (GitHub request id ${requestId})` : ''}. ` +
+      `${rate.waitMs > max ? `That is longer than this step waits (${seconds(max)}). ` : ''}` +
+      `Re-run the job once the limit has reset; ${call.words.rateLimited}${call.words.tail ?? ''}`,
+    status: answer.status,
+    requestId
+  };
 }
 
 /** GitHub's own words (message and error details), with every one of `secrets` replaced by ***. */

@@ -12,23 +12,20 @@
 // (/orgs/{org}/actions/secrets; the PUT must carry `visibility`, so the existing one is read first
 // and kept). 5xx, network errors and rate limits are retried with backoff; every other failure
 // becomes a SecretStoreError whose message says what to fix. No message ever contains the value.
-// The request helper (githubRequest: retries, rate limits, GitHub's words) lives in
-// ./github-request.ts, shared with the lease (./lease.ts), and is re-exported here.
+// The request helper (retries, rate limits, what a failed answer means) is ./github-request.ts,
+// shared with the lease (src/mutex/lease.ts).
 //
 // Loaded only in ChatGPT mode (dynamic import), and by the `codex-auth init` command.
 import sodium from 'libsodium-wrappers';
-import { githubMessage, githubRequest, type GitHubAnswer } from './github-request.js';
-
-export {
-  apiUrlFromEnv,
-  DEFAULT_API_URL,
-  githubMessage,
+import {
+  githubFailure,
   githubRequest,
-  rateLimit,
+  type FailureWords,
   type GitHubAnswer,
-  type GitHubCall,
-  type RateLimit
+  type GitHubCall
 } from './github-request.js';
+
+export { apiUrlFromEnv, DEFAULT_API_URL } from './github-request.js';
 type Answer = GitHubAnswer;
 
 import { SECRET_SCOPES, type SecretScope } from '../constants.js';
@@ -294,7 +291,7 @@ class Client {
         'unavailable',
         `Cannot write the ${describeTarget(this.target)}: the API at ${this.target.apiUrl} answered the public-key request without key_id and key. Check GITHUB_API_URL.`,
         answer.status,
-        this.requestId(answer)
+        answer.headers.get('x-github-request-id') ?? undefined
       );
     }
     return { key_id: keyId, key };
@@ -352,8 +349,27 @@ class Client {
     body: unknown,
     action: string
   ): Promise<{ answer: Answer; attempts: number }> {
-    return githubRequest(method, url, body, {
-      token: this.target.token,
+    return githubRequest(method, url, body, this.callFor(action));
+  }
+
+  private callFor(action: string): GitHubCall {
+    const { target, names } = this;
+    const words: FailureWords = {
+      tokenName: names.token,
+      apiUrl: target.apiUrl,
+      // Anything that could be the value or its sealed form never shows, even in GitHub's words.
+      secrets: [this.value, this.encrypted, target.token],
+      unauthorized: `Create a new one (${permissionHint(target.scope)}) and store it where ${names.token} reads it.`,
+      forbidden: (accepted) =>
+        `The token in ${names.token} may not ${action === 'write' ? 'write' : 'read'} this secret${accepted}. Use ${permissionHint(target.scope)}. The workflow's GITHUB_TOKEN cannot write secrets, whatever its \`permissions:\` say.`,
+      notFound: notFoundHint(target, names),
+      rejected: {
+        422: `GitHub rejected the value or the request: a secret holds at most 48 KB, and its name only letters, digits and underscores (${names.name}). The value was not stored.`
+      },
+      rateLimited: `if other jobs share the token in ${names.token}, give this one its own token.`
+    };
+    return {
+      token: target.token,
       log: this.log,
       sleep: this.sleep,
       fetch: this.fetch,
@@ -363,100 +379,15 @@ class Client {
       onSend: () => {
         this.requests++;
       },
-      unreachable: (problem, attempts) =>
-        new SecretStoreError(
-          'network',
-          `Cannot ${action} the ${describeTarget(this.target)}: the GitHub API at ${this.target.apiUrl} could not be reached after ${attempts} attempt${attempts > 1 ? 's' : ''} (${problem}). Check the network and GITHUB_API_URL, then re-run the job.`
-        ),
-      rateLimited: (answer, rate, attempts) => this.rateLimited(answer, action, rate, attempts)
-    });
-  }
-
-  private requestId(answer: Answer): string | undefined {
-    return answer.headers.get('x-github-request-id') ?? undefined;
-  }
-
-  /** GitHub's own words, with anything that could be the value or its sealed form removed. */
-  private githubMessage(answer: Answer): string {
-    return githubMessage(answer, [this.value, this.encrypted, this.target.token]);
+      head: `Cannot ${action} the ${describeTarget(target)}`,
+      words,
+      error: (f) => new SecretStoreError(f.kind, f.message, f.status, f.requestId)
+    };
   }
 
   private failure(answer: Answer, action: string): SecretStoreError {
-    const { target, names } = this;
-    const what = describeTarget(target);
-    const said = this.githubMessage(answer);
-    const status = `${answer.status}${said ? ` ${said}` : ''}`;
-    const id = this.requestId(answer);
-    const ref = id ? ` (GitHub request id ${id})` : '';
-    const head = `Cannot ${action} the ${what}: GitHub answered ${status}${ref}.`;
-    switch (answer.status) {
-      case 401:
-        return new SecretStoreError(
-          'unauthorized',
-          `${head} The token in ${names.token} is invalid, expired or revoked. Create a new one (${permissionHint(target.scope)}) and store it where ${names.token} reads it.`,
-          401,
-          id
-        );
-      case 403: {
-        const accepted = answer.headers.get('x-accepted-github-permissions');
-        const sso = answer.headers.get('x-github-sso');
-        if (sso) {
-          return new SecretStoreError(
-            'forbidden',
-            `${head} The organization enforces SAML single sign-on: authorize the token in ${names.token} for it${/url=(\S+)/.exec(sso) ? ` at ${/url=(\S+)/.exec(sso)![1]}` : ''}.`,
-            403,
-            id
-          );
-        }
-        return new SecretStoreError(
-          'forbidden',
-          `${head} The token in ${names.token} may not ${action === 'write' ? 'write' : 'read'} this secret${accepted ? ` (GitHub says the call needs ${accepted})` : ''}. Use ${permissionHint(target.scope)}. The workflow's GITHUB_TOKEN cannot write secrets, whatever its \`permissions:\` say.`,
-          403,
-          id
-        );
-      }
-      case 404:
-        return new SecretStoreError('not-found', `${head} ${notFoundHint(target, names)}`, 404, id);
-      case 422:
-        return new SecretStoreError(
-          'rejected',
-          `${head} GitHub rejected the value or the request: a secret holds at most 48 KB, and its name only letters, digits and underscores (${names.name}). The value was not stored.`,
-          422,
-          id
-        );
-      default:
-        if (answer.status >= 500) {
-          return new SecretStoreError(
-            'unavailable',
-            `${head} GitHub kept failing after ${(this.options.retryDelaysMs ?? DEFAULT_DELAYS).length + 1} attempts; it may be having an outage (https://www.githubstatus.com). Re-run the job later.`,
-            answer.status,
-            id
-          );
-        }
-        return new SecretStoreError(
-          'unavailable',
-          `${head} Check GITHUB_API_URL (${target.apiUrl}) and the token in ${names.token}.`,
-          answer.status,
-          id
-        );
-    }
-  }
-
-  private rateLimited(
-    answer: Answer,
-    action: string,
-    rate: { waitMs: number; reason: string },
-    attempts: number
-  ): SecretStoreError {
-    const id = this.requestId(answer);
-    return new SecretStoreError(
-      'rate-limited',
-      `Cannot ${action} the ${describeTarget(this.target)}: GitHub's API rate limit was hit (${rate.reason}) after ${attempts} attempt${attempts > 1 ? 's' : ''}${id ? ` (GitHub request id ${id})` : ''}. ` +
-        `${rate.waitMs > (this.options.maxRateLimitWaitMs ?? 60_000) ? `That is longer than this step waits (${seconds(this.options.maxRateLimitWaitMs ?? 60_000)}). ` : ''}` +
-        `Re-run the job once the limit has reset; if other jobs share the token in ${this.names.token}, give this one its own token.`,
-      answer.status,
-      id
-    );
+    const f = githubFailure(answer, this.callFor(action));
+    return new SecretStoreError(f.kind, f.message, f.status, f.requestId);
   }
 }
 
@@ -480,8 +411,4 @@ function notFoundHint(target: SecretTarget, names: SettingNames): string {
     return `The repository ${repo} or its environment '${target.environment}' does not exist, or the token in ${names.token} cannot see it. Check ${names.environment} (create the environment under Settings → Environments first) and ${names.scope}, and that the token was granted access to ${repo}.`;
   }
   return `The repository ${repo} does not exist, or the token in ${names.token} cannot see it: grant the token access to ${repo} (a fine-grained token lists its repositories). Check ${names.scope} too.`;
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
