@@ -7,6 +7,14 @@ export const SAVE_FAILURE_MODES = ['fail', 'warn'] as const;
 export const SECRET_SCOPES = ['repository', 'environment', 'organization'] as const;
 export type SecretScope = (typeof SECRET_SCOPES)[number];
 
+/** Why GitHub would refuse this secret name, or undefined when it is valid. */
+export function secretNameProblem(name: string): string | undefined {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    return `'${name}' is not a valid secret name: use letters, digits and underscores, not starting with a digit`;
+  if (/^GITHUB_/i.test(name)) return `'${name}' is not a valid secret name: names starting with GITHUB_ are reserved`;
+  return undefined;
+}
+
 /** The runner-local store's default directory (`local-store-path`). */
 export const DEFAULT_LOCAL_STORE_DIR = '~/.codex-auth/store';
 

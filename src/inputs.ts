@@ -12,6 +12,7 @@ import {
   INPUT_DEFAULTS,
   SAVE_FAILURE_MODES,
   SECRET_SCOPES,
+  secretNameProblem,
   type SecretScope
 } from './constants.js';
 
@@ -122,8 +123,6 @@ export interface ParseContext {
 
 export const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY_COMMAND = 'openssl rand -base64 32';
-/** GitHub's rules for secret names (also checked by src/stores/secret.ts, which API-key jobs never load). */
-const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The secret input values, to mask before anything else can be logged (even before parsing). */
 export function secretInputs(read: InputReader): string[] {
@@ -164,21 +163,12 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
       'Use `auth-mode: chatgpt` and pass the login as `chatgpt-auth-json` (with an `encryption-key`), or pass an OpenAI API key here.'
     );
   }
-  if (/\s/.test(apiKey)) {
-    throw new InputError(
-      'openai-api-key',
-      'contains white space inside the key.',
-      'Store the key alone, on one line, in the secret.'
-    );
-  }
-  const ignored = [...CHATGPT_ONLY_INPUTS, 'codex-access-token'].filter(
-    (name) => get(name) !== '' && !isDefault(name, get(name))
+  oneLine('openai-api-key', apiKey, 'key');
+  const warnings = ignoring(
+    get,
+    [...CHATGPT_ONLY_INPUTS, 'codex-access-token'],
+    'a ChatGPT login is used only with `auth-mode: chatgpt`; this step uses the API key.'
   );
-  const warnings = ignored.length
-    ? [
-        `Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: a ChatGPT login is used only with \`auth-mode: chatgpt\`; this step uses the API key.`
-      ]
-    : [];
   return { inputs: { mode: 'api-key', apiKey, codexHome }, warnings };
 }
 
@@ -212,23 +202,15 @@ function parseAccessToken(get: (name: string) => string, codexHome: string | und
       'For an API key, use `auth-mode: api-key` with `openai-api-key`; for an access token, pass the `at-…` value.'
     );
   }
-  if (/\s/.test(token))
-    throw new InputError(
-      input,
-      'contains white space inside the token.',
-      'Store the token alone, on one line, in the secret.'
-    );
+  oneLine(input, token, 'token');
   if (!token.startsWith('at-')) {
     throw new InputError(input, 'is not a Codex access token (they start with `at-`).', `${example}.`);
   }
-  const ignored = [...CHATGPT_ONLY_INPUTS, 'openai-api-key'].filter(
-    (name) => get(name) !== '' && !isDefault(name, get(name))
+  const warnings = ignoring(
+    get,
+    [...CHATGPT_ONLY_INPUTS, 'openai-api-key'],
+    'this step uses the access token (`auth-mode: access-token`).'
   );
-  const warnings = ignored.length
-    ? [
-        `Ignoring ${ignored.map((n) => `'${n}'`).join(', ')}: this step uses the access token (\`auth-mode: access-token\`).`
-      ]
-    : [];
   return { inputs: { mode: 'access-token', accessToken: token, codexHome }, warnings };
 }
 
@@ -249,9 +231,17 @@ function isDefault(name: string, value: string): boolean {
   return DEFAULTS[name] !== undefined && value.toLowerCase() === DEFAULTS[name].toLowerCase();
 }
 
-/** The inputs among `names` given a value other than their default (for "Ignoring ..." warnings). */
-function strayInputs(get: (name: string) => string, names: string[]): string[] {
-  return names.filter((name) => get(name) !== '' && !isDefault(name, get(name)));
+const ONE_LINE_FIX = 'Store it alone, on one line, in the secret.';
+
+/** A key or token with white space inside would be sent as is and refused: say so here. */
+function oneLine(input: string, value: string, what: 'key' | 'token'): void {
+  if (/\s/.test(value)) throw new InputError(input, `contains white space inside the ${what}.`, ONE_LINE_FIX);
+}
+
+/** "Ignoring 'a', 'b': <why>" for the inputs among `names` given a value other than their default, or nothing. */
+function ignoring(get: (name: string) => string, names: string[], why: string): string[] {
+  const stray = names.filter((name) => get(name) !== '' && !isDefault(name, get(name)));
+  return stray.length ? [`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: ${why}`] : [];
 }
 
 function parseChatGpt(
@@ -333,31 +323,21 @@ function parseSecretWriteBack(
   const environment = get('environment');
   const token = get('secret-token');
   if (!rawName) {
-    const stray = [
-      ...(get('secret-scope') && !isDefault('secret-scope', get('secret-scope')) ? ['secret-scope'] : []),
-      ...(environment ? ['environment'] : []),
-      ...(token ? ['secret-token'] : [])
-    ];
-    if (stray.length) {
-      warnings.push(
-        `Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the write-back to a secret is on only when 'secret-name' is set (the name of the secret passed as 'chatgpt-auth-json').`
-      );
-    }
+    warnings.push(
+      ...ignoring(
+        get,
+        ['secret-scope', 'environment', 'secret-token'],
+        "the write-back to a secret is on only when 'secret-name' is set (the name of the secret passed as 'chatgpt-auth-json')."
+      )
+    );
     return undefined;
   }
-  const example = 'e.g. `secret-name: CODEX_AUTH_JSON` with `chatgpt-auth-json: ${{ secrets.CODEX_AUTH_JSON }}`';
-  if (!SECRET_NAME.test(rawName)) {
+  const nameProblem = secretNameProblem(rawName);
+  if (nameProblem) {
     throw new InputError(
       'secret-name',
-      `'${rawName}' is not a valid secret name (letters, digits and underscores, not starting with a digit).`,
-      `Give the name of the secret passed as 'chatgpt-auth-json', ${example}.`
-    );
-  }
-  if (/^GITHUB_/i.test(rawName)) {
-    throw new InputError(
-      'secret-name',
-      `'${rawName}' starts with GITHUB_, which GitHub reserves.`,
-      `Give the name of the secret passed as 'chatgpt-auth-json', ${example}.`
+      `${nameProblem}.`,
+      `Give the name of the secret passed as 'chatgpt-auth-json', e.g. \`secret-name: CODEX_AUTH_JSON\` with \`chatgpt-auth-json: \${{ secrets.CODEX_AUTH_JSON }}\`.`
     );
   }
   const name = rawName.toUpperCase();
@@ -383,13 +363,7 @@ function parseSecretWriteBack(
       `The workflow's GITHUB_TOKEN cannot write secrets, whatever its \`permissions:\` say. Use ${tokenKinds(scope)}; store it as a secret and pass it, e.g. \`secret-token: \${{ secrets.CODEX_AUTH_SECRET_TOKEN }}\`. Or remove secret-name to keep the login in the Actions cache only.`
     );
   }
-  if (/\s/.test(token)) {
-    throw new InputError(
-      'secret-token',
-      'contains white space inside the token.',
-      'Store the token alone, on one line, in the secret.'
-    );
-  }
+  oneLine('secret-token', token, 'token');
   const { owner, repo } = currentRepository(env, 'secret-name', 'to locate the secret', 'remove secret-name');
   return {
     scope,
@@ -442,9 +416,9 @@ function parseLease(
     fix: 'Choose it longer than the longest job that uses the credential runs, e.g. 60'
   });
   if (!on) {
-    const stray = strayInputs(get, ['lease-timeout-minutes', 'lease-expiry-minutes']);
-    if (stray.length)
-      warnings.push(`Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the lease is on only with \`lease: true\`.`);
+    warnings.push(
+      ...ignoring(get, ['lease-timeout-minutes', 'lease-expiry-minutes'], 'the lease is on only with `lease: true`.')
+    );
     return undefined;
   }
   const token = get('lease-token');
@@ -455,8 +429,7 @@ function parseLease(
       'Leave it at its default (`${{ github.token }}`, the workflow\'s GITHUB_TOKEN) and give the workflow or job `permissions: contents: write`, or pass a token with "Contents: Read and write" on this repository.'
     );
   }
-  if (/\s/.test(token))
-    throw new InputError('lease-token', 'contains white space inside the token.', 'Pass the token alone, on one line.');
+  oneLine('lease-token', token, 'token');
   const { owner, repo } = currentRepository(env, 'lease', 'to hold the lease', 'set `lease: false`');
   return { owner, repo, apiUrl: apiUrlFromEnv(env), token, timeoutMs, ttlMs };
 }
@@ -477,11 +450,13 @@ function parseLocalStore(
     fix: 'e.g. 10: longer than the jobs it waits for usually run'
   });
   if (!on) {
-    const stray = strayInputs(get, ['local-store-path', 'lock-timeout-minutes']);
-    if (stray.length)
-      warnings.push(
-        `Ignoring ${stray.map((n) => `'${n}'`).join(', ')}: the runner-local store is on only with \`local-store: true\`.`
-      );
+    warnings.push(
+      ...ignoring(
+        get,
+        ['local-store-path', 'lock-timeout-minutes'],
+        'the runner-local store is on only with `local-store: true`.'
+      )
+    );
     return undefined;
   }
   const raw = get('local-store-path') || DEFAULT_LOCAL_STORE_PATH;

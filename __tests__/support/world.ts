@@ -176,15 +176,19 @@ export async function plantCacheEntry(world: World, relativePath: string, conten
     const scriptFile = path.join(ROOT, 'node_modules', `.plant-${process.pid}-${Date.now()}.mjs`);
     await fs.writeFile(scriptFile, script);
     try {
+      let output = '';
       const code = await new Promise<number | null>((resolve) => {
         const child = spawn(NODE24, [scriptFile], {
           cwd: dir,
           env: { PATH: process.env.PATH ?? '', HOME: dir, RUNNER_TEMP: path.join(dir, '_temp'), ...world.cache.env },
-          stdio: 'ignore'
+          stdio: ['ignore', 'pipe', 'pipe']
         });
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.on('close', resolve);
       });
-      if (code !== 0) throw new Error(`planting cache entry ${key} failed (exit ${code})`);
+      // The library reports why a save failed only in its log (a warning), and returns -1.
+      if (code !== 0) throw new Error(`planting cache entry ${key} failed (exit ${code}):\n${output}`);
     } finally {
       await fs.rm(scriptFile, { force: true });
     }

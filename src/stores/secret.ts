@@ -28,8 +28,8 @@ import {
 export { apiUrlFromEnv, DEFAULT_API_URL } from './github-request.js';
 type Answer = GitHubAnswer;
 
-import { SECRET_SCOPES, type SecretScope } from '../constants.js';
-export { SECRET_SCOPES, type SecretScope };
+import { SECRET_SCOPES, secretNameProblem, type SecretScope } from '../constants.js';
+export { SECRET_SCOPES, secretNameProblem, type SecretScope };
 
 export interface SecretTarget {
   scope: SecretScope;
@@ -113,15 +113,6 @@ export class SecretStoreError extends Error {
 /** GitHub's limit per secret value. */
 export const MAX_SECRET_BYTES = 48 * 1024;
 const DEFAULT_DELAYS = [1000, 3000, 9000];
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Why GitHub would refuse this secret name, or undefined when it is valid. */
-export function secretNameProblem(name: string): string | undefined {
-  if (!NAME.test(name))
-    return `'${name}' is not a valid secret name: use letters, digits and underscores, not starting with a digit`;
-  if (/^GITHUB_/i.test(name)) return `'${name}' is not a valid secret name: names starting with GITHUB_ are reserved`;
-  return undefined;
-}
 
 /** "repository secret NAME of owner/repo", "environment secret NAME of owner/repo (environment 'E')", "organization secret NAME of org". */
 export function describeTarget(
