@@ -2,6 +2,7 @@
 // token endpoint and a Responses API, all on 127.0.0.1, plus builders for realistic jobs.
 // Used by the end-to-end tests, the demo and the benchmark.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,7 +174,7 @@ export async function plantCacheEntry(world: World, relativePath: string, conten
     await fs.mkdir(path.join(dir, path.dirname(relativePath)), { recursive: true });
     await fs.writeFile(path.join(dir, relativePath), content);
     const script = `import * as cache from '@actions/cache'; const id = await cache.saveCache([${JSON.stringify(relativePath)}], ${JSON.stringify(key)}); if (id === -1) process.exit(3);`;
-    const scriptFile = path.join(ROOT, 'node_modules', `.plant-${process.pid}-${Date.now()}.mjs`);
+    const scriptFile = path.join(ROOT, 'node_modules', `.plant-${randomUUID()}.mjs`);
     await fs.writeFile(scriptFile, script);
     try {
       let output = '';
