@@ -1,44 +1,32 @@
 // The job summary and the early warnings of a real ChatGPT-mode job (built action, real cache, real Codex CLI).
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { readManifest, runJob, type JobResult } from './support/runner.js';
-import {
-  allTokens,
-  chatGptJob,
-  newEncryptionKey,
-  serialize,
-  startWorld,
-  type ChatGptJobOptions,
-  type World
-} from './support/world.js';
+import { useWorld } from './support/use-world.js';
+import { allTokens, chatGptJob, serialize, type ChatGptJobOptions } from './support/world.js';
 
-let world: World;
-let key: string;
-const seeds: ChatGptAuthJson[] = [];
+const fx = useWorld();
 const IN_JOB: Record<string, string> = 'renewal' in readManifest().inputs ? { renewal: 'in-job' } : {};
 
-beforeAll(async () => {
-  world = await startWorld();
-  key = newEncryptionKey();
-});
-afterAll(async () => {
-  await world.stop();
-});
-
 async function run(auth: ChatGptAuthJson, extra: ChatGptJobOptions['extra'] = {}): Promise<JobResult> {
-  return runJob(
-    chatGptJob(world, { inputs: { 'encryption-key': key, 'chatgpt-auth-json': serialize(auth), ...IN_JOB }, extra })
+  const job = await runJob(
+    chatGptJob(fx.world, {
+      inputs: { 'encryption-key': fx.key, 'chatgpt-auth-json': serialize(auth), ...IN_JOB },
+      extra
+    })
   );
+  fx.jobs.push(job);
+  return job;
 }
 const annotations = (job: JobResult, level: string): string[] =>
   job.steps.flatMap((s) => s.annotations.filter((a) => a.level === level).map((a) => a.message));
 
 test('the summary shows each store, the copy used and why, what happens next; the early warnings fire when they should', async () => {
-  const original = world.oauth.issue({ accessTtlSeconds: -60 });
-  seeds.push(original);
+  const original = fx.world.oauth.issue({ accessTtlSeconds: -60 });
+  fx.seeds.push(original);
 
   // A read-only cache: the renewal Codex is about to do cannot be stored for later jobs.
-  const other = world.oauth.issue({ accessTtlSeconds: -60 });
-  seeds.push(other);
+  const other = fx.world.oauth.issue({ accessTtlSeconds: -60 });
+  fx.seeds.push(other);
   const readOnly = await run(other, { actionEnv: { ACTIONS_CACHE_MODE: 'read' } });
   expect(
     annotations(readOnly, 'warning').some((w) =>
@@ -46,7 +34,7 @@ test('the summary shows each store, the copy used and why, what happens next; th
     )
   ).toBe(true);
   expect(readOnly.step('auth').summary).toContain('`renewal-due-cannot-renew`');
-  world.cache.reset();
+  fx.world.cache.reset();
 
   const first = await run(original);
   expect(first.status).toBe('success');
@@ -68,8 +56,9 @@ test('the summary shows each store, the copy used and why, what happens next; th
   ).toBe(true);
   expect(annotations(second, 'warning')).toEqual([]);
 
+  // The summary names no token nor the account id (the tokens everywhere are checked after each test).
   for (const job of [readOnly, first, second]) {
-    for (const value of [...allTokens(world, seeds), original.tokens.account_id])
+    for (const value of [...allTokens(fx.world, fx.seeds), original.tokens.account_id])
       expect(job.step('auth').summary).not.toContain(value);
   }
 });

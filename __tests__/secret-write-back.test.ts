@@ -639,7 +639,7 @@ describe('inputs', () => {
     [
       'a reserved name',
       { 'secret-name': 'GITHUB_AUTH', 'secret-token': 't' },
-      /^Input 'secret-name': 'GITHUB_AUTH' starts with GITHUB_/
+      /^Input 'secret-name': 'GITHUB_AUTH' is not a valid secret name: names starting with GITHUB_ are reserved/
     ],
     [
       'an unknown scope',

@@ -116,20 +116,32 @@ export function allTokens(world: World, extra: ChatGptAuthJson[] = []): string[]
 }
 
 /**
- * Secret values found in the job logs. Our own steps must never print one at all (raw output,
- * masks not applied); other steps (Codex itself prints the account id when it logs out) are judged
+ * Secret values found in the jobs' output. Our own steps must never print one at all (raw output,
+ * masks not applied), nor put one in the job summary, an output or an exported variable; other steps (Codex itself prints the account id when it logs out) are judged
  * by what the user sees, with the masks our steps registered.
  */
 export function leakedSecrets(jobs: JobResult[], secrets: string[]): string[] {
   const leaks: string[] = [];
   for (const job of jobs) {
     for (const step of job.steps) {
+      // Our steps' summary, outputs and exported variables are never masked by the runner: checked raw too.
+      const texts: [string, string][] =
+        step.phase === 'run'
+          ? [['log', step.masked]]
+          : [
+              ['log', step.log],
+              ['summary', step.summary],
+              ...Object.entries({ ...step.outputs, ...step.exported }).map(([name, value]): [string, string] => [
+                `output or variable ${name}`,
+                value
+              ])
+            ];
       for (const secret of secrets) {
-        const log = step.phase === 'run' ? step.masked : step.log;
-        if (secret.length >= 8 && log.includes(secret)) {
-          const at = log.indexOf(secret);
+        for (const [where, text] of texts) {
+          if (secret.length < 8 || !text.includes(secret)) continue;
+          const at = text.indexOf(secret);
           leaks.push(
-            `${job.name} / ${step.name}: ${secret.slice(0, 6)}… after "${log.slice(Math.max(0, at - 80), at).replace(/\s+/g, ' ')}"`
+            `${job.name} / ${step.name} (${where}): ${secret.slice(0, 6)}… after "${text.slice(Math.max(0, at - 80), at).replace(/\s+/g, ' ')}"`
           );
         }
       }
