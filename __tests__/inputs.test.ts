@@ -106,9 +106,10 @@ describe('serializing inputs (lease, local store)', () => {
     ],
     [
       { 'lease-timeout-minutes': 'soon' },
-      /^Input 'lease-timeout-minutes': 'soon' is not a number of minutes\. Give 0 to 360 minutes/
+      /^Input 'lease-timeout-minutes': 'soon' is not a number of minutes \(digits, .*\)\. Give 0 to 360 minutes/
     ],
-    [{ 'lock-timeout-minutes': '-1' }, /^Input 'lock-timeout-minutes': '-1' is not a number of minutes/],
+    [{ 'lock-timeout-minutes': '-1' }, /^Input 'lock-timeout-minutes': '-1' is negative\. Give 0 to 360 minutes/],
+    [{ 'renew-before-hours': '1e3' }, /^Input 'renew-before-hours': '1e3' is not a number of hours \(digits/],
     [{ lease: 'yes' }, /^Input 'lease': 'yes' is not a boolean/],
     [{ 'local-store': 'on' }, /^Input 'local-store': 'on' is not a boolean/],
     [

@@ -498,7 +498,7 @@ function parseRenewal(get: (name: string) => string): RenewalSettings {
   const value = get('renew-before-hours') || DEFAULTS['renew-before-hours'];
   const hours = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
   const fix = `Give more than 0 and at most ${MAX_RENEW_BEFORE_HOURS} hours, longer than your longest job (default 24).`;
-  if (Number.isNaN(hours)) throw new InputError('renew-before-hours', `'${value}' is not a number of hours.`, fix);
+  if (Number.isNaN(hours)) throw new InputError('renew-before-hours', notDecimal(value, 'hours'), fix);
   if (hours === 0)
     throw new InputError(
       'renew-before-hours',
@@ -515,13 +515,20 @@ function parseRenewal(get: (name: string) => string): RenewalSettings {
   return { mode, windowMs: Math.round(hours * 3_600_000) };
 }
 
+/** Why a duration is not the plain decimal number the duration inputs take. */
+function notDecimal(value: string, unit: 'hours' | 'minutes'): string {
+  return /^-\s*[\d.]/.test(value)
+    ? `'${value}' is negative.`
+    : `'${value}' is not a number of ${unit} (digits, with an optional decimal point, e.g. 1.5).`;
+}
+
 /** A duration input in minutes (decimals allowed), more than 0 (or 0 when `zero` says what it means) and at most 6 hours. */
 function parseMinutes(get: (name: string) => string, name: string, options: { zero?: string; fix: string }): number {
   const value = get(name) || DEFAULTS[name];
   const minutes = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
   const range = `${options.zero ? '0' : 'more than 0'} to ${MAX_MINUTES}`;
   if (Number.isNaN(minutes))
-    throw new InputError(name, `'${value}' is not a number of minutes.`, `Give ${range} minutes, ${options.fix}.`);
+    throw new InputError(name, notDecimal(value, 'minutes'), `Give ${range} minutes, ${options.fix}.`);
   if (minutes === 0 && !options.zero) throw new InputError(name, 'is 0.', `Give ${range} minutes, ${options.fix}.`);
   if (minutes > MAX_MINUTES) {
     throw new InputError(
