@@ -238,6 +238,18 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
     expect(stores[0].written).toEqual([]);
   });
 
+  test('auth.json rewritten with the same tokens (reformatted by a step): the same login, nothing to save or refuse', async () => {
+    const { state, input } = await afterMain(login(60), undefined);
+    const same = JSON.parse(await fs.readFile(state.authFile!, 'utf8')) as Record<string, unknown>;
+    await fs.writeFile(state.authFile!, `${JSON.stringify(same)}\n`);
+    const stores = [store('cache', { status: 'empty', reason: 'no entry yet' })];
+    const rec = runtime(stores);
+    await keepRefreshedCredential(input, state, rec.rt);
+    expect(stores[0].written).toEqual([]);
+    expect(rec.infos.join('\n')).toMatch(/unchanged since the main step/);
+    expect(rec.warnings).toEqual([]);
+  });
+
   const refusals: [string, () => string, RegExp][] = [
     ['another account', () => login(0, 'acct-2'), /another ChatGPT user than the one restored/],
     [

@@ -28,8 +28,8 @@ export interface MainState {
   renewal?: 'ahead' | 'in-job';
   /** Set once auth.json has been written. */
   authFile?: string;
-  /** ChatGPT mode: sha256 of the auth.json written, to tell whether Codex changed it. */
-  authSha256?: string;
+  /** ChatGPT mode: sha256 of the tokens written, to tell whether Codex refreshed them (a reformatted file is the same login). */
+  tokensSha256?: string;
   /** ChatGPT mode: last_refresh of the auth.json written. */
   lastRefresh?: string;
   source?: string;

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 export interface ChatGptCredential {
   /** The file's text, exactly as read or to be written. */
   text: string;
-  sha256: string;
+  /** sha256 of the three tokens: the same login whatever the file's formatting (a refresh changes them). */
+  tokensSha256: string;
   lastRefresh: Date;
   /** last_refresh as written (Codex writes nanoseconds, which Date cannot hold). */
   lastRefreshText: string;
@@ -72,7 +73,7 @@ export function parseCredential(text: string): Parsed {
     ok: true,
     credential: {
       text,
-      sha256: sha256(text),
+      tokensSha256: sha256(JSON.stringify([tokens.access_token, tokens.refresh_token, tokens.id_token])),
       lastRefresh: new Date(doc.last_refresh),
       lastRefreshText: doc.last_refresh,
       accessTokenExpiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,

@@ -12,7 +12,7 @@ import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../mutex/lock.js';
 import { consumerCopy } from './consumer-copy.js';
-import { secretsOf, sha256, type ChatGptCredential } from './credential.js';
+import { secretsOf, type ChatGptCredential } from './credential.js';
 import { renewAheadIfDue, refuseInJobRefreshOffDefaultBranch } from './renewal-step.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
@@ -194,7 +194,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
     ...state,
     renewal: inputs.renewal.mode,
     authFile,
-    authSha256: sha256(written),
+    tokensSha256: credential.tokensSha256,
     lastRefresh: credential.lastRefreshText,
     source,
     // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.

@@ -70,7 +70,7 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     );
     return;
   }
-  if (parsed.credential.sha256 === state.authSha256) {
+  if (parsed.credential.tokensSha256 === state.tokensSha256) {
     rt.info('The ChatGPT login is unchanged since the main step (Codex did not refresh it): nothing to save.');
     return;
   }
