@@ -94,26 +94,37 @@ export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 /** How far ahead of this runner's clock a last_refresh may be (another machine's clock may run a little fast). */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
+/** How a message tells the user to fix a login: log in again, or trust its issuer. */
+export interface LoginFixes {
+  relogin: string;
+  trust(issuer: string): string;
+}
+
+/** The action's fixes: a new seed, or the input 'oauth-issuer'. */
+const ACTION_FIXES: LoginFixes = {
+  relogin: 'Log in again with `codex login` and re-seed',
+  trust: () => "name it in the input 'oauth-issuer'"
+};
+
 /**
  * Why a login must not be used because of its `oauth_provenance` (another issuer or client than
  * Codex's, which would receive its refresh token), or undefined. `allowedIssuer`: the user's explicit
- * opt-in to one other issuer (the action's input 'oauth-issuer', the setup command's --oauth-issuer),
- * named by `trustHint`.
+ * opt-in to one other issuer (the action's input 'oauth-issuer', the setup command's --oauth-issuer).
  */
 export function provenanceProblem(
   credential: Pick<ChatGptCredential, 'provenance'>,
   allowedIssuer?: string,
-  trustHint: (issuer: string) => string = () => "name it in the input 'oauth-issuer'"
+  fixes: LoginFixes = ACTION_FIXES
 ): string | undefined {
   const provenance = credential.provenance;
   if (!provenance) return undefined;
   const issuer = (provenance.issuer ?? '').replace(/\/+$/, '');
   const allowed = [CODEX_ISSUER, ...(allowedIssuer ? [allowedIssuer.replace(/\/+$/, '')] : [])];
   if (!allowed.includes(issuer)) {
-    return `its tokens.oauth_provenance names the issuer ${JSON.stringify(provenance.issuer ?? null)}, not Codex's ${CODEX_ISSUER}: Codex would send its refresh token there. Log in again with \`codex login\` and re-seed; only if you trust that issuer, ${trustHint(issuer)}`;
+    return `its tokens.oauth_provenance names the issuer ${JSON.stringify(provenance.issuer ?? null)}, not Codex's ${CODEX_ISSUER}: Codex would send its refresh token there. ${fixes.relogin}; only if you trust that issuer, ${fixes.trust(issuer)}`;
   }
   if (provenance.clientId !== undefined && provenance.clientId !== CODEX_CLIENT_ID) {
-    return `its tokens.oauth_provenance names the OAuth client ${JSON.stringify(provenance.clientId)}, not Codex's ${CODEX_CLIENT_ID}. Log in again with \`codex login\` and re-seed`;
+    return `its tokens.oauth_provenance names the OAuth client ${JSON.stringify(provenance.clientId)}, not Codex's ${CODEX_CLIENT_ID}. ${fixes.relogin}`;
   }
   return undefined;
 }

@@ -153,7 +153,7 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   }
   const problem = storeProblem(inputs, results);
   if (!problem) return;
-  if (results.every(({ result }) => !result.ok)) {
+  if (problem.nowhere) {
     // Stored nowhere: the runner's copy is about to be removed. Never lose it silently.
     rt.info(recoveryEnvelopeMessage(envelope, inputs));
     problem.text +=
@@ -219,6 +219,8 @@ type Written = { store: EnvelopeStore; result: StoreWrite }[];
 
 interface Problem {
   text: string;
+  /** No store has the refreshed login (the post step then prints it sealed, to recover from). */
+  nowhere?: boolean;
   /** A durable store has the refreshed login: whatever on-save-failure says, only a warning. */
   warnOnly: boolean;
 }
@@ -243,6 +245,7 @@ function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefi
   if (!stored.length) {
     return {
       warnOnly: false,
+      nowhere: true,
       text:
         `The refreshed ChatGPT login could not be stored anywhere. ${reasons} ` +
         `Codex rotated the refresh token in this job, so every stored copy now holds a spent token and the next job will fail to authenticate. ${reseedSteps(inputs.secret)}`

@@ -10,8 +10,7 @@
 // restored (src/chatgpt/credential.ts), not here.
 // Merge: `id_token`, `access_token`, `refresh_token` replace only what the answer has;
 // `last_refresh` becomes now (RFC 3339, nanoseconds, `Z`; never earlier than the old one's, see
-// stampAfter); every other field (account_id,
-// oauth_provenance, login_owner_id, ...) is kept.
+// stampAfter); every other field (account_id, oauth_provenance, login_owner_id, ...) is kept.
 import { errorMessage } from '../errors.js';
 import { CODEX_CLIENT_ID, CODEX_ISSUER, stampAfter } from './credential.js';
 import type { RefreshFailureCause } from './refresh-failure.js';

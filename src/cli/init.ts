@@ -376,11 +376,10 @@ function checkLogin(text: string, what: string, trustedIssuer: string | undefine
     throw new Error(`${what} is not a usable ChatGPT login: ${parsed.reason}.${apiKey}`);
   }
   // Codex 0.171+ writes tokens.oauth_provenance: it refreshes at that issuer.
-  const problem = provenanceProblem(
-    parsed.credential,
-    trustedIssuer,
-    (issuer) => `run the command again with --oauth-issuer ${issuer}`
-  );
+  const problem = provenanceProblem(parsed.credential, trustedIssuer, {
+    relogin: 'Log in again with `codex login` and run this command again',
+    trust: (issuer) => `run the command again with --oauth-issuer ${issuer}`
+  });
   if (problem) throw new Error(`${what} is refused: ${problem}.`);
   return parsed.credential;
 }

@@ -237,7 +237,7 @@ export function githubMessage(answer: GitHubAnswer, secrets: (string | undefined
 }
 
 /** A 403/429 that is a rate limit (primary: x-ratelimit-remaining 0; secondary: retry-after or the message). */
-export function rateLimit(answer: GitHubAnswer): RateLimit | undefined {
+function rateLimit(answer: GitHubAnswer): RateLimit | undefined {
   if (answer.status !== 403 && answer.status !== 429) return undefined;
   const retryAfter = answer.headers.get('retry-after');
   if (retryAfter !== null) {
