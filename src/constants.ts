@@ -39,7 +39,9 @@ export const CHATGPT_ONLY_INPUTS = [
   'local-store-path',
   'lock-timeout-minutes',
   'renewal',
-  'renew-before-hours'
+  'renew-before-hours',
+  'min-token-minutes',
+  'github-token'
 ] as const;
 
 /** Defaults of action.yml, to tell a value the user set from the default the runner passes. */
@@ -55,7 +57,8 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'local-store-path': DEFAULT_LOCAL_STORE_DIR,
   'lock-timeout-minutes': '10',
   renewal: 'ahead',
-  'renew-before-hours': '24'
+  'renew-before-hours': '24',
+  'min-token-minutes': '120'
 };
 
 /** The name under which the main step saves its state for the post step. */

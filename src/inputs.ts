@@ -66,6 +66,11 @@ export interface ChatGptInputs extends CommonInputs {
   localStore: LocalStoreSettings | undefined;
   /** `renewal` and `renew-before-hours` (src/chatgpt/renewal.ts). */
   renewal: RenewalSettings;
+  /**
+   * `github-token` (default: the workflow's GITHUB_TOKEN): reads the repository's visibility and
+   * default branch when the event payload does not carry them (src/event.ts). Masked; never logged.
+   */
+  githubToken: string;
 }
 
 export interface RenewalSettings {
@@ -77,6 +82,11 @@ export interface RenewalSettings {
   mode: RenewalMode;
   /** `renew-before-hours`, in ms. */
   windowMs: number;
+  /**
+   * `min-token-minutes`, in ms: a due login this job may not renew (src/chatgpt/without-renewing.ts)
+   * runs with its access token only if that lasts longer than this.
+   */
+  minTokenMs: number;
 }
 
 export interface LeaseSettings {
@@ -132,7 +142,8 @@ export function secretInputs(read: InputReader): string[] {
     'encryption-key',
     'chatgpt-auth-json',
     'secret-token',
-    'lease-token'
+    'lease-token',
+    'github-token'
   ].map((name) => read(name).trim());
   // A multi-line value would be masked line by line ('{' lines and all): the seed's tokens are masked one by one once parsed.
   return values.filter((value) => value !== '' && !value.includes('\n'));
@@ -226,8 +237,8 @@ function looksLikeChatGptLogin(value: string): boolean {
 }
 
 function isDefault(name: string, value: string): boolean {
-  // lease-token defaults to the workflow's token, which the runner expands: a value is always there.
-  if (name === 'lease-token') return true;
+  // lease-token and github-token default to the workflow's token, which the runner expands: a value is always there.
+  if (name === 'lease-token' || name === 'github-token') return true;
   return DEFAULTS[name] !== undefined && value.toLowerCase() === DEFAULTS[name].toLowerCase();
 }
 
@@ -304,10 +315,18 @@ function parseChatGpt(
       secret,
       lease,
       localStore,
-      renewal
+      renewal,
+      githubToken: parseGithubToken(get)
     },
     warnings
   };
+}
+
+/** `github-token`: may be empty (then a payload without the repository's visibility fails the job, src/event.ts). */
+function parseGithubToken(get: (name: string) => string): string {
+  const token = get('github-token');
+  if (token) oneLine('github-token', token, 'token');
+  return token;
 }
 
 /**
@@ -512,7 +531,10 @@ function parseRenewal(get: (name: string) => string): RenewalSettings {
       fix
     );
   }
-  return { mode, windowMs: Math.round(hours * 3_600_000) };
+  const minTokenMs = parseMinutes(get, 'min-token-minutes', {
+    fix: "e.g. 120: longer than this job runs, so that Codex's access token outlasts it"
+  });
+  return { mode, windowMs: Math.round(hours * 3_600_000), minTokenMs };
 }
 
 /** Why a duration is not the plain decimal number the duration inputs take. */

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BASH, NODE24, ROOT, SYSTEM_PATH, searchPath } from './paths.js';
+import { githubEvent, type EventName, type EventSpec } from './events.js';
 
 export type Condition = 'success' | 'always' | 'failure';
 
@@ -59,10 +60,7 @@ export interface Runner {
   workRoot: string;
 }
 
-export interface EventSpec {
-  name: string;
-  payload: Record<string, unknown>;
-}
+export type { EventSpec };
 
 export interface JobSpec {
   name: string;
@@ -73,8 +71,11 @@ export interface JobSpec {
   env?: Record<string, string>;
   /** Variables the runner gives node action steps only (the cache service: ACTIONS_RESULTS_URL, ...). */
   actionEnv?: Record<string, string>;
+  /** Default: a push to the default branch, GitHub's real payload (./events.ts). */
   event?: EventSpec;
   repository?: string;
+  /** The job's GITHUB_TOKEN, which `${{ github.token }}` input defaults expand to (default: left as written). */
+  githubToken?: string;
   runId?: number;
   runAttempt?: number;
   stepTimeoutMs?: number;
@@ -154,11 +155,9 @@ export async function destroyRunner(runner: Runner): Promise<void> {
   await fs.rm(path.dirname(runner.home), { recursive: true, force: true });
 }
 
+/** The event `name` (default push) of the private repository `repository`, as GitHub sends it (./events.ts). */
 export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventSpec {
-  return {
-    name,
-    payload: { repository: { full_name: repository, private: true, visibility: 'private', default_branch: 'main' } }
-  };
+  return githubEvent(name as EventName, { repository });
 }
 
 let runIds = 1000;
@@ -195,7 +194,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     GITHUB_JOB: spec.name,
     GITHUB_EVENT_NAME: event.name,
     GITHUB_EVENT_PATH: eventPath,
-    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF: event.ref ?? 'refs/heads/main',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_API_URL: 'https://api.github.com',
     RUNNER_TEMP: runnerTemp,
@@ -278,7 +277,9 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     }
     const env: Record<string, string> = {};
     for (const [name, def] of Object.entries(manifest.inputs)) {
-      const value = given[name] ?? def.default;
+      const written = given[name] ?? def.default;
+      const value =
+        spec.githubToken !== undefined ? written?.replaceAll('${{ github.token }}', spec.githubToken) : written;
       if (value !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
     }
     return env;
