@@ -250,7 +250,7 @@ describe('guards', () => {
     writeFileSync(file, JSON.stringify(payload));
     return { GITHUB_EVENT_NAME: name, GITHUB_EVENT_PATH: file, GITHUB_REPOSITORY: 'acme/app' };
   };
-  const repository = { full_name: 'acme/app', private: true, visibility: 'private' };
+  const repository = { full_name: 'acme/app', private: true, visibility: 'private', default_branch: 'main' };
 
   const noLookup = { token: '', apiUrl: 'http://127.0.0.1:9', log: () => undefined };
   test('ChatGPT mode refuses a workflow_run triggered from a fork; one from this repository runs', async () => {

@@ -50,19 +50,18 @@ export function readRunEvent(env: NodeJS.ProcessEnv): RunEvent {
   };
 }
 
-/** What the payload itself says (`visibility`, else `private`; `default_branch`), or undefined. */
-export function factsInPayload(event: RunEvent): RepositoryFacts | undefined {
+/** The visibility the payload states (`visibility`, else `private`), or undefined. */
+export function visibilityInPayload(event: RunEvent): string | undefined {
   const repo = event.payload.repository;
-  if (!repo) return undefined;
-  const visibility =
-    typeof repo.visibility === 'string' && repo.visibility
-      ? repo.visibility
-      : repo.private === true
-        ? 'private'
-        : repo.private === false
-          ? 'public'
-          : undefined;
-  const defaultBranch = typeof repo.default_branch === 'string' ? repo.default_branch : '';
+  if (typeof repo?.visibility === 'string' && repo.visibility) return repo.visibility;
+  return repo?.private === true ? 'private' : repo?.private === false ? 'public' : undefined;
+}
+
+/** What the payload itself says (visibility and `default_branch`), or undefined when it lacks either. */
+export function factsInPayload(event: RunEvent): RepositoryFacts | undefined {
+  const visibility = visibilityInPayload(event);
+  const branch = event.payload.repository?.default_branch;
+  const defaultBranch = typeof branch === 'string' ? branch : '';
   return visibility && defaultBranch ? { visibility, defaultBranch, from: 'payload' } : undefined;
 }
 

@@ -40,6 +40,8 @@ export function repositoryAnswer(
     .replaceAll('octocat/Hello-World', full);
   const answer = JSON.parse(text) as Record<string, unknown>;
   Object.assign(answer, {
+    // The example omits `language`, which the schema requires (nullable): a repository without code says null.
+    language: answer.language ?? null,
     id: repo.id,
     name: repo.name,
     full_name: full,

@@ -2,7 +2,14 @@
 // Checked from the event (src/event.ts) before anything is restored; what the payload does not say
 // about the repository is asked of the REST API, never guessed.
 import { InputError } from '../errors.js';
-import { learnRepository, readRunEvent, type RepositoryFacts, type RepositoryLookup, type RunEvent } from '../event.js';
+import {
+  learnRepository,
+  readRunEvent,
+  visibilityInPayload,
+  type RepositoryFacts,
+  type RepositoryLookup,
+  type RunEvent
+} from '../event.js';
 
 export interface GuardResult {
   warnings: string[];
@@ -76,15 +83,19 @@ export async function checkWhereWeRun(
       "ChatGPT mode is refused on a workflow_run triggered by a pull request from a fork (workflow_run.head_repository is a fork): it runs with this repository's secrets and cache on the fork's code and artifacts, which could take the login. Run the Codex job on push, workflow_dispatch or schedule, or only for workflow runs of this repository's branches."
     );
   }
-  const facts = await learnRepository(event, lookup);
-  if (facts.visibility !== 'public') return { warnings: [], facts };
-  if (!allowPublicRepository) {
+  // True for a public repository when allowed; throws when not. A payload that says "public" is refused before any request.
+  const allowedPublic = (visibility: string | undefined): boolean => {
+    if (visibility !== 'public') return false;
+    if (allowPublicRepository) return true;
     throw new InputError(
       'dangerously-allow-public-repository',
       `is false, and ${base ?? 'this repository'} is public: OpenAI advises never to use a ChatGPT login in public repositories, where the workflow and its logs are visible and contributors can change them.`,
       'Use an API key (`auth-mode: api-key`); only if you accept the risk, set `dangerously-allow-public-repository: true`.'
     );
-  }
+  };
+  allowedPublic(visibilityInPayload(event));
+  const facts = await learnRepository(event, lookup);
+  if (!allowedPublic(facts.visibility)) return { warnings: [], facts };
   return {
     warnings: [
       `Using a ChatGPT login in the public repository ${base ?? ''} because dangerously-allow-public-repository is true. Anyone who can change this workflow can use the login; prefer an API key.`
