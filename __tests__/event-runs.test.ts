@@ -190,9 +190,9 @@ describe('a feature-branch job, then a default-branch job: no refresh token spen
       runner: await options.runner?.(),
       codex: false
     });
-    expect(second.status).toBe('success');
     const after = fx.world.oauth.stats();
     expect(after.reuse - before.reuse).toBe(0);
+    expect(second.status).toBe('success');
     expect(after.refreshes - before.refreshes).toBe(1);
     return { first, second };
   }
@@ -231,14 +231,14 @@ describe('a feature-branch job, then a default-branch job: no refresh token spen
     };
     const before = fx.world.oauth.stats();
     const first = await run(feature(), value, { inputs });
-    expect(first.status).toBe('success');
-    expect(first.outputs('auth')).toMatchObject({ renewed: 'false' });
     const second = await run(githubEvent('push'), value, { inputs, codex: false });
-    expect(second.status).toBe('success');
-    expect(second.outputs('auth')).toMatchObject({ renewed: 'true' });
     const after = fx.world.oauth.stats();
     expect(after.reuse - before.reuse).toBe(0);
     expect(after.refreshes - before.refreshes).toBe(1);
+    expect(first.status).toBe('success');
+    expect(first.outputs('auth')).toMatchObject({ renewed: 'false' });
+    expect(second.status).toBe('success');
+    expect(second.outputs('auth')).toMatchObject({ renewed: 'true' });
   });
 });
 

@@ -214,7 +214,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const seedReading = readings.find((r) => r.source === 'seed' && r.status === 'usable');
   const early = earlyWarnings({
     now: report.now,
-    renewal: report.renewal,
+    // A withheld refresh token cannot be spent here: nothing for the in-job rules to warn about.
+    renewal: withheld ? 'ahead' : report.renewal,
     credentialName: inputs.credentialName,
     chosen: { store: source, lastRefresh: credential.lastRefreshText, accessTokenExpiresAt: expires },
     seedLastRefresh: seedReading?.credential?.lastRefreshText,
