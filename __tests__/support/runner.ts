@@ -74,7 +74,7 @@ export interface JobSpec {
   /** Default: a push to the default branch, GitHub's real payload (./events.ts). */
   event?: EventSpec;
   repository?: string;
-  /** The job's GITHUB_TOKEN, which `${{ github.token }}` input defaults expand to (default: left as written). */
+  /** The job's GITHUB_TOKEN, which `${{ github.token }}` input defaults expand to (default: JOB_TOKEN). */
   githubToken?: string;
   runId?: number;
   runAttempt?: number;
@@ -159,6 +159,9 @@ export async function destroyRunner(runner: Runner): Promise<void> {
 export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventSpec {
   return githubEvent(name as EventName, { repository });
 }
+
+/** A job's GITHUB_TOKEN by default: the loopback GitHub API's workflow token (TOKENS.workflow of ./github-api.ts). */
+export const JOB_TOKEN = 'ghs_LOOPBACKworkflow0GITHUB0TOKEN000000';
 
 let runIds = 1000;
 
@@ -277,9 +280,8 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     }
     const env: Record<string, string> = {};
     for (const [name, def] of Object.entries(manifest.inputs)) {
-      const written = given[name] ?? def.default;
-      const value =
-        spec.githubToken !== undefined ? written?.replaceAll('${{ github.token }}', spec.githubToken) : written;
+      // The runner evaluates expression defaults (`${{ github.token }}`) before the step starts.
+      const value = (given[name] ?? def.default)?.replaceAll('${{ github.token }}', spec.githubToken ?? JOB_TOKEN);
       if (value !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
     }
     return env;
