@@ -2,7 +2,7 @@
 // payloads, ./support/events.ts), the repository's visibility and default branch from the payload
 // or from GET /repos/{owner}/{repo} of the loopback GitHub API (answers shaped by GitHub's OpenAPI
 // description), where a refresh token may be spent, and the "due but not renewed here" rule.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isHostedRunner, placeOfRun, renewalPlace } from '../src/chatgpt/branch.js';
@@ -11,6 +11,7 @@ import { factsInPayload, learnRepository, readRunEvent, type RunEvent } from '..
 import { calledFrom, EVENT_NAMES, githubEvent, type EventSpec } from './support/events.js';
 import { startGitHubApi, TOKENS, type GitHubApi } from './support/github-api.js';
 import { fullRepositoryProblems, repositoryAnswer } from './support/github-repo-route.js';
+import { ROOT } from './support/paths.js';
 
 let dir: string;
 let api: GitHubApi;
@@ -212,4 +213,13 @@ describe('a due login that is not renewed here', () => {
     expect(useWithoutRenewing(facts(undefined)).use).toBe(false);
     expect(useWithoutRenewing(facts(-5))).toMatchObject({ use: false, message: expect.stringContaining('expired at') });
   });
+});
+
+test('lazy loading: the REST lookup is not in the main bundle, but in a chunk loaded only when a payload is silent', () => {
+  const dir = path.join(ROOT, 'dist', 'main');
+  const holding = readdirSync(dir)
+    .filter((file) => file.endsWith('.js'))
+    .filter((file) => readFileSync(path.join(dir, file), 'utf8').includes('Cannot learn whether'));
+  expect(holding).toHaveLength(1);
+  expect(holding[0]).not.toBe('index.js');
 });
