@@ -19,6 +19,10 @@
 //   "Update is not a fast forward"), creating an existing ref is a 422 "Reference already exists",
 //   updating or deleting a missing one a 422 "Reference does not exist". Note the singular
 //   `GET …/git/ref/{ref}` and the plural `PATCH|DELETE …/git/refs/{ref}`.
+// - Pull request reviews (GitHub's REST docs, "Create a review for a pull request"): `POST
+//   …/pulls/{n}/reviews` with `{event, body}` needs `pull_requests: write`; a pull request that
+//   `addPullRequest` did not open is a 404; `COMMENT` or `REQUEST_CHANGES` without a body is a 422;
+//   the answer is 200 with the review (`state` `COMMENTED`, `APPROVED`, `CHANGES_REQUESTED`).
 // - Every response carries `x-github-request-id` and the `x-ratelimit-*` headers. Faults can be
 //   injected for the next N matching requests: any status, rate limits (`retryAfter` → `retry-after`,
 //   `rateLimitReset` → `x-ratelimit-remaining: 0` + `x-ratelimit-reset`), delays and dropped
@@ -46,7 +50,7 @@ export interface ScopeRef {
   org?: string;
 }
 
-export type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents';
+export type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents' | 'pull_requests';
 export type Access = 'read' | 'write';
 
 export interface TokenGrant {
@@ -177,6 +181,12 @@ export interface GitCommit {
   committer: { name: string; email: string; date: string };
 }
 
+export interface PullRequestReview {
+  id: number;
+  body: string;
+  state: 'COMMENTED' | 'APPROVED' | 'CHANGES_REQUESTED';
+}
+
 export interface GitHubApi {
   /** Base URL to use as GITHUB_API_URL, e.g. `http://127.0.0.1:PORT` (+ pathPrefix). */
   url: string;
@@ -208,6 +218,10 @@ export interface GitHubApi {
   ref(repository: string, ref: string): string | undefined;
   refs(repository: string): Record<string, string>;
   commit(repository: string, sha: string): GitCommit | undefined;
+  /** Opens pull request `number` in `repository`, so that reviews can be posted to it. */
+  addPullRequest(repository: string, number: number): void;
+  /** The reviews posted to a pull request, oldest first. */
+  reviews(repository: string, number: number): PullRequestReview[];
   inject(fault: ApiFault): void;
   clearFaults(): void;
   stop(): Promise<void>;
@@ -238,6 +252,8 @@ interface Repository {
   environments: Map<string, SecretStore>;
   refs: Map<string, string>;
   commits: Map<string, GitCommit>;
+  /** Open pull requests by number, with their reviews. */
+  pulls: Map<number, PullRequestReview[]>;
 }
 
 interface Reply {
@@ -369,7 +385,8 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       store: newStore(),
       environments: new Map(),
       refs: new Map(),
-      commits: new Map()
+      commits: new Map(),
+      pulls: new Map()
     };
     // Every repository starts with one commit on main, like a real one.
     const initial = makeCommit({ message: 'Initial commit', tree: EMPTY_TREE, parents: [] });
@@ -795,6 +812,23 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     throw notFound();
   }
 
+  // --- pull request reviews ----------------------------------------------------------------------
+  const REVIEW_STATES = { COMMENT: 'COMMENTED', APPROVE: 'APPROVED', REQUEST_CHANGES: 'CHANGES_REQUESTED' } as const;
+  let nextReviewId = 80_000_000;
+
+  function createReview(repo: Repository, number: number, grant: TokenGrant, body: unknown): Reply {
+    const reviews = repo.pulls.get(number);
+    if (!reviews) throw notFound();
+    need(grant, 'pull_requests', 'write');
+    const { event, body: text } = (body ?? {}) as { event?: string; body?: string };
+    const state = REVIEW_STATES[event as keyof typeof REVIEW_STATES];
+    if (!state) throw error(422, 'Unprocessable Entity');
+    if (event !== 'APPROVE' && !text) throw error(422, 'Unprocessable Entity');
+    const review: PullRequestReview = { id: nextReviewId++, body: text ?? '', state };
+    reviews.push(review);
+    return { status: 200, body: { ...review, commit_id: repo.refs.get('refs/heads/main') } };
+  }
+
   // --- routing -----------------------------------------------------------------------------------
   function route(
     method: string,
@@ -837,6 +871,8 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
         );
       }
       if (area === 'git') return gitRoute(method, more, repo, grant, body, base);
+      if (area === 'pulls' && more.length === 2 && more[1] === 'reviews' && method === 'POST')
+        return createReview(repo, Number(more[0]), grant, body);
       throw notFound();
     }
     if (root === 'orgs' && a && b === 'actions' && rest[0] === 'secrets') {
@@ -985,6 +1021,12 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     addEnvironment,
     addOrganization,
     addToken: (token, grant) => void tokens.set(token, grant),
+    addPullRequest(repository, number) {
+      const repo = repositories.get(repository.toLowerCase());
+      if (!repo) throw new Error(`No repository ${repository}`);
+      if (!repo.pulls.has(number)) repo.pulls.set(number, []);
+    },
+    reviews: (repository, number) => [...(repositories.get(repository.toLowerCase())?.pulls.get(number) ?? [])],
     publicKey(scope) {
       const store = storeOf(scope);
       return {
