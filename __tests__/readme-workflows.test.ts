@@ -136,6 +136,14 @@ describe('what a user of an example sees', () => {
     expect(run.jobs[0].step('Post the review').log).toContain('Resource not accessible by integration');
   });
 
+  test('examples/pr-review-api-key.yml on a pull request from a fork (no secrets): the job is skipped, not failed', async () => {
+    const example = examples.find((e) => e.source === 'examples/pr-review-api-key.yml')!;
+    const before = api.reviews(REPOSITORY, PULL_REQUEST_NUMBER).length;
+    const run = await runWorkflow(example.text, { ...fixtures(), pullRequestFromFork: true });
+    expect(run.jobs).toEqual([]);
+    expect(api.reviews(REPOSITORY, PULL_REQUEST_NUMBER).length).toBe(before);
+  });
+
   test('examples/release.yml: the release notes Codex wrote are in the job summary', async () => {
     const example = examples.find((e) => e.source === 'examples/release.yml')!;
     const run = await runWorkflow(example.text, fixtures());

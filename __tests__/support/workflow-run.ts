@@ -12,8 +12,9 @@
 //   Codex's token endpoint overrides, the cache service for node action steps, and a GITHUB_TOKEN
 //   with the workflow's `permissions:` for `contents` (none given: read, the default of new
 //   repositories) and `pull-requests`;
-// - `on: pull_request` is a pull request from a branch of this repository (number
-//   `PULL_REQUEST_NUMBER`, opened in the loopback GitHub API), its payload as `github.event`;
+// - `on: pull_request` is a pull request from a branch of this repository, or from a fork with
+//   `pullRequestFromFork` (number `PULL_REQUEST_NUMBER`, opened in the loopback GitHub API), its
+//   payload as `github.event`;
 // - `runs-on: ubuntu-*` is a fresh GitHub-hosted runner, `[self-hosted, …]` a self-hosted one;
 //   `strategy.matrix` runs every leg; `needs:` orders the jobs.
 // What the documentation's rules require is checked before anything runs (rulesProblems).
@@ -44,6 +45,8 @@ export interface Fixtures {
   secrets: Record<string, string>;
   vars: Record<string, string>;
   repository: string;
+  /** `on: pull_request`: the pull request comes from a fork (default: a branch of this repository). */
+  pullRequestFromFork?: boolean;
 }
 
 export interface WorkflowRun {
@@ -219,10 +222,11 @@ function eventPayload(fixtures: Fixtures, eventName: string): ReturnType<typeof 
   if (eventName !== 'pull_request') return event;
   fixtures.api.addPullRequest(fixtures.repository, PULL_REQUEST_NUMBER);
   const repo = { full_name: fixtures.repository, fork: false, private: true };
+  const fork = { full_name: `contributor/${fixtures.repository.split('/')[1]}`, fork: true, private: true };
   const sha = fixtures.api.ref(fixtures.repository, 'refs/heads/main') ?? '0'.repeat(40);
   const pullRequest = {
     number: PULL_REQUEST_NUMBER,
-    head: { ref: 'feature', sha, repo },
+    head: { ref: 'feature', sha, repo: fixtures.pullRequestFromFork ? fork : repo },
     base: { ref: 'main', sha, repo }
   };
   return { ...event, payload: { ...event.payload, number: PULL_REQUEST_NUMBER, pull_request: pullRequest } };
