@@ -196,6 +196,10 @@ export interface GitHubApi {
   addEnvironment(repository: string, environment: string): void;
   addOrganization(org: string): void;
   addToken(token: string, grant: TokenGrant): void;
+  /** Opens pull request `number` in `repository`, so that reviews can be posted to it. */
+  addPullRequest(repository: string, number: number): void;
+  /** The reviews posted to a pull request, oldest first. */
+  reviews(repository: string, number: number): PullRequestReview[];
   /** The scope's current public key, as the API serves it. */
   publicKey(scope: ScopeRef): { key_id: string; key: string };
   /** Replace the scope's key pair (GitHub rotates them); secrets sealed to older keys still open. */
@@ -218,10 +222,6 @@ export interface GitHubApi {
   ref(repository: string, ref: string): string | undefined;
   refs(repository: string): Record<string, string>;
   commit(repository: string, sha: string): GitCommit | undefined;
-  /** Opens pull request `number` in `repository`, so that reviews can be posted to it. */
-  addPullRequest(repository: string, number: number): void;
-  /** The reviews posted to a pull request, oldest first. */
-  reviews(repository: string, number: number): PullRequestReview[];
   inject(fault: ApiFault): void;
   clearFaults(): void;
   stop(): Promise<void>;
@@ -231,6 +231,28 @@ export interface GitHubApi {
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 export const MAX_SECRET_BYTES = 48 * 1024;
 const DOCS = 'https://docs.github.com/rest';
+
+/** The user a GITHUB_TOKEN acts as (`simple-user` in GitHub's OpenAPI description; id and login are GitHub's). */
+const GITHUB_ACTIONS_BOT = {
+  login: 'github-actions[bot]',
+  id: 41898282,
+  node_id: 'MDM6Qm90NDE4OTgyODI=',
+  avatar_url: 'https://avatars.githubusercontent.com/in/15368?v=4',
+  gravatar_id: '',
+  url: 'https://api.github.com/users/github-actions%5Bbot%5D',
+  html_url: 'https://github.com/apps/github-actions',
+  followers_url: 'https://api.github.com/users/github-actions%5Bbot%5D/followers',
+  following_url: 'https://api.github.com/users/github-actions%5Bbot%5D/following{/other_user}',
+  gists_url: 'https://api.github.com/users/github-actions%5Bbot%5D/gists{/gist_id}',
+  starred_url: 'https://api.github.com/users/github-actions%5Bbot%5D/starred{/owner}{/repo}',
+  subscriptions_url: 'https://api.github.com/users/github-actions%5Bbot%5D/subscriptions',
+  organizations_url: 'https://api.github.com/users/github-actions%5Bbot%5D/orgs',
+  repos_url: 'https://api.github.com/users/github-actions%5Bbot%5D/repos',
+  events_url: 'https://api.github.com/users/github-actions%5Bbot%5D/events{/privacy}',
+  received_events_url: 'https://api.github.com/users/github-actions%5Bbot%5D/received_events',
+  type: 'Bot',
+  site_admin: false
+};
 
 interface KeyPair {
   keyId: string;
@@ -252,8 +274,6 @@ interface Repository {
   environments: Map<string, SecretStore>;
   refs: Map<string, string>;
   commits: Map<string, GitCommit>;
-  /** Open pull requests by number, with their reviews. */
-  pulls: Map<number, PullRequestReview[]>;
 }
 
 interface Reply {
@@ -385,8 +405,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       store: newStore(),
       environments: new Map(),
       refs: new Map(),
-      commits: new Map(),
-      pulls: new Map()
+      commits: new Map()
     };
     // Every repository starts with one commit on main, like a real one.
     const initial = makeCommit({ message: 'Initial commit', tree: EMPTY_TREE, parents: [] });
@@ -470,6 +489,41 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   }
 
   const repoById = (id: number): Repository | undefined => [...repositories.values()].find((r) => r.id === id);
+
+  // --- pull request reviews ----------------------------------------------------------------------
+  /** Open pull requests, by `owner/name` (lower case) and number, with their reviews. */
+  const pulls = new Map<string, Map<number, PullRequestReview[]>>();
+  const REVIEW_STATES = { COMMENT: 'COMMENTED', APPROVE: 'APPROVED', REQUEST_CHANGES: 'CHANGES_REQUESTED' } as const;
+  let nextReviewId = 80_000_000;
+
+  /** `POST …/pulls/{n}/reviews`, answered as GitHub's `pull-request-review` schema describes it. */
+  function createReview(repo: Repository, number: number, grant: TokenGrant, body: unknown, origin: string): Reply {
+    const reviews = pulls.get(`${repo.owner}/${repo.name}`.toLowerCase())?.get(number);
+    if (!reviews) throw notFound();
+    need(grant, 'pull_requests', 'write');
+    const { event, body: text } = (body ?? {}) as { event?: string; body?: string };
+    const state = REVIEW_STATES[event as keyof typeof REVIEW_STATES];
+    if (!state) throw error(422, 'Unprocessable Entity');
+    if (event !== 'APPROVE' && !text) throw error(422, 'Unprocessable Entity');
+    const review: PullRequestReview = { id: nextReviewId++, body: text ?? '', state };
+    reviews.push(review);
+    const htmlUrl = `https://github.com/${repo.owner}/${repo.name}/pull/${number}#pullrequestreview-${review.id}`;
+    const pullRequestUrl = `${origin}/repos/${repo.owner}/${repo.name}/pulls/${number}`;
+    return {
+      status: 200,
+      body: {
+        ...review,
+        node_id: `PRR_${Buffer.from(String(review.id)).toString('base64url')}`,
+        user: GITHUB_ACTIONS_BOT,
+        html_url: htmlUrl,
+        pull_request_url: pullRequestUrl,
+        _links: { html: { href: htmlUrl }, pull_request: { href: pullRequestUrl } },
+        submitted_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        commit_id: repo.refs.get('refs/heads/main'),
+        author_association: 'NONE'
+      }
+    };
+  }
 
   // --- auth --------------------------------------------------------------------------------------
   function authenticate(header: string | undefined): { token: string; grant: TokenGrant } {
@@ -812,23 +866,6 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     throw notFound();
   }
 
-  // --- pull request reviews ----------------------------------------------------------------------
-  const REVIEW_STATES = { COMMENT: 'COMMENTED', APPROVE: 'APPROVED', REQUEST_CHANGES: 'CHANGES_REQUESTED' } as const;
-  let nextReviewId = 80_000_000;
-
-  function createReview(repo: Repository, number: number, grant: TokenGrant, body: unknown): Reply {
-    const reviews = repo.pulls.get(number);
-    if (!reviews) throw notFound();
-    need(grant, 'pull_requests', 'write');
-    const { event, body: text } = (body ?? {}) as { event?: string; body?: string };
-    const state = REVIEW_STATES[event as keyof typeof REVIEW_STATES];
-    if (!state) throw error(422, 'Unprocessable Entity');
-    if (event !== 'APPROVE' && !text) throw error(422, 'Unprocessable Entity');
-    const review: PullRequestReview = { id: nextReviewId++, body: text ?? '', state };
-    reviews.push(review);
-    return { status: 200, body: { ...review, commit_id: repo.refs.get('refs/heads/main') } };
-  }
-
   // --- routing -----------------------------------------------------------------------------------
   function route(
     method: string,
@@ -870,9 +907,9 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
           `${base}/environments/${encodeURIComponent(more[0])}/secrets`
         );
       }
-      if (area === 'git') return gitRoute(method, more, repo, grant, body, base);
       if (area === 'pulls' && more.length === 2 && more[1] === 'reviews' && method === 'POST')
-        return createReview(repo, Number(more[0]), grant, body);
+        return createReview(repo, Number(more[0]), grant, body, origin);
+      if (area === 'git') return gitRoute(method, more, repo, grant, body, base);
       throw notFound();
     }
     if (root === 'orgs' && a && b === 'actions' && rest[0] === 'secrets') {
@@ -1022,11 +1059,12 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     addOrganization,
     addToken: (token, grant) => void tokens.set(token, grant),
     addPullRequest(repository, number) {
-      const repo = repositories.get(repository.toLowerCase());
-      if (!repo) throw new Error(`No repository ${repository}`);
-      if (!repo.pulls.has(number)) repo.pulls.set(number, []);
+      if (!repositories.has(repository.toLowerCase())) throw new Error(`No repository ${repository}`);
+      const open = pulls.get(repository.toLowerCase()) ?? new Map<number, PullRequestReview[]>();
+      if (!open.has(number)) open.set(number, []);
+      pulls.set(repository.toLowerCase(), open);
     },
-    reviews: (repository, number) => [...(repositories.get(repository.toLowerCase())?.pulls.get(number) ?? [])],
+    reviews: (repository, number) => [...(pulls.get(repository.toLowerCase())?.get(number) ?? [])],
     publicKey(scope) {
       const store = storeOf(scope);
       return {
