@@ -15,6 +15,7 @@ import type { AccessTokenInputs, ApiKeyInputs } from './inputs.js';
 import { runnerTemp, type Runtime } from './runtime.js';
 import { renderAccessTokenSummary, renderApiKeySummary } from './chatgpt/summary.js';
 import { exposureWarnings } from './chatgpt/guard.js';
+import { overrideWarnings } from './codex-overrides.js';
 
 interface JobCredential {
   /** For messages: "API key", "access token". */
@@ -44,6 +45,7 @@ export async function setUpJobCredential(inputs: ApiKeyInputs | AccessTokenInput
   const kind = KINDS[inputs.mode];
   const value = inputs.mode === 'api-key' ? inputs.apiKey : inputs.accessToken;
   exposureWarnings(rt.env, `the ${kind.name}`).forEach(rt.warning);
+  overrideWarnings(rt.env, `the ${kind.name}`).forEach(rt.warning);
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
   rt.saveState({ mode: inputs.mode, codexHome: home.dir, createdHome: home.created });
   const authFile = path.join(home.dir, AUTH_FILE);

@@ -20,6 +20,7 @@ import { openStores } from './stores.js';
 import { JOB_NONCE_VARIABLE } from '../constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
+import { overrideWarnings } from '../codex-overrides.js';
 import { decodeSeed } from './seed.js';
 import { renderChatGptSummary, type ChatGptReport, type StoreName, type StoreReading } from './summary.js';
 import { markBlocks, needsReseedMessage, parseMark, type ReseedMark } from './reseed-mark.js';
@@ -56,11 +57,7 @@ interface Found {
 
 async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, found: Found): Promise<void> {
   checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);
-  if (rt.env.CODEX_API_KEY) {
-    rt.warning(
-      'CODEX_API_KEY is set in the environment: `codex exec` uses it instead of the ChatGPT login. Remove it from the job to run as the ChatGPT account.'
-    );
-  }
+  overrideWarnings(rt.env, 'the ChatGPT login').forEach(rt.warning);
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
   const state: MainState = {
     mode: 'chatgpt',
