@@ -71,7 +71,9 @@ export function parseCredential(text: string): Parsed {
   if (provenance !== undefined && provenance !== null && !isObject(provenance))
     return fail('tokens.oauth_provenance is not an object');
   const exp = decodeJwt(tokens.access_token as string)?.exp;
-  if (typeof idClaims.email === 'string') secrets.push(idClaims.email);
+  // The account's identifiers too: masked before the step state (which a debug log can show) holds them.
+  for (const value of [idClaims.email, auth.chatgpt_user_id, auth.chatgpt_account_id, idClaims.sub])
+    if (typeof value === 'string' && value && !secrets.includes(value)) secrets.push(value);
   return {
     ok: true,
     credential: {
