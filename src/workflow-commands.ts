@@ -17,7 +17,25 @@ export function getState(name: string): string {
 }
 
 export function info(message: string): void {
-  process.stdout.write(message + EOL);
+  process.stdout.write(logSafe(message) + EOL);
+}
+
+/**
+ * A line the runner would take for a workflow command (actions/runner ActionCommand.cs): `::`
+ * after leading white space, or the legacy `##[`. The runner reads its lines split at \r, \n or \r\n.
+ */
+const COMMAND_LINE = /^\s*::|##\[/;
+
+/**
+ * Text for the log that nothing in it can turn into a workflow command (a path or an input that
+ * holds a line `::stop-commands::…` or `::add-mask::…`): such text is written between
+ * `::stop-commands::<random token>` and `::<token>::`, GitHub's way to print untrusted text; the
+ * runner shows it as it is, masked, and runs none of it. The one place where log text is made safe.
+ */
+export function logSafe(message: string): string {
+  if (!message.split(/\r\n|\r|\n/).some((line) => COMMAND_LINE.test(line))) return message;
+  const token = `codex-auth-${randomUUID()}`;
+  return `::stop-commands::${token}${EOL}${message}${EOL}::${token}::`;
 }
 
 export function setSecret(value: string): void {

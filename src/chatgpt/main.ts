@@ -3,7 +3,14 @@
 // reads it.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { AUTH_FILE, prepareCodexHome, readFileIfExists, writePrivateFile } from '../codex-home.js';
+import {
+  AUTH_FILE,
+  foreignAuthError,
+  markOwner,
+  ownershipOf,
+  prepareCodexHome,
+  writePrivateFile
+} from '../codex-home.js';
 import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex-config.js';
 import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
@@ -59,6 +66,9 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);
   overrideWarnings(rt.env, 'the ChatGPT login').forEach(rt.warning);
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
+  // An auth.json this action did not write for this credential is left byte for byte: refused before anything is read.
+  const existing = home.created ? undefined : await ownershipOf(home.dir, ownerOf(inputs.credentialName));
+  if (existing?.status === 'foreign') throw foreignAuthError(home.dir, existing);
   const state: MainState = {
     mode: 'chatgpt',
     codexHome: home.dir,
@@ -131,10 +141,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
     );
   } else readings.push({ source: 'seed', where: describe('seed'), status: 'empty', reason: 'not given' });
 
-  if (!home.created) {
-    const existing = await readFileIfExists(authFile);
-    if (existing !== undefined) readings.push(judged('codex-home', existing, authFile));
-  }
+  // Only a login this action wrote here for this credential (a job whose post step did not run) is a copy to judge.
+  if (existing?.status === 'ours') readings.push(judged('codex-home', existing.text, authFile));
   for (const r of readings) {
     if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home'))
       rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
@@ -185,6 +193,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   else refuseInJobRefreshOffDefaultBranch(inputs, credential, local, rt.env);
   // renewal: ahead: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
   const written = ahead ? consumerCopy(credential.text) : credential.text;
+  if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName));
   await writePrivateFile(authFile, written);
   rt.setOutput('renewed', String(renewed));
   rt.saveState({
@@ -389,6 +398,11 @@ function ensureJobNonce(rt: Runtime): string {
   const nonce = randomBytes(16).toString('hex');
   rt.exportVariable(JOB_NONCE_VARIABLE, nonce);
   return nonce;
+}
+
+/** The owner recorded beside the auth.json of a ChatGPT credential (src/codex-home.ts OWNER_FILE). */
+function ownerOf(credentialName: string): string {
+  return `chatgpt:${credentialName}`;
 }
 
 function describeSource(source: Source, inputs: ChatGptInputs, local: LocalStore | undefined): string {
