@@ -11,10 +11,10 @@ import { runJob, runnerLog } from './support/runner.js';
 const INJECTED = ['::stop-commands::pwned', '::add-mask::visible-text', '::warning::injected', '##[warning]legacy'];
 
 function captured(write: () => void): string[] {
-  const lines: string[] = [];
+  let text = '';
   const original = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n'));
+    text += String(chunk);
     return true;
   }) as typeof process.stdout.write;
   try {
@@ -22,7 +22,7 @@ function captured(write: () => void): string[] {
   } finally {
     process.stdout.write = original;
   }
-  return lines.filter((line, i, all) => i < all.length - 1 || line !== '');
+  return text.replace(/\n$/, '').split('\n');
 }
 
 describe('log lines', () => {
@@ -95,5 +95,15 @@ describe('end to end (dist/ through the runner harness)', () => {
     expect(step.annotations).toEqual([
       { level: 'error', message: expect.stringMatching(/^Input 'codex-home': holds a line break/) }
     ]);
+  });
+});
+
+describe('masks', () => {
+  test('a multi-line value is masked line by line, as the runner masks each line', async () => {
+    const { setSecret } = await import('../src/workflow-commands.js');
+    const masks = new Set<string>();
+    const written = captured(() => setSecret('first-line-secret\n  second-line-secret  '));
+    const shown = runnerLog([...written, 'first-line-secret and second-line-secret'], masks);
+    expect(shown.masked).toBe('*** and ***');
   });
 });

@@ -38,8 +38,14 @@ export function logSafe(message: string): string {
   return `::stop-commands::${token}${EOL}${message}${EOL}::${token}::`;
 }
 
+/**
+ * The runner masks each log line with the values registered so far, so a multi-line value as one
+ * mask would match no line: each of its lines is registered on its own, as the runner does for a
+ * job's secrets (actions/runner Worker.cs).
+ */
 export function setSecret(value: string): void {
-  issue('add-mask', value);
+  const lines = value.split(/\r\n|\r|\n/).map((line) => line.trim());
+  for (const line of lines.length > 1 ? lines.filter(Boolean) : [value]) issue('add-mask', line);
 }
 
 export function warning(message: string): void {
