@@ -144,13 +144,26 @@ describe('two credential names sharing one codex-home', () => {
 
   test('the same credential finds the login an earlier job of its own left (its post step never ran) and uses it', async () => {
     const home = await newHome('leftover');
-    const seed = oauth.issue();
+    const account = { accountId: 'acct-leftover-1', userId: 'user-leftover1' };
+    const seed = oauth.issue(account);
     await setUpChatGpt(chatGptInputs(home, 'default', JSON.stringify(seed)), runtime().rt);
     // Codex refreshed it in that job, whose post step never ran: the refreshed copy must not be lost.
-    const refreshed = JSON.stringify({ ...oauth.issue(), last_refresh: rfc3339Nanos(new Date()) }, null, 2);
+    const refreshed = JSON.stringify({ ...oauth.issue(account), last_refresh: rfc3339Nanos(new Date()) }, null, 2);
     writeFileSync(path.join(home, 'auth.json'), refreshed);
     const next = runtime();
     await setUpChatGpt(chatGptInputs(home, 'default', JSON.stringify(seed)), next.rt);
     expect(next.state()?.source).toBe('codex-home');
+  });
+
+  test("a login put in place of the action's (another account, the marker still there) is not taken for it", async () => {
+    const home = await newHome('replaced');
+    await setUpChatGpt(chatGptInputs(home, 'default', JSON.stringify(oauth.issue())), runtime().rt);
+    const own = JSON.stringify(oauth.issue(), null, 2);
+    writeFileSync(path.join(home, 'auth.json'), own);
+    const error = await refusal(() =>
+      setUpChatGpt(chatGptInputs(home, 'default', JSON.stringify(oauth.issue())), runtime().rt)
+    );
+    expect(error.message).toContain('it is not the login this action wrote there');
+    expect(await fs.readFile(path.join(home, 'auth.json'), 'utf8')).toBe(own);
   });
 });

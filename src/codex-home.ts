@@ -4,16 +4,17 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from './errors.js';
 import { protect } from './platform/acl.js';
-import { codexAuthMode } from './chatgpt/credential.js';
+import { codexAuthMode, sha256 } from './chatgpt/credential.js';
 
 export const AUTH_FILE = 'auth.json';
 export const CONFIG_FILE = 'config.toml';
 /**
  * Beside an auth.json the action writes into a codex-home it did not create: which credential it
- * wrote it for (`{"writer":"codex-auth","owner":"chatgpt:default"}`). Written before auth.json and
- * removed after it, so a job killed in between leaves at most a marker without a login (harmless).
- * An auth.json without it, or with another owner's, was not written for this credential: the
- * action leaves it byte for byte.
+ * wrote it for and what it wrote (`{"writer":"codex-auth","owner":"chatgpt:default","sha256":…,
+ * "login":…}`: the file's digest, and for a ChatGPT login a digest of its account, which Codex's
+ * refresh keeps). Written before auth.json and removed after it. An auth.json without it, with
+ * another owner's, or that is neither what was written nor a refresh of that login, was not written
+ * for this credential: the action leaves it byte for byte.
  */
 export const OWNER_FILE = '.codex-auth-owner.json';
 
@@ -146,18 +147,22 @@ export type Ownership =
  * (`chatgpt:<credential name>`, `api-key`, `access-token`). Anything else is never renewed,
  * rewritten or deleted.
  */
-export async function ownershipOf(dir: string, owner: string): Promise<Ownership> {
+export async function ownershipOf(
+  dir: string,
+  owner: string,
+  loginOf: (text: string) => string | undefined = () => undefined
+): Promise<Ownership> {
   const text = await readFileIfExists(path.join(dir, AUTH_FILE));
   if (text === undefined) return { status: 'absent' };
-  const recorded = parseOwner(await readFileIfExists(path.join(dir, OWNER_FILE)));
-  if (recorded === owner) return { status: 'ours', text };
-  return {
-    status: 'foreign',
-    what: describeLogin(text),
-    reason: recorded
-      ? `this action wrote it for ${describeOwner(recorded)}, not ${describeOwner(owner)}`
-      : 'this action did not write it'
-  };
+  const recorded = parseMarker(await readFileIfExists(path.join(dir, OWNER_FILE)));
+  const foreign = (reason: string): Ownership => ({ status: 'foreign', what: describeLogin(text), reason });
+  if (!recorded) return foreign('this action did not write it');
+  if (recorded.owner !== owner)
+    return foreign(`this action wrote it for ${describeOwner(recorded.owner)}, not ${describeOwner(owner)}`);
+  const login = loginOf(text);
+  if (sha256(text) === recorded.sha256 || (login !== undefined && login === recorded.login))
+    return { status: 'ours', text };
+  return foreign('it is not the login this action wrote there');
 }
 
 /** The refusal for a codex-home holding an auth.json that is not this credential's (left byte for byte). */
@@ -169,15 +174,27 @@ export function foreignAuthError(dir: string, found: Extract<Ownership, { status
   );
 }
 
-/** Records that the auth.json about to be written in `dir` is the action's, for `owner`. */
-export async function markOwner(dir: string, owner: string): Promise<void> {
-  await writePrivateFile(path.join(dir, OWNER_FILE), JSON.stringify({ writer: 'codex-auth', owner }));
+/**
+ * Records that `text`, about to be written as auth.json in `dir`, is the action's, for `owner`;
+ * `login`: a digest of the login's account (ChatGPT), so that Codex's refresh of it is still known.
+ */
+export async function markOwner(dir: string, owner: string, text: string, login?: string): Promise<void> {
+  const marker = { writer: 'codex-auth', owner, sha256: sha256(text), ...(login ? { login } : {}) };
+  await writePrivateFile(path.join(dir, OWNER_FILE), JSON.stringify(marker));
 }
 
-function parseOwner(text: string | undefined): string | undefined {
+interface Marker {
+  owner: string;
+  sha256?: string;
+  login?: string;
+}
+
+function parseMarker(text: string | undefined): Marker | undefined {
   try {
-    const doc = JSON.parse(text ?? '') as { writer?: unknown; owner?: unknown };
-    return doc.writer === 'codex-auth' && typeof doc.owner === 'string' ? doc.owner : undefined;
+    const doc = JSON.parse(text ?? '') as Record<string, unknown>;
+    if (doc.writer !== 'codex-auth' || typeof doc.owner !== 'string') return undefined;
+    const string = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+    return { owner: doc.owner, sha256: string(doc.sha256), login: string(doc.login) };
   } catch {
     return undefined;
   }

@@ -57,11 +57,12 @@ export async function setUpJobCredential(inputs: ApiKeyInputs | AccessTokenInput
     if (found.status === 'foreign') throw foreignAuthError(home.dir, found);
     if (found.status === 'ours')
       rt.warning(`Replacing the ${kind.name} auth.json an earlier job left in ${home.dir}; the post step removes it.`);
-    await markOwner(home.dir, inputs.mode);
   }
 
   await mergeCodexConfig(home.dir, [FILE_STORE], rt.warning);
-  await writePrivateFile(authFile, JSON.stringify(kind.authJson(value), null, 2));
+  const text = JSON.stringify(kind.authJson(value), null, 2);
+  if (!home.created) await markOwner(home.dir, inputs.mode, text);
+  await writePrivateFile(authFile, text);
   rt.saveState({ mode: inputs.mode, codexHome: home.dir, createdHome: home.created, authFile });
 
   rt.exportVariable('CODEX_HOME', home.dir);

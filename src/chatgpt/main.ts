@@ -19,7 +19,7 @@ import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../mutex/lock.js';
 import { consumerCopy } from './consumer-copy.js';
-import { secretsOf, type ChatGptCredential } from './credential.js';
+import { parseCredential, secretsOf, sha256, type ChatGptCredential } from './credential.js';
 import { renewAheadIfDue, refuseInJobRefreshOffDefaultBranch } from './renewal-step.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
@@ -67,7 +67,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   overrideWarnings(rt.env, 'the ChatGPT login').forEach(rt.warning);
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
   // An auth.json this action did not write for this credential is left byte for byte: refused before anything is read.
-  const existing = home.created ? undefined : await ownershipOf(home.dir, ownerOf(inputs.credentialName));
+  const existing = home.created ? undefined : await ownershipOf(home.dir, ownerOf(inputs.credentialName), loginOf);
   if (existing?.status === 'foreign') throw foreignAuthError(home.dir, existing);
   const state: MainState = {
     mode: 'chatgpt',
@@ -193,7 +193,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   else refuseInJobRefreshOffDefaultBranch(inputs, credential, local, rt.env);
   // renewal: ahead: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
   const written = ahead ? consumerCopy(credential.text) : credential.text;
-  if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName));
+  if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName), written, accountDigest(credential));
   await writePrivateFile(authFile, written);
   rt.setOutput('renewed', String(renewed));
   rt.saveState({
@@ -403,6 +403,16 @@ function ensureJobNonce(rt: Runtime): string {
 /** The owner recorded beside the auth.json of a ChatGPT credential (src/codex-home.ts OWNER_FILE). */
 function ownerOf(credentialName: string): string {
   return `chatgpt:${credentialName}`;
+}
+
+/** Which account a login is, as a digest (no identifier in plain text on disk): Codex's refresh keeps it. */
+function accountDigest(credential: Pick<ChatGptCredential, 'userId' | 'workspaceId'>): string {
+  return sha256(JSON.stringify(['codex-auth login', credential.userId ?? null, credential.workspaceId ?? null]));
+}
+
+function loginOf(text: string): string | undefined {
+  const parsed = parseCredential(text);
+  return parsed.ok ? accountDigest(parsed.credential) : undefined;
 }
 
 function describeSource(source: Source, inputs: ChatGptInputs, local: LocalStore | undefined): string {
