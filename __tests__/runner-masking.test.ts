@@ -60,4 +60,13 @@ describe('masking as the runner does it', () => {
     expect(shown).toContain(`a ${VALUE}`);
     expect(shown).toContain('b ***');
   });
+
+  test("a job's secrets are masked from the start, whole and line by line", async () => {
+    const job = await runJob({
+      name: 'mask-secrets',
+      secrets: ['{\n  "refresh_token": "rt-multi-line-secret"\n}'],
+      steps: [{ name: 'prints', run: `echo '  "refresh_token": "rt-multi-line-secret"'` }]
+    });
+    expect(job.step('prints').masked).toBe('  ***');
+  });
 });

@@ -83,6 +83,12 @@ export interface JobSpec {
   runId?: number;
   runAttempt?: number;
   stepTimeoutMs?: number;
+  /**
+   * Values the workflow passes as `${{ secrets.… }}`: the runner masks each from the job's start,
+   * whole and each of its lines on its own, trimmed (actions/runner Worker.cs, "Also add each
+   * individual line"). An `::add-mask::` value is one value (ActionCommandManager.cs).
+   */
+  secrets?: string[];
 }
 
 export interface Annotation {
@@ -220,6 +226,10 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const steps: StepResult[] = [];
   const posts: { step: ActionStep; index: number; state: Record<string, string> }[] = [];
   const masks = new Set<string>();
+  for (const secret of spec.secrets ?? []) {
+    const value = secret.trim();
+    for (const each of [value, ...value.split(/[\r\n]+/).map((line) => line.trim())]) if (each) masks.add(each);
+  }
   let status: 'success' | 'failure' = 'success';
   let fileCommandSeq = 0;
 
