@@ -153,6 +153,28 @@ describe('workload identity', () => {
     expectNoTokens(result);
   });
 
+  test('the post step fails loudly when the file expired while the keeper could not renew it', async () => {
+    issuer.setLifetime(8);
+    const result = await job([
+      action(),
+      {
+        name: 'the issuer goes down',
+        resolve: () => {
+          issuer.fail(1000, 503);
+          return { name: 'the issuer goes down', run: 'true' };
+        }
+      },
+      { name: 'a long Codex step', run: 'sleep 12' }
+    ]);
+    const cleanup = post(result);
+    expect(cleanup.status).toBe('failure');
+    expect(errorsOf(result).join('\n')).toMatch(
+      /Workload identity: the token file held an expired token 1 time while the keeper could not renew it \(GitHub's OIDC token request was answered 503\.\): a Codex step running then could not authenticate/
+    );
+    expect(result.status).toBe('failure');
+    expectNoTokens(result);
+  });
+
   test('after a failed step the post step still stops the keeper and removes the file', async () => {
     const result = await job([action(), { name: 'fails', run: 'exit 3' }]);
     expect(result.status).toBe('failure');
