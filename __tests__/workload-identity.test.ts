@@ -213,12 +213,19 @@ describe('workload identity', () => {
 
   test('verify: true passes when the rule matches', async () => {
     const proxyEnv = { NODE_USE_ENV_PROXY: '1', NODE_EXTRA_CA_CERTS: exchange.codexEnv.CODEX_CA_CERTIFICATE };
-    const result = await job([action({ verify: 'true' })], { env: proxyEnv });
+    const result = await job(
+      [action({ verify: 'true' }), { name: 'codex login status', run: 'codex login status || true' }],
+      { env: proxyEnv }
+    );
     expect(result.step('auth').status).toBe('success');
     expect(result.step('auth').log).toContain(
       `verify: OpenAI accepted this job's token under the federation rule ${RULE}`
     );
-    expect(exchange.requests).toHaveLength(1);
+    expect(exchange.requests).toHaveLength(2);
+    expect(exchange.requests[1]).toMatchObject({ status: 200, jti: issuer.issued[1].jti });
+    // The check spent its token (the stand-in enforces single-use jti): the file holds another one.
+    expect(issuer.issued).toHaveLength(2);
+    expect(exchange.requests[0].jti).toBe(issuer.issued[0].jti);
     expect(post(result).status).toBe('success');
     expectNoTokens(result);
   });

@@ -76,7 +76,13 @@ export async function setUpWorkloadIdentity(
   state.workloadIdentity.keeper = deps.startKeeper(config, dir);
   rt.saveState(state);
 
-  if (inputs.verify) await verify(inputs, token, rt);
+  if (inputs.verify) {
+    await verify(inputs, token, rt);
+    // The check spent that token where the provider enforces single-use `jti`: Codex gets a fresh one.
+    const fresh = await firstToken(inputs, deps);
+    rt.setSecret(fresh.value);
+    await writePrivateFile(tokenFile, fresh.value);
+  }
 
   await mergeCodexConfig(home.dir, [FILE_STORE], rt.warning);
   rt.exportVariable('CODEX_HOME', home.dir);
