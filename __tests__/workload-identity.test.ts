@@ -7,6 +7,9 @@ import { runJob, errorsOf, warningsOf, type DeferredStep, type JobResult, type S
 import { leakedSecrets } from './support/world.js';
 import { startOidcIssuer, type IssuerFault, type OidcIssuer } from './support/oidc-issuer.js';
 import { startTokenExchange, type TokenExchange } from './support/openai-exchange.js';
+import { startModelServer } from './support/model-server.js';
+import type { OAuthServer } from './support/oauth-server.js';
+import { codexProviderArgs } from './support/codex.js';
 
 const RULE = 'idpm_0123456789abcdef';
 const AUDIENCE = 'https://api.openai.com/v1/workload-identity/acme';
@@ -59,13 +62,10 @@ function running(pid: number): boolean {
 }
 
 describe('workload identity', () => {
-  test('the real Codex CLI reads the exported rule and token file and exchanges the current token; the post step leaves nothing running or on disk', async () => {
+  test('the real Codex CLI is logged in with workload identity; the post step leaves nothing running or on disk', async () => {
     const result = await job([
       action({ 'workload-context': '{"instance_id": "run-1", "labels": {"repo": "acme/app"}}' }),
-      // `|| true`: the real binary's exchange runs (and is checked below), but the shape of OpenAI's
-      // success answer is undocumented and not recoverable from the binary, so the stand-in's answer
-      // is refused as "invalid response" (see docs/workload-identity.md, "What is tested").
-      { name: 'codex login status', run: 'codex login status || true' },
+      { name: 'codex login status', run: 'codex login status' },
       {
         name: 'inspect',
         run: 'stat -c "%a %n" "$(dirname "$OPENAI_IDENTITY_TOKEN_FILE")" "$OPENAI_IDENTITY_TOKEN_FILE"; echo "rule=$OPENAI_FEDERATION_RULE_ID"; echo "context=$OPENAI_WORKLOAD_IDENTITY_CONTEXT"; cat "$CODEX_HOME/config.toml"; ls "$CODEX_HOME"'
@@ -94,8 +94,8 @@ describe('workload identity', () => {
     expect(exchange.requests[0]).toMatchObject({ ruleId: RULE, status: 200, jti: issuer.issued[0].jti });
     expect(exchange.requests[0].context).toBe('{"instance_id":"run-1","labels":{"repo":"acme/app"}}');
     expect(exchange.refusedConnects).toEqual([]);
-    expect(status.log).toMatch(/workload identity token exchange/);
-    expect(status.log).not.toMatch(/requires OPENAI_|must be absolute|could not read/);
+    expect(status.status).toBe('success');
+    expect(status.log).toContain('Logged in using workload identity');
 
     // Summary: the claims a rule is matched against, never the token.
     expect(main.summary).toContain('### Codex auth: workload identity');
@@ -111,6 +111,30 @@ describe('workload identity', () => {
     expect(running(pid)).toBe(false);
     await expect(fs.access(tokenFile)).rejects.toThrow();
     expectNoTokens(result);
+  });
+
+  test('a real `codex exec` turn runs on the exchanged token, with no stored credential', async () => {
+    // The model stand-in accepts only the OpenAI tokens the exchange issued (its auth check is the
+    // one the OAuth stand-in offers: issued, not expired).
+    const model = await startModelServer({ accessTokenStatus: exchange.accessTokenStatus } as unknown as OAuthServer);
+    try {
+      const args = ['exec', ...codexProviderArgs(model.baseUrl), 'say hi'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+      const result = await job([action(), { name: 'codex exec', run: `codex ${args.join(' ')} < /dev/null` }]);
+      const exec = result.step('codex exec');
+      expect(exec.status).toBe('success');
+      expect(exec.log).toContain('hi');
+      const turn = model.responsesRequests();
+      expect(turn).toHaveLength(1);
+      expect(turn[0].auth).toBe('ok');
+      expect(exchange.issued.has(turn[0].bearer!)).toBe(true);
+      expect(turn[0].chatgptAccountId).toBe('acct-wif-0123456789');
+      expect(exchange.backendRequests).toContainEqual({ path: '/backend-api/wham/config/bundle', status: 200 });
+      expect(exchange.requests).toEqual([expect.objectContaining({ status: 200, jti: issuer.issued[0].jti })]);
+      expect(post(result).status).toBe('success');
+      expectNoTokens(result);
+    } finally {
+      await model.stop();
+    }
   });
 
   test('the keeper keeps the file valid through a job longer than three token lifetimes, across issuer 5xx and a hung request', async () => {
@@ -213,10 +237,9 @@ describe('workload identity', () => {
 
   test('verify: true passes when the rule matches', async () => {
     const proxyEnv = { NODE_USE_ENV_PROXY: '1', NODE_EXTRA_CA_CERTS: exchange.codexEnv.CODEX_CA_CERTIFICATE };
-    const result = await job(
-      [action({ verify: 'true' }), { name: 'codex login status', run: 'codex login status || true' }],
-      { env: proxyEnv }
-    );
+    const result = await job([action({ verify: 'true' }), { name: 'codex login status', run: 'codex login status' }], {
+      env: proxyEnv
+    });
     expect(result.step('auth').status).toBe('success');
     expect(result.step('auth').log).toContain(
       `verify: OpenAI accepted this job's token under the federation rule ${RULE}`

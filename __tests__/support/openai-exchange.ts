@@ -5,7 +5,7 @@
 // federation_rule_id, workload_identity_context); the checks are OpenAI's documented ones (the
 // rule's issuer, audience and claim conditions; an expired assertion refused; `jti` single use;
 // the OpenAI token never outliving the assertion); errors use the OAuth 2.0 error body (RFC 6749
-// §5.2). Codex rejects an answer without `scope` (observed), so one is always sent.
+// §5.2). The success answer is the one the pinned binary accepts (see below).
 // Codex has no setting that redirects the exchange URL, but its HTTP client honours HTTPS_PROXY
 // and CODEX_CA_CERTIFICATE (observed): the proxy answers CONNECT auth.openai.com:443 itself, with a
 // certificate for auth.openai.com signed by a CA minted here with openssl, and refuses any other host.
@@ -13,14 +13,22 @@ import http from 'node:http';
 import tls from 'node:tls';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { createVerify, randomBytes, type KeyObject } from 'node:crypto';
+import { createVerify, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listenOnLoopback } from './loopback.js';
 import { GITHUB_OIDC_ISSUER } from './oidc-issuer.js';
+import { makeAccessToken } from './jwt.js';
 
 export const EXCHANGE_HOST = 'auth.openai.com';
+/**
+ * ChatGPT's back end: with a workspace login Codex loads the workspace's managed policies,
+ * `GET https://chatgpt.com/backend-api/wham/config/bundle`, before a run and stops without them
+ * (shared/docs/codex-cli-login.md §2; the same call as ./chatgpt-backend.ts). Workload identity
+ * accepts only the production chatgpt_base_url, so this host is answered through the proxy too.
+ */
+export const BACKEND_HOST = 'chatgpt.com';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export interface ExchangeOptions {
@@ -33,8 +41,8 @@ export interface ExchangeOptions {
   checkJti?: boolean;
   /** The OpenAI token's own lifetime, capped at the assertion's exp. Default 3600 s. */
   accessTtlSeconds?: number;
-  /** Replaces the success body (experiments on what Codex accepts). */
-  respond?: (token: string, expiresIn: number, now: number) => Record<string, unknown>;
+  accountId?: string;
+  userId?: string;
 }
 
 export interface ExchangeRequest {
@@ -55,7 +63,9 @@ export interface TokenExchange {
   requests: ExchangeRequest[];
   /** OpenAI tokens issued, with their expiry (ms): the model server accepts only these. */
   issued: Map<string, number>;
-  /** CONNECT targets refused (any host other than auth.openai.com). */
+  /** Requests to chatgpt.com's back end: path, status. */
+  backendRequests: { path: string; status: number }[];
+  /** CONNECT targets refused (any host other than auth.openai.com and chatgpt.com). */
   refusedConnects: string[];
   /** A model-server auth check over the issued tokens (same contract as the OAuth stand-in's). */
   accessTokenStatus(token: string): 'valid' | 'expired' | 'unknown' | 'revoked';
@@ -95,7 +105,7 @@ function mintPki(): Pki {
   ssl('req', ...ec, '-keyout', at('leaf.key'), '-out', at('leaf.csr'), '-subj', `/CN=${EXCHANGE_HOST}`);
   writeFileSync(
     at('ext.cnf'),
-    `subjectAltName=DNS:${EXCHANGE_HOST}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`
+    `subjectAltName=DNS:${EXCHANGE_HOST},DNS:${BACKEND_HOST}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`
   );
   ssl(
     'x509',
@@ -120,41 +130,6 @@ function mintPki(): Pki {
     cert: readFileSync(at('leaf.pem'), 'utf8'),
     dir
   };
-}
-
-/**
- * The OpenAI token: a JWT whose claims Codex reads (its expiry and the account under
- * `https://api.openai.com/auth`; claim names from the pinned binary's strings). Not really signed:
- * Codex does not verify it, the model stand-in only compares it with what was issued.
- */
-function accessJwt(ruleId: string, iat: number, exp: number): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const claims = {
-    iss: 'https://auth.openai.com',
-    aud: ['https://api.openai.com/v1'],
-    sub: `wif:${ruleId}`,
-    iat,
-    exp,
-    jti: randomBytes(12).toString('hex'),
-    azp: 'app_workload_identity',
-    'https://api.openai.com/auth': {
-      chatgpt_account_id: 'acct-wif-test',
-      chatgpt_user_id: 'user-wif-test',
-      chatgpt_account_user_id: 'user-wif-test__acct-wif-test',
-      chatgpt_backing_organization_id: 'org-wif-test',
-      chatgpt_plan_type: 'enterprise',
-      wif_identity_provider_id: 'idp_test',
-      wif_federation_rule_id: ruleId,
-      wif_tenant_id: 'tenant-test',
-      wif_external_issuer: 'https://token.actions.githubusercontent.com',
-      wif_principal_kind: 'workload',
-      wif_product: 'codex',
-      wif_runtime_authorization_version: 1,
-      wif_provider_revision: 1,
-      wif_mapping_revision: 1
-    }
-  };
-  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}.${randomBytes(32).toString('base64url')}`;
 }
 
 function verifyRs256(jwt: string, key: KeyObject): Record<string, unknown> | undefined {
@@ -196,8 +171,28 @@ export async function startTokenExchange(options: ExchangeOptions): Promise<Toke
   const requests: ExchangeRequest[] = [];
   const issued = new Map<string, number>();
   const refusedConnects: string[] = [];
+  // The workspace and the user the rule maps the workload to.
+  const accountId = options.accountId ?? 'acct-wif-0123456789';
+  const userId = options.userId ?? 'user-wif-workload';
+
+  const backendRequests: { path: string; status: number }[] = [];
+  const backend = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const route = (req.url ?? '/').split('?')[0];
+    const bearer = req.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+    const known = bearer !== undefined && (issued.get(bearer) ?? 0) > Date.now();
+    const status = route === '/backend-api/wham/config/bundle' ? (known ? 200 : 401) : 404;
+    backendRequests.push({ path: route, status });
+    req.resume();
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(
+      status === 200
+        ? '{}'
+        : JSON.stringify({ error: { message: status === 401 ? 'Unauthorized' : `Unknown path ${route}` } })
+    );
+  };
 
   const exchange = http.createServer((req, res) => {
+    if ((req.headers.host ?? '').split(':')[0] === BACKEND_HOST) return backend(req, res);
     let raw = '';
     req.setEncoding('utf8').on('data', (d: string) => (raw += d));
     req.on('end', () => {
@@ -242,28 +237,36 @@ export async function startTokenExchange(options: ExchangeOptions): Promise<Toke
         seenJti.add(entry.jti);
       }
       const expiresIn = Math.min(options.accessTtlSeconds ?? 3600, entry.exp - now);
-      const token = accessJwt(options.ruleId, now, now + expiresIn);
-      issued.set(token, Date.now() + expiresIn * 1000);
+      // The answer Codex 0.171.0 accepts (openai/codex, codex-rs/workload-identity/src/client.rs
+      // TokenExchangeResponse, and codex-rs/login/src/auth/workload_identity.rs: the access token is
+      // a ChatGPT access token whose user must be `user_id`; checked against the pinned binary).
+      const token = makeAccessToken({ accountId, userId, expiresAt: new Date((now + expiresIn) * 1000) });
+      issued.set(token, (now + expiresIn) * 1000);
       res.writeHead(200, { 'content-type': 'application/json' });
-      const body = options.respond?.(token, expiresIn, now) ?? {
-        access_token: token,
-        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-        token_type: 'Bearer',
-        expires_in: expiresIn,
-        scope: 'openid profile email'
-      };
-      res.end(JSON.stringify(body));
+      res.end(
+        JSON.stringify({
+          access_token: token,
+          issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          token_type: 'Bearer',
+          expires_in: expiresIn,
+          scope: 'openid profile email',
+          user_id: userId,
+          chatgpt_account_id: accountId,
+          chatgpt_account_user_id: `${userId}__${accountId}`,
+          chatgpt_plan_type: 'enterprise'
+        })
+      );
     });
   });
 
-  // The proxy: CONNECT auth.openai.com:443 is answered by `exchange` over TLS; nothing else is tunnelled.
+  // The proxy: CONNECT auth.openai.com:443 and chatgpt.com:443 are answered by `exchange` over TLS; nothing else is tunnelled.
   const proxy = http.createServer((_req, res) => {
     res.writeHead(405);
     res.end();
   });
   proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket) => {
     const target = req.url ?? '';
-    if (target !== `${EXCHANGE_HOST}:443`) {
+    if (target !== `${EXCHANGE_HOST}:443` && target !== `${BACKEND_HOST}:443`) {
       refusedConnects.push(target);
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
@@ -289,6 +292,7 @@ export async function startTokenExchange(options: ExchangeOptions): Promise<Toke
     },
     requests,
     issued,
+    backendRequests,
     refusedConnects,
     accessTokenStatus: (token) => {
       const expires = issued.get(token);
