@@ -5,6 +5,7 @@ import { setupCommand, setupSourceFromEnv, shellQuote } from './setup-command.js
 import { apiUrlFromEnv } from './stores/github-request.js';
 import { expandHome, isInsideResolved } from './paths.js';
 import type { SecretTarget } from './stores/secret.js';
+import { parseWorkloadIdentity, type WorkloadIdentityInputs } from './workload-identity/inputs.js';
 import {
   AUTH_MODES,
   CHATGPT_ONLY_INPUTS,
@@ -12,6 +13,7 @@ import {
   INPUT_DEFAULTS,
   SAVE_FAILURE_MODES,
   SECRET_SCOPES,
+  WORKLOAD_IDENTITY_INPUTS,
   secretNameProblem,
   type SecretScope
 } from './constants.js';
@@ -115,7 +117,8 @@ export interface AccessTokenInputs extends CommonInputs {
   accessToken: string;
 }
 
-export type Inputs = ApiKeyInputs | ChatGptInputs | AccessTokenInputs;
+export type { WorkloadIdentityInputs };
+export type Inputs = ApiKeyInputs | ChatGptInputs | AccessTokenInputs | WorkloadIdentityInputs;
 
 export interface ParsedInputs {
   inputs: Inputs;
@@ -176,6 +179,15 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
   const codexHome = parseCodexHome(get('codex-home'), ctx);
   if (mode === 'chatgpt') return parseChatGpt(get, read('chatgpt-auth-json'), codexHome, ctx);
   if (mode === 'access-token') return parseAccessToken(get, codexHome);
+  if (mode === 'workload-identity') {
+    const parsed = parseWorkloadIdentity(get, ctx.env ?? {});
+    const warnings = ignoring(
+      get,
+      [...CHATGPT_ONLY_INPUTS, 'openai-api-key', 'codex-access-token'],
+      'this step uses workload identity (`auth-mode: workload-identity`); no stored credential is read.'
+    );
+    return { inputs: { ...parsed, codexHome }, warnings: [...warnings, ...parsed.warnings] };
+  }
 
   const apiKey = get('openai-api-key');
   if (!apiKey) {
@@ -195,7 +207,7 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
   oneLine('openai-api-key', apiKey, 'key');
   const warnings = ignoring(
     get,
-    [...CHATGPT_ONLY_INPUTS, 'codex-access-token'],
+    [...CHATGPT_ONLY_INPUTS, ...WORKLOAD_IDENTITY_INPUTS, 'codex-access-token'],
     'a ChatGPT login is used only with `auth-mode: chatgpt`; this step uses the API key.'
   );
   return { inputs: { mode: 'api-key', apiKey, codexHome }, warnings };
@@ -237,7 +249,7 @@ function parseAccessToken(get: (name: string) => string, codexHome: string | und
   }
   const warnings = ignoring(
     get,
-    [...CHATGPT_ONLY_INPUTS, 'openai-api-key'],
+    [...CHATGPT_ONLY_INPUTS, ...WORKLOAD_IDENTITY_INPUTS, 'openai-api-key'],
     'this step uses the access token (`auth-mode: access-token`).'
   );
   return { inputs: { mode: 'access-token', accessToken: token, codexHome }, warnings };
