@@ -24,12 +24,15 @@ export function setSecret(value: string): void {
   issue('add-mask', value);
 }
 
-export function warning(message: string): void {
-  issue('warning', message);
+/** The title of an annotation that names none: GitHub shows it above the message, in the run's summary too. */
+export const ANNOTATION_TITLE = 'Codex auth';
+
+export function warning(message: string, title = ANNOTATION_TITLE): void {
+  issue('warning', message, title);
 }
 
-export function notice(message: string): void {
-  issue('notice', message);
+export function notice(message: string, title = ANNOTATION_TITLE): void {
+  issue('notice', message, title);
 }
 
 /** Appends to the job summary; a step without GITHUB_STEP_SUMMARY (not a runner) just has none. */
@@ -39,9 +42,9 @@ export function appendSummary(markdown: string): void {
   appendFileSync(file, markdown.endsWith(EOL) ? markdown : markdown + EOL, { encoding: 'utf8' });
 }
 
-export function setFailed(message: string): void {
+export function setFailed(message: string, title = `${ANNOTATION_TITLE} failed`): void {
   process.exitCode = 1;
-  issue('error', message);
+  issue('error', message, title);
 }
 
 export function setOutput(name: string, value: string): void {
@@ -57,9 +60,20 @@ export function exportVariable(name: string, value: string): void {
   appendKeyValue('GITHUB_ENV', name, value);
 }
 
-function issue(command: string, message: string): void {
+function issue(command: string, message: string, title?: string): void {
   const escaped = message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  process.stdout.write(`::${command}::${escaped}${EOL}`);
+  const properties = title === undefined ? '' : ` title=${escapeProperty(title)}`;
+  process.stdout.write(`::${command}${properties}::${escaped}${EOL}`);
+}
+
+/** A property value as the runner reads it back (ActionCommand.cs, as @actions/core's toCommandProperties escapes it). */
+function escapeProperty(value: string): string {
+  return value
+    .replace(/%/g, '%25')
+    .replace(/\r/g, '%0D')
+    .replace(/\n/g, '%0A')
+    .replace(/:/g, '%3A')
+    .replace(/,/g, '%2C');
 }
 
 function appendKeyValue(fileVariable: string, name: string, value: string): void {

@@ -83,6 +83,8 @@ export interface JobSpec {
 export interface Annotation {
   level: 'error' | 'warning' | 'notice';
   message: string;
+  /** The `title=` property, unescaped as the runner does (ActionCommand.cs). */
+  title?: string;
 }
 
 export interface StepResult {
@@ -480,13 +482,18 @@ export function readWorkflowCommands(stdout: string): { log: string; masks: stri
   const annotations: Annotation[] = [];
   const kept: string[] = [];
   for (const line of stdout.split('\n')) {
-    const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
+    const command = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
     if (command?.[1] === 'add-mask') {
-      masks.push(unescapeData(command[2]));
+      masks.push(unescapeData(command[3]));
       continue;
     }
     if (command && (command[1] === 'error' || command[1] === 'warning' || command[1] === 'notice')) {
-      annotations.push({ level: command[1], message: unescapeData(command[2]) });
+      const title = /(?:^|,)title=([^,]*)/.exec(command[2] ?? '')?.[1];
+      annotations.push({
+        level: command[1],
+        message: unescapeData(command[3]),
+        ...(title === undefined ? {} : { title: unescapeData(title).replace(/%3A/g, ':').replace(/%2C/g, ',') })
+      });
     }
     kept.push(line);
   }
