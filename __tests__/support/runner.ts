@@ -492,12 +492,22 @@ export function readWorkflowCommands(stdout: string): { log: string; masks: stri
       annotations.push({
         level: command[1],
         message: unescapeData(command[3]),
-        ...(title === undefined ? {} : { title: unescapeData(title).replace(/%3A/g, ':').replace(/%2C/g, ',') })
+        ...(title === undefined ? {} : { title: unescapeProperty(title) })
       });
     }
     kept.push(line);
   }
   return { log: kept.join('\n'), masks, annotations };
+}
+
+/** A property value, unescaped in the runner's order (ActionCommand.cs UnescapeProperty: `%25` last). */
+function unescapeProperty(value: string): string {
+  return value
+    .replace(/%0D/g, '\r')
+    .replace(/%0A/g, '\n')
+    .replace(/%3A/g, ':')
+    .replace(/%2C/g, ',')
+    .replace(/%25/g, '%');
 }
 
 function unescapeData(value: string): string {

@@ -34,6 +34,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     now: new Date(),
     readings: [],
     renewal: inputs.renewal.mode,
+    renewWindowMs: inputs.renewal.windowMs,
     durableStores: [...(inputs.secret ? (['secret'] as const) : []), ...(inputs.localStore ? (['local'] as const) : [])]
   };
   const found: Found = { readings: [], marks: new Map() };
@@ -190,6 +191,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const written = ahead ? consumerCopy(credential.text) : credential.text;
   await writePrivateFile(authFile, written);
   rt.setOutput('renewed', String(renewed));
+  if (renewed)
+    report.renewed = { lastRefresh: credential.lastRefreshText, accessTokenExpiresAt: credential.accessTokenExpiresAt };
   rt.saveState({
     ...state,
     renewal: inputs.renewal.mode,
