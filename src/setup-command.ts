@@ -6,8 +6,10 @@
 // The CLI is published to npm (with provenance, from .github/workflows/release.yml) as the package
 // this repository builds. `@1` is a semver range: npx resolves it to the newest 1.x.y release, an
 // immutable version whose tarball the registry never changes, so "run it again" never runs stale or
-// unexpected code (an archive behind a moving URL can change under the same name while npx keeps a
-// cached copy). The package has no dependencies: npx downloads the one tarball (a test measures it).
+// unexpected code: for a range, npx looks the newest matching version up online on every run and
+// reuses its cached install only when it is that version (read in npm 11's libnpmexec,
+// missingFromTree). An archive behind a moving URL, by contrast, can change while npx keeps the copy
+// it cached first. The package has no dependencies: npx downloads the one tarball (a test measures it).
 // Dependency-free apart from package.json, which the bundler inlines into both bundles.
 import pkg from '../package.json' with { type: 'json' };
 
