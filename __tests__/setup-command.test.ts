@@ -72,6 +72,7 @@ test('package.json: publishable (scoped, not private), the bin and what the pack
 test('the README and every doc print exactly this command, never another npx form', () => {
   const files = [
     'README.md',
+    path.join('examples', 'nightly-chatgpt.yml'),
     ...readdirSync(path.join(ROOT, 'docs'))
       .filter((f) => f.endsWith('.md'))
       .map((f) => path.join('docs', f))

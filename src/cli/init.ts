@@ -3,7 +3,9 @@
 // (./login.ts); otherwise it reads an existing auth.json. It runs the same checks as the action,
 // generates an encryption key, seals the login into an envelope, and either sets both secrets through
 // the GitHub API (--repo, token from GITHUB_TOKEN or GH_TOKEN) or prints what to set. It never prints
-// a secret value unless --show-secrets is given; printing works offline.
+// a secret value unless --show-secrets is given; printing works offline. Standard output carries only
+// the workflow that uses the secrets (examples/nightly-chatgpt.yml, ./workflow.ts); every message goes
+// to standard error, wrapped at 100 columns (./text.ts).
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
