@@ -69,6 +69,10 @@ async function run(auth: ChatGptAuthJson, key = fx.key): Promise<JobResult> {
     chatGptJob(fx.world, { inputs: { 'encryption-key': key, 'chatgpt-auth-json': serialize(auth) } })
   );
   fx.jobs.push(job);
+  // Every annotation of the action's steps has a title (GitHub shows it above the message).
+  for (const step of job.steps.filter((s) => s.id === 'auth' || s.phase === 'post'))
+    for (const annotation of step.annotations)
+      expect(annotation).toMatchObject({ title: expect.stringMatching(/^Codex auth/) });
   return job;
 }
 
