@@ -19,9 +19,9 @@ import { ROOT } from './support/paths.js';
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const SETUP = `npx --yes @org/codex-auth@${pkg.version.split('.')[0]} init`;
 
-/** Every `npx …` in a text, up to the end of the line or code span. */
+/** Every `npx …` command in a text (not the word in a code span of its own), up to the end of the line or code span. */
 function npxCommands(text: string): string[] {
-  return [...text.matchAll(/\bnpx\b[^`\n]*/g)].map((m) => m[0]);
+  return [...text.matchAll(/(?<!`)\bnpx\b(?!`)[^`\n]*/g)].map((m) => m[0]);
 }
 
 function sourceFiles(dir: string): string[] {
