@@ -352,7 +352,7 @@ describe('command-line mistakes: exit 2, the flag named', () => {
     );
     expect(help.stdout).toContain('--show-secrets');
     const helpInit = await cli(['help', 'init']);
-    expect(helpInit).toEqual({ code: 0, stdout: help.stdout, stderr: '' });
+    expect(helpInit).toMatchObject({ code: 0, stdout: help.stdout, stderr: '' });
     const unknown = await cli(['seed']);
     expect(unknown.code).toBe(2);
     expect(said(unknown)).toContain("codex-auth: unknown command 'seed'.");
@@ -469,6 +469,6 @@ describe('what init prints: the example workflow alone on stdout, instructions o
   test('-v and --version print the version', async () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     for (const flag of ['-v', '--version'])
-      expect(await cli([flag])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+      expect(await cli([flag])).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 });

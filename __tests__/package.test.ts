@@ -161,7 +161,7 @@ afterAll(async () => {
 });
 
 test('a cold `npx --yes @org/codex-auth@1` downloads and unpacks at most 10 MB: the package alone, no dependency', async () => {
-  expect(firstRun).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  expect(firstRun).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   // No dependency of any kind, optional or platform-specific, in what is published.
   for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies'])
     expect({ field, value: pkg[field] }).toEqual({ field, value: undefined });
@@ -182,7 +182,7 @@ test('a cold `npx --yes @org/codex-auth@1` downloads and unpacks at most 10 MB: 
 
 test('-v, --version, --help and init --help of the installed command', async () => {
   for (const flag of ['-v', '--version'])
-    expect(await cli([flag])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    expect(await cli([flag])).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   const help = await cli(['--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('Usage: codex-auth <command> [options]');
