@@ -6,6 +6,8 @@ const FAILURE = /^::(?:warning|error)[^:]*::(.*)$/;
 const RESERVE_CAUSE = /^::debug::Failed to reserve cache: (?:Error: )?(.*)$/;
 /** Logged (at debug level) only after the service reserved the key for this job. */
 const RESERVED = /^::debug::Attempting to upload cache/;
+/** `title=Codex auth: Actions cache`, escaped as a workflow-command property (`:` is %3A). */
+const LIBRARY_TITLE = '::$1 title=Codex auth%3A Actions cache::';
 
 export interface WatchedCall<T> {
   result: T;
@@ -32,7 +34,9 @@ export async function watchFailures<T>(call: () => Promise<T>, quiet = false): P
       if (cause) causes.push(unescape(cause[1]));
       reserved ||= RESERVED.test(line);
     }
-    return write(quiet ? String(chunk).replace(/^::warning::/gm, '') : chunk, ...rest);
+    if (quiet) return write(String(chunk).replace(/^::warning::/gm, ''), ...rest);
+    // The library's own annotations get the title every annotation of this action has.
+    return write(typeof chunk === 'string' ? chunk.replace(/^::(warning|error)::/gm, LIBRARY_TITLE) : chunk, ...rest);
   }) as typeof process.stdout.write;
   try {
     return { result: await call(), failures, causes, reserved };
