@@ -66,6 +66,8 @@ export const DEFAULT_LEASE_LOG_EVERY_MS = 30 * 1000;
 /** A release renews a lease with less than this left before deleting it (see the header). */
 export const RELEASE_MARGIN_MS = 10 * 60 * 1000;
 const DEFAULT_POLL_MS = 2000;
+/** A waiter reads a holder's record (one request) only once it has held the lease this long: most hold it for seconds. */
+const DEFAULT_READ_RECORD_AFTER_MS = 15_000;
 /**
  * Each poll is one request, and GITHUB_TOKEN may send 1,000 an hour per repository: the longest
  * wait between polls scales with the timeout, so that a waiter sends about 100 polls over its whole
@@ -95,6 +97,8 @@ export interface LeaseHolder {
   runUrl?: string;
   /** Opaque id of one runner process (hash of host, RUNNER_NAME and RUNNER_TEMP): a runner runs one job at a time. */
   runnerId?: string;
+  /** RUNNER_ENVIRONMENT is `self-hosted`: only there does a runner's name identify one machine (hosted runners reuse names). */
+  selfHosted?: boolean;
   /** Opaque id of one job (hash of repository, run, attempt, job and the per-job nonce). */
   jobId?: string;
 }
@@ -105,8 +109,11 @@ export interface LeaseRecord {
   credential: string;
   /** Random, per acquisition. */
   token: string;
+  /** On the holder's clock, taken before it read the ref as free: expiresAt − acquiredAt is the lease's duration, free of any skew. */
   acquiredAt: string;
   expiresAt: string;
+  /** GitHub's clock (the Date of the answer the holder read just before taking it), when GitHub sent one. */
+  serverAcquiredAt?: string;
   holder: LeaseHolder;
   /** Set on a takeover: the commit of the holder it replaced. */
   takeoverOf?: string;
@@ -166,6 +173,13 @@ export interface AcquireLeaseOptions extends LeaseTarget, LeaseClientOptions {
   /** First wait between polls (default 2 s), growing 1.5x per poll up to maxPollMs (default: a hundredth of the timeout, 2 s to 20 s), with jitter. */
   pollMs?: number;
   maxPollMs?: number;
+  /** A holder's record is read once it has held the lease this long (default 15 s), or when the wait ends. */
+  readRecordAfterMs?: number;
+  /**
+   * Asked between polls: a reason to stop waiting (e.g. another job did what this one waits to do),
+   * or undefined. A stop throws a LeaseError of kind 'not-needed'.
+   */
+  stopWaiting?: () => Promise<string | undefined>;
 }
 
 export interface Lease {
@@ -202,6 +216,7 @@ export type LeaseErrorKind =
   | 'unavailable'
   | 'network'
   | 'this-job'
+  | 'not-needed'
   | 'timeout';
 
 export class LeaseError extends Error {
@@ -255,6 +270,7 @@ export function leaseHolderFromEnv(
       repository && runId
         ? `${server}/${repository}/actions/runs/${runId}${runAttempt && runAttempt !== '1' ? `/attempts/${runAttempt}` : ''}`
         : undefined,
+    ...(env.RUNNER_ENVIRONMENT === 'self-hosted' ? { selfHosted: true } : {}),
     runnerId:
       runner && env.RUNNER_TEMP
         ? opaqueId([options.hostname ?? os.hostname(), runner, path.resolve(env.RUNNER_TEMP)])
@@ -314,24 +330,27 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
     );
   }
   const logEveryMs = options.logEveryMs ?? DEFAULT_LEASE_LOG_EVERY_MS;
+  const readRecordAfterMs = options.readRecordAfterMs ?? DEFAULT_READ_RECORD_AFTER_MS;
   const maxPollMs = options.maxPollMs ?? defaultMaxPollMs(timeoutMs);
   let pollMs = Math.min(options.pollMs ?? DEFAULT_POLL_MS, maxPollMs);
 
   const started = now();
   const deadline = started + timeoutMs;
   const token = randomBytes(16).toString('hex');
-  const newRecord = (takeoverOf?: string): LeaseRecord => {
-    const at = now();
-    return {
-      codexAuthLease: 1,
-      credential: name,
-      token,
-      acquiredAt: new Date(at).toISOString(),
-      expiresAt: new Date(at + ttlMs).toISOString(),
-      holder: options.holder,
-      ...(takeoverOf ? { takeoverOf } : {})
-    };
-  };
+  /**
+   * A record whose times are taken before the request that reads the ref as free (or as the holder
+   * to replace): the lease cannot have started earlier, on our clock or on GitHub's (`server`).
+   */
+  const newRecord = (at: number, server: number | undefined, takeoverOf?: string): LeaseRecord => ({
+    codexAuthLease: 1,
+    credential: name,
+    token,
+    acquiredAt: new Date(at).toISOString(),
+    expiresAt: new Date(at + ttlMs).toISOString(),
+    ...(server !== undefined ? { serverAcquiredAt: new Date(server).toISOString() } : {}),
+    holder: options.holder,
+    ...(takeoverOf ? { takeoverOf } : {})
+  });
   let waited = false;
   const acquired = (sha: string, record: LeaseRecord, tookOver?: Lease['tookOver']): Lease => {
     const waitedMs = now() - started;
@@ -344,23 +363,16 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
   // Our own commits: a create or takeover whose answer was lost (a dropped connection after GitHub
   // applied it, then a retry refused) shows up as the ref pointing at one of them.
   const mine = new Map<string, { record: LeaseRecord; tookOver?: Lease['tookOver'] }>();
-  let tryCreate = true;
+  // What this job has seen of each holder, on its own clock (the expiry rule, see judge()).
+  const seenHolders = new Map<string, Observed>();
   let quickRetries = 0;
   let transient = 0;
   let lastLog = -Infinity;
   for (;;) {
-    let holder: { sha: string; record: LeaseRecord | undefined; expiresAtMs: number } | undefined;
+    let holder: Observed | undefined;
     let fault: LeaseError | undefined;
     try {
-      if (tryCreate) {
-        const record = newRecord();
-        const sha = await client.createCommit(record, []);
-        mine.set(sha, { record });
-        const created = await client.createRef(sha);
-        if (created === 'created') return acquired(sha, record);
-        if (created === 'exists') transient = 0;
-        else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
-      }
+      const readAt = now();
       const seen = await client.readRef();
       const ours = seen ? mine.get(seen) : undefined;
       if (seen && ours) {
@@ -370,52 +382,67 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
         return acquired(seen, ours.record, ours.tookOver);
       }
       if (!seen) {
-        // Free (released in between): compete for it again, a few times without waiting.
-        tryCreate = true;
+        // Free: create our commit, then the ref (created by exactly one of the jobs that try).
+        const record = newRecord(readAt, client.serverTimeOfLastAnswer());
+        const sha = await client.createCommit(record, []);
+        mine.set(sha, { record });
+        const created = await client.createRef(sha);
+        if (created === 'created') return acquired(sha, record);
+        if (created === 'exists') transient = 0;
+        else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
+        // Another job was first (or GitHub was not ready): look at the ref again, a few times without waiting.
         if (++quickRetries <= 3) continue;
       } else {
-        const { record, date } = await client.commit(seen);
-        const expiresAtMs = record ? Date.parse(record.expiresAt) : date + ttlMs;
-        holder = { sha: seen, record, expiresAtMs };
-        const verdict = judge(record, expiresAtMs, options.holder, now());
-        if (verdict === 'this-job') {
-          throw new LeaseError(
-            'this-job',
-            `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${record?.acquiredAt}. ` +
-              'Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. ' +
-              `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
-            undefined,
-            record
-          );
+        holder = seenHolders.get(seen);
+        if (!holder) {
+          holder = { sha: seen, firstSeen: now(), ttlMs, lastRunCheck: undefined };
+          seenHolders.set(seen, holder);
         }
-        tryCreate = false;
-        if (verdict) {
-          const record = newRecord(seen);
-          const sha = await client.createCommit(record, [seen]);
-          const tookOver = { sha: seen, record: holder.record, reason: verdict };
-          mine.set(sha, { record, tookOver });
-          const moved = await client.fastForward(sha);
-          if (moved === 'moved') {
-            log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
-            return acquired(sha, record, tookOver);
+        if (!holder.read && (now() - holder.firstSeen >= readRecordAfterMs || timeoutMs === 0)) {
+          const { record } = await client.commit(seen);
+          holder.read = true;
+          holder.record = record;
+          if (record) holder.ttlMs = recordTtlMs(record) ?? ttlMs;
+        }
+        if (holder.read) {
+          if (holder.record && isThisJob(holder.record.holder, options.holder)) {
+            throw new LeaseError(
+              'this-job',
+              `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${holder.record.acquiredAt}. ` +
+                'Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. ' +
+                `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
+              undefined,
+              holder.record
+            );
           }
-          if (moved === 'gone') tryCreate = true;
-          else log(`Another job took over the lease on credential '${name}' first.`);
-          if (++quickRetries <= 3) continue;
+          const verdict = judge(holder, options.holder, now(), client.serverNow()) ?? (await runFinished(client, holder));
+          if (verdict) {
+            const takeoverAt = now();
+            const record = newRecord(takeoverAt, client.serverNow(), seen);
+            const sha = await client.createCommit(record, [seen]);
+            const tookOver = { sha: seen, record: holder.record, reason: verdict };
+            mine.set(sha, { record, tookOver });
+            const moved = await client.fastForward(sha);
+            if (moved === 'moved') {
+              log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
+              return acquired(sha, record, tookOver);
+            }
+            if (moved === 'lost') log(`Another job took over the lease on credential '${name}' first.`);
+            if (++quickRetries <= 3) continue;
+          }
         }
       }
     } catch (error) {
       // A transient fault (network, 5xx, rate limit) while waiting is ridden out until the wait is over.
       if (!(error instanceof LeaseError) || !TRANSIENT.includes(error.kind) || now() >= deadline) throw error;
       fault = error;
-      tryCreate = true;
     }
     const at = now();
     const waitedMs = at - started;
     if (at >= deadline) {
       if (fault) throw fault;
       const what = holder
-        ? `it is held by ${describeLeaseHolder(holder.record)}${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}`
+        ? `it is held by ${describeObserved(holder)}, ${until(holder)}`
         : 'it kept changing hands';
       throw new LeaseTimeoutError(
         `Timed out after ${formatDuration(waitedMs)} waiting for the lease on credential '${name}' (${ref} in ${client.repository}): ${what}. ` +
@@ -425,23 +452,32 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
         holder?.record
       );
     }
+    const stop = options.stopWaiting ? await options.stopWaiting() : undefined;
+    if (stop) {
+      log(`Stopped waiting for the lease on credential '${name}' after ${formatDuration(waitedMs)}: ${stop}.`);
+      throw new LeaseError('not-needed', `The lease on credential '${name}' is not needed any more: ${stop}.`);
+    }
     if (fault) {
       log(
         `The GitHub API failed while this job waits for the lease on credential '${name}' (${fault.kind}${fault.status ? ` ${fault.status}` : ''}): retrying until the wait runs out; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`
       );
-    } else if (holder && at - lastLog >= logEveryMs) {
+    } else if (holder?.read && at - lastLog >= logEveryMs) {
       lastLog = at;
       log(
-        `Waiting for the lease on credential '${name}': held by ${describeLeaseHolder(holder.record)}` +
-          `${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`
+        `Waiting for the lease on credential '${name}': held by ${describeObserved(holder)}, ${until(holder)}; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`
       );
     }
     quickRetries = 0;
-    const jittered = pollMs * (0.8 + Math.random() * 0.4);
-    // Wake up at the holder's expiry rather than a poll later; never past the deadline.
-    const untilExpiry = holder ? Math.max(1, holder.expiresAtMs - at + 10) : Infinity;
+    // Exponential backoff with jitter, capped: each poll is one request against the hourly budget.
+    const jittered = pollMs * (0.5 + Math.random() * 0.5);
+    // Wake up when the holder's record is due to be read, or when it runs out, rather than a poll later.
+    const dueIn = holder
+      ? holder.read
+        ? holder.firstSeen + holder.ttlMs - at + 10
+        : holder.firstSeen + readRecordAfterMs - at
+      : Infinity;
     waited = true;
-    await client.sleep(Math.max(1, Math.min(jittered, untilExpiry, deadline - at)));
+    await client.sleep(Math.max(1, Math.min(jittered, Math.max(1, dueIn), deadline - at)));
     pollMs = Math.min(pollMs * 1.5, maxPollMs);
   }
 }
@@ -466,7 +502,9 @@ export async function releaseLease(options: ReleaseLeaseOptions): Promise<LeaseR
     };
   };
 
+  const readAt = now();
   const seen = await client.readRef();
+  const serverAt = client.serverTimeOfLastAnswer();
   if (!seen) return { released: false, reason: notHeld };
   if (seen !== options.sha) return takenOver(seen);
 
@@ -480,15 +518,16 @@ export async function releaseLease(options: ReleaseLeaseOptions): Promise<LeaseR
   if (Number.isNaN(expiresAtMs) || expiresAtMs - now() < RELEASE_MARGIN_MS) {
     // Close the GET-DELETE window (see the header): renew by compare-and-swap, then delete.
     record ??= (await client.commit(options.sha)).record;
-    const at = now();
+    // A new commit is a new holder to every waiter: its duration counts from our read of the ref.
     const renewal: LeaseRecord = {
       codexAuthLease: 1,
       credential: name,
       token: record?.token ?? randomBytes(16).toString('hex'),
-      acquiredAt: record?.acquiredAt ?? new Date(at).toISOString(),
-      expiresAt: new Date(at + 2 * RELEASE_MARGIN_MS).toISOString(),
+      acquiredAt: new Date(readAt).toISOString(),
+      expiresAt: new Date(readAt + 2 * RELEASE_MARGIN_MS).toISOString(),
+      ...(serverAt !== undefined ? { serverAcquiredAt: new Date(serverAt).toISOString() } : {}),
       holder: record?.holder ?? {},
-      renewedAt: new Date(at).toISOString()
+      renewedAt: new Date(readAt).toISOString()
     };
     const sha = await client.createCommit(renewal, [options.sha]);
     const moved = await client.fastForward(sha);
@@ -503,24 +542,99 @@ export async function releaseLease(options: ReleaseLeaseOptions): Promise<LeaseR
   return deleted ? { released: true, renewed } : { released: false, reason: notHeld };
 }
 
-/** Why a holder is gone (a reason for the log), 'this-job', or undefined while it holds the lease. */
-function judge(
-  record: LeaseRecord | undefined,
-  expiresAtMs: number,
-  me: LeaseHolder,
-  at: number
-): string | 'this-job' | undefined {
-  if (at >= expiresAtMs) {
-    return record
-      ? `its lease expired at ${record.expiresAt}`
-      : `its record is unreadable and older than the lease expiry (since ${new Date(expiresAtMs).toISOString()})`;
+/** One holder (one commit of the ref) as this waiter saw it: when first, on this waiter's own clock. */
+interface Observed {
+  sha: string;
+  firstSeen: number;
+  /** The holder's lease duration (its record's expiresAt − acquiredAt: one clock, so no skew), else ours. */
+  ttlMs: number;
+  /** Whether its commit was read (lazily: most holders are gone within seconds). */
+  read?: boolean;
+  record?: LeaseRecord;
+  /** When its run was last looked up (undefined: never; Infinity: the token cannot). */
+  lastRunCheck: number | undefined;
+}
+
+/** The lease's duration as its holder set it: the difference of two times on the holder's one clock. */
+function recordTtlMs(record: LeaseRecord): number | undefined {
+  const ttl = Date.parse(record.expiresAt) - Date.parse(record.acquiredAt);
+  return Number.isFinite(ttl) && ttl > 0 && ttl <= MAX_LEASE_TTL_MS ? ttl : undefined;
+}
+
+function describeObserved(holder: Observed): string {
+  return holder.read ? describeLeaseHolder(holder.record) : `the job of lease commit ${holder.sha.slice(0, 7)}`;
+}
+
+/** "until …" on this waiter's clock: the holder's own expiry time is on another machine's clock. */
+function until(holder: Observed): string {
+  const rest = holder.read ? ` (its expiry, ${formatDuration(holder.ttlMs)} after this job first saw it)` : '';
+  return `until ${new Date(holder.firstSeen + holder.ttlMs).toISOString()} at the latest${rest}`;
+}
+
+/** The same job (an earlier step of it): its id includes the per-job nonce, so no other job matches. */
+function isThisJob(holder: LeaseHolder | undefined, me: LeaseHolder): boolean {
+  return !!holder?.jobId && holder.jobId === me.jobId;
+}
+
+/**
+ * Why a holder is gone (a reason for the log), or undefined while it may hold the lease. Only
+ * evidence that holds on every runner and every clock (issue 21, the client-go leader election rule):
+ * - its record has stayed unchanged for the lease's duration on THIS waiter's clock since it first
+ *   saw it (the ref cannot have been set before we first read it, so it is at least that old); or
+ * - GitHub's own clock (the `Date` of our last answer) is past the lease's start on GitHub's clock
+ *   (the `Date` its holder read just before taking it) plus the duration, plus Date's 1 s rounding;
+ * - on a self-hosted runner, the holder's runner now runs this job (a runner runs one job at a time).
+ *   GitHub-hosted runners reuse host and runner names, so there a match says nothing.
+ * The holder's own timestamps are never compared with this waiter's clock.
+ */
+function judge(holder: Observed, me: LeaseHolder, at: number, serverNow: number | undefined): string | undefined {
+  if (at - holder.firstSeen >= holder.ttlMs) {
+    return holder.record
+      ? `its lease ran out: unchanged for ${formatDuration(holder.ttlMs)} (its duration) since this job first saw it`
+      : `its record is unreadable and unchanged for ${formatDuration(holder.ttlMs)} since this job first saw it`;
   }
-  const holder = record?.holder;
-  if (holder?.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
-    if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';
-    return `runner '${holder.runner ?? '?'}' now runs this job, and a runner runs one job at a time, so the holding job ended without releasing it`;
+  const record = holder.record;
+  const serverStart = record?.serverAcquiredAt ? Date.parse(record.serverAcquiredAt) : NaN;
+  if (serverNow !== undefined && Number.isFinite(serverStart) && serverNow >= serverStart + holder.ttlMs + 1000) {
+    return `its lease ran out: taken at ${record!.serverAcquiredAt} by GitHub's clock, for ${formatDuration(holder.ttlMs)}`;
+  }
+  const h = record?.holder;
+  if (h?.selfHosted && me.selfHosted && h.runnerId && h.runnerId === me.runnerId) {
+    return `runner '${h.runner ?? '?'}' (self-hosted) now runs this job, and a runner runs one job at a time, so the holding job ended without releasing it`;
   }
   return undefined;
+}
+
+/** How soon after first seeing a holder its run is looked up, and how often again. */
+const RUN_CHECK_AFTER_MS = 60_000;
+const RUN_CHECK_EVERY_MS = 5 * 60_000;
+
+/**
+ * The other evidence that holds on hosted runners: the holder's run (that attempt) has finished, so
+ * its post step will never release. Needs `actions: read`; without it (403/404), the lease's expiry
+ * decides, and the log says so once.
+ */
+async function runFinished(client: LeaseClient, holder: Observed): Promise<string | undefined> {
+  const h = holder.record?.holder;
+  if (!h?.runId || (h.repository && h.repository !== client.repository)) return undefined;
+  const at = client.now();
+  if (holder.lastRunCheck === Infinity) return undefined;
+  if (holder.lastRunCheck === undefined ? at - holder.firstSeen < RUN_CHECK_AFTER_MS : at - holder.lastRunCheck < RUN_CHECK_EVERY_MS)
+    return undefined;
+  holder.lastRunCheck = at;
+  const run = await client.runState(h.runId, h.runAttempt ?? '1');
+  if (run === 'no-access') {
+    holder.lastRunCheck = Infinity;
+    if (!client.toldNoRunAccess) {
+      client.toldNoRunAccess = true;
+      client.log(
+        `Cannot tell whether the run of the lease's holder has finished (the token in ${client.names.token} lacks \`actions: read\`): waiting for the lease's expiry instead.`
+      );
+    }
+    return undefined;
+  }
+  if (run.status !== 'completed') return undefined;
+  return `its run ${h.runId} (attempt ${h.runAttempt ?? '1'}) has finished${run.conclusion ? ` (${run.conclusion})` : ''}, so its post step will not release it`;
 }
 
 type CreateResult = 'created' | 'exists' | 'transient';
@@ -539,6 +653,9 @@ class LeaseClient {
   private readonly words: FailureWords;
   private readonly commits = new Map<string, { record: LeaseRecord | undefined; date: number }>();
   private lastRejection: GitHubAnswer | undefined;
+  /** GitHub's clock: the Date of the last answer, and our clock when it arrived. */
+  private serverClock: { server: number; local: number } | undefined;
+  toldNoRunAccess = false;
 
   constructor(
     private readonly options: LeaseTarget & LeaseClientOptions,
@@ -593,6 +710,28 @@ class LeaseClient {
   /** `gh api` command that deletes the lease by hand. */
   deleteCommand(): string {
     return `\`gh api -X DELETE repos/${this.repository}/git/${this.ref}\``;
+  }
+
+  /** GitHub's clock now (a lower bound: Date is rounded down to the second), from the last answer's Date. */
+  serverNow(): number | undefined {
+    return this.serverClock && this.serverClock.server + (this.now() - this.serverClock.local);
+  }
+
+  /** GitHub's clock when the last answer was sent (its Date), if GitHub sent one. */
+  serverTimeOfLastAnswer(): number | undefined {
+    return this.serverClock?.server;
+  }
+
+  /** Whether a run attempt of this repository has finished (GET …/actions/runs/{id}/attempts/{n}, `actions: read`). */
+  async runState(runId: string, attempt: string): Promise<{ status: string; conclusion?: string } | 'no-access'> {
+    if (!/^\d+$/.test(runId) || !/^\d+$/.test(attempt)) return { status: 'unknown' };
+    const url = `${this.base.replace(/\/git$/, '')}/actions/runs/${runId}/attempts/${attempt}`;
+    const answer = await this.call('GET', url, undefined, "read the lease holder's run");
+    if (answer.status === 403 || answer.status === 404) return 'no-access';
+    if (answer.status !== 200) throw this.failure(answer, "read the lease holder's run");
+    const status = typeof answer.body?.status === 'string' ? answer.body.status : 'unknown';
+    const conclusion = typeof answer.body?.conclusion === 'string' ? answer.body.conclusion : undefined;
+    return { status, conclusion };
   }
 
   async createCommit(record: LeaseRecord, parents: string[]): Promise<string> {
@@ -713,13 +852,16 @@ class LeaseClient {
     return (await this.send(method, url, body, action)).answer;
   }
 
-  private send(
+  private async send(
     method: string,
     url: string,
     body: unknown,
     action: string
   ): Promise<{ answer: GitHubAnswer; attempts: number }> {
-    return githubRequest(method, url, body, this.callFor(action));
+    const sent = await githubRequest(method, url, body, this.callFor(action));
+    const date = Date.parse(sent.answer.headers.get('date') ?? '');
+    if (Number.isFinite(date)) this.serverClock = { server: date, local: this.now() };
+    return sent;
   }
 
   private callFor(action: string): GitHubCall {
