@@ -54,7 +54,7 @@ function holder(
   );
 }
 
-const fast = { pollMs: 5, maxPollMs: 40, retryDelaysMs: [5, 5, 5], readRecordAfterMs: 0 };
+const fast = { pollMs: 5, maxPollMs: 40, retryBaseMs: 1, readRecordAfterMs: 0 };
 
 function target(overrides: { token?: string; credentialName?: string } = {}) {
   return {
@@ -398,7 +398,7 @@ describe('what GitHub refuses', () => {
   test('5xx answers, rate limits and dropped connections are retried, with the attempt in the log', async () => {
     api.inject({ method: 'POST', path: '/git/commits', status: 503 });
     api.inject({ method: 'POST', path: '/git/refs', status: 502 });
-    api.inject({ method: 'POST', path: '/git/refs', retryAfter: 0 });
+    api.inject({ method: 'POST', path: '/git/refs', retryAfter: 1 });
     const logs: string[] = [];
     const lease = await acquire(holder('a', 11), { log: (l) => logs.push(l) });
     expect(api.ref(REPO, REF)).toBe(lease.sha);
@@ -408,7 +408,7 @@ describe('what GitHub refuses', () => {
       ),
       expect.stringMatching(/^GitHub API: POST \/repos\/acme\/app\/git\/refs answered 502; attempt 2 of 4 in /),
       expect.stringMatching(
-        /^GitHub API: POST \/repos\/acme\/app\/git\/refs rate limited: retry-after 0 s; attempt 3 of 4 in /
+        /^GitHub API: POST \/repos\/acme\/app\/git\/refs hit the secondary rate limit; waiting 1 s as GitHub asks, then trying again \(rate-limit retry 1 of 3\)\.$/
       )
     ]);
     expect(api.requests.filter((r) => r.fault)).toHaveLength(3);

@@ -194,8 +194,10 @@ async function claimRenewal(
           timeoutMs: settings.timeoutMs,
           // The rate budget: a waiter whose renewal another job published stops polling GitHub.
           stopWaiting: async () =>
-            (await cache.restoreExact(successorFile(inputs.credentialName), successorKey(inputs.credentialName, generation))) !==
-            undefined
+            (await cache.restoreExact(
+              successorFile(inputs.credentialName),
+              successorKey(inputs.credentialName, generation)
+            )) !== undefined
               ? 'another job renewed the login meanwhile'
               : undefined
         });

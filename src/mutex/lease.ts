@@ -47,14 +47,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../paths.js';
 import { parseHolderRecord } from './holder-record.js';
-import {
-  githubFailure,
-  githubMessage,
-  githubRequest,
-  type FailureWords,
-  type GitHubAnswer,
-  type GitHubCall
-} from '../stores/github-request.js';
+import { githubFailure, githubMessage, type FailureWords, type GitHubAnswer } from '../stores/github-failure.js';
+import type { GitHubCall, GitHubClient } from '../stores/github-request.js';
 
 export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
 /** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
@@ -78,7 +72,6 @@ const DEFAULT_READ_RECORD_AFTER_MS = 15_000;
 const MIN_MAX_POLL_MS = 2000;
 const MAX_MAX_POLL_MS = 20_000;
 const POLLS_PER_TIMEOUT = 100;
-const DEFAULT_DELAYS = [1000, 3000, 9000];
 /** Answers that may be transient (replication lag just after the commit was created): retried this often in a row. */
 const MAX_TRANSIENT_REJECTIONS = 5;
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -153,11 +146,13 @@ export interface LeaseClientOptions {
   /** The clock (injectable for tests): epoch ms. */
   now?: () => number;
   fetch?: typeof fetch;
-  /** Waits before the 2nd, 3rd, … attempt of a request after a 5xx or network error (default 1 s, 3 s, 9 s). */
-  retryDelaysMs?: number[];
+  /** Tries after the first, on a 5xx or a network error (default 3: 1 s, 4 s, 9 s apart). */
+  retries?: number;
+  /** The unit of the backoff and of the waits GitHub asks for: ms per second (default 1000; tests shrink it). */
+  retryBaseMs?: number;
   /** The longest wait a rate limit may impose before a request is given up (default 60 s). */
   maxRateLimitWaitMs?: number;
-  /** Per request (default 30 s). */
+  /** Per attempt (default 30 s). */
   requestTimeoutMs?: number;
   names?: Partial<LeaseSettingNames>;
 }
@@ -415,7 +410,8 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
               holder.record
             );
           }
-          const verdict = judge(holder, options.holder, now(), client.serverNow()) ?? (await runFinished(client, holder));
+          const verdict =
+            judge(holder, options.holder, now(), client.serverNow()) ?? (await runFinished(client, holder));
           if (verdict) {
             const takeoverAt = now();
             const record = newRecord(takeoverAt, client.serverNow(), seen);
@@ -424,7 +420,9 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
             mine.set(sha, { record, tookOver });
             const moved = await client.fastForward(sha);
             if (moved === 'moved') {
-              log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
+              log(
+                `Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`
+              );
               return acquired(sha, record, tookOver);
             }
             if (moved === 'lost') log(`Another job took over the lease on credential '${name}' first.`);
@@ -441,9 +439,7 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
     const waitedMs = at - started;
     if (at >= deadline) {
       if (fault) throw fault;
-      const what = holder
-        ? `it is held by ${describeObserved(holder)}, ${until(holder)}`
-        : 'it kept changing hands';
+      const what = holder ? `it is held by ${describeObserved(holder)}, ${until(holder)}` : 'it kept changing hands';
       throw new LeaseTimeoutError(
         `Timed out after ${formatDuration(waitedMs)} waiting for the lease on credential '${name}' (${ref} in ${client.repository}): ${what}. ` +
           'Nothing was restored: this job did not touch the credential. ' +
@@ -619,7 +615,11 @@ async function runFinished(client: LeaseClient, holder: Observed): Promise<strin
   if (!h?.runId || (h.repository && h.repository !== client.repository)) return undefined;
   const at = client.now();
   if (holder.lastRunCheck === Infinity) return undefined;
-  if (holder.lastRunCheck === undefined ? at - holder.firstSeen < RUN_CHECK_AFTER_MS : at - holder.lastRunCheck < RUN_CHECK_EVERY_MS)
+  if (
+    holder.lastRunCheck === undefined
+      ? at - holder.firstSeen < RUN_CHECK_AFTER_MS
+      : at - holder.lastRunCheck < RUN_CHECK_EVERY_MS
+  )
     return undefined;
   holder.lastRunCheck = at;
   const run = await client.runState(h.runId, h.runAttempt ?? '1');
@@ -655,6 +655,8 @@ class LeaseClient {
   private lastRejection: GitHubAnswer | undefined;
   /** GitHub's clock: the Date of the last answer, and our clock when it arrived. */
   private serverClock: { server: number; local: number } | undefined;
+  /** Octokit, loaded on first use: a job whose lease is off never loads it. */
+  private client: Promise<GitHubClient> | undefined;
   toldNoRunAccess = false;
 
   constructor(
@@ -698,7 +700,7 @@ class LeaseClient {
       secrets: [options.token],
       tail: purpose === 'acquire' ? ' Nothing was restored.' : '',
       unauthorized: "The workflow's GITHUB_TOKEN expires when its job ends: pass a valid token.",
-      forbidden: (accepted) => `The token may not write git refs here${accepted}. ${permission}`,
+      forbidden: (accepted: string) => `The token may not write git refs here${accepted}. ${permission}`,
       notFound: `The repository ${this.repository} does not exist, or the token in ${this.names.token} cannot see it (GitHub answers 404 rather than 403 then). ${permission}`,
       rejected: {
         409: `The lease is a git ref of ${this.repository}, which needs at least one commit; push one first.`
@@ -858,7 +860,19 @@ class LeaseClient {
     body: unknown,
     action: string
   ): Promise<{ answer: GitHubAnswer; attempts: number }> {
-    const sent = await githubRequest(method, url, body, this.callFor(action));
+    this.client ??= import('../stores/github-request.js').then(({ githubClient }) =>
+      githubClient({
+        apiUrl: this.options.apiUrl,
+        token: this.options.token,
+        log: this.log,
+        fetch: this.options.fetch,
+        retries: this.options.retries,
+        retryBaseMs: this.options.retryBaseMs,
+        maxRateLimitWaitMs: this.options.maxRateLimitWaitMs,
+        timeoutMs: this.options.requestTimeoutMs
+      })
+    );
+    const sent = await (await this.client).request(method, url, body, this.callFor(action));
     const date = Date.parse(sent.answer.headers.get('date') ?? '');
     if (Number.isFinite(date)) this.serverClock = { server: date, local: this.now() };
     return sent;
@@ -866,13 +880,6 @@ class LeaseClient {
 
   private callFor(action: string): GitHubCall {
     return {
-      token: this.options.token,
-      log: this.log,
-      sleep: this.sleep,
-      fetch: this.options.fetch ?? fetch,
-      retryDelaysMs: this.options.retryDelaysMs ?? DEFAULT_DELAYS,
-      maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000,
-      timeoutMs: this.options.requestTimeoutMs ?? 30_000,
       head: `Cannot ${action} for credential '${this.name}' (${this.ref} in ${this.repository})`,
       words: this.words,
       error: (f) => new LeaseError(f.kind, f.message, f.status)
@@ -880,7 +887,11 @@ class LeaseClient {
   }
 
   private failure(answer: GitHubAnswer, action: string): LeaseError {
-    const f = githubFailure(answer, this.callFor(action));
+    const f = githubFailure(answer, {
+      ...this.callFor(action),
+      attempts: (this.options.retries ?? 3) + 1,
+      maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000
+    });
     return new LeaseError(f.kind, f.message, f.status);
   }
 }
