@@ -170,6 +170,9 @@ export interface AcquireLeaseOptions extends LeaseTarget, LeaseClientOptions {
   maxPollMs?: number;
   /** A holder's record is read once it has held the lease this long (default 15 s), or when the wait ends. */
   readRecordAfterMs?: number;
+  /** A holder's run is first looked up once it has held the lease this long (default 1 min), then this often (default 5 min). */
+  runCheckAfterMs?: number;
+  runCheckEveryMs?: number;
   /**
    * Asked between polls: a reason to stop waiting (e.g. another job did what this one waits to do),
    * or undefined. A stop throws a LeaseError of kind 'not-needed'.
@@ -411,7 +414,7 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
             );
           }
           const verdict =
-            judge(holder, options.holder, now(), client.serverNow()) ?? (await runFinished(client, holder));
+            judge(holder, options.holder, now(), client.serverNow()) ?? (await runFinished(client, holder, options));
           if (verdict) {
             const takeoverAt = now();
             const record = newRecord(takeoverAt, client.serverNow(), seen);
@@ -601,7 +604,7 @@ function judge(holder: Observed, me: LeaseHolder, at: number, serverNow: number 
   return undefined;
 }
 
-/** How soon after first seeing a holder its run is looked up, and how often again. */
+/** How soon after first seeing a holder its run is looked up, and how often again (one request each). */
 const RUN_CHECK_AFTER_MS = 60_000;
 const RUN_CHECK_EVERY_MS = 5 * 60_000;
 
@@ -610,15 +613,19 @@ const RUN_CHECK_EVERY_MS = 5 * 60_000;
  * its post step will never release. Needs `actions: read`; without it (403/404), the lease's expiry
  * decides, and the log says so once.
  */
-async function runFinished(client: LeaseClient, holder: Observed): Promise<string | undefined> {
+async function runFinished(
+  client: LeaseClient,
+  holder: Observed,
+  timing: { runCheckAfterMs?: number; runCheckEveryMs?: number }
+): Promise<string | undefined> {
   const h = holder.record?.holder;
   if (!h?.runId || (h.repository && h.repository !== client.repository)) return undefined;
   const at = client.now();
   if (holder.lastRunCheck === Infinity) return undefined;
   if (
     holder.lastRunCheck === undefined
-      ? at - holder.firstSeen < RUN_CHECK_AFTER_MS
-      : at - holder.lastRunCheck < RUN_CHECK_EVERY_MS
+      ? at - holder.firstSeen < (timing.runCheckAfterMs ?? RUN_CHECK_AFTER_MS)
+      : at - holder.lastRunCheck < (timing.runCheckEveryMs ?? RUN_CHECK_EVERY_MS)
   )
     return undefined;
   holder.lastRunCheck = at;
