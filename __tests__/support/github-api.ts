@@ -35,7 +35,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { listenOnLoopback } from './loopback.js';
-import { exampleAnswer, requestViolation, responseViolation } from './github-openapi.js';
+import { exampleAnswer, operationOf, requestViolation, responseViolation } from './github-openapi.js';
 import sodium from 'libsodium-wrappers';
 
 export type SecretScope = 'repository' | 'environment' | 'organization';
@@ -368,6 +368,8 @@ function defaultFaultBody(status: number, fault: ApiFault): { body?: unknown; te
 
 export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<GitHubApi> {
   await sodium.ready;
+  // Read GitHub's description now (seconds, once per process), not while the first requests wait.
+  operationOf('GET', '/');
   const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
   const tokens = new Map(Object.entries(options.tokens ?? DEFAULT_TOKENS));
   const keys = new Map<string, KeyPair>();

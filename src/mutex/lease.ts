@@ -59,7 +59,7 @@ export const DEFAULT_LEASE_TIMEOUT_MS = 30 * 60 * 1000;
 export const DEFAULT_LEASE_LOG_EVERY_MS = 30 * 1000;
 /** A release renews a lease with less than this left before deleting it (see the header). */
 export const RELEASE_MARGIN_MS = 10 * 60 * 1000;
-const DEFAULT_POLL_MS = 2000;
+const DEFAULT_POLL_MS = 3000;
 /** A waiter reads a holder's record (one request) only once it has held the lease this long: most hold it for seconds. */
 const DEFAULT_READ_RECORD_AFTER_MS = 15_000;
 /**
@@ -69,7 +69,7 @@ const DEFAULT_READ_RECORD_AFTER_MS = 15_000;
  * at most (short jobs) gets the lease within a few seconds of its release; one that waits half an
  * hour polls every 18 s.
  */
-const MIN_MAX_POLL_MS = 2000;
+const MIN_MAX_POLL_MS = 3000;
 const MAX_MAX_POLL_MS = 20_000;
 const POLLS_PER_TIMEOUT = 100;
 /** Answers that may be transient (replication lag just after the commit was created): retried this often in a row. */
@@ -165,7 +165,7 @@ export interface AcquireLeaseOptions extends LeaseTarget, LeaseClientOptions {
   timeoutMs?: number;
   /** A progress line while waiting, this often (default 30 s; the first one at once). */
   logEveryMs?: number;
-  /** First wait between polls (default 2 s), growing 1.5x per poll up to maxPollMs (default: a hundredth of the timeout, 2 s to 20 s), with jitter. */
+  /** First wait between polls (default 3 s), growing 1.5x per poll up to maxPollMs (default: a hundredth of the timeout, 3 s to 20 s), with jitter. */
   pollMs?: number;
   maxPollMs?: number;
   /** A holder's record is read once it has held the lease this long (default 15 s), or when the wait ends. */
@@ -292,7 +292,7 @@ export function describeLeaseHolder(record: LeaseRecord | undefined): string {
   return text;
 }
 
-/** The longest wait between two polls when none is given: a hundredth of the timeout, 2 s to 20 s. */
+/** The longest wait between two polls when none is given: a hundredth of the timeout, 3 s to 20 s. */
 export function defaultMaxPollMs(timeoutMs: number): number {
   return Math.min(MAX_MAX_POLL_MS, Math.max(MIN_MAX_POLL_MS, Math.round(timeoutMs / POLLS_PER_TIMEOUT)));
 }
@@ -369,6 +369,12 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
   for (;;) {
     let holder: Observed | undefined;
     let fault: LeaseError | undefined;
+    // Before each look after a wait: a job whose work another job did stops (no request to GitHub).
+    const stop = waited && options.stopWaiting ? await options.stopWaiting() : undefined;
+    if (stop) {
+      log(`Stopped waiting for the lease on credential '${name}' after ${formatDuration(now() - started)}: ${stop}.`);
+      throw new LeaseError('not-needed', `The lease on credential '${name}' is not needed any more: ${stop}.`);
+    }
     try {
       const readAt = now();
       const seen = await client.readRef();
@@ -450,11 +456,6 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
           `If that job is no longer running, its lease ends by itself at its expiry, or delete it now: ${client.deleteCommand()}.`,
         holder?.record
       );
-    }
-    const stop = options.stopWaiting ? await options.stopWaiting() : undefined;
-    if (stop) {
-      log(`Stopped waiting for the lease on credential '${name}' after ${formatDuration(waitedMs)}: ${stop}.`);
-      throw new LeaseError('not-needed', `The lease on credential '${name}' is not needed any more: ${stop}.`);
     }
     if (fault) {
       log(
