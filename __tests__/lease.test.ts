@@ -10,12 +10,18 @@ import {
   describeLeaseHolder,
   leaseHolderFromEnv,
   readLease,
+  readSecretVersion,
+  recordSecretVersion,
   releaseLease,
   type AcquireLeaseOptions,
   type Lease,
   type LeaseHolder,
   type LeaseRecord
 } from '../src/mutex/lease.js';
+
+import { openStores } from '../src/chatgpt/stores.js';
+import type { ChatGptInputs } from '../src/inputs.js';
+import type { EnvelopeStore } from '../src/stores/store.js';
 
 const REF = 'refs/codex-auth/leases/default';
 const REPO = 'acme/app';
@@ -671,16 +677,7 @@ describe('holders', () => {
     });
     expect(retry.runUrl).toBe('https://ghe.example.com/acme/app/actions/runs/42/attempts/3');
     expect(retry.runnerId).toBeUndefined();
-    expect(
-      describeLeaseHolder({
-        codexAuthLease: 1,
-        credential: 'default',
-        token: '0'.repeat(32),
-        acquiredAt: '',
-        expiresAt: '',
-        holder: retry
-      })
-    ).toBe(
+    expect(describeLeaseHolder({ holder: retry })).toBe(
       "job 'build' of run 42 (attempt 3) in acme/app (https://ghe.example.com/acme/app/actions/runs/42/attempts/3)"
     );
     expect(describeLeaseHolder(undefined)).toBe('a holder whose record codex-auth cannot read');
@@ -695,3 +692,60 @@ function noOverlap(events: string[]): boolean {
   }
   return true;
 }
+
+describe("the secret's version: the newest copy wins by the repository's record, not by the order jobs ran (issue 21)", () => {
+  const SECRET = { scope: 'repository' as const, name: 'CODEX_AUTH_JSON', owner: 'acme', repo: 'app' };
+  const T0 = Date.parse('2026-12-01T10:00:00.000Z');
+  const T1 = Date.parse('2026-12-01T11:00:00.000Z');
+
+  /** The secret store of a job (src/chatgpt/stores.ts), with the lease on as the action configures it. */
+  async function secretStoreOfAJob(): Promise<EnvelopeStore> {
+    const inputs = {
+      credentialName: 'default',
+      secret: { ...SECRET, apiUrl: api.url, token: TOKENS.writer },
+      lease: { apiUrl: api.url, token: TOKENS.workflow, owner: 'acme', repo: 'app', timeoutMs: 0, ttlMs: 60_000 }
+    } as unknown as ChatGptInputs;
+    const stores = await openStores({
+      inputs,
+      env: { GITHUB_REPOSITORY: REPO },
+      log: () => undefined,
+      localDir: undefined
+    });
+    return stores.find((s) => s.kind === 'secret')!;
+  }
+
+  test('a job queued before another job wrote a newer login cannot write its older copy back over it', async () => {
+    const early = await secretStoreOfAJob(); // queued first: it holds the copy of T0
+    const late = await secretStoreOfAJob();
+    expect(await late.write('envelope-of-T1', T1)).toMatchObject({ ok: true });
+    expect(api.secretValue(SECRET, 'CODEX_AUTH_JSON')).toBe('envelope-of-T1');
+    expect((await readSecretVersion(target()))?.version.lastRefresh).toBe(new Date(T1).toISOString());
+
+    const refused = await early.write('envelope-of-T0', T0);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok)
+      expect(refused.reason).toMatch(
+        /^the secret already holds a newer login \(last_refresh 2026-12-01T11:00:00\.000Z/
+      );
+    expect(api.secretValue(SECRET, 'CODEX_AUTH_JSON')).toBe('envelope-of-T1');
+    // The same login again (a main step's write-back) and a newer one are written.
+    expect(await early.write('envelope-of-T1-again', T1)).toMatchObject({ ok: true });
+    expect(await early.write('envelope-of-T2', T1 + 1000)).toMatchObject({ ok: true });
+    expect(api.secretValue(SECRET, 'CODEX_AUTH_JSON')).toBe('envelope-of-T2');
+  });
+
+  test('the record never moves back, and two recorders racing end with the newest', async () => {
+    const h = holder('a', 11);
+    expect(await readSecretVersion(target())).toBeUndefined();
+    const [a, b] = await Promise.all([
+      recordSecretVersion({ ...target(), ...fast, lastRefresh: new Date(T1).toISOString(), holder: h }),
+      recordSecretVersion({ ...target(), ...fast, lastRefresh: new Date(T0).toISOString(), holder: h })
+    ]);
+    expect([a, b]).toContain('recorded');
+    expect((await readSecretVersion(target()))?.version.lastRefresh).toBe(new Date(T1).toISOString());
+    expect(
+      await recordSecretVersion({ ...target(), ...fast, lastRefresh: new Date(T0).toISOString(), holder: h })
+    ).toBe('newer-recorded');
+    expect((await readSecretVersion(target()))?.version.lastRefresh).toBe(new Date(T1).toISOString());
+  });
+});

@@ -280,7 +280,7 @@ export function leaseHolderFromEnv(
 }
 
 /** "job 'build' of run 42 (attempt 2) of workflow 'CI' in acme/app on runner 'r1' (https://…)". */
-export function describeLeaseHolder(record: LeaseRecord | undefined): string {
+export function describeLeaseHolder(record: Pick<LeaseRecord, 'holder'> | undefined): string {
   if (!record) return 'a holder whose record codex-auth cannot read';
   const h = record.holder ?? {};
   let text = h.job ? `job '${h.job}'` : 'a job';
@@ -669,7 +669,8 @@ class LeaseClient {
 
   constructor(
     private readonly options: LeaseTarget & LeaseClientOptions,
-    private readonly purpose: 'acquire' | 'release' | 'read'
+    private readonly purpose: 'acquire' | 'release' | 'read',
+    ref?: string
   ) {
     this.names = { ...LEASE_SETTING_NAMES, ...options.names };
     this.log = options.log ?? (() => undefined);
@@ -682,7 +683,7 @@ class LeaseClient {
         `'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`
       );
     this.name = options.credentialName;
-    this.ref = leaseRef(this.name);
+    this.ref = ref ?? leaseRef(this.name);
     if (!options.owner || !options.repo) throw invalid('no repository was given (GITHUB_REPOSITORY).');
     this.repository = `${options.owner}/${options.repo}`;
     if (!options.token?.trim()) {
@@ -793,6 +794,32 @@ class LeaseClient {
     throw this.failure(answer, 'read the lease ref');
   }
 
+  /** A commit's message (a secret version record), or undefined when there is no such commit. */
+  async message(sha: string): Promise<string | undefined> {
+    const answer = await this.call('GET', `${this.base}/commits/${sha}`, undefined, 'read the secret version');
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200) throw this.failure(answer, 'read the secret version');
+    return typeof answer.body?.message === 'string' ? answer.body.message : undefined;
+  }
+
+  /** A commit carrying `message`, dated `date` (ISO), with `parents`. */
+  async createMessageCommit(message: string, parents: string[], date: string): Promise<string> {
+    const author = {
+      name: 'codex-auth',
+      email: 'codex-auth@users.noreply.github.com',
+      date: date.replace(/\.\d{3}Z$/, 'Z')
+    };
+    const answer = await this.call(
+      'POST',
+      `${this.base}/commits`,
+      { message, tree: EMPTY_TREE, parents, author },
+      'record the secret version'
+    );
+    if (answer.status !== 201 || typeof answer.body?.sha !== 'string')
+      throw this.failure(answer, 'record the secret version');
+    return answer.body.sha;
+  }
+
   /** The record and date of a lease commit (cached: commits never change). */
   async commit(sha: string): Promise<{ record: LeaseRecord | undefined; date: number }> {
     const cached = this.commits.get(sha);
@@ -901,6 +928,78 @@ class LeaseClient {
       maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000
     });
     return new LeaseError(f.kind, f.message, f.status);
+  }
+}
+
+// --- The secret's version --------------------------------------------------------------------------
+// With `secret-name` and `lease: true`, the newest copy of the login in the secret wins by a version
+// the repository keeps, not by the order in which jobs ran (issue 21): a job reads the secret when
+// its run is queued, so a job queued before another job's write holds an older copy and must not
+// write it back. Every write of the secret is recorded, after it succeeded, in
+// `refs/codex-auth/secret-versions/<credential-name>` (a commit whose message is the record: the
+// login's last_refresh, when, by which job); before writing, a job reads the record and refuses to
+// write a login older than the recorded one. The record moves by compare-and-swap (a child commit,
+// `force: false`), so of two recorders one wins and the other reads again.
+
+export const SECRET_VERSION_REF_PREFIX = 'refs/codex-auth/secret-versions/';
+
+/** What the repository keeps about the newest login written to the secret. */
+export interface SecretVersion {
+  codexAuthSecretVersion: 1;
+  credential: string;
+  /** The written login's last_refresh, as the login says it (its own ordering within one chain). */
+  lastRefresh: string;
+  writtenAt: string;
+  holder: LeaseHolder;
+}
+
+/** The recorded version of the credential's secret, or undefined when none was recorded yet. */
+export async function readSecretVersion(
+  options: LeaseTarget & LeaseClientOptions
+): Promise<{ sha: string; version: SecretVersion } | undefined> {
+  const client = new LeaseClient(options, 'acquire', `${SECRET_VERSION_REF_PREFIX}${options.credentialName}`);
+  const sha = await client.readRef();
+  if (!sha) return undefined;
+  const version = parseVersion(await client.message(sha));
+  return version ? { sha, version } : undefined;
+}
+
+/**
+ * Records that the secret now holds a login of `lastRefresh` (after the write succeeded). Never moves
+ * the record back: a newer recorded version is left in place, and the result says so.
+ */
+export async function recordSecretVersion(
+  options: LeaseTarget & LeaseClientOptions & { lastRefresh: string; holder: LeaseHolder }
+): Promise<'recorded' | 'newer-recorded'> {
+  const client = new LeaseClient(options, 'acquire', `${SECRET_VERSION_REF_PREFIX}${options.credentialName}`);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const seen = await client.readRef();
+    const current = seen ? parseVersion(await client.message(seen)) : undefined;
+    if (current && Date.parse(current.lastRefresh) > Date.parse(options.lastRefresh)) return 'newer-recorded';
+    const version: SecretVersion = {
+      codexAuthSecretVersion: 1,
+      credential: client.name,
+      lastRefresh: options.lastRefresh,
+      writtenAt: new Date(client.now()).toISOString(),
+      holder: options.holder
+    };
+    const sha = await client.createMessageCommit(JSON.stringify(version), seen ? [seen] : [], version.writtenAt);
+    const moved = seen ? await client.fastForward(sha) : (await client.createRef(sha)) === 'created' ? 'moved' : 'lost';
+    if (moved === 'moved') return 'recorded';
+  }
+  throw new LeaseError(
+    'rejected',
+    `Cannot record the version of the secret of credential '${client.name}': it kept changing while this job wrote it.`
+  );
+}
+
+function parseVersion(message: unknown): SecretVersion | undefined {
+  if (typeof message !== 'string') return undefined;
+  try {
+    const v = JSON.parse(message) as SecretVersion;
+    return v?.codexAuthSecretVersion === 1 && !Number.isNaN(Date.parse(v.lastRefresh)) ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
 
