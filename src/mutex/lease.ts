@@ -60,8 +60,11 @@ export const DEFAULT_LEASE_LOG_EVERY_MS = 30 * 1000;
 /** A release renews a lease with less than this left before deleting it (see the header). */
 export const RELEASE_MARGIN_MS = 10 * 60 * 1000;
 const DEFAULT_POLL_MS = 3000;
-/** A waiter reads a holder's record (one request) only once it has held the lease this long: most hold it for seconds. */
-const DEFAULT_READ_RECORD_AFTER_MS = 15_000;
+/**
+ * When a waiter reads a holder's record (one request per holder): at once by default, so that the
+ * first progress line names the holder (the budget holds with it: see docs/design.md).
+ */
+const DEFAULT_READ_RECORD_AFTER_MS = 0;
 /**
  * Each poll is one request, and GITHUB_TOKEN may send 1,000 an hour per repository: the longest
  * wait between polls scales with the timeout, so that a waiter sends about 100 polls over its whole
@@ -168,7 +171,7 @@ export interface AcquireLeaseOptions extends LeaseTarget, LeaseClientOptions {
   /** First wait between polls (default 3 s), growing 1.5x per poll up to maxPollMs (default: a hundredth of the timeout, 3 s to 20 s), with jitter. */
   pollMs?: number;
   maxPollMs?: number;
-  /** A holder's record is read once it has held the lease this long (default 15 s), or when the wait ends. */
+  /** A holder's record is read once this job has seen it hold the lease this long (default 0: at once), or when the wait ends. */
   readRecordAfterMs?: number;
   /** A holder's run is first looked up once it has held the lease this long (default 1 min), then this often (default 5 min). */
   runCheckAfterMs?: number;
