@@ -11,37 +11,31 @@
 // fetches with the default refspec do not see it, and branch protection rules do not apply. The
 // REST API takes any `refs/…` name with at least two slashes.
 //
-// Operations, each one atomic request to GitHub:
-// - acquire: create our commit (POST git/commits), then create the ref pointing at it (POST
-//   git/refs). Creating a ref that exists fails (422 "Reference already exists"), so of several
-//   jobs exactly one gets the lease.
-// - takeover of a lease whose holder is gone (expired; or its runner now runs this job, see below):
-//   create a commit whose parent is the holder's commit and move the ref to it with `force: false`
-//   (PATCH git/refs). A non-forced update must be a fast-forward: it succeeds only while the ref
-//   still points at the holder's commit (or at one of its ancestors, which no lease ref ever goes
-//   back to). It is a compare-and-swap: of several waiters that saw the same expired holder, the
-//   first PATCH wins and the others fail with 422 "Update is not a fast forward" (their commits are
-//   siblings of the winner's), see the new holder and wait for it.
-// - release: delete the ref, but only while it points at our commit: GET the ref, compare, DELETE.
-//   The REST API has no conditional delete, so there is a window between the GET and the DELETE in
-//   which the lease could change hands. It can only change hands if a waiter judges it expired (a
-//   live lease is never taken over, and only the holder deletes it), so the window is closed by
-//   making sure it is not about to expire: when less than `RELEASE_MARGIN_MS` (10 min) is left, the
-//   release first renews the lease by the same compare-and-swap (a child commit with a new expiry),
-//   then deletes it. What is left needs a waiter whose clock is more than 10 minutes ahead of ours,
-//   or a DELETE delayed by more than that (the retry policy's worst case, 4 attempts of 30 s with
-//   rate-limit waits of up to 60 s between them, is 5 minutes).
+// Operations, each one atomic request to GitHub (docs/design.md, "Lease", says why each bound holds):
+// - acquire: read the ref first (a job that finds it held creates nothing: the rate budget); when
+//   free, create our commit (POST git/commits), then the ref pointing at it (POST git/refs).
+//   Creating a ref that exists fails (422 "Reference already exists"), so exactly one job gets it.
+// - takeover of a lease whose holder is gone (judge(), runFinished()): create a commit whose parent
+//   is the holder's commit and move the ref to it with `force: false` (PATCH git/refs). A non-forced
+//   update must be a fast-forward, so it is a compare-and-swap: of several waiters that judged the
+//   same holder gone, the first PATCH wins and the others get 422 "Update is not a fast forward".
+// - release: GET the ref, compare, DELETE (the REST API has no conditional delete). A waiter takes
+//   a live lease over only after its whole duration has passed on the waiter's own clock since it
+//   first saw it (or on GitHub's clock since it was taken), so when less than `RELEASE_MARGIN_MS`
+//   (10 min) is left on the holder's clock, the release first renews the lease by the same
+//   compare-and-swap, then deletes it: no DELETE (at most ~5 min of retries and rate-limit waits)
+//   can then meet a takeover.
 //
-// When is a lease over without a release? No process runs between main and post to renew it, so the
-// rule is expiry: `expiresAt`, set by the holder (default 60 min, at most 6 h: choose it longer than
-// the job). One cheap signal more, without API calls: a holder whose runner (host, RUNNER_NAME,
-// RUNNER_TEMP) is the one running this job has ended, because a runner runs one job at a time (the
-// job was killed or its runner restarted before the post step ran). Whether a holder's run has
-// finished would need the Actions API and `actions: read`; it is not checked.
+// When is a lease over without a release? No process runs between main and post to renew it. A
+// holder is judged gone only from evidence that holds on every runner and clock: its duration has
+// passed since this waiter first saw it (the client-go leader election rule) or by GitHub's `Date`;
+// its run has finished (`actions: read`); on a self-hosted runner only, its runner now runs this
+// job. The holder's own timestamps are never compared with the waiter's clock.
 //
-// The token: the workflow's GITHUB_TOKEN can do all of this with `permissions: contents: write`.
-// Every request is retried on 5xx, network errors and rate limits like the secret store's (same
-// helper); every other failure becomes a LeaseError whose message says what to fix.
+// The token: the workflow's GITHUB_TOKEN can do all of this with `permissions: contents: write`
+// (`actions: read` lets a waiter see that a holder's run has finished). Requests go through Octokit
+// (src/stores/github-request.ts, loaded on first use): retries on 5xx and network errors, rate
+// limits waited out as GitHub asks; every other failure becomes a LeaseError saying what to fix.
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
