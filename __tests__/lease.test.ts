@@ -10,12 +10,18 @@ import {
   describeLeaseHolder,
   leaseHolderFromEnv,
   readLease,
+  readSecretVersion,
+  recordSecretVersion,
   releaseLease,
   type AcquireLeaseOptions,
   type Lease,
   type LeaseHolder,
   type LeaseRecord
 } from '../src/mutex/lease.js';
+
+import { openStores } from '../src/chatgpt/stores.js';
+import type { ChatGptInputs } from '../src/inputs.js';
+import type { EnvelopeStore } from '../src/stores/store.js';
 
 const REF = 'refs/codex-auth/leases/default';
 const REPO = 'acme/app';
@@ -31,9 +37,16 @@ afterEach(async () => {
 });
 
 /** A job as it would describe itself: run `runId`, job `job`, on runner `runner`. */
-function holder(job: string, runId: number, runner = `runner-${job}`, jobNonce?: string): LeaseHolder {
+function holder(
+  job: string,
+  runId: number,
+  runner = `runner-${job}`,
+  jobNonce?: string,
+  environment: 'self-hosted' | 'github-hosted' = 'self-hosted'
+): LeaseHolder {
   return leaseHolderFromEnv(
     {
+      RUNNER_ENVIRONMENT: environment,
       GITHUB_REPOSITORY: REPO,
       GITHUB_RUN_ID: String(runId),
       GITHUB_RUN_ATTEMPT: '1',
@@ -47,7 +60,7 @@ function holder(job: string, runId: number, runner = `runner-${job}`, jobNonce?:
   );
 }
 
-const fast = { pollMs: 5, maxPollMs: 40, retryDelaysMs: [5, 5, 5] };
+const fast = { pollMs: 5, maxPollMs: 40, retryBaseMs: 1, readRecordAfterMs: 0 };
 
 function target(overrides: { token?: string; credentialName?: string } = {}) {
   return {
@@ -87,7 +100,12 @@ describe('acquire and release', () => {
     const lease = await acquire(holder('a', 11), { log: (l) => logs.push(l) });
     expect(lease.ref).toBe(REF);
     expect(api.ref(REPO, REF)).toBe(lease.sha);
-    expect(wire()).toEqual(['POST /repos/acme/app/git/commits 201', 'POST /repos/acme/app/git/refs 201']);
+    // One read first: a job that finds the lease held creates nothing (the rate budget).
+    expect(wire()).toEqual([
+      'GET /repos/acme/app/git/ref/codex-auth/leases/default 404',
+      'POST /repos/acme/app/git/commits 201',
+      'POST /repos/acme/app/git/refs 201'
+    ]);
 
     const commit = api.commit(REPO, lease.sha)!;
     expect(commit.tree).toBe(EMPTY_TREE);
@@ -160,9 +178,11 @@ describe('acquire and release', () => {
     // How many lines a loaded machine's timers fit into the wait varies: at least one, naming the holder.
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress[0]).toContain(
-      `Waiting for the lease on credential 'default': held by job 'a' of run 11 of workflow 'CI' in acme/app on runner 'runner-a' (https://github.com/acme/app/actions/runs/11) ` +
-        `since ${a.acquiredAt}, until ${a.expiresAt}; waited `
+      `Waiting for the lease on credential 'default': held by job 'a' of run 11 of workflow 'CI' in acme/app on runner 'runner-a' (https://github.com/acme/app/actions/runs/11), ` +
+        `until `
     );
+    // The expiry is told on this job's clock: the holder's own timestamps are another machine's.
+    expect(progress[0]).toContain(' at the latest (its expiry, 30 min after this job first saw it); waited ');
     expect(progress[0]).toMatch(/; waited \d+ ms of 10 s\.$/);
     expect(logs.at(-1)).toMatch(/^Acquired the lease on credential 'default' .* after waiting \d/);
   });
@@ -180,7 +200,7 @@ describe('acquire and release', () => {
       /^Timed out after \d+ ms waiting for the lease on credential 'default' \(refs\/codex-auth\/leases\/default in acme\/app\): /
     );
     expect(error.message).toContain(
-      `it is held by job 'a' of run 11 of workflow 'CI' in acme/app on runner 'runner-a' (https://github.com/acme/app/actions/runs/11) since ${a.acquiredAt}, until ${a.expiresAt}.`
+      `it is held by job 'a' of run 11 of workflow 'CI' in acme/app on runner 'runner-a' (https://github.com/acme/app/actions/runs/11), until `
     );
     expect(error.message).toContain('Nothing was restored');
     expect(error.message).toContain("raise input 'lease-timeout-minutes'");
@@ -213,13 +233,16 @@ describe('a holder that is gone', () => {
     const takeovers = leases.filter((l) => l.tookOver);
     expect(takeovers).toHaveLength(1);
     const [winner] = takeovers;
-    expect(winner.tookOver).toMatchObject({ sha: crashed.sha, reason: `its lease expired at ${crashed.expiresAt}` });
+    expect(winner.tookOver).toMatchObject({
+      sha: crashed.sha,
+      reason: 'its lease ran out: unchanged for 100 ms (its duration) since this job first saw it'
+    });
     expect(winner.tookOver!.record?.token).toBe(crashed.token);
     expect(api.commit(REPO, winner.sha)!.parents).toEqual([crashed.sha]);
     expect(record(winner.sha).takeoverOf).toBe(crashed.sha);
-    // Several of them tried the compare-and-swap; exactly one update went through.
+    // However many of them tried the compare-and-swap (timing decides), exactly one update went through.
     const patches = api.requests.slice(mark).filter((r) => r.method === 'PATCH');
-    expect(patches.length).toBeGreaterThanOrEqual(2);
+    expect(patches.length).toBeGreaterThanOrEqual(1);
     expect(patches.filter((r) => r.status === 200)).toHaveLength(1);
     expect(patches.filter((r) => r.status === 422).every((r) => r.body.force === false)).toBe(true);
     expect(noOverlap(events)).toBe(true);
@@ -264,13 +287,15 @@ describe('a holder that is gone', () => {
     expect(api.ref(REPO, REF)).toBe(second.sha);
   });
 
-  test('a lease left on this runner by a killed job is taken over at once; the same job asking twice fails fast', async () => {
+  test('a lease left on this self-hosted runner by a killed job is taken over at once; the same job asking twice fails fast', async () => {
     const killed = await acquire(holder('a', 11, 'runner-x'));
     // A long timeout: taken over at once shows as a wait far shorter than it, whatever the load.
     const next = await acquire(holder('b', 12, 'runner-x'), { timeoutMs: 60_000 });
     expect(next.waitedMs).toBeLessThan(30_000);
     expect(next.tookOver?.sha).toBe(killed.sha);
-    expect(next.tookOver?.reason).toMatch(/runner 'runner-x' now runs this job, and a runner runs one job at a time/);
+    expect(next.tookOver?.reason).toMatch(
+      /runner 'runner-x' \(self-hosted\) now runs this job, and a runner runs one job at a time/
+    );
 
     const started = Date.now();
     const error = await failure(acquire(holder('b', 12, 'runner-x'), { timeoutMs: 60_000 }));
@@ -282,6 +307,101 @@ describe('a holder that is gone', () => {
 
     // Another runner's live lease is waited for, not taken over.
     expect(await failure(acquire(holder('c', 13, 'runner-y'), { timeoutMs: 200 }))).toBeInstanceOf(LeaseTimeoutError);
+  });
+});
+
+describe('a holder is judged gone only from evidence that holds on every runner and clock (issues 20 and 21)', () => {
+  const HOUR = 60 * 60_000;
+  const skewed = (ms: number) => () => Date.now() + ms;
+
+  test.each([
+    [+HOUR, -HOUR],
+    [-HOUR, +HOUR],
+    [0, +HOUR],
+    [-HOUR, 0]
+  ])(
+    'a live lease is never taken over early: holder clock %p ms off, waiter clock %p ms off',
+    async (holderSkew, waiterSkew) => {
+      const live = await acquire(holder('a', 11), { now: skewed(holderSkew), ttlMs: 30 * 60_000 });
+      const error = await failure(acquire(holder('b', 12), { now: skewed(waiterSkew), timeoutMs: 300 }));
+      expect(error).toBeInstanceOf(LeaseTimeoutError);
+      expect(api.ref(REPO, REF)).toBe(live.sha);
+      expect(api.requests.some((r) => r.method === 'PATCH')).toBe(false);
+    }
+  );
+
+  test.each([
+    [+HOUR, -HOUR],
+    [-HOUR, +HOUR]
+  ])(
+    "a dead lease is taken over once its duration has passed on the waiter's own clock: holder %p ms off, waiter %p ms off",
+    async (holderSkew, waiterSkew) => {
+      const dead = await acquire(holder('killed', 11), { now: skewed(holderSkew), ttlMs: 300 });
+      const next = await acquire(holder('b', 12), { now: skewed(waiterSkew), timeoutMs: 60_000 });
+      // By the waiter's own clock, or by GitHub's (whichever tells first on a loaded machine); never the holder's.
+      expect(next.tookOver?.sha).toBe(dead.sha);
+      expect(next.tookOver?.reason).toMatch(
+        /^its lease ran out: (unchanged for 300 ms \(its duration\) since this job first saw it|taken at \S+ by GitHub's clock, for 300 ms)$/
+      );
+      // Never before the holder's duration, measured by the waiter from its first sight of the holder.
+      expect(next.waitedMs).toBeGreaterThanOrEqual(300);
+    }
+  );
+
+  test("a lease that ran out long ago is taken over at the first look, by GitHub's clock (the Date of its answers)", async () => {
+    const dead = await acquire(holder('killed', 11), { now: skewed(+HOUR), ttlMs: 1000 });
+    expect(record(dead.sha).serverAcquiredAt).toEqual(expect.any(String));
+    // GitHub's Date has whole seconds: past the start, the duration and the rounding.
+    while (Date.now() - Date.parse(record(dead.sha).serverAcquiredAt!) < 3000) await sleep(200);
+    const next = await acquire(holder('b', 12), { now: skewed(-HOUR), timeoutMs: 0 });
+    expect(next.tookOver?.sha).toBe(dead.sha);
+    expect(next.tookOver?.reason).toMatch(/^its lease ran out: taken at .* by GitHub's clock, for 1\.0 s$/);
+  });
+
+  test('on GitHub-hosted runners a matching runner name, host and temp directory is no evidence: the live holder keeps the lease', async () => {
+    const live = await acquire(holder('a', 11, 'GitHub Actions 2', undefined, 'github-hosted'));
+    const error = await failure(
+      acquire(holder('b', 12, 'GitHub Actions 2', undefined, 'github-hosted'), { timeoutMs: 300 })
+    );
+    expect(error).toBeInstanceOf(LeaseTimeoutError);
+    expect(api.ref(REPO, REF)).toBe(live.sha);
+  });
+
+  test('a holder whose run has finished is taken over (actions: read); while it runs, it keeps the lease', async () => {
+    api.addToken('ghs_LOOPBACKcontentsactions000000000000', {
+      kind: 'integration',
+      permissions: { contents: 'write', actions: 'read' }
+    });
+    const token = 'ghs_LOOPBACKcontentsactions000000000000';
+    const killed = await acquire(holder('a', 11, 'GitHub Actions 2', undefined, 'github-hosted'), target({ token }));
+    api.setRun(REPO, 11, 1, { status: 'in_progress' });
+    const timing = { runCheckAfterMs: 0, runCheckEveryMs: 0 };
+    const wait = await failure(acquire(holder('b', 12), { ...timing, timeoutMs: 300, ...target({ token }) }));
+    expect(wait).toBeInstanceOf(LeaseTimeoutError);
+    expect(api.requests.some((r) => r.path === '/repos/acme/app/actions/runs/11/attempts/1' && r.status === 200)).toBe(
+      true
+    );
+
+    api.setRun(REPO, 11, 1, { status: 'completed', conclusion: 'cancelled' });
+    const next = await acquire(holder('b', 12), { ...timing, timeoutMs: 60_000, ...target({ token }) });
+    expect(next.tookOver).toMatchObject({
+      sha: killed.sha,
+      reason: 'its run 11 (attempt 1) has finished (cancelled), so its post step will not release it'
+    });
+  });
+
+  test("without actions: read the lease's expiry decides, and the log says so once", async () => {
+    const live = await acquire(holder('a', 11));
+    api.setRun(REPO, 11, 1, { status: 'completed', conclusion: 'success' });
+    const logs: string[] = [];
+    const error = await failure(
+      acquire(holder('b', 12), { runCheckAfterMs: 0, runCheckEveryMs: 0, timeoutMs: 300, log: (l) => logs.push(l) })
+    );
+    expect(error).toBeInstanceOf(LeaseTimeoutError);
+    expect(api.ref(REPO, REF)).toBe(live.sha);
+    expect(logs.filter((l) => l.includes('lacks `actions: read`'))).toEqual([
+      "Cannot tell whether the run of the lease's holder has finished (the token in input 'lease-token' lacks `actions: read`): waiting for the lease's expiry instead."
+    ]);
   });
 });
 
@@ -331,17 +451,18 @@ describe('what GitHub refuses', () => {
       const error = await failure(acquireLease({ ...target({ token }), holder: holder('a', 11), ...fast }));
       expect(error.kind).toBe('forbidden');
       expect(error.status).toBe(403);
-      expect(error.message).toContain(
-        "Cannot create a lease commit for credential 'default' (refs/codex-auth/leases/default in acme/app): GitHub answered 403"
+      expect(error.message).toMatch(
+        // A reader fails at the commit; a token without contents at all at its first read.
+        /^Cannot (read the lease ref|create a lease commit) for credential 'default' \(refs\/codex-auth\/leases\/default in acme\/app\): GitHub answered 403/
       );
-      expect(error.message).toContain('(GitHub says the call needs contents=write)');
+      expect(error.message).toMatch(/\(GitHub says the call needs contents=(read|write)\)/);
       expect(error.message).toContain('add `permissions: contents: write` to the workflow or the job');
       expect(error.message).toContain(`input 'lease-token'`);
       expect(error.message).toContain('Nothing was restored');
       expect(error.message).not.toContain(token);
     }
     expect(api.ref(REPO, REF)).toBeUndefined();
-    expect(api.requests.every((r) => r.status === 403)).toBe(true);
+    expect(api.requests.filter((r) => r.method !== 'GET').every((r) => r.status === 403)).toBe(true);
   });
 
   test('a repository the token cannot see is a 404 with the same advice; a revoked token is a 401', async () => {
@@ -378,7 +499,7 @@ describe('what GitHub refuses', () => {
   test('5xx answers, rate limits and dropped connections are retried, with the attempt in the log', async () => {
     api.inject({ method: 'POST', path: '/git/commits', status: 503 });
     api.inject({ method: 'POST', path: '/git/refs', status: 502 });
-    api.inject({ method: 'POST', path: '/git/refs', retryAfter: 0 });
+    api.inject({ method: 'POST', path: '/git/refs', retryAfter: 1 });
     const logs: string[] = [];
     const lease = await acquire(holder('a', 11), { log: (l) => logs.push(l) });
     expect(api.ref(REPO, REF)).toBe(lease.sha);
@@ -388,7 +509,7 @@ describe('what GitHub refuses', () => {
       ),
       expect.stringMatching(/^GitHub API: POST \/repos\/acme\/app\/git\/refs answered 502; attempt 2 of 4 in /),
       expect.stringMatching(
-        /^GitHub API: POST \/repos\/acme\/app\/git\/refs rate limited: retry-after 0 s; attempt 3 of 4 in /
+        /^GitHub API: POST \/repos\/acme\/app\/git\/refs hit the secondary rate limit; waiting 1 s as GitHub asks, then trying again \(rate-limit retry 1 of 3\)\.$/
       )
     ]);
     expect(api.requests.filter((r) => r.fault)).toHaveLength(3);
@@ -450,6 +571,7 @@ describe('what GitHub refuses', () => {
     expect(api.ref(REPO, REF)).toBe(lease.sha);
     expect(lease.waitedMs).toBeLessThan(30_000);
     expect(wire()).toEqual([
+      'GET /repos/acme/app/git/ref/codex-auth/leases/default 404',
       'POST /repos/acme/app/git/commits 201',
       'POST /repos/acme/app/git/refs 201',
       'POST /repos/acme/app/git/refs 422',
@@ -555,16 +677,7 @@ describe('holders', () => {
     });
     expect(retry.runUrl).toBe('https://ghe.example.com/acme/app/actions/runs/42/attempts/3');
     expect(retry.runnerId).toBeUndefined();
-    expect(
-      describeLeaseHolder({
-        codexAuthLease: 1,
-        credential: 'default',
-        token: '0'.repeat(32),
-        acquiredAt: '',
-        expiresAt: '',
-        holder: retry
-      })
-    ).toBe(
+    expect(describeLeaseHolder({ holder: retry })).toBe(
       "job 'build' of run 42 (attempt 3) in acme/app (https://ghe.example.com/acme/app/actions/runs/42/attempts/3)"
     );
     expect(describeLeaseHolder(undefined)).toBe('a holder whose record codex-auth cannot read');
@@ -579,3 +692,60 @@ function noOverlap(events: string[]): boolean {
   }
   return true;
 }
+
+describe("the secret's version: the newest copy wins by the repository's record, not by the order jobs ran (issue 21)", () => {
+  const SECRET = { scope: 'repository' as const, name: 'CODEX_AUTH_JSON', owner: 'acme', repo: 'app' };
+  const T0 = Date.parse('2026-12-01T10:00:00.000Z');
+  const T1 = Date.parse('2026-12-01T11:00:00.000Z');
+
+  /** The secret store of a job (src/chatgpt/stores.ts), with the lease on as the action configures it. */
+  async function secretStoreOfAJob(): Promise<EnvelopeStore> {
+    const inputs = {
+      credentialName: 'default',
+      secret: { ...SECRET, apiUrl: api.url, token: TOKENS.writer },
+      lease: { apiUrl: api.url, token: TOKENS.workflow, owner: 'acme', repo: 'app', timeoutMs: 0, ttlMs: 60_000 }
+    } as unknown as ChatGptInputs;
+    const stores = await openStores({
+      inputs,
+      env: { GITHUB_REPOSITORY: REPO },
+      log: () => undefined,
+      localDir: undefined
+    });
+    return stores.find((s) => s.kind === 'secret')!;
+  }
+
+  test('a job queued before another job wrote a newer login cannot write its older copy back over it', async () => {
+    const early = await secretStoreOfAJob(); // queued first: it holds the copy of T0
+    const late = await secretStoreOfAJob();
+    expect(await late.write('envelope-of-T1', T1)).toMatchObject({ ok: true });
+    expect(api.secretValue(SECRET, 'CODEX_AUTH_JSON')).toBe('envelope-of-T1');
+    expect((await readSecretVersion(target()))?.version.lastRefresh).toBe(new Date(T1).toISOString());
+
+    const refused = await early.write('envelope-of-T0', T0);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok)
+      expect(refused.reason).toMatch(
+        /^the secret already holds a newer login \(last_refresh 2026-12-01T11:00:00\.000Z/
+      );
+    expect(api.secretValue(SECRET, 'CODEX_AUTH_JSON')).toBe('envelope-of-T1');
+    // The same login again (a main step's write-back) and a newer one are written.
+    expect(await early.write('envelope-of-T1-again', T1)).toMatchObject({ ok: true });
+    expect(await early.write('envelope-of-T2', T1 + 1000)).toMatchObject({ ok: true });
+    expect(api.secretValue(SECRET, 'CODEX_AUTH_JSON')).toBe('envelope-of-T2');
+  });
+
+  test('the record never moves back, and two recorders racing end with the newest', async () => {
+    const h = holder('a', 11);
+    expect(await readSecretVersion(target())).toBeUndefined();
+    const [a, b] = await Promise.all([
+      recordSecretVersion({ ...target(), ...fast, lastRefresh: new Date(T1).toISOString(), holder: h }),
+      recordSecretVersion({ ...target(), ...fast, lastRefresh: new Date(T0).toISOString(), holder: h })
+    ]);
+    expect([a, b]).toContain('recorded');
+    expect((await readSecretVersion(target()))?.version.lastRefresh).toBe(new Date(T1).toISOString());
+    expect(
+      await recordSecretVersion({ ...target(), ...fast, lastRefresh: new Date(T0).toISOString(), holder: h })
+    ).toBe('newer-recorded');
+    expect((await readSecretVersion(target()))?.version.lastRefresh).toBe(new Date(T1).toISOString());
+  });
+});

@@ -528,6 +528,32 @@ describe('recovery of a lock its job abandoned', () => {
     expect(lock.removedStale[0].reason).toContain('unreadable');
   });
 
+  test("a holder whose clock runs an hour behind does not lose its live lock: expiry is measured on this host, not the holder's timestamps", async () => {
+    const target = lockPath(dir, NAME);
+    await fs.mkdir(target, { mode: 0o700 });
+    const token = 'cd'.repeat(16);
+    const skewed = Date.now() - 60 * 60_000; // the holder's clock: an hour behind
+    const record = {
+      version: 1,
+      name: NAME,
+      token,
+      createdAt: new Date(skewed).toISOString(),
+      expiresAt: new Date(skewed + 30 * 60_000).toISOString(), // "expired" 30 min ago by our clock
+      holder: { ...holder('runner-A', 1), worker: undefined }
+    };
+    await fs.writeFile(path.join(target, `${token}.json`), JSON.stringify(record), { mode: 0o600 });
+    await expect(
+      acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 200, ...fast })
+    ).rejects.toThrow(LockTimeoutError);
+    expect(await readLock({ dir, name: NAME })).toMatchObject({ token });
+    // Its 30 minutes after the record was written (the file system's time on this host): then stale.
+    const old = new Date(Date.now() - 31 * 60_000);
+    await fs.utimes(path.join(target, `${token}.json`), old, old);
+    const lock = await acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 5000, ...fast });
+    expect(lock.removedStale[0].reason).toMatch(/^its lease expired: 1800 s have passed since its record was written/);
+    await lock.release();
+  });
+
   test('an empty lock directory (left by a release) is free', async () => {
     await fs.mkdir(lockPath(dir, NAME));
     const lock = await acquireLock({ dir, name: NAME, holder: holder('runner-B', 2), timeoutMs: 0 });

@@ -146,6 +146,7 @@ describe('the lease', () => {
     expect(post.log).toContain("Released the lease on credential 'default' (refs/codex-auth/leases/default).");
     expect(post.log.indexOf('Saved the refreshed')).toBeLessThan(post.log.indexOf('Released the lease'));
     expect(gitCalls()).toEqual([
+      'GET /ref/codex-auth/leases/default 404',
       'POST /commits 201',
       'POST /refs 201',
       'GET /ref/codex-auth/leases/default 200',
@@ -183,6 +184,7 @@ describe('the lease', () => {
     expect(postStep(broken).log).toContain('Nothing to save: the main step stopped before it gave Codex a credential.');
     expect(postStep(broken).log).toContain("Released the lease on credential 'default'");
     expect(gitCalls(before)).toEqual([
+      'GET /ref/codex-auth/leases/default 404',
       'POST /commits 201',
       'POST /refs 201',
       'GET /ref/codex-auth/leases/default 200',
@@ -194,8 +196,10 @@ describe('the lease', () => {
   test('a held lease makes the job wait, with progress lines, then it proceeds once the holder releases', async () => {
     const other = await holdLease();
     const auth = seed({ accessTtlSeconds: -60 });
+    const mark = api.requests.length;
+    // The job saw the lease held (it creates nothing then: one read first).
     const refused = (): boolean =>
-      api.requests.some((r) => r.method === 'POST' && r.path.endsWith('/git/refs') && r.status === 422);
+      api.requests.slice(mark).some((r) => r.method === 'GET' && r.path.includes('/git/ref/') && r.status === 200);
     const job = run({ inputs: withLease({ 'chatgpt-auth-json': serialize(auth), 'lease-timeout-minutes': '1' }) });
     await until(refused);
     // The job is waiting: nothing restored yet.
@@ -206,7 +210,7 @@ describe('the lease', () => {
     expect(done.status).toBe('success');
     const main = done.step('auth').log;
     expect(main).toMatch(
-      /Waiting for the lease on credential 'default': held by job 'other' of run 99 of workflow 'Nightly' in acme\/app on runner 'elsewhere' \(https:\/\/github.com\/acme\/app\/actions\/runs\/99\) since \S+, until \S+; waited .* of 1 min\./
+      /Waiting for the lease on credential 'default': held by job 'other' of run 99 of workflow 'Nightly' in acme\/app on runner 'elsewhere' \(https:\/\/github.com\/acme\/app\/actions\/runs\/99\), until \S+ at the latest \(its expiry, .* after this job first saw it\); waited .* of 1 min\./
     );
     expect(main).toMatch(/Acquired the lease on credential 'default' \(.*\) after waiting \d/);
     expect(fx.world.oauth.stats().reuse).toBe(0);

@@ -660,6 +660,11 @@ async function run(
   await traced(recipeJob('codex-default-', traceEnv), 'recipe');
 
   report(world, wrapper, recipeBundle, info, samples, jobSamples, loaded);
+  process.stderr.write(
+    'Lease rate budget: 40 jobs with lease: true against the loopback GitHub API (a few seconds)...\n'
+  );
+  const { leaseBudget } = await import('./bench/lease-budget.js');
+  console.log(`\n${(await leaseBudget()).join('\n')}`);
   if (!args.includes('--no-fanout')) await fanoutComparison();
   return 0;
 }
@@ -932,9 +937,14 @@ function report(
     ` The baseline runs as a run step, so it carries ~${fmtMs(bashCpu)} ms of bash CPU.`
   );
   const apiFiles = (loaded.get('apikey.main') ?? []).filter((f) => f.startsWith(distDir + path.sep));
-  const heavy = apiFiles.filter((f) => /cache|crypto/.test(describeContents(readFileSync(f, 'utf8'))));
+  const heavy = apiFiles.filter((f) => /cache|crypto|octokit/.test(describeContents(readFileSync(f, 'utf8'))));
   say(
-    `  [${verdict(apiFiles.length ? heavy.length === 0 : undefined)}] API-key mode loads no cache or crypto code: it loads ${apiFiles.map((f) => path.relative(ROOT, f)).join(', ') || '(trace unavailable)'}${heavy.length ? `; cache/crypto in ${heavy.map((f) => path.relative(ROOT, f)).join(', ')}` : ' (no @actions/cache, @azure, libsodium, envelope or cache-store code)'}.`
+    `  [${verdict(apiFiles.length ? heavy.length === 0 : undefined)}] API-key mode loads no cache, crypto or GitHub API client code: it loads ${apiFiles.map((f) => path.relative(ROOT, f)).join(', ') || '(trace unavailable)'}${heavy.length ? `; cache/crypto in ${heavy.map((f) => path.relative(ROOT, f)).join(', ')}` : ' (no @actions/cache, @azure, libsodium, envelope, cache-store or Octokit code)'}.`
+  );
+  const cacheOnly = (loaded.get('hit.main') ?? []).filter((f) => f.startsWith(distDir + path.sep));
+  const octokit = cacheOnly.filter((f) => describeContents(readFileSync(f, 'utf8')).includes('octokit'));
+  say(
+    `  [${verdict(cacheOnly.length ? octokit.length === 0 : undefined)}] ChatGPT mode with the cache alone loads no GitHub API client (Octokit is loaded only with secret-name or lease)${octokit.length ? `: it loads ${octokit.map((f) => path.relative(ROOT, f)).join(', ')}` : ''}.`
   );
   ratioTarget('API-key main step', 'apikey.main', 'empty.direct', 2);
   for (const f of distFiles.filter((d) => d.entry)) {
@@ -966,6 +976,7 @@ function describeContents(text: string): string {
   if (/Invalid TOML|smol-toml/.test(text)) tags.push('smol-toml');
   if (/ghadelimiter_/.test(text)) tags.push('@actions/core');
   if (/UND_ERR_CONNECT_TIMEOUT/.test(text)) tags.push('undici (via @actions/http-client)');
+  if (/octokit-global|octokit\/plugin-throttling/.test(text)) tags.push('octokit');
   return tags.join(', ') || '-';
 }
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { InputError } from './errors.js';
 import { setupCommand, shellQuote } from './setup-command.js';
-import { apiUrlFromEnv } from './stores/github-request.js';
+import { apiUrlFromEnv } from './stores/github-api-url.js';
 import { expandHome, isInsideResolved } from './paths.js';
 import type { SecretTarget } from './stores/secret.js';
 import { parseWorkloadIdentity, type WorkloadIdentityInputs } from './workload-identity/inputs.js';

@@ -111,6 +111,14 @@ interface Figures {
   /** Main steps that logged waiting for the lease (lease) or for the lock (lock). */
   waits: number;
   leaseTakeovers: number;
+  /**
+   * The rate budget (issue 20): REST requests the fleet sent to the GitHub API (faults included: a
+   * retried request counts twice, as GitHub counts it), per job and per hour of the fleet's run.
+   * One repository's GITHUB_TOKEN may send 1,000 an hour, shared by all its jobs.
+   */
+  restRequests: number;
+  restPerJob: number;
+  restPerHour: number;
   seconds: number;
 }
 
@@ -135,7 +143,8 @@ export function report(run: FleetRun): void {
   const how = { lease: 'with the lease', lock: 'with the runner-local lock', none: 'without serialization' }[f.mode];
   console.log(
     `fleet figures (${how}): jobs ${f.jobs} on ${f.runners} runners, refreshes ${f.refreshes}, reuse events ${f.reuse}, faults injected ${f.faultsInjected}, ` +
-      `jobs that authenticated ${f.authenticated}/${f.jobs}; ${f.seconds} s\n${JSON.stringify(f)}`
+      `jobs that authenticated ${f.authenticated}/${f.jobs}; ${f.seconds} s\n` +
+      `REST requests: ${f.restRequests} in all, ${f.restPerJob} per job, ${f.restPerHour} per hour at this pace (GITHUB_TOKEN: 1,000 an hour per repository)\n${JSON.stringify(f)}`
   );
 }
 
@@ -247,6 +256,9 @@ export async function runFleet(mode: Mode): Promise<FleetRun> {
         ].slice(0, 8),
         waits: mains.filter((s) => waitLine.test(s.log)).length,
         leaseTakeovers: mains.filter((s) => s.log.includes('Took over the lease')).length,
+        restRequests: api.requests.length,
+        restPerJob: Math.round((api.requests.length / Math.max(1, jobs.length)) * 10) / 10,
+        restPerHour: Math.round((api.requests.length * 3600) / Math.max(1, seconds)),
         seconds
       },
       jobs,

@@ -28,6 +28,11 @@
 //   `rateLimitReset` → `x-ratelimit-remaining: 0` + `x-ratelimit-reset`), delays and dropped
 //   connections. Every request is logged, faults included.
 // - `pathPrefix: '/api/v3'` makes it look like GitHub Enterprise Server (`url` then ends with it).
+// - Actions runs: `GET …/actions/runs/{run_id}/attempts/{attempt_number}` (permission `actions`),
+//   answered from GitHub's own example run with the status a test set (`setRun`).
+// - GitHub's contract: every request and every computed answer is checked against GitHub's OpenAPI
+//   description (./github-openapi.ts); a violation is answered 500, kept in `violations`, and makes
+//   `stop()` throw, so the test that caused it fails.
 //
 // Plain TypeScript without jest globals: usable from tests, the demo and the benchmark, under Node 20
 // and Node 24. Nothing listens beyond 127.0.0.1.
@@ -35,6 +40,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { listenOnLoopback } from './loopback.js';
 import { repositoryAnswer, type RepositoryFacts } from './github-repo-route.js';
+import { exampleAnswer, operationOf, requestViolation, responseViolation } from './github-openapi.js';
 import sodium from 'libsodium-wrappers';
 
 export type SecretScope = 'repository' | 'environment' | 'organization';
@@ -51,7 +57,7 @@ export interface ScopeRef {
   org?: string;
 }
 
-export type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents' | 'pull_requests';
+export type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents' | 'pull_requests' | 'actions';
 export type Access = 'read' | 'write';
 
 export interface TokenGrant {
@@ -86,7 +92,8 @@ const ALL_WRITE: TokenGrant['permissions'] = {
   secrets: 'write',
   environments: 'write',
   organization_secrets: 'write',
-  contents: 'write'
+  contents: 'write',
+  actions: 'read'
 };
 
 export const DEFAULT_TOKENS: Record<string, TokenGrant> = {
@@ -226,6 +233,10 @@ export interface GitHubApi {
   ref(repository: string, ref: string): string | undefined;
   refs(repository: string): Record<string, string>;
   commit(repository: string, sha: string): GitCommit | undefined;
+  /** Sets what `GET …/actions/runs/{runId}/attempts/{attempt}` answers (a run GitHub knows). */
+  setRun(repository: string, runId: number, attempt: number, run: { status: string; conclusion?: string | null }): void;
+  /** Requests or answers GitHub's OpenAPI description refuses (each answered 500); `stop()` throws when any. */
+  violations: string[];
   inject(fault: ApiFault): void;
   clearFaults(): void;
   stop(): Promise<void>;
@@ -279,6 +290,8 @@ interface Repository {
   refs: Map<string, string>;
   commits: Map<string, GitCommit>;
   facts: RepositoryFacts;
+  /** `runId/attempt` → status. */
+  runs: Map<string, { status: string; conclusion: string | null }>;
 }
 
 interface Reply {
@@ -307,6 +320,27 @@ const notFound = (): HttpError => error(404, 'Not Found');
 
 const validation = (message: string, field?: string, code = 'invalid'): HttpError =>
   error(422, message, field ? { errors: [{ resource: 'Secret', field, code }] } : {});
+
+/** What makes GitHub's example repository this one. */
+function repositoryFields(repo: {
+  id: number;
+  owner: string;
+  name: string;
+  facts: RepositoryFacts;
+}): Record<string, unknown> {
+  return {
+    id: repo.id,
+    node_id: Buffer.from(`010:Repository${repo.id}`).toString('base64'),
+    name: repo.name,
+    full_name: `${repo.owner}/${repo.name}`,
+    owner: { ...(exampleAnswer('full-repository') as { owner: object }).owner, login: repo.owner },
+    private: repo.facts.visibility !== 'public',
+    visibility: repo.facts.visibility,
+    default_branch: repo.facts.defaultBranch,
+    // Required by GitHub's schema, missing from its own example.
+    has_discussions: false
+  };
+}
 
 function isObject(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -380,12 +414,15 @@ function defaultFaultBody(status: number, fault: ApiFault): { body?: unknown; te
 
 export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<GitHubApi> {
   await sodium.ready;
+  // Read GitHub's description now (seconds, once per process), not while the first requests wait.
+  operationOf('GET', '/');
   const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
   const tokens = new Map(Object.entries(options.tokens ?? DEFAULT_TOKENS));
   const keys = new Map<string, KeyPair>();
   const repositories = new Map<string, Repository>();
   const organizations = new Map<string, SecretStore>();
   const requests: ApiRequest[] = [];
+  const violations: string[] = [];
   let faults: (ApiFault & { left: number })[] = [];
   let nextRepoId = 100_000;
   let rateRemaining = 5000;
@@ -411,7 +448,8 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       environments: new Map(),
       refs: new Map(),
       commits: new Map(),
-      facts: { visibility: facts.visibility ?? 'private', defaultBranch: facts.defaultBranch ?? 'main' }
+      facts: { visibility: facts.visibility ?? 'private', defaultBranch: facts.defaultBranch ?? 'main' },
+      runs: new Map()
     };
     // Every repository starts with one commit on main, like a real one.
     const initial = makeCommit({ message: 'Initial commit', tree: EMPTY_TREE, parents: [] });
@@ -726,7 +764,10 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
         status: 200,
         body: {
           total_count: repos.length,
-          repositories: repos.map((r) => ({ id: r.id, name: r.name, full_name: `${r.owner}/${r.name}`, private: true }))
+          repositories: repos.map((r) => ({
+            ...(exampleAnswer('public-repository-paginated') as { repositories: object[] }).repositories[0],
+            ...repositoryFields(r)
+          }))
         }
       };
     }
@@ -872,6 +913,28 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     throw notFound();
   }
 
+  // --- actions runs (source: GitHub's OpenAPI description, its example `workflow-run`) -----------
+  function runsRoute(method: string, rest: string[], repo: Repository, grant: TokenGrant, base: string): Reply {
+    const [runId, attempts, attempt] = rest;
+    if (method !== 'GET' || attempts !== 'attempts' || !/^\d+$/.test(runId ?? '') || !/^\d+$/.test(attempt ?? ''))
+      throw notFound();
+    need(grant, 'actions', 'read');
+    const run = repo.runs.get(`${runId}/${attempt}`);
+    if (!run) throw notFound();
+    const example = exampleAnswer('workflow-run') as Record<string, unknown>;
+    return {
+      status: 200,
+      body: {
+        ...example,
+        id: Number(runId),
+        run_attempt: Number(attempt),
+        status: run.status,
+        conclusion: run.conclusion,
+        url: `${base}/actions/runs/${runId}`
+      }
+    };
+  }
+
   // --- routing -----------------------------------------------------------------------------------
   function route(
     method: string,
@@ -905,6 +968,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       if (area === 'pulls' && more.length === 2 && more[1] === 'reviews' && method === 'POST')
         return createReview(repo, Number(more[0]), grant, body, origin);
       if (area === 'git') return gitRoute(method, more, repo, grant, body, base);
+      if (area === 'actions' && more[0] === 'runs') return runsRoute(method, more.slice(1), repo, grant, base);
       throw notFound();
     }
     if (root === 'orgs' && a && b === 'actions' && rest[0] === 'secrets') {
@@ -991,6 +1055,15 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     };
     requests.push(entry);
 
+    // GitHub's contract: a request GitHub would refuse is the client's bug, whatever the test injects.
+    const refused = hasPrefix && !malformed ? requestViolation(method, path, body ?? undefined) : undefined;
+    if (refused) violations.push(refused);
+    if (refused?.startsWith("GitHub's REST API has no operation")) {
+      entry.status = 404;
+      send(res, notFound().reply);
+      return;
+    }
+
     const fault = takeFault(method, path);
     if (fault) {
       if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
@@ -1040,6 +1113,13 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
           status: 500,
           body: { message: `loopback server bug: ${caught instanceof Error ? caught.message : String(caught)}` }
         };
+    }
+    // A body GitHub's schema refuses is refused, with the stand-in's own words when it has them.
+    if (refused && reply.status < 400) reply = error(422, `Invalid request.\n\n${refused}`).reply;
+    const wrong = reply.text === undefined ? responseViolation(method, path, reply.status, reply.body) : undefined;
+    if (wrong) {
+      violations.push(`answer of the stand-in: ${wrong}`);
+      reply = { status: 500, body: { message: `loopback: not in GitHub's OpenAPI description: ${wrong}` } };
     }
     entry.status = reply.status;
     send(res, reply);
@@ -1110,6 +1190,12 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     ref: (repository, ref) => repositories.get(repository.toLowerCase())?.refs.get(ref),
     refs: (repository) => Object.fromEntries(repositories.get(repository.toLowerCase())?.refs ?? []),
     commit: (repository, sha) => repositories.get(repository.toLowerCase())?.commits.get(sha),
+    setRun(repository, runId, attempt, run) {
+      const repo = repositories.get(repository.toLowerCase());
+      if (!repo) throw new Error(`No repository ${repository}`);
+      repo.runs.set(`${runId}/${attempt}`, { status: run.status, conclusion: run.conclusion ?? null });
+    },
+    violations,
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
     },
@@ -1119,6 +1205,8 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     async stop() {
       faults = [];
       await stop();
+      if (violations.length)
+        throw new Error(`GitHub's OpenAPI description refuses what the loopback API saw:\n${violations.join('\n')}`);
     }
   };
 }

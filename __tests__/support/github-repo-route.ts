@@ -42,6 +42,8 @@ export function repositoryAnswer(
   Object.assign(answer, {
     // The example omits `language`, which the schema requires (nullable): a repository without code says null.
     language: answer.language ?? null,
+    // Likewise `has_discussions` (required, missing from the example).
+    has_discussions: answer.has_discussions ?? false,
     id: repo.id,
     name: repo.name,
     full_name: full,

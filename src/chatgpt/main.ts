@@ -23,7 +23,7 @@ import { parseCredential, secretsOf, sha256, type ChatGptCredential } from './cr
 import { renewAheadIfDue, withholdInJobRefresh } from './renewal-step.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
-import { openStores } from './stores.js';
+import { openStores, secretVersions } from './stores.js';
 import { JOB_NONCE_VARIABLE } from '../constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
@@ -315,8 +315,19 @@ async function proveWriteAccess(
   const target = inputs.secret!;
   const { checkWriteAccess, describeTarget } = await import('../stores/secret.js');
   const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
+  // The secret's version (with the lease): a run queued before another job wrote a newer login holds
+  // an older copy, which must not be written back over it (issue 21).
+  const versions = secretVersions(inputs, rt.env, rt.info);
+  const newer = await versions?.newerThan(credential.lastRefresh.getTime());
+  if (newer)
+    throw new CredentialError(
+      `This job was given an older login than the ${describeTarget(target)} holds now: ${newer}. ` +
+        'The secret was written by another job after this run was queued (a run reads its secrets when it is queued). ' +
+        'Codex did not get the login and nothing was refreshed: re-run the job (a new run reads the secret again).'
+    );
   try {
     await checkWriteAccess(target, envelope, { log: rt.info });
+    await versions?.written(credential.lastRefresh.getTime());
   } catch (error) {
     throw new CredentialError(
       `Write-back is on (secret-name), but this job cannot write the secret, so it stops before Codex runs: ${errorMessage(error)} ` +

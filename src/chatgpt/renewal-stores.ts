@@ -19,7 +19,7 @@ import type { ChatGptInputs } from '../inputs.js';
 import type { Runtime } from '../runtime.js';
 import { CacheStore } from '../stores/cache.js';
 import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
-import { acquireLease, leaseHolderFromEnv, releaseLease } from '../mutex/lease.js';
+import { acquireLease, leaseHolderFromEnv, LeaseError, releaseLease } from '../mutex/lease.js';
 import type { LocalStore } from '../stores/local.js';
 import { acquireLock, holderFromEnv } from '../mutex/lock.js';
 import { compareFreshness, parseCredential, type ChatGptCredential } from './credential.js';
@@ -185,12 +185,26 @@ async function claimRenewal(
         credentialName: inputs.credentialName,
         log: rt.info
       };
-      const lease = await acquireLease({
-        ...target,
-        holder: leaseHolderFromEnv(rt.env, { jobNonce: ctx.jobNonce }),
-        ttlMs: RENEWAL_LEASE_TTL_MS,
-        timeoutMs: settings.timeoutMs
-      });
+      let lease;
+      try {
+        lease = await acquireLease({
+          ...target,
+          holder: leaseHolderFromEnv(rt.env, { jobNonce: ctx.jobNonce }),
+          ttlMs: RENEWAL_LEASE_TTL_MS,
+          timeoutMs: settings.timeoutMs,
+          // The rate budget: a waiter whose renewal another job published stops polling GitHub.
+          stopWaiting: async () =>
+            (await cache.restoreExact(
+              successorFile(inputs.credentialName),
+              successorKey(inputs.credentialName, generation)
+            )) !== undefined
+              ? 'another job renewed the login meanwhile'
+              : undefined
+        });
+      } catch (error) {
+        if (error instanceof LeaseError && error.kind === 'not-needed') return { held: false, holder: 'another job' };
+        throw error;
+      }
       releases.push(async () => void (await releaseLease({ ...target, sha: lease.sha, expiresAt: lease.expiresAt })));
     }
     if (ctx.local && inputs.localStore) {

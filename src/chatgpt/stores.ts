@@ -33,9 +33,56 @@ export const openStores: OpenStores = async ({ inputs, env, log, localDir }) => 
       )
     );
   }
-  if (inputs.secret) stores.push(await secretEnvelopeStore(inputs.secret, log));
+  if (inputs.secret) stores.push(await secretEnvelopeStore(inputs.secret, log, secretVersions(inputs, env, log)));
   return stores;
 };
+
+/** The secret's version (src/mutex/lease.ts), kept in the repository when the lease is on. */
+export interface SecretVersions {
+  /** Why a login of `lastRefreshMs` must not be written (a newer one is recorded), or undefined. */
+  newerThan(lastRefreshMs: number): Promise<string | undefined>;
+  /** After a write: the secret now holds a login of `lastRefreshMs`. */
+  written(lastRefreshMs: number): Promise<void>;
+}
+
+/** With `lease: true` (its token and repository), the secret's version; without it, none is kept. */
+export function secretVersions(
+  inputs: ChatGptInputs,
+  env: NodeJS.ProcessEnv,
+  log: (message: string) => void
+): SecretVersions | undefined {
+  const lease = inputs.lease;
+  if (!lease) return undefined;
+  const target = {
+    apiUrl: lease.apiUrl,
+    token: lease.token,
+    owner: lease.owner,
+    repo: lease.repo,
+    credentialName: inputs.credentialName,
+    log
+  };
+  return {
+    async newerThan(lastRefreshMs) {
+      const { readSecretVersion, describeLeaseHolder } = await import('../mutex/lease.js');
+      const recorded = await readSecretVersion(target);
+      if (!recorded || Date.parse(recorded.version.lastRefresh) <= lastRefreshMs) return undefined;
+      const v = recorded.version;
+      return `the secret already holds a newer login (last_refresh ${v.lastRefresh}, written at ${v.writtenAt} by ${describeLeaseHolder(v)}) than this one (last_refresh ${new Date(lastRefreshMs).toISOString()})`;
+    },
+    async written(lastRefreshMs) {
+      const { recordSecretVersion, leaseHolderFromEnv } = await import('../mutex/lease.js');
+      try {
+        await recordSecretVersion({
+          ...target,
+          lastRefresh: new Date(lastRefreshMs).toISOString(),
+          holder: leaseHolderFromEnv(env)
+        });
+      } catch (error) {
+        log(`The secret was written, but its version could not be recorded: ${errorMessage(error)}`);
+      }
+    }
+  };
+}
 
 export function localEnvelopeStore(local: LocalStore): EnvelopeStore {
   return {
@@ -63,15 +110,23 @@ export function localEnvelopeStore(local: LocalStore): EnvelopeStore {
   };
 }
 
-async function secretEnvelopeStore(target: SecretTarget, log: (message: string) => void): Promise<EnvelopeStore> {
+async function secretEnvelopeStore(
+  target: SecretTarget,
+  log: (message: string) => void,
+  versions: SecretVersions | undefined
+): Promise<EnvelopeStore> {
   const { describeTarget, writeSecret } = await import('../stores/secret.js');
   return {
     kind: 'secret',
     where: describeTarget(target),
     durable: true,
-    async write(envelope: string): Promise<StoreWrite> {
+    async write(envelope: string, lastRefreshMs: number): Promise<StoreWrite> {
       try {
+        // Never an older login over a newer one, whichever job ran last (issue 21).
+        const newer = await versions?.newerThan(lastRefreshMs);
+        if (newer) return { ok: false, reason: `${newer}; it was left as it is` };
         const result = await writeSecret(target, envelope, { log });
+        await versions?.written(lastRefreshMs);
         return { ok: true, detail: result.status };
       } catch (error) {
         return { ok: false, reason: errorMessage(error) };

@@ -11,50 +11,38 @@
 // fetches with the default refspec do not see it, and branch protection rules do not apply. The
 // REST API takes any `refs/…` name with at least two slashes.
 //
-// Operations, each one atomic request to GitHub:
-// - acquire: create our commit (POST git/commits), then create the ref pointing at it (POST
-//   git/refs). Creating a ref that exists fails (422 "Reference already exists"), so of several
-//   jobs exactly one gets the lease.
-// - takeover of a lease whose holder is gone (expired; or its runner now runs this job, see below):
-//   create a commit whose parent is the holder's commit and move the ref to it with `force: false`
-//   (PATCH git/refs). A non-forced update must be a fast-forward: it succeeds only while the ref
-//   still points at the holder's commit (or at one of its ancestors, which no lease ref ever goes
-//   back to). It is a compare-and-swap: of several waiters that saw the same expired holder, the
-//   first PATCH wins and the others fail with 422 "Update is not a fast forward" (their commits are
-//   siblings of the winner's), see the new holder and wait for it.
-// - release: delete the ref, but only while it points at our commit: GET the ref, compare, DELETE.
-//   The REST API has no conditional delete, so there is a window between the GET and the DELETE in
-//   which the lease could change hands. It can only change hands if a waiter judges it expired (a
-//   live lease is never taken over, and only the holder deletes it), so the window is closed by
-//   making sure it is not about to expire: when less than `RELEASE_MARGIN_MS` (10 min) is left, the
-//   release first renews the lease by the same compare-and-swap (a child commit with a new expiry),
-//   then deletes it. What is left needs a waiter whose clock is more than 10 minutes ahead of ours,
-//   or a DELETE delayed by more than that (the retry policy's worst case, 4 attempts of 30 s with
-//   rate-limit waits of up to 60 s between them, is 5 minutes).
+// Operations, each one atomic request to GitHub (docs/design.md, "Lease", says why each bound holds):
+// - acquire: read the ref first (a job that finds it held creates nothing: the rate budget); when
+//   free, create our commit (POST git/commits), then the ref pointing at it (POST git/refs).
+//   Creating a ref that exists fails (422 "Reference already exists"), so exactly one job gets it.
+// - takeover of a lease whose holder is gone (judge(), runFinished()): create a commit whose parent
+//   is the holder's commit and move the ref to it with `force: false` (PATCH git/refs). A non-forced
+//   update must be a fast-forward, so it is a compare-and-swap: of several waiters that judged the
+//   same holder gone, the first PATCH wins and the others get 422 "Update is not a fast forward".
+// - release: GET the ref, compare, DELETE (the REST API has no conditional delete). A waiter takes
+//   a live lease over only after its whole duration has passed on the waiter's own clock since it
+//   first saw it (or on GitHub's clock since it was taken), so when less than `RELEASE_MARGIN_MS`
+//   (10 min) is left on the holder's clock, the release first renews the lease by the same
+//   compare-and-swap, then deletes it: no DELETE (at most ~5 min of retries and rate-limit waits)
+//   can then meet a takeover.
 //
-// When is a lease over without a release? No process runs between main and post to renew it, so the
-// rule is expiry: `expiresAt`, set by the holder (default 60 min, at most 6 h: choose it longer than
-// the job). One cheap signal more, without API calls: a holder whose runner (host, RUNNER_NAME,
-// RUNNER_TEMP) is the one running this job has ended, because a runner runs one job at a time (the
-// job was killed or its runner restarted before the post step ran). Whether a holder's run has
-// finished would need the Actions API and `actions: read`; it is not checked.
+// When is a lease over without a release? No process runs between main and post to renew it. A
+// holder is judged gone only from evidence that holds on every runner and clock: its duration has
+// passed since this waiter first saw it (the client-go leader election rule) or by GitHub's `Date`;
+// its run has finished (`actions: read`); on a self-hosted runner only, its runner now runs this
+// job. The holder's own timestamps are never compared with the waiter's clock.
 //
-// The token: the workflow's GITHUB_TOKEN can do all of this with `permissions: contents: write`.
-// Every request is retried on 5xx, network errors and rate limits like the secret store's (same
-// helper); every other failure becomes a LeaseError whose message says what to fix.
+// The token: the workflow's GITHUB_TOKEN can do all of this with `permissions: contents: write`
+// (`actions: read` lets a waiter see that a holder's run has finished). Requests go through Octokit
+// (src/stores/github-request.ts, loaded on first use): retries on 5xx and network errors, rate
+// limits waited out as GitHub asks; every other failure becomes a LeaseError saying what to fix.
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../paths.js';
 import { parseHolderRecord } from './holder-record.js';
-import {
-  githubFailure,
-  githubMessage,
-  githubRequest,
-  type FailureWords,
-  type GitHubAnswer,
-  type GitHubCall
-} from '../stores/github-request.js';
+import { githubFailure, githubMessage, type FailureWords, type GitHubAnswer } from '../stores/github-failure.js';
+import type { GitHubCall, GitHubClient } from '../stores/github-request.js';
 
 export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
 /** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
@@ -65,7 +53,12 @@ export const DEFAULT_LEASE_TIMEOUT_MS = 30 * 60 * 1000;
 export const DEFAULT_LEASE_LOG_EVERY_MS = 30 * 1000;
 /** A release renews a lease with less than this left before deleting it (see the header). */
 export const RELEASE_MARGIN_MS = 10 * 60 * 1000;
-const DEFAULT_POLL_MS = 2000;
+const DEFAULT_POLL_MS = 3000;
+/**
+ * When a waiter reads a holder's record (one request per holder): at once by default, so that the
+ * first progress line names the holder (the budget holds with it: see docs/design.md).
+ */
+const DEFAULT_READ_RECORD_AFTER_MS = 0;
 /**
  * Each poll is one request, and GITHUB_TOKEN may send 1,000 an hour per repository: the longest
  * wait between polls scales with the timeout, so that a waiter sends about 100 polls over its whole
@@ -73,10 +66,9 @@ const DEFAULT_POLL_MS = 2000;
  * at most (short jobs) gets the lease within a few seconds of its release; one that waits half an
  * hour polls every 18 s.
  */
-const MIN_MAX_POLL_MS = 2000;
+const MIN_MAX_POLL_MS = 3000;
 const MAX_MAX_POLL_MS = 20_000;
 const POLLS_PER_TIMEOUT = 100;
-const DEFAULT_DELAYS = [1000, 3000, 9000];
 /** Answers that may be transient (replication lag just after the commit was created): retried this often in a row. */
 const MAX_TRANSIENT_REJECTIONS = 5;
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -95,6 +87,8 @@ export interface LeaseHolder {
   runUrl?: string;
   /** Opaque id of one runner process (hash of host, RUNNER_NAME and RUNNER_TEMP): a runner runs one job at a time. */
   runnerId?: string;
+  /** RUNNER_ENVIRONMENT is `self-hosted`: only there does a runner's name identify one machine (hosted runners reuse names). */
+  selfHosted?: boolean;
   /** Opaque id of one job (hash of repository, run, attempt, job and the per-job nonce). */
   jobId?: string;
 }
@@ -105,8 +99,11 @@ export interface LeaseRecord {
   credential: string;
   /** Random, per acquisition. */
   token: string;
+  /** On the holder's clock, taken before it read the ref as free: expiresAt − acquiredAt is the lease's duration, free of any skew. */
   acquiredAt: string;
   expiresAt: string;
+  /** GitHub's clock (the Date of the answer the holder read just before taking it), when GitHub sent one. */
+  serverAcquiredAt?: string;
   holder: LeaseHolder;
   /** Set on a takeover: the commit of the holder it replaced. */
   takeoverOf?: string;
@@ -146,11 +143,13 @@ export interface LeaseClientOptions {
   /** The clock (injectable for tests): epoch ms. */
   now?: () => number;
   fetch?: typeof fetch;
-  /** Waits before the 2nd, 3rd, … attempt of a request after a 5xx or network error (default 1 s, 3 s, 9 s). */
-  retryDelaysMs?: number[];
+  /** Tries after the first, on a 5xx or a network error (default 3: 1 s, 4 s, 9 s apart). */
+  retries?: number;
+  /** The unit of the backoff and of the waits GitHub asks for: ms per second (default 1000; tests shrink it). */
+  retryBaseMs?: number;
   /** The longest wait a rate limit may impose before a request is given up (default 60 s). */
   maxRateLimitWaitMs?: number;
-  /** Per request (default 30 s). */
+  /** Per attempt (default 30 s). */
   requestTimeoutMs?: number;
   names?: Partial<LeaseSettingNames>;
 }
@@ -163,9 +162,19 @@ export interface AcquireLeaseOptions extends LeaseTarget, LeaseClientOptions {
   timeoutMs?: number;
   /** A progress line while waiting, this often (default 30 s; the first one at once). */
   logEveryMs?: number;
-  /** First wait between polls (default 2 s), growing 1.5x per poll up to maxPollMs (default: a hundredth of the timeout, 2 s to 20 s), with jitter. */
+  /** First wait between polls (default 3 s), growing 1.5x per poll up to maxPollMs (default: a hundredth of the timeout, 3 s to 20 s), with jitter. */
   pollMs?: number;
   maxPollMs?: number;
+  /** A holder's record is read once this job has seen it hold the lease this long (default 0: at once), or when the wait ends. */
+  readRecordAfterMs?: number;
+  /** A holder's run is first looked up once it has held the lease this long (default 1 min), then this often (default 5 min). */
+  runCheckAfterMs?: number;
+  runCheckEveryMs?: number;
+  /**
+   * Asked between polls: a reason to stop waiting (e.g. another job did what this one waits to do),
+   * or undefined. A stop throws a LeaseError of kind 'not-needed'.
+   */
+  stopWaiting?: () => Promise<string | undefined>;
 }
 
 export interface Lease {
@@ -202,6 +211,7 @@ export type LeaseErrorKind =
   | 'unavailable'
   | 'network'
   | 'this-job'
+  | 'not-needed'
   | 'timeout';
 
 export class LeaseError extends Error {
@@ -255,6 +265,7 @@ export function leaseHolderFromEnv(
       repository && runId
         ? `${server}/${repository}/actions/runs/${runId}${runAttempt && runAttempt !== '1' ? `/attempts/${runAttempt}` : ''}`
         : undefined,
+    ...(env.RUNNER_ENVIRONMENT === 'self-hosted' ? { selfHosted: true } : {}),
     runnerId:
       runner && env.RUNNER_TEMP
         ? opaqueId([options.hostname ?? os.hostname(), runner, path.resolve(env.RUNNER_TEMP)])
@@ -266,7 +277,7 @@ export function leaseHolderFromEnv(
 }
 
 /** "job 'build' of run 42 (attempt 2) of workflow 'CI' in acme/app on runner 'r1' (https://…)". */
-export function describeLeaseHolder(record: LeaseRecord | undefined): string {
+export function describeLeaseHolder(record: Pick<LeaseRecord, 'holder'> | undefined): string {
   if (!record) return 'a holder whose record codex-auth cannot read';
   const h = record.holder ?? {};
   let text = h.job ? `job '${h.job}'` : 'a job';
@@ -278,7 +289,7 @@ export function describeLeaseHolder(record: LeaseRecord | undefined): string {
   return text;
 }
 
-/** The longest wait between two polls when none is given: a hundredth of the timeout, 2 s to 20 s. */
+/** The longest wait between two polls when none is given: a hundredth of the timeout, 3 s to 20 s. */
 export function defaultMaxPollMs(timeoutMs: number): number {
   return Math.min(MAX_MAX_POLL_MS, Math.max(MIN_MAX_POLL_MS, Math.round(timeoutMs / POLLS_PER_TIMEOUT)));
 }
@@ -314,24 +325,27 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
     );
   }
   const logEveryMs = options.logEveryMs ?? DEFAULT_LEASE_LOG_EVERY_MS;
+  const readRecordAfterMs = options.readRecordAfterMs ?? DEFAULT_READ_RECORD_AFTER_MS;
   const maxPollMs = options.maxPollMs ?? defaultMaxPollMs(timeoutMs);
   let pollMs = Math.min(options.pollMs ?? DEFAULT_POLL_MS, maxPollMs);
 
   const started = now();
   const deadline = started + timeoutMs;
   const token = randomBytes(16).toString('hex');
-  const newRecord = (takeoverOf?: string): LeaseRecord => {
-    const at = now();
-    return {
-      codexAuthLease: 1,
-      credential: name,
-      token,
-      acquiredAt: new Date(at).toISOString(),
-      expiresAt: new Date(at + ttlMs).toISOString(),
-      holder: options.holder,
-      ...(takeoverOf ? { takeoverOf } : {})
-    };
-  };
+  /**
+   * A record whose times are taken before the request that reads the ref as free (or as the holder
+   * to replace): the lease cannot have started earlier, on our clock or on GitHub's (`server`).
+   */
+  const newRecord = (at: number, server: number | undefined, takeoverOf?: string): LeaseRecord => ({
+    codexAuthLease: 1,
+    credential: name,
+    token,
+    acquiredAt: new Date(at).toISOString(),
+    expiresAt: new Date(at + ttlMs).toISOString(),
+    ...(server !== undefined ? { serverAcquiredAt: new Date(server).toISOString() } : {}),
+    holder: options.holder,
+    ...(takeoverOf ? { takeoverOf } : {})
+  });
   let waited = false;
   const acquired = (sha: string, record: LeaseRecord, tookOver?: Lease['tookOver']): Lease => {
     const waitedMs = now() - started;
@@ -344,23 +358,22 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
   // Our own commits: a create or takeover whose answer was lost (a dropped connection after GitHub
   // applied it, then a retry refused) shows up as the ref pointing at one of them.
   const mine = new Map<string, { record: LeaseRecord; tookOver?: Lease['tookOver'] }>();
-  let tryCreate = true;
+  // What this job has seen of each holder, on its own clock (the expiry rule, see judge()).
+  const seenHolders = new Map<string, Observed>();
   let quickRetries = 0;
   let transient = 0;
   let lastLog = -Infinity;
   for (;;) {
-    let holder: { sha: string; record: LeaseRecord | undefined; expiresAtMs: number } | undefined;
+    let holder: Observed | undefined;
     let fault: LeaseError | undefined;
+    // Before each look after a wait: a job whose work another job did stops (no request to GitHub).
+    const stop = waited && options.stopWaiting ? await options.stopWaiting() : undefined;
+    if (stop) {
+      log(`Stopped waiting for the lease on credential '${name}' after ${formatDuration(now() - started)}: ${stop}.`);
+      throw new LeaseError('not-needed', `The lease on credential '${name}' is not needed any more: ${stop}.`);
+    }
     try {
-      if (tryCreate) {
-        const record = newRecord();
-        const sha = await client.createCommit(record, []);
-        mine.set(sha, { record });
-        const created = await client.createRef(sha);
-        if (created === 'created') return acquired(sha, record);
-        if (created === 'exists') transient = 0;
-        else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
-      }
+      const readAt = now();
       const seen = await client.readRef();
       const ours = seen ? mine.get(seen) : undefined;
       if (seen && ours) {
@@ -370,53 +383,69 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
         return acquired(seen, ours.record, ours.tookOver);
       }
       if (!seen) {
-        // Free (released in between): compete for it again, a few times without waiting.
-        tryCreate = true;
+        // Free: create our commit, then the ref (created by exactly one of the jobs that try).
+        const record = newRecord(readAt, client.serverTimeOfLastAnswer());
+        const sha = await client.createCommit(record, []);
+        mine.set(sha, { record });
+        const created = await client.createRef(sha);
+        if (created === 'created') return acquired(sha, record);
+        if (created === 'exists') transient = 0;
+        else if (++transient > MAX_TRANSIENT_REJECTIONS) throw client.persistentRejection();
+        // Another job was first (or GitHub was not ready): look at the ref again, a few times without waiting.
         if (++quickRetries <= 3) continue;
       } else {
-        const { record, date } = await client.commit(seen);
-        const expiresAtMs = record ? Date.parse(record.expiresAt) : date + ttlMs;
-        holder = { sha: seen, record, expiresAtMs };
-        const verdict = judge(record, expiresAtMs, options.holder, now());
-        if (verdict === 'this-job') {
-          throw new LeaseError(
-            'this-job',
-            `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${record?.acquiredAt}. ` +
-              'Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. ' +
-              `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
-            undefined,
-            record
-          );
+        holder = seenHolders.get(seen);
+        if (!holder) {
+          holder = { sha: seen, firstSeen: now(), ttlMs, lastRunCheck: undefined };
+          seenHolders.set(seen, holder);
         }
-        tryCreate = false;
-        if (verdict) {
-          const record = newRecord(seen);
-          const sha = await client.createCommit(record, [seen]);
-          const tookOver = { sha: seen, record: holder.record, reason: verdict };
-          mine.set(sha, { record, tookOver });
-          const moved = await client.fastForward(sha);
-          if (moved === 'moved') {
-            log(`Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`);
-            return acquired(sha, record, tookOver);
+        if (!holder.read && (now() - holder.firstSeen >= readRecordAfterMs || timeoutMs === 0)) {
+          const { record } = await client.commit(seen);
+          holder.read = true;
+          holder.record = record;
+          if (record) holder.ttlMs = recordTtlMs(record) ?? ttlMs;
+        }
+        if (holder.read) {
+          if (holder.record && isThisJob(holder.record.holder, options.holder)) {
+            throw new LeaseError(
+              'this-job',
+              `This job already holds the lease on credential '${name}' (${ref} in ${client.repository}), taken by an earlier step at ${holder.record.acquiredAt}. ` +
+                'Use the action once per credential-name in a job, or give the other step its own credential-name. Nothing was restored. ' +
+                `If the job that took it was killed and this is another job, delete the lease: ${client.deleteCommand()}.`,
+              undefined,
+              holder.record
+            );
           }
-          if (moved === 'gone') tryCreate = true;
-          else log(`Another job took over the lease on credential '${name}' first.`);
-          if (++quickRetries <= 3) continue;
+          const verdict =
+            judge(holder, options.holder, now(), client.serverNow()) ?? (await runFinished(client, holder, options));
+          if (verdict) {
+            const takeoverAt = now();
+            const record = newRecord(takeoverAt, client.serverNow(), seen);
+            const sha = await client.createCommit(record, [seen]);
+            const tookOver = { sha: seen, record: holder.record, reason: verdict };
+            mine.set(sha, { record, tookOver });
+            const moved = await client.fastForward(sha);
+            if (moved === 'moved') {
+              log(
+                `Took over the lease on credential '${name}' from ${describeLeaseHolder(holder.record)}: ${verdict}.`
+              );
+              return acquired(sha, record, tookOver);
+            }
+            if (moved === 'lost') log(`Another job took over the lease on credential '${name}' first.`);
+            if (++quickRetries <= 3) continue;
+          }
         }
       }
     } catch (error) {
       // A transient fault (network, 5xx, rate limit) while waiting is ridden out until the wait is over.
       if (!(error instanceof LeaseError) || !TRANSIENT.includes(error.kind) || now() >= deadline) throw error;
       fault = error;
-      tryCreate = true;
     }
     const at = now();
     const waitedMs = at - started;
     if (at >= deadline) {
       if (fault) throw fault;
-      const what = holder
-        ? `it is held by ${describeLeaseHolder(holder.record)}${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}`
-        : 'it kept changing hands';
+      const what = holder ? `it is held by ${describeObserved(holder)}, ${until(holder)}` : 'it kept changing hands';
       throw new LeaseTimeoutError(
         `Timed out after ${formatDuration(waitedMs)} waiting for the lease on credential '${name}' (${ref} in ${client.repository}): ${what}. ` +
           'Nothing was restored: this job did not touch the credential. ' +
@@ -429,19 +458,23 @@ export async function acquireLease(options: AcquireLeaseOptions): Promise<Lease>
       log(
         `The GitHub API failed while this job waits for the lease on credential '${name}' (${fault.kind}${fault.status ? ` ${fault.status}` : ''}): retrying until the wait runs out; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`
       );
-    } else if (holder && at - lastLog >= logEveryMs) {
+    } else if (holder?.read && at - lastLog >= logEveryMs) {
       lastLog = at;
       log(
-        `Waiting for the lease on credential '${name}': held by ${describeLeaseHolder(holder.record)}` +
-          `${holder.record ? ` since ${holder.record.acquiredAt}` : ''}, until ${new Date(holder.expiresAtMs).toISOString()}; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`
+        `Waiting for the lease on credential '${name}': held by ${describeObserved(holder)}, ${until(holder)}; waited ${formatDuration(waitedMs)} of ${formatDuration(timeoutMs)}.`
       );
     }
     quickRetries = 0;
-    const jittered = pollMs * (0.8 + Math.random() * 0.4);
-    // Wake up at the holder's expiry rather than a poll later; never past the deadline.
-    const untilExpiry = holder ? Math.max(1, holder.expiresAtMs - at + 10) : Infinity;
+    // Exponential backoff with jitter, capped: each poll is one request against the hourly budget.
+    const jittered = pollMs * (0.5 + Math.random() * 0.5);
+    // Wake up when the holder's record is due to be read, or when it runs out, rather than a poll later.
+    const dueIn = holder
+      ? holder.read
+        ? holder.firstSeen + holder.ttlMs - at + 10
+        : holder.firstSeen + readRecordAfterMs - at
+      : Infinity;
     waited = true;
-    await client.sleep(Math.max(1, Math.min(jittered, untilExpiry, deadline - at)));
+    await client.sleep(Math.max(1, Math.min(jittered, Math.max(1, dueIn), deadline - at)));
     pollMs = Math.min(pollMs * 1.5, maxPollMs);
   }
 }
@@ -466,7 +499,9 @@ export async function releaseLease(options: ReleaseLeaseOptions): Promise<LeaseR
     };
   };
 
+  const readAt = now();
   const seen = await client.readRef();
+  const serverAt = client.serverTimeOfLastAnswer();
   if (!seen) return { released: false, reason: notHeld };
   if (seen !== options.sha) return takenOver(seen);
 
@@ -480,15 +515,16 @@ export async function releaseLease(options: ReleaseLeaseOptions): Promise<LeaseR
   if (Number.isNaN(expiresAtMs) || expiresAtMs - now() < RELEASE_MARGIN_MS) {
     // Close the GET-DELETE window (see the header): renew by compare-and-swap, then delete.
     record ??= (await client.commit(options.sha)).record;
-    const at = now();
+    // A new commit is a new holder to every waiter: its duration counts from our read of the ref.
     const renewal: LeaseRecord = {
       codexAuthLease: 1,
       credential: name,
       token: record?.token ?? randomBytes(16).toString('hex'),
-      acquiredAt: record?.acquiredAt ?? new Date(at).toISOString(),
-      expiresAt: new Date(at + 2 * RELEASE_MARGIN_MS).toISOString(),
+      acquiredAt: new Date(readAt).toISOString(),
+      expiresAt: new Date(readAt + 2 * RELEASE_MARGIN_MS).toISOString(),
+      ...(serverAt !== undefined ? { serverAcquiredAt: new Date(serverAt).toISOString() } : {}),
       holder: record?.holder ?? {},
-      renewedAt: new Date(at).toISOString()
+      renewedAt: new Date(readAt).toISOString()
     };
     const sha = await client.createCommit(renewal, [options.sha]);
     const moved = await client.fastForward(sha);
@@ -503,24 +539,107 @@ export async function releaseLease(options: ReleaseLeaseOptions): Promise<LeaseR
   return deleted ? { released: true, renewed } : { released: false, reason: notHeld };
 }
 
-/** Why a holder is gone (a reason for the log), 'this-job', or undefined while it holds the lease. */
-function judge(
-  record: LeaseRecord | undefined,
-  expiresAtMs: number,
-  me: LeaseHolder,
-  at: number
-): string | 'this-job' | undefined {
-  if (at >= expiresAtMs) {
-    return record
-      ? `its lease expired at ${record.expiresAt}`
-      : `its record is unreadable and older than the lease expiry (since ${new Date(expiresAtMs).toISOString()})`;
+/** One holder (one commit of the ref) as this waiter saw it: when first, on this waiter's own clock. */
+interface Observed {
+  sha: string;
+  firstSeen: number;
+  /** The holder's lease duration (its record's expiresAt − acquiredAt: one clock, so no skew), else ours. */
+  ttlMs: number;
+  /** Whether its commit was read (lazily: most holders are gone within seconds). */
+  read?: boolean;
+  record?: LeaseRecord;
+  /** When its run was last looked up (undefined: never; Infinity: the token cannot). */
+  lastRunCheck: number | undefined;
+}
+
+/** The lease's duration as its holder set it: the difference of two times on the holder's one clock. */
+function recordTtlMs(record: LeaseRecord): number | undefined {
+  const ttl = Date.parse(record.expiresAt) - Date.parse(record.acquiredAt);
+  return Number.isFinite(ttl) && ttl > 0 && ttl <= MAX_LEASE_TTL_MS ? ttl : undefined;
+}
+
+function describeObserved(holder: Observed): string {
+  return holder.read ? describeLeaseHolder(holder.record) : `the job of lease commit ${holder.sha.slice(0, 7)}`;
+}
+
+/** "until …" on this waiter's clock: the holder's own expiry time is on another machine's clock. */
+function until(holder: Observed): string {
+  const rest = holder.read ? ` (its expiry, ${formatDuration(holder.ttlMs)} after this job first saw it)` : '';
+  return `until ${new Date(holder.firstSeen + holder.ttlMs).toISOString()} at the latest${rest}`;
+}
+
+/** The same job (an earlier step of it): its id includes the per-job nonce, so no other job matches. */
+function isThisJob(holder: LeaseHolder | undefined, me: LeaseHolder): boolean {
+  return !!holder?.jobId && holder.jobId === me.jobId;
+}
+
+/**
+ * Why a holder is gone (a reason for the log), or undefined while it may hold the lease. Only
+ * evidence that holds on every runner and every clock (issue 21, the client-go leader election rule):
+ * - its record has stayed unchanged for the lease's duration on THIS waiter's clock since it first
+ *   saw it (the ref cannot have been set before we first read it, so it is at least that old); or
+ * - GitHub's own clock (the `Date` of our last answer) is past the lease's start on GitHub's clock
+ *   (the `Date` its holder read just before taking it) plus the duration, plus Date's 1 s rounding;
+ * - on a self-hosted runner, the holder's runner now runs this job (a runner runs one job at a time).
+ *   GitHub-hosted runners reuse host and runner names, so there a match says nothing.
+ * The holder's own timestamps are never compared with this waiter's clock.
+ */
+function judge(holder: Observed, me: LeaseHolder, at: number, serverNow: number | undefined): string | undefined {
+  if (at - holder.firstSeen >= holder.ttlMs) {
+    return holder.record
+      ? `its lease ran out: unchanged for ${formatDuration(holder.ttlMs)} (its duration) since this job first saw it`
+      : `its record is unreadable and unchanged for ${formatDuration(holder.ttlMs)} since this job first saw it`;
   }
-  const holder = record?.holder;
-  if (holder?.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
-    if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';
-    return `runner '${holder.runner ?? '?'}' now runs this job, and a runner runs one job at a time, so the holding job ended without releasing it`;
+  const record = holder.record;
+  const serverStart = record?.serverAcquiredAt ? Date.parse(record.serverAcquiredAt) : NaN;
+  if (serverNow !== undefined && Number.isFinite(serverStart) && serverNow >= serverStart + holder.ttlMs + 1000) {
+    return `its lease ran out: taken at ${record!.serverAcquiredAt} by GitHub's clock, for ${formatDuration(holder.ttlMs)}`;
+  }
+  const h = record?.holder;
+  if (h?.selfHosted && me.selfHosted && h.runnerId && h.runnerId === me.runnerId) {
+    return `runner '${h.runner ?? '?'}' (self-hosted) now runs this job, and a runner runs one job at a time, so the holding job ended without releasing it`;
   }
   return undefined;
+}
+
+/** How soon after first seeing a holder its run is looked up, and how often again (one request each). */
+const RUN_CHECK_AFTER_MS = 60_000;
+const RUN_CHECK_EVERY_MS = 5 * 60_000;
+
+/**
+ * The other evidence that holds on hosted runners: the holder's run (that attempt) has finished, so
+ * its post step will never release. Needs `actions: read`; without it (403/404), the lease's expiry
+ * decides, and the log says so once.
+ */
+async function runFinished(
+  client: LeaseClient,
+  holder: Observed,
+  timing: { runCheckAfterMs?: number; runCheckEveryMs?: number }
+): Promise<string | undefined> {
+  const h = holder.record?.holder;
+  if (!h?.runId || (h.repository && h.repository !== client.repository)) return undefined;
+  const at = client.now();
+  if (holder.lastRunCheck === Infinity) return undefined;
+  if (
+    holder.lastRunCheck === undefined
+      ? at - holder.firstSeen < (timing.runCheckAfterMs ?? RUN_CHECK_AFTER_MS)
+      : at - holder.lastRunCheck < (timing.runCheckEveryMs ?? RUN_CHECK_EVERY_MS)
+  )
+    return undefined;
+  holder.lastRunCheck = at;
+  const run = await client.runState(h.runId, h.runAttempt ?? '1');
+  if (run === 'no-access') {
+    holder.lastRunCheck = Infinity;
+    if (!client.toldNoRunAccess) {
+      client.toldNoRunAccess = true;
+      client.log(
+        `Cannot tell whether the run of the lease's holder has finished (the token in ${client.names.token} lacks \`actions: read\`): waiting for the lease's expiry instead.`
+      );
+    }
+    return undefined;
+  }
+  if (run.status !== 'completed') return undefined;
+  return `its run ${h.runId} (attempt ${h.runAttempt ?? '1'}) has finished${run.conclusion ? ` (${run.conclusion})` : ''}, so its post step will not release it`;
 }
 
 type CreateResult = 'created' | 'exists' | 'transient';
@@ -539,10 +658,16 @@ class LeaseClient {
   private readonly words: FailureWords;
   private readonly commits = new Map<string, { record: LeaseRecord | undefined; date: number }>();
   private lastRejection: GitHubAnswer | undefined;
+  /** GitHub's clock: the Date of the last answer, and our clock when it arrived. */
+  private serverClock: { server: number; local: number } | undefined;
+  /** Octokit, loaded on first use: a job whose lease is off never loads it. */
+  private client: Promise<GitHubClient> | undefined;
+  toldNoRunAccess = false;
 
   constructor(
     private readonly options: LeaseTarget & LeaseClientOptions,
-    private readonly purpose: 'acquire' | 'release' | 'read'
+    private readonly purpose: 'acquire' | 'release' | 'read',
+    ref?: string
   ) {
     this.names = { ...LEASE_SETTING_NAMES, ...options.names };
     this.log = options.log ?? (() => undefined);
@@ -555,7 +680,7 @@ class LeaseClient {
         `'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`
       );
     this.name = options.credentialName;
-    this.ref = leaseRef(this.name);
+    this.ref = ref ?? leaseRef(this.name);
     if (!options.owner || !options.repo) throw invalid('no repository was given (GITHUB_REPOSITORY).');
     this.repository = `${options.owner}/${options.repo}`;
     if (!options.token?.trim()) {
@@ -581,7 +706,7 @@ class LeaseClient {
       secrets: [options.token],
       tail: purpose === 'acquire' ? ' Nothing was restored.' : '',
       unauthorized: "The workflow's GITHUB_TOKEN expires when its job ends: pass a valid token.",
-      forbidden: (accepted) => `The token may not write git refs here${accepted}. ${permission}`,
+      forbidden: (accepted: string) => `The token may not write git refs here${accepted}. ${permission}`,
       notFound: `The repository ${this.repository} does not exist, or the token in ${this.names.token} cannot see it (GitHub answers 404 rather than 403 then). ${permission}`,
       rejected: {
         409: `The lease is a git ref of ${this.repository}, which needs at least one commit; push one first.`
@@ -593,6 +718,28 @@ class LeaseClient {
   /** `gh api` command that deletes the lease by hand. */
   deleteCommand(): string {
     return `\`gh api -X DELETE repos/${this.repository}/git/${this.ref}\``;
+  }
+
+  /** GitHub's clock now (a lower bound: Date is rounded down to the second), from the last answer's Date. */
+  serverNow(): number | undefined {
+    return this.serverClock && this.serverClock.server + (this.now() - this.serverClock.local);
+  }
+
+  /** GitHub's clock when the last answer was sent (its Date), if GitHub sent one. */
+  serverTimeOfLastAnswer(): number | undefined {
+    return this.serverClock?.server;
+  }
+
+  /** Whether a run attempt of this repository has finished (GET …/actions/runs/{id}/attempts/{n}, `actions: read`). */
+  async runState(runId: string, attempt: string): Promise<{ status: string; conclusion?: string } | 'no-access'> {
+    if (!/^\d+$/.test(runId) || !/^\d+$/.test(attempt)) return { status: 'unknown' };
+    const url = `${this.base.replace(/\/git$/, '')}/actions/runs/${runId}/attempts/${attempt}`;
+    const answer = await this.call('GET', url, undefined, "read the lease holder's run");
+    if (answer.status === 403 || answer.status === 404) return 'no-access';
+    if (answer.status !== 200) throw this.failure(answer, "read the lease holder's run");
+    const status = typeof answer.body?.status === 'string' ? answer.body.status : 'unknown';
+    const conclusion = typeof answer.body?.conclusion === 'string' ? answer.body.conclusion : undefined;
+    return { status, conclusion };
   }
 
   async createCommit(record: LeaseRecord, parents: string[]): Promise<string> {
@@ -642,6 +789,32 @@ class LeaseClient {
     if (answer.status === 200 && Array.isArray(answer.body))
       return answer.body.find((r: { ref?: string }) => r?.ref === this.ref)?.object?.sha;
     throw this.failure(answer, 'read the lease ref');
+  }
+
+  /** A commit's message (a secret version record), or undefined when there is no such commit. */
+  async message(sha: string): Promise<string | undefined> {
+    const answer = await this.call('GET', `${this.base}/commits/${sha}`, undefined, 'read the secret version');
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200) throw this.failure(answer, 'read the secret version');
+    return typeof answer.body?.message === 'string' ? answer.body.message : undefined;
+  }
+
+  /** A commit carrying `message`, dated `date` (ISO), with `parents`. */
+  async createMessageCommit(message: string, parents: string[], date: string): Promise<string> {
+    const author = {
+      name: 'codex-auth',
+      email: 'codex-auth@users.noreply.github.com',
+      date: date.replace(/\.\d{3}Z$/, 'Z')
+    };
+    const answer = await this.call(
+      'POST',
+      `${this.base}/commits`,
+      { message, tree: EMPTY_TREE, parents, author },
+      'record the secret version'
+    );
+    if (answer.status !== 201 || typeof answer.body?.sha !== 'string')
+      throw this.failure(answer, 'record the secret version');
+    return answer.body.sha;
   }
 
   /** The record and date of a lease commit (cached: commits never change). */
@@ -713,24 +886,32 @@ class LeaseClient {
     return (await this.send(method, url, body, action)).answer;
   }
 
-  private send(
+  private async send(
     method: string,
     url: string,
     body: unknown,
     action: string
   ): Promise<{ answer: GitHubAnswer; attempts: number }> {
-    return githubRequest(method, url, body, this.callFor(action));
+    this.client ??= import('../stores/github-request.js').then(({ githubClient }) =>
+      githubClient({
+        apiUrl: this.options.apiUrl,
+        token: this.options.token,
+        log: this.log,
+        fetch: this.options.fetch,
+        retries: this.options.retries,
+        retryBaseMs: this.options.retryBaseMs,
+        maxRateLimitWaitMs: this.options.maxRateLimitWaitMs,
+        timeoutMs: this.options.requestTimeoutMs
+      })
+    );
+    const sent = await (await this.client).request(method, url, body, this.callFor(action));
+    const date = Date.parse(sent.answer.headers.get('date') ?? '');
+    if (Number.isFinite(date)) this.serverClock = { server: date, local: this.now() };
+    return sent;
   }
 
   private callFor(action: string): GitHubCall {
     return {
-      token: this.options.token,
-      log: this.log,
-      sleep: this.sleep,
-      fetch: this.options.fetch ?? fetch,
-      retryDelaysMs: this.options.retryDelaysMs ?? DEFAULT_DELAYS,
-      maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000,
-      timeoutMs: this.options.requestTimeoutMs ?? 30_000,
       head: `Cannot ${action} for credential '${this.name}' (${this.ref} in ${this.repository})`,
       words: this.words,
       error: (f) => new LeaseError(f.kind, f.message, f.status)
@@ -738,8 +919,84 @@ class LeaseClient {
   }
 
   private failure(answer: GitHubAnswer, action: string): LeaseError {
-    const f = githubFailure(answer, this.callFor(action));
+    const f = githubFailure(answer, {
+      ...this.callFor(action),
+      attempts: (this.options.retries ?? 3) + 1,
+      maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000
+    });
     return new LeaseError(f.kind, f.message, f.status);
+  }
+}
+
+// --- The secret's version --------------------------------------------------------------------------
+// With `secret-name` and `lease: true`, the newest copy of the login in the secret wins by a version
+// the repository keeps, not by the order in which jobs ran (issue 21): a job reads the secret when
+// its run is queued, so a job queued before another job's write holds an older copy and must not
+// write it back. Every write of the secret is recorded, after it succeeded, in
+// `refs/codex-auth/secret-versions/<credential-name>` (a commit whose message is the record: the
+// login's last_refresh, when, by which job); before writing, a job reads the record and refuses to
+// write a login older than the recorded one. The record moves by compare-and-swap (a child commit,
+// `force: false`), so of two recorders one wins and the other reads again.
+
+export const SECRET_VERSION_REF_PREFIX = 'refs/codex-auth/secret-versions/';
+
+/** What the repository keeps about the newest login written to the secret. */
+export interface SecretVersion {
+  codexAuthSecretVersion: 1;
+  credential: string;
+  /** The written login's last_refresh, as the login says it (its own ordering within one chain). */
+  lastRefresh: string;
+  writtenAt: string;
+  holder: LeaseHolder;
+}
+
+/** The recorded version of the credential's secret, or undefined when none was recorded yet. */
+export async function readSecretVersion(
+  options: LeaseTarget & LeaseClientOptions
+): Promise<{ sha: string; version: SecretVersion } | undefined> {
+  const client = new LeaseClient(options, 'acquire', `${SECRET_VERSION_REF_PREFIX}${options.credentialName}`);
+  const sha = await client.readRef();
+  if (!sha) return undefined;
+  const version = parseVersion(await client.message(sha));
+  return version ? { sha, version } : undefined;
+}
+
+/**
+ * Records that the secret now holds a login of `lastRefresh` (after the write succeeded). Never moves
+ * the record back: a newer recorded version is left in place, and the result says so.
+ */
+export async function recordSecretVersion(
+  options: LeaseTarget & LeaseClientOptions & { lastRefresh: string; holder: LeaseHolder }
+): Promise<'recorded' | 'newer-recorded'> {
+  const client = new LeaseClient(options, 'acquire', `${SECRET_VERSION_REF_PREFIX}${options.credentialName}`);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const seen = await client.readRef();
+    const current = seen ? parseVersion(await client.message(seen)) : undefined;
+    if (current && Date.parse(current.lastRefresh) > Date.parse(options.lastRefresh)) return 'newer-recorded';
+    const version: SecretVersion = {
+      codexAuthSecretVersion: 1,
+      credential: client.name,
+      lastRefresh: options.lastRefresh,
+      writtenAt: new Date(client.now()).toISOString(),
+      holder: options.holder
+    };
+    const sha = await client.createMessageCommit(JSON.stringify(version), seen ? [seen] : [], version.writtenAt);
+    const moved = seen ? await client.fastForward(sha) : (await client.createRef(sha)) === 'created' ? 'moved' : 'lost';
+    if (moved === 'moved') return 'recorded';
+  }
+  throw new LeaseError(
+    'rejected',
+    `Cannot record the version of the secret of credential '${client.name}': it kept changing while this job wrote it.`
+  );
+}
+
+function parseVersion(message: unknown): SecretVersion | undefined {
+  if (typeof message !== 'string') return undefined;
+  try {
+    const v = JSON.parse(message) as SecretVersion;
+    return v?.codexAuthSecretVersion === 1 && !Number.isNaN(Date.parse(v.lastRefresh)) ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -21,8 +21,12 @@
 //   for the free lock again by rename, and one wins.
 //
 // When is a lock stale? The holder's pid is no signal (main exits before post). Signals used:
-// 1. The lease has expired (expiresAt in the record; default 6 h, the default job timeout). No
-//    process runs between main and post to renew it, so choose the lease longer than any job.
+// 1. The lease has run out (default 6 h, the default job timeout): its duration (the record's
+//    expiresAt − createdAt, one clock) has passed since this waiter first saw the record, or since
+//    the record file was written (its mtime, set by the file system). The holder's own timestamps
+//    are never compared with this waiter's clock (issue 21: a process whose clock is off, or a store
+//    shared between machines, cannot shorten a lease). No process runs between main and post to
+//    renew it, so choose the lease longer than any job.
 // 2. The holder's runner is the one running this job: a runner runs one job at a time, so the
 //    holding job is over and its post step did not release (the job was killed, the runner
 //    restarted). If it is this very job (an earlier step), acquiring fails at once instead of waiting.
@@ -213,6 +217,8 @@ export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
   const removedStale: StaleRemoval[] = [];
   let lastLog = -Infinity;
   let quickRetries = 0;
+  /** When this waiter first saw each holder's record (by its token), on its own clock. */
+  const firstSeen = new Map<string, number>();
   try {
     for (;;) {
       const now = Date.now();
@@ -252,7 +258,8 @@ export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
         if (state.kind === 'empty') await fs.rmdir(target).catch(() => undefined);
         if (++quickRetries <= 3) continue;
       } else {
-        const stale = staleness(state, options.holder, ttlMs, probe);
+        if (!firstSeen.has(state.file)) firstSeen.set(state.file, Date.now());
+        const stale = staleness(state, options.holder, ttlMs, probe, firstSeen.get(state.file)!);
         if (stale === 'this-job') {
           throw new LockError(
             `This job already holds the lock on credential '${name}' (${target}), taken by an earlier step of the job at ${state.record?.createdAt}. ` +
@@ -376,16 +383,24 @@ function staleness(
   state: Extract<LockState, { kind: 'held' }>,
   me: LockHolder,
   ttlMs: number,
-  probe: LivenessProbe
+  probe: LivenessProbe,
+  firstSeenMs: number
 ): string | 'this-job' | undefined {
   const record = state.record;
   const now = Date.now();
-  if (!record) {
-    // A record that cannot be read (a crash while it was written): judged by its age alone.
-    const expires = state.mtimeMs + ttlMs;
-    return now >= expires ? `its record is unreadable and older than the lease (${seconds(ttlMs)})` : undefined;
-  }
-  if (now >= Date.parse(record.expiresAt)) return `its lease expired at ${record.expiresAt}`;
+  // The holder's duration: the difference of two times on its one clock (no skew); else ours.
+  const duration = record ? Date.parse(record.expiresAt) - Date.parse(record.createdAt) : NaN;
+  const leaseMs = Number.isFinite(duration) && duration > 0 ? duration : ttlMs;
+  const ranOut =
+    now - state.mtimeMs >= leaseMs
+      ? 'its record was written'
+      : now - firstSeenMs >= leaseMs
+        ? 'this job first saw it'
+        : undefined;
+  // A record that cannot be read (a crash while it was written): judged by its age alone.
+  if (!record) return ranOut ? `its record is unreadable and older than the lease (${seconds(ttlMs)})` : undefined;
+  if (ranOut)
+    return `its lease expired: ${seconds(leaseMs)} have passed since ${ranOut} (the holder set it to end at ${record.expiresAt} by its own clock)`;
   const holder = record.holder;
   if (holder.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
     if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';

@@ -7,7 +7,8 @@
 // every installation token, the GITHUB_TOKEN included).
 import { CredentialError } from '../errors.js';
 import type { RepositoryFacts, RepositoryLookup, RunEvent } from '../event.js';
-import { githubFailure, githubRequest, type GitHubCall, type GitHubFailure } from './github-request.js';
+import { githubFailure, type GitHubFailure } from './github-failure.js';
+import { githubClient, type GitHubCall } from './github-request.js';
 
 const WHY = 'ChatGPT mode must know whether the repository is private and which branch is its default';
 
@@ -24,13 +25,15 @@ export async function fetchRepositoryFacts(event: RunEvent, lookup: RepositoryLo
         "Leave 'github-token' at its default (`${{ github.token }}`, the workflow's GITHUB_TOKEN, which may always read the repository's metadata), or pass a token with \"Metadata: Read\" on this repository. Nothing was restored."
     );
   const call = callFor(owner, repo, lookup);
-  const { answer } = await githubRequest(
+  // Two tries after the first on a 5xx or a network error (1 s, 4 s apart): a read, safe to repeat.
+  const client = githubClient({ apiUrl: lookup.apiUrl, token: lookup.token, log: lookup.log, retries: 2 });
+  const { answer } = await client.request(
     'GET',
     `${lookup.apiUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`,
     undefined,
     call
   );
-  if (answer.status !== 200) throw call.error(githubFailure(answer, call));
+  if (answer.status !== 200) throw call.error(githubFailure(answer, client.context(call)));
   const body = answer.body as { private?: unknown; visibility?: unknown; default_branch?: unknown } | null;
   const visibility =
     typeof body?.visibility === 'string' && body.visibility
@@ -55,13 +58,6 @@ function callFor(owner: string, repo: string, lookup: RepositoryLookup): GitHubC
   const fix =
     'Leave \'github-token\' at its default (`${{ github.token }}`); if the workflow sets `permissions:`, the GITHUB_TOKEN still reads metadata. A token of your own needs "Metadata: Read" on this repository.';
   return {
-    token: lookup.token,
-    log: lookup.log,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    fetch,
-    retryDelaysMs: [1000, 3000],
-    maxRateLimitWaitMs: 60_000,
-    timeoutMs: 30_000,
     head: `Cannot learn whether ${owner}/${repo} is private (GET /repos/${owner}/${repo}, with the token in 'github-token')`,
     words: {
       tokenName: "the input 'github-token'",

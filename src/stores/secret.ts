@@ -1,6 +1,6 @@
 // A GitHub Actions secret as a store of envelopes: the durable copy of the credential (a cache entry
-// nobody reads for 7 days is evicted; a secret stays). GitHub's REST API through Node's fetch, no
-// Octokit: four endpoints do not justify a client library in the bundle.
+// nobody reads for 7 days is evicted; a secret stays). GitHub's REST API through Octokit
+// (./github-request.ts: retries, rate limits, GHES).
 //
 //   GET {api}/…/secrets/public-key            → {key_id, key}   (key: X25519, base64 original)
 //   PUT {api}/…/secrets/{name}                 ← {encrypted_value, key_id[, visibility, selected_repository_ids]}
@@ -11,21 +11,15 @@
 // (/repos/{owner}/{repo}/environments/{environment}/secrets), organization
 // (/orgs/{org}/actions/secrets; the PUT must carry `visibility`, so the existing one is read first
 // and kept). 5xx, network errors and rate limits are retried with backoff; every other failure
-// becomes a SecretStoreError whose message says what to fix. No message ever contains the value.
-// The request helper (retries, rate limits, what a failed answer means) is ./github-request.ts,
-// shared with the lease (src/mutex/lease.ts).
+// becomes a SecretStoreError whose message says what to fix (./github-failure.ts, shared with the
+// lease, src/mutex/lease.ts). No message ever contains the value.
 //
 // Loaded only in ChatGPT mode (dynamic import), and by the `codex-auth init` command.
 import sodium from 'libsodium-wrappers';
-import {
-  githubFailure,
-  githubRequest,
-  type FailureWords,
-  type GitHubAnswer,
-  type GitHubCall
-} from './github-request.js';
+import { githubFailure, type FailureWords, type GitHubAnswer } from './github-failure.js';
+import { githubClient, type GitHubCall, type GitHubClient } from './github-request.js';
 
-export { apiUrlFromEnv, DEFAULT_API_URL } from './github-request.js';
+export { apiUrlFromEnv, DEFAULT_API_URL } from './github-api-url.js';
 type Answer = GitHubAnswer;
 
 import { SECRET_SCOPES, secretNameProblem, type SecretScope } from '../constants.js';
@@ -72,14 +66,15 @@ export const ACTION_SETTING_NAMES: SettingNames = {
 export interface SecretStoreOptions {
   /** One line per retry, with the attempt count (e.g. core.info). */
   log?: (message: string) => void;
-  /** Waits before the 2nd, 3rd, … attempt of a request after a 5xx or network error (default 1 s, 3 s, 9 s). */
-  retryDelaysMs?: number[];
+  /** Tries after the first, on a 5xx or a network error (default 3: 1 s, 4 s, 9 s apart). */
+  retries?: number;
+  /** The unit of the backoff and of the waits GitHub asks for: ms per second (default 1000; tests shrink it). */
+  retryBaseMs?: number;
   /** The longest wait a rate limit may impose before the request is given up (default 60 s). */
   maxRateLimitWaitMs?: number;
-  /** Per request (default 30 s). */
+  /** Per attempt (default 30 s). */
   timeoutMs?: number;
-  /** Injectable for tests: the wait, and the HTTP client. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Injectable for tests: the HTTP client. */
   fetch?: typeof fetch;
   names?: Partial<SettingNames>;
 }
@@ -112,7 +107,6 @@ export class SecretStoreError extends Error {
 
 /** GitHub's limit per secret value. */
 export const MAX_SECRET_BYTES = 48 * 1024;
-const DEFAULT_DELAYS = [1000, 3000, 9000];
 
 /** "repository secret NAME of owner/repo", "environment secret NAME of owner/repo (environment 'E')", "organization secret NAME of org". */
 export function describeTarget(
@@ -160,8 +154,7 @@ class Client {
   private readonly names: SettingNames;
   private readonly base: string;
   private readonly log: (message: string) => void;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly fetch: typeof fetch;
+  private readonly client: GitHubClient;
   private requests = 0;
   private encrypted: string | undefined;
 
@@ -172,9 +165,17 @@ class Client {
   ) {
     this.names = { ...ACTION_SETTING_NAMES, ...options.names };
     this.log = options.log ?? (() => undefined);
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.fetch = options.fetch ?? fetch;
     this.base = this.validate();
+    this.client = githubClient({
+      apiUrl: target.apiUrl,
+      token: target.token,
+      log: this.log,
+      fetch: options.fetch,
+      retries: options.retries,
+      retryBaseMs: options.retryBaseMs,
+      maxRateLimitWaitMs: options.maxRateLimitWaitMs,
+      timeoutMs: options.timeoutMs
+    });
   }
 
   async write(): Promise<WriteResult> {
@@ -340,7 +341,7 @@ class Client {
     body: unknown,
     action: string
   ): Promise<{ answer: Answer; attempts: number }> {
-    return githubRequest(method, url, body, this.callFor(action));
+    return this.client.request(method, url, body, this.callFor(action));
   }
 
   private callFor(action: string): GitHubCall {
@@ -351,7 +352,7 @@ class Client {
       // Anything that could be the value or its sealed form never shows, even in GitHub's words.
       secrets: [this.value, this.encrypted, target.token],
       unauthorized: `Create a new one (${permissionHint(target.scope)}) and store it where ${names.token} reads it.`,
-      forbidden: (accepted) =>
+      forbidden: (accepted: string) =>
         `The token in ${names.token} may not ${action === 'write' ? 'write' : 'read'} this secret${accepted}. Use ${permissionHint(target.scope)}. The workflow's GITHUB_TOKEN cannot write secrets, whatever its \`permissions:\` say.`,
       notFound: notFoundHint(target, names),
       rejected: {
@@ -360,13 +361,6 @@ class Client {
       rateLimited: `if other jobs share the token in ${names.token}, give this one its own token.`
     };
     return {
-      token: target.token,
-      log: this.log,
-      sleep: this.sleep,
-      fetch: this.fetch,
-      retryDelaysMs: this.options.retryDelaysMs ?? DEFAULT_DELAYS,
-      maxRateLimitWaitMs: this.options.maxRateLimitWaitMs ?? 60_000,
-      timeoutMs: this.options.timeoutMs ?? 30_000,
       onSend: () => {
         this.requests++;
       },
@@ -377,7 +371,7 @@ class Client {
   }
 
   private failure(answer: Answer, action: string): SecretStoreError {
-    const f = githubFailure(answer, this.callFor(action));
+    const f = githubFailure(answer, this.client.context(this.callFor(action)));
     return new SecretStoreError(f.kind, f.message, f.status, f.requestId);
   }
 }
