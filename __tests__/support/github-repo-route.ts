@@ -39,6 +39,11 @@ export function repositoryAnswer(
     .replaceAll('https://api.github.com', origin)
     .replaceAll('octocat/Hello-World', full);
   const answer = JSON.parse(text) as Record<string, unknown>;
+  // The example is a fork (it carries `parent` and `source`, whose own examples lack required keys);
+  // GitHub sends those two only for a fork, which the stand-in's repositories never are.
+  delete answer.parent;
+  delete answer.source;
+  answer.fork = false;
   Object.assign(answer, {
     // The example omits `language`, which the schema requires (nullable): a repository without code says null.
     language: answer.language ?? null,
