@@ -205,6 +205,10 @@ function fakeParts(
         const next = makeChatGptAuth({ accountId: doc.tokens.account_id, accessExpiresAt: new Date(now + 240 * HOUR) });
         return { ok: true, text: JSON.stringify(next, null, 2) };
       }),
+    recover: async () => {
+      events.push('recover');
+      return [];
+    },
     mask: () => undefined,
     info: (m) => events.push(`info: ${m}`),
     warning: (m) => events.push(`warning: ${m}`),

@@ -16,7 +16,7 @@ import { secretsOf, type ChatGptCredential } from './credential.js';
 import { renewAheadIfDue, refuseInJobRefreshOffDefaultBranch } from './renewal-step.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
-import { openStores } from './stores.js';
+import { cacheOnlyWithoutCache, openStores } from './stores.js';
 import { JOB_NONCE_VARIABLE } from '../constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
@@ -115,6 +115,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
 
   // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
   const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: local?.dir });
+  const noCache = cacheOnlyWithoutCache(inputs, stores);
+  if (noCache) throw new CredentialError(noCache);
   let cacheHit = false;
   let restoredKey: string | undefined;
   for (const store of stores) {

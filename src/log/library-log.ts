@@ -4,15 +4,11 @@
 const FAILURE = /^::(?:warning|error)[^:]*::(.*)$/;
 /** The library logs the cause of a refused cache reservation (a 403, a 429) only at debug level. */
 const RESERVE_CAUSE = /^::debug::Failed to reserve cache: (?:Error: )?(.*)$/;
-/** Logged (at debug level) only after the service reserved the key for this job. */
-const RESERVED = /^::debug::Attempting to upload cache/;
 
 export interface WatchedCall<T> {
   result: T;
   failures: string[];
   causes: string[];
-  /** A save's key was reserved for this job: nobody else can have it, even if the upload failed after. */
-  reserved: boolean;
 }
 
 /**
@@ -22,7 +18,6 @@ export interface WatchedCall<T> {
 export async function watchFailures<T>(call: () => Promise<T>, quiet = false): Promise<WatchedCall<T>> {
   const failures: string[] = [];
   const causes: string[] = [];
-  let reserved = false;
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     for (const line of String(chunk).split(/\r?\n/)) {
@@ -30,12 +25,11 @@ export async function watchFailures<T>(call: () => Promise<T>, quiet = false): P
       if (match) failures.push(unescape(match[1]));
       const cause = RESERVE_CAUSE.exec(line);
       if (cause) causes.push(unescape(cause[1]));
-      reserved ||= RESERVED.test(line);
     }
     return write(quiet ? String(chunk).replace(/^::warning::/gm, '') : chunk, ...rest);
   }) as typeof process.stdout.write;
   try {
-    return { result: await call(), failures, causes, reserved };
+    return { result: await call(), failures, causes };
   } finally {
     process.stdout.write = write;
   }
