@@ -6,9 +6,10 @@
 // cache service's own time when it was taken) and, maybe, a `free(k)` record:
 //   - `released`: its holder gave the claim back without spending the refresh token (the token
 //     endpoint failed, the holder found a newer copy): the next job takes slot k+1 at once.
-//   - `unreadable`: slot k was taken (the service refused to create it) but nobody could read it
-//     (a reservation whose upload failed, or still under way): the first job to see that writes
-//     the service's time, so every later job ages the slot from the same instant.
+//   - `unreadable` (a sighting): slot k was taken (the service refused to create it) but nobody
+//     could read it (a reservation whose upload failed, or still under way), or its claim carries
+//     no service time: the first job to see that writes the service's time, so every later job
+//     ages the slot from the same instant.
 // A slot whose claim (or `unreadable` sighting) is older than CLAIM_TTL_MS on the service's clock
 // is stale: its holder has stopped by then (see the bound in docs/design.md), so the next slot is
 // taken. Ages are never the holder's clock against the observer's: both ends are the service's
@@ -106,41 +107,62 @@ export async function claimSlot(
     staleAt: board.now() + CLAIM_TTL_MS - ageMs
   });
 
+  /**
+   * The age of slot `slot`'s claim: from its own service time, else from the first sighting any job
+   * wrote with the service's time (written now if there is none yet), else this job's first sight.
+   */
+  const ageOfSlot = async (slot: number, at: number | undefined, free: FreeRecord | undefined): Promise<number> => {
+    if (at !== undefined) return ageOf(keys.claim(slot), at);
+    // A sighting is never earlier than the claim it saw, so an age from it is never too old. A few
+    // keys, since a sighting's own write may be left half done (taken, unreadable) like the claim's.
+    const sightings = [keys.free(slot), `${keys.free(slot)}.s1`, `${keys.free(slot)}.s2`];
+    for (const key of sightings) {
+      const record = key === sightings[0] && free ? free : await board.read<FreeRecord>(key);
+      if (record?.why === 'unreadable') return ageOf(key, record.at);
+      if (record || serverNow === undefined) continue;
+      if (await board.create(key, { nonce: me.nonce, why: 'unreadable', at: serverNow }).catch(() => false))
+        return ageOf(key, serverNow);
+      const written = await board.read<FreeRecord>(key);
+      if (written?.why === 'unreadable') return ageOf(key, written.at);
+    }
+    return ageOf(sightings[0], undefined);
+  };
+
   for (let slot = 0; slot < MAX_SLOTS; slot++) {
-    const freeKey = keys.free(slot);
-    const free = await board.read<FreeRecord>(freeKey);
+    const free = await board.read<FreeRecord>(keys.free(slot));
     const claimKey = keys.claim(slot);
     const existing = await board.read<ClaimRecord>(claimKey);
     // Released by its holder (only the holder knows its nonce).
     if (free?.why === 'released' && (!existing || existing.nonce === free.nonce)) continue;
     if (existing) {
       if (existing.nonce === me.nonce) return { held: true, slot, nonce: me.nonce, since: started };
-      const age = ageOf(claimKey, existing.at);
+      const age = await ageOfSlot(slot, existing.at, free);
       if (age > CLAIM_TTL_MS) continue;
       return notHeld(existing.holder, age);
     }
     if (free?.why === 'unreadable') {
-      const age = ageOf(freeKey, free.at);
+      const age = await ageOfSlot(slot, undefined, free);
       if (age > CLAIM_TTL_MS) continue;
       return notHeld(`a job whose claim cannot be read (slot ${slot})`, age);
     }
     // The slot looks free: take it. A refusal is either a taken key or a failed request; a lookup tells them apart.
-    for (let attempt = 0; attempt <= CREATE_RETRY_MS.length; attempt++) {
+    let taken: { holder: string; age: number } | undefined;
+    for (let attempt = 0; attempt <= CREATE_RETRY_MS.length && !taken; attempt++) {
       if (attempt > 0) await board.sleep(CREATE_RETRY_MS[attempt - 1]);
       if (await board.create(claimKey, { nonce: me.nonce, holder: me.holder, at: serverNow }))
         return { held: true, slot, nonce: me.nonce, since: started };
       const after = await board.read<ClaimRecord>(claimKey);
       if (after?.nonce === me.nonce) return { held: true, slot, nonce: me.nonce, since: started };
-      if (after) return notHeld(after.holder, ageOf(claimKey, after.at));
+      if (after) taken = { holder: after.holder, age: await ageOfSlot(slot, after.at, undefined) };
     }
-    // Taken, by whom nobody can read (maybe this job: a reservation whose upload failed). Not ours to
-    // use; the sighting is written once (the first writer's time counts), so the slot ages for everyone.
-    await board.create(freeKey, { nonce: me.nonce, why: 'unreadable', at: serverNow }).catch(() => false);
-    const sighting = await board.read<FreeRecord>(freeKey);
-    return notHeld(
-      `a job whose claim cannot be read (slot ${slot})`,
-      sighting?.why === 'unreadable' ? ageOf(freeKey, sighting.at) : ageOf(freeKey, serverNow)
-    );
+    // Taken, by whom nobody can read (maybe this job: a reservation whose upload failed): not ours to
+    // use; it ages from the first sighting with the service's time, like any claim.
+    taken ??= {
+      holder: `a job whose claim cannot be read (slot ${slot})`,
+      age: await ageOfSlot(slot, undefined, undefined)
+    };
+    if (taken.age > CLAIM_TTL_MS) continue;
+    return notHeld(taken.holder, taken.age);
   }
   return notHeld(`${MAX_SLOTS} earlier renewals of this copy that did not finish`, 0);
 }

@@ -136,13 +136,15 @@ export async function renewIfDue(
   // A copy that is not due needs nothing, even if a newer one exists: its access token is valid.
   if (!isDue(credential, options.windowMs, parts.now())) return { credential, renewed: false };
   let current = await followSuccessors(credential, options, parts);
+  // One budget for every wait of this job, whatever the rounds.
+  const waitUntil = parts.now() + options.waitMs;
   // A few rounds at most: a renewal another job just published may itself be due when the window is longer than a token lives.
   for (let round = 0; round < 4; round++) {
     if (!isDue(current, options.windowMs, parts.now())) return { credential: current, renewed: false };
     const generation = generationOf(current, options.encryptionKey, options.credentialName);
     let claim = await parts.claim(generation);
     if (!claim.held) {
-      const waited = await waitForRenewal(current, generation, claim, options, parts);
+      const waited = await waitForRenewal(current, generation, claim, waitUntil, options, parts);
       if (waited.kind === 'newer') {
         current = waited.credential;
         continue;
@@ -317,10 +319,12 @@ async function waitForRenewal(
   current: ChatGptCredential,
   generation: string,
   other: OtherClaim,
+  waitUntil: number,
   options: RenewalOptions,
   parts: RenewalParts
 ): Promise<Waited> {
-  const budget = other.ageMs !== undefined && other.ageMs > EXPECTED_RENEWAL_MS ? 0 : options.waitMs;
+  const budget =
+    other.ageMs !== undefined && other.ageMs > EXPECTED_RENEWAL_MS ? 0 : Math.max(0, waitUntil - parts.now());
   if (budget > 0)
     parts.info(
       `Another job is renewing the ChatGPT login '${options.credentialName}' (${other.holder}); waiting for its renewed copy.`
