@@ -259,7 +259,8 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
           makeChatGptAuth({
             accountId: 'acct-1',
             userId: 'user-acct-1',
-            lastRefresh: rfc3339Nanos(new Date(Date.now() + 86_400_000))
+            lastRefresh: rfc3339Nanos(new Date(Date.now() + 86_400_000)),
+            issuedAt: new Date(Date.now() + 86_400_000)
           })
         ),
       /is in the future/
