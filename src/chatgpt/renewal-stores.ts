@@ -246,7 +246,7 @@ async function claimRenewal(
     }
     // No cache service (a local runner, GHES with caching off): the lease or the lock held above is the mutex.
     if (noCache) return { held: true, release: releaseAll };
-    const board = cacheBoard(ctx, cache, sleep);
+    const board = cacheClaimBoard(cache, inputs.encryptionKey, inputs.credentialName, sleep);
     const keys = {
       claim: (slot: number) => claimKey(inputs.credentialName, generation, slot),
       free: (slot: number) => freeKey(inputs.credentialName, generation, slot)
@@ -273,19 +273,25 @@ async function claimRenewal(
 }
 
 /** The claim board over the Actions cache: sealed records under exact keys (src/chatgpt/claims.ts). */
-function cacheBoard(ctx: RenewalContext, cache: CacheStore, sleep: (ms: number) => Promise<void>): ClaimBoard {
-  const { inputs } = ctx;
-  const name = inputs.credentialName;
+export function cacheClaimBoard(
+  cache: CacheStore,
+  encryptionKey: Uint8Array,
+  name: string,
+  sleep: (ms: number) => Promise<void>
+): ClaimBoard {
   const fileOf = (key: string): string => (key.startsWith('codex-auth-free-') ? freeFile(name) : claimFile(name));
   return {
     async create(key, record) {
-      const envelope = await seal(JSON.stringify(record), inputs.encryptionKey, name);
-      return (await cache.saveExact(fileOf(key), key, envelope, true)).ok;
+      const envelope = await seal(JSON.stringify(record), encryptionKey, name);
+      if (!(await cache.saveExact(fileOf(key), key, envelope, true)).ok) return false;
+      // Judged by the result that counts: the entry can be read back. (The v1 client returns the
+      // reserved id even when the upload or the commit then failed: @actions/cache saveCacheV1.)
+      return (await cache.restoreExact(fileOf(key), key)) === envelope;
     },
     async read<T extends ClaimRecord | FreeRecord>(key: string) {
       const envelope = await cache.restoreExact(fileOf(key), key);
       if (envelope === undefined) return undefined;
-      const opened = await open(envelope, inputs.encryptionKey, name);
+      const opened = await open(envelope, encryptionKey, name);
       if (!opened.ok) return undefined;
       try {
         const record = JSON.parse(opened.plaintext) as T;

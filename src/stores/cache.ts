@@ -166,7 +166,8 @@ export class CacheStore implements EnvelopeStore {
       } = await this.deadline('the Actions cache save', this.options.saveDeadlineMs ?? 180_000, () =>
         watchFailures(() => cache.saveCache([file], key, {}, CROSS_OS_ARCHIVE), quiet)
       );
-      if (id !== -1) return { ok: true, key };
+      // The v1 client (GHES) returns the reserved id even when the upload or commit failed after (saveCacheV1): a failure it printed counts.
+      if (id !== -1 && !failures.length) return { ok: true, key };
       return this.judgeSaveFailure(failures, causes);
     } catch (error) {
       return { ok: false, reason: errorMessage(error), retryable: true };
