@@ -1,0 +1,108 @@
+// Faults at each network call of a renewal, and a step stopped between claim and store, through the
+// built action (dist/) in the harness: the real @actions/cache on the loopback cache service, the
+// loopback token endpoint (which rotates refresh tokens and counts every reuse). Each case runs a
+// job under the fault, then a job without it, and checks the invariants (docs/design.md), not a
+// message: no refresh token spent twice; no answer of the token endpoint lost (the live refresh
+// token is the one stored); no job left waiting on a claim; the chain alive (the next job runs
+// Codex with the renewed login, or renews it itself).
+import { open } from '../src/chatgpt/envelope.js';
+import type { ChatGptAuthJson } from './support/jwt.js';
+import { runJob, type JobResult } from './support/runner.js';
+import { CALLS } from './support/cache-service.js';
+import { chatGptJob, readCacheArchive, serialize } from './support/world.js';
+import { useWorld } from './support/use-world.js';
+
+const fx = useWorld();
+/** Where this test's token-endpoint requests and reuse count start (the token endpoint serves the whole file). */
+let baseline = { requests: 0, reuse: 0 };
+beforeEach(() => {
+  baseline = { requests: fx.world.oauth.requests.length, reuse: fx.world.oauth.stats().reuse };
+});
+
+function seed(accessTtlSeconds: number): ChatGptAuthJson {
+  const auth = fx.world.oauth.issue({ accessTtlSeconds });
+  fx.seeds.push(auth);
+  return auth;
+}
+
+async function run(name: string, auth: ChatGptAuthJson, env: Record<string, string> = {}): Promise<JobResult> {
+  const job = await runJob(
+    chatGptJob(fx.world, {
+      name,
+      inputs: { 'encryption-key': fx.key, 'chatgpt-auth-json': serialize(auth), 'renew-before-hours': '1' },
+      extra: { actionEnv: env }
+    })
+  );
+  fx.jobs.push(job);
+  return job;
+}
+
+/** Every finalized login entry and successor of the credential, opened: the refresh tokens the stores hold. */
+async function storedRefreshTokens(): Promise<string[]> {
+  const tokens: string[] = [];
+  for (const entry of fx.world.cache.entries()) {
+    if (!entry.finalized || !/^codex-auth-(v1|next-v1)\.default\./.test(entry.key)) continue;
+    const text = Object.values(await readCacheArchive(fx.world, entry.key))[0].trim();
+    const opened = await open(text, new Uint8Array(Buffer.from(fx.key, 'base64')), 'default');
+    if (opened.ok && opened.plaintext.includes('refresh_token'))
+      tokens.push((JSON.parse(opened.plaintext) as ChatGptAuthJson).tokens.refresh_token);
+  }
+  return tokens;
+}
+
+/** The invariants after a faulty job and the job after it. */
+async function expectChainSafe(original: ChatGptAuthJson, next: JobResult): Promise<void> {
+  // No refresh token spent twice.
+  expect(fx.world.oauth.stats().reuse - baseline.reuse).toBe(0);
+  // No answer lost: every refresh token the endpoint issued is stored (the live one above all).
+  const issued = fx.world.oauth.requests
+    .slice(baseline.requests)
+    .filter((r) => r.issued)
+    .map((r) => r.issued!.refresh_token);
+  const stored = await storedRefreshTokens();
+  for (const token of issued) expect(stored).toContain(token);
+  // The chain alive: the next job ran Codex with a renewed login, without waiting for a claim.
+  expect(next.status).toBe('success');
+  expect(issued.length).toBeGreaterThan(0);
+  expect(next.steps.find((s) => s.phase === 'main')!.log).not.toMatch(/waiting for its renewed copy/);
+  expect(fx.world.oauth.familyRevoked(fx.world.oauth.familyOf(original.tokens.refresh_token)!)).toBe(false);
+}
+
+test('the token endpoint failing through every retry: renewed=false, the failure said, the claim given back; the next job renews at once', async () => {
+  const original = seed(30 * 60);
+  fx.world.oauth.inject({ status: 503, times: 3 });
+  const first = await run('endpoint-down', original);
+  fx.world.oauth.clearFaults();
+  expect(first.status).toBe('success');
+  expect(first.outputs('auth')).toMatchObject({ renewed: 'false' });
+  expect(first.steps.find((s) => s.phase === 'main')!.log).toMatch(/Could not renew .*503/);
+  const next = await run('after-outage', original);
+  expect(next.outputs('auth')).toMatchObject({ renewed: 'true' });
+  await expectChainSafe(original, next);
+});
+
+describe.each(['reserve', 'upload', 'finalize'] as const)('one 5xx at the cache %s of the renewal', (call) => {
+  test('is retried: the login is renewed once and stored, the next job uses it', async () => {
+    const original = seed(30 * 60);
+    // The claim, the successor and the login entry are each a save: the fault hits the first of them, the claim.
+    fx.world.cache.inject({ method: CALLS.v2[call], status: call === 'upload' ? 500 : 503 });
+    const first = await run(`cache-${call}`, original);
+    fx.world.cache.clearFaults();
+    expect(first.status).toBe('success');
+    const next = await run(`after-cache-${call}`, original);
+    expect(next.outputs('auth')).toMatchObject({ renewed: 'false', source: 'cache' });
+    await expectChainSafe(original, next);
+  });
+});
+
+test.each(['answered:throw', 'stored:kill', 'stored:throw'])(
+  'a step stopped at %s (CODEX_AUTH_TEST_FAULT) loses nothing: the next job uses the renewed login',
+  async (fault) => {
+    const original = seed(30 * 60);
+    const first = await run(`fault-${fault}`, original, { CODEX_AUTH_TEST_FAULT: fault });
+    expect(first.status).toBe('failure');
+    const next = await run(`after-${fault}`, original);
+    expect(next.outputs('auth')).toMatchObject({ renewed: 'false' });
+    await expectChainSafe(original, next);
+  }
+);
