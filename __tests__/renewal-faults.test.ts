@@ -5,9 +5,12 @@
 // message: no refresh token spent twice; no answer of the token endpoint lost (the live refresh
 // token is the one stored); no job left waiting on a claim; the chain alive (the next job runs
 // Codex with the renewed login, or renews it itself).
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { open } from '../src/chatgpt/envelope.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
-import { runJob, type JobResult } from './support/runner.js';
+import { errorsOf, runJob, type JobResult } from './support/runner.js';
 import { CALLS } from './support/cache-service.js';
 import { chatGptJob, readCacheArchive, serialize } from './support/world.js';
 import { useWorld } from './support/use-world.js';
@@ -25,11 +28,16 @@ function seed(accessTtlSeconds: number): ChatGptAuthJson {
   return auth;
 }
 
-async function run(name: string, auth: ChatGptAuthJson, env: Record<string, string> = {}): Promise<JobResult> {
+async function run(
+  name: string,
+  auth: ChatGptAuthJson,
+  env: Record<string, string> = {},
+  inputs: Record<string, string> = {}
+): Promise<JobResult> {
   const job = await runJob(
     chatGptJob(fx.world, {
       name,
-      inputs: { 'encryption-key': fx.key, 'chatgpt-auth-json': serialize(auth), 'renew-before-hours': '1' },
+      inputs: { 'encryption-key': fx.key, 'chatgpt-auth-json': serialize(auth), 'renew-before-hours': '1', ...inputs },
       extra: { actionEnv: env }
     })
   );
@@ -106,3 +114,37 @@ test.each(['answered:throw', 'stored:kill', 'stored:throw'])(
     await expectChainSafe(original, next);
   }
 );
+
+describe('a runner without the cache service (a local runner, GHES with caching off)', () => {
+  const noCache = { ACTIONS_RESULTS_URL: '', ACTIONS_CACHE_URL: '', ACTIONS_CACHE_SERVICE_V2: '' };
+
+  test('with local-store, the lock alone serializes the renewal: it needs no cache claim, renews once, and the next job uses it', async () => {
+    const machine = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-machine-'));
+    try {
+      const original = seed(30 * 60);
+      const local = { 'local-store': 'true', 'local-store-path': path.join(machine, 'store') };
+      const first = await run('no-cache-local', original, noCache, local);
+      expect(first.status).toBe('success');
+      expect(first.outputs('auth')).toMatchObject({ renewed: 'true' });
+      const next = await run('no-cache-local-next', original, noCache, local);
+      expect(next.status).toBe('success');
+      expect(next.outputs('auth')).toMatchObject({ renewed: 'false', source: 'local' });
+      expect(fx.world.oauth.stats().reuse - baseline.reuse).toBe(0);
+      expect(fx.world.oauth.requests.slice(baseline.requests).filter((r) => r.issued)).toHaveLength(1);
+      expect(fx.world.cache.requests).toEqual([]);
+    } finally {
+      await fs.rm(machine, { recursive: true, force: true });
+    }
+  });
+
+  test('with the cache as the only store, the job says plainly that it needs the cache, before anything is spent', async () => {
+    const original = seed(30 * 60);
+    const job = await run('no-cache-only', original, noCache);
+    expect(job.status).toBe('failure');
+    expect(errorsOf(job).join('\n')).toMatch(
+      /kept only in the Actions cache, but this runner has no Actions cache service.*nothing was spent.*local-store: true/s
+    );
+    expect(fx.world.oauth.requests.slice(baseline.requests)).toEqual([]);
+    expect(job.step('codex exec').status).toBe('skipped');
+  });
+});
