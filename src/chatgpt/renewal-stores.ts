@@ -1,17 +1,17 @@
 // The real parts of a renewal (src/chatgpt/renewal.ts): the stores it re-reads and writes, the
 // mutex, the token endpoint.
 //
-// The mutex is a claim on the generation in the Actions cache: an entry `codex-auth-claim-v1.<name>.<generation>`
-// that only one job can create (the cache refuses a second reservation of a key; an entry is
-// immutable and never released). It needs nothing the ChatGPT mode does not already use. The renewed
-// login is published, besides the ordinary stores, as the generation's successor
+// The mutex is a claim on the generation in the Actions cache (src/chatgpt/claims.ts: numbered
+// slots of write-once entries `codex-auth-claim-v2.<name>.<generation>.<slot>`, aged on the cache
+// service's clock, given back when the refresh token was not spent). The renewed login is
+// published, besides the ordinary stores, as the generation's successor
 // `codex-auth-next-v1.<name>.<generation>`: a job that read the old generation (from the cache of
 // its own branch, or from a secret read when the run was queued) finds the renewal by an exact key,
 // which every branch can read from the default branch's scope. Cache scopes are per branch, so a
 // claim excludes the jobs that write to its scope (and sees the default branch's claims): renewals
 // happen on the default branch only (src/chatgpt/branch.ts), unless the lease (`lease: true`,
 // across branches) or the runner-local lock (one machine) is held around the claim as well, each
-// for the seconds of the renewal.
+// for the seconds of the renewal. Without a cache service, the lease or the lock alone is the mutex.
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CredentialError, errorMessage } from '../errors.js';
