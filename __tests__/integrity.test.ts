@@ -39,8 +39,8 @@ describe('a copy is judged by its authenticated contents', () => {
   });
 
   test('a copy stamped by a runner whose clock ran an hour fast is judged by its tokens: usable, and a later re-seed or renewal outranks it', () => {
-    // Stored 20 minutes ago by a runner an hour fast: its access token was issued then (the server's clock).
-    const stamped = { lastRefresh: rfc3339Nanos(minutesFromNow(40)), issuedAt: minutesFromNow(-20) };
+    // Stored a minute ago by a runner an hour fast: its access token was issued then (the server's clock).
+    const stamped = { lastRefresh: rfc3339Nanos(minutesFromNow(59)), issuedAt: minutesFromNow(-1) };
     const fast = judge('cache', 'Actions cache entry k1', login(stamped), options, 'k1').reading;
     expect(fast.status).toBe('usable');
     // A fresh `codex login` now, on a correct clock: the re-seed wins over the stored copy it shares no tokens with.

@@ -187,19 +187,24 @@ export function stampAfter(stamp: string, previous: string): string {
 }
 
 /**
- * Which copy is newer: by last_refresh, except that a last_refresh more than CLOCK_SKEW_MS after
- * the access token's `iat` counts as `iat` + CLOCK_SKEW_MS. Codex stamps last_refresh when the
- * token is issued, so the two differ only by the stamping runner's clock: a runner an hour fast
- * cannot make its copy outrank an hour of real refreshes and re-seeds.
+ * Which copy is newer: by last_refresh, which Codex stamps when the token is issued. When either
+ * copy's last_refresh is more than CLOCK_SKEW_MS after its access token's `iat` (stamped by a runner
+ * whose clock ran ahead), the tokens decide: the one OpenAI issued later (its clock) is newer. So a
+ * runner an hour fast cannot make its copy outrank later renewals or a fresh seed.
  */
 export function compareFreshness(a: ChatGptCredential, b: ChatGptCredential): number {
-  return effectiveStamp(a) - effectiveStamp(b) || compareLastRefresh(a.lastRefreshText, b.lastRefreshText);
+  const [ia, ib] = [a.accessTokenIssuedAt?.getTime(), b.accessTokenIssuedAt?.getTime()];
+  if (ia !== undefined && ib !== undefined && (stampedAhead(a) || stampedAhead(b))) {
+    // `iat` has whole seconds: within one second, last_refresh still decides.
+    const bySecond = Math.floor(ia / 1000) - Math.floor(ib / 1000);
+    if (bySecond) return bySecond;
+  }
+  return compareLastRefresh(a.lastRefreshText, b.lastRefreshText);
 }
 
-function effectiveStamp(credential: ChatGptCredential): number {
-  const stamped = credential.lastRefresh.getTime();
+function stampedAhead(credential: ChatGptCredential): boolean {
   const issued = credential.accessTokenIssuedAt?.getTime();
-  return issued === undefined ? stamped : Math.min(stamped, issued + CLOCK_SKEW_MS);
+  return issued !== undefined && credential.lastRefresh.getTime() > issued + CLOCK_SKEW_MS;
 }
 
 function fraction(text: string): number {
