@@ -148,3 +148,33 @@ describe('a runner without the cache service (a local runner, GHES with caching 
     expect(job.step('codex exec').status).toBe('skipped');
   });
 });
+
+describe('clocks skewed by an hour', () => {
+  /** A runner whose clock is `hours` off: every Date in the action's process is shifted (Node's --import, a data: URL). */
+  const skewed = (hours: number): Record<string, string> => {
+    const shift = `const O=${hours * 3_600_000},D=Date;globalThis.Date=class extends D{constructor(...a){if(a.length)super(...a);else super(D.now()+O)}static now(){return D.now()+O}};`;
+    return { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(shift)}` };
+  };
+
+  // An hour fast: the runner renews, stamping its clock; an hour slow: every real copy looks to it as
+  // if from the future, and it stops before spending anything. Either way the next job on a correct
+  // clock finds the chain intact.
+  test.each([1, -1])(
+    'a runner %i h off: no token spent twice, nothing lost, the next job on a correct clock runs; a re-seed still supersedes',
+    async (hours) => {
+      const original = seed(30 * 60);
+      const first = await run(`skew-${hours}`, original, skewed(hours));
+      expect(first.status).toBe(hours > 0 ? 'success' : 'failure');
+      if (hours > 0) expect(first.outputs('auth')).toMatchObject({ renewed: 'true' });
+      const next = await run(`skew-${hours}-next`, original);
+      expect(next.outputs('auth')).toMatchObject({ renewed: String(hours < 0) });
+      await expectChainSafe(original, next);
+      // A fresh `codex login` (issued now, by the token endpoint's clock) wins over the stored copy it shares no tokens with.
+      const fresh = fx.world.oauth.issue({ issuedAt: new Date(Date.now() + 60_000) });
+      fx.seeds.push(fresh);
+      const reseeded = await run(`skew-${hours}-reseed`, fresh);
+      expect(reseeded.status).toBe('success');
+      expect(reseeded.outputs('auth')).toMatchObject({ source: 'seed' });
+    }
+  );
+});
