@@ -322,6 +322,49 @@ describe('tokens and permissions', () => {
   });
 });
 
+describe('pull request reviews (for the pull-request review example)', () => {
+  const REVIEWS = '/repos/acme/app/pulls/12/reviews';
+
+  test('a review of an open pull request: 200 with the review, kept for the test to read', async () => {
+    api.addPullRequest('acme/app', 12);
+    api.addToken('ghs_LOOPBACKreviewer0000000000000000000', {
+      kind: 'integration',
+      permissions: { pull_requests: 'write' }
+    });
+    const res = await call(
+      'POST',
+      REVIEWS,
+      { event: 'COMMENT', body: 'Looks good.' },
+      'ghs_LOOPBACKreviewer0000000000000000000'
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      state: 'COMMENTED',
+      body: 'Looks good.',
+      user: { login: 'github-actions[bot]', type: 'Bot' },
+      html_url: `https://github.com/acme/app/pull/12#pullrequestreview-${res.body.id}`,
+      author_association: 'NONE'
+    });
+    expect(api.reviews('acme/app', 12)).toEqual([{ id: res.body.id, state: 'COMMENTED', body: 'Looks good.' }]);
+  });
+
+  test('refused as GitHub refuses it: no such pull request, no permission, a comment without a body', async () => {
+    api.addPullRequest('acme/app', 12);
+    const before = api.reviews('acme/app', 12).length;
+    expect((await call('POST', '/repos/acme/app/pulls/13/reviews', { event: 'COMMENT', body: 'x' })).status).toBe(404);
+    const denied = await call('POST', REVIEWS, { event: 'COMMENT', body: 'x' }, TOKENS.workflow);
+    expect([denied.status, denied.body.message]).toEqual([403, 'Resource not accessible by integration']);
+    expect(denied.headers.get('x-accepted-github-permissions')).toBe('pull_requests=write');
+    api.addToken('ghs_LOOPBACKreviewer0000000000000000000', {
+      kind: 'integration',
+      permissions: { pull_requests: 'write' }
+    });
+    const empty = await call('POST', REVIEWS, { event: 'COMMENT' }, 'ghs_LOOPBACKreviewer0000000000000000000');
+    expect(empty.status).toBe(422);
+    expect(api.reviews('acme/app', 12).length).toBe(before);
+  });
+});
+
 describe('fault injection', () => {
   const key = '/repos/acme/app/actions/secrets/public-key';
 

@@ -1,4 +1,4 @@
-// Every workflow printed in README.md and docs/*.md runs as printed (support/workflow-run.ts says how
+// Every examples/*.yml and every workflow printed in README.md and docs/*.md runs as printed (support/workflow-run.ts says how
 // a workflow maps onto the harness): each job succeeds, Codex answers through the loopback model
 // server, and in ChatGPT mode the post step stores the login Codex refreshed (every seed here has
 // an expired access token, so Codex must refresh it). A new example cannot be added without passing.
@@ -7,6 +7,7 @@ import type { JobResult } from './support/runner.js';
 import { makeTools, type Tools } from './support/stand-ins.js';
 import { workflowExamples, type WorkflowExample } from './support/workflow-examples.js';
 import {
+  PULL_REQUEST_NUMBER,
   isThisAction,
   parseWorkflow,
   rulesProblems,
@@ -91,9 +92,20 @@ function failures(example: WorkflowExample, run: WorkflowRun): string[] {
 
 const examples = workflowExamples();
 
-test('the documentation has workflow examples (README.md and docs/)', () => {
+test('the documentation has workflow examples (examples/ and docs/; the README shows copies of examples/)', () => {
   expect(examples.length).toBeGreaterThanOrEqual(5);
-  expect(new Set(examples.map((e) => e.source))).toEqual(new Set(['README.md', 'docs/secret-write-back.md']));
+  const sources = new Set(examples.map((e) => e.source));
+  for (const file of [
+    'examples/matrix-chatgpt.yml',
+    'examples/pr-review-api-key.yml',
+    'examples/release.yml',
+    'examples/self-hosted.yml',
+    'docs/chatgpt-login.md',
+    'docs/codex-action.md',
+    'docs/secret-write-back.md'
+  ])
+    expect(sources).toContain(file);
+  expect(sources).not.toContain('README.md');
 });
 
 describe.each(examples.map((e) => [`${e.source}:${e.line}`, e] as const))('%s', (_where, example) => {
@@ -101,6 +113,42 @@ describe.each(examples.map((e) => [`${e.source}:${e.line}`, e] as const))('%s', 
     const problems = rulesProblems(parseWorkflow(example.text));
     const run = await runWorkflow(example.text, fixtures());
     expect([...problems, ...failures(example, run)]).toEqual([]);
+  });
+});
+
+describe('what a user of an example sees', () => {
+  test('examples/pr-review-api-key.yml: the pull request gets one review, with what Codex wrote', async () => {
+    const example = examples.find((e) => e.source === 'examples/pr-review-api-key.yml')!;
+    const before = api.reviews(REPOSITORY, PULL_REQUEST_NUMBER).length;
+    const run = await runWorkflow(example.text, fixtures());
+    expect(failures(example, run)).toEqual([]);
+    const reviews = api.reviews(REPOSITORY, PULL_REQUEST_NUMBER).slice(before);
+    // The loopback model answers every turn with "hi": that is the review Codex wrote.
+    expect(reviews).toEqual([{ id: expect.any(Number), state: 'COMMENTED', body: 'hi' }]);
+    expect(run.jobs[0].step('Post the review').log).toContain('"state":"COMMENTED"');
+  });
+
+  test('examples/pr-review-api-key.yml without `pull-requests: write`: posting the review fails the job', async () => {
+    const example = examples.find((e) => e.source === 'examples/pr-review-api-key.yml')!;
+    const text = example.text.replace(/ {2}pull-requests: write.*\n/, '');
+    const run = await runWorkflow(text, fixtures());
+    expect(run.jobs[0].step('Post the review').status).toBe('failure');
+    expect(run.jobs[0].step('Post the review').log).toContain('Resource not accessible by integration');
+  });
+
+  test('examples/pr-review-api-key.yml on a pull request from a fork (no secrets): the job is skipped, not failed', async () => {
+    const example = examples.find((e) => e.source === 'examples/pr-review-api-key.yml')!;
+    const before = api.reviews(REPOSITORY, PULL_REQUEST_NUMBER).length;
+    const run = await runWorkflow(example.text, { ...fixtures(), pullRequestFromFork: true });
+    expect(run.jobs).toEqual([]);
+    expect(api.reviews(REPOSITORY, PULL_REQUEST_NUMBER).length).toBe(before);
+  });
+
+  test('examples/release.yml: the release notes Codex wrote are in the job summary', async () => {
+    const example = examples.find((e) => e.source === 'examples/release.yml')!;
+    const run = await runWorkflow(example.text, fixtures());
+    expect(failures(example, run)).toEqual([]);
+    expect(run.jobs[0].step('cat notes.md >> "$GITHUB_STEP_SUMMARY"').summary.trim()).toBe('hi');
   });
 });
 

@@ -51,6 +51,7 @@ async function spend(refreshToken: string): Promise<void> {
     body: JSON.stringify({
       client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
       grant_type: 'refresh_token',
+      refresh_reason: 'proactive_expiry', // as another machine's Codex spends it
       refresh_token: refreshToken
     })
   });

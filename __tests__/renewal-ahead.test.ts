@@ -101,7 +101,7 @@ test('on the default branch a due login is renewed once, stored, and Codex runs 
     client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
     grant_type: 'refresh_token',
     refresh_token: original.tokens.refresh_token,
-    refresh_reason: 'scheduled'
+    refresh_reason: 'proactive_expiry'
   });
 
   // Codex got the renewed access token and the marker, never a refresh token.

@@ -49,7 +49,7 @@ describe('the refresh request', () => {
       client_id: CODEX_CLIENT_ID,
       grant_type: 'refresh_token',
       refresh_token: seed.tokens.refresh_token,
-      refresh_reason: 'scheduled'
+      refresh_reason: 'proactive_expiry'
     });
     const renewed = JSON.parse(outcome.text);
     expect(renewed.tokens).toEqual({ ...withExtras.tokens, ...request.issued });

@@ -4,9 +4,19 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from './errors.js';
 import { protect } from './platform/acl.js';
+import { codexAuthMode, sha256 } from './chatgpt/credential.js';
 
 export const AUTH_FILE = 'auth.json';
 export const CONFIG_FILE = 'config.toml';
+/**
+ * Beside an auth.json the action writes into a codex-home it did not create: which credential it
+ * wrote it for and what it wrote (`{"writer":"codex-auth","owner":"chatgpt:default","sha256":…,
+ * "login":…}`: the file's digest, and for a ChatGPT login a digest of its account, which Codex's
+ * refresh keeps). Written before auth.json and removed after it. An auth.json without it, with
+ * another owner's, or that is neither what was written nor a refresh of that login, was not written
+ * for this credential: the action leaves it byte for byte.
+ */
+export const OWNER_FILE = '.codex-auth-owner.json';
 
 export interface CodexHome {
   dir: string;
@@ -125,9 +135,95 @@ export async function readFileIfExists(file: string): Promise<string | undefined
   }
 }
 
+/** Whose auth.json a codex-home the action did not create holds. */
+export type Ownership =
+  | { status: 'absent' }
+  /** Written by this action for this owner (an earlier job whose post step did not run, or Codex's refresh of it). */
+  | { status: 'ours'; text: string }
+  | { status: 'foreign'; what: string; reason: string };
+
+/**
+ * Whether the action may use and replace the auth.json in `dir`: only one it wrote for `owner`
+ * (`chatgpt:<credential name>`, `api-key`, `access-token`). Anything else is never renewed,
+ * rewritten or deleted.
+ */
+export async function ownershipOf(
+  dir: string,
+  owner: string,
+  loginOf: (text: string) => string | undefined = () => undefined
+): Promise<Ownership> {
+  const text = await readFileIfExists(path.join(dir, AUTH_FILE));
+  if (text === undefined) return { status: 'absent' };
+  const recorded = parseMarker(await readFileIfExists(path.join(dir, OWNER_FILE)));
+  const foreign = (reason: string): Ownership => ({ status: 'foreign', what: describeLogin(text), reason });
+  if (!recorded) return foreign('this action did not write it');
+  if (recorded.owner !== owner)
+    return foreign(`this action wrote it for ${describeOwner(recorded.owner)}, not ${describeOwner(owner)}`);
+  const login = loginOf(text);
+  if (sha256(text) === recorded.sha256 || (login !== undefined && login === recorded.login))
+    return { status: 'ours', text };
+  return foreign('it is not the login this action wrote there');
+}
+
+/** The refusal for a codex-home holding an auth.json that is not this credential's (left byte for byte). */
+export function foreignAuthError(dir: string, found: Extract<Ownership, { status: 'foreign' }>): InputError {
+  return new InputError(
+    'codex-home',
+    `${dir} already holds an auth.json (${found.what}) that ${found.reason}; it is left as it is, byte for byte.`,
+    'Give each credential a codex-home of its own (or leave codex-home empty for a private directory under RUNNER_TEMP); if that auth.json is a leftover you no longer need, delete it.'
+  );
+}
+
+/**
+ * Records that `text`, about to be written as auth.json in `dir`, is the action's, for `owner`;
+ * `login`: a digest of the login's account (ChatGPT), so that Codex's refresh of it is still known.
+ */
+export async function markOwner(dir: string, owner: string, text: string, login?: string): Promise<void> {
+  const marker = { writer: 'codex-auth', owner, sha256: sha256(text), ...(login ? { login } : {}) };
+  await writePrivateFile(path.join(dir, OWNER_FILE), JSON.stringify(marker));
+}
+
+interface Marker {
+  owner: string;
+  sha256?: string;
+  login?: string;
+}
+
+function parseMarker(text: string | undefined): Marker | undefined {
+  try {
+    const doc = JSON.parse(text ?? '') as Record<string, unknown>;
+    if (doc.writer !== 'codex-auth' || typeof doc.owner !== 'string') return undefined;
+    const string = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+    return { owner: doc.owner, sha256: string(doc.sha256), login: string(doc.login) };
+  } catch {
+    return undefined;
+  }
+}
+
+function describeOwner(owner: string): string {
+  if (owner.startsWith('chatgpt:')) return `the ChatGPT credential '${owner.slice('chatgpt:'.length)}'`;
+  return owner === 'api-key' ? 'an API key' : owner === 'access-token' ? 'an access token' : `'${owner}'`;
+}
+
+/** What kind of login a file is, for messages (never its contents). */
+function describeLogin(text: string): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return 'not a login this action can read';
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'not a login this action can read';
+  const mode = codexAuthMode(doc as Record<string, unknown>);
+  if (mode === 'chatgpt') return 'a ChatGPT login';
+  if (mode === 'apikey') return 'an API key';
+  if (mode === 'personalAccessToken') return 'an access token';
+  return 'another kind of login';
+}
+
 /**
  * Removes what main created: the whole directory if it made it, else only the auth.json it wrote
- * (with Codex's lock files beside it). Returns the paths removed, for the log.
+ * (with Codex's lock files beside it, then the owner marker). Returns the paths removed, for the log.
  */
 export async function removeCredentials(home: CodexHome, wroteAuthFile: boolean): Promise<string[]> {
   if (home.created) {
@@ -140,7 +236,7 @@ export async function removeCredentials(home: CodexHome, wroteAuthFile: boolean)
   }
   const removed: string[] = [];
   if (!wroteAuthFile) return removed;
-  for (const name of [AUTH_FILE, `${AUTH_FILE}.lock`, 'auth.lock']) {
+  for (const name of [AUTH_FILE, `${AUTH_FILE}.lock`, 'auth.lock', OWNER_FILE]) {
     const file = path.join(home.dir, name);
     if (
       await fs.lstat(file).then(

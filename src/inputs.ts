@@ -138,8 +138,26 @@ export function secretInputs(read: InputReader): string[] {
   return values.filter((value) => value !== '' && !value.includes('\n'));
 }
 
+/** The one input that may span lines (auth.json as `codex login` writes it); read on its own. */
+const MULTI_LINE_INPUT = 'chatgpt-auth-json';
+
+/**
+ * Every other input is one line: a line break in a path or a name could put a line of its own in
+ * the log, and a line there can be a workflow command (`::stop-commands::`, which also ends masking
+ * for what follows). Refused without quoting the value (it may be a secret).
+ */
+function singleLine(name: string, value: string): string {
+  if (name !== MULTI_LINE_INPUT && /[\r\n]/.test(value))
+    throw new InputError(
+      name,
+      'holds a line break.',
+      'Give it on one line (check for a stray newline in the workflow or in the secret it comes from).'
+    );
+  return value;
+}
+
 export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs {
-  const get = (name: string): string => read(name).trim();
+  const get = (name: string): string => singleLine(name, read(name).trim());
   const mode = get('auth-mode') || 'api-key';
   if (!(AUTH_MODES as readonly string[]).includes(mode)) {
     throw new InputError('auth-mode', `'${mode}' is not a valid value.`, `Use one of: ${AUTH_MODES.join(', ')}.`);

@@ -8,20 +8,25 @@
 //     writes it (Codex 0.171.0); Codex checks it online before every run (whoami, then the
 //     workspace's config bundle).
 import path from 'node:path';
-import { AUTH_FILE, prepareCodexHome, readFileIfExists, writePrivateFile } from './codex-home.js';
+import {
+  AUTH_FILE,
+  foreignAuthError,
+  markOwner,
+  ownershipOf,
+  prepareCodexHome,
+  writePrivateFile
+} from './codex-home.js';
 import { FILE_STORE, mergeCodexConfig } from './codex-config.js';
-import { InputError } from './errors.js';
 import type { AccessTokenInputs, ApiKeyInputs } from './inputs.js';
 import { runnerTemp, type Runtime } from './runtime.js';
 import { renderAccessTokenSummary, renderApiKeySummary } from './chatgpt/summary.js';
 import { exposureWarnings } from './chatgpt/guard.js';
+import { overrideWarnings } from './codex-overrides.js';
 
 interface JobCredential {
   /** For messages: "API key", "access token". */
   name: string;
   authJson(value: string): Record<string, unknown>;
-  /** An auth.json of this kind (an earlier job's): replaced with a warning; anything else is refused. */
-  isOwn(doc: Record<string, unknown>): boolean;
   summary(codexHomeCreated: boolean): string;
 }
 
@@ -29,13 +34,11 @@ const KINDS: Record<'api-key' | 'access-token', JobCredential> = {
   'api-key': {
     name: 'API key',
     authJson: (key) => ({ auth_mode: 'apikey', OPENAI_API_KEY: key }),
-    isOwn: (doc) => doc.auth_mode === 'apikey',
     summary: renderApiKeySummary
   },
   'access-token': {
     name: 'access token',
     authJson: (token) => ({ OPENAI_API_KEY: null, personal_access_token: token }),
-    isOwn: (doc) => doc.auth_mode === undefined && typeof doc.personal_access_token === 'string',
     summary: renderAccessTokenSummary
   }
 };
@@ -44,13 +47,22 @@ export async function setUpJobCredential(inputs: ApiKeyInputs | AccessTokenInput
   const kind = KINDS[inputs.mode];
   const value = inputs.mode === 'api-key' ? inputs.apiKey : inputs.accessToken;
   exposureWarnings(rt.env, `the ${kind.name}`).forEach(rt.warning);
+  overrideWarnings(rt.env, `the ${kind.name}`).forEach(rt.warning);
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
   rt.saveState({ mode: inputs.mode, codexHome: home.dir, createdHome: home.created });
   const authFile = path.join(home.dir, AUTH_FILE);
-  if (!home.created) await checkExistingAuth(authFile, kind, rt);
+  if (!home.created) {
+    // Only an auth.json this action wrote for this mode (an earlier job's) is replaced; anything else stays as it is.
+    const found = await ownershipOf(home.dir, inputs.mode);
+    if (found.status === 'foreign') throw foreignAuthError(home.dir, found);
+    if (found.status === 'ours')
+      rt.warning(`Replacing the ${kind.name} auth.json an earlier job left in ${home.dir}; the post step removes it.`);
+  }
 
   await mergeCodexConfig(home.dir, [FILE_STORE], rt.warning);
-  await writePrivateFile(authFile, JSON.stringify(kind.authJson(value), null, 2));
+  const text = JSON.stringify(kind.authJson(value), null, 2);
+  if (!home.created) await markOwner(home.dir, inputs.mode, text);
+  await writePrivateFile(authFile, text);
   rt.saveState({ mode: inputs.mode, codexHome: home.dir, createdHome: home.created, authFile });
 
   rt.exportVariable('CODEX_HOME', home.dir);
@@ -60,32 +72,5 @@ export async function setUpJobCredential(inputs: ApiKeyInputs | AccessTokenInput
   rt.summary(kind.summary(home.created));
   rt.info(
     `Codex will use the ${kind.name}: ${authFile} written, CODEX_HOME=${home.dir} exported for the following steps.`
-  );
-}
-
-/** Never destroy a credential this action did not create: only an earlier job's auth.json of the same kind is replaced. */
-async function checkExistingAuth(authFile: string, kind: JobCredential, rt: Runtime): Promise<void> {
-  const text = await readFileIfExists(authFile);
-  if (text === undefined) return;
-  let doc: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    doc = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    doc = undefined;
-  }
-  if (doc && kind.isOwn(doc)) {
-    rt.warning(`Replacing the ${kind.name} auth.json already in ${path.dirname(authFile)}; the post step removes it.`);
-    return;
-  }
-  const what = !doc
-    ? 'an auth.json this action cannot read'
-    : doc.tokens !== undefined
-      ? 'a ChatGPT login (auth.json)'
-      : 'another credential (auth.json)';
-  throw new InputError(
-    'codex-home',
-    `${path.dirname(authFile)} already holds ${what}; writing the ${kind.name} there would destroy it.`,
-    `Point codex-home at another directory (or leave it empty for a private one)${doc?.tokens !== undefined ? ', or use `auth-mode: chatgpt` to use that login' : ''}.`
   );
 }

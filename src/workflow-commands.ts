@@ -17,11 +17,35 @@ export function getState(name: string): string {
 }
 
 export function info(message: string): void {
-  process.stdout.write(message + EOL);
+  process.stdout.write(logSafe(message) + EOL);
 }
 
+/**
+ * A line the runner would take for a workflow command (actions/runner ActionCommand.cs): `::`
+ * after leading white space, or the legacy `##[`. The runner reads its lines split at \r, \n or \r\n.
+ */
+const COMMAND_LINE = /^\s*::|##\[/;
+
+/**
+ * Text for the log that nothing in it can turn into a workflow command (a path or an input that
+ * holds a line `::stop-commands::…` or `::add-mask::…`): such text is written between
+ * `::stop-commands::<random token>` and `::<token>::`, GitHub's way to print untrusted text; the
+ * runner shows it as it is, masked, and runs none of it. The one place where log text is made safe.
+ */
+export function logSafe(message: string): string {
+  if (!message.split(/\r\n|\r|\n/).some((line) => COMMAND_LINE.test(line))) return message;
+  const token = `codex-auth-${randomUUID()}`;
+  return `::stop-commands::${token}${EOL}${message}${EOL}::${token}::`;
+}
+
+/**
+ * The runner masks each log line with the values registered so far, so a multi-line value as one
+ * mask would match no line: each of its lines is registered on its own, as the runner does for a
+ * job's secrets (actions/runner Worker.cs).
+ */
 export function setSecret(value: string): void {
-  issue('add-mask', value);
+  const lines = value.split(/\r\n|\r|\n/).map((line) => line.trim());
+  for (const line of lines.length > 1 ? lines.filter(Boolean) : [value]) issue('add-mask', line);
 }
 
 export function warning(message: string): void {

@@ -19,6 +19,10 @@
 //   "Update is not a fast forward"), creating an existing ref is a 422 "Reference already exists",
 //   updating or deleting a missing one a 422 "Reference does not exist". Note the singular
 //   `GET …/git/ref/{ref}` and the plural `PATCH|DELETE …/git/refs/{ref}`.
+// - Pull request reviews (GitHub's REST docs, "Create a review for a pull request"): `POST
+//   …/pulls/{n}/reviews` with `{event, body}` needs `pull_requests: write`; a pull request that
+//   `addPullRequest` did not open is a 404; `COMMENT` or `REQUEST_CHANGES` without a body is a 422;
+//   the answer is 200 with the review (`state` `COMMENTED`, `APPROVED`, `CHANGES_REQUESTED`).
 // - Every response carries `x-github-request-id` and the `x-ratelimit-*` headers. Faults can be
 //   injected for the next N matching requests: any status, rate limits (`retryAfter` → `retry-after`,
 //   `rateLimitReset` → `x-ratelimit-remaining: 0` + `x-ratelimit-reset`), delays and dropped
@@ -46,7 +50,7 @@ export interface ScopeRef {
   org?: string;
 }
 
-export type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents';
+export type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents' | 'pull_requests';
 export type Access = 'read' | 'write';
 
 export interface TokenGrant {
@@ -177,6 +181,12 @@ export interface GitCommit {
   committer: { name: string; email: string; date: string };
 }
 
+export interface PullRequestReview {
+  id: number;
+  body: string;
+  state: 'COMMENTED' | 'APPROVED' | 'CHANGES_REQUESTED';
+}
+
 export interface GitHubApi {
   /** Base URL to use as GITHUB_API_URL, e.g. `http://127.0.0.1:PORT` (+ pathPrefix). */
   url: string;
@@ -186,6 +196,10 @@ export interface GitHubApi {
   addEnvironment(repository: string, environment: string): void;
   addOrganization(org: string): void;
   addToken(token: string, grant: TokenGrant): void;
+  /** Opens pull request `number` in `repository`, so that reviews can be posted to it. */
+  addPullRequest(repository: string, number: number): void;
+  /** The reviews posted to a pull request, oldest first. */
+  reviews(repository: string, number: number): PullRequestReview[];
   /** The scope's current public key, as the API serves it. */
   publicKey(scope: ScopeRef): { key_id: string; key: string };
   /** Replace the scope's key pair (GitHub rotates them); secrets sealed to older keys still open. */
@@ -217,6 +231,28 @@ export interface GitHubApi {
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 export const MAX_SECRET_BYTES = 48 * 1024;
 const DOCS = 'https://docs.github.com/rest';
+
+/** The user a GITHUB_TOKEN acts as (`simple-user` in GitHub's OpenAPI description; id and login are GitHub's). */
+const GITHUB_ACTIONS_BOT = {
+  login: 'github-actions[bot]',
+  id: 41898282,
+  node_id: 'MDM6Qm90NDE4OTgyODI=',
+  avatar_url: 'https://avatars.githubusercontent.com/in/15368?v=4',
+  gravatar_id: '',
+  url: 'https://api.github.com/users/github-actions%5Bbot%5D',
+  html_url: 'https://github.com/apps/github-actions',
+  followers_url: 'https://api.github.com/users/github-actions%5Bbot%5D/followers',
+  following_url: 'https://api.github.com/users/github-actions%5Bbot%5D/following{/other_user}',
+  gists_url: 'https://api.github.com/users/github-actions%5Bbot%5D/gists{/gist_id}',
+  starred_url: 'https://api.github.com/users/github-actions%5Bbot%5D/starred{/owner}{/repo}',
+  subscriptions_url: 'https://api.github.com/users/github-actions%5Bbot%5D/subscriptions',
+  organizations_url: 'https://api.github.com/users/github-actions%5Bbot%5D/orgs',
+  repos_url: 'https://api.github.com/users/github-actions%5Bbot%5D/repos',
+  events_url: 'https://api.github.com/users/github-actions%5Bbot%5D/events{/privacy}',
+  received_events_url: 'https://api.github.com/users/github-actions%5Bbot%5D/received_events',
+  type: 'Bot',
+  site_admin: false
+};
 
 interface KeyPair {
   keyId: string;
@@ -453,6 +489,41 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   }
 
   const repoById = (id: number): Repository | undefined => [...repositories.values()].find((r) => r.id === id);
+
+  // --- pull request reviews ----------------------------------------------------------------------
+  /** Open pull requests, by `owner/name` (lower case) and number, with their reviews. */
+  const pulls = new Map<string, Map<number, PullRequestReview[]>>();
+  const REVIEW_STATES = { COMMENT: 'COMMENTED', APPROVE: 'APPROVED', REQUEST_CHANGES: 'CHANGES_REQUESTED' } as const;
+  let nextReviewId = 80_000_000;
+
+  /** `POST …/pulls/{n}/reviews`, answered as GitHub's `pull-request-review` schema describes it. */
+  function createReview(repo: Repository, number: number, grant: TokenGrant, body: unknown, origin: string): Reply {
+    const reviews = pulls.get(`${repo.owner}/${repo.name}`.toLowerCase())?.get(number);
+    if (!reviews) throw notFound();
+    need(grant, 'pull_requests', 'write');
+    const { event, body: text } = (body ?? {}) as { event?: string; body?: string };
+    const state = REVIEW_STATES[event as keyof typeof REVIEW_STATES];
+    if (!state) throw error(422, 'Unprocessable Entity');
+    if (event !== 'APPROVE' && !text) throw error(422, 'Unprocessable Entity');
+    const review: PullRequestReview = { id: nextReviewId++, body: text ?? '', state };
+    reviews.push(review);
+    const htmlUrl = `https://github.com/${repo.owner}/${repo.name}/pull/${number}#pullrequestreview-${review.id}`;
+    const pullRequestUrl = `${origin}/repos/${repo.owner}/${repo.name}/pulls/${number}`;
+    return {
+      status: 200,
+      body: {
+        ...review,
+        node_id: `PRR_${Buffer.from(String(review.id)).toString('base64url')}`,
+        user: GITHUB_ACTIONS_BOT,
+        html_url: htmlUrl,
+        pull_request_url: pullRequestUrl,
+        _links: { html: { href: htmlUrl }, pull_request: { href: pullRequestUrl } },
+        submitted_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        commit_id: repo.refs.get('refs/heads/main'),
+        author_association: 'NONE'
+      }
+    };
+  }
 
   // --- auth --------------------------------------------------------------------------------------
   function authenticate(header: string | undefined): { token: string; grant: TokenGrant } {
@@ -836,6 +907,8 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
           `${base}/environments/${encodeURIComponent(more[0])}/secrets`
         );
       }
+      if (area === 'pulls' && more.length === 2 && more[1] === 'reviews' && method === 'POST')
+        return createReview(repo, Number(more[0]), grant, body, origin);
       if (area === 'git') return gitRoute(method, more, repo, grant, body, base);
       throw notFound();
     }
@@ -985,6 +1058,13 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     addEnvironment,
     addOrganization,
     addToken: (token, grant) => void tokens.set(token, grant),
+    addPullRequest(repository, number) {
+      if (!repositories.has(repository.toLowerCase())) throw new Error(`No repository ${repository}`);
+      const open = pulls.get(repository.toLowerCase()) ?? new Map<number, PullRequestReview[]>();
+      if (!open.has(number)) open.set(number, []);
+      pulls.set(repository.toLowerCase(), open);
+    },
+    reviews: (repository, number) => [...(pulls.get(repository.toLowerCase())?.get(number) ?? [])],
     publicKey(scope) {
       const store = storeOf(scope);
       return {

@@ -5,6 +5,9 @@
 // - Refresh request (what Codex 0.171.0 sends): `POST /oauth/token`, `Content-Type: application/json`,
 //   body `{"client_id":"app_EMoamEEZ73f0CkXaXp7hrann","grant_type":"refresh_token","refresh_token":"…",
 //   "refresh_reason":"…"}`. Form-encoded bodies are accepted too, as a real OAuth server would.
+//   `refresh_reason` must be one Codex sends (CODEX_REFRESH_REASONS, observed with the pinned binary:
+//   `proactive_expiry` before expiry, `unauthorized_recovery` after a 401): anything else is answered
+//   400 in OpenAI's error envelope, as the strictest real server would (shared/docs/codex-cli-auth.md).
 // - Success: 200 `{"id_token","access_token","refresh_token","expires_in","token_type","scope"}` with new
 //   JWTs for the same account. Every refresh token is single-use and rotates.
 // - Failure bodies use OpenAI's error envelope, which is what Codex parses (it reads `error.code`, or
@@ -36,6 +39,8 @@ import {
 } from './jwt.js';
 
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
+/** The refresh reasons the pinned Codex (0.171.0) sends; __tests__/refresh-oracle.test.ts records the proactive one. */
+export const CODEX_REFRESH_REASONS: readonly string[] = ['proactive_expiry', 'unauthorized_recovery'];
 
 export interface OAuthServerOptions {
   /** Reuse of a spent refresh token revokes its whole family (default true). */
@@ -260,6 +265,13 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
     }
     if (checkClientId && body.client_id !== CODEX_CLIENT_ID) {
       return { status: 401, json: openAiError('Invalid client.', 'invalid_client'), outcome: 'invalid_client' };
+    }
+    if (!CODEX_REFRESH_REASONS.includes(body.refresh_reason as string)) {
+      const error = openAiError(
+        `Invalid value for 'refresh_reason': ${JSON.stringify(body.refresh_reason ?? null)}.`,
+        'invalid_value'
+      );
+      return { status: 400, json: { error: { ...error.error, param: 'refresh_reason' } }, outcome: 'bad_request' };
     }
     const token = typeof body.refresh_token === 'string' ? body.refresh_token : '';
     if (!token) {

@@ -5,8 +5,13 @@
 // (GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_PATH, GITHUB_STEP_SUMMARY) parsed as the runner
 // parses them; STATE_* handed to post; GITHUB_ENV and GITHUB_PATH carried to later steps; the
 // cache service variables given to node action steps only; post-if evaluated against the job
-// status; `::add-mask::` and annotations read off stdout; a fresh RUNNER_TEMP per job, emptied at
-// the end of the job.
+// status; workflow commands (`::add-mask::`, annotations, `::stop-commands::`) read off stdout and
+// stderr line by line in the order they were written; masking as the runner's SecretMasker does it
+// (each line is masked with the values registered before it, so a value printed before its
+// `::add-mask::` shows; a multi-line add-mask value is one value that no single line contains:
+// actions/runner src/Runner.Worker/ActionCommandManager.cs AddMaskCommandExtension, and Worker.cs,
+// which registers each line of a multi-line secret on its own only for the job's secrets); a fresh
+// RUNNER_TEMP per job, emptied at the end of the job.
 import { spawn } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -78,6 +83,12 @@ export interface JobSpec {
   runId?: number;
   runAttempt?: number;
   stepTimeoutMs?: number;
+  /**
+   * Values the workflow passes as `${{ secrets.… }}`: the runner masks each from the job's start,
+   * whole and each of its lines on its own, trimmed (actions/runner Worker.cs, "Also add each
+   * individual line"). An `::add-mask::` value is one value (ActionCommandManager.cs).
+   */
+  secrets?: string[];
 }
 
 export interface Annotation {
@@ -93,7 +104,10 @@ export interface StepResult {
   exitCode: number | null;
   /** What the runner would log: stdout and stderr, without the `::add-mask::` commands (masks NOT applied). */
   log: string;
-  /** The log as a user sees it, with every mask applied. */
+  /**
+   * The log as a user sees it on a real runner: stdout and stderr lines in the order written, each
+   * masked with the values registered before it (by earlier steps, or earlier in this step).
+   */
   masked: string;
   outputs: Record<string, string>;
   state: Record<string, string>;
@@ -212,6 +226,10 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const steps: StepResult[] = [];
   const posts: { step: ActionStep; index: number; state: Record<string, string> }[] = [];
   const masks = new Set<string>();
+  for (const secret of spec.secrets ?? []) {
+    const value = secret.trim();
+    for (const each of [value, ...value.split(/[\r\n]+/).map((line) => line.trim())]) if (each) masks.add(each);
+  }
   let status: 'success' | 'failure' = 'success';
   let fileCommandSeq = 0;
 
@@ -235,13 +253,14 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     if (extraPath.length) env.PATH = searchPath(...extraPath, env.PATH);
 
     const started = Date.now();
-    const { code, stdout, stderr } = await runProcess(command[0], command.slice(1), {
+    const { code, stdout, stderr, lines } = await runProcess(command[0], command.slice(1), {
       cwd: workspace,
       env,
       timeoutMs: spec.stepTimeoutMs ?? 180_000
     });
     const parsedStdout = readWorkflowCommands(stdout);
-    parsedStdout.masks.forEach((m) => masks.add(m));
+    // The runner's view, line by line in order: masks apply only from their add-mask on.
+    const shown = runnerLog(lines ?? [], masks);
     const log = parsedStdout.log + stderr;
     const outputs = parseKeyValueFile(await fs.readFile(files.GITHUB_OUTPUT, 'utf8'), 'GITHUB_OUTPUT');
     const state = parseKeyValueFile(await fs.readFile(files.GITHUB_STATE, 'utf8'), 'GITHUB_STATE');
@@ -255,11 +274,11 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       status: code === 0 ? 'success' : 'failure',
       exitCode: code,
       log,
-      masked: applyMasks(log, [...masks]),
+      masked: shown.masked,
       outputs,
       state,
       exported,
-      annotations: parsedStdout.annotations,
+      annotations: shown.annotations,
       summary: await fs.readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
       durationMs: Date.now() - started
     };
@@ -443,6 +462,8 @@ export interface ProcessRun {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Every line of stdout and stderr, in the order the lines were completed (a last partial line at the end). */
+  lines?: string[];
 }
 
 /** Runs a command to its end with its output collected; killed (and said so on stderr) after `timeoutMs`. */
@@ -455,8 +476,21 @@ export function runProcess(
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const lines: string[] = [];
+    const partial = { out: '', err: '' };
+    const take = (stream: 'out' | 'err', text: string): void => {
+      const parts = (partial[stream] + text).split('\n');
+      partial[stream] = parts.pop()!;
+      lines.push(...parts.map((line) => line.replace(/\r$/, '')));
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      take('out', d.toString());
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      take('err', d.toString());
+    });
     const timer = options.timeoutMs
       ? setTimeout(() => {
           stderr += `\n[harness] step timed out after ${options.timeoutMs} ms\n`;
@@ -469,7 +503,8 @@ export function runProcess(
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      for (const rest of [partial.out, partial.err]) if (rest) lines.push(rest);
+      resolve({ code, stdout, stderr, lines });
     });
   });
 }
@@ -495,6 +530,36 @@ export function readWorkflowCommands(stdout: string): { log: string; masks: stri
 
 function unescapeData(value: string): string {
   return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+}
+
+/**
+ * A step's lines as the runner shows them (ActionCommandManager.TryProcessCommand, SecretMasker):
+ * `::add-mask::v` registers v (as one value, for this and every later step) and is not shown;
+ * every other line is masked with the values registered so far; `::stop-commands::token` stops
+ * command processing (add-mask included) until a `::token::` line. `masks` is the job's set, added to.
+ */
+export function runnerLog(lines: string[], masks: Set<string>): { masked: string; annotations: Annotation[] } {
+  const shown: string[] = [];
+  const annotations: Annotation[] = [];
+  let stopToken: string | undefined;
+  for (const line of lines) {
+    const command = /^::([A-Za-z0-9_-]+)(?: [^:]*)?::(.*)$/.exec(line);
+    if (stopToken !== undefined) {
+      if (command?.[1] === stopToken) stopToken = undefined;
+      shown.push(applyMasks(line, [...masks]));
+      continue;
+    }
+    if (command?.[1] === 'stop-commands' && command[2]) stopToken = command[2];
+    if (command?.[1] === 'add-mask') {
+      const value = unescapeData(command[2]);
+      if (value.trim()) masks.add(value);
+      continue;
+    }
+    if (command && (command[1] === 'error' || command[1] === 'warning' || command[1] === 'notice'))
+      annotations.push({ level: command[1], message: unescapeData(command[2]) });
+    shown.push(applyMasks(line, [...masks]));
+  }
+  return { masked: shown.join('\n'), annotations };
 }
 
 export function applyMasks(text: string, masks: string[]): string {

@@ -1,13 +1,15 @@
-// The workflow examples of the documentation: every fenced ```yaml block of README.md and docs/*.md
-// that is a whole workflow (it has a top-level `jobs:` key). Fragments (a single step, a
-// `concurrency:` block) are not workflows and are left out. Used by readme-workflows.test.ts, which
-// runs each one, and by the workflow lint, which checks each one with actionlint.
+// The workflow examples of the documentation: every examples/*.yml file, and every fenced ```yaml
+// block of README.md and docs/*.md that is a whole workflow (it has a top-level `jobs:` key).
+// Fragments (a single step, a `concurrency:` block) are not workflows and are left out, and so is a
+// README block that is a copy of an examples/ file (readme.test.ts checks that it is an exact copy).
+// Used by readme-workflows.test.ts, which runs each one, and by the workflow lint, which checks each
+// one with actionlint.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './paths.js';
 
 export interface WorkflowExample {
-  /** The file, relative to the repository root, with `/` separators: `README.md`, `docs/secret-write-back.md`. */
+  /** The file, relative to the repository root, with `/` separators: `README.md`, `examples/release.yml`. */
   source: string;
   /** 1-based line number in `source` of the first line of `text` (the line after the opening fence). */
   line: number;
@@ -39,10 +41,30 @@ export function yamlBlocks(markdown: string): Array<{ line: number; text: string
   return blocks;
 }
 
+/** examples/*.yml, relative to the repository root: one complete workflow per job to be done. */
+export function exampleFiles(): string[] {
+  return readdirSync(path.join(ROOT, 'examples'))
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => `examples/${name}`);
+}
+
+/** The whole-workflow yaml blocks of a documentation file. */
+export function documentationWorkflows(source: string): WorkflowExample[] {
+  return yamlBlocks(readFileSync(path.join(ROOT, source), 'utf8'))
+    .filter((block) => /^jobs:/m.test(block.text))
+    .map((block) => ({ source, ...block }));
+}
+
 export function workflowExamples(): WorkflowExample[] {
-  return documentationFiles().flatMap((source) =>
-    yamlBlocks(readFileSync(path.join(ROOT, source), 'utf8'))
-      .filter((block) => /^jobs:/m.test(block.text))
-      .map((block) => ({ source, ...block }))
-  );
+  const files = exampleFiles().map((source) => ({
+    source,
+    line: 1,
+    text: readFileSync(path.join(ROOT, source), 'utf8')
+  }));
+  const copies = new Set(files.map((file) => file.text));
+  const printed = documentationFiles()
+    .flatMap(documentationWorkflows)
+    .filter((block) => !copies.has(block.text));
+  return [...files, ...printed];
 }

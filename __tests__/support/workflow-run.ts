@@ -11,7 +11,10 @@
 //   empty global npm bin directory, NPM_CONFIG_PREFIX, GITHUB_API_URL of the loopback GitHub API,
 //   Codex's token endpoint overrides, the cache service for node action steps, and a GITHUB_TOKEN
 //   with the workflow's `permissions:` for `contents` (none given: read, the default of new
-//   repositories);
+//   repositories) and `pull-requests`;
+// - `on: pull_request` is a pull request from a branch of this repository, or from a fork with
+//   `pullRequestFromFork` (number `PULL_REQUEST_NUMBER`, opened in the loopback GitHub API), its
+//   payload as `github.event`;
 // - `runs-on: ubuntu-*` is a fresh GitHub-hosted runner, `[self-hosted, …]` a self-hosted one;
 //   `strategy.matrix` runs every leg; `needs:` orders the jobs.
 // What the documentation's rules require is checked before anything runs (rulesProblems).
@@ -42,6 +45,8 @@ export interface Fixtures {
   secrets: Record<string, string>;
   vars: Record<string, string>;
   repository: string;
+  /** `on: pull_request`: the pull request comes from a fork (default: a branch of this repository). */
+  pullRequestFromFork?: boolean;
 }
 
 export interface WorkflowRun {
@@ -65,7 +70,8 @@ const JOB_KEYS = [
   'timeout-minutes'
 ];
 const STEP_KEYS = ['name', 'id', 'uses', 'with', 'run', 'env', 'if', 'shell', 'timeout-minutes'];
-const EVENTS = ['schedule', 'workflow_dispatch', 'push'];
+const EVENTS = ['schedule', 'workflow_dispatch', 'push', 'pull_request'];
+export const PULL_REQUEST_NUMBER = 7;
 
 export function parseWorkflow(text: string): Yaml {
   const workflow = parseYaml(text) as Yaml;
@@ -152,6 +158,7 @@ let runCount = 5000;
 export async function runWorkflow(text: string, fixtures: Fixtures): Promise<WorkflowRun> {
   const workflow = parseWorkflow(text);
   const eventName = eventOf(workflow.on);
+  const event = eventPayload(fixtures, eventName);
   const runId = ++runCount;
   const jobs: JobResult[] = [];
   const modelRequests: number[] = [];
@@ -161,9 +168,17 @@ export async function runWorkflow(text: string, fixtures: Fixtures): Promise<Wor
       const runner = await makeRunner(runnerKind(job['runs-on']));
       try {
         const token = `ghs_LOOPBACKjob${++tokenCount}${'0'.repeat(20)}`;
-        const contents = contentsPermission(job.permissions ?? workflow.permissions);
-        fixtures.api.addToken(token, { kind: 'integration', permissions: contents === 'none' ? {} : { contents } });
-        const base = baseContexts(fixtures, { token, eventName, runId, jobId, leg, runner });
+        const permissions = job.permissions ?? workflow.permissions;
+        const contents = contentsPermission(permissions);
+        const pullRequests = (permissions as Yaml | undefined)?.['pull-requests'] as 'read' | 'write' | undefined;
+        fixtures.api.addToken(token, {
+          kind: 'integration',
+          permissions: {
+            ...(contents === 'none' ? {} : { contents }),
+            ...(pullRequests ? { pull_requests: pullRequests } : {})
+          }
+        });
+        const base = baseContexts(fixtures, { token, eventName, event: event.payload, runId, jobId, leg, runner });
         const group = (job.concurrency ?? workflow.concurrency) as Yaml | string | undefined;
         if (group) interpolate(String(typeof group === 'string' ? group : group.group), base);
         if (job.if !== undefined && !condition(job.if as string, base, { status: 'success' })) continue;
@@ -176,7 +191,7 @@ export async function runWorkflow(text: string, fixtures: Fixtures): Promise<Wor
           runner,
           runId,
           repository: fixtures.repository,
-          event: privateRepoEvent(fixtures.repository, eventName),
+          event,
           env: {
             PATH: [fixtures.tools.shimDir, path.join(npmPrefix, 'bin'), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
             NPM_CONFIG_PREFIX: npmPrefix,
@@ -196,6 +211,25 @@ export async function runWorkflow(text: string, fixtures: Fixtures): Promise<Wor
     }
   }
   return { jobs, modelRequests };
+}
+
+/**
+ * The event's payload: a private repository's, plus for `pull_request` the fields a workflow reads
+ * (shaped as in GitHub's webhook payloads: number, head and base with ref, sha and repo).
+ */
+function eventPayload(fixtures: Fixtures, eventName: string): ReturnType<typeof privateRepoEvent> {
+  const event = privateRepoEvent(fixtures.repository, eventName);
+  if (eventName !== 'pull_request') return event;
+  fixtures.api.addPullRequest(fixtures.repository, PULL_REQUEST_NUMBER);
+  const repo = { full_name: fixtures.repository, fork: false, private: true };
+  const fork = { full_name: `contributor/${fixtures.repository.split('/')[1]}`, fork: true, private: true };
+  const sha = fixtures.api.ref(fixtures.repository, 'refs/heads/main') ?? '0'.repeat(40);
+  const pullRequest = {
+    number: PULL_REQUEST_NUMBER,
+    head: { ref: 'feature', sha, repo: fixtures.pullRequestFromFork ? fork : repo },
+    base: { ref: 'main', sha, repo }
+  };
+  return { ...event, payload: { ...event.payload, number: PULL_REQUEST_NUMBER, pull_request: pullRequest } };
 }
 
 function eventOf(on: unknown): string {
@@ -245,6 +279,7 @@ export function matrixLegs(strategy: Yaml | undefined): Array<Record<string, Val
 interface JobFacts {
   token: string;
   eventName: string;
+  event: Record<string, unknown>;
   runId: number;
   jobId: string;
   leg: Record<string, Value> | undefined;
@@ -261,6 +296,7 @@ function baseContexts(fixtures: Fixtures, facts: JobFacts): Contexts {
       repository: fixtures.repository,
       repository_owner: owner,
       event_name: facts.eventName,
+      event: facts.event as Value,
       ref: 'refs/heads/main',
       ref_name: 'main',
       run_id: String(facts.runId),

@@ -116,7 +116,8 @@ export function allTokens(world: World, extra: ChatGptAuthJson[] = []): string[]
 }
 
 /**
- * Secret values found in the jobs' output. Our own steps must never print one at all (raw output,
+ * Secret values found in the jobs' output, and every value a step masked that the log shows as a real
+ * runner shows it (printed before its `::add-mask::`). Our own steps must never print one at all (raw output,
  * masks not applied), nor put one in the job summary, an output or an exported variable; other steps (Codex itself prints the account id when it logs out) are judged
  * by what the user sees, with the masks our steps registered.
  */
@@ -136,6 +137,14 @@ export function leakedSecrets(jobs: JobResult[], secrets: string[]): string[] {
                 value
               ])
             ];
+      // Every value a step of the job masked, as the runner shows the log: printed before its add-mask, it shows.
+      for (const value of job.masks) {
+        if (value.length < 8 || !step.masked.includes(value) || secrets.includes(value)) continue;
+        const at = step.masked.indexOf(value);
+        leaks.push(
+          `${job.name} / ${step.name} (log, before its mask): ${value.slice(0, 6)}… after "${step.masked.slice(Math.max(0, at - 80), at).replace(/\s+/g, ' ')}"`
+        );
+      }
       for (const secret of secrets) {
         for (const [where, text] of texts) {
           if (secret.length < 8 || !text.includes(secret)) continue;

@@ -48,9 +48,12 @@ export function parseCredential(text: string): Parsed {
     doc.OPENAI_API_KEY
   ].filter((v): v is string => typeof v === 'string' && v.length > 0);
   const fail = (reason: string): Parsed => ({ ok: false, reason, secrets });
-  if (doc.auth_mode !== 'chatgpt') {
+  const mode = codexAuthMode(doc);
+  if (mode !== 'chatgpt') {
     return fail(
-      `auth_mode is ${JSON.stringify(typeof doc.auth_mode === 'string' ? doc.auth_mode : (doc.auth_mode ?? null))}, not "chatgpt" (this is not a ChatGPT login)`
+      doc.auth_mode === undefined || doc.auth_mode === null
+        ? `it has no auth_mode and ${mode === 'apikey' ? 'an OPENAI_API_KEY' : 'a personal_access_token'}, so Codex reads it as auth_mode ${JSON.stringify(mode)} (this is not a ChatGPT login)`
+        : `auth_mode is ${JSON.stringify(typeof doc.auth_mode === 'string' ? doc.auth_mode : doc.auth_mode)}, not "chatgpt" (this is not a ChatGPT login)`
     );
   }
   for (const name of ['refresh_token', 'access_token', 'id_token'] as const) {
@@ -72,7 +75,9 @@ export function parseCredential(text: string): Parsed {
   const accessClaims = decodeJwt(tokens.access_token as string);
   const exp = accessClaims?.exp;
   const iat = accessClaims?.iat;
-  if (typeof idClaims.email === 'string') secrets.push(idClaims.email);
+  // The account's identifiers too: masked before the step state (which a debug log can show) holds them.
+  for (const value of [idClaims.email, auth.chatgpt_user_id, auth.chatgpt_account_id, idClaims.sub])
+    if (typeof value === 'string' && value && !secrets.includes(value)) secrets.push(value);
   return {
     ok: true,
     credential: {
@@ -91,6 +96,21 @@ export function parseCredential(text: string): Parsed {
       secrets
     }
   };
+}
+
+/**
+ * The kind of login Codex reads an auth.json as: `auth_mode` when present (null counts as absent);
+ * without it, an API key when OPENAI_API_KEY is a string (even empty), else an access token when
+ * personal_access_token is, else a ChatGPT login. Codex writes ChatGPT logins back without adding
+ * the field, and so does the action (the file's other fields are kept as they are). Observed with
+ * the pinned Codex 0.171.0 (`codex login status` on each form; __tests__/login-forms.test.ts
+ * repeats it against the binary), as codex-rs/login/src/auth/storage.rs reads the file.
+ */
+export function codexAuthMode(doc: Record<string, unknown>): unknown {
+  if (doc.auth_mode !== undefined && doc.auth_mode !== null) return doc.auth_mode;
+  if (typeof doc.OPENAI_API_KEY === 'string') return 'apikey';
+  if (typeof doc.personal_access_token === 'string') return 'personalAccessToken';
+  return 'chatgpt';
 }
 
 /** Codex's own OAuth issuer and client: a login naming another one sends its refresh token elsewhere. */

@@ -3,7 +3,14 @@
 // reads it.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { AUTH_FILE, prepareCodexHome, readFileIfExists, writePrivateFile } from '../codex-home.js';
+import {
+  AUTH_FILE,
+  foreignAuthError,
+  markOwner,
+  ownershipOf,
+  prepareCodexHome,
+  writePrivateFile
+} from '../codex-home.js';
 import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex-config.js';
 import { CredentialError, errorMessage } from '../errors.js';
 import { initCommand, type ChatGptInputs } from '../inputs.js';
@@ -12,7 +19,7 @@ import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../mutex/lock.js';
 import { consumerCopy } from './consumer-copy.js';
-import { secretsOf, type ChatGptCredential } from './credential.js';
+import { parseCredential, secretsOf, sha256, type ChatGptCredential } from './credential.js';
 import { renewAheadIfDue, refuseInJobRefreshOffDefaultBranch } from './renewal-step.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
@@ -20,6 +27,7 @@ import { cacheOnlyWithoutCache, openStores } from './stores.js';
 import { JOB_NONCE_VARIABLE } from '../constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
+import { overrideWarnings } from '../codex-overrides.js';
 import { decodeSeed } from './seed.js';
 import { renderChatGptSummary, type ChatGptReport, type StoreName, type StoreReading } from './summary.js';
 import { markBlocks, needsReseedMessage, parseMark, type ReseedMark } from './reseed-mark.js';
@@ -56,12 +64,11 @@ interface Found {
 
 async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, found: Found): Promise<void> {
   checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);
-  if (rt.env.CODEX_API_KEY) {
-    rt.warning(
-      'CODEX_API_KEY is set in the environment: `codex exec` uses it instead of the ChatGPT login. Remove it from the job to run as the ChatGPT account.'
-    );
-  }
+  overrideWarnings(rt.env, 'the ChatGPT login').forEach(rt.warning);
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
+  // An auth.json this action did not write for this credential is left byte for byte: refused before anything is read.
+  const existing = home.created ? undefined : await ownershipOf(home.dir, ownerOf(inputs.credentialName), loginOf);
+  if (existing?.status === 'foreign') throw foreignAuthError(home.dir, existing);
   const state: MainState = {
     mode: 'chatgpt',
     codexHome: home.dir,
@@ -136,10 +143,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
     );
   } else readings.push({ source: 'seed', where: describe('seed'), status: 'empty', reason: 'not given' });
 
-  if (!home.created) {
-    const existing = await readFileIfExists(authFile);
-    if (existing !== undefined) readings.push(judged('codex-home', existing, authFile));
-  }
+  // Only a login this action wrote here for this credential (a job whose post step did not run) is a copy to judge.
+  if (existing?.status === 'ours') readings.push(judged('codex-home', existing.text, authFile));
   for (const r of readings) {
     if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home'))
       rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
@@ -190,6 +195,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   else refuseInJobRefreshOffDefaultBranch(inputs, credential, local, rt.env);
   // renewal: ahead: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
   const written = ahead ? consumerCopy(credential.text) : credential.text;
+  if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName), written, accountDigest(credential));
   await writePrivateFile(authFile, written);
   rt.setOutput('renewed', String(renewed));
   rt.saveState({
@@ -394,6 +400,21 @@ function ensureJobNonce(rt: Runtime): string {
   const nonce = randomBytes(16).toString('hex');
   rt.exportVariable(JOB_NONCE_VARIABLE, nonce);
   return nonce;
+}
+
+/** The owner recorded beside the auth.json of a ChatGPT credential (src/codex-home.ts OWNER_FILE). */
+function ownerOf(credentialName: string): string {
+  return `chatgpt:${credentialName}`;
+}
+
+/** Which account a login is, as a digest (no identifier in plain text on disk): Codex's refresh keeps it. */
+function accountDigest(credential: Pick<ChatGptCredential, 'userId' | 'workspaceId'>): string {
+  return sha256(JSON.stringify(['codex-auth login', credential.userId ?? null, credential.workspaceId ?? null]));
+}
+
+function loginOf(text: string): string | undefined {
+  const parsed = parseCredential(text);
+  return parsed.ok ? accountDigest(parsed.credential) : undefined;
 }
 
 function describeSource(source: Source, inputs: ChatGptInputs, local: LocalStore | undefined): string {

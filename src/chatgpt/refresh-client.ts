@@ -1,8 +1,14 @@
 // The one refresh the action ever sends (renewal: ahead): exactly the request the Codex CLI sends,
 // to where Codex would send it, and the answer merged into auth.json the way Codex merges it.
 //
-// Request (codex-rs/login/src/auth/manager.rs, observed with the pinned CLI): JSON
-//   POST <endpoint>  {"client_id", "grant_type": "refresh_token", "refresh_token", "refresh_reason"}
+// Request (codex-rs/login/src/auth/manager.rs; observed with the pinned CLI 0.171.0, and compared
+// field by field with what that binary sends by __tests__/refresh-oracle.test.ts): JSON
+//   POST <endpoint>  {"client_id", "grant_type": "refresh_token", "refresh_reason", "refresh_token"}
+// in that key order, `content-type: application/json`, `originator: codex_exec` (the originator of
+// `codex exec`, the command CI runs; the interactive CLI says `codex_cli_rs`). Codex's user agent
+// (`codex_exec/0.171.0 (<OS> <version>; <arch>) <terminal>`) differs per machine, so no server can
+// require one value of it: the action sends its own, honestly, and the oracle test compares only its
+// product name.
 // Endpoint, in Codex's order: CODEX_REFRESH_TOKEN_URL_OVERRIDE when set; else
 // `<tokens.oauth_provenance.issuer>/oauth/token` for a login that records its issuer (a device login
 // against another issuer); else https://auth.openai.com/oauth/token. The client id is the
@@ -17,8 +23,12 @@ import type { RefreshFailureCause } from './refresh-failure.js';
 
 export const DEFAULT_TOKEN_URL = `${CODEX_ISSUER}/oauth/token`;
 export const REFRESH_URL_OVERRIDE = 'CODEX_REFRESH_TOKEN_URL_OVERRIDE';
-/** Codex's reason for a refresh on schedule, before the access token is due. */
-export const REFRESH_REASON = 'scheduled';
+/** Codex's reason for a refresh before the access token has expired (it sends `unauthorized_recovery` after a 401). */
+export const REFRESH_REASON = 'proactive_expiry';
+/** The `originator` header of `codex exec`, observed with the pinned CLI. */
+export const REFRESH_ORIGINATOR = 'codex_exec';
+/** Our own user agent: Codex's varies by machine, so the originator is what identifies the client. */
+export const REFRESH_USER_AGENT = 'codex-auth (codex_exec compatible)';
 
 /** Error codes of the token endpoint that Codex treats as permanent, with what they mean. */
 const PERMANENT_CODES: Record<string, [RefreshFailureCause, string]> = {
@@ -72,11 +82,12 @@ export async function refreshLogin(text: string, options: RefreshOptions): Promi
   const doc = JSON.parse(text) as Record<string, unknown>;
   const tokens = isObject(doc.tokens) ? doc.tokens : {};
   const endpoint = refreshEndpoint(doc, options.env);
+  // Codex's key order (serde's field order), so the bodies compare byte for byte apart from the token.
   const body = JSON.stringify({
     client_id: endpoint.clientId,
     grant_type: 'refresh_token',
-    refresh_token: tokens.refresh_token,
-    refresh_reason: REFRESH_REASON
+    refresh_reason: REFRESH_REASON,
+    refresh_token: tokens.refresh_token
   });
   const delays = options.retryDelaysMs ?? [1000, 3000];
   const send = options.fetch ?? fetch;
@@ -87,7 +98,12 @@ export async function refreshLogin(text: string, options: RefreshOptions): Promi
     try {
       response = await send(endpoint.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          accept: '*/*',
+          originator: REFRESH_ORIGINATOR,
+          'user-agent': REFRESH_USER_AGENT
+        },
         body,
         signal: AbortSignal.timeout(options.timeoutMs ?? 30_000)
       });
