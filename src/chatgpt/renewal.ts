@@ -44,6 +44,9 @@ export type Claim = HeldClaim | OtherClaim;
 /** The points between claim and store where the fault tests stop a step (src/chatgpt/fault-points.ts). */
 export type RenewalPoint = 'claimed' | 'answered' | 'stored';
 
+/** A waiting job tries the claim again on every this many polls of the successor. */
+const CLAIM_EVERY_POLLS = 3;
+
 /** A login file larger or deeper than this is refused before its refresh token is spent. */
 export const MAX_LOGIN_BYTES = 64 * 1024;
 export const MAX_LOGIN_DEPTH = 32;
@@ -330,6 +333,7 @@ async function waitForRenewal(
       `Another job is renewing the ChatGPT login '${options.credentialName}' (${other.holder}); waiting for its renewed copy.`
     );
   const deadline = parts.now() + budget;
+  let polls = 0;
   while (parts.now() < deadline) {
     await parts.sleep(options.pollMs);
     // The successor entry, or the newest ordinary copy (when the successor could not be published).
@@ -339,7 +343,8 @@ async function waitForRenewal(
       parts.info(`Got the renewed login from the other job (last_refresh ${next.lastRefreshText}).`);
       return { kind: 'newer', credential: next };
     }
-    // Given back unspent, or stale: this job renews it.
+    // Given back unspent, or stale: this job renews it. Looked at every few polls (a claim costs a few cache lookups).
+    if (++polls % CLAIM_EVERY_POLLS !== 0) continue;
     const again = await parts.claim(generation);
     if (again.held) return { kind: 'claimed', claim: again };
   }
