@@ -154,7 +154,11 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const mark = strongestMark([...marks.values()]);
   if (mark) {
     for (const r of readings) {
-      if (r.status === 'usable' && r.credential && markBlocks(mark, r.credential.lastRefreshText)) {
+      if (
+        r.status === 'usable' &&
+        r.credential &&
+        markBlocks(mark, r.credential.lastRefreshText, r.credential.accessTokenIssuedAt)
+      ) {
         Object.assign(r, {
           status: 'empty',
           reason: `not newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh})`

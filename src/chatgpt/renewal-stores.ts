@@ -131,7 +131,9 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
       return openCredential(envelope);
     },
     async markDead(credential, generation, failure) {
-      const mark = JSON.stringify(makeMark(failure, credential.lastRefreshText, rt.env));
+      const mark = JSON.stringify(
+        makeMark(failure, credential.lastRefreshText, rt.env, new Date(), credential.accessTokenIssuedAt)
+      );
       const envelope = await seal(mark, inputs.encryptionKey, name);
       // Not the secret: it is the seed, which a re-seed replaces.
       const { report } = await keep(envelope, credential.lastRefresh.getTime(), generation, (s) => s.kind !== 'secret');
