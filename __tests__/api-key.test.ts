@@ -151,7 +151,7 @@ describe('API-key mode (the default)', () => {
       [
         'unknown auth-mode',
         { 'auth-mode': 'oauth' },
-        /^Input 'auth-mode': 'oauth' is not a valid value\. Use one of: api-key, chatgpt, access-token\./
+        /^Input 'auth-mode': 'oauth' is not a valid value\. Use one of: api-key, chatgpt, access-token, workload-identity\./
       ],
       ['relative codex-home', { 'codex-home': 'codex' }, /^Input 'codex-home': 'codex' is a relative path/],
       [

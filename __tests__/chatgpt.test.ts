@@ -6,6 +6,7 @@ import type { ChatGptAuthJson } from './support/jwt.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { githubEvent } from './support/events.js';
 import { destroyRunner, makeRunner, runJob, errorsOf, warningsOf, type JobResult } from './support/runner.js';
 import {
   newEncryptionKey,
@@ -230,11 +231,7 @@ describe('where ChatGPT mode refuses to run', () => {
       { name: 'pull_request_target', payload: { repository: { full_name: 'acme/app', private: true } } },
       /refused on pull_request_target/
     ],
-    [
-      'a public repository',
-      { name: 'push', payload: { repository: { full_name: 'acme/app', private: false, visibility: 'public' } } },
-      /dangerously-allow-public-repository/
-    ]
+    ['a public repository', githubEvent('push', { visibility: 'public' }), /dangerously-allow-public-repository/]
   ];
   test.each(cases)('%s: refused before anything is restored', async (_name, event, message) => {
     const requests = fx.world.cache.requests.length;
@@ -249,7 +246,7 @@ describe('where ChatGPT mode refuses to run', () => {
   test('a public repository with the explicit opt-in runs, with a warning', async () => {
     const job = await run({
       inputs: { 'chatgpt-auth-json': serialize(seed()), 'dangerously-allow-public-repository': 'true' },
-      extra: { event: { name: 'push', payload: { repository: { full_name: 'acme/app', private: false } } } }
+      extra: { event: githubEvent('push', { visibility: 'public' }) }
     });
     expect(job.status).toBe('success');
     expect(warningsOf(job).some((w) => w.includes('public repository'))).toBe(true);

@@ -85,7 +85,9 @@ describe('every mode warns about each override that is set', () => {
     temp = mkdtempSync(path.join(os.tmpdir(), 'overrides-'));
     writeFileSync(
       path.join(temp, 'event.json'),
-      JSON.stringify({ repository: { full_name: 'acme/app', private: true, visibility: 'private' } })
+      JSON.stringify({
+        repository: { full_name: 'acme/app', private: true, visibility: 'private', default_branch: 'main' }
+      })
     );
   });
   afterAll(() => rmSync(temp, { recursive: true, force: true }));

@@ -22,7 +22,10 @@ let temp: string;
 beforeAll(async () => {
   oauth = await startOAuthServer();
   temp = mkdtempSync(path.join(os.tmpdir(), 'home-ownership-'));
-  writeFileSync(path.join(temp, 'event.json'), JSON.stringify({ repository: { private: true, full_name: 'a/b' } }));
+  writeFileSync(
+    path.join(temp, 'event.json'),
+    JSON.stringify({ repository: { private: true, full_name: 'a/b', default_branch: 'main' } })
+  );
 });
 afterAll(async () => {
   await oauth?.stop();

@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, promises as fs, rmSync, symlinkSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import { exposureWarnings, checkWhereWeRun } from '../src/chatgpt/guard.js';
+import { readRunEvent } from '../src/event.js';
 import { CODEX_CLIENT_ID, compareFreshness, stampAfter } from '../src/chatgpt/credential.js';
 import { choose, judge, type Reading } from '../src/chatgpt/readings.js';
 import { parseInputs } from '../src/inputs.js';
@@ -270,21 +271,22 @@ describe('guards', () => {
     writeFileSync(file, JSON.stringify(payload));
     return { GITHUB_EVENT_NAME: name, GITHUB_EVENT_PATH: file, GITHUB_REPOSITORY: 'acme/app' };
   };
-  const repository = { full_name: 'acme/app', private: true, visibility: 'private' };
+  const repository = { full_name: 'acme/app', private: true, visibility: 'private', default_branch: 'main' };
 
-  test('ChatGPT mode refuses a workflow_run triggered from a fork; one from this repository runs', () => {
+  const noLookup = { token: '', apiUrl: 'http://127.0.0.1:9', log: () => undefined };
+  test('ChatGPT mode refuses a workflow_run triggered from a fork; one from this repository runs', async () => {
     const fromFork = event('workflow_run', {
       repository,
       workflow_run: { event: 'pull_request', head_repository: { full_name: 'mallory/app', fork: true } }
     });
-    expect(() => checkWhereWeRun(fromFork, false)).toThrow(
+    await expect(checkWhereWeRun(readRunEvent(fromFork), noLookup, false)).rejects.toThrow(
       /refused on a workflow_run triggered by a pull request from a fork/
     );
     const own = event('workflow_run', {
       repository,
       workflow_run: { event: 'push', head_repository: { full_name: 'acme/app', fork: false } }
     });
-    expect(checkWhereWeRun(own, false).warnings).toEqual([]);
+    expect((await checkWhereWeRun(readRunEvent(own), noLookup, false)).warnings).toEqual([]);
   });
 
   test('API-key mode warns on pull_request_target, fork pull requests and fork workflow_runs, not on push', () => {

@@ -78,7 +78,10 @@ describe('a login without auth_mode keeps its form', () => {
 
   test('the main step takes it as a seed and hands Codex the file unchanged (renewal: in-job)', async () => {
     const text = JSON.stringify(withoutMode('null'), null, 2);
-    writeFileSync(path.join(temp, 'event.json'), JSON.stringify({ repository: { private: true, full_name: 'a/b' } }));
+    writeFileSync(
+      path.join(temp, 'event.json'),
+      JSON.stringify({ repository: { private: true, full_name: 'a/b', default_branch: 'main' } })
+    );
     const values: Record<string, string> = {
       'auth-mode': 'chatgpt',
       'encryption-key': Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 3)).toString('base64'),

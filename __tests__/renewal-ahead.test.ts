@@ -2,8 +2,9 @@
 // cache service and Azurite, the real Codex CLI against the loopback model and token servers.
 // - a due login is renewed once, on the default branch, stored before Codex gets it; Codex runs
 //   with a copy whose refresh token is the marker; the post step saves nothing;
-// - a job off the default branch with the cache alone never renews: it fails before Codex runs,
-//   saying where the login will be renewed (and `renewal: in-job` is refused the same way);
+// - a job off the default branch with the cache alone never renews: with less than
+//   min-token-minutes left it fails before Codex runs, saying who will renew the login (and
+//   `renewal: in-job` is refused the same way);
 // - a copy the model server refuses: Codex's refresh with the marker fails, the job fails, the
 //   stored login is unchanged and serves the next job;
 // - a dead refresh token: the job fails with the cause and the re-seed steps, nothing is stored.
@@ -136,7 +137,7 @@ test('off the default branch with the cache alone: no renewal, the job fails bef
   expect(job.steps.find((s) => s.phase === 'main')!.status).toBe('failure');
   expect(job.step('codex exec').status).not.toBe('success');
   expect(errorText(job)).toMatch(
-    /close to expiry.*refs\/pull\/7\/merge, not the default branch 'main'.*renewed by the next job on 'main'/s
+    /must be renewed before Codex can run.*refs\/pull\/7\/merge, not the default branch 'main'.*within this job's budget \(min-token-minutes: 2 h\).*The next job on 'main' that uses it.*will renew it/s
   );
   expect(fx.world.oauth.stats().refreshes - before).toBe(0);
   expect(fx.world.cache.entries()).toHaveLength(0);
@@ -147,10 +148,10 @@ test('off the default branch with the cache alone: no renewal, the job fails bef
   expect(ok.status).toBe('success');
   expect(ok.outputs('auth').renewed).toBe('false');
 
-  // renewal: in-job, where Codex would refresh and the post step save only into this branch's scope: refused the same way.
+  // renewal: in-job, where Codex would refresh and the post step save only into this branch's scope: the same rule.
   const inJob = await run('pr-in-job', original, { ref: 'refs/heads/feature', inputs: { renewal: 'in-job' } });
   expect(inJob.status).toBe('failure');
-  expect(errorText(inJob)).toMatch(/Codex may refresh it in this job, but this job runs on refs\/heads\/feature/);
+  expect(errorText(inJob)).toMatch(/must be renewed before Codex can run.*this job runs on refs\/heads\/feature/s);
   expect(fx.world.oauth.stats().refreshes - before).toBe(0);
 });
 

@@ -1,9 +1,6 @@
 // renewal: ahead, its parts without a runner: the refresh request Codex sends (against the loopback
-// token endpoint), the copy Codex gets, the branch rule, and the renewal rule over fake stores (a
+// token endpoint), the copy Codex gets, and the renewal rule over fake stores (a
 // renewal is stored before it is used; a claimed generation is never refreshed twice).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { consumerCopy, isConsumerCopy, REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
 import {
   CODEX_CLIENT_ID,
@@ -12,7 +9,6 @@ import {
   stampAfter,
   type ChatGptCredential
 } from '../src/chatgpt/credential.js';
-import { placeOfRun, renewalPlace } from '../src/chatgpt/branch.js';
 import { DEFAULT_TOKEN_URL, refreshEndpoint, refreshLogin } from '../src/chatgpt/refresh-client.js';
 import { generationOf, renewIfDue, type Claim, type RenewalParts, type RenewalPoint } from '../src/chatgpt/renewal.js';
 import { CredentialError } from '../src/errors.js';
@@ -121,43 +117,6 @@ describe('the copy Codex gets', () => {
     expect(doc).toEqual({ ...auth, tokens: { ...auth.tokens, refresh_token: REFRESH_TOKEN_MARKER } });
     expect(isConsumerCopy(copy)).toBe(true);
     expect(isConsumerCopy(JSON.stringify(auth))).toBe(false);
-  });
-});
-
-describe('where a renewal may happen', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'codex-auth-branch-'));
-  const event = (payload: object): string => {
-    const file = path.join(dir, `${Math.random()}.json`);
-    writeFileSync(file, JSON.stringify(payload));
-    return file;
-  };
-  const main = event({ repository: { default_branch: 'main' } });
-  const cacheOnly = { secret: false, local: false, lease: false };
-
-  test('with the cache alone: on the default branch only (an unknown default branch counts as another)', () => {
-    expect(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: main }).onDefaultBranch).toBe(true);
-    expect(renewalPlace(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: main }), cacheOnly)).toEqual({
-      ok: true
-    });
-    const pr = renewalPlace(placeOfRun({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_EVENT_PATH: main }), cacheOnly);
-    expect(pr).toMatchObject({
-      ok: false,
-      problem: expect.stringContaining("refs/pull/7/merge, not the default branch 'main'"),
-      fix: expect.stringContaining('keep-fresh')
-    });
-    expect(
-      renewalPlace(placeOfRun({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: event({}) }), cacheOnly).ok
-    ).toBe(false);
-  });
-
-  test('with the runner-local store, or the secret with the lease: anywhere', () => {
-    const feature = placeOfRun({ GITHUB_REF: 'refs/heads/feature', GITHUB_EVENT_PATH: main });
-    expect(renewalPlace(feature, { ...cacheOnly, local: true }).ok).toBe(true);
-    expect(renewalPlace(feature, { ...cacheOnly, secret: true, lease: true }).ok).toBe(true);
-    expect(renewalPlace(feature, { ...cacheOnly, secret: true })).toMatchObject({
-      ok: false,
-      fix: expect.stringContaining('lease: true')
-    });
   });
 });
 

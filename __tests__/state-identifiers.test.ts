@@ -16,7 +16,10 @@ let temp: string;
 beforeAll(async () => {
   oauth = await startOAuthServer();
   temp = mkdtempSync(path.join(os.tmpdir(), 'state-ids-'));
-  writeFileSync(path.join(temp, 'event.json'), JSON.stringify({ repository: { private: true, full_name: 'a/b' } }));
+  writeFileSync(
+    path.join(temp, 'event.json'),
+    JSON.stringify({ repository: { private: true, full_name: 'a/b', default_branch: 'main' } })
+  );
 });
 afterAll(async () => {
   await oauth?.stop();

@@ -334,7 +334,16 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 
   try {
-    return await run(world, wrapper, recipeBundle, { node24Version, codexVersion, started, distBefore });
+    const code = await run(world, wrapper, recipeBundle, { node24Version, codexVersion, started, distBefore });
+    // Workload identity: in its own process, so the spawn hook above does not count its jobs.
+    execFileSync(
+      process.execPath,
+      [...process.execArgv, path.join(ROOT, 'scripts', 'bench-workload-identity.ts'), '--reps', String(REPS)],
+      {
+        stdio: 'inherit'
+      }
+    );
+    return code;
   } finally {
     await stop();
   }

@@ -1,4 +1,4 @@
-// Builds dist/main, dist/post and dist/cli with ncc (code split: each mode is a chunk loaded on
+// Builds dist/main, dist/post, dist/cli and dist/keeper with ncc (code split: each mode is a chunk loaded on
 // demand). `node scripts/bundle.mjs OUT` builds into OUT instead, for the freshness test.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,9 @@ const entries = [
   ['src/main.ts', 'main'],
   ['src/post.ts', 'post'],
   // The `codex-auth` command (package.json "bin"): `npx codex-auth init`.
-  ['src/cli/index.ts', 'cli']
+  ['src/cli/index.ts', 'cli'],
+  // The detached keeper of workload-identity mode, started by the main step (src/workload-identity/keeper-process.ts).
+  ['src/workload-identity/keeper-main.ts', 'keeper']
 ];
 for (const [source, name] of entries) {
   execFileSync(

@@ -2,7 +2,7 @@
 // secret store, which loads libsodium; the post step must not load the cache library before it
 // needs it). No imports: anything may import this.
 
-export const AUTH_MODES = ['api-key', 'chatgpt', 'access-token'] as const;
+export const AUTH_MODES = ['api-key', 'chatgpt', 'access-token', 'workload-identity'] as const;
 export const SAVE_FAILURE_MODES = ['fail', 'warn'] as const;
 export const SECRET_SCOPES = ['repository', 'environment', 'organization'] as const;
 export type SecretScope = (typeof SECRET_SCOPES)[number];
@@ -39,8 +39,13 @@ export const CHATGPT_ONLY_INPUTS = [
   'local-store-path',
   'lock-timeout-minutes',
   'renewal',
-  'renew-before-hours'
+  'renew-before-hours',
+  'min-token-minutes',
+  'github-token'
 ] as const;
+
+/** Inputs that only mean something with `auth-mode: workload-identity` (src/workload-identity/inputs.ts). */
+export const WORKLOAD_IDENTITY_INPUTS = ['federation-rule-id', 'audience', 'workload-context', 'verify'] as const;
 
 /** Defaults of action.yml, to tell a value the user set from the default the runner passes. */
 export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
@@ -55,7 +60,9 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'local-store-path': DEFAULT_LOCAL_STORE_DIR,
   'lock-timeout-minutes': '10',
   renewal: 'ahead',
-  'renew-before-hours': '24'
+  'renew-before-hours': '24',
+  'min-token-minutes': '120',
+  verify: 'false'
 };
 
 /** The name under which the main step saves its state for the post step. */

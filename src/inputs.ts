@@ -5,6 +5,7 @@ import { setupCommand, setupSourceFromEnv, shellQuote } from './setup-command.js
 import { apiUrlFromEnv } from './stores/github-request.js';
 import { expandHome, isInsideResolved } from './paths.js';
 import type { SecretTarget } from './stores/secret.js';
+import { parseWorkloadIdentity, type WorkloadIdentityInputs } from './workload-identity/inputs.js';
 import {
   AUTH_MODES,
   CHATGPT_ONLY_INPUTS,
@@ -12,6 +13,7 @@ import {
   INPUT_DEFAULTS,
   SAVE_FAILURE_MODES,
   SECRET_SCOPES,
+  WORKLOAD_IDENTITY_INPUTS,
   secretNameProblem,
   type SecretScope
 } from './constants.js';
@@ -66,6 +68,11 @@ export interface ChatGptInputs extends CommonInputs {
   localStore: LocalStoreSettings | undefined;
   /** `renewal` and `renew-before-hours` (src/chatgpt/renewal.ts). */
   renewal: RenewalSettings;
+  /**
+   * `github-token` (default: the workflow's GITHUB_TOKEN): reads the repository's visibility and
+   * default branch when the event payload does not carry them (src/event.ts). Masked; never logged.
+   */
+  githubToken: string;
 }
 
 export interface RenewalSettings {
@@ -77,6 +84,11 @@ export interface RenewalSettings {
   mode: RenewalMode;
   /** `renew-before-hours`, in ms. */
   windowMs: number;
+  /**
+   * `min-token-minutes`, in ms: a due login this job may not renew (src/chatgpt/without-renewing.ts)
+   * runs with its access token only if that lasts longer than this.
+   */
+  minTokenMs: number;
 }
 
 export interface LeaseSettings {
@@ -105,7 +117,8 @@ export interface AccessTokenInputs extends CommonInputs {
   accessToken: string;
 }
 
-export type Inputs = ApiKeyInputs | ChatGptInputs | AccessTokenInputs;
+export type { WorkloadIdentityInputs };
+export type Inputs = ApiKeyInputs | ChatGptInputs | AccessTokenInputs | WorkloadIdentityInputs;
 
 export interface ParsedInputs {
   inputs: Inputs;
@@ -132,7 +145,8 @@ export function secretInputs(read: InputReader): string[] {
     'encryption-key',
     'chatgpt-auth-json',
     'secret-token',
-    'lease-token'
+    'lease-token',
+    'github-token'
   ].map((name) => read(name).trim());
   // A multi-line value would be masked line by line ('{' lines and all): the seed's tokens are masked one by one once parsed.
   return values.filter((value) => value !== '' && !value.includes('\n'));
@@ -165,6 +179,15 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
   const codexHome = parseCodexHome(get('codex-home'), ctx);
   if (mode === 'chatgpt') return parseChatGpt(get, read('chatgpt-auth-json'), codexHome, ctx);
   if (mode === 'access-token') return parseAccessToken(get, codexHome);
+  if (mode === 'workload-identity') {
+    const parsed = parseWorkloadIdentity(get, ctx.env ?? {});
+    const warnings = ignoring(
+      get,
+      [...CHATGPT_ONLY_INPUTS, 'openai-api-key', 'codex-access-token'],
+      'this step uses workload identity (`auth-mode: workload-identity`); no stored credential is read.'
+    );
+    return { inputs: { ...parsed, codexHome }, warnings: [...warnings, ...parsed.warnings] };
+  }
 
   const apiKey = get('openai-api-key');
   if (!apiKey) {
@@ -184,7 +207,7 @@ export function parseInputs(read: InputReader, ctx: ParseContext): ParsedInputs 
   oneLine('openai-api-key', apiKey, 'key');
   const warnings = ignoring(
     get,
-    [...CHATGPT_ONLY_INPUTS, 'codex-access-token'],
+    [...CHATGPT_ONLY_INPUTS, ...WORKLOAD_IDENTITY_INPUTS, 'codex-access-token'],
     'a ChatGPT login is used only with `auth-mode: chatgpt`; this step uses the API key.'
   );
   return { inputs: { mode: 'api-key', apiKey, codexHome }, warnings };
@@ -226,7 +249,7 @@ function parseAccessToken(get: (name: string) => string, codexHome: string | und
   }
   const warnings = ignoring(
     get,
-    [...CHATGPT_ONLY_INPUTS, 'openai-api-key'],
+    [...CHATGPT_ONLY_INPUTS, ...WORKLOAD_IDENTITY_INPUTS, 'openai-api-key'],
     'this step uses the access token (`auth-mode: access-token`).'
   );
   return { inputs: { mode: 'access-token', accessToken: token, codexHome }, warnings };
@@ -244,8 +267,8 @@ function looksLikeChatGptLogin(value: string): boolean {
 }
 
 function isDefault(name: string, value: string): boolean {
-  // lease-token defaults to the workflow's token, which the runner expands: a value is always there.
-  if (name === 'lease-token') return true;
+  // lease-token and github-token default to the workflow's token, which the runner expands: a value is always there.
+  if (name === 'lease-token' || name === 'github-token') return true;
   return DEFAULTS[name] !== undefined && value.toLowerCase() === DEFAULTS[name].toLowerCase();
 }
 
@@ -322,10 +345,18 @@ function parseChatGpt(
       secret,
       lease,
       localStore,
-      renewal
+      renewal,
+      githubToken: parseGithubToken(get)
     },
     warnings
   };
+}
+
+/** `github-token`: may be empty (then a payload without the repository's visibility fails the job, src/event.ts). */
+function parseGithubToken(get: (name: string) => string): string {
+  const token = get('github-token');
+  if (token) oneLine('github-token', token, 'token');
+  return token;
 }
 
 /**
@@ -530,7 +561,10 @@ function parseRenewal(get: (name: string) => string): RenewalSettings {
       fix
     );
   }
-  return { mode, windowMs: Math.round(hours * 3_600_000) };
+  const minTokenMs = parseMinutes(get, 'min-token-minutes', {
+    fix: "e.g. 120: longer than this job runs, so that Codex's access token outlasts it"
+  });
+  return { mode, windowMs: Math.round(hours * 3_600_000), minTokenMs };
 }
 
 /** Why a duration is not the plain decimal number the duration inputs take. */

@@ -19,6 +19,9 @@ async function main(): Promise<void> {
     if (inputs.mode === 'api-key' || inputs.mode === 'access-token') {
       const { setUpJobCredential } = await import('./job-credential.js');
       await setUpJobCredential(inputs, stepRuntime());
+    } else if (inputs.mode === 'workload-identity') {
+      const { setUpWorkloadIdentity } = await import('./workload-identity/main.js');
+      await setUpWorkloadIdentity(inputs, stepRuntime());
     } else {
       const { setUpChatGpt } = await import('./chatgpt/main.js');
       await setUpChatGpt(inputs, stepRuntime());

@@ -27,6 +27,10 @@ async function post(): Promise<void> {
         await keepRefreshedCredential(inputs, state, stepRuntime());
       }
     }
+    if (state.mode === 'workload-identity') {
+      const { cleanUpWorkloadIdentity } = await import('./workload-identity/post.js');
+      await cleanUpWorkloadIdentity(state, stepRuntime());
+    }
   } catch (error) {
     step.setFailed(errorMessage(error));
   } finally {

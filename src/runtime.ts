@@ -2,6 +2,7 @@
 // unit tests pass a recorder.
 import type { AuthMode } from './inputs.js';
 import type { OpenStores } from './chatgpt/stores.js';
+import type { ProcessIdentity } from './platform/liveness.js';
 
 export interface Runtime {
   env: NodeJS.ProcessEnv;
@@ -49,6 +50,8 @@ export interface MainState {
   localStore?: { dir: string; lockToken: string };
   /** When the main step started (ISO): the post step reads only what Codex wrote since (src/chatgpt/refresh-failure.ts). */
   startedAt?: string;
+  /** Workload-identity mode: the private directory holding the token file, and the keeper renewing it. */
+  workloadIdentity?: { dir: string; tokenFile: string; keeper?: ProcessIdentity };
 }
 
 export function runnerTemp(env: NodeJS.ProcessEnv): string {

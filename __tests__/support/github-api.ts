@@ -34,6 +34,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { listenOnLoopback } from './loopback.js';
+import { repositoryAnswer, type RepositoryFacts } from './github-repo-route.js';
 import sodium from 'libsodium-wrappers';
 
 export type SecretScope = 'repository' | 'environment' | 'organization';
@@ -109,6 +110,9 @@ export interface RepositorySpec {
   /** `owner/name`. */
   name: string;
   environments?: string[];
+  /** GET /repos/{owner}/{repo} (./github-repo-route.ts). Default: private, default branch `main`. */
+  visibility?: RepositoryFacts['visibility'];
+  defaultBranch?: string;
 }
 
 export interface GitHubApiOptions {
@@ -274,6 +278,7 @@ interface Repository {
   environments: Map<string, SecretStore>;
   refs: Map<string, string>;
   commits: Map<string, GitCommit>;
+  facts: RepositoryFacts;
 }
 
 interface Reply {
@@ -394,7 +399,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   const newStore = (): SecretStore => ({ keyId: newKey(), secrets: new Map() });
 
   const addRepository = (spec: string | RepositorySpec): void => {
-    const { name: full, environments = [] } = typeof spec === 'string' ? { name: spec } : spec;
+    const { name: full, environments = [], ...facts } = typeof spec === 'string' ? { name: spec } : spec;
     const [owner, name] = full.split('/');
     if (!owner || !name) throw new Error(`Repository '${full}' is not owner/name`);
     if (repositories.has(full.toLowerCase())) return;
@@ -405,7 +410,8 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       store: newStore(),
       environments: new Map(),
       refs: new Map(),
-      commits: new Map()
+      commits: new Map(),
+      facts: { visibility: facts.visibility ?? 'private', defaultBranch: facts.defaultBranch ?? 'main' }
     };
     // Every repository starts with one commit on main, like a real one.
     const initial = makeCommit({ message: 'Initial commit', tree: EMPTY_TREE, parents: [] });
@@ -880,18 +886,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       const repo = visibleRepo(grant, a, b);
       const base = `${origin}/repos/${repo.owner}/${repo.name}`;
       const [area, ...more] = rest;
-      if (area === undefined && method === 'GET') {
-        return {
-          status: 200,
-          body: {
-            id: repo.id,
-            name: repo.name,
-            full_name: `${repo.owner}/${repo.name}`,
-            owner: { login: repo.owner },
-            private: true
-          }
-        };
-      }
+      if (area === undefined && method === 'GET') return { status: 200, body: repositoryAnswer(repo, origin) };
       if (area === 'actions' && more[0] === 'secrets')
         return secretsRoute(method, more.slice(1), repo.store, grant, 'secrets', body, `${base}/actions/secrets`);
       if (area === 'environments' && more.length >= 2 && more[1] === 'secrets') {

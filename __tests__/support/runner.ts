@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BASH, NODE24, ROOT, SYSTEM_PATH, searchPath } from './paths.js';
+import { githubEvent, type EventName, type EventSpec } from './events.js';
 
 export type Condition = 'success' | 'always' | 'failure';
 
@@ -64,10 +65,7 @@ export interface Runner {
   workRoot: string;
 }
 
-export interface EventSpec {
-  name: string;
-  payload: Record<string, unknown>;
-}
+export type { EventSpec };
 
 export interface JobSpec {
   name: string;
@@ -78,8 +76,11 @@ export interface JobSpec {
   env?: Record<string, string>;
   /** Variables the runner gives node action steps only (the cache service: ACTIONS_RESULTS_URL, ...). */
   actionEnv?: Record<string, string>;
+  /** Default: a push to the default branch, GitHub's real payload (./events.ts). */
   event?: EventSpec;
   repository?: string;
+  /** The job's GITHUB_TOKEN, which `${{ github.token }}` input defaults expand to (default: JOB_TOKEN). */
+  githubToken?: string;
   runId?: number;
   runAttempt?: number;
   stepTimeoutMs?: number;
@@ -168,12 +169,13 @@ export async function destroyRunner(runner: Runner): Promise<void> {
   await fs.rm(path.dirname(runner.home), { recursive: true, force: true });
 }
 
+/** The event `name` (default push) of the private repository `repository`, as GitHub sends it (./events.ts). */
 export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventSpec {
-  return {
-    name,
-    payload: { repository: { full_name: repository, private: true, visibility: 'private', default_branch: 'main' } }
-  };
+  return githubEvent(name as EventName, { repository });
 }
+
+/** A job's GITHUB_TOKEN by default: the loopback GitHub API's workflow token (TOKENS.workflow of ./github-api.ts). */
+export const JOB_TOKEN = 'ghs_LOOPBACKworkflow0GITHUB0TOKEN000000';
 
 let runIds = 1000;
 
@@ -209,7 +211,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     GITHUB_JOB: spec.name,
     GITHUB_EVENT_NAME: event.name,
     GITHUB_EVENT_PATH: eventPath,
-    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF: event.ref ?? 'refs/heads/main',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_API_URL: 'https://api.github.com',
     RUNNER_TEMP: runnerTemp,
@@ -297,7 +299,8 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     }
     const env: Record<string, string> = {};
     for (const [name, def] of Object.entries(manifest.inputs)) {
-      const value = given[name] ?? def.default;
+      // The runner evaluates expression defaults (`${{ github.token }}`) before the step starts.
+      const value = (given[name] ?? def.default)?.replaceAll('${{ github.token }}', spec.githubToken ?? JOB_TOKEN);
       if (value !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
     }
     return env;

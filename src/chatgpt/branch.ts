@@ -1,70 +1,66 @@
-// Where a renewed (or Codex-refreshed) login may be created: only where every later job sees it.
+// Where a refresh token may be spent: only where its successor is stored for every later job.
 // Actions-cache entries are branch-scoped: a job writes into its own ref's scope and reads its own
 // then the default branch's, so a login renewed on any other ref is seen by that ref's jobs only,
-// while everyone else keeps spending the old (now spent) refresh token. The secret is read by every
-// branch; the runner-local store by every job of its machine.
-import { readFileSync } from 'node:fs';
+// while the default branch keeps spending the old (now spent) refresh token. Off the default branch
+// the other stores do not close that gap either:
+// - the runner-local store of a GitHub-hosted runner is a disk that is gone when the job ends
+//   (RUNNER_ENVIRONMENT=github-hosted, docs.github.com "Store information in variables"); only a
+//   self-hosted runner's store outlives the job (every job of that machine reads it);
+// - the secret of `secret-name` is read when a run is queued (actions-runtime notes), so a job of the
+//   default branch queued before this job writes it still gets the old copy, and nothing lets it
+//   read the newest one back.
+import type { RepositoryFacts, RunEvent } from '../event.js';
+import { onDefaultBranch } from '../event.js';
 
 export interface RunPlace {
   /** GITHUB_REF, e.g. refs/heads/main or refs/pull/7/merge. */
   ref: string | undefined;
-  /** `repository.default_branch` of the event payload (GITHUB_EVENT_PATH). */
-  defaultBranch: string | undefined;
+  /** The repository's default branch (from the payload, or the REST API when the payload is silent). */
+  defaultBranch: string;
   onDefaultBranch: boolean;
 }
 
-/** What this job stores a renewed login in, and what serializes renewals beyond its cache scope. */
+/** What this job stores a renewed login in, besides the Actions cache. */
 export interface RenewalStores {
   secret: boolean;
   local: boolean;
-  lease: boolean;
+  /** RUNNER_ENVIRONMENT is `github-hosted`: the runner's disk does not outlive the job. */
+  hostedRunner: boolean;
 }
 
-export type RenewalPlace = { ok: true } | { ok: false; problem: string; fix: string };
+export type RenewalPlace = { ok: true } | { ok: false; problem: string; renewer: string; fix: string };
 
-/** This run's ref and the repository's default branch. An unreadable payload counts as "not the default branch" (fail closed). */
-export function placeOfRun(env: NodeJS.ProcessEnv): RunPlace {
-  const ref = env.GITHUB_REF?.trim() || undefined;
-  let defaultBranch: string | undefined;
-  try {
-    const payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH ?? '', 'utf8')) as {
-      repository?: { default_branch?: unknown };
-    };
-    if (typeof payload.repository?.default_branch === 'string' && payload.repository.default_branch)
-      defaultBranch = payload.repository.default_branch;
-  } catch {
-    defaultBranch = undefined;
-  }
-  return { ref, defaultBranch, onDefaultBranch: !!ref && !!defaultBranch && ref === `refs/heads/${defaultBranch}` };
+export function placeOfRun(event: RunEvent, facts: Pick<RepositoryFacts, 'defaultBranch'>): RunPlace {
+  return { ref: event.ref, defaultBranch: facts.defaultBranch, onDefaultBranch: onDefaultBranch(event, facts) };
+}
+
+/** RUNNER_ENVIRONMENT: `github-hosted` on GitHub's runners (which always set it), `self-hosted` otherwise. */
+export function isHostedRunner(env: NodeJS.ProcessEnv): boolean {
+  return env.RUNNER_ENVIRONMENT?.trim() === 'github-hosted';
 }
 
 /**
- * Whether this job may renew the login. On the default branch: always. Elsewhere: with the
- * runner-local store (every job of the machine reads it; its lock serializes them), or with the
- * secret and the lease (the secret is read by every branch; the lease, unlike a cache claim, holds
- * across branches). With the cache alone: never.
+ * Whether this job may spend the refresh token. On the default branch: always. Elsewhere: only with
+ * the runner-local store of a self-hosted runner (every job of the machine reads it; its lock
+ * serializes them). With the cache, the secret or a hosted runner's disk: never.
  */
 export function renewalPlace(place: RunPlace, stores: RenewalStores): RenewalPlace {
-  if (place.onDefaultBranch || stores.local || (stores.secret && stores.lease)) return { ok: true };
-  const where = describePlace(place);
-  const main = place.defaultBranch ? `'${place.defaultBranch}'` : 'the default branch';
-  if (stores.secret) {
-    return {
-      ok: false,
-      problem: `this job runs on ${where}, and a renewal here could race one on ${main}: the claim that keeps two jobs from renewing at once lives in the Actions cache, whose entries are branch-scoped`,
-      fix: `It will be renewed by the next job on ${main} that uses it (run this workflow there, or the keep-fresh schedule in the README), then re-run this job; or set \`lease: true\` (needs \`permissions: contents: write\`), which serializes renewals across branches.`
-    };
-  }
+  if (place.onDefaultBranch || (stores.local && !stores.hostedRunner)) return { ok: true };
+  const main = `'${place.defaultBranch}'`;
+  const where = place.ref ? `${place.ref}, not the default branch ${main}` : 'an unknown ref (GITHUB_REF is not set)';
+  const cache = `a login renewed here would be saved in this ref's Actions-cache scope, which the jobs of ${main} never read`;
+  const also = [
+    ...(stores.local ? ["on this GitHub-hosted runner's local store, a disk that is gone when the job ends"] : []),
+    ...(stores.secret
+      ? [
+          `in the secret, which a run reads when it is queued, so a job of ${main} queued before this write would still spend the old refresh token`
+        ]
+      : [])
+  ];
   return {
     ok: false,
-    problem: `this job runs on ${where}, and with the Actions cache as the only store a login renewed here would be saved in this ref's cache scope, which jobs of ${main} and of other branches never read: they would keep the spent refresh token`,
-    fix: `It will be renewed by the next job on ${main} that uses it: run this workflow there (or the keep-fresh schedule in the README), then re-run this job. Or write the login back to its secret (\`secret-name\` with \`lease: true\`), so that any branch may renew it.`
+    problem: `this job runs on ${where}, and ${cache}${also.length ? `, ${also.map((a) => `and ${a}`).join(', ')}` : ''}`,
+    renewer: `the next job on ${main} that uses it (a push, a workflow_dispatch, or the keep-fresh schedule in the README)`,
+    fix: `To renew on any branch, keep the login in the runner-local store of a self-hosted runner (\`local-store: true\`).`
   };
-}
-
-function describePlace(place: RunPlace): string {
-  if (!place.ref) return 'an unknown ref (GITHUB_REF is not set)';
-  if (!place.defaultBranch)
-    return `${place.ref} (the event payload does not name the default branch, so this is not known to be it)`;
-  return `${place.ref}, not the default branch '${place.defaultBranch}'`;
 }

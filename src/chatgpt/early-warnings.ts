@@ -2,7 +2,7 @@
 // before anything fails. Each rule has a name (shown in the job summary, listed in the README's
 // "Early warnings" with its meaning and fix) and works on authenticated facts only (the decrypted
 // login's own times), never on a cache key or a file date.
-import { readFileSync } from 'node:fs';
+import type { RunPlace } from './branch.js';
 import { compareLastRefresh } from './credential.js';
 import type { StoreName } from './summary.js';
 
@@ -87,23 +87,11 @@ function seedOlderThanStored(facts: WarningFacts): EarlyWarning | undefined {
  * Why a login this job saves to the cache would not reach every later job: a cache this run cannot
  * write, or a branch other than the default one (its entries are visible to that branch only).
  */
-export function cacheLimitOf(env: NodeJS.ProcessEnv): string | undefined {
+export function cacheLimitOf(env: NodeJS.ProcessEnv, place: RunPlace): string | undefined {
   const mode = (env.ACTIONS_CACHE_MODE ?? '').trim().toLowerCase();
   if (mode === 'read' || mode === 'none') return `the Actions cache is not writable in this run (cache-mode '${mode}')`;
-  const ref = env.GITHUB_REF ?? '';
-  const defaultBranch = readDefaultBranch(env.GITHUB_EVENT_PATH);
-  if (defaultBranch && ref && ref !== `refs/heads/${defaultBranch}`) {
-    return `this job runs on ${ref}, not the default branch ${defaultBranch}, and a cache entry saved here is visible to this branch only`;
+  if (!place.onDefaultBranch) {
+    return `this job runs on ${place.ref ?? 'an unknown ref'}, not the default branch ${place.defaultBranch}, and a cache entry saved here is visible to this branch only`;
   }
   return undefined;
-}
-
-function readDefaultBranch(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    const payload = JSON.parse(readFileSync(file, 'utf8')) as { repository?: { default_branch?: unknown } };
-    return typeof payload.repository?.default_branch === 'string' ? payload.repository.default_branch : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -20,13 +20,16 @@ import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/loc
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../mutex/lock.js';
 import { consumerCopy } from './consumer-copy.js';
 import { parseCredential, secretsOf, sha256, type ChatGptCredential } from './credential.js';
-import { renewAheadIfDue, refuseInJobRefreshOffDefaultBranch } from './renewal-step.js';
+import { renewAheadIfDue, withholdInJobRefresh } from './renewal-step.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
 import { cacheOnlyWithoutCache, openStores } from './stores.js';
 import { JOB_NONCE_VARIABLE } from '../constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
+import { placeOfRun, type RunPlace } from './branch.js';
+import { readRunEvent } from '../event.js';
+import { apiUrlFromEnv } from '../stores/github-request.js';
 import { overrideWarnings } from '../codex-overrides.js';
 import { decodeSeed } from './seed.js';
 import { renderChatGptSummary, type ChatGptReport, type StoreName, type StoreReading } from './summary.js';
@@ -63,7 +66,11 @@ interface Found {
 }
 
 async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, found: Found): Promise<void> {
-  checkWhereWeRun(rt.env, inputs.allowPublicRepository).warnings.forEach(rt.warning);
+  const event = readRunEvent(rt.env);
+  const lookup = { token: inputs.githubToken, apiUrl: apiUrlFromEnv(rt.env), log: rt.info };
+  const guard = await checkWhereWeRun(event, lookup, inputs.allowPublicRepository);
+  guard.warnings.forEach(rt.warning);
+  const place: RunPlace = placeOfRun(event, guard.facts);
   overrideWarnings(rt.env, 'the ChatGPT login').forEach(rt.warning);
   const home = await prepareCodexHome(inputs.codexHome, runnerTemp(rt.env));
   // An auth.json this action did not write for this credential is left byte for byte: refused before anything is read.
@@ -195,16 +202,17 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   await mergeCodexConfig(home.dir, changes, rt.warning);
   let renewed = false;
   if (ahead)
-    ({ credential, renewed } = await renewAheadIfDue(inputs, credential, stores, local, ensureJobNonce(rt), rt));
-  else refuseInJobRefreshOffDefaultBranch(inputs, credential, local, rt.env);
-  // renewal: ahead: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
-  const written = ahead ? consumerCopy(credential.text) : credential.text;
+    ({ credential, renewed } = await renewAheadIfDue(inputs, credential, stores, local, ensureJobNonce(rt), rt, place));
+  // renewal: ahead, and in-job where a refresh could not be stored for everyone: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
+  const withheld = ahead || withholdInJobRefresh(inputs, credential, local, place, rt);
+  const written = withheld ? consumerCopy(credential.text) : credential.text;
   if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName), written, accountDigest(credential));
   await writePrivateFile(authFile, written);
   rt.setOutput('renewed', String(renewed));
   rt.saveState({
     ...state,
-    renewal: inputs.renewal.mode,
+    // `ahead` tells the post step that Codex had no refresh token (nothing to save).
+    renewal: withheld ? 'ahead' : 'in-job',
     authFile,
     tokensSha256: credential.tokensSha256,
     lastRefresh: credential.lastRefreshText,
@@ -218,17 +226,18 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const seedReading = readings.find((r) => r.source === 'seed' && r.status === 'usable');
   const early = earlyWarnings({
     now: report.now,
-    renewal: report.renewal,
+    // A withheld refresh token cannot be spent here: nothing for the in-job rules to warn about.
+    renewal: withheld ? 'ahead' : report.renewal,
     credentialName: inputs.credentialName,
     chosen: { store: source, lastRefresh: credential.lastRefreshText, accessTokenExpiresAt: expires },
     seedLastRefresh: seedReading?.credential?.lastRefreshText,
     writeBack: inputs.secret !== undefined,
     localStore: inputs.localStore !== undefined,
-    cacheLimit: cacheLimitOf(rt.env)
+    cacheLimit: cacheLimitOf(rt.env, place)
   });
   for (const warning of early) (warning.level === 'notice' ? rt.notice : rt.warning)(warning.message);
   report.warnings = early.map((w) => w.name);
-  if (!ahead && expires && expires.getTime() <= Date.now()) {
+  if (!withheld && expires && expires.getTime() <= Date.now()) {
     rt.warning(
       `The access token expired at ${expires.toISOString()}; Codex refreshes it on first use, and the post step stores the refreshed login.`
     );

@@ -92,7 +92,7 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   if (state.renewal === 'ahead') {
     // Codex had no refresh token, so there is nothing new to keep; every stored copy stays as it is.
     rt.info(
-      'renewal: ahead: Codex got the login without its refresh token, so there is nothing to save; the stored copies are unchanged.'
+      'Codex got the login without its refresh token (renewal: ahead, or in-job off the default branch), so there is nothing to save; the stored copies are unchanged.'
     );
     return;
   }

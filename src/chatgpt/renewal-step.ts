@@ -1,14 +1,17 @@
 // The main step's part of `renewal: ahead` and the branch rule of `renewal: in-job`: what runs
-// after the freshest stored copy is chosen and before Codex gets anything.
+// after the freshest stored copy is chosen and before Codex gets anything. A refresh token is spent
+// only where its successor is stored for every later job (src/chatgpt/branch.ts); elsewhere a due
+// login runs with its still-valid access token (src/chatgpt/without-renewing.ts).
 import { CredentialError } from '../errors.js';
 import { reseedSteps as reseedStepsFor } from './refresh-failure.js';
 import type { ChatGptInputs } from '../inputs.js';
 import type { Runtime } from '../runtime.js';
 import type { LocalStore } from '../stores/local.js';
 import type { EnvelopeStore } from '../stores/store.js';
-import { placeOfRun, renewalPlace } from './branch.js';
+import { isHostedRunner, renewalPlace, type RenewalPlace, type RunPlace } from './branch.js';
 import type { ChatGptCredential } from './credential.js';
 import { followSuccessors, isDue, renewIfDue, type RenewalResult } from './renewal.js';
+import { useWithoutRenewing } from './without-renewing.js';
 
 /** How long a job waits for another job's renewal, and how often it looks. */
 const WAIT_FOR_RENEWAL_MS = 90_000;
@@ -21,7 +24,8 @@ export async function renewAheadIfDue(
   stores: EnvelopeStore[],
   local: LocalStore | undefined,
   jobNonce: string,
-  rt: Runtime
+  rt: Runtime,
+  place: RunPlace
 ): Promise<RenewalResult> {
   const { windowMs } = inputs.renewal;
   if (!isDue(credential, windowMs, Date.now())) return { credential, renewed: false };
@@ -35,47 +39,67 @@ export async function renewAheadIfDue(
     reseed: reseedSteps(inputs)
   };
   const parts = realRenewalParts({ inputs, rt, stores, local, jobNonce });
-  const place = renewalPlace(placeOfRun(rt.env), { secret: !!inputs.secret, local: !!local, lease: !!inputs.lease });
-  if (!place.ok) {
+  const here = renewalPlaceOf(inputs, local, place, rt.env);
+  if (!here.ok) {
     // Not here; but a job on the default branch may have renewed it already (this copy came from an older store).
     const newest = await followSuccessors(credential, options, parts);
     if (!isDue(newest, windowMs, Date.now())) return { credential: newest, renewed: false };
-    throw new CredentialError(notHere(inputs, newest, place.problem, place.fix));
+    useAsIs(inputs, newest, here, rt);
+    return { credential: newest, renewed: false };
   }
   return renewIfDue(credential, options, parts);
 }
 
 /**
- * `renewal: in-job`: with the Actions cache as the only store, a job off the default branch whose
- * login Codex may refresh (due within the window) would save the refreshed login only into its own
- * branch's cache scope, leaving a spent refresh token to everyone else: refused before Codex runs.
+ * `renewal: in-job` where a refresh could not be stored for every later job (off the default
+ * branch, no self-hosted local store): Codex gets the login without its refresh token, so nothing
+ * is spent and the post step has nothing to store into a scope other branches never read. Returns
+ * whether the refresh token is withheld; fails when the access token would not last the job.
  */
-export function refuseInJobRefreshOffDefaultBranch(
+export function withholdInJobRefresh(
   inputs: ChatGptInputs,
   credential: ChatGptCredential,
   local: LocalStore | undefined,
-  env: NodeJS.ProcessEnv
-): void {
-  if (!isDue(credential, inputs.renewal.windowMs, Date.now())) return;
-  const place = renewalPlace(placeOfRun(env), { secret: !!inputs.secret, local: !!local, lease: !!inputs.lease });
-  if (!place.ok)
-    throw new CredentialError(
-      notHere(inputs, credential, place.problem, place.fix, 'Codex may refresh it in this job, but')
+  place: RunPlace,
+  rt: Runtime
+): boolean {
+  const here = renewalPlaceOf(inputs, local, place, rt.env);
+  if (here.ok) return false;
+  if (isDue(credential, inputs.renewal.windowMs, Date.now())) useAsIs(inputs, credential, here, rt);
+  else
+    rt.warning(
+      `renewal: in-job off the default branch: Codex gets the ChatGPT login '${inputs.credentialName}' without its refresh token, so it cannot refresh it here: ${here.problem}. ` +
+        `It runs with the access token (expires ${credential.accessTokenExpiresAt?.toISOString() ?? 'at an unknown time'}); ${here.renewer} keeps the login fresh. ${here.fix}`
     );
+  return true;
 }
 
-function notHere(
+function renewalPlaceOf(
+  inputs: ChatGptInputs,
+  local: LocalStore | undefined,
+  place: RunPlace,
+  env: NodeJS.ProcessEnv
+): RenewalPlace {
+  return renewalPlace(place, { secret: !!inputs.secret, local: !!local, hostedRunner: isHostedRunner(env) });
+}
+
+/** A due login this job may not renew: run with its access token (warned), or fail when it would not last. */
+function useAsIs(
   inputs: ChatGptInputs,
   credential: ChatGptCredential,
-  problem: string,
-  fix: string,
-  lead = 'It must be renewed, but'
-): string {
-  const expires = credential.accessTokenExpiresAt?.toISOString() ?? 'an unknown time';
-  return (
-    `The ChatGPT login '${inputs.credentialName}' is close to expiry (its access token expires at ${expires}, within renew-before-hours). ${lead} ${problem}. ` +
-    `Codex did not run and every stored copy is unchanged. ${fix}`
-  );
+  here: Extract<RenewalPlace, { ok: false }>,
+  rt: Runtime
+): void {
+  const verdict = useWithoutRenewing({
+    credentialName: inputs.credentialName,
+    accessTokenExpiresAt: credential.accessTokenExpiresAt,
+    now: Date.now(),
+    minTokenMs: inputs.renewal.minTokenMs,
+    why: here.problem,
+    renewer: here.renewer
+  });
+  if (!verdict.use) throw new CredentialError(`${verdict.message} ${here.fix}`);
+  rt.warning(verdict.warning);
 }
 
 export function reseedSteps(inputs: ChatGptInputs): string {
