@@ -3,7 +3,7 @@
 // sets both secrets in the loopback GitHub API, or prints what to set (offline). The stored seed must
 // be an envelope that the stored key opens to exactly the fixture file, and the action's first
 // ChatGPT-mode job must restore it and satisfy the real Codex CLI.
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { consumerCopy } from '../src/chatgpt/consumer-copy.js';
@@ -34,6 +34,11 @@ async function writeLogin(text: string, dir = path.join(home, '.codex')): Promis
   const file = path.join(dir, 'auth.json');
   await fs.writeFile(file, text, { mode: 0o600 });
   return file;
+}
+
+/** The messages as a reader takes them in: stderr with the line wrapping undone. */
+function said(run: ProcessRun): string {
+  return run.stderr.replace(/ *\n */g, ' ');
 }
 
 /** Nothing secret in what the user sees (unless --show-secrets). */
@@ -81,20 +86,20 @@ afterEach(async () => {
 describe('with --repo: sets both secrets through the GitHub API', () => {
   test('repository scope: the stored seed is an envelope the stored key opens to the fixture auth.json', async () => {
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
-    expect(run.stderr).toBe('');
+    expect(run.stderr).not.toMatch(/error|warning/i);
     expect(run.code).toBe(0);
     expect(api.secretNames(REPO)).toEqual(['CODEX_AUTH_JSON', 'CODEX_AUTH_KEY']);
     const envelope = api.secretValue(REPO, 'CODEX_AUTH_JSON')!;
     const keyText = api.secretValue(REPO, 'CODEX_AUTH_KEY')!;
     await expectEnvelopeOpensToLogin(envelope, keyText);
-    expect(run.stdout).toContain(
+    expect(said(run)).toContain(
       `Read the ChatGPT login in ${path.join(home, '.codex', 'auth.json')}: plan pro, last_refresh `
     );
-    expect(run.stdout).toContain('Set the repository secret CODEX_AUTH_JSON of acme/app (created): the sealed login.');
-    expect(run.stdout).toContain('Set the repository secret CODEX_AUTH_KEY of acme/app (created): the encryption key.');
+    expect(said(run)).toContain('Set the repository secret CODEX_AUTH_JSON of acme/app (created): the sealed login.');
+    expect(said(run)).toContain('Set the repository secret CODEX_AUTH_KEY of acme/app (created): the encryption key.');
     expect(run.stdout).toContain('chatgpt-auth-json: ${{ secrets.CODEX_AUTH_JSON }}');
     expect(run.stdout).toContain('encryption-key: ${{ secrets.CODEX_AUTH_KEY }}');
-    expect(run.stdout).toContain('not `codex logout`, which revokes the login CI now holds');
+    expect(said(run)).toContain('not `codex logout`, which revokes the login CI now holds');
     expectNoSecrets(run, envelope, keyText);
     // Seed first, then key; each sealed to the repository's key.
     expect(api.requests.filter((r) => r.method === 'PUT').map((r) => r.path)).toEqual([
@@ -106,7 +111,7 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
     // Running it again (a re-seed) replaces both, with a new key.
     const again = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain('CODEX_AUTH_KEY of acme/app (updated)');
+    expect(said(again)).toContain('CODEX_AUTH_KEY of acme/app (updated)');
     const newKey = api.secretValue(REPO, 'CODEX_AUTH_KEY')!;
     expect(newKey).not.toBe(keyText);
     await expectEnvelopeOpensToLogin(api.secretValue(REPO, 'CODEX_AUTH_JSON')!, newKey);
@@ -131,7 +136,7 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
       ],
       { GH_TOKEN: TOKENS.app, GITHUB_API_URL: 'http://127.0.0.1:1' }
     );
-    expect(run.stderr).toBe('');
+    expect(run.stderr).not.toMatch(/error|warning/i);
     expect(run.code).toBe(0);
     const env: ScopeRef = { scope: 'environment', owner: 'acme', repo: 'app', environment: 'production' };
     expect(api.secretNames(env)).toEqual(['NIGHTLY_KEY', 'NIGHTLY_LOGIN']);
@@ -141,11 +146,10 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
       api.secretValue(env, 'NIGHTLY_KEY')!,
       'nightly'
     );
-    expect(run.stdout).toContain(
+    expect(said(run)).toContain(
       "Set the environment secret NIGHTLY_LOGIN of acme/app (environment 'production') (created)"
     );
     expect(run.stdout).toContain('credential-name: nightly');
-    expect(run.stdout).toContain('secret-scope: environment');
     expect(run.stdout).toContain('environment: production');
   });
 
@@ -163,11 +167,11 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
   test('a GITHUB_TOKEN without the secrets permission: exit 1, the permission and the variable named, nothing stored', async () => {
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.workflow, GITHUB_API_URL: api.url });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(
+    expect(said(run)).toContain(
       'codex-auth init: Cannot read the public key of the repository secret CODEX_AUTH_JSON of acme/app: GitHub answered 403 Resource not accessible by integration'
     );
-    expect(run.stderr).toContain('The token in GITHUB_TOKEN may not read this secret');
-    expect(run.stderr).toContain('"Secrets: Read and write"');
+    expect(said(run)).toContain('The token in GITHUB_TOKEN may not read this secret');
+    expect(said(run)).toContain('"Secrets: Read and write"');
     expect(api.secretNames(REPO)).toEqual([]);
     expectNoSecrets(run);
   });
@@ -176,8 +180,8 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
     api.inject({ status: 422, method: 'PUT', path: 'CODEX_AUTH_KEY' });
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('Cannot write the repository secret CODEX_AUTH_KEY of acme/app: GitHub answered 422');
-    expect(run.stderr).toContain(
+    expect(said(run)).toContain('Cannot write the repository secret CODEX_AUTH_KEY of acme/app: GitHub answered 422');
+    expect(said(run)).toContain(
       'CODEX_AUTH_JSON was already replaced with a login sealed under the new key, which CODEX_AUTH_KEY does not hold yet: fix the problem and run this command again (it writes both).'
     );
     expectNoSecrets(run, api.secretValue(REPO, 'CODEX_AUTH_JSON')!);
@@ -187,7 +191,7 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
     api.inject({ status: 503, method: 'PUT', path: 'CODEX_AUTH_JSON' });
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('answered 503 Service Unavailable; attempt 2 of 4 in 1 s.');
+    expect(said(run)).toContain('answered 503 Service Unavailable; attempt 2 of 4 in 1 s.');
     await expectEnvelopeOpensToLogin(
       api.secretValue(REPO, 'CODEX_AUTH_JSON')!,
       api.secretValue(REPO, 'CODEX_AUTH_KEY')!
@@ -197,10 +201,10 @@ describe('with --repo: sets both secrets through the GitHub API', () => {
   test('--repo without a token: exit 2, naming both variables and --print', async () => {
     const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_API_URL: api.url });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(
+    expect(said(run)).toContain(
       'codex-auth init: --repo: needs a token to write the secrets, in GITHUB_TOKEN or GH_TOKEN'
     );
-    expect(run.stderr).toContain('--print');
+    expect(said(run)).toContain('--print');
     expect(api.requests).toEqual([]);
   });
 });
@@ -209,24 +213,24 @@ describe('printing (no --repo, or --print): offline, values in private files unl
   test('no --repo: nothing is sent; the values sit in 0600 files in a new 0700 directory', async () => {
     // Both an unreachable API and the loopback one: neither may be contacted.
     const run = await cli(['init'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
-    expect(run.stderr).toBe('');
+    expect(run.stderr).not.toMatch(/error|warning/i);
     expect(run.code).toBe(0);
     expect(api.requests).toEqual([]);
-    const dir = /The secret values are in (\S+) \(readable only by you/.exec(run.stdout)![1];
+    const dir = /The secret values are in (\S+) \(readable only by you/.exec(said(run))![1];
     expect(dir.startsWith(path.join(home, 'tmp') + path.sep)).toBe(true);
     expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
     const seedFile = path.join(dir, 'CODEX_AUTH_JSON');
     const keyFile = path.join(dir, 'CODEX_AUTH_KEY');
     for (const file of [seedFile, keyFile]) {
       expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
-      expect(run.stdout).toContain(`gh secret set ${path.basename(file)} < ${file}`);
+      expect(said(run)).toContain(`gh secret set ${path.basename(file)} < ${file}`);
     }
     const envelope = await fs.readFile(seedFile, 'utf8');
     const keyText = await fs.readFile(keyFile, 'utf8');
     await expectEnvelopeOpensToLogin(envelope, keyText);
     expectNoSecrets(run, envelope, keyText);
-    expect(run.stdout).toContain('No --repo given, so nothing was sent to GitHub');
-    expect(run.stdout).toContain(`rm -r ${dir}`);
+    expect(said(run)).toContain('No --repo given, so nothing was sent to GitHub');
+    expect(said(run)).toContain(`rm -r ${dir}`);
   });
 
   test('--print with --repo and environment scope: gh commands for that repository and environment, still offline', async () => {
@@ -235,17 +239,17 @@ describe('printing (no --repo, or --print): offline, values in private files unl
       GITHUB_API_URL: 'http://127.0.0.1:1'
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(
+    expect(said(run)).toContain(
       'Set them as environment secrets (acme/app: Settings → Environments → production → Add environment secret)'
     );
-    expect(run.stdout).toMatch(/gh secret set CODEX_AUTH_JSON --repo acme\/app --env production < \S+CODEX_AUTH_JSON/);
+    expect(said(run)).toMatch(/gh secret set CODEX_AUTH_JSON --repo acme\/app --env production < \S+CODEX_AUTH_JSON/);
   });
 
   test('--show-secrets prints the values themselves', async () => {
     const run = await cli(['init', '--print', '--show-secrets']);
     expect(run.code).toBe(0);
-    const envelope = /^\s*CODEX_AUTH_JSON:\n(.+)$/m.exec(run.stdout)![1];
-    const keyText = /^\s*CODEX_AUTH_KEY:\n(.+)$/m.exec(run.stdout)![1];
+    const envelope = /^\s*CODEX_AUTH_JSON:\n(.+)$/m.exec(run.stderr)![1];
+    const keyText = /^\s*CODEX_AUTH_KEY:\n(.+)$/m.exec(run.stderr)![1];
     await expectEnvelopeOpensToLogin(envelope, keyText);
     // No files were left behind.
     expect(await fs.readdir(path.join(home, 'tmp'))).toEqual([]);
@@ -261,11 +265,11 @@ describe('the checks on auth.json, with the fix in the message', () => {
     );
     const run = await cli(['init', '--print']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`No auth.json at ${path.join(home, '.codex', 'auth.json')}`);
-    expect(run.stderr).toContain(
+    expect(said(run)).toContain(`No auth.json at ${path.join(home, '.codex', 'auth.json')}`);
+    expect(said(run)).toContain(
       'sets cli_auth_credentials_store = "keyring", so `codex login` keeps the login in the system keyring'
     );
-    expect(run.stderr).toContain(
+    expect(said(run)).toContain(
       `Set cli_auth_credentials_store = "file" in ${path.join(home, '.codex', 'config.toml')}, run \`codex login\` again`
     );
   });
@@ -276,18 +280,18 @@ describe('the checks on auth.json, with the fix in the message', () => {
     await fs.writeFile(path.join(codexHome, 'config.toml'), 'cli_auth_credentials_store = "auto"\n');
     const run = await cli(['init'], { CODEX_HOME: codexHome });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`No auth.json at ${path.join(codexHome, 'auth.json')}`);
-    expect(run.stderr).toContain('cli_auth_credentials_store = "auto"');
+    expect(said(run)).toContain(`No auth.json at ${path.join(codexHome, 'auth.json')}`);
+    expect(said(run)).toContain('cli_auth_credentials_store = "auto"');
   });
 
   test('no auth.json and no keyring setting: how to log in with file storage, or --auth-file', async () => {
     const run = await cli(['init', '--auth-file', '~/missing/auth.json']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(
+    expect(said(run)).toContain(
       `No auth.json at ${path.join(home, 'missing', 'auth.json')}. Add --login to sign in now with a login of CI's own (recommended).`
     );
-    expect(run.stderr).toContain('Or, on this trusted machine, put cli_auth_credentials_store = "file"');
-    expect(run.stderr).toContain('--auth-file');
+    expect(said(run)).toContain('Or, on this trusted machine, put cli_auth_credentials_store = "file"');
+    expect(said(run)).toContain('--auth-file');
   });
 
   test('an API-key auth.json is refused without echoing the key, pointing to API-key mode', async () => {
@@ -295,8 +299,8 @@ describe('the checks on auth.json, with the fix in the message', () => {
     const file = await writeLogin(JSON.stringify(makeApiKeyAuth(key), null, 2), path.join(home, 'apikey'));
     const run = await cli(['init', '--auth-file', file]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`${file} is not a usable ChatGPT login: auth_mode is "apikey"`);
-    expect(run.stderr).toContain('openai-api-key');
+    expect(said(run)).toContain(`${file} is not a usable ChatGPT login: auth_mode is "apikey"`);
+    expect(said(run)).toContain('openai-api-key');
     expect(run.stderr).not.toContain(key);
   });
 
@@ -308,7 +312,7 @@ describe('the checks on auth.json, with the fix in the message', () => {
     );
     const run = await cli(['init', '--auth-file', file, '--print']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('is not a usable ChatGPT login: tokens.refresh_token is missing or empty');
+    expect(said(run)).toContain('is not a usable ChatGPT login: tokens.refresh_token is missing or empty');
     expect(run.stderr).not.toContain(login.tokens.access_token);
   });
 
@@ -316,8 +320,8 @@ describe('the checks on auth.json, with the fix in the message', () => {
     await fs.writeFile(path.join(home, '.codex', 'config.toml'), 'cli_auth_credentials_store = "keyring"\n');
     const run = await cli(['init', '--print']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('Warning:');
-    expect(run.stderr).toContain('may then be an old, spent copy');
+    expect(said(run)).toContain('Warning:');
+    expect(said(run)).toContain('may then be an old, spent copy');
   });
 });
 
@@ -336,7 +340,7 @@ describe('command-line mistakes: exit 2, the flag named', () => {
   ])('%j', async (args, message) => {
     const run = await cli(args);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`codex-auth init: ${message}`);
+    expect(said(run)).toContain(`codex-auth init: ${message}`);
   });
 
   test('help, and an unknown command', async () => {
@@ -348,10 +352,10 @@ describe('command-line mistakes: exit 2, the flag named', () => {
     );
     expect(help.stdout).toContain('--show-secrets');
     const helpInit = await cli(['help', 'init']);
-    expect(helpInit).toEqual({ code: 0, stdout: help.stdout, stderr: '' });
+    expect(helpInit).toMatchObject({ code: 0, stdout: help.stdout, stderr: '' });
     const unknown = await cli(['seed']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("codex-auth: unknown command 'seed'.");
+    expect(said(unknown)).toContain("codex-auth: unknown command 'seed'.");
   });
 });
 
@@ -383,3 +387,88 @@ test('the first ChatGPT-mode job restores what init stored, and the real Codex C
   expect(job.status).toBe('success');
   expect(job.step('same file').masked).not.toContain(refreshToken);
 }, 180_000);
+
+describe('what init prints: the example workflow alone on stdout, instructions on stderr', () => {
+  const example = readFileSync(path.join(ROOT, 'examples', 'nightly-chatgpt.yml'), 'utf8');
+
+  test('stdout is exactly examples/nightly-chatgpt.yml, with the repository put in; its start and end marked on stderr', async () => {
+    const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(example.replace('OWNER/NAME', 'acme/app'));
+    expect(run.stderr).toContain('----- begin .github/workflows/codex-nightly.yml -----');
+    expect(run.stderr).toContain('----- end .github/workflows/codex-nightly.yml -----');
+    // It names only the two secrets init set; write-back, which needs a third, is described, not printed.
+    expect([...run.stdout.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1])).toEqual([
+      'CODEX_AUTH_JSON',
+      'CODEX_AUTH_KEY'
+    ]);
+    expect(api.secretNames(REPO)).toEqual(['CODEX_AUTH_JSON', 'CODEX_AUTH_KEY']);
+    expect(said(run)).toContain('The workflow needs only the two secrets above');
+    expect(said(run)).toContain(
+      'create that third secret yourself (this command cannot: it holds your token): a fine-grained personal access token'
+    );
+    expect(said(run)).toContain('`gh secret set CODEX_AUTH_SECRET_TOKEN --repo acme/app`');
+  });
+
+  test('other names: the secrets, the credential name and the environment the secrets live in', async () => {
+    const run = await cli([
+      'init',
+      '--print',
+      '--repo',
+      'acme/app',
+      '--environment',
+      'production',
+      '--credential-name',
+      'nightly',
+      '--secret-name',
+      'NIGHTLY_LOGIN',
+      '--key-secret-name',
+      'NIGHTLY_KEY'
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      example
+        .replace('OWNER/NAME', 'acme/app')
+        .replaceAll('CODEX_AUTH_JSON', 'NIGHTLY_LOGIN')
+        .replaceAll('CODEX_AUTH_KEY', 'NIGHTLY_KEY')
+        .replace('    runs-on: ubuntu-latest\n', '    runs-on: ubuntu-latest\n    environment: production\n')
+        .replace(
+          '          encryption-key: ${{ secrets.NIGHTLY_KEY }}\n',
+          '          encryption-key: ${{ secrets.NIGHTLY_KEY }}\n          credential-name: nightly\n'
+        )
+    );
+    expect(said(run)).toContain('`secret-scope: environment`, `environment: production`');
+  });
+
+  test('every line of help and messages fits 100 columns, except one unbreakable command or path', async () => {
+    const runs = [
+      await cli(['--help']),
+      await cli(['init', '--help']),
+      await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url }),
+      await cli(['init', '--print', '--repo', 'acme/app', '--scope', 'organization', '--org', 'other']),
+      await cli(['init', '--repo', 'acme/app'], { GITHUB_API_URL: api.url }),
+      await cli(['init', '--auth-file', '~/missing/auth.json'])
+    ];
+    for (const run of runs) {
+      const text = run.stderr + (run.stdout.startsWith('Usage') ? run.stdout : '');
+      for (const line of text.split('\n')) {
+        // A line over 100 columns is a command printed to be copied whole (`  gh …`, `  rm …`), or holds a
+        // single word (a code span, a URL, a path) that may not be split.
+        if (line.length <= 100 || /^ {2}(gh|rm) /.test(line)) continue;
+        expect({
+          line,
+          words: line
+            .trim()
+            .replace(/`[^`]*`/g, 'X')
+            .split(' ').length
+        }).toEqual({ line, words: 1 });
+      }
+    }
+  });
+
+  test('-v and --version print the version', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    for (const flag of ['-v', '--version'])
+      expect(await cli([flag])).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+});

@@ -14,6 +14,8 @@ import { makeChatGptAuth } from './support/jwt.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
 import { CODEX, NODE24, ROOT } from './support/paths.js';
 
+/** Messages as a reader takes them in: the wrapping at 100 columns undone. */
+const flat = (text: string): string => text.replace(/ *\n */g, ' ');
 const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
 const REPO: ScopeRef = { scope: 'repository', owner: 'acme', repo: 'app' };
 
@@ -112,11 +114,11 @@ test('device-code login: Codex prompts, the user signs in, the new login is seal
   // Codex asked the issuer for a code and printed it; init passes its prompt through.
   await waitFor(
     'the device code prompt',
-    () => oauth.deviceCodes.length === 1 && run.stdout().includes(oauth.deviceCodes[0].userCode),
+    () => oauth.deviceCodes.length === 1 && run.stderr().includes(oauth.deviceCodes[0].userCode),
     run
   );
   const code = oauth.deviceCodes[0];
-  expect(run.stdout()).toContain(`${oauth.issuer}/codex/device`);
+  expect(flat(run.stderr())).toContain(`${oauth.issuer}/codex/device`);
   // While the user has not signed in, the temporary Codex home exists, private, with file storage.
   const [codexHome] = await fs.readdir(tmp);
   expect(codexHome).toMatch(/^codex-auth-login-/);
@@ -146,10 +148,13 @@ test('device-code login: Codex prompts, the user signs in, the new login is seal
     expect(run.stdout()).not.toContain(value);
     expect(run.stderr()).not.toContain(value);
   }
-  expect(run.stdout()).toContain('Signed in for CI: plan pro');
-  expect(run.stdout()).toContain('Set the repository secret CODEX_AUTH_JSON of acme/app (created): the sealed login.');
-  expect(run.stdout()).toContain('This login belongs to CI alone: nothing of it was kept on this machine');
-  expect(run.stdout()).toContain('This command did not create the secret CODEX_AUTH_SECRET_TOKEN');
+  // Messages and Codex's prompts on stderr (wrapped at 100 columns); stdout is the workflow alone.
+  const said = run.stderr().replace(/ *\n */g, ' ');
+  expect(said).toContain('Signed in for CI: plan pro');
+  expect(said).toContain('Set the repository secret CODEX_AUTH_JSON of acme/app (created): the sealed login.');
+  expect(said).toContain('This login belongs to CI alone: nothing of it was kept on this machine');
+  expect(said).toContain('create that third secret yourself');
+  expect(run.stdout()).toMatch(/^# Codex every night on a ChatGPT login/);
 
   // Nothing left: no temporary Codex home, no ~/.codex, no process.
   expect(await fs.readdir(tmp)).toEqual([]);
@@ -174,7 +179,7 @@ test.each([
     else run.child.kill('SIGINT');
     const exit = await run.done;
     expect(exit.code).toBe(130);
-    expect(run.stderr()).toContain(
+    expect(flat(run.stderr())).toContain(
       'codex-auth init: Cancelled (SIGINT): nothing was stored, and the temporary Codex home was removed.'
     );
     expect(api.requests).toEqual([]);
@@ -206,8 +211,8 @@ test('Codex failing (the issuer refuses the device-code request): exit 1, the re
   });
   const exit = await run.done;
   expect(exit.code).toBe(1);
-  expect(run.stderr()).toContain('Error logging in: device code request failed with status 401');
-  expect(run.stderr()).toContain(
+  expect(flat(run.stderr())).toContain('Error logging in: device code request failed with status 401');
+  expect(flat(run.stderr())).toContain(
     'codex-auth init: `codex login` failed (exit 1): see its messages above. Nothing was stored; run the command again.'
   );
   expect(api.secretNames(REPO)).toEqual([]);
@@ -217,20 +222,20 @@ test('Codex failing (the issuer refuses the device-code request): exit 1, the re
 test('no Codex on PATH, or a wrong --codex: exit 1, how to install it or point at it', async () => {
   const run = start(['init', '--login', '--print'], { PATH: '/usr/bin:/bin' });
   expect((await run.done).code).toBe(1);
-  expect(run.stderr()).toContain(
+  expect(flat(run.stderr())).toContain(
     'The Codex CLI (codex) is not on PATH: install it (`npm install -g @openai/codex`) or give its path with --codex PATH'
   );
   const wrong = start(['init', '--login', '--print', '--codex', path.join(home, 'nope')]);
   expect((await wrong.done).code).toBe(1);
-  expect(wrong.stderr()).toContain(`--codex: ${path.join(home, 'nope')} is not an executable file`);
+  expect(flat(wrong.stderr())).toContain(`--codex: ${path.join(home, 'nope')} is not an executable file`);
   expect(await fs.readdir(tmp)).toEqual([]);
 });
 
 test('--login without a token for --repo stops before Codex runs, and prints the command to run again', async () => {
   const run = start(['init', '--login', '--repo', 'acme/app']);
   expect((await run.done).code).toBe(2);
-  expect(run.stderr()).toContain(
-    '`GH_TOKEN=$(gh auth token) npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init --login --repo acme/app`'
+  expect(flat(run.stderr())).toContain(
+    '`GH_TOKEN=$(gh auth token) npx --yes @org/codex-auth@1 init --login --repo acme/app`'
   );
   expect(oauth.requests).toEqual([]);
   expect(await fs.readdir(tmp)).toEqual([]);
@@ -256,10 +261,10 @@ describe('the OAuth issuer in the login (tokens.oauth_provenance): Codex refresh
     const { file } = await loginFile('https://evil.example/');
     const refused = start(['init', '--auth-file', file, '--print']);
     expect((await refused.done).code).toBe(1);
-    expect(refused.stderr()).toContain(
+    expect(flat(refused.stderr())).toContain(
       `${file} is refused: its tokens.oauth_provenance names the issuer "https://evil.example/", not Codex's https://auth.openai.com: Codex would send its refresh token there.`
     );
-    expect(refused.stderr()).toContain('run the command again with --oauth-issuer https://evil.example');
+    expect(flat(refused.stderr())).toContain('run the command again with --oauth-issuer https://evil.example');
     expect(await fs.readdir(tmp)).toEqual([]);
     const accepted = start(['init', '--auth-file', file, '--print', '--oauth-issuer', 'https://evil.example']);
     expect((await accepted.done).code).toBe(0);
@@ -281,6 +286,6 @@ test.each<[string[], string]>([
 ])('usage error %j: exit 2 on stderr', async (args, message) => {
   const run = start(args);
   expect((await run.done).code).toBe(2);
-  expect(run.stderr()).toContain(`codex-auth init: ${message}`);
+  expect(flat(run.stderr())).toContain(`codex-auth init: ${message}`);
   expect(run.stdout()).toBe('');
 });

@@ -93,7 +93,11 @@ describe('end to end (dist/ through the runner harness)', () => {
     const step = job.step('auth');
     expect(step.status).toBe('failure');
     expect(step.annotations).toEqual([
-      { level: 'error', message: expect.stringMatching(/^Input 'codex-home': holds a line break/) }
+      {
+        level: 'error',
+        title: 'Codex auth failed',
+        message: expect.stringMatching(/^Input 'codex-home': holds a line break/)
+      }
     ]);
   });
 });

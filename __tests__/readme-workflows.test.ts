@@ -252,6 +252,7 @@ describe('the openai/codex-action recipe (README: With openai/codex-action)', ()
       const post = postStep(run.jobs[0]);
       expect(post.annotations).toContainEqual({
         level: 'warning',
+        title: 'Codex auth',
         message: expect.stringContaining('is now owned by uid 65534, not by the runner user (uid 0)')
       });
       expect(post.log).toContain('Saved the refreshed ChatGPT login');

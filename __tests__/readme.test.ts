@@ -130,9 +130,6 @@ describe('the README shows examples/*.yml, one source of truth', () => {
 });
 
 describe('links between the documents', () => {
-  // Files other work of this release adds (issue 24's setup command, issue 23's workload identity):
-  // linked already, checked like every other link once they exist (then this test asks to drop them).
-  const PENDING = new Set(['examples/nightly-chatgpt.yml']);
   const documents = ['README.md', 'CONTRIBUTING.md', 'CHANGELOG.md', 'SECURITY.md', ...documentationFiles().slice(1)];
 
   test.each(documents)(
@@ -144,7 +141,6 @@ describe('links between the documents', () => {
         if (/^[a-z]+:/.test(target)) continue;
         const [file, anchor] = target.split('#');
         const resolved = file ? path.posix.normalize(path.posix.join(path.posix.dirname(doc), file)) : doc;
-        if (PENDING.has(resolved) && !existsSync(path.join(ROOT, resolved))) continue;
         if (!existsSync(path.join(ROOT, resolved))) {
           broken.push(`${target}: no file ${resolved}`);
           continue;
@@ -155,10 +151,6 @@ describe('links between the documents', () => {
       expect(broken).toEqual([]);
     }
   );
-
-  test('a pending file that now exists is checked like the others', () => {
-    expect([...PENDING].filter((file) => existsSync(path.join(ROOT, file)))).toEqual([]);
-  });
 });
 
 /** GitHub's heading anchors of a Markdown text: lower case, punctuation dropped, spaces as `-`. */

@@ -339,7 +339,7 @@ describe('the main step proves write access before Codex can rotate anything', (
     const [error] = errorsOf(job);
     expect(error).toMatch(/^No usable ChatGPT credential for 'default'/);
     expect(error).toContain(
-      '`npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init --login --repo acme/app --environment production --secret-name CODEX_AUTH_JSON` does it'
+      '`npx --yes @org/codex-auth@1 init --login --repo acme/app --environment production --secret-name CODEX_AUTH_JSON` does it'
     );
     // Nothing was chosen, so nothing was written.
     expect(api.requests).toEqual([]);
@@ -532,23 +532,22 @@ describe('`codex-auth init` seeds the secret, the first job restores it and writ
         GITHUB_TOKEN: TOKENS.writer,
         GITHUB_API_URL: api.url
       });
-      expect(init.stderr).toBe('');
       expect(init.code).toBe(0);
 
-      // The printed workflow uses the action's real inputs.
+      // The printed workflow uses the action's real inputs; the write-back inputs are described on
+      // stderr, with the one secret they need that init cannot set.
       expect(init.stdout).toContain('- uses: org/codex-auth@v1');
-      const snippetInputs = [...init.stdout.matchAll(/^ {10}([a-z-]+): /gm)].map((m) => m[1]);
-      expect(snippetInputs).toEqual([
-        'auth-mode',
-        'chatgpt-auth-json',
-        'encryption-key',
-        'secret-name',
-        'secret-token'
-      ]);
+      const snippetInputs = [
+        ...init.stdout.slice(init.stdout.indexOf('- uses: org/codex-auth@v1')).matchAll(/^ {10}([a-z-]+): /gm)
+      ].map((m) => m[1]);
+      expect(snippetInputs).toEqual(['auth-mode', 'chatgpt-auth-json', 'encryption-key']);
+      const said = init.stderr.replace(/ *\n */g, ' ');
+      const described = [...said.matchAll(/`([a-z-]+): [^`]*`/g)].map((m) => m[1]);
+      expect(described).toEqual(['secret-name', 'secret-token']);
       const manifest = readManifest();
-      for (const name of snippetInputs) expect(manifest.inputs).toHaveProperty([name]);
+      for (const name of [...snippetInputs, ...described]) expect(manifest.inputs).toHaveProperty([name]);
 
-      // The workflow passes the two secrets init set, plus the write-back inputs of the snippet.
+      // The workflow passes the two secrets init set, plus the write-back inputs init describes.
       const encryptionKey = api.secretValue(REPO, 'CODEX_AUTH_KEY')!;
       secretValues.add(encryptionKey);
       const initEnvelope = api.secretValue(REPO, NAME)!;

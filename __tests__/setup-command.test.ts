@@ -1,25 +1,27 @@
 // The command that runs the setup is one string from one place (src/setup-command.ts): the README,
-// the docs, the action's errors and `codex-auth init` all print exactly it, and it names the
-// repository the package and the README's `uses:` name. No text may suggest a registry name
-// (`npx codex-auth …`) nobody here owns.
+// the docs, the action's errors and `codex-auth init` all print exactly it: the npm package this
+// repository publishes, pinned to the major version of package.json, so npx runs a published,
+// immutable release (never a moving archive).
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { initCommand } from '../src/inputs.js';
 import {
   DEFAULT_REF,
+  MAJOR,
+  PACKAGE_NAME,
   PACKAGE_REPOSITORY,
+  actionReference,
   repositoryFromPackage,
-  setupCommand,
-  setupSourceFromEnv
+  setupCommand
 } from '../src/setup-command.js';
 import { ROOT } from './support/paths.js';
 
-const SETUP = 'npx --yes https://github.com/org/codex-auth/archive/v1.tar.gz init';
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const SETUP = `npx --yes @org/codex-auth@${pkg.version.split('.')[0]} init`;
 
-/** Every `npx …` in a text, up to the end of the line or code span. */
+/** Every `npx …` command in a text (not the word in a code span of its own), up to the end of the line or code span. */
 function npxCommands(text: string): string[] {
-  return [...text.matchAll(/\bnpx\b[^`\n]*/g)].map((m) => m[0]);
+  return [...text.matchAll(/(?<!`)\bnpx\b(?!`)[^`\n]*/g)].map((m) => m[0]);
 }
 
 function sourceFiles(dir: string): string[] {
@@ -32,9 +34,12 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
-test('the command: a tarball of the action repository at v1, run with npx (no git, no registry name)', () => {
+test('the command: the published package at the major version of package.json, run with npx', () => {
+  expect(SETUP).toBe('npx --yes @org/codex-auth@1 init');
   expect(setupCommand()).toBe(SETUP);
-  expect(setupCommand({}, '--login', '--repo', 'acme/app')).toBe(`${SETUP} --login --repo acme/app`);
+  expect(setupCommand('--login', '--repo', 'acme/app')).toBe(`${SETUP} --login --repo acme/app`);
+  expect([PACKAGE_NAME, MAJOR]).toEqual([pkg.name, pkg.version.split('.')[0]]);
+  expect(actionReference()).toBe(`org/codex-auth@v${MAJOR}`);
 });
 
 test("package.json's repository, bugs and homepage name the same repository as the command and the README's uses:", () => {
@@ -67,6 +72,7 @@ test('package.json: publishable (scoped, not private), the bin and what the pack
 test('the README and every doc print exactly this command, never another npx form', () => {
   const files = [
     'README.md',
+    path.join('examples', 'nightly-chatgpt.yml'),
     ...readdirSync(path.join(ROOT, 'docs'))
       .filter((f) => f.endsWith('.md'))
       .map((f) => path.join('docs', f))
@@ -78,7 +84,8 @@ test('the README and every doc print exactly this command, never another npx for
       found.push(command);
       expect({ file, command: command.slice(0, SETUP.length) }).toEqual({ file, command: SETUP });
     }
-    expect(text).not.toMatch(/npx codex-auth|npx @[^ ]+\/codex-auth/);
+    // No archive URL or unscoped name: those run whatever sits behind them today.
+    expect(text).not.toMatch(/npx (--yes )?(codex-auth|https?:)/);
   }
   // The README shows it, as the recommended --login path.
   expect(npxCommands(readFileSync(path.join(ROOT, 'README.md'), 'utf8'))).toContain(
@@ -102,32 +109,15 @@ describe("the action's re-seed command (initCommand)", () => {
     token: 't'
   };
 
-  test('from the repository and ref the workflow uses (GITHUB_ACTION_REPOSITORY / GITHUB_ACTION_REF)', () => {
-    expect(initCommand(target, { GITHUB_ACTION_REPOSITORY: 'acme/codex-auth-fork', GITHUB_ACTION_REF: 'v1.4.0' })).toBe(
-      'npx --yes https://github.com/acme/codex-auth-fork/archive/v1.4.0.tar.gz init --login --repo acme/app --secret-name CODEX_AUTH_JSON'
-    );
-  });
-
-  test("the package's own when the action runs from a path (uses: ./) or the variables are odd", () => {
-    for (const env of [
-      {},
-      { GITHUB_ACTION_REPOSITORY: '' },
-      { GITHUB_ACTION_REPOSITORY: 'not a repo; rm -rf /' },
-      { GITHUB_ACTION_REPOSITORY: 'acme/x', GITHUB_ACTION_REF: '$(id)' }
-    ]) {
-      expect(initCommand(target, env).startsWith(`${setupCommand(setupSourceFromEnv(env))} --login`)).toBe(true);
-      expect(initCommand(target, env)).toMatch(
-        /^npx --yes https:\/\/github\.com\/[A-Za-z0-9-]+\/[A-Za-z0-9._-]+\/archive\/[A-Za-z0-9._/-]+\.tar\.gz init /
-      );
-    }
-    expect(initCommand(target, {})).toBe(`${SETUP} --login --repo acme/app --secret-name CODEX_AUTH_JSON`);
+  test('the same package and major version, whichever ref the workflow uses', () => {
+    expect(initCommand(target)).toBe(`${SETUP} --login --repo acme/app --secret-name CODEX_AUTH_JSON`);
   });
 
   test('environment and organization scopes; an environment name is quoted for the shell', () => {
-    expect(initCommand({ ...target, scope: 'environment', environment: 'prod eu' }, {})).toBe(
+    expect(initCommand({ ...target, scope: 'environment', environment: 'prod eu' })).toBe(
       `${SETUP} --login --repo acme/app --environment 'prod eu' --secret-name CODEX_AUTH_JSON`
     );
-    expect(initCommand({ ...target, scope: 'organization' }, {})).toBe(
+    expect(initCommand({ ...target, scope: 'organization' })).toBe(
       `${SETUP} --login --repo acme/app --scope organization --secret-name CODEX_AUTH_JSON`
     );
   });

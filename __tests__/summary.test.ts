@@ -73,7 +73,7 @@ describe('the job summary', () => {
         4
       );
       expect(markdown).toMatch(
-        /\*\*\(used\)\*\* \| a readable login \| 2026-11-30T12:00:00Z \(2 days ago\) \| expires 2026-12-10 12:00 UTC \(in 8 days\)/
+        /\*\*\(used\)\*\* \| a readable login \| 2026-11-30 12:00 UTC \(2 days ago\) \| expires 2026-12-10 12:00 UTC \(in 8 days\)/
       );
       expect(markdown).toContain('unusable: it was encrypted with a different encryption-key');
       expect(markdown).toContain('**Used:**');
@@ -111,9 +111,80 @@ describe('the job summary', () => {
       failure: "The ChatGPT login 'team' needs a re-seed: | it broke"
     });
     expect(markdown).toContain('**Not set up:** The ChatGPT login');
-    expect(markdown).toContain('\\| it broke');
+    // A paragraph keeps a `|` as written (an escape would show); a table cell escapes it.
+    expect(markdown).toContain("**Not set up:** The ChatGPT login 'team' needs a re-seed: | it broke");
     expect(markdown).toContain('**needs a re-seed**: renewing it failed (reused)');
     expect(markdown).not.toContain('**Next:**');
+  });
+
+  test('a table cell escapes `|`, also inside a code span; a paragraph does not', () => {
+    const markdown = renderChatGptSummary({
+      credentialName: 'default',
+      now: NOW,
+      renewal: 'ahead',
+      durableStores: [],
+      readings: [
+        { store: 'cache', status: 'unreadable', reason: 'delete it: `gh cache list | xargs gh cache delete`' }
+      ],
+      failure: 'Fix: `gh cache list | xargs gh cache delete`'
+    });
+    expect(markdown).toContain('| unusable: delete it: `gh cache list \\| xargs gh cache delete` |');
+    expect(markdown).toContain('**Not set up:** Fix: `gh cache list | xargs gh cache delete`');
+  });
+
+  test('renewal ahead: a login this job renewed is not due; a first job that renewed nothing has nothing stored', () => {
+    const seed = login({ accessExpiresAt: new Date(NOW.getTime() - 60_000) });
+    const renewedNow = login({ lastRefresh: rfc3339Nanos(NOW), accessExpiresAt: new Date(NOW.getTime() + 10 * DAY) });
+    const base: ChatGptReport = {
+      credentialName: 'default',
+      now: NOW,
+      renewal: 'ahead',
+      renewWindowMs: DAY,
+      durableStores: [],
+      readings: [
+        { store: 'cache', status: 'empty', reason: 'no entry yet' },
+        {
+          store: 'seed',
+          status: 'usable',
+          lastRefresh: seed.credential.lastRefreshText,
+          accessTokenExpiresAt: seed.credential.accessTokenExpiresAt
+        }
+      ],
+      chosen: { store: 'seed', why: 'the only usable copy' }
+    };
+    const renewed = renderChatGptSummary({
+      ...base,
+      renewed: {
+        lastRefresh: renewedNow.credential.lastRefreshText,
+        accessTokenExpiresAt: renewedNow.credential.accessTokenExpiresAt
+      }
+    });
+    expect(renewed).toContain('| Store (before this job renewed the login) |');
+    expect(renewed).toContain(
+      '**Renewed:** this job renewed the login (last_refresh 2026-12-02 12:00 UTC, expires 2026-12-12 12:00 UTC (in 10 days)) and stored it in the Actions cache; Codex uses it.'
+    );
+    expect(renewed).toContain('- Renewal due 2026-12-11 12:00 UTC (in 9 days): the first job after that renews it');
+    expect(renewed).not.toMatch(/due now/);
+    expect(renewed).toContain('The only stored copy is in the Actions cache');
+
+    const fresh = login({ accessExpiresAt: new Date(NOW.getTime() + 8 * DAY) });
+    const first = renderChatGptSummary({
+      ...base,
+      readings: [
+        base.readings[0],
+        {
+          ...base.readings[1],
+          lastRefresh: fresh.credential.lastRefreshText,
+          accessTokenExpiresAt: fresh.credential.accessTokenExpiresAt
+        }
+      ]
+    });
+    expect(first).toContain('| Actions cache | no entry yet |');
+    expect(first).toContain(
+      '- Nothing is stored yet: jobs use this copy until the first renewal stores the renewed login in the Actions cache.'
+    );
+    expect(first).not.toContain('only stored copy');
+    expect(first).toContain('- Renewal due 2026-12-09 12:00 UTC (in 7 days)');
   });
 
   test('API-key mode: one line, nothing of the key', () => {

@@ -61,8 +61,26 @@ test('masks and annotations are escaped so that a multi-line message stays one c
   const parsed = readWorkflowCommands(written.join(''));
   expect(parsed.masks).toEqual(['a%b']);
   expect(parsed.annotations).toEqual([
-    { level: 'warning', message: 'first\nsecond' },
-    { level: 'error', message: 'broken' }
+    { level: 'warning', message: 'first\nsecond', title: 'Codex auth' },
+    { level: 'error', message: 'broken', title: 'Codex auth failed' }
+  ]);
+});
+
+test('every annotation has a title; a title with `:`, `,`, `%` or a line break is escaped as the runner reads properties', () => {
+  const written: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
+  try {
+    step.notice('n');
+    step.warning('w', 'Codex auth: cache, 100%\nnow');
+  } finally {
+    process.stdout.write = write;
+  }
+  // The property escapes of actions/runner ActionCommand.cs (and @actions/core's toCommandProperties).
+  expect(written.join('')).toContain('::warning title=Codex auth%3A cache%2C 100%25%0Anow::w');
+  expect(readWorkflowCommands(written.join('')).annotations).toEqual([
+    { level: 'notice', message: 'n', title: 'Codex auth' },
+    { level: 'warning', message: 'w', title: 'Codex auth: cache, 100%\nnow' }
   ]);
 });
 

@@ -72,13 +72,15 @@ async function main(): Promise<void> {
     console.log(
       `\n--- ChatGPT mode: a seed from \`codex login\` in a secret, its access token expired. ${summary(world)}`
     );
+    // renewal: ahead (the default): the main step renews the expired login once and stores it; Codex
+    // gets a copy without the refresh token, so the post step has nothing to save.
     show(
-      '2. ChatGPT mode, job 1 (seed restored, Codex refreshes, post saves the envelope)',
+      '2. ChatGPT mode, job 1 (seed restored; the main step renews it ahead, stores it in the cache; Codex runs on a copy without the refresh token)',
       await runJob(chatGptJob(world, { name: 'nightly-1', inputs }))
     );
     console.log(`\n--- after job 1: ${summary(world)}`);
     show(
-      '3. ChatGPT mode, job 2 (the saved copy is restored, no refresh, nothing to save)',
+      '3. ChatGPT mode, job 2 (the renewed copy is restored from the cache: not due, no renewal, nothing to save)',
       await runJob(chatGptJob(world, { name: 'nightly-2', inputs }))
     );
     console.log(`\n--- after job 2: ${summary(world)}`);

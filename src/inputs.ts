@@ -1,7 +1,7 @@
 // Every input is read and checked here, once, into a typed object, before any side effect.
 import path from 'node:path';
 import { InputError } from './errors.js';
-import { setupCommand, setupSourceFromEnv, shellQuote } from './setup-command.js';
+import { setupCommand, shellQuote } from './setup-command.js';
 import { apiUrlFromEnv } from './stores/github-request.js';
 import { expandHome, isInsideResolved } from './paths.js';
 import type { SecretTarget } from './stores/secret.js';
@@ -593,22 +593,14 @@ function parseMinutes(get: (name: string) => string, name: string, options: { ze
 }
 
 /** The `codex-auth init` command that re-seeds this secret (and sets a new encryption key): see src/setup-command.ts. */
-export function initCommand(target: SecretTarget, env: NodeJS.ProcessEnv = process.env): string {
+export function initCommand(target: SecretTarget): string {
   const scope =
     target.scope === 'environment'
       ? ['--environment', shellQuote(target.environment ?? '')]
       : target.scope === 'organization'
         ? ['--scope', 'organization']
         : [];
-  return setupCommand(
-    setupSourceFromEnv(env),
-    '--login',
-    '--repo',
-    `${target.owner}/${target.repo}`,
-    ...scope,
-    '--secret-name',
-    target.name
-  );
+  return setupCommand('--login', '--repo', `${target.owner}/${target.repo}`, ...scope, '--secret-name', target.name);
 }
 
 function tokenKinds(scope: SecretScope): string {

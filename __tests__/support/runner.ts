@@ -95,6 +95,8 @@ export interface JobSpec {
 export interface Annotation {
   level: 'error' | 'warning' | 'notice';
   message: string;
+  /** The `title=` property, unescaped as the runner does (ActionCommand.cs). */
+  title?: string;
 }
 
 export interface StepResult {
@@ -518,17 +520,33 @@ export function readWorkflowCommands(stdout: string): { log: string; masks: stri
   const annotations: Annotation[] = [];
   const kept: string[] = [];
   for (const line of stdout.split('\n')) {
-    const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
+    const command = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
     if (command?.[1] === 'add-mask') {
-      masks.push(unescapeData(command[2]));
+      masks.push(unescapeData(command[3]));
       continue;
     }
     if (command && (command[1] === 'error' || command[1] === 'warning' || command[1] === 'notice')) {
-      annotations.push({ level: command[1], message: unescapeData(command[2]) });
+      annotations.push(annotation(command[1], command[2], command[3]));
     }
     kept.push(line);
   }
   return { log: kept.join('\n'), masks, annotations };
+}
+
+/** An annotation command (`::warning title=…::message`) as the runner reads it: the message and the `title` property. */
+function annotation(level: Annotation['level'], properties: string | undefined, data: string): Annotation {
+  const title = /(?:^|,)title=([^,]*)/.exec(properties ?? '')?.[1];
+  return { level, message: unescapeData(data), ...(title === undefined ? {} : { title: unescapeProperty(title) }) };
+}
+
+/** A property value, unescaped in the runner's order (ActionCommand.cs UnescapeProperty: `%25` last). */
+function unescapeProperty(value: string): string {
+  return value
+    .replace(/%0D/g, '\r')
+    .replace(/%0A/g, '\n')
+    .replace(/%3A/g, ':')
+    .replace(/%2C/g, ',')
+    .replace(/%25/g, '%');
 }
 
 function unescapeData(value: string): string {
@@ -546,20 +564,20 @@ export function runnerLog(lines: string[], masks: Set<string>): { masked: string
   const annotations: Annotation[] = [];
   let stopToken: string | undefined;
   for (const line of lines) {
-    const command = /^::([A-Za-z0-9_-]+)(?: [^:]*)?::(.*)$/.exec(line);
+    const command = /^::([A-Za-z0-9_-]+)(?: ([^:]*))?::(.*)$/.exec(line)?.slice(1);
     if (stopToken !== undefined) {
-      if (command?.[1] === stopToken) stopToken = undefined;
+      if (command?.[0] === stopToken) stopToken = undefined;
       shown.push(applyMasks(line, [...masks]));
       continue;
     }
-    if (command?.[1] === 'stop-commands' && command[2]) stopToken = command[2];
-    if (command?.[1] === 'add-mask') {
+    if (command?.[0] === 'stop-commands' && command[2]) stopToken = command[2];
+    if (command?.[0] === 'add-mask') {
       const value = unescapeData(command[2]);
       if (value.trim()) masks.add(value);
       continue;
     }
-    if (command && (command[1] === 'error' || command[1] === 'warning' || command[1] === 'notice'))
-      annotations.push({ level: command[1], message: unescapeData(command[2]) });
+    if (command && (command[0] === 'error' || command[0] === 'warning' || command[0] === 'notice'))
+      annotations.push(annotation(command[0], command[1], command[2]));
     shown.push(applyMasks(line, [...masks]));
   }
   return { masked: shown.join('\n'), annotations };

@@ -45,6 +45,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     now: new Date(),
     readings: [],
     renewal: inputs.renewal.mode,
+    renewWindowMs: inputs.renewal.windowMs,
     durableStores: [...(inputs.secret ? (['secret'] as const) : []), ...(inputs.localStore ? (['local'] as const) : [])]
   };
   const found: Found = { readings: [], marks: new Map() };
@@ -209,6 +210,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName), written, accountDigest(credential));
   await writePrivateFile(authFile, written);
   rt.setOutput('renewed', String(renewed));
+  if (renewed)
+    report.renewed = { lastRefresh: credential.lastRefreshText, accessTokenExpiresAt: credential.accessTokenExpiresAt };
   rt.saveState({
     ...state,
     // `ahead` tells the post step that Codex had no refresh token (nothing to save).

@@ -35,6 +35,10 @@ export interface ChatGptReport {
   chosen?: { store: StoreName; why: string };
   /** `ahead`: renewed by the action ahead of time; `in-job`: Codex renews it in the job. */
   renewal: 'ahead' | 'in-job';
+  /** `renewal: ahead`: renew when the access token expires within this (`renew-before-hours`). */
+  renewWindowMs?: number;
+  /** This job renewed the login (`renewal: ahead`) and stored it: the login Codex got. */
+  renewed?: { lastRefresh: string; accessTokenExpiresAt?: Date };
   /** Durable stores this job writes a renewed login to, besides the Actions cache. */
   durableStores: Array<'secret' | 'local'>;
   /** Why the main step stopped (no copy given to Codex). */
@@ -56,19 +60,43 @@ const STORE_LABEL: Record<StoreName, string> = {
   'codex-home': 'auth.json in `codex-home`'
 };
 
+// Escaping by context (GitHub Flavored Markdown): in a table row a `|` ends the cell wherever it
+// stands, even inside a code span, so cells escape it (`\|`, which GFM turns back into `|` before it
+// reads the cell, code spans included); in a paragraph or a list item a `|` is plain text, and an
+// escape there would show, or end up in a command copied from a code span.
+
+/** Text for a table cell: one line, every `|` escaped. */
+function cell(text: string): string {
+  return oneLine(text).replace(/\|/g, '\\|');
+}
+
+/** Text for a paragraph or a list item: one line, as written. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 export function renderChatGptSummary(report: ChatGptReport): string {
   const lines = [`### Codex auth: ChatGPT login \`${report.credentialName}\``, ''];
   if (report.failure) lines.push(`**Not set up:** ${oneLine(report.failure)}`, '');
-  lines.push('| Store | Held | last_refresh | Access token |', '|---|---|---|---|');
+  lines.push(
+    report.renewed
+      ? '| Store (before this job renewed the login) | Held | last_refresh | Access token |'
+      : '| Store | Held | last_refresh | Access token |',
+    '|---|---|---|---|'
+  );
   for (const reading of report.readings) {
     const used = report.chosen?.store === reading.store ? ' **(used)**' : '';
+    const refreshed = reading.lastRefresh
+      ? `${stamp(new Date(reading.lastRefresh))} (${age(reading.lastRefresh, report.now)} ago)`
+      : '–';
     lines.push(
-      `| ${STORE_LABEL[reading.store]}${used} | ${held(reading)} | ${reading.lastRefresh ? `${reading.lastRefresh.slice(0, 19)}Z (${age(reading.lastRefresh, report.now)} ago)` : '–'} | ${expiry(reading.accessTokenExpiresAt, report.now)} |`
+      `| ${cell(STORE_LABEL[reading.store])}${used} | ${held(reading)} | ${cell(refreshed)} | ${cell(expiry(reading.accessTokenExpiresAt, report.now))} |`
     );
   }
   lines.push('');
   if (report.chosen)
     lines.push(`**Used:** the ${STORE_LABEL[report.chosen.store]}: ${oneLine(report.chosen.why)}.`, '');
+  if (report.renewed) lines.push(`**Renewed:** ${renewedLine(report, report.renewed)}`, '');
   const next = whatHappensNext(report);
   if (next.length) lines.push('**Next:**', ...next.map((line) => `- ${line}`), '');
   if (report.warnings?.length)
@@ -91,41 +119,64 @@ function held(reading: StoreReading): string {
     case 'usable':
       return 'a readable login';
     case 'empty':
-      return oneLine(reading.reason ?? 'nothing');
+      return cell(reading.reason ?? 'nothing');
     case 'needs-reseed':
-      return `**needs a re-seed**: ${oneLine(reading.reason ?? 'a refresh failed in an earlier job')}`;
+      return `**needs a re-seed**: ${cell(reading.reason ?? 'a refresh failed in an earlier job')}`;
     default:
-      return `unusable: ${oneLine(reading.reason ?? 'unreadable')}`;
+      return `unusable: ${cell(reading.reason ?? 'unreadable')}`;
   }
 }
 
+function renewedLine(report: ChatGptReport, renewed: NonNullable<ChatGptReport['renewed']>): string {
+  const stores = [
+    'the Actions cache',
+    ...report.durableStores.map((s) => (s === 'secret' ? 'the secret' : 'the runner-local store'))
+  ];
+  const expires = renewed.accessTokenExpiresAt ? `, ${expiry(renewed.accessTokenExpiresAt, report.now)}` : '';
+  return `this job renewed the login (last_refresh ${stamp(new Date(renewed.lastRefresh))}${expires}) and stored it in ${stores.join(' and ')}; Codex uses it.`;
+}
+
+/** The login Codex has now: the renewed one, else the chosen reading. */
+function currentLogin(report: ChatGptReport): { accessTokenExpiresAt?: Date } | undefined {
+  if (report.renewed) return report.renewed;
+  return report.chosen && report.readings.find((r) => r.store === report.chosen!.store && r.status === 'usable');
+}
+
 function whatHappensNext(report: ChatGptReport): string[] {
-  const chosen =
-    report.chosen && report.readings.find((r) => r.store === report.chosen!.store && r.status === 'usable');
-  if (!chosen) return [];
+  const current = currentLogin(report);
+  if (!current) return [];
   const next: string[] = [];
-  const expires = chosen.accessTokenExpiresAt;
+  const expires = current.accessTokenExpiresAt;
   if (expires) {
-    const due = new Date(expires.getTime() - RENEWAL_LEAD_MS);
-    const when =
-      due.getTime() <= report.now.getTime()
-        ? 'now (the access token is expired or about to be)'
-        : `${stamp(due)} (in ${age(report.now.toISOString(), due)})`;
+    const lead = report.renewal === 'ahead' ? (report.renewWindowMs ?? RENEWAL_LEAD_MS) : RENEWAL_LEAD_MS;
+    const due = new Date(expires.getTime() - lead);
+    const dueNow = due.getTime() <= report.now.getTime();
+    const when = dueNow ? 'now' : `${stamp(due)} (in ${age(report.now.toISOString(), due)})`;
     next.push(
       report.renewal === 'ahead'
-        ? `Renewal due ${when}; the action renews it ahead of the jobs that use it.`
+        ? dueNow
+          ? 'Renewal is due now: the next job that may renew it (on the default branch, or any branch with `secret-name` and `lease: true`, or `local-store: true`) renews it in its main step, before Codex runs.'
+          : `Renewal due ${when}: the first job after that renews it in its main step, once for all jobs, before Codex runs.`
         : `Renewal due ${when}: the first job that runs Codex after that renews it, and its post step stores the new login.`
     );
   }
   const stored = report.durableStores;
-  if (!stored.length) {
+  const cacheHolds =
+    report.renewed !== undefined || report.readings.some((r) => r.store === 'cache' && r.status === 'usable');
+  if (stored.length) {
+    next.push(
+      `Renewed logins are also written to the ${stored.map((s) => (s === 'secret' ? 'secret' : 'runner-local store')).join(' and ')}.`
+    );
+  } else if (cacheHolds) {
     const until = new Date(report.now.getTime() + CACHE_EVICTION_DAYS * 86_400_000);
     next.push(
       `The only stored copy is in the Actions cache, which evicts an entry no job uses for ${CACHE_EVICTION_DAYS} days (or earlier when the repository's cache is full): run a job with it before ${stamp(until)} (in ${CACHE_EVICTION_DAYS} days), or keep a copy in a secret (\`secret-name\`) or the runner-local store.`
     );
   } else {
     next.push(
-      `Renewed logins are also written to the ${stored.map((s) => (s === 'secret' ? 'secret' : 'runner-local store')).join(' and ')}.`
+      report.renewal === 'ahead'
+        ? 'Nothing is stored yet: jobs use this copy until the first renewal stores the renewed login in the Actions cache.'
+        : 'Nothing is stored yet: the post step stores the login in the Actions cache once Codex has renewed it.'
     );
   }
   return next;
@@ -135,7 +186,7 @@ function expiry(at: Date | undefined, now: Date): string {
   if (!at) return '–';
   const ms = at.getTime() - now.getTime();
   return ms <= 0
-    ? `expired ${age(at.toISOString(), now)} ago`
+    ? `expired ${stamp(at)} (${age(at.toISOString(), now)} ago)`
     : `expires ${stamp(at)} (in ${age(now.toISOString(), at)})`;
 }
 
@@ -150,11 +201,7 @@ export function age(from: string, to: Date): string {
   return `${Math.floor(hours / 24)} days`;
 }
 
-function stamp(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** Table cells and bullet items are one line, and a `|` would end a cell. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
+/** The one timestamp format of the summary: `2026-12-10 12:00 UTC`. */
+export function stamp(date: Date): string {
+  return Number.isNaN(date.getTime()) ? 'unknown' : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

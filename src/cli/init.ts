@@ -3,7 +3,9 @@
 // (./login.ts); otherwise it reads an existing auth.json. It runs the same checks as the action,
 // generates an encryption key, seals the login into an envelope, and either sets both secrets through
 // the GitHub API (--repo, token from GITHUB_TOKEN or GH_TOKEN) or prints what to set. It never prints
-// a secret value unless --show-secrets is given; printing works offline.
+// a secret value unless --show-secrets is given; printing works offline. Standard output carries only
+// the workflow that uses the secrets (examples/nightly-chatgpt.yml, ./workflow.ts); every message goes
+// to standard error, wrapped at 100 columns (./text.ts).
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -14,7 +16,9 @@ import { CODEX_ISSUER, parseCredential, provenanceProblem, type ChatGptCredentia
 import { seal } from '../chatgpt/envelope.js';
 import { errorMessage } from '../errors.js';
 import { CREDENTIAL_NAME } from '../inputs.js';
-import { resolveSetupSource, setupCommand, shellQuote, type SetupSource } from '../setup-command.js';
+import { setupCommand, shellQuote } from '../setup-command.js';
+import { wrap } from './text.js';
+import { nightlyWorkflow, WORKFLOW_FILE } from './workflow.js';
 import { findCodex, LoginCancelled, loginWithCodex } from './login.js';
 import {
   apiUrlFromEnv,
@@ -34,29 +38,35 @@ export const INIT_USAGE = `Usage: codex-auth init --login [--device-auth] --repo
        codex-auth init [--auth-file PATH] [options]
 
 Seeds a ChatGPT login into GitHub Actions secrets, encrypted: the secret --secret-name holds the
-sealed auth.json (an envelope), --key-secret-name the key that opens it. Run it on a trusted machine.
+sealed auth.json (an envelope), --key-secret-name the key that opens it. Run it on a trusted
+machine. Messages go to standard error; standard output carries only a workflow that uses the
+secrets (\`> ${WORKFLOW_FILE}\` saves it).
 
 Login:
-  --login                   sign in now with \`codex login\`, in a private temporary Codex home, so CI
-                            gets a login session of its own: nothing is kept on this machine, and your
-                            own Codex login (~/.codex) is untouched. Needs the Codex CLI.
-  --device-auth             with --login: sign in with a one-time code instead of a browser (headless machines)
+  --login                   sign in now with \`codex login\`, in a private temporary Codex home, so
+                            CI gets a login session of its own: nothing is kept on this machine,
+                            and your own Codex login (~/.codex) is untouched. Needs the Codex CLI.
+  --device-auth             with --login: sign in with a one-time code instead of a browser
+                            (headless machines)
   --codex PATH              with --login: the Codex CLI to run (default: codex on PATH)
-  --oauth-issuer URL        accept a login from this OAuth issuer instead of Codex's own (${CODEX_ISSUER});
-                            with --login, Codex signs in there (needs --device-auth)
-  --auth-file PATH          without --login: the auth.json of an existing login (default: $CODEX_HOME/auth.json,
-                            else ~/.codex/auth.json); CI then shares that session with this machine
+  --oauth-issuer URL        accept a login from this OAuth issuer instead of Codex's own
+                            (${CODEX_ISSUER}); with --login, Codex signs in there
+                            (needs --device-auth)
+  --auth-file PATH          without --login: the auth.json of an existing login (default:
+                            $CODEX_HOME/auth.json, else ~/.codex/auth.json); CI then shares that
+                            session with this machine
 
 Options:
   --credential-name NAME    the action's credential-name (default: default)
-  --repo OWNER/NAME         set the secrets in this repository through the GitHub API; the token is
-                            read from GITHUB_TOKEN or GH_TOKEN (e.g. GH_TOKEN=$(gh auth token))
+  --repo OWNER/NAME         set the secrets in this repository through the GitHub API; the token
+                            is read from GITHUB_TOKEN or GH_TOKEN (e.g. GH_TOKEN=$(gh auth token))
   --secret-name NAME        secret for the sealed login (default: CODEX_AUTH_JSON)
   --key-secret-name NAME    secret for the encryption key (default: CODEX_AUTH_KEY)
   --scope SCOPE             repository (default), environment or organization
   --environment NAME        environment scope: the environment (implies --scope environment)
   --org NAME                organization scope: the organization (default: the owner of --repo)
-  --api-url URL             GitHub API (default: GITHUB_API_URL, else ${DEFAULT_API_URL}; GHES: https://HOST/api/v3)
+  --api-url URL             GitHub API (default: GITHUB_API_URL, else ${DEFAULT_API_URL};
+                            GitHub Enterprise Server: https://HOST/api/v3)
   --print                   do not call GitHub: print what to set where (the default without --repo)
   --show-secrets            print the secret values themselves (otherwise they go to 0600 files)
   -h, --help                this help
@@ -70,8 +80,6 @@ export interface InitIO {
   err: (line: string) => void;
   /** Injectable for tests of the API path (retries). */
   sleep?: (ms: number) => Promise<void>;
-  /** Where this CLI comes from (package.json): the command it prints to run it again. */
-  setup?: Partial<SetupSource>;
 }
 
 /** A mistake in the command line: exit code 2, the message names the flag. */
@@ -248,7 +256,7 @@ export async function runInit(args: string[], io: InitIO): Promise<number> {
     options = parseInitArgs(args, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`codex-auth init: ${error.message}`);
+    say(io, `codex-auth init: ${error.message}`);
     return 2;
   }
   if (options.help) {
@@ -260,14 +268,14 @@ export async function runInit(args: string[], io: InitIO): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof LoginCancelled) {
-      io.err(`codex-auth init: ${error.message}`);
+      say(io, `codex-auth init: ${error.message}`);
       return error.exitCode;
     }
     if (error instanceof UsageError) {
-      io.err(`codex-auth init: ${error.message}`);
+      say(io, `codex-auth init: ${error.message}`);
       return 2;
     }
-    io.err(`codex-auth init: ${errorMessage(error)}`);
+    say(io, `codex-auth init: ${errorMessage(error)}`);
     return 1;
   }
 }
@@ -275,13 +283,14 @@ export async function runInit(args: string[], io: InitIO): Promise<number> {
 async function init(options: InitOptions, io: InitIO, args: string[]): Promise<void> {
   const write = options.repo !== undefined && !options.print;
   // Resolve everything a write needs before signing in or generating anything.
-  const token = write ? tokenFrom(io.env, setupCommand(io.setup, ...args.map(shellQuote))) : undefined;
+  const token = write ? tokenFrom(io.env, setupCommand(...args.map(shellQuote))) : undefined;
 
   const credential = options.login
     ? await newLogin(options, io)
     : await readLogin(options.authFile, io, options.oauthIssuer);
   const expires = credential.accessTokenExpiresAt;
-  io.out(
+  say(
+    io,
     `${options.login ? 'Signed in for CI' : `Read the ChatGPT login in ${options.authFile}`}: plan ${credential.planType ?? 'unknown'}, last_refresh ${credential.lastRefreshText}` +
       `${expires ? `, access token ${expires.getTime() <= Date.now() ? 'expired' : 'expires'} ${expires.toISOString()}${expires.getTime() <= Date.now() ? ' (the first job refreshes it)' : ''}` : ''}.`
   );
@@ -310,13 +319,13 @@ async function init(options: InitOptions, io: InitIO, args: string[]): Promise<v
       apiUrl: options.apiUrl,
       token: token!.value
     });
-    const opts = { names, log: io.err, sleep: io.sleep };
+    const opts = { names, log: (line: string) => say(io, line), sleep: io.sleep };
     // The sealed login first: if the key write then fails, re-running writes both again.
     const seedResult = await writeSecret(target(options.secretName), envelope, opts);
-    io.out(`Set the ${describeTarget(target(options.secretName))} (${seedResult.status}): the sealed login.`);
+    say(io, `Set the ${describeTarget(target(options.secretName))} (${seedResult.status}): the sealed login.`);
     try {
       const keyResult = await writeSecret(target(options.keySecretName), keyText, opts);
-      io.out(`Set the ${describeTarget(target(options.keySecretName))} (${keyResult.status}): the encryption key.`);
+      say(io, `Set the ${describeTarget(target(options.keySecretName))} (${keyResult.status}): the encryption key.`);
     } catch (error) {
       throw new Error(
         `${errorMessage(error)}\n${options.secretName} was already replaced with a login sealed under the new key, which ${options.keySecretName} does not hold yet: fix the problem and run this command again (it writes both).`,
@@ -324,24 +333,51 @@ async function init(options: InitOptions, io: InitIO, args: string[]): Promise<v
       );
     }
     if (options.showSecrets) {
-      io.out(`\n${options.secretName}=${envelope}\n${options.keySecretName}=${keyText}`);
+      say(io, `\n${options.secretName}=${envelope}\n${options.keySecretName}=${keyText}`);
     }
   } else {
     await printInstructions(options, io, envelope, keyText);
   }
 
-  io.out('');
-  io.out(workflowSnippet(options, io.setup));
-  io.out('');
-  io.out(writeBackTokenNote(options));
-  io.out('');
-  io.out(
+  printWorkflow(options, io);
+  say(io, `\n${writeBackNote(options)}`);
+  say(
+    io,
     options.login
-      ? 'This login belongs to CI alone: nothing of it was kept on this machine, and your own Codex login is untouched. To replace it (e.g. after a failed refresh), run the command again.'
-      : 'Important: this login now belongs to CI. Its refresh token is single-use: if Codex on this machine refreshes the same login, the copy in CI stops working (and the other way round). ' +
+      ? '\nThis login belongs to CI alone: nothing of it was kept on this machine, and your own Codex login is untouched. To replace it (e.g. after a failed refresh), run the command again.'
+      : '\nImportant: this login now belongs to CI. Its refresh token is single-use: if Codex on this machine refreshes the same login, the copy in CI stops working (and the other way round). ' +
           `Remove the local copy with \`rm ${shellQuote(options.authFile)}\` (not \`codex logout\`, which revokes the login CI now holds), and run \`codex login\` again if you need Codex here: a new login is a separate session. ` +
-          `Next time, \`${setupCommand(io.setup, '--login')}\` gives CI a login of its own.`
+          `Next time, \`${setupCommand('--login')}\` gives CI a login of its own.`
   );
+}
+
+/**
+ * The workflow alone on stdout, its start and end marked on stderr: on a terminal the markers show
+ * where to copy, and `codex-auth init … > FILE` saves exactly the workflow, with no instruction or
+ * marker in it (a marker on stdout would be one more line to cut by hand).
+ */
+function printWorkflow(options: InitOptions, io: InitIO): void {
+  say(
+    io,
+    `\nA workflow that uses these secrets (ChatGPT mode: private repositories only). Save it as ${WORKFLOW_FILE}; ` +
+      'it alone is on standard output, so `> FILE` after this command saves exactly it.'
+  );
+  io.err(`----- begin ${WORKFLOW_FILE} -----`);
+  io.out(
+    nightlyWorkflow({
+      secretName: options.secretName,
+      keySecretName: options.keySecretName,
+      credentialName: options.credentialName,
+      repo: options.repo && `${options.repo.owner}/${options.repo.name}`,
+      environment: options.scope === 'environment' ? options.environment : undefined
+    }).trimEnd()
+  );
+  io.err(`----- end ${WORKFLOW_FILE} -----`);
+}
+
+/** An instruction or message: stderr, wrapped at 100 columns. */
+function say(io: InitIO, text: string): void {
+  io.err(wrap(text));
 }
 
 /** `codex login` in a private temporary Codex home (./login.ts), checked like a seed. */
@@ -354,7 +390,8 @@ async function newLogin(options: InitOptions, io: InitIO): Promise<ChatGptCreden
         : 'The Codex CLI (codex) is not on PATH: install it (`npm install -g @openai/codex`) or give its path with --codex PATH, and run the command again.'
     );
   }
-  io.err(
+  say(
+    io,
     `Running \`codex login${options.deviceAuth ? ' --device-auth' : ''}\` in a private temporary Codex home (removed afterwards)…`
   );
   const text = await loginWithCodex({
@@ -409,7 +446,8 @@ async function readLogin(authFile: string, io: InitIO, trustedIssuer: string | u
     );
   }
   if (store === 'keyring' || store === 'auto') {
-    io.err(
+    say(
+      io,
       `Warning: ${configFile} sets cli_auth_credentials_store = "${store}": Codex may keep its current login in the keyring and no longer update ${authFile}, which may then be an old, spent copy. If the first job fails to authenticate, set the store to "file", run \`codex login\` and run this command again.`
     );
   }
@@ -453,14 +491,16 @@ async function printInstructions(options: InitOptions, io: InitIO, envelope: str
   const where = whereToSet(options);
   const ghTarget = ghFlags(options);
   if (!options.repo && !options.print)
-    io.out(
+    say(
+      io,
       'No --repo given, so nothing was sent to GitHub: set the two secrets below yourself (or re-run with --repo OWNER/NAME and a token in GITHUB_TOKEN).'
     );
   if (options.showSecrets) {
-    io.out(`\nSet these ${where.kind} secrets (${where.ui}):\n`);
-    io.out(`  ${options.secretName}:\n${envelope}\n`);
-    io.out(`  ${options.keySecretName}:\n${keyText}\n`);
-    io.out(
+    say(io, `\nSet these ${where.kind} secrets (${where.ui}):\n`);
+    io.err(`  ${options.secretName}:\n${envelope}\n`);
+    io.err(`  ${options.keySecretName}:\n${keyText}\n`);
+    say(
+      io,
       `With the GitHub CLI, paste each value when asked:\n  gh secret set ${options.secretName}${ghTarget}\n  gh secret set ${options.keySecretName}${ghTarget}`
     );
     return;
@@ -472,13 +512,13 @@ async function printInstructions(options: InitOptions, io: InitIO, envelope: str
   const keyFile = path.join(dir, options.keySecretName);
   await fs.writeFile(seedFile, envelope, { mode: 0o600, flag: 'wx' });
   await fs.writeFile(keyFile, keyText, { mode: 0o600, flag: 'wx' });
-  io.out(`\nThe secret values are in ${dir} (readable only by you; add --show-secrets to print them instead):`);
-  io.out(`  ${seedFile}`);
-  io.out(`  ${keyFile}`);
-  io.out(`\nSet them as ${where.kind} secrets (${where.ui}), or with the GitHub CLI:`);
-  io.out(`  gh secret set ${options.secretName}${ghTarget} < ${shellQuote(seedFile)}`);
-  io.out(`  gh secret set ${options.keySecretName}${ghTarget} < ${shellQuote(keyFile)}`);
-  io.out(`Then delete the files: rm -r ${shellQuote(dir)}`);
+  say(io, `\nThe secret values are in ${dir} (readable only by you; add --show-secrets to print them instead):`);
+  io.err(`  ${seedFile}`);
+  io.err(`  ${keyFile}`);
+  say(io, `\nSet them as ${where.kind} secrets (${where.ui}), or with the GitHub CLI:`);
+  io.err(`  gh secret set ${options.secretName}${ghTarget} < ${shellQuote(seedFile)}`);
+  io.err(`  gh secret set ${options.keySecretName}${ghTarget} < ${shellQuote(keyFile)}`);
+  say(io, `Then delete the files: rm -r ${shellQuote(dir)}`);
 }
 
 function whereToSet(options: InitOptions): { kind: string; ui: string } {
@@ -509,62 +549,11 @@ function ghFlags(options: InitOptions): string {
   return repo;
 }
 
-/** The secret the snippet's write-back reads; init does not create it (writeBackTokenNote says how). */
+/** The secret a write-back setup reads its token from; init cannot create it (the token is the user's). */
 const WRITE_BACK_TOKEN_SECRET = 'CODEX_AUTH_SECRET_TOKEN';
 
-/** A complete workflow file for the options given. */
-function workflowSnippet(options: InitOptions, setup: Partial<SetupSource> | undefined): string {
-  const source = actionReference(setup);
-  const lines = [
-    'A workflow that uses it (ChatGPT mode; the repository must be private), e.g. .github/workflows/codex.yml:',
-    '',
-    'on:',
-    "  schedule: [{ cron: '0 3 * * *' }]",
-    '  workflow_dispatch:',
-    'concurrency:',
-    `  group: codex-auth-${options.credentialName}      # one job at a time per copy of the login`,
-    '  cancel-in-progress: false',
-    'jobs:',
-    '  codex:',
-    '    runs-on: ubuntu-latest',
-    ...(options.scope === 'environment' ? [`    environment: ${options.environment}`] : []),
-    '    steps:',
-    '      - uses: actions/checkout@v5',
-    '      - run: npm install -g @openai/codex',
-    `      - uses: ${source}`,
-    '        with:',
-    '          auth-mode: chatgpt',
-    `          chatgpt-auth-json: \${{ secrets.${options.secretName} }}`,
-    `          encryption-key: \${{ secrets.${options.keySecretName} }}`,
-    ...(options.credentialName !== 'default' ? [`          credential-name: ${options.credentialName}`] : []),
-    '          # Write the refreshed login back to the same secret (a token that can write secrets; GITHUB_TOKEN cannot):',
-    `          secret-name: ${options.secretName}`,
-    ...(options.scope !== 'repository' ? [`          secret-scope: ${options.scope}`] : []),
-    ...(options.scope === 'environment' ? [`          environment: ${options.environment}`] : []),
-    `          secret-token: \${{ secrets.${WRITE_BACK_TOKEN_SECRET} }}`,
-    '      - run: codex exec "triage the open issues"'
-  ];
-  if (
-    options.scope === 'organization' &&
-    options.org &&
-    options.repo &&
-    options.org.toLowerCase() !== options.repo.owner.toLowerCase()
-  ) {
-    lines.push(
-      `Note: the action writes organization secrets of the owner of the repository running the workflow; it cannot write back to ${options.org} from a repository of ${options.repo.owner}.`
-    );
-  }
-  return lines.join('\n');
-}
-
-/** `owner/name@ref` of the action: the repository and ref this CLI came from. */
-function actionReference(setup: Partial<SetupSource> | undefined): string {
-  const { repository, ref } = resolveSetupSource(setup);
-  return `${repository}@${ref}`;
-}
-
-/** The snippet reads a secret init did not create: say which, and how to create it. */
-function writeBackTokenNote(options: InitOptions): string {
+/** The printed workflow keeps the login in the cache only: how to add write-back, and the one secret it needs. */
+function writeBackNote(options: InitOptions): string {
   const repo = options.repo ? `${options.repo.owner}/${options.repo.name}` : 'OWNER/NAME';
   const permission =
     options.scope === 'organization'
@@ -572,11 +561,28 @@ function writeBackTokenNote(options: InitOptions): string {
       : options.scope === 'environment'
         ? `"Environments: Read and write" on ${repo}`
         : `"Secrets: Read and write" on ${repo}`;
+  const scopeInputs =
+    options.scope === 'organization'
+      ? ', `secret-scope: organization`'
+      : options.scope === 'environment'
+        ? `, \`secret-scope: environment\`, \`environment: ${options.environment}\``
+        : '';
+  const otherOrg =
+    options.scope === 'organization' &&
+    options.org &&
+    options.repo &&
+    options.org.toLowerCase() !== options.repo.owner.toLowerCase()
+      ? ` Note: the action writes organization secrets of the owner of the repository running the workflow; it cannot write back to ${options.org} from a repository of ${options.repo.owner}.`
+      : '';
   return (
-    `This command did not create the secret ${WRITE_BACK_TOKEN_SECRET} the workflow reads for the write-back. Create a fine-grained personal access token ` +
-    `(https://github.com/settings/personal-access-tokens/new) with ${permission}, or use a GitHub App installation token, and store it: ` +
-    `\`gh secret set ${WRITE_BACK_TOKEN_SECRET} --repo ${repo}\` (paste the token when asked). ` +
-    'Or leave out secret-name and secret-token: the refreshed login then lives in the Actions cache only, which evicts it after 7 days without a run.'
+    'The workflow needs only the two secrets above: it keeps the renewed login in the Actions cache, which evicts ' +
+    'an entry unused for 7 days (then run this command again). To also write the renewed login back to ' +
+    `${options.secretName}, add \`secret-name: ${options.secretName}\`${scopeInputs} and ` +
+    `\`secret-token: \${{ secrets.${WRITE_BACK_TOKEN_SECRET} }}\` to the action's \`with:\`, and create that third ` +
+    `secret yourself (this command cannot: it holds your token): a fine-grained personal access token ` +
+    `(https://github.com/settings/personal-access-tokens/new) with ${permission}, or a GitHub App installation token, ` +
+    `stored with \`gh secret set ${WRITE_BACK_TOKEN_SECRET} --repo ${repo}\` (paste the token when asked). ` +
+    `The workflow's GITHUB_TOKEN cannot write secrets.${otherOrg}`
   );
 }
 

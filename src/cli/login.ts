@@ -88,7 +88,9 @@ export async function loginWithCodex(options: CodexLoginOptions): Promise<string
       ...(options.issuer ? ['--experimental_issuer', options.issuer] : [])
     ];
     // In the foreground, on the user's terminal: Codex prints its prompts (URL, code) as it always does.
-    child = spawn(options.codex, args, { env: { ...options.env, CODEX_HOME: dir }, stdio: 'inherit' });
+    // Codex's prompts (the URL, the device code) go to stderr with init's own messages: stdout carries
+    // only the printed workflow, so `codex-auth init … > FILE` still shows them.
+    child = spawn(options.codex, args, { env: { ...options.env, CODEX_HOME: dir }, stdio: ['inherit', 2, 'inherit'] });
     const exit = await exitOf(child);
     // A terminal's Ctrl-C reaches Codex too, which may exit before this process sees the signal.
     cancelled ??=

@@ -4,6 +4,8 @@
 const FAILURE = /^::(?:warning|error)[^:]*::(.*)$/;
 /** The library logs the cause of a refused cache reservation (a 403, a 429) only at debug level. */
 const RESERVE_CAUSE = /^::debug::Failed to reserve cache: (?:Error: )?(.*)$/;
+/** `title=Codex auth: Actions cache`, escaped as a workflow-command property (`:` is %3A). */
+const LIBRARY_TITLE = '::$1 title=Codex auth%3A Actions cache::';
 
 export interface WatchedCall<T> {
   result: T;
@@ -26,7 +28,9 @@ export async function watchFailures<T>(call: () => Promise<T>, quiet = false): P
       const cause = RESERVE_CAUSE.exec(line);
       if (cause) causes.push(unescape(cause[1]));
     }
-    return write(quiet ? String(chunk).replace(/^::warning::/gm, '') : chunk, ...rest);
+    if (quiet) return write(String(chunk).replace(/^::warning::/gm, ''), ...rest);
+    // The library's own annotations get the title every annotation of this action has.
+    return write(typeof chunk === 'string' ? chunk.replace(/^::(warning|error)::/gm, LIBRARY_TITLE) : chunk, ...rest);
   }) as typeof process.stdout.write;
   try {
     return { result: await call(), failures, causes };
