@@ -231,6 +231,23 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
     expect(rec.warnings).toEqual([]);
   });
 
+  test('an unexpected exception while saving a login Codex refreshed: it goes to a recovery copy in every store, and the step fails saying so', async () => {
+    const { state, input } = await afterMain(login(60), login(0));
+    const cache = store('cache', { status: 'empty', reason: 'no entry yet' });
+    // The cache's lookup throws (a bug, a library's TypeError): the save stops half-way.
+    let calls = 0;
+    cache.newestEntry = async () => {
+      if (calls++ === 0) throw new TypeError('injected: cannot read properties of undefined');
+      return undefined;
+    };
+    const stores = [cache, store('secret', undefined, { ok: true, detail: 'updated' })];
+    const error = await keepRefreshedCredential(input, state, runtime(stores).rt).catch((e: unknown) => e);
+    expect(String(error)).toMatch(
+      /injected: cannot read .*The login Codex refreshed was kept, encrypted, as a recovery copy in the Actions cache, the repository secret .*: the next job uses it/
+    );
+    expect(stores.map((s) => s.written.length)).toEqual([1, 1]);
+  });
+
   test('unchanged: nothing is written', async () => {
     const { state, input } = await afterMain(login(60), undefined);
     const stores = [store('cache', { status: 'empty', reason: 'no entry yet' })];
@@ -259,7 +276,8 @@ describe('post step: what auth.json holds and what the stores do → saved, warn
           makeChatGptAuth({
             accountId: 'acct-1',
             userId: 'user-acct-1',
-            lastRefresh: rfc3339Nanos(new Date(Date.now() + 86_400_000))
+            lastRefresh: rfc3339Nanos(new Date(Date.now() + 86_400_000)),
+            issuedAt: new Date(Date.now() + 86_400_000)
           })
         ),
       /is in the future/

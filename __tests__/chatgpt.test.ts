@@ -263,7 +263,10 @@ describe('where ChatGPT mode refuses to run', () => {
 
 describe('chain integrity: copies are judged by their authenticated contents', () => {
   test('a seed whose last_refresh is in the future is refused with the reason (it would outrank every real refresh)', async () => {
-    const ahead = seed({ lastRefresh: new Date(Date.now() + 24 * 3_600_000) });
+    const ahead = seed({
+      lastRefresh: new Date(Date.now() + 24 * 3_600_000),
+      issuedAt: new Date(Date.now() + 24 * 3_600_000)
+    });
     const job = await run({ inputs: { 'chatgpt-auth-json': serialize(ahead) } });
     expect(job.status).toBe('failure');
     const [error] = errorsOf(job);

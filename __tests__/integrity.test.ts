@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { exposureWarnings, checkWhereWeRun } from '../src/chatgpt/guard.js';
 import { readRunEvent } from '../src/event.js';
-import { CODEX_CLIENT_ID } from '../src/chatgpt/credential.js';
+import { CODEX_CLIENT_ID, compareFreshness, stampAfter } from '../src/chatgpt/credential.js';
 import { choose, judge, type Reading } from '../src/chatgpt/readings.js';
 import { parseInputs } from '../src/inputs.js';
 import { createFileNoFollow, isInside } from '../src/paths.js';
@@ -29,13 +29,34 @@ const noneUsable = (tried: string[]): string =>
   `No usable ChatGPT credential for 'default'. Tried:\n  - ${tried.join('\n  - ')}`;
 
 describe('a copy is judged by its authenticated contents', () => {
-  test('a last_refresh in the future (beyond 5 minutes of clock skew) is refused, naming the problem', () => {
-    const ahead = judge('seed', 'seed', login({ lastRefresh: rfc3339Nanos(minutesFromNow(60)) }), options).reading;
+  test('a last_refresh in the future (beyond 5 minutes of clock skew) with tokens from the future too is refused, naming the problem', () => {
+    const future = { lastRefresh: rfc3339Nanos(minutesFromNow(60)), issuedAt: minutesFromNow(60) };
+    const ahead = judge('seed', 'seed', login(future), options).reading;
     expect(ahead.status).toBe('unusable');
     expect(ahead.reason).toMatch(/last_refresh \(.*\) is in the future/);
     expect(judge('seed', 'seed', login({ lastRefresh: rfc3339Nanos(minutesFromNow(2)) }), options).reading.status).toBe(
       'usable'
     );
+  });
+
+  test('a copy stamped by a runner whose clock ran an hour fast is judged by its tokens: usable, and a later re-seed or renewal outranks it', () => {
+    // Stored a minute ago by a runner an hour fast: its access token was issued then (the server's clock).
+    const stamped = { lastRefresh: rfc3339Nanos(minutesFromNow(59)), issuedAt: minutesFromNow(-1) };
+    const fast = judge('cache', 'Actions cache entry k1', login(stamped), options, 'k1').reading;
+    expect(fast.status).toBe('usable');
+    // A fresh `codex login` now, on a correct clock: the re-seed wins over the stored copy it shares no tokens with.
+    const reseed = judge('seed', 'seed', login({ lastRefresh: rfc3339Nanos(new Date()) }), options).reading;
+    expect(choose([fast, reseed], 'default', noneUsable).chosen.source).toBe('seed');
+    // An older seed (issued before the fast copy) does not.
+    const old = { lastRefresh: rfc3339Nanos(minutesFromNow(-60)), issuedAt: minutesFromNow(-60) };
+    expect(
+      choose([fast, judge('seed', 'seed', login(old), options).reading], 'default', noneUsable).chosen.source
+    ).toBe('cache');
+    // A renewal of the fast copy on a correct clock (stamped after it, as stampAfter does) outranks it.
+    const renewal = { lastRefresh: stampAfter(rfc3339Nanos(new Date()), fast.credential!.lastRefreshText) };
+    const renewed = judge('cache', 'Actions cache entry k2', login(renewal), options, 'k2').reading;
+    expect(renewed.status).toBe('usable');
+    expect(compareFreshness(renewed.credential!, fast.credential!)).toBeGreaterThan(0);
   });
 
   test("an oauth_provenance naming another issuer or client is refused unless 'oauth-issuer' names that issuer", () => {
@@ -107,7 +128,7 @@ describe('the one rule that picks a copy (store readings → what is used)', () 
         judge(
           'cache',
           'Actions cache entry k9',
-          login({ lastRefresh: rfc3339Nanos(minutesFromNow(600)) }),
+          login({ lastRefresh: rfc3339Nanos(minutesFromNow(600)), issuedAt: minutesFromNow(600) }),
           options,
           'k9'
         ).reading,

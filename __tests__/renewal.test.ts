@@ -10,7 +10,7 @@ import {
   type ChatGptCredential
 } from '../src/chatgpt/credential.js';
 import { DEFAULT_TOKEN_URL, refreshEndpoint, refreshLogin } from '../src/chatgpt/refresh-client.js';
-import { generationOf, renewIfDue, type Claim, type RenewalParts } from '../src/chatgpt/renewal.js';
+import { generationOf, renewIfDue, type Claim, type RenewalParts, type RenewalPoint } from '../src/chatgpt/renewal.js';
 import { CredentialError } from '../src/errors.js';
 import { makeChatGptAuth, rfc3339Nanos, type ChatGptAuthJson } from './support/jwt.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
@@ -123,7 +123,12 @@ describe('the copy Codex gets', () => {
 /** Stores and a mutex in memory, recording the order of events. */
 function fakeParts(
   start: ChatGptCredential,
-  options: { storeFails?: boolean; refresh?: RenewalParts['refresh']; claimedBy?: string } = {}
+  options: {
+    storeFails?: boolean;
+    refresh?: RenewalParts['refresh'];
+    claimedBy?: string;
+    throwAt?: RenewalPoint;
+  } = {}
 ) {
   const events: string[] = [];
   const claims = new Set<string>();
@@ -147,7 +152,14 @@ function fakeParts(
         return { held: false, holder: options.claimedBy ?? 'another job' };
       claims.add(generation);
       events.push('claim');
-      return { held: true, release: async () => void events.push('release') };
+      return {
+        held: true,
+        release: async (spent) => {
+          events.push(spent ? 'release' : 'release unspent');
+          // Given back: the next job may claim the generation at once.
+          if (!spent) claims.delete(generation);
+        }
+      };
     },
     store: async (credential, generation) => {
       events.push('store');
@@ -164,6 +176,18 @@ function fakeParts(
         const next = makeChatGptAuth({ accountId: doc.tokens.account_id, accessExpiresAt: new Date(now + 240 * HOUR) });
         return { ok: true, text: JSON.stringify(next, null, 2) };
       }),
+    recover: async (text, generation) => {
+      events.push('recover');
+      if (options.storeFails) return [];
+      stored = credentialOf(text);
+      successors.set(generation, stored);
+      return ['the Actions cache'];
+    },
+    checkpoint: options.throwAt
+      ? (point) => {
+          if (point === options.throwAt) throw new Error(`injected fault at ${point}`);
+        }
+      : undefined,
     mask: () => undefined,
     info: (m) => events.push(`info: ${m}`),
     warning: (m) => events.push(`warning: ${m}`),
@@ -197,6 +221,63 @@ describe('the renewal rule', () => {
     expect(result.renewed).toBe(true);
     expect(result.credential).toBe(stored());
     expect(events.filter((e) => !e.startsWith('info'))).toEqual(['claim', 'refresh', 'store', 'release']);
+  });
+
+  test('a token endpoint failing through every retry: renewed=false, the failure said, the claim given back so the next job renews at once', async () => {
+    const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
+    let down = true;
+    const { parts, events, stored } = fakeParts(start, {
+      refresh: async (text) => {
+        events.push('refresh');
+        if (down) return { ok: false, permanent: false, reason: 'the token endpoint answered 503' };
+        const doc = JSON.parse(text);
+        return { ok: true, text: JSON.stringify(makeChatGptAuth({ accountId: doc.tokens.account_id }), null, 2) };
+      }
+    });
+    expect(await renewIfDue(start, options, parts)).toEqual({ credential: start, renewed: false });
+    expect(events.filter((e) => !e.startsWith('info'))).toEqual([
+      'claim',
+      'refresh',
+      expect.stringMatching(/^warning: Could not renew .*503.*still valid until/),
+      'release unspent'
+    ]);
+    // The next job is not stalled behind a claim that nobody holds: it claims and renews without waiting.
+    down = false;
+    const startedAt = parts.now();
+    const next = await renewIfDue(start, options, parts);
+    expect(next.renewed).toBe(true);
+    expect(next.credential).toBe(stored());
+    expect(parts.now()).toBe(startedAt);
+  });
+
+  test('an exception after the answer arrived: the renewed login goes to a recovery copy, the job fails saying so, the next job uses it', async () => {
+    const start = credentialOf(makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) }));
+    const { parts, events, stored } = fakeParts(start, { throwAt: 'answered' });
+    await expect(renewIfDue(start, options, parts)).rejects.toThrow(
+      /was renewed .*injected fault at answered.*kept, encrypted, as a recovery copy in the Actions cache: the next job uses it/
+    );
+    expect(events).toContain('recover');
+    expect(stored()).not.toBe(start);
+    // The next job follows the recovered copy: the spent refresh token is never sent again.
+    const again = await renewIfDue(start, options, parts);
+    expect(again).toEqual({ credential: stored(), renewed: false });
+    expect(events.filter((e) => e === 'refresh')).toHaveLength(1);
+  });
+
+  test('a login nested too deep (or too large) for the code after the answer is refused before its refresh token is spent', async () => {
+    const auth = makeChatGptAuth({ accessExpiresAt: new Date(Date.now() + HOUR) });
+    // Observed: JSON.parse reads 30,000 nested arrays, JSON.stringify (the merge of the answer) overflows the stack on them.
+    const deepText = `{"deep":${'['.repeat(30_000)}${']'.repeat(30_000)},${JSON.stringify(auth).slice(1)}`;
+    expect(() => JSON.stringify(JSON.parse(deepText))).toThrow(RangeError);
+    const deep = credentialOf(deepText);
+    const { parts, events } = fakeParts(deep);
+    await expect(renewIfDue(deep, options, parts)).rejects.toThrow(
+      /cannot be renewed: its auth.json nests 30001 levels deep.*refresh token was not spent/
+    );
+    expect(events).not.toContain('refresh');
+    expect(events).toContain('release unspent');
+    const big = credentialOf(JSON.stringify({ ...auth, padding: 'x'.repeat(70_000) }));
+    await expect(renewIfDue(big, options, fakeParts(big).parts)).rejects.toThrow(/bytes, more than the 65536/);
   });
 
   test('a renewal that cannot be stored is never used: the job fails with the re-seed steps', async () => {

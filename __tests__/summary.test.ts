@@ -326,6 +326,16 @@ describe('the re-seed mark', () => {
     expect(markBlocks(mark, '2026-11-30T12:00:00.123456788Z')).toBe(true);
     expect(markBlocks(mark, '2026-11-30T12:00:00.12345679Z')).toBe(false);
   });
+  test('a mark on a login stamped by a clock an hour fast does not block a fresh seed issued after it', () => {
+    const issued = new Date('2026-11-30T12:00:00Z');
+    const fast = makeMark({ cause: 'reused', codexMessage: '' }, '2026-11-30T13:00:00.000000000Z', {}, NOW, issued);
+    expect(parseMark(JSON.stringify(fast))).toEqual(fast);
+    // A re-seed from a `codex login` ten minutes later (stamped before the fast clock's stamp): newer by its token.
+    expect(markBlocks(fast, '2026-11-30T12:10:00.000000000Z', new Date('2026-11-30T12:10:00Z'))).toBe(false);
+    // The marked login itself, or one issued before it, stays blocked.
+    expect(markBlocks(fast, '2026-11-30T13:00:00.000000000Z', issued)).toBe(true);
+    expect(markBlocks(fast, '2026-11-30T11:50:00.000000000Z', new Date('2026-11-30T11:50:00Z'))).toBe(true);
+  });
   test('the main-step message names the cause and the re-seed steps', () => {
     const text = needsReseedMessage('default', mark, undefined);
     expect(text).toMatch(/needs a re-seed: .*run 7-1.*already been used/);

@@ -1,4 +1,10 @@
-// A loopback GitHub Actions cache service (v2, Twirp JSON) in front of a real Azurite blob store.
+// A loopback GitHub Actions cache service (v2, Twirp JSON) in front of a real Azurite blob store,
+// which also speaks the v1 REST protocol that GitHub Enterprise Server uses (ACTIONS_CACHE_URL,
+// `_apis/artifactcache/...`; the wire format is taken from the client it serves,
+// @actions/cache lib/internal/cacheHttpClient.js: GET cache?keys&version → 200
+// {cacheKey, archiveLocation} or 204; POST caches {key, version, cacheSize} → {cacheId}, a taken
+// key refused; PATCH caches/{id} with Content-Range chunks; POST caches/{id} {size} commits).
+// Both protocols share the entries, so one test can run against either (`protocol`).
 //
 // The real `@actions/cache` client talks to it unchanged: give a node step `service.env` and it
 // reserves an entry (CreateCacheEntry), uploads the archive with @azure/storage-blob to a signed
@@ -46,7 +52,28 @@ export interface BlobRequest {
   at: number;
 }
 
-export type CacheMethod = 'CreateCacheEntry' | 'FinalizeCacheEntryUpload' | 'GetCacheEntryDownloadURL';
+export type CacheMethod =
+  | 'CreateCacheEntry'
+  | 'FinalizeCacheEntryUpload'
+  | 'GetCacheEntryDownloadURL'
+  /** v2: the archive upload to the signed blob URL (Put Blob / Put Block / Put Block List). */
+  | 'BlobUpload'
+  /** v1 (GHES): GET cache, POST caches (reserve), PATCH caches/{id} (upload), POST caches/{id} (commit). */
+  | 'GetCacheEntry'
+  | 'ReserveCache'
+  | 'UploadChunk'
+  | 'CommitCache';
+
+/** The network calls of a save or a lookup, by what they do, for tests that run against both protocols. */
+export const CALLS: Record<'v1' | 'v2', Record<'reserve' | 'upload' | 'finalize' | 'lookup', CacheMethod>> = {
+  v1: { reserve: 'ReserveCache', upload: 'UploadChunk', finalize: 'CommitCache', lookup: 'GetCacheEntry' },
+  v2: {
+    reserve: 'CreateCacheEntry',
+    upload: 'BlobUpload',
+    finalize: 'FinalizeCacheEntryUpload',
+    lookup: 'GetCacheEntryDownloadURL'
+  }
+};
 
 /**
  * Fault for the next `times` (default 1) calls of `method` ('*' = any method), consumed in the
@@ -71,7 +98,7 @@ export interface CacheEntry {
   /** Scope (ref) the entry was written under, e.g. `refs/heads/main`. */
   scope: string;
   blobName: string;
-  /** Size reported by FinalizeCacheEntryUpload (checked against the blob); 0 until finalized. */
+  /** Size reported by FinalizeCacheEntryUpload / CommitCache (checked against the upload); 0 until finalized. */
   sizeBytes: number;
   createdAt: number;
   finalized: boolean;
@@ -84,7 +111,7 @@ export interface CacheScope {
 }
 
 export interface CacheService {
-  /** ACTIONS_RESULTS_URL, e.g. `http://127.0.0.1:PORT/`. */
+  /** ACTIONS_RESULTS_URL (v2) or ACTIONS_CACHE_URL (v1), e.g. `http://127.0.0.1:PORT/`. */
   resultsUrl: string;
   /** What a runner gives a node step: ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_TOKEN, ACTIONS_CACHE_SERVICE_V2, GITHUB_SERVER_URL. */
   env: Record<string, string>;
@@ -117,6 +144,8 @@ export interface CacheServiceOptions {
   scopes?: CacheScope[];
   /** Forward Azurite's output to this process's stderr (debugging). */
   verbose?: boolean;
+  /** Which protocol `env` and `envFor()` point the client at (default v2, as on github.com). */
+  protocol?: 'v1' | 'v2';
 }
 
 /** The public Azurite emulator account (documented in Azurite's README; not a secret). */
@@ -129,6 +158,8 @@ const DEFAULT_SCOPES: CacheScope[] = [{ scope: 'refs/heads/main', permission: 3 
 const READ = 1;
 const WRITE = 2;
 const MAX_TWIRP_BODY = 1024 * 1024;
+const V1_PREFIX = '/_apis/artifactcache/';
+const V1_ARCHIVE = '/_v1archive/';
 const SAS_LIFETIME_MS = 60 * 60 * 1000;
 
 /** Twirp error code for an HTTP status (twirp spec: "Error codes"). */
@@ -275,7 +306,7 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
     throw e;
   }
 
-  let entries: (CacheEntry & { id: number; seq: number })[] = [];
+  let entries: (CacheEntry & { id: number; seq: number; chunks?: Buffer[] })[] = [];
   const requests: CacheRequest[] = [];
   const blobRequests: BlobRequest[] = [];
   let faults: (CacheFault & { left: number })[] = [];
@@ -320,8 +351,9 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
       timers.add(t);
     });
 
-  const takeFault = (method: string): CacheFault | undefined => {
-    const i = faults.findIndex((f) => f.method === '*' || f.method === method);
+  /** The next fault for `method`; `exact`: not a '*' fault (the blob proxy's, which '*' never meant). */
+  const takeFault = (method: string, exact = false): CacheFault | undefined => {
+    const i = faults.findIndex((f) => (!exact && f.method === '*') || f.method === method);
     if (i < 0) return undefined;
     const f = faults[i];
     f.left -= 1;
@@ -412,6 +444,135 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
     return ok({ ok: false, signed_download_url: '', matched_key: '' });
   }
 
+  /** The v1 REST protocol (GHES): the same entries; archives kept in memory (they are bytes, not blobs). */
+  async function onV1(req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    const resource = path.slice(V1_PREFIX.length);
+    const method: CacheMethod | 'ListCaches' =
+      req.method === 'GET' && resource === 'cache'
+        ? 'GetCacheEntry'
+        : req.method === 'GET'
+          ? 'ListCaches'
+          : req.method === 'POST' && resource === 'caches'
+            ? 'ReserveCache'
+            : req.method === 'PATCH'
+              ? 'UploadChunk'
+              : 'CommitCache';
+    let body: any = null;
+    if (req.method === 'POST') {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        body = null;
+      }
+    }
+    const entry: CacheRequest = { method, body, status: 0, at: Date.now() };
+    requests.push(entry);
+    const reply = (status: number, json?: unknown) => {
+      entry.status = status;
+      if (json === undefined) {
+        res.writeHead(status);
+        return res.end();
+      }
+      send(res, status, JSON.stringify(json));
+    };
+    const m = /^Bearer (\S.*)$/.exec(req.headers.authorization ?? '');
+    if (!m) return reply(401, { message: 'missing or malformed Authorization bearer token' });
+    const fault = method === 'ListCaches' ? undefined : takeFault(method);
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.reset) return req.socket.destroy();
+    if (fault && (fault.status !== undefined || fault.body !== undefined)) {
+      entry.status = fault.status ?? 500;
+      return send(
+        res,
+        fault.status ?? 500,
+        fault.body ?? JSON.stringify({ message: `injected fault (${entry.status})` }),
+        fault.headers
+      );
+    }
+    const scopes = scopesOf(m[1], defaultScopes);
+    if (method === 'ListCaches') return reply(200, { totalCount: 0, artifactCaches: [] });
+    if (method === 'GetCacheEntry') {
+      const keys = (url.searchParams.get('keys') ?? '').split(',').filter(Boolean);
+      const version = url.searchParams.get('version') ?? '';
+      const scopesToRead = readable(scopes);
+      if (scopesToRead.length === 0)
+        return reply(403, { message: 'cache read denied: token has no readable cache scope' });
+      for (const scope of scopesToRead) {
+        const candidates = entries.filter((e) => e.finalized && e.version === version && e.scope === scope.scope);
+        for (const k of keys) {
+          const hit =
+            candidates.find((e) => e.key === k) ??
+            candidates.filter((e) => e.key.startsWith(k)).sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq)[0];
+          if (hit)
+            return reply(200, {
+              cacheKey: hit.key,
+              scope: hit.scope,
+              creationTime: new Date(hit.createdAt).toISOString(),
+              archiveLocation: `http://127.0.0.1:${port}${V1_ARCHIVE}${hit.id}`
+            });
+        }
+      }
+      return reply(204);
+    }
+    const scope = writable(scopes)[0];
+    if (!scope) return reply(403, { message: 'cache write denied: token has no writable cache scope' });
+    if (method === 'ReserveCache') {
+      const key = typeof body?.key === 'string' ? body.key : '';
+      const version = typeof body?.version === 'string' ? body.version : '';
+      if (!key || !version) return reply(400, { message: 'key and version are required' });
+      if (entries.some((e) => e.key === key && e.version === version && e.scope === scope.scope))
+        return reply(409, { message: `Cache already exists. Scope: ${scope.scope}, Key: ${key}, Version: ${version}` });
+      const id = nextId++;
+      entries.push({
+        id,
+        seq: seq++,
+        key,
+        version,
+        scope: scope.scope,
+        blobName: `v1-${id}`,
+        sizeBytes: 0,
+        createdAt: Date.now(),
+        finalized: false,
+        chunks: []
+      });
+      return reply(200, { cacheId: id });
+    }
+    const id = Number(resource.split('/')[1]);
+    const target = entries.find((e) => e.id === id && e.scope === scope.scope);
+    if (!target) return reply(404, { message: `cache ${id} not found` });
+    if (target.finalized) return reply(409, { message: `cache ${id} is already committed` });
+    if (method === 'UploadChunk') {
+      const range = /^bytes (\d+)-(\d+)\/\*$/.exec(String(req.headers['content-range'] ?? ''));
+      if (!range || Number(range[2]) - Number(range[1]) + 1 !== raw.length)
+        return reply(400, { message: 'bad Content-Range' });
+      target.chunks![Number(range[1])] = raw;
+      uploaded += raw.length;
+      return reply(204);
+    }
+    // CommitCache
+    const data = Buffer.concat((target.chunks ?? []).filter(Boolean));
+    if (Number(body?.size) !== data.length)
+      return reply(400, { message: `size ${body?.size} does not match the uploaded size ${data.length}` });
+    target.chunks = [data];
+    target.finalized = true;
+    target.sizeBytes = data.length;
+    return reply(204);
+  }
+
+  function onV1Archive(req: http.IncomingMessage, res: http.ServerResponse, path: string) {
+    req.resume();
+    const id = Number(path.slice(V1_ARCHIVE.length));
+    const target = entries.find((e) => e.id === id && e.finalized && e.chunks);
+    if (!target) return send(res, 404, JSON.stringify({ message: 'no such archive' }));
+    const data = target.chunks![0];
+    downloaded += data.length;
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length });
+    res.end(data);
+  }
+
   function send(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
     res.writeHead(status, {
       'Content-Type': 'application/json',
@@ -487,6 +648,13 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
     blobRequests.push(log);
     const countsUpload = req.method === 'PUT' && (comp === '' || comp === 'block');
     const countsDownload = req.method === 'GET' && comp === '';
+    const fault = req.method === 'PUT' ? takeFault('BlobUpload', true) : undefined;
+    if (fault && (fault.status !== undefined || fault.reset)) {
+      log.status = fault.status ?? 0;
+      req.resume();
+      if (fault.reset) return req.socket.destroy();
+      return send(res, fault.status!, fault.body ?? '<Error><Code>InternalError</Code></Error>', fault.headers);
+    }
     let uploadAccepted = false;
     const headers = { ...req.headers, host: `127.0.0.1:${azuritePort}` };
     const upstream = http.request(
@@ -522,6 +690,14 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith(`/${AZURITE_ACCOUNT}/`)) return onBlob(req, res);
+    if (path.startsWith(V1_ARCHIVE)) return onV1Archive(req, res, path);
+    if (path.startsWith(V1_PREFIX)) {
+      onV1(req, res, path, new URL(req.url ?? '/', 'http://127.0.0.1')).catch((e) => {
+        if (!res.headersSent) send(res, 500, JSON.stringify({ message: String(e?.message ?? e) }));
+        else res.destroy();
+      });
+      return;
+    }
     if (path.startsWith('/twirp/')) {
       if (req.method !== 'POST' || !path.startsWith(SERVICE_PREFIX)) {
         requests.push({ method: path.slice('/twirp/'.length), body: null, status: 404, at: Date.now() });
@@ -546,15 +722,26 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
   port = (server.address() as AddressInfo).port;
 
   const resultsUrl = `http://127.0.0.1:${port}/`;
-  const envFor = (scopes: CacheScope[]): Record<string, string> => ({
-    ACTIONS_RESULTS_URL: resultsUrl,
-    ACTIONS_RUNTIME_TOKEN: makeToken(scopes),
-    ACTIONS_CACHE_SERVICE_V2: 'True',
-    GITHUB_SERVER_URL: 'https://github.com'
-  });
-  const publicEntry = ({ id: _id, seq: _seq, ...e }: CacheEntry & { id: number; seq: number }): CacheEntry => ({
+  // v1 as a runner gives it: ACTIONS_CACHE_URL, no ACTIONS_CACHE_SERVICE_V2 (the client then speaks v1, as it does on any GHES host).
+  const envFor = (scopes: CacheScope[]): Record<string, string> =>
+    opts.protocol === 'v1'
+      ? {
+          ACTIONS_CACHE_URL: resultsUrl,
+          ACTIONS_RUNTIME_TOKEN: makeToken(scopes),
+          GITHUB_SERVER_URL: 'https://github.com'
+        }
+      : {
+          ACTIONS_RESULTS_URL: resultsUrl,
+          ACTIONS_RUNTIME_TOKEN: makeToken(scopes),
+          ACTIONS_CACHE_SERVICE_V2: 'True',
+          GITHUB_SERVER_URL: 'https://github.com'
+        };
+  const publicEntry = ({
+    id: _id,
+    seq: _seq,
+    chunks: _chunks,
     ...e
-  });
+  }: CacheEntry & { id: number; seq: number; chunks?: Buffer[] }): CacheEntry => ({ ...e });
 
   const service: CacheService = {
     resultsUrl,
@@ -580,6 +767,7 @@ export async function startCacheService(opts: CacheServiceOptions = {}): Promise
         .filter((e) => e.key === key)
         .sort((a, b) => Number(b.finalized) - Number(a.finalized) || b.seq - a.seq)[0];
       if (!entry) throw new Error(`no cache entry with key ${key}`);
+      if (entry.chunks) return Buffer.concat(entry.chunks.filter(Boolean));
       return container.getBlockBlobClient(entry.blobName).downloadToBuffer();
     },
     deleteEntry(key: string) {

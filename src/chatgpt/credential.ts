@@ -11,6 +11,8 @@ export interface ChatGptCredential {
   /** last_refresh as written (Codex writes nanoseconds, which Date cannot hold). */
   lastRefreshText: string;
   accessTokenExpiresAt: Date | undefined;
+  /** The access token's `iat`: when OpenAI's server issued it (its clock, not a runner's). */
+  accessTokenIssuedAt?: Date;
   planType: string | undefined;
   /** The ChatGPT workspace (account) id from the id token. */
   workspaceId: string | undefined;
@@ -70,7 +72,9 @@ export function parseCredential(text: string): Parsed {
   const provenance = tokens.oauth_provenance;
   if (provenance !== undefined && provenance !== null && !isObject(provenance))
     return fail('tokens.oauth_provenance is not an object');
-  const exp = decodeJwt(tokens.access_token as string)?.exp;
+  const accessClaims = decodeJwt(tokens.access_token as string);
+  const exp = accessClaims?.exp;
+  const iat = accessClaims?.iat;
   // The account's identifiers too: masked before the step state (which a debug log can show) holds them.
   for (const value of [idClaims.email, auth.chatgpt_user_id, auth.chatgpt_account_id, idClaims.sub])
     if (typeof value === 'string' && value && !secrets.includes(value)) secrets.push(value);
@@ -82,6 +86,7 @@ export function parseCredential(text: string): Parsed {
       lastRefresh: new Date(doc.last_refresh),
       lastRefreshText: doc.last_refresh,
       accessTokenExpiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
+      ...(typeof iat === 'number' && Number.isFinite(iat) ? { accessTokenIssuedAt: new Date(iat * 1000) } : {}),
       planType: typeof auth.chatgpt_plan_type === 'string' ? auth.chatgpt_plan_type : undefined,
       workspaceId: stringOrUndefined(auth.chatgpt_account_id) ?? stringOrUndefined(tokens.account_id),
       userId: stringOrUndefined(auth.chatgpt_user_id) ?? stringOrUndefined(idClaims.sub),
@@ -149,12 +154,18 @@ export function provenanceProblem(
   return undefined;
 }
 
-/** Why a last_refresh later than now (beyond CLOCK_SKEW_MS) is refused, or undefined. */
+/**
+ * Why a copy from the future is refused, or undefined. A last_refresh later than now (beyond
+ * CLOCK_SKEW_MS) is only the clock of the runner that stamped it when its access token was issued
+ * (`iat`, the server's clock) by now: such a copy is judged by its tokens (see compareFreshness).
+ */
 export function futureProblem(
-  credential: Pick<ChatGptCredential, 'lastRefresh' | 'lastRefreshText'>,
+  credential: Pick<ChatGptCredential, 'lastRefresh' | 'lastRefreshText' | 'accessTokenIssuedAt'>,
   now: number = Date.now()
 ): string | undefined {
   if (credential.lastRefresh.getTime() <= now + CLOCK_SKEW_MS) return undefined;
+  const issued = credential.accessTokenIssuedAt?.getTime();
+  if (issued !== undefined && issued <= now + CLOCK_SKEW_MS) return undefined;
   return `its last_refresh (${credential.lastRefreshText}) is in the future (this runner's clock says ${new Date(now).toISOString()}): a copy from the future would outrank every real refresh. Re-seed from a machine with a correct clock`;
 }
 
@@ -195,8 +206,25 @@ export function stampAfter(stamp: string, previous: string): string {
   return `${new Date(ms).toISOString().slice(0, -1)}${String(subMillis % 1_000_000).padStart(6, '0')}Z`;
 }
 
+/**
+ * Which copy is newer: by last_refresh, which Codex stamps when the token is issued. When either
+ * copy's last_refresh is more than CLOCK_SKEW_MS after its access token's `iat` (stamped by a runner
+ * whose clock ran ahead), the tokens decide: the one OpenAI issued later (its clock) is newer. So a
+ * runner an hour fast cannot make its copy outrank later renewals or a fresh seed.
+ */
 export function compareFreshness(a: ChatGptCredential, b: ChatGptCredential): number {
+  const [ia, ib] = [a.accessTokenIssuedAt?.getTime(), b.accessTokenIssuedAt?.getTime()];
+  if (ia !== undefined && ib !== undefined && (stampedAhead(a) || stampedAhead(b))) {
+    // `iat` has whole seconds: within one second, last_refresh still decides.
+    const bySecond = Math.floor(ia / 1000) - Math.floor(ib / 1000);
+    if (bySecond) return bySecond;
+  }
   return compareLastRefresh(a.lastRefreshText, b.lastRefreshText);
+}
+
+function stampedAhead(credential: ChatGptCredential): boolean {
+  const issued = credential.accessTokenIssuedAt?.getTime();
+  return issued !== undefined && credential.lastRefresh.getTime() > issued + CLOCK_SKEW_MS;
 }
 
 function fraction(text: string): number {

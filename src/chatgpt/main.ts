@@ -23,7 +23,7 @@ import { parseCredential, secretsOf, sha256, type ChatGptCredential } from './cr
 import { renewAheadIfDue, withholdInJobRefresh } from './renewal-step.js';
 import { choose, judge, type Reading, type Source } from './readings.js';
 import { open, seal } from './envelope.js';
-import { openStores, secretVersions } from './stores.js';
+import { cacheOnlyWithoutCache, openStores, secretVersions } from './stores.js';
 import { JOB_NONCE_VARIABLE } from '../constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './guard.js';
@@ -130,6 +130,8 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
 
   // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
   const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: local?.dir });
+  const noCache = cacheOnlyWithoutCache(inputs, stores);
+  if (noCache) throw new CredentialError(noCache);
   let cacheHit = false;
   let restoredKey: string | undefined;
   for (const store of stores) {
@@ -160,7 +162,11 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const mark = strongestMark([...marks.values()]);
   if (mark) {
     for (const r of readings) {
-      if (r.status === 'usable' && r.credential && markBlocks(mark, r.credential.lastRefreshText)) {
+      if (
+        r.status === 'usable' &&
+        r.credential &&
+        markBlocks(mark, r.credential.lastRefreshText, r.credential.accessTokenIssuedAt)
+      ) {
         Object.assign(r, {
           status: 'empty',
           reason: `not newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh})`

@@ -32,9 +32,50 @@ import { judge } from './readings.js';
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
     await saveRefreshedCredential(inputs, state, rt);
+  } catch (error) {
+    // A decision (CredentialError) stands; anything else must not cost a login Codex refreshed.
+    if (error instanceof CredentialError) throw error;
+    throw new Error(`${errorMessage(error)}.${await recoverRefreshed(inputs, state, rt)}`, { cause: error });
   } finally {
     // After saving, so that the next holder restores the copy this job stored; also after a failure.
     await releaseHolds(inputs, state, rt);
+  }
+}
+
+/**
+ * After an unexpected exception while saving: the login Codex refreshed in auth.json (its old
+ * refresh token is spent) goes, sealed, to every store as a recovery copy before the post step
+ * removes auth.json. Returns what to add to the failure.
+ */
+async function recoverRefreshed(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<string> {
+  try {
+    if (!state.authFile || state.renewal === 'ahead') return '';
+    const text = await readFileIfExists(state.authFile);
+    const parsed = text === undefined ? undefined : parseCredential(text);
+    if (!parsed?.ok || parsed.credential.tokensSha256 === state.tokensSha256) return '';
+    if (refusalToSave(parsed.credential, state, inputs)) return '';
+    const ordered = afterRestored(parsed.credential, state);
+    if ('refused' in ordered) return '';
+    const [{ openStores }, { seal }] = await Promise.all([import('./stores.js'), import('./envelope.js')]);
+    const envelope = await seal(ordered.credential.text, inputs.encryptionKey, inputs.credentialName);
+    const stores = await (rt.openStores ?? openStores)({
+      inputs,
+      env: rt.env,
+      log: rt.info,
+      localDir: state.localStore?.dir
+    });
+    const kept: string[] = [];
+    for (const store of stores) {
+      const written = await store
+        .write(envelope, ordered.credential.lastRefresh.getTime())
+        .catch((error: unknown) => ({ ok: false as const, reason: errorMessage(error) }));
+      if (written.ok) kept.push(`the ${store.where}`);
+    }
+    return kept.length
+      ? ` The login Codex refreshed was kept, encrypted, as a recovery copy in ${kept.join(', ')}: the next job uses it.`
+      : ` The login Codex refreshed could not be kept anywhere. ${reseedSteps(inputs.secret)}`;
+  } catch (error) {
+    return ` The login Codex refreshed could not be kept (${errorMessage(error)}). ${reseedSteps(inputs.secret)}`;
   }
 }
 

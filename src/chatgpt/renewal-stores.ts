@@ -1,23 +1,24 @@
 // The real parts of a renewal (src/chatgpt/renewal.ts): the stores it re-reads and writes, the
 // mutex, the token endpoint.
 //
-// The mutex is a claim on the generation in the Actions cache: an entry `codex-auth-claim-v1.<name>.<generation>`
-// that only one job can create (the cache refuses a second reservation of a key; an entry is
-// immutable and never released). It needs nothing the ChatGPT mode does not already use. The renewed
-// login is published, besides the ordinary stores, as the generation's successor
+// The mutex is a claim on the generation in the Actions cache (src/chatgpt/claims.ts: numbered
+// slots of write-once entries `codex-auth-claim-v2.<name>.<generation>.<slot>`, aged on the cache
+// service's clock, given back when the refresh token was not spent). The renewed login is
+// published, besides the ordinary stores, as the generation's successor
 // `codex-auth-next-v1.<name>.<generation>`: a job that read the old generation (from the cache of
 // its own branch, or from a secret read when the run was queued) finds the renewal by an exact key,
 // which every branch can read from the default branch's scope. Cache scopes are per branch, so a
 // claim excludes the jobs that write to its scope (and sees the default branch's claims): renewals
 // happen on the default branch only (src/chatgpt/branch.ts), unless the lease (`lease: true`,
 // across branches) or the runner-local lock (one machine) is held around the claim as well, each
-// for the seconds of the renewal.
+// for the seconds of the renewal. Without a cache service, the lease or the lock alone is the mutex.
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CredentialError, errorMessage } from '../errors.js';
 import type { ChatGptInputs } from '../inputs.js';
 import type { Runtime } from '../runtime.js';
 import { CacheStore } from '../stores/cache.js';
+import { needsTheCache } from './stores.js';
 import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
 import { acquireLease, leaseHolderFromEnv, LeaseError, releaseLease } from '../mutex/lease.js';
 import type { LocalStore } from '../stores/local.js';
@@ -26,7 +27,15 @@ import { compareFreshness, parseCredential, type ChatGptCredential } from './cre
 import { open, seal } from './envelope.js';
 import { refreshLogin } from './refresh-client.js';
 import { makeMark, needsReseedMessage, parseMark } from './reseed-mark.js';
-import type { Claim, RenewalParts, StoreReport } from './renewal.js';
+import type { Claim, RenewalParts, RenewalPoint, StoreReport } from './renewal.js';
+import {
+  claimSlot,
+  releaseSlot,
+  SPEND_WITHIN_MS,
+  type ClaimBoard,
+  type ClaimRecord,
+  type FreeRecord
+} from './claims.js';
 
 /** How long the lease is taken for around a renewal: it ends by itself if the job dies in those seconds. */
 const RENEWAL_LEASE_TTL_MS = 5 * 60_000;
@@ -61,6 +70,8 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
     return parsed.credential;
   };
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  /** When this job first saw each claim record (its own clock): the age of a record without the service's time. */
+  const firstSeen = new Map<string, number>();
   const publish = async (envelope: string, generation: string) => {
     let published = await cache.saveExact(successorFile(name), successorKey(name, generation), envelope);
     for (const delay of PUBLISH_RETRY_MS) {
@@ -75,6 +86,7 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
    * generation's successor, which waiting jobs poll for, then the cache store's own entry (a 429
    * there may wait a minute). One cache call at a time: the library's failures are read from its
    * log lines. The published successor counts as a cached copy: every later job finds it by its key.
+   * A store that throws is a failed store, never a lost answer: the others are still written.
    */
   const keep = async (
     envelope: string,
@@ -85,13 +97,17 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
     const report: StoreReport = { stored: [], failed: [] };
     const record = (where: string, written: StoreWrite): void =>
       void (written.ok ? report.stored.push(where) : report.failed.push({ where, reason: written.reason }));
+    const guarded = (write: () => Promise<StoreWrite>): Promise<StoreWrite> =>
+      write().catch((error: unknown) => ({ ok: false, reason: errorMessage(error) }));
     await Promise.all(
       stores
         .filter((store) => store.kind !== 'cache' && durable(store))
-        .map(async (store) => record(`the ${store.where}`, await store.write(envelope, lastRefreshMs)))
+        .map(async (store) => record(`the ${store.where}`, await guarded(() => store.write(envelope, lastRefreshMs))))
     );
-    const published = await publish(envelope, generation);
-    const saved = await cache.write(envelope, lastRefreshMs);
+    const noCache = cache.unavailable('write');
+    if (noCache) return { report, published: { ok: false as const, reason: noCache } };
+    const published = await guarded(() => publish(envelope, generation));
+    const saved = await guarded(() => cache.write(envelope, lastRefreshMs));
     if (saved.ok || published.ok)
       record(`the Actions cache (${saved.ok ? saved.entry : successorKey(name, generation)})`, { ok: true });
     else record('the Actions cache', saved);
@@ -115,7 +131,9 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
       return openCredential(envelope);
     },
     async markDead(credential, generation, failure) {
-      const mark = JSON.stringify(makeMark(failure, credential.lastRefreshText, rt.env));
+      const mark = JSON.stringify(
+        makeMark(failure, credential.lastRefreshText, rt.env, new Date(), credential.accessTokenIssuedAt)
+      );
       const envelope = await seal(mark, inputs.encryptionKey, name);
       // Not the secret: it is the seed, which a re-seed replaces.
       const { report } = await keep(envelope, credential.lastRefresh.getTime(), generation, (s) => s.kind !== 'secret');
@@ -123,8 +141,17 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
       return report.failed.map((f) => `${f.where} (${f.reason})`);
     },
     async claim(generation) {
-      return claimRenewal(ctx, cache, generation, sleep);
+      return claimRenewal(ctx, cache, generation, firstSeen, sleep);
     },
+    async recover(text, generation) {
+      const envelope = await seal(text, inputs.encryptionKey, name);
+      const parsed = parseCredential(text);
+      const lastRefreshMs = parsed.ok ? parsed.credential.lastRefresh.getTime() : Date.now();
+      const { report } = await keep(envelope, lastRefreshMs, generation, () => true);
+      report.failed.forEach((f) => rt.warning(`The recovery copy could not be stored in ${f.where}: ${f.reason}.`));
+      return report.stored;
+    },
+    checkpoint: faultPoint(rt.env),
     async store(credential, generation) {
       const envelope = await seal(credential.text, inputs.encryptionKey, name);
       const { report, published } = await keep(envelope, credential.lastRefresh.getTime(), generation, () => true);
@@ -145,8 +172,13 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
   };
 }
 
-export function claimKey(name: string, generation: string): string {
-  return `codex-auth-claim-v1.${name}.${generation}`;
+/** Slot `slot` of a generation's claim (src/chatgpt/claims.ts), and its release or sighting record. */
+export function claimKey(name: string, generation: string, slot = 0): string {
+  return `codex-auth-claim-v2.${name}.${generation}.${slot}`;
+}
+
+export function freeKey(name: string, generation: string, slot = 0): string {
+  return `codex-auth-free-v1.${name}.${generation}.${slot}`;
 }
 
 export function successorKey(name: string, generation: string): string {
@@ -155,20 +187,31 @@ export function successorKey(name: string, generation: string): string {
 
 // One spelling on every OS (the path enters the cache version), like the store's own file (cacheFile()).
 const claimFile = (name: string): string => path.posix.join('.codex-auth', `${name}.claim`);
+const freeFile = (name: string): string => path.posix.join('.codex-auth', `${name}.free`);
 const successorFile = (name: string): string => path.posix.join('.codex-auth', `${name}.next`);
 
 /**
  * The lease (with `lease: true`), then the local lock (with `local-store: true`), then the cache
  * claim: one order, no deadlock. The lease and the lock are released when the renewal is over; the
- * claim stays (it names a generation that is spent once renewed).
+ * claim is given back only when the refresh token was not spent (a spent one names a generation
+ * that is over). Without the cache service, the lease or the lock alone serializes renewals.
  */
 async function claimRenewal(
   ctx: RenewalContext,
   cache: CacheStore,
   generation: string,
+  firstSeen: Map<string, number>,
   sleep: (ms: number) => Promise<void>
 ): Promise<Claim> {
   const { inputs, rt } = ctx;
+  const noCache = cache.unavailable('write') ?? cache.unavailable('read');
+  const mutex = !!inputs.lease || !!(ctx.local && inputs.localStore);
+  if (noCache && !mutex)
+    throw new CredentialError(
+      inputs.secret
+        ? `Renewing the ChatGPT login '${inputs.credentialName}' needs a claim every job sees, and ${noCache}. Set \`lease: true\` (the lease serializes renewals without the cache) or \`local-store: true\`. Codex did not run and nothing was spent.`
+        : needsTheCache(inputs.credentialName, noCache)
+    );
   const releases: (() => Promise<void>)[] = [];
   const releaseAll = async (): Promise<void> => {
     for (const release of releases.reverse())
@@ -217,54 +260,78 @@ async function claimRenewal(
       });
       releases.push(async () => void (await lock.release()));
     }
-    const held = await claimInCache(ctx, cache, generation, sleep);
-    if (!held.held) {
+    // No cache service (a local runner, GHES with caching off): the lease or the lock held above is the mutex.
+    if (noCache) return { held: true, release: releaseAll };
+    const board = cacheClaimBoard(cache, inputs.encryptionKey, inputs.credentialName, sleep);
+    const keys = {
+      claim: (slot: number) => claimKey(inputs.credentialName, generation, slot),
+      free: (slot: number) => freeKey(inputs.credentialName, generation, slot)
+    };
+    const holder = `run ${rt.env.GITHUB_RUN_ID ?? '?'} job ${rt.env.GITHUB_JOB ?? '?'} on ${rt.env.RUNNER_NAME ?? 'a runner'}`;
+    const slot = await claimSlot(board, keys, { nonce: randomBytes(16).toString('hex'), holder }, firstSeen);
+    if (!slot.held) {
       await releaseAll();
-      return held;
+      return slot;
     }
-    return { held: true, release: releaseAll };
+    return {
+      held: true,
+      spendBy: slot.since + SPEND_WITHIN_MS,
+      release: async (spent) => {
+        if (!spent && !(await releaseSlot(board, keys, slot).catch(() => false)))
+          rt.info('Could not give the renewal claim back; it ends by itself (docs/design.md).');
+        await releaseAll();
+      }
+    };
   } catch (error) {
     await releaseAll();
     throw error;
   }
 }
 
-/**
- * Creates the claim entry. The library reports every failed reservation alike (taken, or a 429,
- * a 5xx), so a failure is followed by a lookup: a visible claim is ours (its nonce) or another
- * job's; none visible means a transient failure (try again) or a reservation still being
- * completed, or never completed by a job that died: after a few tries, another job's.
- */
-async function claimInCache(
-  ctx: RenewalContext,
+/** The claim board over the Actions cache: sealed records under exact keys (src/chatgpt/claims.ts). */
+export function cacheClaimBoard(
   cache: CacheStore,
-  generation: string,
+  encryptionKey: Uint8Array,
+  name: string,
   sleep: (ms: number) => Promise<void>
-): Promise<Claim> {
-  const { inputs, rt } = ctx;
-  const name = inputs.credentialName;
-  const key = claimKey(name, generation);
-  const nonce = randomBytes(16).toString('hex');
-  const holder = `run ${rt.env.GITHUB_RUN_ID ?? '?'} job ${rt.env.GITHUB_JOB ?? '?'} on ${rt.env.RUNNER_NAME ?? 'a runner'}`;
-  const record = await seal(
-    JSON.stringify({ nonce, holder, at: new Date().toISOString() }),
-    inputs.encryptionKey,
-    name
-  );
-  let other = 'a job whose claim is not readable yet';
-  for (let attempt = 0; attempt < 4; attempt++) {
-    if (attempt > 0) await sleep(1000 * attempt);
-    const saved = await cache.saveExact(claimFile(name), key, record, true);
-    // Reserved by this job, even if the upload or the finalization failed after: nobody else can reserve the key.
-    if (saved.ok || saved.reserved) return { held: true, release: async () => undefined };
-    const existing = await cache.restoreExact(claimFile(name), key);
-    if (existing !== undefined) {
-      const opened = await open(existing, inputs.encryptionKey, name);
-      const claim = opened.ok ? (JSON.parse(opened.plaintext) as { nonce?: string; holder?: string }) : {};
-      if (claim.nonce === nonce) return { held: true, release: async () => undefined };
-      return { held: false, holder: claim.holder ?? 'another job' };
-    }
-    other = `a job whose claim ${key} is not readable yet (${saved.reason})`;
-  }
-  return { held: false, holder: other };
+): ClaimBoard {
+  const fileOf = (key: string): string => (key.startsWith('codex-auth-free-') ? freeFile(name) : claimFile(name));
+  return {
+    async create(key, record) {
+      const envelope = await seal(JSON.stringify(record), encryptionKey, name);
+      if (!(await cache.saveExact(fileOf(key), key, envelope, true)).ok) return false;
+      // Judged by the result that counts: the entry can be read back. (The v1 client returns the
+      // reserved id even when the upload or the commit then failed: @actions/cache saveCacheV1.)
+      return (await cache.restoreExact(fileOf(key), key)) === envelope;
+    },
+    async read<T extends ClaimRecord | FreeRecord>(key: string) {
+      const envelope = await cache.restoreExact(fileOf(key), key);
+      if (envelope === undefined) return undefined;
+      const opened = await open(envelope, encryptionKey, name);
+      if (!opened.ok) return undefined;
+      try {
+        const record = JSON.parse(opened.plaintext) as T;
+        return typeof record.nonce === 'string' ? record : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    serverNow: () => cache.serverTime(),
+    now: () => Date.now(),
+    sleep
+  };
+}
+
+/**
+ * The fault tests' hook (CODEX_AUTH_TEST_FAULT=<point>:<kill|throw>): the step is killed (SIGKILL)
+ * or throws at a named point between claim and store. Any other value is ignored.
+ */
+function faultPoint(env: NodeJS.ProcessEnv): ((point: RenewalPoint) => void) | undefined {
+  const match = /^(claimed|answered|stored):(kill|throw)$/.exec(env.CODEX_AUTH_TEST_FAULT ?? '');
+  if (!match) return undefined;
+  return (point) => {
+    if (point !== match[1]) return;
+    if (match[2] === 'kill') process.kill(process.pid, 'SIGKILL');
+    throw new Error(`injected fault at '${point}' (CODEX_AUTH_TEST_FAULT)`);
+  };
 }

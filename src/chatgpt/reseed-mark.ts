@@ -6,7 +6,7 @@
 // the dead generation, which jobs waiting for its renewal poll. The main step that opens a mark stops before Codex runs, with
 // the same cause and the re-seed steps, unless a login newer than the marked one is given (a new
 // seed): that one is used, and its first renewal stores a login over the mark.
-import { compareLastRefresh } from './credential.js';
+import { CLOCK_SKEW_MS, compareLastRefresh } from './credential.js';
 import { CAUSE_TEXT, reseedSteps, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
 import type { SecretTarget } from '../stores/secret.js';
 
@@ -19,6 +19,8 @@ export interface ReseedMark {
   codex_message: string;
   /** last_refresh of the login whose renewal failed: only a newer login clears the mark. */
   login_last_refresh: string;
+  /** Its access token's `iat` (OpenAI's clock), when known: decides when a stamp ran ahead (compareFreshness). */
+  login_issued_at?: string;
   marked_at: string;
   /** The run that saw the failure (`<run id>-<attempt>`), to find its log. */
   run?: string;
@@ -28,13 +30,15 @@ export function makeMark(
   failure: RefreshFailure,
   loginLastRefresh: string,
   env: NodeJS.ProcessEnv,
-  now = new Date()
+  now = new Date(),
+  loginIssuedAt?: Date
 ): ReseedMark {
   return {
     codex_auth_mark: MARK,
     cause: failure.cause,
     codex_message: failure.codexMessage,
     login_last_refresh: loginLastRefresh,
+    ...(loginIssuedAt ? { login_issued_at: loginIssuedAt.toISOString() } : {}),
     marked_at: now.toISOString(),
     run: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}` : undefined
   };
@@ -57,6 +61,9 @@ export function parseMark(plaintext: string): ReseedMark | undefined {
       cause,
       codex_message: typeof doc.codex_message === 'string' ? doc.codex_message : '',
       login_last_refresh: doc.login_last_refresh,
+      ...(typeof doc.login_issued_at === 'string' && !Number.isNaN(Date.parse(doc.login_issued_at))
+        ? { login_issued_at: doc.login_issued_at }
+        : {}),
       marked_at: typeof doc.marked_at === 'string' ? doc.marked_at : '',
       run: typeof doc.run === 'string' ? doc.run : undefined
     };
@@ -65,8 +72,20 @@ export function parseMark(plaintext: string): ReseedMark | undefined {
   }
 }
 
-/** A login not newer than the marked one is the dead chain (or older): the mark blocks it. */
-export function markBlocks(mark: ReseedMark, lastRefresh: string): boolean {
+/**
+ * A login not newer than the marked one is the dead chain (or older): the mark blocks it. Newer as
+ * compareFreshness says: when either stamp ran ahead of its token's `iat`, the token issued later
+ * wins, so a fresh seed clears a mark set on a copy stamped by a fast clock.
+ */
+export function markBlocks(mark: ReseedMark, lastRefresh: string, issuedAt?: Date): boolean {
+  const markIssued = mark.login_issued_at ? Date.parse(mark.login_issued_at) : undefined;
+  if (issuedAt && markIssued !== undefined) {
+    const ahead =
+      Date.parse(mark.login_last_refresh) > markIssued + CLOCK_SKEW_MS ||
+      Date.parse(lastRefresh) > issuedAt.getTime() + CLOCK_SKEW_MS;
+    const bySecond = Math.floor(issuedAt.getTime() / 1000) - Math.floor(markIssued / 1000);
+    if (ahead && bySecond) return bySecond < 0;
+  }
   return compareLastRefresh(lastRefresh, mark.login_last_refresh) <= 0;
 }
 

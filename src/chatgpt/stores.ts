@@ -84,6 +84,29 @@ export function secretVersions(
   };
 }
 
+/**
+ * Cache-only ChatGPT mode on a runner without the cache service (a local runner, GitHub Enterprise
+ * Server with caching off): the reason to stop before anything is restored or spent, else undefined.
+ */
+export function cacheOnlyWithoutCache(inputs: ChatGptInputs, stores: EnvelopeStore[]): string | undefined {
+  if (stores.some((store) => store.kind !== 'cache')) return undefined;
+  const cache = stores.find((store): store is CacheStore => store instanceof CacheStore);
+  if (!cache || cache.hasService()) return undefined;
+  return needsTheCache(
+    inputs.credentialName,
+    'this runner has no Actions cache service (no ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL)'
+  );
+}
+
+/** The message for a ChatGPT login that has no store but the cache, where there is no cache. */
+export function needsTheCache(credentialName: string, reason: string): string {
+  return (
+    `The ChatGPT login '${credentialName}' is kept only in the Actions cache, but ${reason}. ` +
+    'Without the cache this job can neither find the newest copy nor keep a renewed one, so it stops: Codex did not run and nothing was spent. ' +
+    'On a runner without the cache service (a local runner, GitHub Enterprise Server with caching off), set `local-store: true` (a runner-local store and lock), or `secret-name` with `lease: true`.'
+  );
+}
+
 export function localEnvelopeStore(local: LocalStore): EnvelopeStore {
   return {
     kind: 'local',

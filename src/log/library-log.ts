@@ -4,8 +4,6 @@
 const FAILURE = /^::(?:warning|error)[^:]*::(.*)$/;
 /** The library logs the cause of a refused cache reservation (a 403, a 429) only at debug level. */
 const RESERVE_CAUSE = /^::debug::Failed to reserve cache: (?:Error: )?(.*)$/;
-/** Logged (at debug level) only after the service reserved the key for this job. */
-const RESERVED = /^::debug::Attempting to upload cache/;
 /** `title=Codex auth: Actions cache`, escaped as a workflow-command property (`:` is %3A). */
 const LIBRARY_TITLE = '::$1 title=Codex auth%3A Actions cache::';
 
@@ -13,8 +11,6 @@ export interface WatchedCall<T> {
   result: T;
   failures: string[];
   causes: string[];
-  /** A save's key was reserved for this job: nobody else can have it, even if the upload failed after. */
-  reserved: boolean;
 }
 
 /**
@@ -24,7 +20,6 @@ export interface WatchedCall<T> {
 export async function watchFailures<T>(call: () => Promise<T>, quiet = false): Promise<WatchedCall<T>> {
   const failures: string[] = [];
   const causes: string[] = [];
-  let reserved = false;
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     for (const line of String(chunk).split(/\r?\n/)) {
@@ -32,14 +27,13 @@ export async function watchFailures<T>(call: () => Promise<T>, quiet = false): P
       if (match) failures.push(unescape(match[1]));
       const cause = RESERVE_CAUSE.exec(line);
       if (cause) causes.push(unescape(cause[1]));
-      reserved ||= RESERVED.test(line);
     }
     if (quiet) return write(String(chunk).replace(/^::warning::/gm, ''), ...rest);
     // The library's own annotations get the title every annotation of this action has.
     return write(typeof chunk === 'string' ? chunk.replace(/^::(warning|error)::/gm, LIBRARY_TITLE) : chunk, ...rest);
   }) as typeof process.stdout.write;
   try {
-    return { result: await call(), failures, causes, reserved };
+    return { result: await call(), failures, causes };
   } finally {
     process.stdout.write = write;
   }

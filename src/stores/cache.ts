@@ -149,15 +149,11 @@ export class CacheStore implements EnvelopeStore {
   /**
    * Saves `content` under exactly `key` as `file` (one attempt; the path enters the cache version,
    * so it must be spelled the same on every runner). `quiet`: a refused reservation is an expected
-   * answer (a claim another job holds), kept out of the job's annotations. `reserved`: the service
-   * reserved the key for this job, so nobody else can have it, even if the upload failed after.
+   * answer (a claim another job holds), kept out of the job's annotations. Only the result counts:
+   * `ok` means an entry exists under the key; a failure says nothing about whether the key was
+   * reserved (src/chatgpt/claims.ts looks it up).
    */
-  async saveExact(
-    file: string,
-    key: string,
-    content: string,
-    quiet = false
-  ): Promise<CacheSave & { reserved?: boolean }> {
+  async saveExact(file: string, key: string, content: string, quiet = false): Promise<CacheSave> {
     const unavailable = this.unavailableReason('write');
     if (unavailable) return { ok: false, reason: unavailable, retryable: false };
     try {
@@ -166,13 +162,13 @@ export class CacheStore implements EnvelopeStore {
       const {
         result: id,
         failures,
-        causes,
-        reserved
+        causes
       } = await this.deadline('the Actions cache save', this.options.saveDeadlineMs ?? 180_000, () =>
         watchFailures(() => cache.saveCache([file], key, {}, CROSS_OS_ARCHIVE), quiet)
       );
-      if (id !== -1) return { ok: true, key };
-      return { ...this.judgeSaveFailure(failures, causes), reserved };
+      // The v1 client (GHES) returns the reserved id even when the upload or commit failed after (saveCacheV1): a failure it printed counts.
+      if (id !== -1 && !failures.length) return { ok: true, key };
+      return this.judgeSaveFailure(failures, causes);
     } catch (error) {
       return { ok: false, reason: errorMessage(error), retryable: true };
     } finally {
@@ -194,6 +190,34 @@ export class CacheStore implements EnvelopeStore {
     } finally {
       await this.removeFile(file);
     }
+  }
+
+  /**
+   * The cache service's clock: the `Date` header of an answer from its base URL (any status), or
+   * undefined. Claims are aged on it, never on a runner's clock (src/chatgpt/claims.ts). Observed:
+   * GitHub's services and the loopback stand-in send `Date` on every answer (RFC 9110 section 6.6.1
+   * requires it of a server with a clock).
+   */
+  async serverTime(timeoutMs = 10_000): Promise<number | undefined> {
+    const base = this.options.env.ACTIONS_RESULTS_URL || this.options.env.ACTIONS_CACHE_URL;
+    if (!base || this.unavailableReason('read')) return undefined;
+    try {
+      const response = await fetch(base, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) });
+      const date = Date.parse(response.headers.get('date') ?? '');
+      return Number.isNaN(date) ? undefined : date;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether the runner gives this job a cache service at all (ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL). */
+  hasService(): boolean {
+    return cache.isFeatureAvailable();
+  }
+
+  /** Why this job cannot use the cache for `access` (no cache service, a cache-mode), or undefined. */
+  unavailable(access: 'read' | 'write'): string | undefined {
+    return this.unavailableReason(access);
   }
 
   /** Once per store: a runner without zstd cannot share entries with those that have it (see cache-compression.ts). */
