@@ -21,7 +21,9 @@ beforeEach(() => {
   temp = mkdtempSync(path.join(os.tmpdir(), 'decisions-'));
   writeFileSync(
     path.join(temp, 'event.json'),
-    JSON.stringify({ repository: { full_name: 'acme/app', private: true, visibility: 'private' } })
+    JSON.stringify({
+      repository: { full_name: 'acme/app', private: true, visibility: 'private', default_branch: 'main' }
+    })
   );
 });
 afterEach(() => rmSync(temp, { recursive: true, force: true }));
@@ -83,6 +85,7 @@ function runtime(stores: EnvelopeStore[]): Recorded {
       RUNNER_TEMP: temp,
       GITHUB_EVENT_NAME: 'push',
       GITHUB_EVENT_PATH: path.join(temp, 'event.json'),
+      GITHUB_REF: 'refs/heads/main',
       GITHUB_REPOSITORY: 'acme/app'
     },
     info: (m) => infos.push(m),
