@@ -1,6 +1,6 @@
 // Test-only JWTs and ChatGPT-login auth.json objects shaped exactly like the ones `codex login`
-// writes (see shared/docs/codex-cli-auth.md). Codex never verifies the signature, but it does require
-// three dot-separated base64url parts whose middle part is a JSON object.
+// writes (observed: the file the pinned 0.171.0 writes and reads). Codex never verifies the
+// signature, but it does require three dot-separated base64url parts whose middle part is JSON.
 import { randomBytes, randomUUID } from 'node:crypto';
 
 const AUTH_CLAIM = 'https://api.openai.com/auth';

@@ -17,8 +17,9 @@
 // - A second use of a spent refresh token is a reuse event; with `revokeFamilyOnReuse` (default true, as
 //   the real service does) it revokes the whole token family: the family's live refresh token then gets
 //   `refresh_token_invalidated` and its access tokens stop being accepted by the model mock.
-// - Device-code login (`codex login --device-auth --experimental_issuer <issuer>`, shared/docs/codex-cli-login.md
-//   §1.2): `POST /api/accounts/deviceauth/usercode` {client_id} → {device_auth_id, user_code, interval:"1"};
+// - Device-code login (`codex login --device-auth --experimental_issuer <issuer>`, observed from the
+//   pinned binary's requests): `POST /api/accounts/deviceauth/usercode` {client_id} →
+//   {device_auth_id, user_code, interval:"1"};
 //   `POST /api/accounts/deviceauth/token` {device_auth_id, user_code} → 403 while the user has not signed
 //   in (`approveDevice(userCode)` plays the user), then {authorization_code, code_challenge, code_verifier};
 //   `POST /oauth/token` form `grant_type=authorization_code&code=…&code_verifier=…&redirect_uri=…` →

@@ -1,6 +1,7 @@
 // A runner-faithful harness: runs the built action (dist/) the way the GitHub Actions runner runs
-// a node24 action, so the tests exercise exactly what users get. What it reproduces (see
-// ../../../shared/docs/actions-runtime.md): the step list and input defaults from action.yml;
+// a node24 action, so the tests exercise exactly what users get. What it reproduces (from GitHub's
+// documentation of actions and workflow commands, docs.github.com/actions): the step list and
+// input defaults from action.yml;
 // `node <dist entry>` under Node 24 with cwd = workspace; fresh file-command files per step
 // (GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_PATH, GITHUB_STEP_SUMMARY) parsed as the runner
 // parses them; STATE_* handed to post; GITHUB_ENV and GITHUB_PATH carried to later steps; the

@@ -126,7 +126,7 @@ export function rulesProblems(workflow: Yaml): string[] {
       const inJob = inputs.renewal === 'in-job';
       if (inJob && !group && !SERIALIZING_INPUTS.some((name) => String(inputs[name]) === 'true')) {
         problems.push(
-          `job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (README: Serializing jobs)`
+          `job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (docs/chatgpt-login.md#serializing-jobs)`
         );
       }
       if (

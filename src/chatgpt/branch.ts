@@ -52,13 +52,13 @@ export function renewalPlace(place: RunPlace, stores: RenewalStores): RenewalPla
     return {
       ok: false,
       problem: `this job runs on ${where}, and a renewal here could race one on ${main}: the claim that keeps two jobs from renewing at once lives in the Actions cache, whose entries are branch-scoped`,
-      fix: `It will be renewed by the next job on ${main} that uses it (run this workflow there, or the keep-fresh schedule in the README), then re-run this job; or set \`lease: true\` (needs \`permissions: contents: write\`), which serializes renewals across branches.`
+      fix: `It will be renewed by the next job on ${main} that uses it (run this workflow there, or a keep-fresh schedule: examples/nightly-chatgpt.yml in the codex-auth repository), then re-run this job; or set \`lease: true\` (needs \`permissions: contents: write\`), which serializes renewals across branches.`
     };
   }
   return {
     ok: false,
     problem: `this job runs on ${where}, and with the Actions cache as the only store a login renewed here would be saved in this ref's cache scope, which jobs of ${main} and of other branches never read: they would keep the spent refresh token`,
-    fix: `It will be renewed by the next job on ${main} that uses it: run this workflow there (or the keep-fresh schedule in the README), then re-run this job. Or write the login back to its secret (\`secret-name\` with \`lease: true\`), so that any branch may renew it.`
+    fix: `It will be renewed by the next job on ${main} that uses it: run this workflow there (or a keep-fresh schedule: examples/nightly-chatgpt.yml in the codex-auth repository), then re-run this job. Or write the login back to its secret (\`secret-name\` with \`lease: true\`), so that any branch may renew it.`
   };
 }
 
