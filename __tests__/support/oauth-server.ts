@@ -36,7 +36,7 @@ import {
   type ChatGptAuthOptions
 } from './jwt.js';
 
-export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
+const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 
 export interface OAuthServerOptions {
   /** Reuse of a spent refresh token revokes its whole family (default true). */
@@ -47,14 +47,14 @@ export interface OAuthServerOptions {
   checkClientId?: boolean;
 }
 
-export interface IssueOptions extends Omit<ChatGptAuthOptions, 'refreshToken' | 'accessExpiresAt'> {
+interface IssueOptions extends Omit<ChatGptAuthOptions, 'refreshToken' | 'accessExpiresAt'> {
   /** Absolute expiry of the first access token (wins over accessTtlSeconds). */
   accessExpiresAt?: Date;
   /** Lifetime of the first access token; may be negative for an already expired one. */
   accessTtlSeconds?: number;
 }
 
-export type TokenOutcome =
+type TokenOutcome =
   | 'refreshed'
   | 'reused'
   | 'invalidated'
@@ -71,7 +71,7 @@ export type TokenOutcome =
   | 'code_exchanged'
   | 'not_found';
 
-export interface OAuthRequest {
+interface OAuthRequest {
   at: Date;
   method: string;
   path: string;
@@ -86,7 +86,7 @@ export interface OAuthRequest {
   issued?: { access_token: string; refresh_token: string; id_token: string };
 }
 
-export interface Fault {
+interface Fault {
   /** Answer with this status instead of handling the request (e.g. 500, 503, 429). */
   status?: number;
   /** Body for `status` (default: an OpenAI-style server_error envelope). */
@@ -99,7 +99,7 @@ export interface Fault {
   times?: number;
 }
 
-export interface OAuthStats {
+interface OAuthStats {
   /** Successful refreshes (rotations). */
   refreshes: number;
   /** Uses of an already spent refresh token. */
@@ -112,9 +112,9 @@ export interface OAuthStats {
   faults: number;
 }
 
-export type AccessTokenStatus = 'valid' | 'expired' | 'revoked' | 'unknown';
+type AccessTokenStatus = 'valid' | 'expired' | 'revoked' | 'unknown';
 
-export interface DeviceCode {
+interface DeviceCode {
   deviceAuthId: string;
   userCode: string;
   /** Set by approveDevice; the sign-in it stands for. */

@@ -15,9 +15,9 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BASH, NODE24, ROOT, SYSTEM_PATH, searchPath } from './paths.js';
 
-export type Condition = 'success' | 'always' | 'failure';
+type Condition = 'success' | 'always' | 'failure';
 
-export interface ActionStep {
+interface ActionStep {
   uses: 'action';
   name?: string;
   id?: string;
@@ -26,7 +26,7 @@ export interface ActionStep {
   if?: Condition;
 }
 
-export interface RunStep {
+interface RunStep {
   run: string;
   name?: string;
   id?: string;
@@ -400,14 +400,6 @@ export function warningsOf(job: JobResult): string[] {
   return job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
 }
 
-/** Jobs of one workflow run: in sequence (`needs:` chains) or all at once. */
-export async function runJobs(specs: JobSpec[], options: { parallel?: boolean } = {}): Promise<JobResult[]> {
-  if (options.parallel) return Promise.all(specs.map((spec) => runJob(spec)));
-  const results: JobResult[] = [];
-  for (const spec of specs) results.push(await runJob(spec));
-  return results;
-}
-
 function shouldRun(condition: Condition, status: 'success' | 'failure'): boolean {
   return condition === 'always' || (condition === 'success' ? status === 'success' : status === 'failure');
 }
@@ -498,7 +490,7 @@ function unescapeData(value: string): string {
   return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }
 
-export function applyMasks(text: string, masks: string[]): string {
+function applyMasks(text: string, masks: string[]): string {
   let out = text;
   for (const mask of [...masks].sort((a, b) => b.length - a.length)) {
     if (mask) out = out.split(mask).join('***');

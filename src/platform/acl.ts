@@ -53,7 +53,7 @@ export class AclError extends Error {
 /** Runs a program without a shell and returns its stdout. */
 export type Run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => Promise<string>;
 
-export const execRun: Run = (file, args, env) =>
+const execRun: Run = (file, args, env) =>
   new Promise((resolve, reject) => {
     execFile(
       file,
@@ -141,7 +141,7 @@ export async function readAcl(target: string, run: Run = execRun): Promise<AclRe
 }
 
 /** `whoami /user /fo csv /nh`: the SID of the user this process runs as (a native program, fast). */
-export function currentUserCommand(): { file: string; args: string[] } {
+function currentUserCommand(): { file: string; args: string[] } {
   return { file: 'whoami.exe', args: ['/user', '/fo', 'csv', '/nh'] };
 }
 
@@ -157,7 +157,7 @@ export function parseCurrentUser(text: string): string {
 
 const userSids = new WeakMap<Run, Promise<string>>();
 
-export function currentUserSid(run: Run = execRun): Promise<string> {
+function currentUserSid(run: Run = execRun): Promise<string> {
   let sid = userSids.get(run);
   if (!sid) {
     const { file, args } = currentUserCommand();
