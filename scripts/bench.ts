@@ -927,7 +927,7 @@ function report(
   say(
     `  [${verdict(apiFiles.length ? heavy.length === 0 : undefined)}] API-key mode loads no cache or crypto code: it loads ${apiFiles.map((f) => path.relative(ROOT, f)).join(', ') || '(trace unavailable)'}${heavy.length ? `; cache/crypto in ${heavy.map((f) => path.relative(ROOT, f)).join(', ')}` : ' (no @actions/cache, @azure, libsodium, envelope or cache-store code)'}.`
   );
-  ratioTarget('API-key main step', 'apikey.main', 'empty.direct', 2);
+  ratioTarget('API-key main step', 'apikey.main', 'empty.direct', 1.25); // issue 22
   for (const f of distFiles.filter((d) => d.entry)) {
     say(`  [${verdict(f.bytes < ENTRY_LIMIT)}] ${f.rel} under 2 MB: ${fmtBytes(f.bytes)}.`);
   }
