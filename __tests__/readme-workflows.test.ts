@@ -216,7 +216,7 @@ describe('the harness catches an incomplete example', () => {
   });
 });
 
-describe('the openai/codex-action recipe (README: With openai/codex-action)', () => {
+describe('the openai/codex-action recipe (docs/codex-action.md)', () => {
   const recipe = examples.find((e) => e.text.includes('uses: openai/codex-action@'));
   const withStrategy = (strategy: string): string =>
     recipe!.text.replace(/safety-strategy: drop-sudo.*\n/, `safety-strategy: ${strategy}\n`);

@@ -32,7 +32,7 @@ export interface ModelServerOptions {
   model?: string;
 }
 
-export interface ModelRequest {
+interface ModelRequest {
   at: Date;
   method: string;
   path: string;
@@ -110,7 +110,7 @@ function sseFrame(event: { type: string; [k: string]: unknown }): string {
 }
 
 /** The SSE events of one complete, successful assistant turn that answers `text`. */
-export function responseEvents(text: string, model = 'mock-model'): Array<{ type: string; [k: string]: unknown }> {
+function responseEvents(text: string, model = 'mock-model'): Array<{ type: string; [k: string]: unknown }> {
   const responseId = `resp_${randomUUID().replace(/-/g, '')}`;
   const itemId = `msg_${randomUUID().replace(/-/g, '')}`;
   const createdAt = Math.floor(Date.now() / 1000);

@@ -111,7 +111,7 @@ export const isThisAction = (uses: unknown): boolean =>
  * Inputs of this action that serialize the jobs of a credential by themselves (value 'true'). A
  * renewal mode that needs no serialization goes here too (see rulesProblems).
  */
-export const SERIALIZING_INPUTS = ['lease'];
+const SERIALIZING_INPUTS = ['lease'];
 
 export function rulesProblems(workflow: Yaml): string[] {
   const problems: string[] = [];
@@ -126,7 +126,7 @@ export function rulesProblems(workflow: Yaml): string[] {
       const inJob = inputs.renewal === 'in-job';
       if (inJob && !group && !SERIALIZING_INPUTS.some((name) => String(inputs[name]) === 'true')) {
         problems.push(
-          `job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (README: Serializing jobs)`
+          `job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (docs/chatgpt-login.md#serializing-jobs)`
         );
       }
       if (
@@ -141,7 +141,7 @@ export function rulesProblems(workflow: Yaml): string[] {
 }
 
 /** The `contents` permission of the GITHUB_TOKEN under a `permissions:` value. */
-export function contentsPermission(permissions: unknown, unset: 'read' | 'none' = 'read'): 'read' | 'write' | 'none' {
+function contentsPermission(permissions: unknown, unset: 'read' | 'none' = 'read'): 'read' | 'write' | 'none' {
   if (permissions === undefined) return unset;
   if (permissions === 'read-all') return 'read';
   if (permissions === 'write-all') return 'write';
