@@ -49,7 +49,7 @@ export function setSecret(value: string): void {
 }
 
 /** The title of an annotation that names none: GitHub shows it above the message, in the run's summary too. */
-export const ANNOTATION_TITLE = 'Codex auth';
+const ANNOTATION_TITLE = 'Codex auth';
 
 export function warning(message: string, title = ANNOTATION_TITLE): void {
   issue('warning', message, title);

@@ -57,8 +57,8 @@ export interface ScopeRef {
   org?: string;
 }
 
-export type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents' | 'pull_requests' | 'actions';
-export type Access = 'read' | 'write';
+type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents' | 'pull_requests' | 'actions';
+type Access = 'read' | 'write';
 
 export interface TokenGrant {
   /** Wording of a 403: GITHUB_TOKEN and GitHub App tokens are "integrations". */

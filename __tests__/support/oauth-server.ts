@@ -41,7 +41,7 @@ import {
 
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 /** The refresh reasons the pinned Codex (0.171.0) sends; __tests__/refresh-oracle.test.ts records the proactive one. */
-export const CODEX_REFRESH_REASONS: readonly string[] = ['proactive_expiry', 'unauthorized_recovery'];
+const CODEX_REFRESH_REASONS: readonly string[] = ['proactive_expiry', 'unauthorized_recovery'];
 
 export interface OAuthServerOptions {
   /** Reuse of a spent refresh token revokes its whole family (default true). */

@@ -13,7 +13,7 @@ import { listenOnLoopback } from './loopback.js';
 
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 
-export interface JobClaims {
+interface JobClaims {
   repository: string;
   ref: string;
   eventName: string;
@@ -22,7 +22,7 @@ export interface JobClaims {
   workflowFile: string;
 }
 
-export interface IssuedToken {
+interface IssuedToken {
   at: number;
   audience: string;
   jti: string;
@@ -31,7 +31,7 @@ export interface IssuedToken {
   value: string;
 }
 
-export interface OidcRequest {
+interface OidcRequest {
   at: number;
   audience: string | undefined;
   authorized: boolean;
@@ -62,7 +62,7 @@ function b64url(value: string | Buffer): string {
   return Buffer.from(value).toString('base64url');
 }
 
-export function signRs256(payload: Record<string, unknown>, privateKey: KeyObject, kid: string): string {
+function signRs256(payload: Record<string, unknown>, privateKey: KeyObject, kid: string): string {
   const head = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid, x5t: kid }));
   const body = b64url(JSON.stringify(payload));
   const signature = createSign('RSA-SHA256').update(`${head}.${body}`).sign(privateKey);
@@ -70,7 +70,7 @@ export function signRs256(payload: Record<string, unknown>, privateKey: KeyObjec
 }
 
 /** GitHub's claim set (the documentation's example token), for this job. */
-export function githubClaims(job: JobClaims, audience: string, lifetimeSeconds: number): Record<string, unknown> {
+function githubClaims(job: JobClaims, audience: string, lifetimeSeconds: number): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   const [owner] = job.repository.split('/');
   const workflowRef = `${job.repository}/.github/workflows/${job.workflowFile}@${job.ref}`;

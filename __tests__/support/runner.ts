@@ -178,7 +178,7 @@ export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventS
 }
 
 /** A job's GITHUB_TOKEN by default: the loopback GitHub API's workflow token (TOKENS.workflow of ./github-api.ts). */
-export const JOB_TOKEN = 'ghs_LOOPBACKworkflow0GITHUB0TOKEN000000';
+const JOB_TOKEN = 'ghs_LOOPBACKworkflow0GITHUB0TOKEN000000';
 
 let runIds = 1000;
 
@@ -576,7 +576,7 @@ export function runnerLog(lines: string[], masks: Set<string>): { masked: string
   return { masked: shown.join('\n'), annotations };
 }
 
-export function applyMasks(text: string, masks: string[]): string {
+function applyMasks(text: string, masks: string[]): string {
   let out = text;
   for (const mask of [...masks].sort((a, b) => b.length - a.length)) {
     if (mask) out = out.split(mask).join('***');

@@ -64,7 +64,7 @@ export async function findRefreshFailure(
 }
 
 /** One rollout line: an event whose error is Codex's "unauthorized" with a refresh message. */
-export function failureInEvent(line: string): RefreshFailure | undefined {
+function failureInEvent(line: string): RefreshFailure | undefined {
   if (!line.includes('unauthorized')) return undefined;
   let event: unknown;
   try {
