@@ -16,7 +16,7 @@ import {
   type WorkflowRun
 } from './support/workflow-run.js';
 import { leakedSecrets, newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
-import { startWorkloadIdentity, type WorkloadIdentity } from './support/workload-identity.js';
+import { running, startWorkloadIdentity, type WorkloadIdentity } from './support/workload-identity.js';
 
 const API_KEY = 'sk-proj-LOOPBACK0readme0example0key0000000000';
 const REPOSITORY = 'acme/app';
@@ -103,16 +103,6 @@ function failures(example: WorkflowExample, run: WorkflowRun): string[] {
   });
   if (run.jobs.length === 0) problems.push('no job ran');
   return problems;
-}
-
-/** Whether a process with this pid still runs. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const examples = workflowExamples();

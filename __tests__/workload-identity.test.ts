@@ -8,6 +8,7 @@ import { leakedSecrets } from './support/world.js';
 import type { IssuerFault, OidcIssuer } from './support/oidc-issuer.js';
 import type { TokenExchange } from './support/openai-exchange.js';
 import {
+  running,
   startWorkloadIdentity,
   type WorkloadIdentity,
   type WorkloadIdentityOptions
@@ -49,16 +50,6 @@ function post(result: JobResult) {
 function expectNoTokens(result: JobResult): void {
   expect(leakedSecrets([result], wif.secrets())).toEqual([]);
   expect(result.leftoverFiles).toEqual([]);
-}
-
-/** Whether a process with this pid still runs. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('workload identity', () => {

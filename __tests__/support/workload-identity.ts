@@ -66,3 +66,13 @@ export async function startWorkloadIdentity(options: WorkloadIdentityOptions): P
     }
   };
 }
+
+/** Whether a process with this pid still runs (the keeper after the post step must not). */
+export function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
