@@ -50,6 +50,8 @@ export interface OidcIssuer {
   /** The next `count` requests fail this way (a 5xx, or no answer at all). */
   fail(count: number, fault: IssuerFault): void;
   setLifetime(seconds: number): void;
+  /** The job whose tokens are issued from now on (as GitHub issues each job its own claims). */
+  setClaims(claims: Partial<JobClaims>): void;
   stop(): Promise<void>;
 }
 
@@ -118,7 +120,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID();
   const requestToken = `oidc-request-${randomUUID()}`;
-  const job: JobClaims = {
+  const defaults: JobClaims = {
     repository: 'acme/app',
     ref: 'refs/heads/main',
     eventName: 'push',
@@ -126,6 +128,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
     workflowFile: 'codex.yml',
     ...options.claims
   };
+  let job = defaults;
   let lifetime = options.lifetimeSeconds ?? 300;
   const faults: IssuerFault[] = [];
   const requests: OidcRequest[] = [];
@@ -177,6 +180,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
       for (let i = 0; i < count; i++) faults.push(fault);
     },
     setLifetime: (seconds) => void (lifetime = seconds),
+    setClaims: (claims) => void (job = { ...defaults, ...claims }),
     stop: () => {
       for (const res of hanging) res.destroy();
       return listening.stop();
