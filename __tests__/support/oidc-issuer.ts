@@ -13,7 +13,7 @@ import { listenOnLoopback } from './loopback.js';
 
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 
-interface JobClaims {
+export interface JobClaims {
   repository: string;
   ref: string;
   eventName: string;

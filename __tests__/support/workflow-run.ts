@@ -165,7 +165,7 @@ function contentsPermission(permissions: unknown, unset: 'read' | 'none' = 'read
  * Whether the job's GITHUB_TOKEN may request an OIDC token: `id-token: write` or write-all (GitHub's
  * "OpenID Connect" docs; no default grants it), never for a pull request from a fork.
  */
-export function grantsIdToken(permissions: unknown, fromFork: boolean): boolean {
+function grantsIdToken(permissions: unknown, fromFork: boolean): boolean {
   if (fromFork) return false;
   if (permissions === 'write-all') return true;
   return !!permissions && typeof permissions === 'object' && (permissions as Yaml)['id-token'] === 'write';
