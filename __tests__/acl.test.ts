@@ -222,9 +222,17 @@ describe('checkPrivate (an existing store directory)', () => {
     expect(calls.some((c) => c[0] === 'icacls.exe')).toBe(false);
   });
 
-  test("owned by Administrators (a runner running elevated) is the runner user's own", async () => {
+  test("owned by Administrators (a runner running elevated) is the runner user's own: accepted as it is", async () => {
     const acls = { [DIR]: { owner: ADMINISTRATORS_SID, entries: [explicit(ME), explicit(ADMINISTRATORS_SID)] } };
-    await checkPrivate(DIR, 'directory', { fix: false, run: scriptedWindows(acls).run });
+    const { run, calls } = scriptedWindows(acls);
+    const lines: string[] = [];
+    // With fixing allowed, so that a wrongly judged owner shows as a change or a refusal, not only as a throw.
+    await expect(
+      checkPrivate(DIR, 'directory', { fix: true, run, log: (l) => lines.push(l) })
+    ).resolves.toBeUndefined();
+    expect(acls[DIR]).toEqual({ owner: ADMINISTRATORS_SID, entries: [explicit(ME), explicit(ADMINISTRATORS_SID)] });
+    expect(calls.map((c) => c[0])).toEqual(['powershell.exe']);
+    expect(lines).toEqual([]);
   });
 });
 

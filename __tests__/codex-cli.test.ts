@@ -1,7 +1,6 @@
 // Proves the loopback mocks are faithful to the pinned real Codex CLI: a real `codex exec` refreshes an
 // expired ChatGPT login against the OAuth mock, writes the rotated tokens back, and calls the model mock
 // with the new access token; a restored (spent) copy fails with a reuse event; API-key mode works.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { statSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';

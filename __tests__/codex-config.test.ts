@@ -68,3 +68,18 @@ test('a new file is written 0600', async () => {
   await mergeCodexConfig(dir, [FILE], () => {});
   expect((await fs.stat(path.join(dir, 'config.toml'))).mode & 0o777).toBe(0o600);
 });
+
+test('a new config.toml (written without the TOML parser) is valid TOML with exactly our keys, 0600', async () => {
+  const workspace = {
+    key: 'forced_chatgpt_workspace_id',
+    value: 'ws_0123-abc',
+    onConflict: { input: 'workspace-id', fix: 'x' }
+  } as const;
+  await mergeCodexConfig(dir, [FILE, workspace], () => {});
+  const file = path.join(dir, 'config.toml');
+  expect(parse(await fs.readFile(file, 'utf8'))).toEqual({
+    cli_auth_credentials_store: 'file',
+    forced_chatgpt_workspace_id: 'ws_0123-abc'
+  });
+  expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+});

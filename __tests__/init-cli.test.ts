@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { consumerCopy } from '../src/chatgpt/consumer-copy.js';
 import { open } from '../src/chatgpt/envelope.js';
+import { startCacheService } from './support/cache-service.js';
 import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support/github-api.js';
 import { makeApiKeyAuth, makeChatGptAuth } from './support/jwt.js';
 import { NODE24, ROOT, SYSTEM_PATH, searchPath } from './support/paths.js';
@@ -362,9 +363,12 @@ describe('command-line mistakes: exit 2, the flag named', () => {
 test('the first ChatGPT-mode job restores what init stored, and the real Codex CLI is logged in', async () => {
   const run = await cli(['init', '--repo', 'acme/app'], { GITHUB_TOKEN: TOKENS.writer, GITHUB_API_URL: api.url });
   expect(run.code).toBe(0);
-  // A workflow passes the two secrets to the action, as the printed snippet says.
+  // A workflow passes the two secrets to the action, as the printed snippet says, on a runner with
+  // the Actions cache (cache-only ChatGPT mode needs it: it stops without one).
+  const cache = await startCacheService();
   const job = await runJob({
     name: 'codex',
+    actionEnv: cache.env,
     steps: [
       {
         uses: 'action',
@@ -378,7 +382,7 @@ test('the first ChatGPT-mode job restores what init stored, and the real Codex C
       { name: 'codex login status', run: 'codex login status' },
       { name: 'same file', run: 'cat "$CODEX_HOME/auth.json"' }
     ]
-  });
+  }).finally(() => cache.stop());
   expect(job.step('codex login status').log).toContain('Logged in using ChatGPT');
   expect(job.outputs('auth').source).toBe('seed');
   expect(job.outputs('auth')['plan-type']).toBe('pro');

@@ -6,11 +6,13 @@
 // presses Ctrl-C while Codex waits, or when Codex fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { open } from '../src/chatgpt/envelope.js';
 import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support/github-api.js';
 import { makeChatGptAuth } from './support/jwt.js';
+import { listenOnLoopback } from './support/loopback.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
 import { CODEX, NODE24, ROOT } from './support/paths.js';
 
@@ -204,12 +206,18 @@ test('SIGTERM is handled the same way', async () => {
 }, 240_000);
 
 test('Codex failing (the issuer refuses the device-code request): exit 1, the reason from Codex, nothing left', async () => {
-  // The GitHub mock is no OAuth issuer: it answers Codex's device-code request with 401.
-  const run = start(['init', '--login', '--device-auth', '--oauth-issuer', api.url, '--repo', 'acme/app'], {
+  // An issuer that refuses every request with 401, as an OAuth server refuses an unknown client.
+  const refusing = await listenOnLoopback(
+    http.createServer((_request, response) => {
+      response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized_client"}');
+    })
+  );
+  const issuer = `http://127.0.0.1:${refusing.port}`;
+  const run = start(['init', '--login', '--device-auth', '--oauth-issuer', issuer, '--repo', 'acme/app'], {
     GITHUB_TOKEN: TOKENS.writer,
     GITHUB_API_URL: api.url
   });
-  const exit = await run.done;
+  const exit = await run.done.finally(() => refusing.stop());
   expect(exit.code).toBe(1);
   expect(flat(run.stderr())).toContain('Error logging in: device code request failed with status 401');
   expect(flat(run.stderr())).toContain(

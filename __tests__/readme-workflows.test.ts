@@ -15,24 +15,38 @@ import {
   type Fixtures,
   type WorkflowRun
 } from './support/workflow-run.js';
-import { newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
+import { leakedSecrets, newEncryptionKey, postStep, serialize, startWorld, type World } from './support/world.js';
+import { running, startWorkloadIdentity, type WorkloadIdentity } from './support/workload-identity.js';
 
 const API_KEY = 'sk-proj-LOOPBACK0readme0example0key0000000000';
 const REPOSITORY = 'acme/app';
+// The federation rule of docs/workload-identity.md, for examples/workload-identity.yml: its id and
+// audience are the repository variables the example reads.
+const RULE_ID = 'idpm_0123456789abcdef';
+const AUDIENCE = 'https://github.com/acme';
 
 let world: World;
 let api: GitHubApi;
 let tools: Tools;
+let wif: WorkloadIdentity;
 
 beforeAll(async () => {
   world = await startWorld({ model: { allowApiKeys: [API_KEY] } });
   api = await startGitHubApi();
   api.addEnvironment(REPOSITORY, 'codex');
   tools = makeTools(world.model.baseUrl);
+  // The rule matches the claims the docs tell admins to require (repository, ref, environment).
+  wif = await startWorkloadIdentity({
+    ruleId: RULE_ID,
+    audience: AUDIENCE,
+    conditions: { repository: REPOSITORY, ref: 'refs/heads/main', environment: 'codex' }
+  });
+  // The model server accepts the OpenAI tokens the exchange issues, as OpenAI's API does.
+  world.model.trust(wif.exchange);
 });
 
 afterAll(async () => {
-  await Promise.all([world?.stop(), api?.stop()]);
+  await Promise.all([world?.stop(), api?.stop(), wif?.stop()]);
 });
 
 /** Fresh secrets for one example: a ChatGPT login whose access token has expired, a new encryption key. */
@@ -53,8 +67,9 @@ function fixtures(): Fixtures {
       CODEX_AUTH_SECRET_TOKEN: TOKENS.writer,
       OPENAI_API_KEY: API_KEY
     },
-    // Unset repository variables, as in a new repository.
-    vars: { CODEX_CREDENTIAL: '' }
+    // Unset repository variables, as in a new repository, and the two workload identity's setup stores.
+    vars: { CODEX_CREDENTIAL: '', CODEX_FEDERATION_RULE_ID: RULE_ID, CODEX_OIDC_AUDIENCE: AUDIENCE },
+    workloadIdentity: wif
   };
 }
 
@@ -144,6 +159,58 @@ describe('what a user of an example sees', () => {
     expect(api.reviews(REPOSITORY, PULL_REQUEST_NUMBER).length).toBe(before);
   });
 
+  test('examples/workload-identity.yml: Codex answers on a token OpenAI exchanged for the job; no token in the log; nothing left running', async () => {
+    const example = examples.find((e) => e.source === 'examples/workload-identity.yml')!;
+    const oidcBefore = wif.issuer.issued.length;
+    const exchangesBefore = wif.exchange.requests.length;
+    const turnsBefore = world.model.responsesRequests().length;
+    const run = await runWorkflow(example.text, fixtures());
+    expect(failures(example, run)).toEqual([]);
+    const [job] = run.jobs;
+    // Codex printed the model's answer ("hi"), and the model saw a token the exchange issued.
+    expect(job.step('codex exec "summarize the last commit"').log).toMatch(/^hi$/m);
+    const turns = world.model.responsesRequests().slice(turnsBefore);
+    expect(turns.length).toBeGreaterThan(0);
+    expect(turns.every((t) => t.auth === 'ok' && wif.exchange.issued.has(t.bearer!))).toBe(true);
+    // The exchange saw the job's token for the rule, with the example's workload context, and no other host was tried.
+    const exchanges = wif.exchange.requests.slice(exchangesBefore);
+    expect(exchanges[0]).toMatchObject({ ruleId: RULE_ID, status: 200 });
+    expect(JSON.parse(exchanges[0].context!)).toEqual({
+      instance_id: expect.stringMatching(/^\d+-1$/),
+      display_name: 'Codex (workload identity)',
+      labels: { repository: REPOSITORY }
+    });
+    expect(wif.exchange.refusedConnects).toEqual([]);
+    // The token carried the job's environment, which the rule requires.
+    const issued = wif.issuer.issued.slice(oidcBefore);
+    expect(issued.length).toBeGreaterThan(0);
+    expect(issued[0].audience).toBe(AUDIENCE);
+    expect(JSON.parse(Buffer.from(issued[0].value.split('.')[1], 'base64url').toString())).toMatchObject({
+      environment: 'codex',
+      sub: `repo:${REPOSITORY}:environment:codex`
+    });
+    expect(leakedSecrets(run.jobs, wif.secrets())).toEqual([]);
+    // The post step stopped the keeper and removed the token file.
+    const post = postStep(job);
+    expect(post.status).toBe('success');
+    const pid = Number(/Keeper \(pid (\d+)\)/.exec(post.log)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(running(pid)).toBe(false);
+    expect(job.leftoverFiles).toEqual([]);
+  });
+
+  test('examples/workload-identity.yml without `id-token: write`: the runner gives no OIDC token and the action says how to fix it', async () => {
+    const example = examples.find((e) => e.source === 'examples/workload-identity.yml')!;
+    const text = example.text.replace(/ {6}id-token: write.*\n/, '');
+    expect(text).not.toContain('id-token');
+    const requestsBefore = wif.issuer.requests.length;
+    const run = await runWorkflow(text, fixtures());
+    expect(run.jobs[0].step('Run codex-auth').status).toBe('failure');
+    expect(run.jobs[0].log).toContain('permissions: id-token: write');
+    expect(run.jobs[0].step('codex exec "summarize the last commit"').status).toBe('skipped');
+    expect(wif.issuer.requests.length).toBe(requestsBefore);
+  });
+
   test('examples/release.yml: the release notes Codex wrote are in the job summary', async () => {
     const example = examples.find((e) => e.source === 'examples/release.yml')!;
     const run = await runWorkflow(example.text, fixtures());
@@ -216,7 +283,7 @@ describe('the harness catches an incomplete example', () => {
   });
 });
 
-describe('the openai/codex-action recipe (README: With openai/codex-action)', () => {
+describe('the openai/codex-action recipe (docs/codex-action.md)', () => {
   const recipe = examples.find((e) => e.text.includes('uses: openai/codex-action@'));
   const withStrategy = (strategy: string): string =>
     recipe!.text.replace(/safety-strategy: drop-sudo.*\n/, `safety-strategy: ${strategy}\n`);

@@ -208,5 +208,9 @@ test('a dead refresh token: the job fails with the cause and the re-seed steps, 
   const fresh = await run('reseeded', seed(30 * 60));
   expect(fresh.status).toBe('success');
   expect(fresh.step('auth').log).toContain('Renewed the ChatGPT login');
-  expect((await stored())?.tokens?.refresh_token).toBeDefined();
+  // The stored copy is the renewed login (the refresh token the renewal was issued), no longer the mark.
+  const renewed = fx.world.oauth.requests.filter((r) => r.issued).at(-1)!.issued!.refresh_token;
+  const after = await stored();
+  expect(after).not.toHaveProperty('codex_auth_mark');
+  expect(after?.tokens?.refresh_token).toBe(renewed);
 });

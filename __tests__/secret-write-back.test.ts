@@ -502,7 +502,7 @@ describe('the post step reports each store on its own', () => {
     );
     expect(error).toContain('every stored copy now holds a spent token');
     expect(error).toMatch(
-      /To re-seed: \(1\) on a trusted machine run `npx --yes https:\/\/github.com\/org\/codex-auth\/archive\/v1\.tar\.gz init --login --repo acme\/app --secret-name CODEX_AUTH_JSON` \(it runs `codex login`/
+      /To re-seed: \(1\) on a trusted machine run `npx --yes @org\/codex-auth@1 init --login --repo acme\/app --secret-name CODEX_AUTH_JSON` \(it runs `codex login`/
     );
     expect(job.leftovers).toEqual([]);
   });

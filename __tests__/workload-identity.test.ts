@@ -5,8 +5,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { runJob, errorsOf, warningsOf, type DeferredStep, type JobResult, type Step } from './support/runner.js';
 import { leakedSecrets } from './support/world.js';
-import { startOidcIssuer, type IssuerFault, type OidcIssuer } from './support/oidc-issuer.js';
-import { startTokenExchange, type TokenExchange } from './support/openai-exchange.js';
+import type { IssuerFault, OidcIssuer } from './support/oidc-issuer.js';
+import type { TokenExchange } from './support/openai-exchange.js';
+import {
+  running,
+  startWorkloadIdentity,
+  type WorkloadIdentity,
+  type WorkloadIdentityOptions
+} from './support/workload-identity.js';
 import { startModelServer } from './support/model-server.js';
 import type { OAuthServer } from './support/oauth-server.js';
 import { codexProviderArgs } from './support/codex.js';
@@ -14,17 +20,17 @@ import { codexProviderArgs } from './support/codex.js';
 const RULE = 'idpm_0123456789abcdef';
 const AUDIENCE = 'https://api.openai.com/v1/workload-identity/acme';
 
+let wif: WorkloadIdentity;
 let issuer: OidcIssuer;
 let exchange: TokenExchange;
 
-beforeEach(async () => {
-  issuer = await startOidcIssuer({ lifetimeSeconds: 300 });
-  exchange = await startTokenExchange({ publicKey: issuer.publicKey, audience: AUDIENCE, ruleId: RULE });
-});
-afterEach(async () => {
-  await exchange.stop();
-  await issuer.stop();
-});
+async function start(options: Partial<WorkloadIdentityOptions> = {}): Promise<void> {
+  wif = await startWorkloadIdentity({ ruleId: RULE, audience: AUDIENCE, lifetimeSeconds: 300, ...options });
+  ({ issuer, exchange } = wif);
+}
+
+beforeEach(() => start());
+afterEach(() => wif.stop());
 
 const action = (inputs: Record<string, string> = {}): Step => ({
   uses: 'action',
@@ -34,7 +40,7 @@ const action = (inputs: Record<string, string> = {}): Step => ({
 
 /** The job: the runner gives ACTIONS_ID_TOKEN_REQUEST_* to every step when the job has `id-token: write`. */
 function job(steps: Array<Step | DeferredStep>, extra: { env?: Record<string, string> } = {}) {
-  return runJob({ name: 'codex', steps, env: { ...issuer.env, ...exchange.codexEnv, ...extra.env } });
+  return runJob({ name: 'codex', steps, env: { ...wif.idTokenEnv, ...wif.networkEnv, ...extra.env } });
 }
 
 function post(result: JobResult) {
@@ -42,23 +48,8 @@ function post(result: JobResult) {
 }
 
 function expectNoTokens(result: JobResult): void {
-  const secrets = [
-    ...issuer.issued.map((t) => t.value),
-    ...exchange.issued.keys(),
-    issuer.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
-  ];
-  expect(leakedSecrets([result], secrets)).toEqual([]);
+  expect(leakedSecrets([result], wif.secrets())).toEqual([]);
   expect(result.leftoverFiles).toEqual([]);
-}
-
-/** Whether a process with this pid still runs. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('workload identity', () => {
@@ -210,13 +201,8 @@ describe('workload identity', () => {
   });
 
   test("verify: true fails the main step with OpenAI's error and the claims to compare; the keeper it had started is stopped", async () => {
-    await exchange.stop();
-    exchange = await startTokenExchange({
-      publicKey: issuer.publicKey,
-      audience: AUDIENCE,
-      ruleId: RULE,
-      conditions: { ref: 'refs/heads/release' }
-    });
+    await wif.stop();
+    await start({ conditions: { ref: 'refs/heads/release' } });
     // Node's fetch reaches auth.openai.com through the proxy as any Node program on a runner would.
     const proxyEnv = { NODE_USE_ENV_PROXY: '1', NODE_EXTRA_CA_CERTS: exchange.codexEnv.CODEX_CA_CERTIFICATE };
     const result = await job([action({ verify: 'true' }), { name: 'codex', run: 'true' }], { env: proxyEnv });

@@ -1,7 +1,6 @@
 // config.toml settings the action needs Codex to honour, merged into a user's file without
 // rewriting it: new keys go on top (TOML's root table), comments and other settings stay.
 import path from 'node:path';
-import { parse } from 'smol-toml';
 import { CONFIG_FILE, readFileIfExists, writePrivateFile } from './codex-home.js';
 import { InputError } from './errors.js';
 
@@ -21,30 +20,34 @@ export async function mergeCodexConfig(
   warn: (message: string) => void
 ): Promise<void> {
   const file = path.join(dir, CONFIG_FILE);
-  let text = (await readFileIfExists(file)) ?? '';
-  const current = parseConfig(text, file);
+  const existing = await readFileIfExists(file);
+  // A new file holds only our lines (plain strings: JSON's quoting is TOML's), so the TOML parser is
+  // loaded only to merge into a file that was there: an API-key step in a private home never loads it.
+  if (existing === undefined) return writePrivateFile(file, header(changes.map(line)));
+  const { parse } = await import('smol-toml');
+  let text = existing;
+  const current = parseConfig(parse, text, file);
   const added: string[] = [];
   for (const change of changes) {
-    const existing = current[change.key];
-    if (existing === change.value) continue;
-    const line = `${change.key} = ${JSON.stringify(change.value)}`;
-    if (existing === undefined) {
-      added.push(line);
+    const set = current[change.key];
+    if (set === change.value) continue;
+    if (set === undefined) {
+      added.push(line(change));
     } else if (change.onConflict === 'replace') {
       warn(
-        `${file} sets ${change.key} = ${JSON.stringify(existing)}; this job needs ${JSON.stringify(change.value)} and sets it.`
+        `${file} sets ${change.key} = ${JSON.stringify(set)}; this job needs ${JSON.stringify(change.value)} and sets it.`
       );
-      text = text.replace(new RegExp(`^[ \\t]*${change.key}[ \\t]*=.*$`, 'm'), line);
+      text = text.replace(new RegExp(`^[ \\t]*${change.key}[ \\t]*=.*$`, 'm'), line(change));
     } else {
       throw new InputError(
         change.onConflict.input,
-        `does not match ${change.key} = ${JSON.stringify(existing)} in ${file}.`,
+        `does not match ${change.key} = ${JSON.stringify(set)} in ${file}.`,
         change.onConflict.fix
       );
     }
   }
-  if (added.length) text = `# Set by codex-auth\n${added.join('\n')}\n${text}`;
-  const merged = parseConfig(text, file);
+  if (added.length) text = header(added) + text;
+  const merged = parseConfig(parse, text, file);
   for (const change of changes) {
     if (merged[change.key] !== change.value)
       throw new Error(`Could not set ${change.key} in ${file}; set it by hand to ${JSON.stringify(change.value)}.`);
@@ -52,7 +55,14 @@ export async function mergeCodexConfig(
   await writePrivateFile(file, text);
 }
 
-function parseConfig(text: string, file: string): Record<string, unknown> {
+const line = (change: ConfigChange): string => `${change.key} = ${JSON.stringify(change.value)}`;
+const header = (lines: string[]): string => `# Set by codex-auth\n${lines.join('\n')}\n`;
+
+function parseConfig(
+  parse: (text: string) => Record<string, unknown>,
+  text: string,
+  file: string
+): Record<string, unknown> {
   try {
     return parse(text);
   } catch (error) {

@@ -1,7 +1,6 @@
 // The CODEX_HOME the action hands to Codex: a private directory, files 0600 in 0700, outside the workspace.
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { InputError } from './errors.js';
 import { protect } from './platform/acl.js';
 import { codexAuthMode, sha256 } from './chatgpt/credential.js';
@@ -114,7 +113,10 @@ export async function makePrivateDirectories(dir: string): Promise<void> {
 export async function writePrivateFile(file: string, content: string): Promise<void> {
   const existing = await fs.lstat(file).catch(() => undefined);
   if (existing?.isSymbolicLink()) throw new Error(`Refusing to write ${file}: it is a symbolic link.`);
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  // Unique, not secret: 'wx' refuses any existing path (a planted link too). No node:crypto: it alone
+  // would add about a fifth to an API-key step's start-up.
+  const unique = `${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${unique}.tmp`);
   await fs.writeFile(temp, content, { mode: 0o600, flag: 'wx' });
   try {
     // Windows: the file would keep the ACL it inherited from a directory the user may share.

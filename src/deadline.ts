@@ -2,7 +2,7 @@
 // library's): a stalled call must neither hold the step silently nor for ever.
 import { formatDuration } from './paths.js';
 
-export class DeadlineError extends Error {
+class DeadlineError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'DeadlineError';

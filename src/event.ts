@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 
 /** The parts of an event payload this action reads (shapes from @octokit/webhooks-examples). */
-export interface EventPayload {
+interface EventPayload {
   repository?: { private?: unknown; visibility?: unknown; full_name?: unknown; default_branch?: unknown };
   pull_request?: { head?: { repo?: { fork?: boolean; full_name?: string } | null } };
   workflow_run?: { event?: string; head_repository?: { fork?: boolean; full_name?: string } | null };

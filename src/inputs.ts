@@ -18,13 +18,12 @@ import {
   type SecretScope
 } from './constants.js';
 
-export { AUTH_MODES, CHATGPT_ONLY_INPUTS, SAVE_FAILURE_MODES };
 export type AuthMode = (typeof AUTH_MODES)[number];
 export type SaveFailureMode = (typeof SAVE_FAILURE_MODES)[number];
-export const RENEWAL_MODES = ['ahead', 'in-job'] as const;
-export type RenewalMode = (typeof RENEWAL_MODES)[number];
+const RENEWAL_MODES = ['ahead', 'in-job'] as const;
+type RenewalMode = (typeof RENEWAL_MODES)[number];
 /** The secret scopes, from the dependency-free constants (src/stores/secret.ts loads libsodium, and API-key jobs must not). */
-export const SECRET_SCOPE_INPUTS: readonly SecretScope[] = SECRET_SCOPES;
+const SECRET_SCOPE_INPUTS: readonly SecretScope[] = SECRET_SCOPES;
 /** The runner-local store's default directory. */
 export const DEFAULT_LOCAL_STORE_PATH = DEFAULT_LOCAL_STORE_DIR;
 const DEFAULTS = INPUT_DEFAULTS;
@@ -75,7 +74,7 @@ export interface ChatGptInputs extends CommonInputs {
   githubToken: string;
 }
 
-export interface RenewalSettings {
+interface RenewalSettings {
   /**
    * `ahead` (default): the main step renews a login whose access token expires within `windowMs`,
    * once, serialized, and Codex gets a copy without the refresh token; the post step saves nothing.
@@ -91,7 +90,7 @@ export interface RenewalSettings {
   minTokenMs: number;
 }
 
-export interface LeaseSettings {
+interface LeaseSettings {
   /** The repository holding the lease ref (GITHUB_REPOSITORY), through GITHUB_API_URL. */
   owner: string;
   repo: string;
@@ -104,7 +103,7 @@ export interface LeaseSettings {
   ttlMs: number;
 }
 
-export interface LocalStoreSettings {
+interface LocalStoreSettings {
   /** `local-store-path`, `~` expanded; the main step checks it on disk. */
   dir: string;
   /** `lock-timeout-minutes`: how long the main step waits for the lock on the store (0: one attempt). */
@@ -117,8 +116,7 @@ export interface AccessTokenInputs extends CommonInputs {
   accessToken: string;
 }
 
-export type { WorkloadIdentityInputs };
-export type Inputs = ApiKeyInputs | ChatGptInputs | AccessTokenInputs | WorkloadIdentityInputs;
+type Inputs = ApiKeyInputs | ChatGptInputs | AccessTokenInputs | WorkloadIdentityInputs;
 
 export interface ParsedInputs {
   inputs: Inputs;

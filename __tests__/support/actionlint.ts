@@ -38,7 +38,7 @@ const { runLint } = require(path.join(packageDir, 'build', 'run-lint.js')) as { 
 export const WORKFLOWS_DIR = path.join(ROOT, '.github', 'workflows');
 
 /** A documentation example may start at `jobs:`; give it a trigger so only real mistakes are reported. */
-export function completeExample(text: string): string {
+function completeExample(text: string): string {
   return /^on:/m.test(text) ? text : `${text}on: workflow_dispatch\n`;
 }
 

@@ -82,7 +82,7 @@ export const CALLS: Record<'v1' | 'v2', Record<'reserve' | 'upload' | 'finalize'
  * a non-JSON body is retried by the client like a 5xx). With only `delayMs`, the call is then
  * served normally.
  */
-export type CacheFault = {
+type CacheFault = {
   method: CacheMethod | '*';
   status?: number;
   body?: string;
@@ -92,7 +92,7 @@ export type CacheFault = {
   reset?: boolean;
 };
 
-export interface CacheEntry {
+interface CacheEntry {
   key: string;
   version: string;
   /** Scope (ref) the entry was written under, e.g. `refs/heads/main`. */
@@ -105,7 +105,7 @@ export interface CacheEntry {
 }
 
 /** A cache scope of the runtime token: permission 1 = read, 2 = write, 3 = both. */
-export interface CacheScope {
+interface CacheScope {
   scope: string;
   permission: number;
 }
@@ -149,8 +149,8 @@ export interface CacheServiceOptions {
 }
 
 /** The public Azurite emulator account (documented in Azurite's README; not a secret). */
-export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const AZURITE_ACCOUNT = 'devstoreaccount1';
+const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 const SERVICE_PREFIX = '/twirp/github.actions.results.api.v1.CacheService/';
 const METHODS: CacheMethod[] = ['CreateCacheEntry', 'FinalizeCacheEntryUpload', 'GetCacheEntryDownloadURL'];

@@ -1,5 +1,5 @@
 // A loopback stand-in for the two ChatGPT back-end calls Codex 0.171.0 makes before every run with a
-// Codex access token (shared/docs/codex-cli-login.md §2): the token check,
+// Codex access token (observed from the pinned binary's own requests): the token check,
 // `GET {CODEX_AUTHAPI_BASE_URL}/v1/user-auth-credential/whoami`, and the workspace's managed
 // policies, `GET {chatgpt_base_url}/wham/config/bundle` (mandatory: Codex stops without it). Other
 // back-end paths (accounts/check, settings) get a 404, which Codex tolerates with a custom provider.

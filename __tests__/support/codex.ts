@@ -20,7 +20,7 @@ import path from 'node:path';
 import { CODEX_COMMAND, SYSTEM_PATH, searchPath } from './paths.js';
 
 /** The id of the custom model provider codexProviderArgs() configures. */
-export const MOCK_PROVIDER_ID = 'mock';
+const MOCK_PROVIDER_ID = 'mock';
 
 /**
  * Flags that make `codex exec` fast and deterministic offline (measured with 0.171.0: ~1.7 s → ~0.3 s a
@@ -40,7 +40,7 @@ export const MOCK_PROVIDER_ID = 'mock';
  * apps client still prints `ERROR rmcp::transport::worker: … https://chatgpt.com/backend-api/ps/mcp`
  * lines to stderr; with these flags plain stderr carries no ERROR lines on a successful run.
  */
-export const CODEX_OFFLINE_ARGS: readonly string[] = [
+const CODEX_OFFLINE_ARGS: readonly string[] = [
   '--strict-config',
   '--disable',
   'apps',
@@ -93,7 +93,7 @@ export interface CodexHomeOptions {
   parent?: string;
 }
 
-export const DEFAULT_CONFIG_TOML = 'cli_auth_credentials_store = "file"\n';
+const DEFAULT_CONFIG_TOML = 'cli_auth_credentials_store = "file"\n';
 
 /** A fresh CODEX_HOME: directory 0700, config.toml, and auth.json 0600 when given. */
 export function makeCodexHome(opts: CodexHomeOptions = {}): string {
@@ -104,7 +104,7 @@ export function makeCodexHome(opts: CodexHomeOptions = {}): string {
   return dir;
 }
 
-export function writeAuth(codexHome: string, auth: object | string): void {
+function writeAuth(codexHome: string, auth: object | string): void {
   const file = path.join(codexHome, 'auth.json');
   writeFileSync(file, typeof auth === 'string' ? auth : JSON.stringify(auth, null, 2), { mode: 0o600 });
   chmodSync(file, 0o600);
@@ -146,7 +146,7 @@ export interface CodexResult {
  * the override URLs and the given variables. Without `opts.home` it creates a fresh temp HOME (runCodex
  * removes it afterwards; a direct caller owns it).
  */
-export function codexEnv(opts: RunCodexOptions): Record<string, string> {
+function codexEnv(opts: RunCodexOptions): Record<string, string> {
   const env: Record<string, string> = {
     PATH: searchPath(path.dirname(process.execPath), ...SYSTEM_PATH),
     HOME: opts.home ?? mkdtempSync(path.join(os.tmpdir(), 'codex-user-home-')),

@@ -54,11 +54,11 @@ function tokenize(source: string): Token[] {
   return tokens;
 }
 
-export function truthy(value: Value): boolean {
+function truthy(value: Value): boolean {
   return !(value === false || value === 0 || value === '' || value === null);
 }
 
-export function toText(value: Value): string {
+function toText(value: Value): string {
   if (value === null) return '';
   if (typeof value === 'object') return JSON.stringify(value, null, 2);
   return String(value);

@@ -127,7 +127,10 @@ export async function runFanout(mode: RenewalMode, shape: FanoutShape = FANOUT_S
     const mains = (job: JobResult) => job.steps.find((s) => s.phase === 'main')!;
     const codex = (job: JobResult) => job.steps.find((s) => s.name === 'codex exec');
     const deferred = jobs.filter(
-      (j) => onPullRequest(jobIndex(j.name)) && mains(j).status === 'failure' && /close to expiry/.test(mains(j).log)
+      (j) =>
+        onPullRequest(jobIndex(j.name)) &&
+        mains(j).status === 'failure' &&
+        /must be renewed before Codex can run, and this job does not renew it/.test(mains(j).log)
     );
     const renewing = jobs.filter((j) => mains(j).log.includes('Renewed the ChatGPT login'));
     const failedOnPurpose = jobs.filter(

@@ -43,7 +43,7 @@ import { repositoryAnswer, type RepositoryFacts } from './github-repo-route.js';
 import { exampleAnswer, operationOf, requestViolation, responseViolation } from './github-openapi.js';
 import sodium from 'libsodium-wrappers';
 
-export type SecretScope = 'repository' | 'environment' | 'organization';
+type SecretScope = 'repository' | 'environment' | 'organization';
 
 /**
  * Which secret store: shaped like `SecretTarget` of src/stores/secret.ts, so a target can be passed
@@ -57,8 +57,8 @@ export interface ScopeRef {
   org?: string;
 }
 
-export type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents' | 'pull_requests' | 'actions';
-export type Access = 'read' | 'write';
+type Permission = 'secrets' | 'environments' | 'organization_secrets' | 'contents' | 'pull_requests' | 'actions';
+type Access = 'read' | 'write';
 
 export interface TokenGrant {
   /** Wording of a 403: GITHUB_TOKEN and GitHub App tokens are "integrations". */
@@ -96,7 +96,7 @@ const ALL_WRITE: TokenGrant['permissions'] = {
   actions: 'read'
 };
 
-export const DEFAULT_TOKENS: Record<string, TokenGrant> = {
+const DEFAULT_TOKENS: Record<string, TokenGrant> = {
   [TOKENS.writer]: { kind: 'personal-access-token', permissions: ALL_WRITE },
   [TOKENS.app]: { kind: 'integration', permissions: ALL_WRITE },
   [TOKENS.reader]: {
@@ -113,7 +113,7 @@ export const DEFAULT_TOKENS: Record<string, TokenGrant> = {
   [TOKENS.revoked]: { kind: 'personal-access-token', permissions: ALL_WRITE, revoked: true }
 };
 
-export interface RepositorySpec {
+interface RepositorySpec {
   /** `owner/name`. */
   name: string;
   environments?: string[];
@@ -156,7 +156,7 @@ export interface ApiRequest {
  * seconds) adds `x-ratelimit-remaining: 0` and `x-ratelimit-reset`; both default the status to 403
  * with GitHub's rate-limit message. `drop` destroys the connection without an answer.
  */
-export interface ApiFault {
+interface ApiFault {
   status?: number;
   method?: string;
   path?: string | RegExp;
@@ -169,7 +169,7 @@ export interface ApiFault {
   drop?: boolean;
 }
 
-export interface StoredSecret {
+interface StoredSecret {
   /** Upper-cased, as GitHub stores it. */
   name: string;
   encrypted_value: string;
@@ -183,7 +183,7 @@ export interface StoredSecret {
   writes: number;
 }
 
-export interface GitCommit {
+interface GitCommit {
   sha: string;
   message: string;
   tree: string;
@@ -192,7 +192,7 @@ export interface GitCommit {
   committer: { name: string; email: string; date: string };
 }
 
-export interface PullRequestReview {
+interface PullRequestReview {
   id: number;
   body: string;
   state: 'COMMENTED' | 'APPROVED' | 'CHANGES_REQUESTED';
@@ -244,7 +244,7 @@ export interface GitHubApi {
 
 /** git's empty tree: exists in every repository. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-export const MAX_SECRET_BYTES = 48 * 1024;
+const MAX_SECRET_BYTES = 48 * 1024;
 const DOCS = 'https://docs.github.com/rest';
 
 /** The user a GITHUB_TOKEN acts as (`simple-user` in GitHub's OpenAPI description; id and login are GitHub's). */

@@ -21,7 +21,7 @@ interface OpenApi {
 let described: OpenApi | undefined;
 
 /** GitHub's OpenAPI description for api.github.com (13 MB: read once, on the first GET /repos). */
-export function openApi(): OpenApi {
+function openApi(): OpenApi {
   described ??= JSON.parse(
     readFileSync(path.join(ROOT, 'node_modules', '@octokit', 'openapi', 'generated', 'api.github.com.json'), 'utf8')
   ) as OpenApi;

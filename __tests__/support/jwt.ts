@@ -1,6 +1,6 @@
 // Test-only JWTs and ChatGPT-login auth.json objects shaped exactly like the ones `codex login`
-// writes (see shared/docs/codex-cli-auth.md). Codex never verifies the signature, but it does require
-// three dot-separated base64url parts whose middle part is a JSON object.
+// writes (observed: the file the pinned 0.171.0 writes and reads). Codex never verifies the
+// signature, but it does require three dot-separated base64url parts whose middle part is JSON.
 import { randomBytes, randomUUID } from 'node:crypto';
 
 const AUTH_CLAIM = 'https://api.openai.com/auth';
@@ -10,7 +10,7 @@ function b64url(value: string | Buffer): string {
 }
 
 /** A well-formed (but not really signed) JWT: base64url(header).base64url(payload).base64url(random sig). */
-export function makeJwt(payload: Record<string, unknown>): string {
+function makeJwt(payload: Record<string, unknown>): string {
   const header = { alg: 'RS256', typ: 'JWT', kid: 'test-key' };
   return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${b64url(randomBytes(32))}`;
 }
@@ -65,7 +65,7 @@ export interface ChatGptAuthOptions {
   accessClaims?: Record<string, unknown>;
 }
 
-export interface ChatGptTokens {
+interface ChatGptTokens {
   id_token: string;
   access_token: string;
   refresh_token: string;

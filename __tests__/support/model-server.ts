@@ -32,7 +32,7 @@ export interface ModelServerOptions {
   model?: string;
 }
 
-export interface ModelRequest {
+interface ModelRequest {
   at: Date;
   method: string;
   path: string;
@@ -65,6 +65,11 @@ export interface ModelServer {
   holdUntil(count: number, timeoutMs: number): void;
   /** The most authenticated `POST /v1/responses` requests in flight at once so far. */
   maxInFlight(): number;
+  /**
+   * Also accept the access tokens another OpenAI token issuer handed out (the workload identity
+   * exchange, ./openai-exchange.ts): OpenAI's API accepts a token from either.
+   */
+  trust(issuer: Pick<OAuthServer, 'accessTokenStatus'>): void;
   stop(): Promise<void>;
 }
 
@@ -110,7 +115,7 @@ function sseFrame(event: { type: string; [k: string]: unknown }): string {
 }
 
 /** The SSE events of one complete, successful assistant turn that answers `text`. */
-export function responseEvents(text: string, model = 'mock-model'): Array<{ type: string; [k: string]: unknown }> {
+function responseEvents(text: string, model = 'mock-model'): Array<{ type: string; [k: string]: unknown }> {
   const responseId = `resp_${randomUUID().replace(/-/g, '')}`;
   const itemId = `msg_${randomUUID().replace(/-/g, '')}`;
   const createdAt = Math.floor(Date.now() / 1000);
@@ -219,9 +224,14 @@ export async function startModelServer(
     barrier = undefined;
     waiting.forEach((release) => release());
   };
+  const trusted: Array<Pick<OAuthServer, 'accessTokenStatus'>> = [];
   function checkAuth(bearer: string | undefined): ModelRequest['auth'] {
     if (!bearer) return 'missing';
     if (allowApiKeys.has(bearer)) return 'ok';
+    for (const issuer of trusted) {
+      const s = issuer.accessTokenStatus(bearer);
+      if (s !== 'unknown') return s === 'valid' ? 'ok' : s;
+    }
     if (oauth && refusing) return 'revoked';
     if (oauth) {
       const s = oauth.accessTokenStatus(bearer);
@@ -333,6 +343,7 @@ export async function startModelServer(
       barrier = { count, waiting: [], timer: setTimeout(openBarrier, timeoutMs).unref() };
     },
     maxInFlight: () => peak,
+    trust: (issuer) => void trusted.push(issuer),
     stop
   };
 }

@@ -20,8 +20,9 @@
 // - A second use of a spent refresh token is a reuse event; with `revokeFamilyOnReuse` (default true, as
 //   the real service does) it revokes the whole token family: the family's live refresh token then gets
 //   `refresh_token_invalidated` and its access tokens stop being accepted by the model mock.
-// - Device-code login (`codex login --device-auth --experimental_issuer <issuer>`, shared/docs/codex-cli-login.md
-//   §1.2): `POST /api/accounts/deviceauth/usercode` {client_id} → {device_auth_id, user_code, interval:"1"};
+// - Device-code login (`codex login --device-auth --experimental_issuer <issuer>`, observed from the
+//   pinned binary's requests): `POST /api/accounts/deviceauth/usercode` {client_id} →
+//   {device_auth_id, user_code, interval:"1"};
 //   `POST /api/accounts/deviceauth/token` {device_auth_id, user_code} → 403 while the user has not signed
 //   in (`approveDevice(userCode)` plays the user), then {authorization_code, code_challenge, code_verifier};
 //   `POST /oauth/token` form `grant_type=authorization_code&code=…&code_verifier=…&redirect_uri=…` →
@@ -40,7 +41,7 @@ import {
 
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 /** The refresh reasons the pinned Codex (0.171.0) sends; __tests__/refresh-oracle.test.ts records the proactive one. */
-export const CODEX_REFRESH_REASONS: readonly string[] = ['proactive_expiry', 'unauthorized_recovery'];
+const CODEX_REFRESH_REASONS: readonly string[] = ['proactive_expiry', 'unauthorized_recovery'];
 
 export interface OAuthServerOptions {
   /** Reuse of a spent refresh token revokes its whole family (default true). */
@@ -51,14 +52,14 @@ export interface OAuthServerOptions {
   checkClientId?: boolean;
 }
 
-export interface IssueOptions extends Omit<ChatGptAuthOptions, 'refreshToken' | 'accessExpiresAt'> {
+interface IssueOptions extends Omit<ChatGptAuthOptions, 'refreshToken' | 'accessExpiresAt'> {
   /** Absolute expiry of the first access token (wins over accessTtlSeconds). */
   accessExpiresAt?: Date;
   /** Lifetime of the first access token; may be negative for an already expired one. */
   accessTtlSeconds?: number;
 }
 
-export type TokenOutcome =
+type TokenOutcome =
   | 'refreshed'
   | 'reused'
   | 'invalidated'
@@ -90,7 +91,7 @@ export interface OAuthRequest {
   issued?: { access_token: string; refresh_token: string; id_token: string };
 }
 
-export interface Fault {
+interface Fault {
   /** Answer with this status instead of handling the request (e.g. 500, 503, 429). */
   status?: number;
   /** Body for `status` (default: an OpenAI-style server_error envelope). */
@@ -103,7 +104,7 @@ export interface Fault {
   times?: number;
 }
 
-export interface OAuthStats {
+interface OAuthStats {
   /** Successful refreshes (rotations). */
   refreshes: number;
   /** Uses of an already spent refresh token. */
@@ -116,9 +117,9 @@ export interface OAuthStats {
   faults: number;
 }
 
-export type AccessTokenStatus = 'valid' | 'expired' | 'revoked' | 'unknown';
+type AccessTokenStatus = 'valid' | 'expired' | 'revoked' | 'unknown';
 
-export interface DeviceCode {
+interface DeviceCode {
   deviceAuthId: string;
   userCode: string;
   /** Set by approveDevice; the sign-in it stands for. */

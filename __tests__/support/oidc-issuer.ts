@@ -22,7 +22,7 @@ export interface JobClaims {
   workflowFile: string;
 }
 
-export interface IssuedToken {
+interface IssuedToken {
   at: number;
   audience: string;
   jti: string;
@@ -31,7 +31,7 @@ export interface IssuedToken {
   value: string;
 }
 
-export interface OidcRequest {
+interface OidcRequest {
   at: number;
   audience: string | undefined;
   authorized: boolean;
@@ -50,6 +50,8 @@ export interface OidcIssuer {
   /** The next `count` requests fail this way (a 5xx, or no answer at all). */
   fail(count: number, fault: IssuerFault): void;
   setLifetime(seconds: number): void;
+  /** The job whose tokens are issued from now on (as GitHub issues each job its own claims). */
+  setClaims(claims: Partial<JobClaims>): void;
   stop(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ function b64url(value: string | Buffer): string {
   return Buffer.from(value).toString('base64url');
 }
 
-export function signRs256(payload: Record<string, unknown>, privateKey: KeyObject, kid: string): string {
+function signRs256(payload: Record<string, unknown>, privateKey: KeyObject, kid: string): string {
   const head = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid, x5t: kid }));
   const body = b64url(JSON.stringify(payload));
   const signature = createSign('RSA-SHA256').update(`${head}.${body}`).sign(privateKey);
@@ -70,7 +72,7 @@ export function signRs256(payload: Record<string, unknown>, privateKey: KeyObjec
 }
 
 /** GitHub's claim set (the documentation's example token), for this job. */
-export function githubClaims(job: JobClaims, audience: string, lifetimeSeconds: number): Record<string, unknown> {
+function githubClaims(job: JobClaims, audience: string, lifetimeSeconds: number): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   const [owner] = job.repository.split('/');
   const workflowRef = `${job.repository}/.github/workflows/${job.workflowFile}@${job.ref}`;
@@ -118,7 +120,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID();
   const requestToken = `oidc-request-${randomUUID()}`;
-  const job: JobClaims = {
+  const defaults: JobClaims = {
     repository: 'acme/app',
     ref: 'refs/heads/main',
     eventName: 'push',
@@ -126,6 +128,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
     workflowFile: 'codex.yml',
     ...options.claims
   };
+  let job = defaults;
   let lifetime = options.lifetimeSeconds ?? 300;
   const faults: IssuerFault[] = [];
   const requests: OidcRequest[] = [];
@@ -177,6 +180,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
       for (let i = 0; i < count; i++) faults.push(fault);
     },
     setLifetime: (seconds) => void (lifetime = seconds),
+    setClaims: (claims) => void (job = { ...defaults, ...claims }),
     stop: () => {
       for (const res of hanging) res.destroy();
       return listening.stop();

@@ -21,14 +21,14 @@ import { listenOnLoopback } from './loopback.js';
 import { GITHUB_OIDC_ISSUER } from './oidc-issuer.js';
 import { makeAccessToken } from './jwt.js';
 
-export const EXCHANGE_HOST = 'auth.openai.com';
+const EXCHANGE_HOST = 'auth.openai.com';
 /**
  * ChatGPT's back end: with a workspace login Codex loads the workspace's managed policies,
  * `GET https://chatgpt.com/backend-api/wham/config/bundle`, before a run and stops without them
  * (shared/docs/codex-cli-login.md §2; the same call as ./chatgpt-backend.ts). Workload identity
  * accepts only the production chatgpt_base_url, so this host is answered through the proxy too.
  */
-export const BACKEND_HOST = 'chatgpt.com';
+const BACKEND_HOST = 'chatgpt.com';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export interface ExchangeOptions {
@@ -45,7 +45,7 @@ export interface ExchangeOptions {
   userId?: string;
 }
 
-export interface ExchangeRequest {
+interface ExchangeRequest {
   at: number;
   grantType?: string;
   ruleId?: string;

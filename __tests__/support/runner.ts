@@ -1,6 +1,7 @@
 // A runner-faithful harness: runs the built action (dist/) the way the GitHub Actions runner runs
-// a node24 action, so the tests exercise exactly what users get. What it reproduces (see
-// ../../../shared/docs/actions-runtime.md): the step list and input defaults from action.yml;
+// a node24 action, so the tests exercise exactly what users get. What it reproduces (from GitHub's
+// documentation of actions and workflow commands, docs.github.com/actions): the step list and
+// input defaults from action.yml;
 // `node <dist entry>` under Node 24 with cwd = workspace; fresh file-command files per step
 // (GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_PATH, GITHUB_STEP_SUMMARY) parsed as the runner
 // parses them; STATE_* handed to post; GITHUB_ENV and GITHUB_PATH carried to later steps; the
@@ -20,9 +21,9 @@ import { parse as parseYaml } from 'yaml';
 import { BASH, NODE24, ROOT, SYSTEM_PATH, searchPath } from './paths.js';
 import { githubEvent, type EventName, type EventSpec } from './events.js';
 
-export type Condition = 'success' | 'always' | 'failure';
+type Condition = 'success' | 'always' | 'failure';
 
-export interface ActionStep {
+interface ActionStep {
   uses: 'action';
   name?: string;
   id?: string;
@@ -31,7 +32,7 @@ export interface ActionStep {
   if?: Condition;
 }
 
-export interface RunStep {
+interface RunStep {
   run: string;
   name?: string;
   id?: string;
@@ -177,7 +178,7 @@ export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventS
 }
 
 /** A job's GITHUB_TOKEN by default: the loopback GitHub API's workflow token (TOKENS.workflow of ./github-api.ts). */
-export const JOB_TOKEN = 'ghs_LOOPBACKworkflow0GITHUB0TOKEN000000';
+const JOB_TOKEN = 'ghs_LOOPBACKworkflow0GITHUB0TOKEN000000';
 
 let runIds = 1000;
 
@@ -423,14 +424,6 @@ export function warningsOf(job: JobResult): string[] {
   return job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
 }
 
-/** Jobs of one workflow run: in sequence (`needs:` chains) or all at once. */
-export async function runJobs(specs: JobSpec[], options: { parallel?: boolean } = {}): Promise<JobResult[]> {
-  if (options.parallel) return Promise.all(specs.map((spec) => runJob(spec)));
-  const results: JobResult[] = [];
-  for (const spec of specs) results.push(await runJob(spec));
-  return results;
-}
-
 function shouldRun(condition: Condition, status: 'success' | 'failure'): boolean {
   return condition === 'always' || (condition === 'success' ? status === 'success' : status === 'failure');
 }
@@ -583,7 +576,7 @@ export function runnerLog(lines: string[], masks: Set<string>): { masked: string
   return { masked: shown.join('\n'), annotations };
 }
 
-export function applyMasks(text: string, masks: string[]): string {
+function applyMasks(text: string, masks: string[]): string {
   let out = text;
   for (const mask of [...masks].sort((a, b) => b.length - a.length)) {
     if (mask) out = out.split(mask).join('***');

@@ -26,7 +26,7 @@ export function documentationFiles(): string[] {
 }
 
 /** Every fenced yaml block of `markdown` with its first line number. */
-export function yamlBlocks(markdown: string): Array<{ line: number; text: string }> {
+function yamlBlocks(markdown: string): Array<{ line: number; text: string }> {
   const blocks: Array<{ line: number; text: string }> = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -12,6 +12,12 @@
 //   Codex's token endpoint overrides, the cache service for node action steps, and a GITHUB_TOKEN
 //   with the workflow's `permissions:` for `contents` (none given: read, the default of new
 //   repositories) and `pull-requests`;
+// - a job with `permissions: id-token: write` (or write-all) gets the runner's
+//   ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN from `fixtures.workloadIdentity` (support/workload-identity.ts),
+//   whose issuer then issues tokens with the job's claims (environment, event, runner); any other job,
+//   and a pull request from a fork, gets none, as on GitHub. Only such a job is routed to the
+//   OpenAI token exchange's loopback proxy (HTTPS_PROXY, CODEX_CA_CERTIFICATE): other jobs keep the
+//   offline network they always had;
 // - `on: pull_request` is a pull request from a branch of this repository, or from a fork with
 //   `pullRequestFromFork` (number `PULL_REQUEST_NUMBER`, opened in the loopback GitHub API), its
 //   payload as `github.event`;
@@ -35,6 +41,7 @@ import {
 } from './runner.js';
 import { standIn, type Tools } from './stand-ins.js';
 import type { World } from './world.js';
+import type { WorkloadIdentity } from './workload-identity.js';
 
 type Yaml = Record<string, unknown>;
 
@@ -47,6 +54,8 @@ export interface Fixtures {
   repository: string;
   /** `on: pull_request`: the pull request comes from a fork (default: a branch of this repository). */
   pullRequestFromFork?: boolean;
+  /** GitHub's OIDC issuer and OpenAI's exchange, for jobs with `id-token: write`. */
+  workloadIdentity?: WorkloadIdentity;
 }
 
 export interface WorkflowRun {
@@ -111,7 +120,7 @@ export const isThisAction = (uses: unknown): boolean =>
  * Inputs of this action that serialize the jobs of a credential by themselves (value 'true'). A
  * renewal mode that needs no serialization goes here too (see rulesProblems).
  */
-export const SERIALIZING_INPUTS = ['lease'];
+const SERIALIZING_INPUTS = ['lease'];
 
 export function rulesProblems(workflow: Yaml): string[] {
   const problems: string[] = [];
@@ -126,7 +135,7 @@ export function rulesProblems(workflow: Yaml): string[] {
       const inJob = inputs.renewal === 'in-job';
       if (inJob && !group && !SERIALIZING_INPUTS.some((name) => String(inputs[name]) === 'true')) {
         problems.push(
-          `job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (README: Serializing jobs)`
+          `job '${id}': ChatGPT mode without serialization: give the workflow a \`concurrency\` group or set \`lease: true\` (docs/chatgpt-login.md#serializing-jobs)`
         );
       }
       if (
@@ -141,7 +150,7 @@ export function rulesProblems(workflow: Yaml): string[] {
 }
 
 /** The `contents` permission of the GITHUB_TOKEN under a `permissions:` value. */
-export function contentsPermission(permissions: unknown, unset: 'read' | 'none' = 'read'): 'read' | 'write' | 'none' {
+function contentsPermission(permissions: unknown, unset: 'read' | 'none' = 'read'): 'read' | 'write' | 'none' {
   if (permissions === undefined) return unset;
   if (permissions === 'read-all') return 'read';
   if (permissions === 'write-all') return 'write';
@@ -150,6 +159,16 @@ export function contentsPermission(permissions: unknown, unset: 'read' | 'none' 
     return contents === 'write' || contents === 'read' ? contents : 'none';
   }
   throw new Error(`permissions: ${JSON.stringify(permissions)} is not known to the harness`);
+}
+
+/**
+ * Whether the job's GITHUB_TOKEN may request an OIDC token: `id-token: write` or write-all (GitHub's
+ * "OpenID Connect" docs; no default grants it), never for a pull request from a fork.
+ */
+function grantsIdToken(permissions: unknown, fromFork: boolean): boolean {
+  if (fromFork) return false;
+  if (permissions === 'write-all') return true;
+  return !!permissions && typeof permissions === 'object' && (permissions as Yaml)['id-token'] === 'write';
 }
 
 let tokenCount = 0;
@@ -178,13 +197,27 @@ export async function runWorkflow(text: string, fixtures: Fixtures): Promise<Wor
             ...(pullRequests ? { pull_requests: pullRequests } : {})
           }
         });
-        const base = baseContexts(fixtures, { token, eventName, event: event.payload, runId, jobId, leg, runner });
+        const workflowName = String(workflow.name ?? '.github/workflows/workflow.yml');
+        const base = baseContexts(fixtures, {
+          token,
+          eventName,
+          event: event.payload,
+          runId,
+          jobId,
+          leg,
+          runner,
+          workflowName
+        });
         const group = (job.concurrency ?? workflow.concurrency) as Yaml | string | undefined;
         if (group) interpolate(String(typeof group === 'string' ? group : group.group), base);
         if (job.if !== undefined && !condition(job.if as string, base, { status: 'success' })) continue;
 
         const npmPrefix = path.join(path.dirname(runner.home), 'npm-global');
         const yamlEnv = { ...evaluateMap(workflow.env, base), ...evaluateMap(job.env, base) };
+        const fromFork = eventName === 'pull_request' && !!fixtures.pullRequestFromFork;
+        const oidcEnv = grantsIdToken(permissions, fromFork)
+          ? oidcForJob(fixtures, { jobId, eventName, runner, environment: environmentOf(job.environment, base) })
+          : {};
         const before = fixtures.world.model.responsesRequests().length;
         const result = await runJob({
           name: jobId,
@@ -198,6 +231,7 @@ export async function runWorkflow(text: string, fixtures: Fixtures): Promise<Wor
             GITHUB_API_URL: fixtures.api.url,
             CODEX_REFRESH_TOKEN_URL_OVERRIDE: fixtures.world.oauth.url,
             CODEX_REVOKE_TOKEN_URL_OVERRIDE: fixtures.world.oauth.revokeUrl,
+            ...oidcEnv,
             ...yamlEnv
           },
           actionEnv: fixtures.world.cache.env,
@@ -211,6 +245,30 @@ export async function runWorkflow(text: string, fixtures: Fixtures): Promise<Wor
     }
   }
   return { jobs, modelRequests };
+}
+
+/** The job's `environment:` (a name, or `{ name, url }`), evaluated. */
+function environmentOf(environment: unknown, contexts: Contexts): string | undefined {
+  if (environment === undefined) return undefined;
+  const name = typeof environment === 'object' && environment ? (environment as Yaml).name : environment;
+  return interpolate(String(name), contexts);
+}
+
+/** The runner's OIDC request variables (and the route to OpenAI) for a job that may request a token. */
+function oidcForJob(
+  fixtures: Fixtures,
+  job: { jobId: string; eventName: string; runner: { environment: string }; environment?: string }
+): Record<string, string> {
+  const wif = fixtures.workloadIdentity;
+  if (!wif) throw new Error(`job '${job.jobId}' has id-token: write: give the fixtures a workloadIdentity`);
+  wif.issuer.setClaims({
+    repository: fixtures.repository,
+    ref: 'refs/heads/main',
+    eventName: job.eventName,
+    environment: job.environment,
+    runnerEnvironment: job.runner.environment as 'github-hosted' | 'self-hosted'
+  });
+  return { ...wif.idTokenEnv, ...wif.networkEnv };
 }
 
 /**
@@ -284,6 +342,7 @@ interface JobFacts {
   jobId: string;
   leg: Record<string, Value> | undefined;
   runner: { name: string; environment: string };
+  workflowName: string;
 }
 
 function baseContexts(fixtures: Fixtures, facts: JobFacts): Contexts {
@@ -301,6 +360,8 @@ function baseContexts(fixtures: Fixtures, facts: JobFacts): Contexts {
       ref_name: 'main',
       run_id: String(facts.runId),
       run_attempt: '1',
+      // The workflow's `name:`, or its file's path when it has none (GitHub's contexts reference).
+      workflow: facts.workflowName,
       job: facts.jobId,
       actor: 'octocat',
       server_url: 'https://github.com',

@@ -60,7 +60,7 @@ export function renewalPlace(place: RunPlace, stores: RenewalStores): RenewalPla
   return {
     ok: false,
     problem: `this job runs on ${where}, and ${cache}${also.length ? `, ${also.map((a) => `and ${a}`).join(', ')}` : ''}`,
-    renewer: `the next job on ${main} that uses it (a push, a workflow_dispatch, or the keep-fresh schedule in the README)`,
+    renewer: `the next job on ${main} that uses it (a push, a workflow_dispatch, or a keep-fresh schedule: examples/nightly-chatgpt.yml in the codex-auth repository)`,
     fix: `To renew on any branch, keep the login in the runner-local store of a self-hosted runner (\`local-store: true\`).`
   };
 }

@@ -61,7 +61,7 @@ export const SPEND_WITHIN_MS = 60_000;
 /** A renewal normally takes seconds: a claim older than this is not worth waiting for. */
 export const EXPECTED_RENEWAL_MS = 3 * 60_000;
 /** Slots per generation: a generation that failed this often is left to the re-seed messages. */
-export const MAX_SLOTS = 8;
+const MAX_SLOTS = 8;
 /** Waits between create attempts of a slot that nobody can be seen holding (a failed request, not a taken key). */
 const CREATE_RETRY_MS = [1000, 2000];
 

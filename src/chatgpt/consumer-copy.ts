@@ -2,7 +2,7 @@
 // last_refresh, with the refresh token replaced by a fixed marker, so that nothing the job runs
 // can spend the login's single-use refresh token. Codex 0.171.0 runs normally with it while the
 // access token is valid; after two 401s it tries to refresh with the marker, fails, exits 1 and
-// leaves the file as it was (docs: codex-cli-login.md §3). The marker is no secret.
+// leaves the file as it was (observed: renewal-ahead.test.ts). The marker is no secret.
 
 /** What stands in the refresh token's place. Recognizable in a log and at the token endpoint. */
 export const REFRESH_TOKEN_MARKER = 'codex-auth-withheld-renewed-ahead';

@@ -1,7 +1,7 @@
 // Early warnings: the rules that turn what the main step knows about the login into annotations,
-// before anything fails. Each rule has a name (shown in the job summary, listed in the README's
-// "Early warnings" with its meaning and fix) and works on authenticated facts only (the decrypted
-// login's own times), never on a cache key or a file date.
+// before anything fails. Each rule has a name (shown in the job summary, listed in
+// docs/chatgpt-login.md#early-warnings with its meaning and fix) and works on authenticated facts
+// only (the decrypted login's own times), never on a cache key or a file date.
 import type { RunPlace } from './branch.js';
 import { compareLastRefresh } from './credential.js';
 import type { StoreName } from './summary.js';

@@ -33,7 +33,7 @@ export async function inspectLogin(file: string): Promise<LoginAccess | undefine
 
 const FIX =
   'Run Codex as the runner user: with openai/codex-action, use `safety-strategy: drop-sudo` (its default), `read-only` or `unsafe`, ' +
-  '`codex-home: ${{ steps.<id>.outputs.codex-home }}` and no `openai-api-key`; never `unprivileged-user` with a ChatGPT login (README: With openai/codex-action).';
+  '`codex-home: ${{ steps.<id>.outputs.codex-home }}` and no `openai-api-key`; never `unprivileged-user` with a ChatGPT login (docs/codex-action.md in the codex-auth repository).';
 
 /**
  * What to report, or undefined when auth.json is ours and readable. `stop`: nothing can be saved

@@ -21,10 +21,6 @@ export interface GuardResult {
  * What in this run comes from a fork, or undefined: a pull request from a fork, or a workflow_run
  * triggered by one (it runs with this repository's secrets and cache, on the fork's results).
  */
-export function forkOrigin(env: NodeJS.ProcessEnv): 'pull request' | 'workflow_run' | undefined {
-  return forkOriginOf(readRunEvent(env));
-}
-
 function forkOriginOf(event: RunEvent): 'pull request' | 'workflow_run' | undefined {
   const { payload } = event;
   const base = event.repository;

@@ -141,7 +141,7 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
 
   const serialize =
     'Serialize the jobs that use it: `lease: true` (a lease held from the main step to the post step, across workflows and runners; needs `permissions: contents: write`), ' +
-    'or one workflow `concurrency` group per credential-name (see "Serializing jobs" in the README); or give each job stream its own credential-name.';
+    'or one workflow `concurrency` group per credential-name (see docs/chatgpt-login.md#serializing-jobs in the codex-auth repository); or give each job stream its own credential-name.';
   // A copy stored since this job restored its own, judged by its decrypted contents (never by a key name).
   for (const store of stores) {
     if (!store.readNewest) continue;

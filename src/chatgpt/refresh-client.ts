@@ -22,13 +22,13 @@ import { CODEX_CLIENT_ID, CODEX_ISSUER, stampAfter } from './credential.js';
 import type { RefreshFailureCause } from './refresh-failure.js';
 
 export const DEFAULT_TOKEN_URL = `${CODEX_ISSUER}/oauth/token`;
-export const REFRESH_URL_OVERRIDE = 'CODEX_REFRESH_TOKEN_URL_OVERRIDE';
+const REFRESH_URL_OVERRIDE = 'CODEX_REFRESH_TOKEN_URL_OVERRIDE';
 /** Codex's reason for a refresh before the access token has expired (it sends `unauthorized_recovery` after a 401). */
-export const REFRESH_REASON = 'proactive_expiry';
+const REFRESH_REASON = 'proactive_expiry';
 /** The `originator` header of `codex exec`, observed with the pinned CLI. */
-export const REFRESH_ORIGINATOR = 'codex_exec';
+const REFRESH_ORIGINATOR = 'codex_exec';
 /** Our own user agent: Codex's varies by machine, so the originator is what identifies the client. */
-export const REFRESH_USER_AGENT = 'codex-auth (codex_exec compatible)';
+const REFRESH_USER_AGENT = 'codex-auth (codex_exec compatible)';
 
 /** Error codes of the token endpoint that Codex treats as permanent, with what they mean. */
 const PERMANENT_CODES: Record<string, [RefreshFailureCause, string]> = {
@@ -152,7 +152,7 @@ export async function refreshLogin(text: string, options: RefreshOptions): Promi
 }
 
 /** auth.json after a refresh, as Codex writes it (two-space JSON, no trailing newline). */
-export function mergeRefresh(doc: Record<string, unknown>, issued: Record<string, unknown>, now: Date): string {
+function mergeRefresh(doc: Record<string, unknown>, issued: Record<string, unknown>, now: Date): string {
   const tokens = { ...(isObject(doc.tokens) ? doc.tokens : {}) };
   for (const name of ['id_token', 'access_token', 'refresh_token'] as const) {
     if (typeof issued[name] === 'string' && issued[name]) tokens[name] = issued[name];
@@ -163,7 +163,7 @@ export function mergeRefresh(doc: Record<string, unknown>, issued: Record<string
 }
 
 /** `2026-11-29T15:18:40.182414041Z`: Codex's form (Date has milliseconds; the rest comes from the monotonic clock). */
-export function rfc3339Nanos(now: Date): string {
+function rfc3339Nanos(now: Date): string {
   const subMillis = (process.hrtime.bigint() % 1_000_000n).toString().padStart(6, '0');
   return now.toISOString().replace(/\.(\d{3})Z$/, `.$1${subMillis}Z`);
 }

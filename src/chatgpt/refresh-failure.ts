@@ -3,7 +3,8 @@
 // (CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl) carrying
 // `error: {message: "Your access token could not be refreshed…", codex_error_info: "unauthorized"}`;
 // the message says which refresh-token error the token endpoint returned. auth.json is left as it
-// was. (See shared/docs/codex-cli-login.md §4.)
+// was. (Observed: renewal-ahead.test.ts runs the
+// pinned Codex against a refused refresh.)
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { initCommand } from '../inputs.js';
@@ -63,7 +64,7 @@ export async function findRefreshFailure(
 }
 
 /** One rollout line: an event whose error is Codex's "unauthorized" with a refresh message. */
-export function failureInEvent(line: string): RefreshFailure | undefined {
+function failureInEvent(line: string): RefreshFailure | undefined {
   if (!line.includes('unauthorized')) return undefined;
   let event: unknown;
   try {

@@ -102,6 +102,6 @@ function useAsIs(
   rt.warning(verdict.warning);
 }
 
-export function reseedSteps(inputs: ChatGptInputs): string {
+function reseedSteps(inputs: ChatGptInputs): string {
   return reseedStepsFor(inputs.secret);
 }

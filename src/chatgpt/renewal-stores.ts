@@ -181,7 +181,7 @@ export function freeKey(name: string, generation: string, slot = 0): string {
   return `codex-auth-free-v1.${name}.${generation}.${slot}`;
 }
 
-export function successorKey(name: string, generation: string): string {
+function successorKey(name: string, generation: string): string {
   return `codex-auth-next-v1.${name}.${generation}`;
 }
 

@@ -19,12 +19,12 @@ import type { RefreshOutcome } from './refresh-client.js';
 import type { RefreshFailure } from './refresh-failure.js';
 
 /** Codex refreshes by itself when the access token expires within 5 minutes: a copy must stay clear of that. */
-export const CODEX_REFRESH_MARGIN_MS = 5 * 60_000;
+const CODEX_REFRESH_MARGIN_MS = 5 * 60_000;
 /** A copy handed to Codex must have at least this much left beyond Codex's own margin. */
 export const MIN_USABLE_MS = CODEX_REFRESH_MARGIN_MS + 60_000;
 
 /** A claim this job holds: `release(spent)` gives it back (unspent: the next job may renew at once). */
-export interface HeldClaim {
+interface HeldClaim {
   held: true;
   release(spent: boolean): Promise<void>;
   /** This job's clock: after this, the holder must not send the refresh (its claim may be taken over). */
@@ -32,7 +32,7 @@ export interface HeldClaim {
 }
 
 /** Another job's claim: how old it is and when it turns stale (this job's clock), when known. */
-export interface OtherClaim {
+interface OtherClaim {
   held: false;
   holder: string;
   ageMs?: number;
@@ -48,8 +48,8 @@ export type RenewalPoint = 'claimed' | 'answered' | 'stored';
 const CLAIM_EVERY_POLLS = 3;
 
 /** A login file larger or deeper than this is refused before its refresh token is spent. */
-export const MAX_LOGIN_BYTES = 64 * 1024;
-export const MAX_LOGIN_DEPTH = 32;
+const MAX_LOGIN_BYTES = 64 * 1024;
+const MAX_LOGIN_DEPTH = 32;
 
 export interface StoreReport {
   /** The stores that now hold the renewed login. */
@@ -366,7 +366,7 @@ async function waitForRenewal(
 }
 
 /** Why a login file could make the code after the refresh answer throw (too large, nested too deep), or undefined. */
-export function refreshableProblem(text: string): string | undefined {
+function refreshableProblem(text: string): string | undefined {
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_LOGIN_BYTES) return `is ${bytes} bytes, more than the ${MAX_LOGIN_BYTES} any login file needs`;
   let depth = 0;

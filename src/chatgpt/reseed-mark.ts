@@ -10,7 +10,7 @@ import { CLOCK_SKEW_MS, compareLastRefresh } from './credential.js';
 import { CAUSE_TEXT, reseedSteps, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
 import type { SecretTarget } from '../stores/secret.js';
 
-export const MARK = 'needs-reseed';
+const MARK = 'needs-reseed';
 
 export interface ReseedMark {
   codex_auth_mark: typeof MARK;

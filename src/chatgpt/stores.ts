@@ -8,7 +8,7 @@ import { LocalStore } from '../stores/local.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from '../stores/store.js';
 import type { SecretTarget } from '../stores/secret.js';
 
-export interface StoreContext {
+interface StoreContext {
   inputs: ChatGptInputs;
   env: NodeJS.ProcessEnv;
   log: (message: string) => void;
@@ -107,7 +107,7 @@ export function needsTheCache(credentialName: string, reason: string): string {
   );
 }
 
-export function localEnvelopeStore(local: LocalStore): EnvelopeStore {
+function localEnvelopeStore(local: LocalStore): EnvelopeStore {
   return {
     kind: 'local',
     where: `runner-local store (${local.file})`,

@@ -6,7 +6,7 @@
 /** Where a copy of the login can come from. */
 export type StoreName = 'cache' | 'local' | 'secret' | 'seed' | 'codex-home';
 
-export type StoreStatus =
+type StoreStatus =
   /** A readable login (it may still lose to a fresher one). */
   | 'usable'
   /** Nothing there (no entry yet, input not given). */
@@ -48,9 +48,9 @@ export interface ChatGptReport {
 }
 
 /** Codex renews the access token when it expires within about 5 minutes. */
-export const RENEWAL_LEAD_MS = 5 * 60_000;
+const RENEWAL_LEAD_MS = 5 * 60_000;
 /** GitHub evicts a cache entry not used for 7 days. */
-export const CACHE_EVICTION_DAYS = 7;
+const CACHE_EVICTION_DAYS = 7;
 
 const STORE_LABEL: Record<StoreName, string> = {
   cache: 'Actions cache',
@@ -191,7 +191,7 @@ function expiry(at: Date | undefined, now: Date): string {
 }
 
 /** The time from `from` to `to` in the largest sensible unit. */
-export function age(from: string, to: Date): string {
+function age(from: string, to: Date): string {
   const ms = Math.abs(to.getTime() - Date.parse(from));
   const minutes = Math.floor(ms / 60_000);
   if (minutes < 1) return 'less than a minute';
@@ -202,6 +202,6 @@ export function age(from: string, to: Date): string {
 }
 
 /** The one timestamp format of the summary: `2026-12-10 12:00 UTC`. */
-export function stamp(date: Date): string {
+function stamp(date: Date): string {
   return Number.isNaN(date.getTime()) ? 'unknown' : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

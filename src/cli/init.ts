@@ -83,7 +83,7 @@ export interface InitIO {
 }
 
 /** A mistake in the command line: exit code 2, the message names the flag. */
-export class UsageError extends Error {
+class UsageError extends Error {
   constructor(
     readonly flag: string,
     message: string
@@ -93,7 +93,7 @@ export class UsageError extends Error {
   }
 }
 
-export interface InitOptions {
+interface InitOptions {
   /** Run `codex login` in a private temporary Codex home instead of reading authFile. */
   login: boolean;
   deviceAuth: boolean;
@@ -114,7 +114,7 @@ export interface InitOptions {
   help: boolean;
 }
 
-export function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>): InitOptions {
+function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>): InitOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

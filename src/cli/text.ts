@@ -1,6 +1,6 @@
 // Terminal text of the CLI: paragraphs wrapped at 100 columns. A code span (`…`), a URL or a path is
 // never split, so every command and address in a message stays copyable from one line.
-export const WIDTH = 100;
+const WIDTH = 100;
 
 /**
  * Wraps each line of `text` at `width`, breaking only at spaces outside code spans; continuation

@@ -20,7 +20,7 @@ export interface WorkflowNames {
 }
 
 /** The example file's text (from the source tree, or the bundle's copy of it). */
-export function exampleText(): string {
+function exampleText(): string {
   return readFileSync(new URL('../../examples/nightly-chatgpt.yml', import.meta.url), 'utf8');
 }
 

@@ -44,13 +44,13 @@ import { parseHolderRecord } from './holder-record.js';
 import { githubFailure, githubMessage, type FailureWords, type GitHubAnswer } from '../stores/github-failure.js';
 import type { GitHubCall, GitHubClient } from '../stores/github-request.js';
 
-export const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
+const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
 /** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
-export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-export const DEFAULT_LEASE_TTL_MS = 60 * 60 * 1000;
-export const MAX_LEASE_TTL_MS = 6 * 60 * 60 * 1000;
-export const DEFAULT_LEASE_TIMEOUT_MS = 30 * 60 * 1000;
-export const DEFAULT_LEASE_LOG_EVERY_MS = 30 * 1000;
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const DEFAULT_LEASE_TTL_MS = 60 * 60 * 1000;
+const MAX_LEASE_TTL_MS = 6 * 60 * 60 * 1000;
+const DEFAULT_LEASE_TIMEOUT_MS = 30 * 60 * 1000;
+const DEFAULT_LEASE_LOG_EVERY_MS = 30 * 1000;
 /** A release renews a lease with less than this left before deleting it (see the header). */
 export const RELEASE_MARGIN_MS = 10 * 60 * 1000;
 const DEFAULT_POLL_MS = 3000;
@@ -112,13 +112,13 @@ export interface LeaseRecord {
 }
 
 /** How the caller calls the things a user can change, for the messages (the action's future inputs by default). */
-export interface LeaseSettingNames {
+interface LeaseSettingNames {
   token: string;
   timeout: string;
   ttl: string;
 }
 
-export const LEASE_SETTING_NAMES: LeaseSettingNames = {
+const LEASE_SETTING_NAMES: LeaseSettingNames = {
   token: "input 'lease-token'",
   timeout: "input 'lease-timeout-minutes'",
   ttl: "input 'lease-expiry-minutes'"
@@ -236,7 +236,7 @@ export class LeaseTimeoutError extends LeaseError {
 /** Faults worth waiting out while the lease wait has time left. */
 const TRANSIENT: LeaseErrorKind[] = ['network', 'unavailable', 'rate-limited'];
 
-export function leaseRef(credentialName: string): string {
+function leaseRef(credentialName: string): string {
   return `${LEASE_REF_PREFIX}${credentialName}`;
 }
 
@@ -290,7 +290,7 @@ export function describeLeaseHolder(record: Pick<LeaseRecord, 'holder'> | undefi
 }
 
 /** The longest wait between two polls when none is given: a hundredth of the timeout, 3 s to 20 s. */
-export function defaultMaxPollMs(timeoutMs: number): number {
+function defaultMaxPollMs(timeoutMs: number): number {
   return Math.min(MAX_MAX_POLL_MS, Math.max(MIN_MAX_POLL_MS, Math.round(timeoutMs / POLLS_PER_TIMEOUT)));
 }
 
@@ -938,7 +938,7 @@ class LeaseClient {
 // write a login older than the recorded one. The record moves by compare-and-swap (a child commit,
 // `force: false`), so of two recorders one wins and the other reads again.
 
-export const SECRET_VERSION_REF_PREFIX = 'refs/codex-auth/secret-versions/';
+const SECRET_VERSION_REF_PREFIX = 'refs/codex-auth/secret-versions/';
 
 /** What the repository keeps about the newest login written to the secret. */
 export interface SecretVersion {
@@ -1008,4 +1008,3 @@ function opaqueId(parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
 
-export { formatDuration };

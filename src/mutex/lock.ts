@@ -40,11 +40,11 @@ import { randomBytes } from 'node:crypto';
 import { livenessProbe, type LivenessProbe, type ProcessIdentity } from '../platform/liveness.js';
 import { parseHolderRecord } from './holder-record.js';
 
-export { processIdentity, type ProcessIdentity } from '../platform/liveness.js';
+export { processIdentity } from '../platform/liveness.js';
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
-export const DEFAULT_LOCK_TTL_MS = 6 * 60 * 60 * 1000;
-export const DEFAULT_LOCK_LOG_EVERY_MS = 30 * 1000;
+const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
+const DEFAULT_LOCK_TTL_MS = 6 * 60 * 60 * 1000;
+const DEFAULT_LOCK_LOG_EVERY_MS = 30 * 1000;
 const DEFAULT_POLL_MS = 250;
 const DEFAULT_MAX_POLL_MS = 2000;
 /** Staging directories older than this were left by an acquirer that died. */
@@ -105,7 +105,7 @@ export interface AcquireOptions {
   probe?: LivenessProbe;
 }
 
-export interface StaleRemoval {
+interface StaleRemoval {
   record: LockRecord | undefined;
   reason: string;
 }

@@ -10,7 +10,6 @@
 // The ACL is read with PowerShell's Get-Acl as SIDs, not with icacls's text, whose account names are
 // translated into the machine's language. Every command runs through execFile (no shell); the path
 // reaches PowerShell in an environment variable, never inside the script.
-import { execFile } from 'node:child_process';
 
 export const SYSTEM_SID = 'S-1-5-18';
 export const ADMINISTRATORS_SID = 'S-1-5-32-544';
@@ -53,8 +52,10 @@ export class AclError extends Error {
 /** Runs a program without a shell and returns its stdout. */
 export type Run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => Promise<string>;
 
-export const execRun: Run = (file, args, env) =>
-  new Promise((resolve, reject) => {
+// child_process is loaded only when a command runs (on Windows): it costs every other step's start-up.
+const execRun: Run = async (file, args, env) => {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
     execFile(
       file,
       args,
@@ -65,6 +66,7 @@ export const execRun: Run = (file, args, env) =>
       }
     );
   });
+};
 
 /** `icacls <path> /inheritance:r /grant:r *<sid>:(OI)(CI)F` (directories) or `…:F` (files). */
 export function restrictCommand(target: string, userSid: string, kind: AclTarget): { file: string; args: string[] } {
@@ -141,7 +143,7 @@ export async function readAcl(target: string, run: Run = execRun): Promise<AclRe
 }
 
 /** `whoami /user /fo csv /nh`: the SID of the user this process runs as (a native program, fast). */
-export function currentUserCommand(): { file: string; args: string[] } {
+function currentUserCommand(): { file: string; args: string[] } {
   return { file: 'whoami.exe', args: ['/user', '/fo', 'csv', '/nh'] };
 }
 
@@ -157,7 +159,7 @@ export function parseCurrentUser(text: string): string {
 
 const userSids = new WeakMap<Run, Promise<string>>();
 
-export function currentUserSid(run: Run = execRun): Promise<string> {
+function currentUserSid(run: Run = execRun): Promise<string> {
   let sid = userSids.get(run);
   if (!sid) {
     const { file, args } = currentUserCommand();

@@ -29,7 +29,7 @@ export interface ProcessIdentity {
 }
 
 export type IdentitySource = 'proc' | 'ps' | 'windows';
-export type Liveness = 'alive' | 'gone' | 'unknown';
+type Liveness = 'alive' | 'gone' | 'unknown';
 
 export interface LivenessProbe {
   /** The identity of a live process, or undefined when it cannot be read. */
@@ -53,7 +53,7 @@ export interface ProbeSystem {
 /** ps prints whole seconds, recomputed from the boot time on Linux: allow this much disagreement. */
 const PS_TOLERANCE_S = 2;
 
-export const realSystem: ProbeSystem = {
+const realSystem: ProbeSystem = {
   platform: process.platform,
   hostname: () => os.hostname(),
   signalZero: (pid) => void process.kill(pid, 0),

@@ -12,7 +12,7 @@ import { withDeadline } from '../deadline.js';
 import { watchFailures } from '../log/library-log.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from './store.js';
 
-export interface CacheCopy {
+interface CacheCopy {
   key: string;
   envelope: string;
 }

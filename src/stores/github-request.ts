@@ -23,7 +23,7 @@ import {
   type GitHubFailure
 } from './github-failure.js';
 
-export { apiUrlFromEnv, DEFAULT_API_URL } from './github-api-url.js';
+export { apiUrlFromEnv } from './github-api-url.js';
 
 const API_VERSION = '2022-11-28';
 const Client = Octokit.plugin(retry, throttling);

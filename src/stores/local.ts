@@ -20,7 +20,7 @@ import { DEFAULT_LOCAL_STORE_DIR } from '../constants.js';
 
 /** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
 export { DEFAULT_LOCAL_STORE_DIR };
-export const ENVELOPE_SUFFIX = '.envelope';
+const ENVELOPE_SUFFIX = '.envelope';
 
 const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** An envelope of a real auth.json is a few KB; anything this large is not one. */

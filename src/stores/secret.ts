@@ -54,7 +54,7 @@ export interface SettingNames {
   name: string;
 }
 
-export const ACTION_SETTING_NAMES: SettingNames = {
+const ACTION_SETTING_NAMES: SettingNames = {
   token: "input 'secret-token'",
   scope: "input 'secret-scope'",
   environment: "input 'environment'",
@@ -106,7 +106,7 @@ export class SecretStoreError extends Error {
 }
 
 /** GitHub's limit per secret value. */
-export const MAX_SECRET_BYTES = 48 * 1024;
+const MAX_SECRET_BYTES = 48 * 1024;
 
 /** "repository secret NAME of owner/repo", "environment secret NAME of owner/repo (environment 'E')", "organization secret NAME of org". */
 export function describeTarget(

@@ -19,8 +19,8 @@ export interface WorkloadIdentityInputs {
   request: { url: string; token: string };
 }
 
-export const CONTEXT_MAX_BYTES = 1024;
-export const CONTEXT_MAX_LABELS = 8;
+const CONTEXT_MAX_BYTES = 1024;
+const CONTEXT_MAX_LABELS = 8;
 const CONTEXT_KEYS = ['instance_id', 'display_name', 'labels'];
 const RULE_ID = /^idpm_[A-Za-z0-9_-]{1,128}$/;
 

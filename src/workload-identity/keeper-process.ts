@@ -9,7 +9,7 @@ import { livenessProbe, processIdentity, type ProcessIdentity } from '../platfor
 import type { KeeperConfig } from './keeper.js';
 
 /** dist/keeper/index.js, beside dist/main and dist/post (every chunk of a step sits in its entry's directory). */
-export function keeperScript(): string {
+function keeperScript(): string {
   return path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'keeper', 'index.js');
 }
 

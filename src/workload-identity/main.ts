@@ -17,14 +17,14 @@ import { startKeeper } from './keeper-process.js';
 import { exchangeOnce } from './verify.js';
 import { claimsTable, renderWorkloadIdentitySummary } from './summary.js';
 
-export const TOKEN_FILE = 'token.jwt';
+const TOKEN_FILE = 'token.jwt';
 export const KEEPER_LOG = 'keeper.log';
 /** The longest a job runs (GitHub-hosted runners; the default timeout-minutes everywhere): the keeper stops after it. */
-export const JOB_LIMIT_MS = 360 * 60_000;
+const JOB_LIMIT_MS = 360 * 60_000;
 const FIRST_TOKEN_ATTEMPTS = 4;
 
 /** Variables Codex reads for workload identity (shared/docs/codex-workload-identity.md). */
-export const WI_VARIABLES = {
+const WI_VARIABLES = {
   ruleId: 'OPENAI_FEDERATION_RULE_ID',
   tokenFile: 'OPENAI_IDENTITY_TOKEN_FILE',
   context: 'OPENAI_WORKLOAD_IDENTITY_CONTEXT'

@@ -4,8 +4,6 @@
 // keeper must never wait unbounded and @actions/core loads its HTTP client at start-up (see
 // src/workflow-commands.ts). No token value is ever put in an error.
 
-export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
-
 /** The claims a federation rule is matched against (OpenAI's guide), shown in the job summary. */
 export const MATCHED_CLAIMS = [
   'sub',

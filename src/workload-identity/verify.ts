@@ -5,7 +5,7 @@
 // OpenAI's own error. Off by default: it spends the assertion when the provider checks `jti`.
 // Through a proxy, Node's fetch needs NODE_USE_ENV_PROXY=1 with HTTPS_PROXY (and NODE_EXTRA_CA_CERTS
 // for a proxy's own CA), as any Node program on the runner.
-export const EXCHANGE_URL = 'https://auth.openai.com/oauth/token';
+const EXCHANGE_URL = 'https://auth.openai.com/oauth/token';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export interface ExchangeResult {
