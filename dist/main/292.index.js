@@ -1,4 +1,4 @@
-const re=292,ie=[292],ne={3292:((x,L,B)=>{B.d(L,{qg:()=>$});function M(e,r){let i=e.slice(0,r).split(/\r?\n/);return[i.length,i.pop().length+1]}function j(e,r,i){let t=e.split(/\r?\n/),a="",l=(Math.log10(r+1)|0)+1;for(let n=r-1;n<=r+1;n++){let s=t[n-1];s&&(a+=n.toString().padEnd(l," "),a+=":  ",a+=s,a+=`
+const re=292,ie=[292],ne={3292:((x,L,B)=>{B.d(L,{parse:()=>$});function M(e,r){let i=e.slice(0,r).split(/\r?\n/);return[i.length,i.pop().length+1]}function j(e,r,i){let t=e.split(/\r?\n/),a="",l=(Math.log10(r+1)|0)+1;for(let n=r-1;n<=r+1;n++){let s=t[n-1];s&&(a+=n.toString().padEnd(l," "),a+=":  ",a+=s,a+=`
 `,n===r&&(a+=" ".repeat(l+i+2),a+=`^
 `))}return a}class f extends Error{line;column;codeblock;constructor(r,i){const[t,a]=M(i.toml,i.ptr),l=j(i.toml,t,a);super(`Invalid TOML document: ${r}
 
