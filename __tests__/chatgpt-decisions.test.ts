@@ -1,7 +1,7 @@
 // The ChatGPT main and post steps in process, through Runtime with stores of our own: a table of
 // what each store holds or does → what is used, saved, warned, failed. Milliseconds per row; the
 // real stores are covered end to end in chatgpt.test.ts and serialize.test.ts.
-import { mkdtempSync, promises as fs, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setUpChatGpt } from '../src/chatgpt/main.js';
@@ -9,9 +9,10 @@ import { keepRefreshedCredential } from '../src/chatgpt/post.js';
 import { compareLastRefresh } from '../src/chatgpt/credential.js';
 import { open, seal } from '../src/chatgpt/envelope.js';
 import { parseInputs, type ChatGptInputs } from '../src/inputs.js';
-import type { MainState, Runtime } from '../src/runtime.js';
+import type { MainState } from '../src/runtime.js';
 import type { EnvelopeStore, NewestRead, StoreKind, StoreWrite } from '../src/stores/store.js';
 import { makeChatGptAuth, rfc3339Nanos } from './support/jwt.js';
+import { recordingRuntime } from './support/in-process.js';
 
 const KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 3)).toString('base64');
 const OTHER_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 11 + 5)).toString('base64');
@@ -19,12 +20,6 @@ let temp: string;
 
 beforeEach(() => {
   temp = mkdtempSync(path.join(os.tmpdir(), 'decisions-'));
-  writeFileSync(
-    path.join(temp, 'event.json'),
-    JSON.stringify({
-      repository: { full_name: 'acme/app', private: true, visibility: 'private', default_branch: 'main' }
-    })
-  );
 });
 afterEach(() => rmSync(temp, { recursive: true, force: true }));
 
@@ -67,38 +62,9 @@ function store(
   };
 }
 
-interface Recorded {
-  rt: Runtime;
-  infos: string[];
-  warnings: string[];
-  outputs: Record<string, string>;
-  state: () => MainState;
-}
-
-function runtime(stores: EnvelopeStore[]): Recorded {
-  const infos: string[] = [];
-  const warnings: string[] = [];
-  const outputs: Record<string, string> = {};
-  let state: MainState | undefined;
-  const rt: Runtime = {
-    env: {
-      RUNNER_TEMP: temp,
-      GITHUB_EVENT_NAME: 'push',
-      GITHUB_EVENT_PATH: path.join(temp, 'event.json'),
-      GITHUB_REF: 'refs/heads/main',
-      GITHUB_REPOSITORY: 'acme/app'
-    },
-    info: (m) => infos.push(m),
-    warning: (m) => warnings.push(m),
-    notice: (m) => infos.push(m),
-    summary: () => undefined,
-    setSecret: () => undefined,
-    setOutput: (name, value) => (outputs[name] = value),
-    exportVariable: () => undefined,
-    saveState: (s) => (state = s),
-    openStores: async () => stores
-  };
-  return { rt, infos, warnings, outputs, state: () => state! };
+function runtime(stores: EnvelopeStore[]) {
+  const recorded = recordingRuntime(temp, { repository: 'acme/app', stores });
+  return { ...recorded, state: () => recorded.state()! };
 }
 
 function inputs(extra: Record<string, string> = {}): ChatGptInputs {

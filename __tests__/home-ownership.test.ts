@@ -11,8 +11,8 @@ import { setUpJobCredential } from '../src/job-credential.js';
 import { OWNER_FILE, removeCredentials } from '../src/codex-home.js';
 import { InputError } from '../src/errors.js';
 import { parseInputs, type ChatGptInputs } from '../src/inputs.js';
-import type { MainState, Runtime } from '../src/runtime.js';
 import { rfc3339Nanos } from './support/jwt.js';
+import { recordingRuntime } from './support/in-process.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
 
 const KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 3)).toString('base64');
@@ -22,39 +22,17 @@ let temp: string;
 beforeAll(async () => {
   oauth = await startOAuthServer();
   temp = mkdtempSync(path.join(os.tmpdir(), 'home-ownership-'));
-  writeFileSync(
-    path.join(temp, 'event.json'),
-    JSON.stringify({ repository: { private: true, full_name: 'a/b', default_branch: 'main' } })
-  );
 });
 afterAll(async () => {
   await oauth?.stop();
   rmSync(temp, { recursive: true, force: true });
 });
 
-function runtime(): { rt: Runtime; state: () => MainState | undefined; warnings: string[] } {
-  let state: MainState | undefined;
-  const warnings: string[] = [];
-  const rt: Runtime = {
-    env: {
-      RUNNER_TEMP: path.join(temp, 'runner-temp'),
-      GITHUB_EVENT_NAME: 'push',
-      GITHUB_EVENT_PATH: path.join(temp, 'event.json'),
-      GITHUB_REPOSITORY: 'a/b',
-      GITHUB_REF: 'refs/heads/main',
-      CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url
-    },
-    info: () => undefined,
-    warning: (m) => warnings.push(m),
-    notice: () => undefined,
-    summary: () => undefined,
-    setSecret: () => undefined,
-    setOutput: () => undefined,
-    exportVariable: () => undefined,
-    saveState: (s) => (state = s),
-    openStores: async () => []
-  };
-  return { rt, state: () => state, warnings };
+function runtime() {
+  return recordingRuntime(temp, {
+    runnerTemp: path.join(temp, 'runner-temp'),
+    env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: oauth.url }
+  });
 }
 
 function chatGptInputs(codexHome: string, credentialName: string, seed: string): ChatGptInputs {

@@ -2,7 +2,7 @@
 // pinned Codex judges it (checked here against the binary with `codex login status`), and a file
 // without auth_mode is written back without it (Codex's own form), by the renewal and for Codex.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { codexAuthMode, parseCredential } from '../src/chatgpt/credential.js';
@@ -10,9 +10,9 @@ import { consumerCopy } from '../src/chatgpt/consumer-copy.js';
 import { refreshLogin } from '../src/chatgpt/refresh-client.js';
 import { setUpChatGpt } from '../src/chatgpt/main.js';
 import { parseInputs, type ChatGptInputs } from '../src/inputs.js';
-import type { MainState, Runtime } from '../src/runtime.js';
 import { makeCodexHome, runCodex } from './support/codex.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
+import { recordingRuntime } from './support/in-process.js';
 
 let oauth: OAuthServer;
 let temp: string;
@@ -78,10 +78,6 @@ describe('a login without auth_mode keeps its form', () => {
 
   test('the main step takes it as a seed and hands Codex the file unchanged (renewal: in-job)', async () => {
     const text = JSON.stringify(withoutMode('null'), null, 2);
-    writeFileSync(
-      path.join(temp, 'event.json'),
-      JSON.stringify({ repository: { private: true, full_name: 'a/b', default_branch: 'main' } })
-    );
     const values: Record<string, string> = {
       'auth-mode': 'chatgpt',
       'encryption-key': Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 3)).toString('base64'),
@@ -89,26 +85,8 @@ describe('a login without auth_mode keeps its form', () => {
       'chatgpt-auth-json': text
     };
     const { inputs } = parseInputs((name) => values[name] ?? '', { workspace: '/nowhere', home: temp });
-    let state: MainState | undefined;
-    const rt: Runtime = {
-      env: {
-        RUNNER_TEMP: temp,
-        GITHUB_EVENT_NAME: 'push',
-        GITHUB_EVENT_PATH: path.join(temp, 'event.json'),
-        GITHUB_REPOSITORY: 'a/b',
-        GITHUB_REF: 'refs/heads/main'
-      },
-      info: () => undefined,
-      warning: () => undefined,
-      notice: () => undefined,
-      summary: () => undefined,
-      setSecret: () => undefined,
-      setOutput: () => undefined,
-      exportVariable: () => undefined,
-      saveState: (s) => (state = s),
-      openStores: async () => []
-    };
+    const { rt, state } = recordingRuntime(temp);
     await setUpChatGpt(inputs as ChatGptInputs, rt);
-    expect(readFileSync(state!.authFile!, 'utf8')).toBe(text);
+    expect(readFileSync(state()!.authFile!, 'utf8')).toBe(text);
   });
 });

@@ -2,13 +2,13 @@
 // account in plain text that was not masked first: every one is registered with ::add-mask:: before
 // the state that carries it is written.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setUpChatGpt } from '../src/chatgpt/main.js';
 import { parseInputs, type ChatGptInputs } from '../src/inputs.js';
-import type { Runtime } from '../src/runtime.js';
 import { decodeJwt } from './support/jwt.js';
+import { recordingRuntime } from './support/in-process.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
 
 let oauth: OAuthServer;
@@ -16,10 +16,6 @@ let temp: string;
 beforeAll(async () => {
   oauth = await startOAuthServer();
   temp = mkdtempSync(path.join(os.tmpdir(), 'state-ids-'));
-  writeFileSync(
-    path.join(temp, 'event.json'),
-    JSON.stringify({ repository: { private: true, full_name: 'a/b', default_branch: 'main' } })
-  );
 });
 afterAll(async () => {
   await oauth?.stop();
@@ -32,29 +28,15 @@ test('every account identifier in the state was masked before the state was writ
   const auth = claims['https://api.openai.com/auth'] as Record<string, string>;
   const identifiers = [auth.chatgpt_user_id, auth.chatgpt_account_id, seed.tokens.account_id, String(claims.email)];
 
-  const masked = new Set<string>();
   const unmaskedInState: string[] = [];
-  const rt: Runtime = {
-    env: {
-      RUNNER_TEMP: temp,
-      GITHUB_EVENT_NAME: 'push',
-      GITHUB_EVENT_PATH: path.join(temp, 'event.json'),
-      GITHUB_REPOSITORY: 'a/b',
-      GITHUB_REF: 'refs/heads/main'
-    },
-    info: () => undefined,
-    warning: () => undefined,
-    notice: () => undefined,
-    summary: () => undefined,
-    setSecret: (value) => masked.add(value),
-    setOutput: () => undefined,
-    exportVariable: () => undefined,
-    saveState: (state) => {
+  // Each state is checked as it is saved, against what was masked before it.
+  const recorded = recordingRuntime(temp, {
+    onSaveState: (state) => {
       const text = JSON.stringify(state);
-      for (const id of identifiers) if (text.includes(id) && !masked.has(id)) unmaskedInState.push(id);
-    },
-    openStores: async () => []
-  };
+      for (const id of identifiers) if (text.includes(id) && !recorded.masked.includes(id)) unmaskedInState.push(id);
+    }
+  });
+  const { rt } = recorded;
   const values: Record<string, string> = {
     'auth-mode': 'chatgpt',
     'encryption-key': Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 3)).toString('base64'),

@@ -36,7 +36,6 @@ import { renderChatGptSummary, type ChatGptReport, type StoreName, type StoreRea
 import { markBlocks, needsReseedMessage, parseMark, type ReseedMark } from './reseed-mark.js';
 import { cacheLimitOf, earlyWarnings } from './early-warnings.js';
 
-
 /** Sets up the login and, whatever happens, writes the job summary of what the stores held. */
 export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<void> {
   const report: ChatGptReport = {

@@ -1007,4 +1007,3 @@ function parseRecord(message: unknown): LeaseRecord | undefined {
 function opaqueId(parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
-
