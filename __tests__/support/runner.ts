@@ -216,7 +216,9 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     GITHUB_EVENT_PATH: eventPath,
     GITHUB_REF: event.ref ?? 'refs/heads/main',
     GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_API_URL: 'https://api.github.com',
+    // No test reaches GitHub: a job that asks the API without a loopback one (spec.env) is refused at
+    // once (nothing listens on the discard port), rather than trying the real api.github.com.
+    GITHUB_API_URL: 'http://127.0.0.1:9',
     RUNNER_TEMP: runnerTemp,
     RUNNER_OS: RUNNER_OS[process.platform] ?? 'Linux',
     RUNNER_ARCH: process.arch === 'arm64' ? 'ARM64' : 'X64',
