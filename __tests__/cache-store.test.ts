@@ -49,7 +49,9 @@ function store(logs: string[], extra: Partial<ConstructorParameters<typeof Cache
 
 test('a stalled lookup is given up at its deadline, with progress lines meanwhile', async () => {
   const logs: string[] = [];
-  svc.inject({ method: 'GetCacheEntryDownloadURL', delayMs: 5000 });
+  // The late answer is a refusal: the abandoned lookup must not go on to restore, seconds later, an
+  // entry a later test saved, into whatever directory is current then (it left a file in the checkout).
+  svc.inject({ method: 'GetCacheEntryDownloadURL', delayMs: 5000, status: 400 });
   const lookup = await store(logs, { restoreDeadlineMs: 1500, progressEveryMs: 300 }).restore();
   expect(lookup).toEqual({
     status: 'failed',
