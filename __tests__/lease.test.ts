@@ -734,6 +734,25 @@ describe("the secret's version: the newest copy wins by the repository's record,
     expect(api.secretValue(SECRET, 'CODEX_AUTH_JSON')).toBe('envelope-of-T2');
   });
 
+  test('reading the version rides out GitHub faults longer than one request retries; a refusal fails at once', async () => {
+    const h = holder('a', 11);
+    await recordSecretVersion({ ...target(), ...fast, lastRefresh: new Date(T1).toISOString(), holder: h });
+    // Every attempt of the first read fails (502, 4 attempts), then GitHub answers again.
+    api.inject({ path: '/git/', status: 502, times: 4 });
+    const slept: number[] = [];
+    const read = await readSecretVersion({
+      ...target(),
+      ...fast,
+      sleep: async (ms) => void slept.push(ms)
+    });
+    expect(read?.version.lastRefresh).toBe(new Date(T1).toISOString());
+    expect(slept).toContain(5_000);
+    // A token that may not read the repository is no passing fault.
+    await expect(readSecretVersion({ ...target(), ...fast, token: 'not-a-token' })).rejects.toMatchObject({
+      kind: 'unauthorized'
+    });
+  });
+
   test('the record never moves back, and two recorders racing end with the newest', async () => {
     const h = holder('a', 11);
     expect(await readSecretVersion(target())).toBeUndefined();

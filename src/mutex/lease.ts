@@ -952,14 +952,31 @@ export interface SecretVersion {
 
 /** The recorded version of the credential's secret, or undefined when none was recorded yet. */
 export async function readSecretVersion(
-  options: LeaseTarget & LeaseClientOptions
+  options: LeaseTarget & LeaseClientOptions & { patienceMs?: number }
 ): Promise<{ sha: string; version: SecretVersion } | undefined> {
   const client = new LeaseClient(options, 'acquire', `${SECRET_VERSION_REF_PREFIX}${options.credentialName}`);
-  const sha = await client.readRef();
-  if (!sha) return undefined;
-  const version = parseVersion(await client.message(sha));
-  return version ? { sha, version } : undefined;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // Read while this job holds the lease, so it rides out a GitHub fault (5xx, network, rate limit)
+  // longer than one request's retries, as the lease's own wait does, rather than fail the job.
+  const deadline = now() + (options.patienceMs ?? VERSION_READ_PATIENCE_MS);
+  for (;;) {
+    try {
+      const sha = await client.readRef();
+      if (!sha) return undefined;
+      const version = parseVersion(await client.message(sha));
+      return version ? { sha, version } : undefined;
+    } catch (error) {
+      if (!(error instanceof LeaseError) || !TRANSIENT.includes(error.kind) || now() >= deadline) throw error;
+      options.log?.(`Reading the secret's version failed for now (${error.kind}); trying again in 5 s.`);
+      await sleep(VERSION_READ_PAUSE_MS);
+    }
+  }
 }
+
+/** How long reading the secret's version rides out GitHub faults, and the pause between tries. */
+const VERSION_READ_PATIENCE_MS = 120_000;
+const VERSION_READ_PAUSE_MS = 5_000;
 
 /**
  * Records that the secret now holds a login of `lastRefresh` (after the write succeeded). Never moves
