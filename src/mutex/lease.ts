@@ -743,22 +743,10 @@ class LeaseClient {
   }
 
   async createCommit(record: LeaseRecord, parents: string[]): Promise<string> {
-    const date = record.renewedAt ?? record.acquiredAt;
-    const author = {
-      name: 'codex-auth',
-      email: 'codex-auth@users.noreply.github.com',
-      date: date.replace(/\.\d{3}Z$/, 'Z')
-    };
-    const answer = await this.call(
-      'POST',
-      `${this.base}/commits`,
-      { message: JSON.stringify(record), tree: EMPTY_TREE, parents, author },
-      'create a lease commit'
-    );
-    if (answer.status !== 201 || typeof answer.body?.sha !== 'string')
-      throw this.failure(answer, 'create a lease commit');
-    this.commits.set(answer.body.sha, { record, date: Date.parse(author.date) });
-    return answer.body.sha;
+    const date = (record.renewedAt ?? record.acquiredAt).replace(/\.\d{3}Z$/, 'Z');
+    const sha = await this.createMessageCommit(JSON.stringify(record), parents, date, 'create a lease commit');
+    this.commits.set(sha, { record, date: Date.parse(date) });
+    return sha;
   }
 
   async createRef(sha: string): Promise<CreateResult> {
@@ -800,7 +788,12 @@ class LeaseClient {
   }
 
   /** A commit carrying `message`, dated `date` (ISO), with `parents`. */
-  async createMessageCommit(message: string, parents: string[], date: string): Promise<string> {
+  async createMessageCommit(
+    message: string,
+    parents: string[],
+    date: string,
+    purpose = 'record the secret version'
+  ): Promise<string> {
     const author = {
       name: 'codex-auth',
       email: 'codex-auth@users.noreply.github.com',
@@ -810,10 +803,9 @@ class LeaseClient {
       'POST',
       `${this.base}/commits`,
       { message, tree: EMPTY_TREE, parents, author },
-      'record the secret version'
+      purpose
     );
-    if (answer.status !== 201 || typeof answer.body?.sha !== 'string')
-      throw this.failure(answer, 'record the secret version');
+    if (answer.status !== 201 || typeof answer.body?.sha !== 'string') throw this.failure(answer, purpose);
     return answer.body.sha;
   }
 
