@@ -1,7 +1,7 @@
 // ChatGPT mode end to end: the built action under Node 24 through the runner harness, the real
 // @actions/cache through the loopback cache service and Azurite, and the real Codex CLI
 // refreshing against the loopback token endpoint.
-import { seal } from '../src/chatgpt/envelope.js';
+import { seal } from '../src/chatgpt/login/envelope.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';

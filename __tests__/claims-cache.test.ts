@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLAIM_TTL_MS, claimSlot, releaseSlot, type ClaimBoard } from '../src/chatgpt/claims.js';
-import { cacheClaimBoard, claimKey, freeKey } from '../src/chatgpt/renewal-stores.js';
+import { CLAIM_TTL_MS, claimSlot, releaseSlot, type ClaimBoard } from '../src/chatgpt/renewal/claims.js';
+import { cacheClaimBoard, claimKey, freeKey } from '../src/chatgpt/renewal/stores.js';
 import { CacheStore } from '../src/stores/cache.js';
 import { CALLS, startCacheService, type CacheService } from './support/cache-service.js';
 

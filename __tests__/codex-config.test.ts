@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'smol-toml';
-import { mergeCodexConfig } from '../src/codex-config.js';
+import { mergeCodexConfig } from '../src/codex/config.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,15 +1,15 @@
 // Credentials in the environment that Codex uses instead of the auth.json the action writes: the pinned
 // binary confirms which variables take precedence (and which do not), and every mode warns about each
-// one that is set (src/codex-overrides.ts, the one list).
+// one that is set (src/codex/overrides.ts, the one list).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CREDENTIAL_OVERRIDES, overrideWarnings } from '../src/codex-overrides.js';
-import { setUpJobCredential } from '../src/job-credential.js';
+import { CREDENTIAL_OVERRIDES, overrideWarnings } from '../src/codex/overrides.js';
+import { setUpJobCredential } from '../src/job-credential/main.js';
 import { setUpChatGpt } from '../src/chatgpt/main.js';
-import { parseInputs, type ChatGptInputs } from '../src/inputs.js';
-import type { Runtime } from '../src/runtime.js';
+import { parseInputs, type ChatGptInputs } from '../src/action/inputs.js';
+import type { Runtime } from '../src/action/runtime.js';
 import { codexProviderArgs, makeCodexHome, runCodex } from './support/codex.js';
 import { startModelServer, type ModelServer } from './support/model-server.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';

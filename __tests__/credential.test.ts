@@ -1,5 +1,5 @@
 // auth.json checks (OpenAI's guide) and what is reported about a login.
-import { compareLastRefresh, parseCredential, secretsOf } from '../src/chatgpt/credential.js';
+import { compareLastRefresh, parseCredential, secretsOf } from '../src/chatgpt/login/credential.js';
 import { makeChatGptAuth } from './support/jwt.js';
 
 const valid = makeChatGptAuth({

@@ -1,5 +1,5 @@
 // The envelope: the only form in which a credential leaves the runner.
-import { open, seal } from '../src/chatgpt/envelope.js';
+import { open, seal } from '../src/chatgpt/login/envelope.js';
 
 const key = new Uint8Array(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256));
 const otherKey = new Uint8Array(Array.from({ length: 32 }, (_, i) => (i * 53 + 7) % 256));

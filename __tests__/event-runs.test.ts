@@ -10,8 +10,8 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { seal } from '../src/chatgpt/envelope.js';
-import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
+import { seal } from '../src/chatgpt/login/envelope.js';
+import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/login/consumer-copy.js';
 import { calledFrom, githubEvent, type EventName, type EventSpec } from './support/events.js';
 import { startGitHubApi, TOKENS, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';

@@ -5,9 +5,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isHostedRunner, placeOfRun, renewalPlace } from '../src/chatgpt/branch.js';
-import { useWithoutRenewing } from '../src/chatgpt/without-renewing.js';
-import { factsInPayload, learnRepository, readRunEvent, type RunEvent } from '../src/event.js';
+import { isHostedRunner, placeOfRun, renewalPlace } from '../src/chatgpt/renewal/place.js';
+import { useWithoutRenewing } from '../src/chatgpt/renewal/without-renewing.js';
+import { factsInPayload, learnRepository, readRunEvent, type RunEvent } from '../src/action/event.js';
 import { calledFrom, EVENT_NAMES, githubEvent, type EventSpec } from './support/events.js';
 import { startGitHubApi, TOKENS, type GitHubApi } from './support/github-api.js';
 import { fullRepositoryProblems, repositoryAnswer } from './support/github-repo-route.js';

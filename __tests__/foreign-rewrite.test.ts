@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { foreignRewriteProblem, inspectLogin, reportForeignRewrite } from '../src/chatgpt/foreign-rewrite.js';
+import { foreignRewriteProblem, inspectLogin, reportForeignRewrite } from '../src/chatgpt/keep/foreign-rewrite.js';
 import { ROOT } from './support/paths.js';
 
 const FILE = '/runner/_temp/codex-home-x/auth.json';

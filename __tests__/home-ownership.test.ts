@@ -1,16 +1,16 @@
 // Issue 21 item 4: the action never renews, rewrites or deletes an auth.json it did not write. A
 // codex-home it did not create may hold the user's own login (their ~/.codex) or another credential's:
 // both are refused and left byte for byte; only a login the action wrote there for this credential
-// (marked beside it, src/codex-home.ts OWNER_FILE) is used and replaced.
+// (marked beside it, src/codex/home.ts OWNER_FILE) is used and replaced.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { promises as fs, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setUpChatGpt } from '../src/chatgpt/main.js';
-import { setUpJobCredential } from '../src/job-credential.js';
-import { OWNER_FILE, removeCredentials } from '../src/codex-home.js';
-import { InputError } from '../src/errors.js';
-import { parseInputs, type ChatGptInputs } from '../src/inputs.js';
+import { setUpJobCredential } from '../src/job-credential/main.js';
+import { OWNER_FILE, removeCredentials } from '../src/codex/home.js';
+import { InputError } from '../src/action/errors.js';
+import { parseInputs, type ChatGptInputs } from '../src/action/inputs.js';
 import { rfc3339Nanos } from './support/jwt.js';
 import { recordingRuntime } from './support/in-process.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';

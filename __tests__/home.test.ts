@@ -1,5 +1,5 @@
 // `~` in codex-home and local-store-path on every OS.
-import { expandHome } from '../src/paths.js';
+import { expandHome } from '../src/action/paths.js';
 
 test('~, ~/x on every OS; ~\\x on Windows only; other paths as given', () => {
   expect(expandHome('~', '/home/runner', 'linux')).toBe('/home/runner');

@@ -6,8 +6,8 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { consumerCopy } from '../src/chatgpt/consumer-copy.js';
-import { open } from '../src/chatgpt/envelope.js';
+import { consumerCopy } from '../src/chatgpt/login/consumer-copy.js';
+import { open } from '../src/chatgpt/login/envelope.js';
 import { startCacheService } from './support/cache-service.js';
 import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support/github-api.js';
 import { makeApiKeyAuth, makeChatGptAuth } from './support/jwt.js';

@@ -9,7 +9,7 @@ import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { open } from '../src/chatgpt/envelope.js';
+import { open } from '../src/chatgpt/login/envelope.js';
 import { TOKENS, startGitHubApi, type GitHubApi, type ScopeRef } from './support/github-api.js';
 import { makeChatGptAuth } from './support/jwt.js';
 import { listenOnLoopback } from './support/loopback.js';

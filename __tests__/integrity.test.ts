@@ -3,12 +3,12 @@
 import { mkdtempSync, mkdirSync, promises as fs, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exposureWarnings, checkWhereWeRun } from '../src/chatgpt/guard.js';
-import { readRunEvent } from '../src/event.js';
-import { CODEX_CLIENT_ID, compareFreshness, stampAfter } from '../src/chatgpt/credential.js';
-import { choose, judge, type Reading } from '../src/chatgpt/readings.js';
-import { parseInputs } from '../src/inputs.js';
-import { createFileNoFollow, isInside } from '../src/paths.js';
+import { exposureWarnings, checkWhereWeRun } from '../src/chatgpt/report/guard.js';
+import { readRunEvent } from '../src/action/event.js';
+import { CODEX_CLIENT_ID, compareFreshness, stampAfter } from '../src/chatgpt/login/credential.js';
+import { choose, judge, type Reading } from '../src/chatgpt/restore/readings.js';
+import { parseInputs } from '../src/action/inputs.js';
+import { createFileNoFollow, isInside } from '../src/action/paths.js';
 import { makeChatGptAuth, rfc3339Nanos } from './support/jwt.js';
 
 const KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 3)).toString('base64');

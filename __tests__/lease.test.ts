@@ -19,8 +19,8 @@ import {
   type LeaseRecord
 } from '../src/mutex/lease.js';
 
-import { openStores } from '../src/chatgpt/stores.js';
-import type { ChatGptInputs } from '../src/inputs.js';
+import { openStores } from '../src/chatgpt/restore/stores.js';
+import type { ChatGptInputs } from '../src/action/inputs.js';
 import type { EnvelopeStore } from '../src/stores/store.js';
 
 const REF = 'refs/codex-auth/leases/default';
@@ -702,7 +702,7 @@ describe("the secret's version: the newest copy wins by the repository's record,
   const T0 = Date.parse('2026-12-01T10:00:00.000Z');
   const T1 = Date.parse('2026-12-01T11:00:00.000Z');
 
-  /** The secret store of a job (src/chatgpt/stores.ts), with the lease on as the action configures it. */
+  /** The secret store of a job (src/chatgpt/restore/stores.ts), with the lease on as the action configures it. */
   async function secretStoreOfAJob(): Promise<EnvelopeStore> {
     const inputs = {
       credentialName: 'default',

@@ -1,11 +1,11 @@
 // Issue 21 item 5: nothing an input carries can start a workflow command. Every input but the seed is
 // refused when it holds a line break (naming the input, never quoting it), and any log line that the
-// runner would take for a command is written inside ::stop-commands:: (src/workflow-commands.ts).
+// runner would take for a command is written inside ::stop-commands:: (src/action/workflow-commands.ts).
 // Read with the harness's runner-faithful parser (runnerLog: commands, masks, stop-commands).
 import { describe, expect, test } from '@jest/globals';
-import { info, logSafe } from '../src/workflow-commands.js';
-import { parseInputs } from '../src/inputs.js';
-import { InputError } from '../src/errors.js';
+import { info, logSafe } from '../src/action/workflow-commands.js';
+import { parseInputs } from '../src/action/inputs.js';
+import { InputError } from '../src/action/errors.js';
 import { runJob, runnerLog } from './support/runner.js';
 
 const INJECTED = ['::stop-commands::pwned', '::add-mask::visible-text', '::warning::injected', '##[warning]legacy'];
@@ -104,7 +104,7 @@ describe('end to end (dist/ through the runner harness)', () => {
 
 describe('masks', () => {
   test('a multi-line value is masked line by line, as the runner masks each line', async () => {
-    const { setSecret } = await import('../src/workflow-commands.js');
+    const { setSecret } = await import('../src/action/workflow-commands.js');
     const masks = new Set<string>();
     const written = captured(() => setSecret('first-line-secret\n  second-line-secret  '));
     const shown = runnerLog([...written, 'first-line-secret and second-line-secret'], masks);

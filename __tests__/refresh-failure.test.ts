@@ -2,7 +2,7 @@
 // loopback token endpoint, which answers each refresh-token error OpenAI's does. The post step must
 // name the cause, give the re-seed steps, store nothing, and mark the chain so that the next job
 // stops in its main step (Codex never runs); a newer seed clears the mark.
-import { seal } from '../src/chatgpt/envelope.js';
+import { seal } from '../src/chatgpt/login/envelope.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { readManifest, runJob, errorsOf, type JobResult } from './support/runner.js';
 import {

@@ -2,10 +2,10 @@
 // login about to expire against the loopback token endpoint, the action's renewal refreshes another,
 // and the two requests must agree field by field (token values aside). A Codex upgrade that changes
 // its request (a new refresh_reason, header or body key, another URL rule) fails here until
-// src/chatgpt/refresh-client.ts follows it (docs/codex-compatibility.md).
+// src/chatgpt/renewal/token-endpoint.ts follows it (docs/codex-compatibility.md).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { rmSync } from 'node:fs';
-import { refreshLogin } from '../src/chatgpt/refresh-client.js';
+import { refreshLogin } from '../src/chatgpt/renewal/token-endpoint.js';
 import { codexProviderArgs, makeCodexHome, runCodex } from './support/codex.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { startModelServer, type ModelServer } from './support/model-server.js';
@@ -74,7 +74,7 @@ async function actionRefresh(auth: ChatGptAuthJson, override: boolean): Promise<
 /**
  * What must be the same: method, path, every header Codex sends except the transport's own
  * (host, content-length, accept-encoding: the HTTP client's business) and the user agent (Codex's
- * names this machine's OS and terminal, so no server can require one value; see refresh-client.ts),
+ * names this machine's OS and terminal, so no server can require one value; see src/chatgpt/renewal/token-endpoint.ts),
  * and the raw body with the refresh token replaced.
  */
 function comparable(request: OAuthRequest, codexHeaderNames: string[]) {

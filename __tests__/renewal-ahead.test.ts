@@ -11,8 +11,8 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { open } from '../src/chatgpt/envelope.js';
-import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
+import { open } from '../src/chatgpt/login/envelope.js';
+import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/login/consumer-copy.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { runJob, errorsOf, type JobResult, type Step } from './support/runner.js';
 import { chatGptJob, codexExecStep, postStep, readCacheArchive, serialize } from './support/world.js';

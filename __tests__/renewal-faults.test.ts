@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { open } from '../src/chatgpt/envelope.js';
+import { open } from '../src/chatgpt/login/envelope.js';
 import type { ChatGptAuthJson } from './support/jwt.js';
 import { errorsOf, runJob, type JobResult } from './support/runner.js';
 import { CALLS } from './support/cache-service.js';

@@ -4,7 +4,7 @@
 // that rotates refresh tokens and revokes the family on reuse (OAuth 2.1 section 6.1), and a
 // virtual clock. Every await of a store or of the token endpoint is a scheduling point whose order
 // the seed decides. Faults: failed and half-done cache writes, failed reads, token-endpoint
-// outages (no answer: the token is not spent, as refresh-client.ts assumes), exceptions after the
+// outages (no answer: the token is not spent, as src/chatgpt/renewal/token-endpoint.ts assumes), exceptions after the
 // answer, jobs killed (they stop for ever, no `finally` runs) after the claim or after the store.
 //
 // Invariants, after every schedule: no refresh token spent twice; no answer of the token endpoint
@@ -18,8 +18,8 @@ import {
   type ClaimBoard,
   type ClaimRecord,
   type FreeRecord
-} from '../src/chatgpt/claims.js';
-import { compareFreshness, parseCredential, type ChatGptCredential } from '../src/chatgpt/credential.js';
+} from '../src/chatgpt/renewal/claims.js';
+import { compareFreshness, parseCredential, type ChatGptCredential } from '../src/chatgpt/login/credential.js';
 import {
   generationOf,
   renewIfDue,
@@ -27,8 +27,8 @@ import {
   type RenewalParts,
   type RenewalPoint,
   type RenewalOptions
-} from '../src/chatgpt/renewal.js';
-import { CredentialError } from '../src/errors.js';
+} from '../src/chatgpt/renewal/rule.js';
+import { CredentialError } from '../src/action/errors.js';
 import { makeChatGptAuth, rfc3339Nanos } from './support/jwt.js';
 
 const KEY = new Uint8Array(32).fill(7);

@@ -1,17 +1,23 @@
 // renewal: ahead, its parts without a runner: the refresh request Codex sends (against the loopback
 // token endpoint), the copy Codex gets, and the renewal rule over fake stores (a
 // renewal is stored before it is used; a claimed generation is never refreshed twice).
-import { consumerCopy, isConsumerCopy, REFRESH_TOKEN_MARKER } from '../src/chatgpt/consumer-copy.js';
+import { consumerCopy, isConsumerCopy, REFRESH_TOKEN_MARKER } from '../src/chatgpt/login/consumer-copy.js';
 import {
   CODEX_CLIENT_ID,
   compareLastRefresh,
   parseCredential,
   stampAfter,
   type ChatGptCredential
-} from '../src/chatgpt/credential.js';
-import { DEFAULT_TOKEN_URL, refreshEndpoint, refreshLogin } from '../src/chatgpt/refresh-client.js';
-import { generationOf, renewIfDue, type Claim, type RenewalParts, type RenewalPoint } from '../src/chatgpt/renewal.js';
-import { CredentialError } from '../src/errors.js';
+} from '../src/chatgpt/login/credential.js';
+import { DEFAULT_TOKEN_URL, refreshEndpoint, refreshLogin } from '../src/chatgpt/renewal/token-endpoint.js';
+import {
+  generationOf,
+  renewIfDue,
+  type Claim,
+  type RenewalParts,
+  type RenewalPoint
+} from '../src/chatgpt/renewal/rule.js';
+import { CredentialError } from '../src/action/errors.js';
 import { makeChatGptAuth, rfc3339Nanos, type ChatGptAuthJson } from './support/jwt.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
 

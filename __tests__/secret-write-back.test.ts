@@ -7,8 +7,8 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { open, seal } from '../src/chatgpt/envelope.js';
-import { parseInputs } from '../src/inputs.js';
+import { open, seal } from '../src/chatgpt/login/envelope.js';
+import { parseInputs } from '../src/action/inputs.js';
 import {
   TOKENS,
   startGitHubApi,

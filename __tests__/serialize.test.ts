@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { open, seal } from '../src/chatgpt/envelope.js';
+import { open, seal } from '../src/chatgpt/login/envelope.js';
 import { acquireLease, leaseHolderFromEnv, releaseLease, type Lease } from '../src/mutex/lease.js';
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import type { ChatGptAuthJson } from './support/jwt.js';

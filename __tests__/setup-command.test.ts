@@ -1,10 +1,10 @@
-// The command that runs the setup is one string from one place (src/setup-command.ts): the README,
+// The command that runs the setup is one string from one place (src/action/setup-command.ts): the README,
 // the docs, the action's errors and `codex-auth init` all print exactly it: the npm package this
 // repository publishes, pinned to the major version of package.json, so npx runs a published,
 // immutable release (never a moving archive).
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { initCommand } from '../src/inputs.js';
+import { initCommand } from '../src/action/inputs.js';
 import {
   DEFAULT_REF,
   MAJOR,
@@ -13,7 +13,7 @@ import {
   actionReference,
   repositoryFromPackage,
   setupCommand
-} from '../src/setup-command.js';
+} from '../src/action/setup-command.js';
 import { ROOT } from './support/paths.js';
 
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setUpChatGpt } from '../src/chatgpt/main.js';
-import { parseInputs, type ChatGptInputs } from '../src/inputs.js';
+import { parseInputs, type ChatGptInputs } from '../src/action/inputs.js';
 import { decodeJwt } from './support/jwt.js';
 import { recordingRuntime } from './support/in-process.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';

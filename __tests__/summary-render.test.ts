@@ -7,7 +7,7 @@
 // renews, the next job, a first job that needs no renewal, a job stopped by a cache entry sealed under
 // another key (its fix is a `gh cache list … | xargs …` command), and API-key mode.
 import { marked } from 'marked';
-import { renderAccessTokenSummary, renderApiKeySummary } from '../src/chatgpt/summary.js';
+import { renderAccessTokenSummary, renderApiKeySummary } from '../src/chatgpt/report/summary.js';
 import { runJob, type JobResult } from './support/runner.js';
 import { useWorld } from './support/use-world.js';
 import { chatGptJob, newEncryptionKey, serialize } from './support/world.js';

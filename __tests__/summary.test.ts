@@ -2,20 +2,20 @@
 import { mkdtempSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCredential, type ChatGptCredential } from '../src/chatgpt/credential.js';
-import { earlyWarnings, type WarningFacts } from '../src/chatgpt/early-warnings.js';
-import { classifyRefreshError, findRefreshFailure } from '../src/chatgpt/refresh-failure.js';
-import { makeMark, markBlocks, needsReseedMessage, parseMark } from '../src/chatgpt/reseed-mark.js';
+import { parseCredential, type ChatGptCredential } from '../src/chatgpt/login/credential.js';
+import { earlyWarnings, type WarningFacts } from '../src/chatgpt/report/early-warnings.js';
+import { classifyRefreshError, findRefreshFailure } from '../src/chatgpt/login/refresh-failure.js';
+import { makeMark, markBlocks, needsReseedMessage, parseMark } from '../src/chatgpt/login/reseed-mark.js';
 import {
   renderApiKeySummary,
   renderChatGptSummary,
   type ChatGptReport,
   type StoreName
-} from '../src/chatgpt/summary.js';
+} from '../src/chatgpt/report/summary.js';
 import { makeChatGptAuth, rfc3339Nanos, type ChatGptAuthJson } from './support/jwt.js';
-import { handleFailedRefresh } from '../src/chatgpt/after-codex.js';
-import type { ChatGptInputs } from '../src/inputs.js';
-import type { MainState, Runtime } from '../src/runtime.js';
+import { handleFailedRefresh } from '../src/chatgpt/keep/after-codex.js';
+import type { ChatGptInputs } from '../src/action/inputs.js';
+import type { MainState, Runtime } from '../src/action/runtime.js';
 
 const NOW = new Date('2026-12-02T12:00:00Z');
 const DAY = 86_400_000;

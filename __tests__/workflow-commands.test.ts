@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as step from '../src/workflow-commands.js';
+import * as step from '../src/action/workflow-commands.js';
 import { parseKeyValueFile, readWorkflowCommands } from './support/runner.js';
 
 let dir: string;

@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { seal } from '../src/chatgpt/envelope.js';
+import { seal } from '../src/chatgpt/login/envelope.js';
 import type { BlobRequest, CacheRequest } from '../__tests__/support/cache-service.js';
 import { NODE24, ROOT } from '../__tests__/support/paths.js';
 import { runJob, type JobResult, type JobSpec, type Step, type StepResult } from '../__tests__/support/runner.js';

@@ -1,10 +1,10 @@
 // Main step: parse the inputs once, then hand over to the mode. Each mode is loaded only when
 // used, so API-key jobs never load the cache or crypto code.
-import * as step from './workflow-commands.js';
-import { stepRuntime } from './step-runtime.js';
-import { abandonedCalls } from './deadline.js';
-import { errorMessage } from './errors.js';
-import { parseInputs, secretInputs } from './inputs.js';
+import * as step from './action/workflow-commands.js';
+import { stepRuntime } from './action/step-runtime.js';
+import { abandonedCalls } from './action/deadline.js';
+import { errorMessage } from './action/errors.js';
+import { parseInputs, secretInputs } from './action/inputs.js';
 
 async function main(): Promise<void> {
   const read = (name: string): string => step.getInput(name);
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     });
     warnings.forEach((warning) => step.warning(warning));
     if (inputs.mode === 'api-key' || inputs.mode === 'access-token') {
-      const { setUpJobCredential } = await import('./job-credential.js');
+      const { setUpJobCredential } = await import('./job-credential/main.js');
       await setUpJobCredential(inputs, stepRuntime());
     } else if (inputs.mode === 'workload-identity') {
       const { setUpWorkloadIdentity } = await import('./workload-identity/main.js');

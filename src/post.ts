@@ -1,11 +1,11 @@
 // Post step (post-if: always()): keep a refreshed ChatGPT login for the next job, then remove
 // every credential this action put on the runner, whatever happened before.
-import * as step from './workflow-commands.js';
-import { removeCredentials } from './codex-home.js';
-import { loadState, stepRuntime } from './step-runtime.js';
-import { abandonedCalls } from './deadline.js';
-import { errorMessage } from './errors.js';
-import { parseInputs, secretInputs } from './inputs.js';
+import * as step from './action/workflow-commands.js';
+import { removeCredentials } from './codex/home.js';
+import { loadState, stepRuntime } from './action/step-runtime.js';
+import { abandonedCalls } from './action/deadline.js';
+import { errorMessage } from './action/errors.js';
+import { parseInputs, secretInputs } from './action/inputs.js';
 
 async function post(): Promise<void> {
   const read = (name: string): string => step.getInput(name);

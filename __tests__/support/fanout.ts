@@ -18,8 +18,8 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { seal } from '../../src/chatgpt/envelope.js';
-import { REFRESH_TOKEN_MARKER } from '../../src/chatgpt/consumer-copy.js';
+import { seal } from '../../src/chatgpt/login/envelope.js';
+import { REFRESH_TOKEN_MARKER } from '../../src/chatgpt/login/consumer-copy.js';
 import { TOKENS, startGitHubApi, type GitHubApi } from './github-api.js';
 import type { ChatGptAuthJson } from './jwt.js';
 import { destroyRunner, makeRunner, runOnRunners, type JobResult, type JobSpec, type Runner } from './runner.js';

@@ -39,7 +39,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { open, seal } from '../../src/chatgpt/envelope.js';
+import { open, seal } from '../../src/chatgpt/login/envelope.js';
 import { TOKENS, startGitHubApi, type GitHubApi } from './github-api.js';
 import type { ChatGptAuthJson } from './jwt.js';
 import { destroyRunner, makeRunner, runOnRunners, type JobResult, type JobSpec, type Runner } from './runner.js';
@@ -222,7 +222,7 @@ export async function runFleet(mode: Mode): Promise<FleetRun> {
         )
       : undefined;
     const isLive = (copy: ChatGptAuthJson | undefined): boolean =>
-      // A re-seed mark (no tokens: a renewal failed, src/chatgpt/reseed-mark.ts) is not a live copy.
+      // A re-seed mark (no tokens: a renewal failed, src/chatgpt/login/reseed-mark.ts) is not a live copy.
       !!copy?.tokens &&
       !!lastIssued &&
       copy.tokens.refresh_token === lastIssued.refresh_token &&

@@ -1,9 +1,9 @@
-// A Runtime for in-process tests of the main and post steps (src/runtime.ts is the seam), with every
+// A Runtime for in-process tests of the main and post steps (src/action/runtime.ts is the seam), with every
 // call recorded. The run is a push to the default branch of a private repository: the payload keeps
 // only the `repository` keys the action reads, as GitHub's push payload carries them.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { MainState, Runtime } from '../../src/runtime.js';
+import type { MainState, Runtime } from '../../src/action/runtime.js';
 import type { EnvelopeStore } from '../../src/stores/store.js';
 
 export interface RecordedRuntime {

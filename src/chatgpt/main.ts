@@ -10,31 +10,31 @@ import {
   ownershipOf,
   prepareCodexHome,
   writePrivateFile
-} from '../codex-home.js';
-import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex-config.js';
-import { CredentialError, errorMessage } from '../errors.js';
-import { initCommand, type ChatGptInputs } from '../inputs.js';
-import { runnerTemp, type MainState, type Runtime } from '../runtime.js';
+} from '../codex/home.js';
+import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex/config.js';
+import { CredentialError, errorMessage } from '../action/errors.js';
+import { initCommand, type ChatGptInputs } from '../action/inputs.js';
+import { runnerTemp, type MainState, type Runtime } from '../action/runtime.js';
 import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
 import { acquireLock, holderFromEnv, LockTimeoutError } from '../mutex/lock.js';
-import { consumerCopy } from './consumer-copy.js';
-import { parseCredential, secretsOf, sha256, type ChatGptCredential } from './credential.js';
-import { renewAheadIfDue, withholdInJobRefresh } from './renewal-step.js';
-import { choose, judge, type Reading, type Source } from './readings.js';
-import { open, seal } from './envelope.js';
-import { cacheOnlyWithoutCache, openStores, secretVersions } from './stores.js';
-import { JOB_NONCE_VARIABLE } from '../constants.js';
+import { consumerCopy } from './login/consumer-copy.js';
+import { parseCredential, secretsOf, sha256, type ChatGptCredential } from './login/credential.js';
+import { renewAheadIfDue, withholdInJobRefresh } from './renewal/step.js';
+import { choose, judge, type Reading, type Source } from './restore/readings.js';
+import { open, seal } from './login/envelope.js';
+import { cacheOnlyWithoutCache, openStores, secretVersions } from './restore/stores.js';
+import { JOB_NONCE_VARIABLE } from '../action/constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
-import { checkWhereWeRun } from './guard.js';
-import { placeOfRun, type RunPlace } from './branch.js';
-import { readRunEvent } from '../event.js';
-import { apiUrlFromEnv } from '../stores/github-request.js';
-import { overrideWarnings } from '../codex-overrides.js';
-import { decodeSeed } from './seed.js';
-import { renderChatGptSummary, type ChatGptReport, type StoreName, type StoreReading } from './summary.js';
-import { markBlocks, needsReseedMessage, parseMark, type ReseedMark } from './reseed-mark.js';
-import { cacheLimitOf, earlyWarnings } from './early-warnings.js';
+import { checkWhereWeRun } from './report/guard.js';
+import { placeOfRun, type RunPlace } from './renewal/place.js';
+import { readRunEvent } from '../action/event.js';
+import { apiUrlFromEnv } from '../github/request.js';
+import { overrideWarnings } from '../codex/overrides.js';
+import { decodeSeed } from './login/seed.js';
+import { renderChatGptSummary, type ChatGptReport, type StoreName, type StoreReading } from './report/summary.js';
+import { markBlocks, needsReseedMessage, parseMark, type ReseedMark } from './login/reseed-mark.js';
+import { cacheLimitOf, earlyWarnings } from './report/early-warnings.js';
 
 /** Sets up the login and, whatever happens, writes the job summary of what the stores held. */
 export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<void> {
@@ -104,7 +104,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
       if (!opened.ok) return { source, where, entry: read.entry, status: 'unreadable', reason: opened.reason };
       const mark = parseMark(opened.plaintext);
       if (!mark) return judged(source, opened.plaintext, read.entry, where);
-      // An authenticated mark (src/chatgpt/reseed-mark.ts): not a login, and it does not block the chain like garbage would.
+      // An authenticated mark (src/chatgpt/login/reseed-mark.ts): not a login, and it does not block the chain like garbage would.
       const reading: Reading = {
         source,
         where,
@@ -202,7 +202,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   let renewed = false;
   if (ahead)
     ({ credential, renewed } = await renewAheadIfDue(inputs, credential, stores, local, ensureJobNonce(rt), rt, place));
-  // renewal: ahead, and in-job where a refresh could not be stored for everyone: Codex never gets the refresh token (src/chatgpt/consumer-copy.ts).
+  // renewal: ahead, and in-job where a refresh could not be stored for everyone: Codex never gets the refresh token (src/chatgpt/login/consumer-copy.ts).
   const withheld = ahead || withholdInJobRefresh(inputs, credential, local, place, rt);
   const written = withheld ? consumerCopy(credential.text) : credential.text;
   if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName), written, accountDigest(credential));
@@ -356,7 +356,7 @@ async function proveWriteAccess(
 async function serializeThisJob(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<LocalStore | undefined> {
   if (!inputs.lease && !inputs.localStore) return undefined;
   const jobNonce = ensureJobNonce(rt);
-  // renewal: ahead holds the lease and the lock only for the seconds of a renewal (src/chatgpt/renewal-stores.ts).
+  // renewal: ahead holds the lease and the lock only for the seconds of a renewal (src/chatgpt/renewal/stores.ts).
   const forTheJob = inputs.renewal.mode === 'in-job';
   if (inputs.lease && forTheJob) {
     const { lease: settings } = inputs;
@@ -427,7 +427,7 @@ function ensureJobNonce(rt: Runtime): string {
   return nonce;
 }
 
-/** The owner recorded beside the auth.json of a ChatGPT credential (src/codex-home.ts OWNER_FILE). */
+/** The owner recorded beside the auth.json of a ChatGPT credential (src/codex/home.ts OWNER_FILE). */
 function ownerOf(credentialName: string): string {
   return `chatgpt:${credentialName}`;
 }

@@ -7,10 +7,10 @@
 // The cache library and libsodium (the stores and the envelope) are loaded only once the login is
 // known to have changed: a post step with an unchanged login loads neither and sends no request
 // but the releases.
-import { readFileIfExists } from '../codex-home.js';
-import { CredentialError, errorMessage } from '../errors.js';
-import type { ChatGptInputs } from '../inputs.js';
-import type { MainState, Runtime } from '../runtime.js';
+import { readFileIfExists } from '../codex/home.js';
+import { CredentialError, errorMessage } from '../action/errors.js';
+import type { ChatGptInputs } from '../action/inputs.js';
+import type { MainState, Runtime } from '../action/runtime.js';
 import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
 import { releaseLease } from '../mutex/lease.js';
 import { releaseLock } from '../mutex/lock.js';
@@ -24,10 +24,10 @@ import {
   secretsOf,
   stampAfter,
   type ChatGptCredential
-} from './credential.js';
-import { reportForeignRewrite } from './foreign-rewrite.js';
-import { reseedSteps } from './refresh-failure.js';
-import { judge } from './readings.js';
+} from './login/credential.js';
+import { reportForeignRewrite } from './keep/foreign-rewrite.js';
+import { reseedSteps } from './login/refresh-failure.js';
+import { judge } from './restore/readings.js';
 
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
@@ -56,7 +56,10 @@ async function recoverRefreshed(inputs: ChatGptInputs, state: MainState, rt: Run
     if (refusalToSave(parsed.credential, state, inputs)) return '';
     const ordered = afterRestored(parsed.credential, state);
     if ('refused' in ordered) return '';
-    const [{ openStores }, { seal }] = await Promise.all([import('./stores.js'), import('./envelope.js')]);
+    const [{ openStores }, { seal }] = await Promise.all([
+      import('./restore/stores.js'),
+      import('./login/envelope.js')
+    ]);
     const envelope = await seal(ordered.credential.text, inputs.encryptionKey, inputs.credentialName);
     const stores = await (rt.openStores ?? openStores)({
       inputs,
@@ -86,8 +89,8 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   }
   // Codex run as another user (openai/codex-action's unprivileged-user) may have rewritten it.
   if (state.renewal !== 'ahead' && (await reportForeignRewrite(state.authFile, inputs.onSaveFailure, rt))) return;
-  // A refresh that failed in this job (or, renewal: ahead, an access token refused): the login is never stored (src/chatgpt/after-codex.ts).
-  const { handleFailedRefresh } = await import('./after-codex.js');
+  // A refresh that failed in this job (or, renewal: ahead, an access token refused): the login is never stored (src/chatgpt/keep/after-codex.ts).
+  const { handleFailedRefresh } = await import('./keep/after-codex.js');
   if (await handleFailedRefresh(inputs, state, rt)) return;
   if (state.renewal === 'ahead') {
     // Codex had no refresh token, so there is nothing new to keep; every stored copy stays as it is.
@@ -130,7 +133,10 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     );
 
   // Changed and newer: only now load the stores and the crypto.
-  const [{ openStores }, { open, seal }] = await Promise.all([import('./stores.js'), import('./envelope.js')]);
+  const [{ openStores }, { open, seal }] = await Promise.all([
+    import('./restore/stores.js'),
+    import('./login/envelope.js')
+  ]);
   const stores = await (rt.openStores ?? openStores)({
     inputs,
     env: rt.env,

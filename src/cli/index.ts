@@ -3,7 +3,7 @@
 import os from 'node:os';
 // Inlined by the bundler: the version of the package this command was built from.
 import pkg from '../../package.json' with { type: 'json' };
-import { setupCommand } from '../setup-command.js';
+import { setupCommand } from '../action/setup-command.js';
 import { INIT_USAGE, runInit } from './init.js';
 import { wrap } from './text.js';
 

@@ -12,11 +12,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
-import { CODEX_ISSUER, parseCredential, provenanceProblem, type ChatGptCredential } from '../chatgpt/credential.js';
-import { seal } from '../chatgpt/envelope.js';
-import { errorMessage } from '../errors.js';
-import { CREDENTIAL_NAME } from '../inputs.js';
-import { setupCommand, shellQuote } from '../setup-command.js';
+import {
+  CODEX_ISSUER,
+  parseCredential,
+  provenanceProblem,
+  type ChatGptCredential
+} from '../chatgpt/login/credential.js';
+import { seal } from '../chatgpt/login/envelope.js';
+import { errorMessage } from '../action/errors.js';
+import { CREDENTIAL_NAME } from '../action/inputs.js';
+import { setupCommand, shellQuote } from '../action/setup-command.js';
 import { wrap } from './text.js';
 import { nightlyWorkflow, WORKFLOW_FILE } from './workflow.js';
 import { findCodex, LoginCancelled, loginWithCodex } from './login.js';

@@ -3,7 +3,7 @@
 // there), with the user's names put in. A test checks the printed text against
 // the file and runs it in the harness.
 import { readFileSync } from 'node:fs';
-import { actionReference } from '../setup-command.js';
+import { actionReference } from '../action/setup-command.js';
 
 /** Where the printed workflow is meant to be saved. */
 export const WORKFLOW_FILE = '.github/workflows/codex-nightly.yml';

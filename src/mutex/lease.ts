@@ -34,15 +34,15 @@
 //
 // The token: the workflow's GITHUB_TOKEN can do all of this with `permissions: contents: write`
 // (`actions: read` lets a waiter see that a holder's run has finished). Requests go through Octokit
-// (src/stores/github-request.ts, loaded on first use): retries on 5xx and network errors, rate
+// (src/github/request.ts, loaded on first use): retries on 5xx and network errors, rate
 // limits waited out as GitHub asks; every other failure becomes a LeaseError saying what to fix.
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { formatDuration } from '../paths.js';
+import { formatDuration } from '../action/paths.js';
 import { parseHolderRecord } from './holder-record.js';
-import { githubFailure, githubMessage, type FailureWords, type GitHubAnswer } from '../stores/github-failure.js';
-import type { GitHubCall, GitHubClient } from '../stores/github-request.js';
+import { githubFailure, githubMessage, type FailureWords, type GitHubAnswer } from '../github/failure.js';
+import type { GitHubCall, GitHubClient } from '../github/request.js';
 
 const LEASE_REF_PREFIX = 'refs/codex-auth/leases/';
 /** git's empty tree: exists in every repository, so a lease commit needs no tree of its own. */
@@ -884,7 +884,7 @@ class LeaseClient {
     body: unknown,
     action: string
   ): Promise<{ answer: GitHubAnswer; attempts: number }> {
-    this.client ??= import('../stores/github-request.js').then(({ githubClient }) =>
+    this.client ??= import('../github/request.js').then(({ githubClient }) =>
       githubClient({
         apiUrl: this.options.apiUrl,
         token: this.options.token,

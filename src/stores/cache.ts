@@ -5,11 +5,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as cache from '@actions/cache';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../action/errors.js';
 import { cacheCompression, gzipWarning } from '../platform/cache-compression.js';
-import { createFileNoFollow, formatDuration } from '../paths.js';
-import { withDeadline } from '../deadline.js';
-import { watchFailures } from '../log/library-log.js';
+import { createFileNoFollow, formatDuration } from '../action/paths.js';
+import { withDeadline } from '../action/deadline.js';
+import { watchFailures } from './library-log.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from './store.js';
 
 interface CacheCopy {
@@ -151,7 +151,7 @@ export class CacheStore implements EnvelopeStore {
    * so it must be spelled the same on every runner). `quiet`: a refused reservation is an expected
    * answer (a claim another job holds), kept out of the job's annotations. Only the result counts:
    * `ok` means an entry exists under the key; a failure says nothing about whether the key was
-   * reserved (src/chatgpt/claims.ts looks it up).
+   * reserved (src/chatgpt/renewal/claims.ts looks it up).
    */
   async saveExact(file: string, key: string, content: string, quiet = false): Promise<CacheSave> {
     const unavailable = this.unavailableReason('write');
@@ -194,7 +194,7 @@ export class CacheStore implements EnvelopeStore {
 
   /**
    * The cache service's clock: the `Date` header of an answer from its base URL (any status), or
-   * undefined. Claims are aged on it, never on a runner's clock (src/chatgpt/claims.ts). Observed:
+   * undefined. Claims are aged on it, never on a runner's clock (src/chatgpt/renewal/claims.ts). Observed:
    * GitHub's services and the loopback stand-in send `Date` on every answer (RFC 9110 section 6.6.1
    * requires it of a server with a clock).
    */

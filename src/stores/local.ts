@@ -4,7 +4,7 @@
 // directory, fsync, rename over the old file, fsync of the directory; a reader sees the old copy or
 // the new one, never a mix, even after a crash or power loss.
 //
-// The store keeps opaque one-line envelopes (src/chatgpt/envelope.ts); it refuses anything that
+// The store keeps opaque one-line envelopes (src/chatgpt/login/envelope.ts); it refuses anything that
 // does not look like one, so a wiring mistake cannot put a plaintext auth.json on disk.
 //
 // Jobs of several runner processes on one machine are serialized by the lock in ../mutex/lock.ts, taken in
@@ -12,11 +12,11 @@
 import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { looksLikeEnvelope } from '../chatgpt/envelope.js';
-import { makePrivateDirectories } from '../codex-home.js';
+import { looksLikeEnvelope } from '../chatgpt/login/envelope.js';
+import { makePrivateDirectories } from '../codex/home.js';
 import { AclError, checkPrivate } from '../platform/acl.js';
-import { expandHome, isInside, realpathOfPrefixSync } from '../paths.js';
-import { DEFAULT_LOCAL_STORE_DIR } from '../constants.js';
+import { expandHome, isInside, realpathOfPrefixSync } from '../action/paths.js';
+import { DEFAULT_LOCAL_STORE_DIR } from '../action/constants.js';
 
 /** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
 export { DEFAULT_LOCAL_STORE_DIR };
@@ -332,7 +332,7 @@ async function checkAncestors(realDir: string): Promise<void> {
   }
 }
 
-/** The store's directories, created 0700 (see codex-home.ts), with an error that says what to do. */
+/** The store's directories, created 0700 (see src/codex/home.ts), with an error that says what to do. */
 async function makeStoreDirectories(dir: string): Promise<void> {
   try {
     await makePrivateDirectories(dir);

@@ -1,6 +1,6 @@
 // A GitHub Actions secret as a store of envelopes: the durable copy of the credential (a cache entry
 // nobody reads for 7 days is evicted; a secret stays). GitHub's REST API through Octokit
-// (./github-request.ts: retries, rate limits, GHES).
+// (../github/request.ts: retries, rate limits, GHES).
 //
 //   GET {api}/…/secrets/public-key            → {key_id, key}   (key: X25519, base64 original)
 //   PUT {api}/…/secrets/{name}                 ← {encrypted_value, key_id[, visibility, selected_repository_ids]}
@@ -11,18 +11,18 @@
 // (/repos/{owner}/{repo}/environments/{environment}/secrets), organization
 // (/orgs/{org}/actions/secrets; the PUT must carry `visibility`, so the existing one is read first
 // and kept). 5xx, network errors and rate limits are retried with backoff; every other failure
-// becomes a SecretStoreError whose message says what to fix (./github-failure.ts, shared with the
+// becomes a SecretStoreError whose message says what to fix (../github/failure.ts, shared with the
 // lease, src/mutex/lease.ts). No message ever contains the value.
 //
 // Loaded only in ChatGPT mode (dynamic import), and by the `codex-auth init` command.
 import sodium from 'libsodium-wrappers';
-import { githubFailure, type FailureWords, type GitHubAnswer } from './github-failure.js';
-import { githubClient, type GitHubCall, type GitHubClient } from './github-request.js';
+import { githubFailure, type FailureWords, type GitHubAnswer } from '../github/failure.js';
+import { githubClient, type GitHubCall, type GitHubClient } from '../github/request.js';
 
-export { apiUrlFromEnv, DEFAULT_API_URL } from './github-api-url.js';
+export { apiUrlFromEnv, DEFAULT_API_URL } from '../github/api-url.js';
 type Answer = GitHubAnswer;
 
-import { SECRET_SCOPES, secretNameProblem, type SecretScope } from '../constants.js';
+import { SECRET_SCOPES, secretNameProblem, type SecretScope } from '../action/constants.js';
 export { SECRET_SCOPES, secretNameProblem, type SecretScope };
 
 export interface SecretTarget {

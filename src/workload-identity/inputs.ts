@@ -2,7 +2,7 @@
 // OpenAI's documented ones (developers.openai.com, codex/enterprise/workload-identity; see
 // shared/docs/codex-workload-identity.md): the rule id `idpm_…`, the context's `instance_id`
 // (required), `display_name` and at most 8 `labels`, at most 1,024 bytes. Nothing here is secret.
-import { InputError } from '../errors.js';
+import { InputError } from '../action/errors.js';
 
 export interface WorkloadIdentityInputs {
   mode: 'workload-identity';

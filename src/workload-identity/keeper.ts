@@ -9,7 +9,7 @@
 // request is retried with back-off and never replaces the file; no token value is ever logged.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { writePrivateFile } from '../codex-home.js';
+import { writePrivateFile } from '../codex/home.js';
 import { backoff, refreshDue, requestIdToken, type IdToken, type OidcRequest } from './oidc.js';
 import { appendEvent, type KeeperEvent } from './keeper-log.js';
 

@@ -5,11 +5,11 @@
 // written in it, and the keeper before anything can fail after it started.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { prepareCodexHome, writePrivateFile } from '../codex-home.js';
-import { FILE_STORE, mergeCodexConfig } from '../codex-config.js';
-import { exposureWarnings } from '../chatgpt/guard.js';
+import { prepareCodexHome, writePrivateFile } from '../codex/home.js';
+import { FILE_STORE, mergeCodexConfig } from '../codex/config.js';
+import { exposureWarnings } from '../chatgpt/report/guard.js';
 import { protect } from '../platform/acl.js';
-import { runnerTemp, type MainState, type Runtime } from '../runtime.js';
+import { runnerTemp, type MainState, type Runtime } from '../action/runtime.js';
 import type { WorkloadIdentityInputs } from './inputs.js';
 import { backoff, requestIdToken, type IdToken, OidcError, MATCHED_CLAIMS } from './oidc.js';
 import { REQUEST_TIMEOUT_MS, type KeeperConfig } from './keeper.js';

@@ -2,7 +2,7 @@
 // with `Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN`, answer `{"value": "<jwt>"}`), the
 // one @actions/core's getIDToken makes. Made here with fetch and a deadline per attempt, because the
 // keeper must never wait unbounded and @actions/core loads its HTTP client at start-up (see
-// src/workflow-commands.ts). No token value is ever put in an error.
+// src/action/workflow-commands.ts). No token value is ever put in an error.
 
 /** The claims a federation rule is matched against (OpenAI's guide), shown in the job summary. */
 export const MATCHED_CLAIMS = [

@@ -4,7 +4,7 @@
 // (a Codex step then could not authenticate, or will not next time the same way).
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { MainState, Runtime } from '../runtime.js';
+import type { MainState, Runtime } from '../action/runtime.js';
 import { decodeClaims } from './oidc.js';
 import { readEvents, summarize } from './keeper-log.js';
 import { stopKeeper, type StopOutcome } from './keeper-process.js';

@@ -1,0 +1,101 @@
+// The re-seed mark: after a job saw Codex fail to renew the login (in-job renewal), or failed to
+// renew it itself (renewal ahead), the chain is dead, and every later job would spend minutes before
+// the same 401. That job stores a mark in place of a login copy, sealed like every copy (so only a
+// holder of the encryption key can write one, and nobody can forge or alter it): the newest entry
+// in the Actions cache, the runner-local store when it is on, and (renewal ahead) the successor of
+// the dead generation, which jobs waiting for its renewal poll. The main step that opens a mark stops before Codex runs, with
+// the same cause and the re-seed steps, unless a login newer than the marked one is given (a new
+// seed): that one is used, and its first renewal stores a login over the mark.
+import { CLOCK_SKEW_MS, compareLastRefresh } from './credential.js';
+import { CAUSE_TEXT, reseedSteps, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
+import type { SecretTarget } from '../../stores/secret.js';
+
+const MARK = 'needs-reseed';
+
+export interface ReseedMark {
+  codex_auth_mark: typeof MARK;
+  cause: RefreshFailureCause;
+  /** Codex's message. */
+  codex_message: string;
+  /** last_refresh of the login whose renewal failed: only a newer login clears the mark. */
+  login_last_refresh: string;
+  /** Its access token's `iat` (OpenAI's clock), when known: decides when a stamp ran ahead (compareFreshness). */
+  login_issued_at?: string;
+  marked_at: string;
+  /** The run that saw the failure (`<run id>-<attempt>`), to find its log. */
+  run?: string;
+}
+
+export function makeMark(
+  failure: RefreshFailure,
+  loginLastRefresh: string,
+  env: NodeJS.ProcessEnv,
+  now = new Date(),
+  loginIssuedAt?: Date
+): ReseedMark {
+  return {
+    codex_auth_mark: MARK,
+    cause: failure.cause,
+    codex_message: failure.codexMessage,
+    login_last_refresh: loginLastRefresh,
+    ...(loginIssuedAt ? { login_issued_at: loginIssuedAt.toISOString() } : {}),
+    marked_at: now.toISOString(),
+    run: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}` : undefined
+  };
+}
+
+/** The mark in an opened (authenticated) envelope, or undefined when it holds something else (a login). */
+export function parseMark(plaintext: string): ReseedMark | undefined {
+  if (!plaintext.includes('codex_auth_mark')) return undefined;
+  try {
+    const doc = JSON.parse(plaintext) as Partial<ReseedMark>;
+    if (
+      doc.codex_auth_mark !== MARK ||
+      typeof doc.login_last_refresh !== 'string' ||
+      Number.isNaN(Date.parse(doc.login_last_refresh))
+    )
+      return undefined;
+    const cause = doc.cause && doc.cause in CAUSE_TEXT ? doc.cause : 'refused';
+    return {
+      codex_auth_mark: MARK,
+      cause,
+      codex_message: typeof doc.codex_message === 'string' ? doc.codex_message : '',
+      login_last_refresh: doc.login_last_refresh,
+      ...(typeof doc.login_issued_at === 'string' && !Number.isNaN(Date.parse(doc.login_issued_at))
+        ? { login_issued_at: doc.login_issued_at }
+        : {}),
+      marked_at: typeof doc.marked_at === 'string' ? doc.marked_at : '',
+      run: typeof doc.run === 'string' ? doc.run : undefined
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A login not newer than the marked one is the dead chain (or older): the mark blocks it. Newer as
+ * compareFreshness says: when either stamp ran ahead of its token's `iat`, the token issued later
+ * wins, so a fresh seed clears a mark set on a copy stamped by a fast clock.
+ */
+export function markBlocks(mark: ReseedMark, lastRefresh: string, issuedAt?: Date): boolean {
+  const markIssued = mark.login_issued_at ? Date.parse(mark.login_issued_at) : undefined;
+  if (issuedAt && markIssued !== undefined) {
+    const ahead =
+      Date.parse(mark.login_last_refresh) > markIssued + CLOCK_SKEW_MS ||
+      Date.parse(lastRefresh) > issuedAt.getTime() + CLOCK_SKEW_MS;
+    const bySecond = Math.floor(issuedAt.getTime() / 1000) - Math.floor(markIssued / 1000);
+    if (ahead && bySecond) return bySecond < 0;
+  }
+  return compareLastRefresh(lastRefresh, mark.login_last_refresh) <= 0;
+}
+
+/** The main step's message: the same cause and re-seed steps as the post step that set the mark. */
+export function needsReseedMessage(credentialName: string, mark: ReseedMark, secret: SecretTarget | undefined): string {
+  const when = mark.marked_at ? ` on ${mark.marked_at}${mark.run ? ` (run ${mark.run})` : ''}` : '';
+  return (
+    `The ChatGPT login '${credentialName}' needs a re-seed: renewing it failed in an earlier job${when}: ${CAUSE_TEXT[mark.cause]}.` +
+    (mark.codex_message ? ` (Codex: "${mark.codex_message}")` : '') +
+    ' This job stopped before Codex ran; no stored copy is newer than that login. ' +
+    reseedSteps(secret)
+  );
+}

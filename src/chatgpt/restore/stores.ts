@@ -1,0 +1,159 @@
+// The stores of a ChatGPT credential, behind the one EnvelopeStore interface: the Actions cache
+// always, the runner-local store with `local-store: true`, the secret of `secret-name`. The secret
+// store (and libsodium with it) is loaded only when written to.
+import { errorMessage } from '../../action/errors.js';
+import type { ChatGptInputs } from '../../action/inputs.js';
+import { CacheStore } from '../../stores/cache.js';
+import { LocalStore } from '../../stores/local.js';
+import type { EnvelopeStore, NewestRead, StoreWrite } from '../../stores/store.js';
+import type { SecretTarget } from '../../stores/secret.js';
+
+interface StoreContext {
+  inputs: ChatGptInputs;
+  env: NodeJS.ProcessEnv;
+  log: (message: string) => void;
+  /** The runner-local store's directory, checked by the main step (undefined: off). */
+  localDir: string | undefined;
+}
+
+export type OpenStores = (ctx: StoreContext) => Promise<EnvelopeStore[]>;
+
+export const openStores: OpenStores = async ({ inputs, env, log, localDir }) => {
+  const stores: EnvelopeStore[] = [new CacheStore({ credentialName: inputs.credentialName, env, log })];
+  if (localDir) {
+    stores.push(
+      localEnvelopeStore(
+        new LocalStore({
+          dir: localDir,
+          credentialName: inputs.credentialName,
+          workspace: env.GITHUB_WORKSPACE,
+          runnerTemp: env.RUNNER_TEMP,
+          log
+        })
+      )
+    );
+  }
+  if (inputs.secret) stores.push(await secretEnvelopeStore(inputs.secret, log, secretVersions(inputs, env, log)));
+  return stores;
+};
+
+/** The secret's version (src/mutex/lease.ts), kept in the repository when the lease is on. */
+export interface SecretVersions {
+  /** Why a login of `lastRefreshMs` must not be written (a newer one is recorded), or undefined. */
+  newerThan(lastRefreshMs: number): Promise<string | undefined>;
+  /** After a write: the secret now holds a login of `lastRefreshMs`. */
+  written(lastRefreshMs: number): Promise<void>;
+}
+
+/** With `lease: true` (its token and repository), the secret's version; without it, none is kept. */
+export function secretVersions(
+  inputs: ChatGptInputs,
+  env: NodeJS.ProcessEnv,
+  log: (message: string) => void
+): SecretVersions | undefined {
+  const lease = inputs.lease;
+  if (!lease) return undefined;
+  const target = {
+    apiUrl: lease.apiUrl,
+    token: lease.token,
+    owner: lease.owner,
+    repo: lease.repo,
+    credentialName: inputs.credentialName,
+    log
+  };
+  return {
+    async newerThan(lastRefreshMs) {
+      const { readSecretVersion, describeLeaseHolder } = await import('../../mutex/lease.js');
+      const recorded = await readSecretVersion(target);
+      if (!recorded || Date.parse(recorded.version.lastRefresh) <= lastRefreshMs) return undefined;
+      const v = recorded.version;
+      return `the secret already holds a newer login (last_refresh ${v.lastRefresh}, written at ${v.writtenAt} by ${describeLeaseHolder(v)}) than this one (last_refresh ${new Date(lastRefreshMs).toISOString()})`;
+    },
+    async written(lastRefreshMs) {
+      const { recordSecretVersion, leaseHolderFromEnv } = await import('../../mutex/lease.js');
+      try {
+        await recordSecretVersion({
+          ...target,
+          lastRefresh: new Date(lastRefreshMs).toISOString(),
+          holder: leaseHolderFromEnv(env)
+        });
+      } catch (error) {
+        log(`The secret was written, but its version could not be recorded: ${errorMessage(error)}`);
+      }
+    }
+  };
+}
+
+/**
+ * Cache-only ChatGPT mode on a runner without the cache service (a local runner, GitHub Enterprise
+ * Server with caching off): the reason to stop before anything is restored or spent, else undefined.
+ */
+export function cacheOnlyWithoutCache(inputs: ChatGptInputs, stores: EnvelopeStore[]): string | undefined {
+  if (stores.some((store) => store.kind !== 'cache')) return undefined;
+  const cache = stores.find((store): store is CacheStore => store instanceof CacheStore);
+  if (!cache || cache.hasService()) return undefined;
+  return needsTheCache(
+    inputs.credentialName,
+    'this runner has no Actions cache service (no ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL)'
+  );
+}
+
+/** The message for a ChatGPT login that has no store but the cache, where there is no cache. */
+export function needsTheCache(credentialName: string, reason: string): string {
+  return (
+    `The ChatGPT login '${credentialName}' is kept only in the Actions cache, but ${reason}. ` +
+    'Without the cache this job can neither find the newest copy nor keep a renewed one, so it stops: Codex did not run and nothing was spent. ' +
+    'On a runner without the cache service (a local runner, GitHub Enterprise Server with caching off), set `local-store: true` (a runner-local store and lock), or `secret-name` with `lease: true`.'
+  );
+}
+
+function localEnvelopeStore(local: LocalStore): EnvelopeStore {
+  return {
+    kind: 'local',
+    where: `runner-local store (${local.file})`,
+    durable: true,
+    async readNewest(): Promise<NewestRead> {
+      try {
+        const envelope = await local.read();
+        return envelope === undefined
+          ? { status: 'empty', reason: 'no copy yet' }
+          : { status: 'found', entry: local.file, envelope };
+      } catch (error) {
+        return { status: 'failed', reason: errorMessage(error) };
+      }
+    },
+    async write(envelope: string): Promise<StoreWrite> {
+      try {
+        await local.write(envelope);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, reason: errorMessage(error) };
+      }
+    }
+  };
+}
+
+async function secretEnvelopeStore(
+  target: SecretTarget,
+  log: (message: string) => void,
+  versions: SecretVersions | undefined
+): Promise<EnvelopeStore> {
+  const { describeTarget, writeSecret } = await import('../../stores/secret.js');
+  return {
+    kind: 'secret',
+    where: describeTarget(target),
+    durable: true,
+    async write(envelope: string, lastRefreshMs: number): Promise<StoreWrite> {
+      try {
+        // Never an older login over a newer one, whichever job ran last (issue 21).
+        const newer = await versions?.newerThan(lastRefreshMs);
+        if (newer) return { ok: false, reason: `${newer}; it was left as it is` };
+        const result = await writeSecret(target, envelope, { log });
+        await versions?.written(lastRefreshMs);
+        return { ok: true, detail: result.status };
+      } catch (error) {
+        return { ok: false, reason: errorMessage(error) };
+      }
+    }
+  };
+}
