@@ -41,8 +41,10 @@ test(
     expect(f.revokedFamilies).toBe(0);
     // Renewals one at a time: each spends the refresh token the one before it issued.
     expect(ahead.linearChain).toBe(true);
-    // Several renewals, and not more than the run time calls for (one per 45 s, plus the due seed).
-    expect(f.renewals).toBeGreaterThanOrEqual(2);
+    // The due seed is renewed, and not more often than the run time calls for (one per 45 s). How
+    // many more depends on how long the jobs take to start (on an idle machine all 40 may start
+    // within one period); renewal-schedules.test.ts runs chains of renewals over the same decision code.
+    expect(f.renewals).toBeGreaterThanOrEqual(1);
     expect(f.renewals).toBeLessThanOrEqual(Math.ceil(f.expectedRenewals) + 1);
     expect(ahead.renewedOffDefault).toEqual([]);
     expect(ahead.usedBeforeStored).toEqual([]);

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck/light.js';
 import {
   clip,
   rateLimit,
@@ -36,7 +37,7 @@ export interface GitHubClientOptions {
   fetch?: typeof fetch;
   /** Tries after the first, on a 5xx or a network error (default 3). */
   retries?: number;
-  /** The plugins' unit of time: ms per "second" of a backoff or of a wait GitHub asks for (default 1000; tests shrink it). */
+  /** The plugins' unit of time: ms per "second" of a backoff, of a wait GitHub asks for, or of the spacing of writes (default 1000; tests shrink it). */
   retryBaseMs?: number;
   /** The longest wait a rate limit may impose before the request is given up (default 60 s). */
   maxRateLimitWaitMs?: number;
@@ -93,6 +94,8 @@ export function githubClient(options: GitHubClientOptions): GitHubClient {
     throttle: {
       // Per client: one job's writes are spaced, other clients (other jobs in a test process) are not.
       id: randomBytes(8).toString('hex'),
+      // The plugin's own spacing of content-creating requests (a second apart), in the same unit.
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: base, timeout: 120_000 }),
       retryAfterBaseValue: base,
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary')
