@@ -7,7 +7,10 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   // End-to-end tests start real services and the real Codex CLI: generous per-test time.
   testTimeout: 180000,
-  maxWorkers: 2,
+  // Three workers on two cores: most suites wait on child processes and loopback servers (with two
+  // workers the cores were busy less than half the time), so a third worker shortens the run without
+  // starving the others; every wait in the tests is bounded generously for a loaded machine.
+  maxWorkers: 3,
   // The slowest suites first on a clean clone too (scripts/test-sequencer.mjs).
   testSequencer: '<rootDir>/scripts/test-sequencer.mjs',
   // A worker holds TypeScript (ts-jest) and V8's background compilation of it; on a loaded 2-core

@@ -1,23 +1,27 @@
 // Jest's order without timings (a clean clone, as CI runs it) is by file size, largest first. The
 // fleet and other end-to-end suites are small files that run for minutes: they would start last and
 // leave the other worker idle at the end. So without timings the suites named here start first,
-// slowest first (as measured on 2 cores); with timings in Jest's cache its own order applies
+// slowest first (as measured on 2 cores with 3 workers); with timings in Jest's cache its own order applies
 // (failed first, then slowest first).
 import TestSequencer from '@jest/test-sequencer';
 import path from 'node:path';
 
 const SLOWEST_FIRST = [
   'fleet-lease',
+  'workload-identity',
   'serialize',
+  'dist',
+  'fleet-lock',
   'secret-write-back',
   'chatgpt',
-  'fanout',
+  'renewal-faults',
   'readme-workflows',
-  'fleet-lock',
-  'dist',
-  'cache-service',
+  'event-runs',
   'refresh-failure',
-  'fleet-control',
+  'fanout',
+  'lease',
+  'claims-cache',
+  'init-cli',
   'renewal-ahead'
 ];
 
