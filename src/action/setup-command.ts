@@ -12,6 +12,7 @@
 // it cached first. The package has no dependencies: npx downloads the one tarball (a test measures it).
 // Dependency-free apart from package.json, which the bundler inlines into both bundles.
 import pkg from '../../package.json' with { type: 'json' };
+import type { SecretTarget } from '../stores/secret.js';
 
 /** The npm package (package.json `name`). */
 export const PACKAGE_NAME: string = pkg.name;
@@ -25,6 +26,17 @@ export const DEFAULT_REF = `v${MAJOR}`;
 /** `npx --yes @org/codex-auth@1 init` followed by `args` (already quoted for a shell). */
 export function setupCommand(...args: string[]): string {
   return [`npx --yes ${PACKAGE_NAME}@${MAJOR} init`, ...args].join(' ');
+}
+
+/** The `codex-auth init` command that re-seeds this secret (and sets a new encryption key). */
+export function initCommand(target: Pick<SecretTarget, 'scope' | 'environment' | 'owner' | 'repo' | 'name'>): string {
+  const scope =
+    target.scope === 'environment'
+      ? ['--environment', shellQuote(target.environment ?? '')]
+      : target.scope === 'organization'
+        ? ['--scope', 'organization']
+        : [];
+  return setupCommand('--login', '--repo', `${target.owner}/${target.repo}`, ...scope, '--secret-name', target.name);
 }
 
 /** `org/codex-auth@v1`: the action as a workflow's `uses:` names it, at this major version. */

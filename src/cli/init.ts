@@ -20,7 +20,7 @@ import {
 } from '../chatgpt/login/credential.js';
 import { seal } from '../chatgpt/login/envelope.js';
 import { errorMessage } from '../action/errors.js';
-import { CREDENTIAL_NAME } from '../action/inputs.js';
+import { isCredentialName } from '../action/credential-name.js';
 import { setupCommand, shellQuote } from '../action/setup-command.js';
 import { wrap } from './text.js';
 import { nightlyWorkflow, WORKFLOW_FILE } from './workflow.js';
@@ -185,7 +185,7 @@ function parseInitArgs(args: string[], io: Pick<InitIO, 'env' | 'home'>): InitOp
   }
 
   const credentialName = str('credential-name') ?? 'default';
-  if (!CREDENTIAL_NAME.test(credentialName))
+  if (!isCredentialName(credentialName))
     throw new UsageError(
       '--credential-name',
       `'${credentialName}' is not a valid name: use 1 to 64 letters, digits, hyphens or underscores (the same as the action's credential-name input).`
