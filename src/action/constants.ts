@@ -85,6 +85,12 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   verify: 'false'
 };
 
+/**
+ * The longest a job runs on a GitHub-hosted runner, and the default `timeout-minutes` everywhere
+ * (6 hours): the bound of every duration input and of the workload-identity keeper.
+ */
+export const JOB_LIMIT_MINUTES = 360;
+
 /** The name under which the main step saves its state for the post step. */
 export const STATE_NAME = 'codex-auth';
 

@@ -2,7 +2,7 @@
 // for inputs the chosen mode ignores. Each mode's parser builds on these, so every input of a kind
 // takes the same values and gets the same messages.
 import { InputError } from './errors.js';
-import { INPUT_DEFAULTS } from './constants.js';
+import { INPUT_DEFAULTS, JOB_LIMIT_MINUTES } from './constants.js';
 
 /** An input's value, trimmed and checked to be one line (src/action/inputs.ts). */
 export type InputGetter = (name: string) => string;
@@ -21,8 +21,7 @@ export interface Parsed<T> {
   warnings: string[];
 }
 
-/** The longest a job can run on a GitHub-hosted runner (and the default on self-hosted ones): 6 hours. */
-const MAX_MINUTES = 360;
+const MAX_MINUTES = JOB_LIMIT_MINUTES;
 
 export function parseBoolean(get: InputGetter, name: string): boolean {
   const value = get(name).toLowerCase() || 'false';
