@@ -20,7 +20,7 @@ import {
 } from '../src/mutex/lease.js';
 
 import { openStores } from '../src/chatgpt/restore/stores.js';
-import type { ChatGptInputs } from '../src/action/inputs.js';
+import type { ChatGptInputs } from '../src/action/chatgpt-inputs.js';
 import type { EnvelopeStore } from '../src/stores/store.js';
 
 const REF = 'refs/codex-auth/leases/default';

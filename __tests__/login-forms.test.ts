@@ -9,7 +9,8 @@ import { codexAuthMode, parseCredential } from '../src/chatgpt/login/credential.
 import { consumerCopy } from '../src/chatgpt/login/consumer-copy.js';
 import { refreshLogin } from '../src/chatgpt/renewal/token-endpoint.js';
 import { setUpChatGpt } from '../src/chatgpt/main.js';
-import { parseInputs, type ChatGptInputs } from '../src/action/inputs.js';
+import { parseInputs } from '../src/action/inputs.js';
+import type { ChatGptInputs } from '../src/action/chatgpt-inputs.js';
 import { makeCodexHome, runCodex } from './support/codex.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';
 import { recordingRuntime } from './support/in-process.js';

@@ -4,13 +4,13 @@
 // immutable release (never a moving archive).
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { initCommand } from '../src/action/inputs.js';
 import {
   DEFAULT_REF,
   MAJOR,
   PACKAGE_NAME,
   PACKAGE_REPOSITORY,
   actionReference,
+  initCommand,
   repositoryFromPackage,
   setupCommand
 } from '../src/action/setup-command.js';

@@ -14,7 +14,7 @@ import {
 } from '../src/chatgpt/report/summary.js';
 import { makeChatGptAuth, rfc3339Nanos, type ChatGptAuthJson } from './support/jwt.js';
 import { handleFailedRefresh } from '../src/chatgpt/keep/after-codex.js';
-import type { ChatGptInputs } from '../src/action/inputs.js';
+import type { ChatGptInputs } from '../src/action/chatgpt-inputs.js';
 import type { MainState, Runtime } from '../src/action/runtime.js';
 
 const NOW = new Date('2026-12-02T12:00:00Z');

@@ -1,15 +1,15 @@
-// Post step (post-if: always()): keep a refreshed ChatGPT login for the next job, then remove
-// every credential this action put on the runner, whatever happened before.
+// Post step (post-if: always()): keep a refreshed ChatGPT login for the next job, then remove every
+// credential this action put on the runner, whatever happened before. The post step is a process of
+// its own and the state carries no secret, so it reads the inputs again through the same parser
+// (its warnings were printed by the main step).
 import * as step from './action/workflow-commands.js';
 import { removeCredentials } from './codex/home.js';
-import { loadState, stepRuntime } from './action/step-runtime.js';
+import { loadState, maskSecretInputs, readInputs, stepRuntime } from './action/step-runtime.js';
 import { abandonedCalls } from './action/deadline.js';
 import { errorMessage } from './action/errors.js';
-import { parseInputs, secretInputs } from './action/inputs.js';
 
 async function post(): Promise<void> {
-  const read = (name: string): string => step.getInput(name);
-  for (const value of secretInputs(read)) step.setSecret(value);
+  maskSecretInputs();
   const state = loadState();
   if (!state) {
     step.info('Nothing to clean up: the main step did not set up credentials.');
@@ -17,11 +17,7 @@ async function post(): Promise<void> {
   }
   try {
     if (state.mode === 'chatgpt') {
-      const { inputs } = parseInputs(read, {
-        workspace: process.env.GITHUB_WORKSPACE,
-        home: process.env.HOME ?? '',
-        env: process.env
-      });
+      const { inputs } = readInputs();
       if (inputs.mode === 'chatgpt') {
         const { keepRefreshedCredential } = await import('./chatgpt/post.js');
         await keepRefreshedCredential(inputs, state, stepRuntime());

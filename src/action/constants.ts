@@ -3,9 +3,22 @@
 // needs it). No imports: anything may import this.
 
 export const AUTH_MODES = ['api-key', 'chatgpt', 'access-token', 'workload-identity'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+/** `on-save-failure` and `on-refresh-failure`. */
 export const SAVE_FAILURE_MODES = ['fail', 'warn'] as const;
+export type SaveFailureMode = (typeof SAVE_FAILURE_MODES)[number];
 export const SECRET_SCOPES = ['repository', 'environment', 'organization'] as const;
 export type SecretScope = (typeof SECRET_SCOPES)[number];
+
+/** The secret names the docs, the example workflow and `codex-auth init` use (init's defaults). */
+export const SECRET_NAMES = {
+  /** The sealed login (`chatgpt-auth-json`, `secret-name`). */
+  login: 'CODEX_AUTH_JSON',
+  /** The encryption key (`encryption-key`). */
+  key: 'CODEX_AUTH_KEY',
+  /** The token that may write the login back (`secret-token`); init cannot create it. */
+  writeBackToken: 'CODEX_AUTH_SECRET_TOKEN'
+} as const;
 
 /** Why GitHub would refuse this secret name, or undefined when it is valid. */
 export function secretNameProblem(name: string): string | undefined {
@@ -13,6 +26,13 @@ export function secretNameProblem(name: string): string | undefined {
     return `'${name}' is not a valid secret name: use letters, digits and underscores, not starting with a digit`;
   if (/^GITHUB_/i.test(name)) return `'${name}' is not a valid secret name: names starting with GITHUB_ are reserved`;
   return undefined;
+}
+
+/** The permission a token needs to write a secret of this scope (`repository` names the repository). */
+export function secretWritePermission(scope: SecretScope, repository = 'this repository'): string {
+  if (scope === 'organization') return 'the organization permission "Secrets: Read and write"';
+  if (scope === 'environment') return `"Environments: Read and write" on ${repository}`;
+  return `"Secrets: Read and write" on ${repository}`;
 }
 
 /** The runner-local store's default directory (`local-store-path`). */
@@ -64,6 +84,12 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'min-token-minutes': '120',
   verify: 'false'
 };
+
+/**
+ * The longest a job runs on a GitHub-hosted runner, and the default `timeout-minutes` everywhere
+ * (6 hours): the bound of every duration input and of the workload-identity keeper.
+ */
+export const JOB_LIMIT_MINUTES = 360;
 
 /** The name under which the main step saves its state for the post step. */
 export const STATE_NAME = 'codex-auth';

@@ -1,6 +1,6 @@
 // What the mode modules need from the runner, as an interface: main.ts/post.ts pass the step's workflow commands (step-runtime.ts),
 // unit tests pass a recorder.
-import type { AuthMode } from './inputs.js';
+import type { AuthMode } from './constants.js';
 import type { OpenStores } from '../chatgpt/restore/stores.js';
 import type { ProcessIdentity } from '../platform/liveness.js';
 

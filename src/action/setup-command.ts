@@ -1,17 +1,9 @@
 // The one command that runs the setup (`codex-auth init`), as the README, the docs, the action's errors
-// and init's own messages print it:
-//
-//   npx --yes @org/codex-auth@1 init
-//
-// The CLI is published to npm (with provenance, from .github/workflows/release.yml) as the package
-// this repository builds. `@1` is a semver range: npx resolves it to the newest 1.x.y release, an
-// immutable version whose tarball the registry never changes, so "run it again" never runs stale or
-// unexpected code: for a range, npx looks the newest matching version up online on every run and
-// reuses its cached install only when it is that version (read in npm 11's libnpmexec,
-// missingFromTree). An archive behind a moving URL, by contrast, can change while npx keeps the copy
-// it cached first. The package has no dependencies: npx downloads the one tarball (a test measures it).
+// and init's own messages print it: `npx --yes @org/codex-auth@1 init`. A semver range on npm, not an
+// archive URL, so a re-run never runs stale code (docs/design.md, "The setup command").
 // Dependency-free apart from package.json, which the bundler inlines into both bundles.
 import pkg from '../../package.json' with { type: 'json' };
+import type { SecretTarget } from '../stores/secret.js';
 
 /** The npm package (package.json `name`). */
 export const PACKAGE_NAME: string = pkg.name;
@@ -25,6 +17,17 @@ export const DEFAULT_REF = `v${MAJOR}`;
 /** `npx --yes @org/codex-auth@1 init` followed by `args` (already quoted for a shell). */
 export function setupCommand(...args: string[]): string {
   return [`npx --yes ${PACKAGE_NAME}@${MAJOR} init`, ...args].join(' ');
+}
+
+/** The `codex-auth init` command that re-seeds this secret (and sets a new encryption key). */
+export function initCommand(target: Pick<SecretTarget, 'scope' | 'environment' | 'owner' | 'repo' | 'name'>): string {
+  const scope =
+    target.scope === 'environment'
+      ? ['--environment', shellQuote(target.environment ?? '')]
+      : target.scope === 'organization'
+        ? ['--scope', 'organization']
+        : [];
+  return setupCommand('--login', '--repo', `${target.owner}/${target.repo}`, ...scope, '--secret-name', target.name);
 }
 
 /** `org/codex-auth@v1`: the action as a workflow's `uses:` names it, at this major version. */

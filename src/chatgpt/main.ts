@@ -13,7 +13,8 @@ import {
 } from '../codex/home.js';
 import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex/config.js';
 import { CredentialError, errorMessage } from '../action/errors.js';
-import { initCommand, type ChatGptInputs } from '../action/inputs.js';
+import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
+import { initCommand } from '../action/setup-command.js';
 import { runnerTemp, type MainState, type Runtime } from '../action/runtime.js';
 import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';

@@ -9,7 +9,7 @@
 // but the releases.
 import { readFileIfExists } from '../codex/home.js';
 import { CredentialError, errorMessage } from '../action/errors.js';
-import type { ChatGptInputs } from '../action/inputs.js';
+import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
 import type { MainState, Runtime } from '../action/runtime.js';
 import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
 import { releaseLease } from '../mutex/lease.js';

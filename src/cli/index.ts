@@ -4,7 +4,8 @@ import os from 'node:os';
 // Inlined by the bundler: the version of the package this command was built from.
 import pkg from '../../package.json' with { type: 'json' };
 import { setupCommand } from '../action/setup-command.js';
-import { INIT_USAGE, runInit } from './init.js';
+import { runInit } from './init.js';
+import { INIT_USAGE } from './init-options.js';
 import { wrap } from './text.js';
 
 const USAGE = `Usage: codex-auth <command> [options]

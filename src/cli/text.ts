@@ -1,5 +1,6 @@
-// Terminal text of the CLI: paragraphs wrapped at 100 columns. A code span (`…`), a URL or a path is
-// never split, so every command and address in a message stays copyable from one line.
+// Terminal text of the CLI: where it goes, and paragraphs wrapped at 100 columns. A code span (`…`),
+// a URL or a path is never split, so every command and address in a message stays copyable from one
+// line.
 const WIDTH = 100;
 
 /**
@@ -44,4 +45,20 @@ function words(text: string): string[] {
   }
   if (word) out.push(word);
   return out;
+}
+
+/** Where `codex-auth init` writes: standard output carries only the workflow, every message goes to standard error. */
+export interface InitIO {
+  env: NodeJS.ProcessEnv;
+  /** Home directory for `~` (HOME). */
+  home: string;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Injectable for tests of the API path (retries). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** An instruction or message: stderr, wrapped at 100 columns. */
+export function say(io: Pick<InitIO, 'err'>, text: string): void {
+  io.err(wrap(text));
 }

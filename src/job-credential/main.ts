@@ -17,7 +17,7 @@ import {
   writePrivateFile
 } from '../codex/home.js';
 import { FILE_STORE, mergeCodexConfig } from '../codex/config.js';
-import type { AccessTokenInputs, ApiKeyInputs } from '../action/inputs.js';
+import type { AccessTokenInputs, ApiKeyInputs } from './inputs.js';
 import { runnerTemp, type Runtime } from '../action/runtime.js';
 import { renderAccessTokenSummary, renderApiKeySummary } from '../chatgpt/report/summary.js';
 import { exposureWarnings } from '../chatgpt/report/guard.js';

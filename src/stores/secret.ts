@@ -19,11 +19,10 @@ import sodium from 'libsodium-wrappers';
 import { githubFailure, type FailureWords, type GitHubAnswer } from '../github/failure.js';
 import { githubClient, type GitHubCall, type GitHubClient } from '../github/request.js';
 
-export { apiUrlFromEnv, DEFAULT_API_URL } from '../github/api-url.js';
+export { apiUrlFromEnv } from '../github/api-url.js';
 type Answer = GitHubAnswer;
 
 import { SECRET_SCOPES, secretNameProblem, type SecretScope } from '../action/constants.js';
-export { SECRET_SCOPES, secretNameProblem, type SecretScope };
 
 export interface SecretTarget {
   scope: SecretScope;

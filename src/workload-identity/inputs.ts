@@ -1,11 +1,14 @@
 // `auth-mode: workload-identity`: its inputs, checked before anything is requested. The limits are
-// OpenAI's documented ones (developers.openai.com, codex/enterprise/workload-identity; see
-// shared/docs/codex-workload-identity.md): the rule id `idpm_…`, the context's `instance_id`
-// (required), `display_name` and at most 8 `labels`, at most 1,024 bytes. Nothing here is secret.
+// OpenAI's documented ones (developers.openai.com, codex/enterprise/workload-identity): the rule id
+// `idpm_…`, the context's `instance_id` (required), `display_name` and at most 8 `labels`, at most
+// 1,024 bytes. Nothing here is secret.
 import { InputError } from '../action/errors.js';
+import { CHATGPT_ONLY_INPUTS } from '../action/constants.js';
+import { ignoring, parseBoolean, type InputGetter, type Parsed } from '../action/input-values.js';
 
 export interface WorkloadIdentityInputs {
   mode: 'workload-identity';
+  /** `codex-home`: a directory chosen by the user, or undefined for a private one. */
   codexHome: string | undefined;
   /** `federation-rule-id`: OPENAI_FEDERATION_RULE_ID. */
   ruleId: string;
@@ -25,9 +28,10 @@ const CONTEXT_KEYS = ['instance_id', 'display_name', 'labels'];
 const RULE_ID = /^idpm_[A-Za-z0-9_-]{1,128}$/;
 
 export function parseWorkloadIdentity(
-  get: (name: string) => string,
+  get: InputGetter,
+  codexHome: string | undefined,
   env: NodeJS.ProcessEnv
-): Omit<WorkloadIdentityInputs, 'codexHome'> & { warnings: string[] } {
+): Parsed<WorkloadIdentityInputs> {
   const ruleId = get('federation-rule-id');
   if (!ruleId) {
     throw new InputError(
@@ -45,9 +49,7 @@ export function parseWorkloadIdentity(
   }
   const audience = parseAudience(get('audience'));
   const context = parseContext(get('workload-context'));
-  const verifyRaw = (get('verify') || 'false').toLowerCase();
-  if (verifyRaw !== 'true' && verifyRaw !== 'false')
-    throw new InputError('verify', `'${verifyRaw}' is not a boolean.`, 'Use true or false.');
+  const verify = parseBoolean(get, 'verify');
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '';
   const token = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? '';
   if (!url || !token) {
@@ -57,14 +59,14 @@ export function parseWorkloadIdentity(
       'Give the job `permissions: id-token: write` (with `contents: read` if it checks out code). GitHub never grants it to pull requests from forks.'
     );
   }
+  const warnings = ignoring(
+    get,
+    [...CHATGPT_ONLY_INPUTS, 'openai-api-key', 'codex-access-token'],
+    'this step uses workload identity (`auth-mode: workload-identity`); no stored credential is read.'
+  );
   return {
-    mode: 'workload-identity',
-    ruleId,
-    audience,
-    context,
-    verify: verifyRaw === 'true',
-    request: { url, token },
-    warnings: []
+    inputs: { mode: 'workload-identity', codexHome, ruleId, audience, context, verify, request: { url, token } },
+    warnings
   };
 }
 

@@ -10,6 +10,7 @@ import { FILE_STORE, mergeCodexConfig } from '../codex/config.js';
 import { exposureWarnings } from '../chatgpt/report/guard.js';
 import { protect } from '../platform/acl.js';
 import { runnerTemp, type MainState, type Runtime } from '../action/runtime.js';
+import { JOB_LIMIT_MINUTES } from '../action/constants.js';
 import type { WorkloadIdentityInputs } from './inputs.js';
 import { backoff, requestIdToken, type IdToken, OidcError, MATCHED_CLAIMS } from './oidc.js';
 import { REQUEST_TIMEOUT_MS, type KeeperConfig } from './keeper.js';
@@ -19,11 +20,11 @@ import { claimsTable, renderWorkloadIdentitySummary } from './summary.js';
 
 const TOKEN_FILE = 'token.jwt';
 export const KEEPER_LOG = 'keeper.log';
-/** The longest a job runs (GitHub-hosted runners; the default timeout-minutes everywhere): the keeper stops after it. */
-const JOB_LIMIT_MS = 360 * 60_000;
+/** The keeper stops once the longest a job can run has passed. */
+const JOB_LIMIT_MS = JOB_LIMIT_MINUTES * 60_000;
 const FIRST_TOKEN_ATTEMPTS = 4;
 
-/** Variables Codex reads for workload identity (shared/docs/codex-workload-identity.md). */
+/** Variables Codex reads for workload identity (docs/workload-identity.md). */
 const WI_VARIABLES = {
   ruleId: 'OPENAI_FEDERATION_RULE_ID',
   tokenFile: 'OPENAI_IDENTITY_TOKEN_FILE',

@@ -5,7 +5,7 @@
 // may still be fine, and nothing is marked or touched.
 import { readFileIfExists } from '../../codex/home.js';
 import { CredentialError } from '../../action/errors.js';
-import type { ChatGptInputs } from '../../action/inputs.js';
+import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
 import type { MainState, Runtime } from '../../action/runtime.js';
 import { accessTokenRefusedMessage, findRefreshFailure, refreshFailedMessage } from '../login/refresh-failure.js';
 import { compareLastRefresh, parseCredential } from '../login/credential.js';

@@ -5,7 +5,7 @@
 // and says what happened and the fix.
 import { constants, promises as fs } from 'node:fs';
 import { CredentialError } from '../../action/errors.js';
-import type { SaveFailureMode } from '../../action/inputs.js';
+import type { SaveFailureMode } from '../../action/constants.js';
 import type { Runtime } from '../../action/runtime.js';
 
 export interface LoginAccess {

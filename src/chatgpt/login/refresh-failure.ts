@@ -7,7 +7,7 @@
 // pinned Codex against a refused refresh.)
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { initCommand } from '../../action/inputs.js';
+import { initCommand } from '../../action/setup-command.js';
 import type { SecretTarget } from '../../stores/secret.js';
 
 export type RefreshFailureCause = 'reused' | 'invalidated' | 'expired' | 'refused';

@@ -4,7 +4,7 @@
 // login runs with its still-valid access token (src/chatgpt/renewal/without-renewing.ts).
 import { CredentialError } from '../../action/errors.js';
 import { reseedSteps as reseedStepsFor } from '../login/refresh-failure.js';
-import type { ChatGptInputs } from '../../action/inputs.js';
+import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
 import type { Runtime } from '../../action/runtime.js';
 import type { LocalStore } from '../../stores/local.js';
 import type { EnvelopeStore } from '../../stores/store.js';

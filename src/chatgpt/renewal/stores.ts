@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CredentialError, errorMessage } from '../../action/errors.js';
-import type { ChatGptInputs } from '../../action/inputs.js';
+import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
 import type { Runtime } from '../../action/runtime.js';
 import { CacheStore } from '../../stores/cache.js';
 import { needsTheCache } from '../restore/stores.js';

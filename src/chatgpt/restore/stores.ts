@@ -2,7 +2,7 @@
 // always, the runner-local store with `local-store: true`, the secret of `secret-name`. The secret
 // store (and libsodium with it) is loaded only when written to.
 import { errorMessage } from '../../action/errors.js';
-import type { ChatGptInputs } from '../../action/inputs.js';
+import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
 import { CacheStore } from '../../stores/cache.js';
 import { LocalStore } from '../../stores/local.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from '../../stores/store.js';
