@@ -12,14 +12,19 @@
 // `::add-mask::` shows; a multi-line add-mask value is one value that no single line contains:
 // actions/runner src/Runner.Worker/ActionCommandManager.cs AddMaskCommandExtension, and Worker.cs,
 // which registers each line of a multi-line secret on its own only for the job's secrets); a fresh
-// RUNNER_TEMP per job, emptied at the end of the job.
-import { spawn } from 'node:child_process';
+// RUNNER_TEMP per job, emptied at the end of the job. The parts: runner/job.ts (a job's steps),
+// runner/log.ts (workflow commands, masking, file commands), runner/process.ts (a step's process).
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { BASH, NODE24, ROOT, SYSTEM_PATH, searchPath } from './paths.js';
+import { ROOT } from './paths.js';
 import { githubEvent, type EventName, type EventSpec } from './events.js';
+import { Job, prepareJob } from './runner/job.js';
+import type { Annotation } from './runner/log.js';
+
+export { parseKeyValueFile, readWorkflowCommands, runnerLog } from './runner/log.js';
+export { runProcess, type ProcessRun } from './runner/process.js';
 
 type Condition = 'success' | 'always' | 'failure';
 
@@ -93,13 +98,6 @@ export interface JobSpec {
   secrets?: string[];
 }
 
-export interface Annotation {
-  level: 'error' | 'warning' | 'notice';
-  message: string;
-  /** The `title=` property, unescaped as the runner does (ActionCommand.cs). */
-  title?: string;
-}
-
 export interface StepResult {
   name: string;
   id?: string;
@@ -140,7 +138,7 @@ export interface JobResult {
   outputs(id: string): Record<string, string>;
 }
 
-interface ActionManifest {
+export interface ActionManifest {
   inputs: Record<string, { default?: string; required?: boolean }>;
   outputs: Record<string, unknown>;
   runs: { using: string; main: string; post?: string; 'post-if'?: string };
@@ -149,9 +147,6 @@ interface ActionManifest {
 export function readManifest(): ActionManifest {
   return parseYaml(readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as ActionManifest;
 }
-
-/** RUNNER_OS as the runner spells it for the OS the harness runs on. */
-const RUNNER_OS: Partial<Record<NodeJS.Platform, string>> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' };
 
 let runnerCount = 0;
 
@@ -177,9 +172,6 @@ export function privateRepoEvent(repository = 'acme/app', name = 'push'): EventS
   return githubEvent(name as EventName, { repository });
 }
 
-/** A job's GITHUB_TOKEN by default: the loopback GitHub API's workflow token (TOKENS.workflow of ./github-api.ts). */
-const JOB_TOKEN = 'ghs_LOOPBACKworkflow0GITHUB0TOKEN000000';
-
 let runIds = 1000;
 
 export async function runJob(spec: JobSpec): Promise<JobResult> {
@@ -187,188 +179,20 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const ownRunner = !spec.runner;
   const runner = spec.runner ?? (await makeRunner('github-hosted'));
   const repository = spec.repository ?? 'acme/app';
-  const repoName = repository.split('/')[1];
-  const workspace = path.join(runner.workRoot, repoName, repoName);
-  const runnerTemp = path.join(runner.workRoot, '_temp');
-  await fs.mkdir(workspace, { recursive: true });
-  await fs.rm(runnerTemp, { recursive: true, force: true });
-  await fs.mkdir(runnerTemp, { recursive: true });
-
   const event = spec.event ?? privateRepoEvent(repository);
-  const eventPath = path.join(runnerTemp, '_github_workflow', 'event.json');
-  await fs.mkdir(path.dirname(eventPath), { recursive: true });
-  await fs.writeFile(eventPath, JSON.stringify(event.payload));
+  const place = await prepareJob(spec, runner, repository, event, spec.runId ?? ++runIds);
+  const job = new Job(spec, manifest, place);
+  await job.runSteps();
+  await job.runPosts();
 
-  const runId = spec.runId ?? ++runIds;
-  const jobEnv: Record<string, string> = {
-    PATH: searchPath(path.join(ROOT, 'node_modules', '.bin'), path.dirname(NODE24), ...SYSTEM_PATH),
-    HOME: runner.home,
-    LANG: 'C.UTF-8',
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_REPOSITORY: repository,
-    GITHUB_REPOSITORY_OWNER: repository.split('/')[0],
-    GITHUB_RUN_ID: String(runId),
-    GITHUB_RUN_ATTEMPT: String(spec.runAttempt ?? 1),
-    GITHUB_JOB: spec.name,
-    GITHUB_EVENT_NAME: event.name,
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_REF: event.ref ?? 'refs/heads/main',
-    GITHUB_SERVER_URL: 'https://github.com',
-    // No test reaches GitHub: a job that asks the API without a loopback one (spec.env) is refused at
-    // once (nothing listens on the discard port), rather than trying the real api.github.com.
-    GITHUB_API_URL: 'http://127.0.0.1:9',
-    RUNNER_TEMP: runnerTemp,
-    RUNNER_OS: RUNNER_OS[process.platform] ?? 'Linux',
-    RUNNER_ARCH: process.arch === 'arm64' ? 'ARM64' : 'X64',
-    RUNNER_NAME: runner.name,
-    RUNNER_ENVIRONMENT: runner.environment,
-    RUNNER_TOOL_CACHE: path.join(runner.workRoot, '_tool'),
-    ...spec.env
-  };
-
-  const exportedEnv: Record<string, string> = {};
-  const extraPath: string[] = [];
-  const steps: StepResult[] = [];
-  const posts: { step: ActionStep; index: number; state: Record<string, string> }[] = [];
-  const masks = new Set<string>();
-  for (const secret of spec.secrets ?? []) {
-    const value = secret.trim();
-    for (const each of [value, ...value.split(/[\r\n]+/).map((line) => line.trim())]) if (each) masks.add(each);
-  }
-  let status: 'success' | 'failure' = 'success';
-  let fileCommandSeq = 0;
-
-  const execute = async (
-    phase: StepResult['phase'],
-    label: string,
-    command: string[],
-    stepEnv: Record<string, string>
-  ): Promise<StepResult> => {
-    const commandDir = path.join(runnerTemp, '_runner_file_commands');
-    await fs.mkdir(commandDir, { recursive: true });
-    const seq = ++fileCommandSeq;
-    const files = Object.fromEntries(
-      ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY'].map((name) => [
-        name,
-        path.join(commandDir, `${name.toLowerCase()}_${seq}`)
-      ])
-    );
-    for (const file of Object.values(files)) await fs.writeFile(file, '');
-    const env: Record<string, string> = { ...jobEnv, ...exportedEnv, ...stepEnv, ...files };
-    if (extraPath.length) env.PATH = searchPath(...extraPath, env.PATH);
-
-    const started = Date.now();
-    const { code, stdout, stderr, lines } = await runProcess(command[0], command.slice(1), {
-      cwd: workspace,
-      env,
-      timeoutMs: spec.stepTimeoutMs ?? 180_000
-    });
-    const parsedStdout = readWorkflowCommands(stdout);
-    // The runner's view, line by line in order: masks apply only from their add-mask on.
-    const shown = runnerLog(lines ?? [], masks);
-    const log = parsedStdout.log + stderr;
-    const outputs = parseKeyValueFile(await fs.readFile(files.GITHUB_OUTPUT, 'utf8'), 'GITHUB_OUTPUT');
-    const state = parseKeyValueFile(await fs.readFile(files.GITHUB_STATE, 'utf8'), 'GITHUB_STATE');
-    const exported = parseKeyValueFile(await fs.readFile(files.GITHUB_ENV, 'utf8'), 'GITHUB_ENV');
-    Object.assign(exportedEnv, exported);
-    const newPaths = (await fs.readFile(files.GITHUB_PATH, 'utf8')).split(/\r?\n/).filter(Boolean);
-    extraPath.unshift(...newPaths.reverse());
-    return {
-      name: label,
-      phase,
-      status: code === 0 ? 'success' : 'failure',
-      exitCode: code,
-      log,
-      masked: shown.masked,
-      outputs,
-      state,
-      exported,
-      annotations: shown.annotations,
-      summary: await fs.readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
-      durationMs: Date.now() - started
-    };
-  };
-
-  const stepContext = (): StepContext => ({
-    status,
-    steps: Object.fromEntries(steps.filter((s) => s.id).map((s) => [s.id!, { outputs: s.outputs, outcome: s.status }])),
-    env: { ...jobEnv, ...exportedEnv }
-  });
-
-  const inputEnv = (step: ActionStep): Record<string, string> => {
-    const given = step.with ?? {};
-    for (const name of Object.keys(given)) {
-      if (!(name in manifest.inputs)) throw new Error(`Unexpected input '${name}' (not in action.yml)`);
-    }
-    const env: Record<string, string> = {};
-    for (const [name, def] of Object.entries(manifest.inputs)) {
-      // The runner evaluates expression defaults (`${{ github.token }}`) before the step starts.
-      const value = (given[name] ?? def.default)?.replaceAll('${{ github.token }}', spec.githubToken ?? JOB_TOKEN);
-      if (value !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
-    }
-    return env;
-  };
-
-  for (const [index, declared] of spec.steps.entries()) {
-    const step = 'resolve' in declared ? await declared.resolve(stepContext()) : declared;
-    if (step === 'skip') {
-      steps.push(skipped(declared.name ?? `step ${index + 1}`, 'run', declared.id));
-      continue;
-    }
-    const condition = step.if ?? 'success';
-    const label = step.name ?? ('uses' in step ? 'Run codex-auth' : step.run.split('\n')[0].slice(0, 60));
-    if (!shouldRun(condition, status)) {
-      steps.push(skipped(label, 'uses' in step ? 'main' : 'run', step.id));
-      continue;
-    }
-    let result: StepResult;
-    if ('uses' in step) {
-      result = await execute('main', label, [NODE24, path.join(ROOT, manifest.runs.main)], {
-        ...spec.actionEnv,
-        ...step.env,
-        ...inputEnv(step)
-      });
-      // The runner registers the post step once main has run, whatever its outcome.
-      if (manifest.runs.post) posts.push({ step, index, state: result.state });
-    } else {
-      result = await execute(
-        'run',
-        label,
-        [BASH, '--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run],
-        step.env ?? {}
-      );
-    }
-    result.id = step.id;
-    steps.push(result);
-    if (result.status === 'failure') status = 'failure';
-  }
-
-  for (const post of posts.reverse()) {
-    const label = `Post ${post.step.name ?? 'Run codex-auth'}`;
-    if (!evaluatePostIf(manifest.runs['post-if'] ?? 'always()', status)) {
-      steps.push(skipped(label, 'post', post.step.id));
-      continue;
-    }
-    const stateEnv = Object.fromEntries(Object.entries(post.state).map(([k, v]) => [`STATE_${k}`, v]));
-    const result = await execute('post', label, [NODE24, path.join(ROOT, manifest.runs.post!)], {
-      ...spec.actionEnv,
-      ...post.step.env,
-      ...inputEnv(post.step),
-      ...stateEnv
-    });
-    result.id = post.step.id;
-    steps.push(result);
-    if (result.status === 'failure') status = 'failure';
-  }
-
+  const { runnerTemp, workspace } = place;
   const leftovers = (await listFiles(runnerTemp)).filter(
     (file) => !file.startsWith(`_runner_file_commands${path.sep}`) && !file.startsWith(`_github_workflow${path.sep}`)
   );
   await fs.rm(runnerTemp, { recursive: true, force: true });
   if (ownRunner) await destroyRunner(runner);
 
+  const steps = job.steps;
   const byKey = (key: string): StepResult => {
     const found = steps.find((s) => s.id === key || s.name === key);
     if (!found) throw new Error(`No step '${key}' in job ${spec.name}: ${steps.map((s) => s.name).join(', ')}`);
@@ -376,9 +200,9 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   };
   return {
     name: spec.name,
-    status,
+    status: job.status,
     steps,
-    masks: [...masks],
+    masks: [...job.masks],
     leftovers,
     leftoverFiles: leftovers.filter((file) => !file.endsWith(path.sep)),
     runner,
@@ -424,194 +248,6 @@ export function errorsOf(job: JobResult): string[] {
 /** The messages of a job's warning annotations, in step order. */
 export function warningsOf(job: JobResult): string[] {
   return job.steps.flatMap((s) => s.annotations.filter((a) => a.level === 'warning').map((a) => a.message));
-}
-
-function shouldRun(condition: Condition, status: 'success' | 'failure'): boolean {
-  return condition === 'always' || (condition === 'success' ? status === 'success' : status === 'failure');
-}
-
-/** The status functions a post-if can use; anything else is a harness error, not a silent pass. */
-function evaluatePostIf(expression: string, status: 'success' | 'failure'): boolean {
-  const expr = expression.replace(/^\$\{\{\s*|\s*\}\}$/g, '').trim();
-  if (expr === 'always()') return true;
-  if (expr === 'success()') return status === 'success';
-  if (expr === 'failure()') return status === 'failure';
-  if (expr === '!cancelled()') return true;
-  throw new Error(`The harness cannot evaluate post-if: ${expression}`);
-}
-
-function skipped(name: string, phase: StepResult['phase'], id?: string): StepResult {
-  return {
-    name,
-    id,
-    phase,
-    status: 'skipped',
-    exitCode: null,
-    log: '',
-    masked: '',
-    outputs: {},
-    state: {},
-    exported: {},
-    annotations: [],
-    summary: '',
-    durationMs: 0
-  };
-}
-
-export interface ProcessRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Every line of stdout and stderr, in the order the lines were completed (a last partial line at the end). */
-  lines?: string[];
-}
-
-/** Runs a command to its end with its output collected; killed (and said so on stderr) after `timeoutMs`. */
-export function runProcess(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}
-): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const lines: string[] = [];
-    const partial = { out: '', err: '' };
-    const take = (stream: 'out' | 'err', text: string): void => {
-      const parts = (partial[stream] + text).split('\n');
-      partial[stream] = parts.pop()!;
-      lines.push(...parts.map((line) => line.replace(/\r$/, '')));
-    };
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      take('out', d.toString());
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      take('err', d.toString());
-    });
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
-          stderr += `\n[harness] step timed out after ${options.timeoutMs} ms\n`;
-          child.kill('SIGKILL');
-        }, options.timeoutMs)
-      : undefined;
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      for (const rest of [partial.out, partial.err]) if (rest) lines.push(rest);
-      resolve({ code, stdout, stderr, lines });
-    });
-  });
-}
-
-/** Reads workflow commands off stdout as the runner does; the add-mask commands never reach the log. */
-export function readWorkflowCommands(stdout: string): { log: string; masks: string[]; annotations: Annotation[] } {
-  const masks: string[] = [];
-  const annotations: Annotation[] = [];
-  const kept: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const command = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
-    if (command?.[1] === 'add-mask') {
-      masks.push(unescapeData(command[3]));
-      continue;
-    }
-    if (command && (command[1] === 'error' || command[1] === 'warning' || command[1] === 'notice')) {
-      annotations.push(annotation(command[1], command[2], command[3]));
-    }
-    kept.push(line);
-  }
-  return { log: kept.join('\n'), masks, annotations };
-}
-
-/** An annotation command (`::warning title=…::message`) as the runner reads it: the message and the `title` property. */
-function annotation(level: Annotation['level'], properties: string | undefined, data: string): Annotation {
-  const title = /(?:^|,)title=([^,]*)/.exec(properties ?? '')?.[1];
-  return { level, message: unescapeData(data), ...(title === undefined ? {} : { title: unescapeProperty(title) }) };
-}
-
-/** A property value, unescaped in the runner's order (ActionCommand.cs UnescapeProperty: `%25` last). */
-function unescapeProperty(value: string): string {
-  return value
-    .replace(/%0D/g, '\r')
-    .replace(/%0A/g, '\n')
-    .replace(/%3A/g, ':')
-    .replace(/%2C/g, ',')
-    .replace(/%25/g, '%');
-}
-
-function unescapeData(value: string): string {
-  return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
-}
-
-/**
- * A step's lines as the runner shows them (ActionCommandManager.TryProcessCommand, SecretMasker):
- * `::add-mask::v` registers v (as one value, for this and every later step) and is not shown;
- * every other line is masked with the values registered so far; `::stop-commands::token` stops
- * command processing (add-mask included) until a `::token::` line. `masks` is the job's set, added to.
- */
-export function runnerLog(lines: string[], masks: Set<string>): { masked: string; annotations: Annotation[] } {
-  const shown: string[] = [];
-  const annotations: Annotation[] = [];
-  let stopToken: string | undefined;
-  for (const line of lines) {
-    const command = /^::([A-Za-z0-9_-]+)(?: ([^:]*))?::(.*)$/.exec(line)?.slice(1);
-    if (stopToken !== undefined) {
-      if (command?.[0] === stopToken) stopToken = undefined;
-      shown.push(applyMasks(line, [...masks]));
-      continue;
-    }
-    if (command?.[0] === 'stop-commands' && command[2]) stopToken = command[2];
-    if (command?.[0] === 'add-mask') {
-      const value = unescapeData(command[2]);
-      if (value.trim()) masks.add(value);
-      continue;
-    }
-    if (command && (command[0] === 'error' || command[0] === 'warning' || command[0] === 'notice'))
-      annotations.push(annotation(command[0], command[1], command[2]));
-    shown.push(applyMasks(line, [...masks]));
-  }
-  return { masked: shown.join('\n'), annotations };
-}
-
-function applyMasks(text: string, masks: string[]): string {
-  let out = text;
-  for (const mask of [...masks].sort((a, b) => b.length - a.length)) {
-    if (mask) out = out.split(mask).join('***');
-  }
-  return out;
-}
-
-/** The runner's parser for GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE (FileCommandManager.cs). */
-export function parseKeyValueFile(content: string, what: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  const lines = content.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line === '') continue;
-    const eq = line.indexOf('=');
-    const heredoc = line.indexOf('<<');
-    if (eq >= 0 && (heredoc < 0 || eq < heredoc)) {
-      result[line.slice(0, eq)] = line.slice(eq + 1);
-      continue;
-    }
-    if (heredoc > 0) {
-      const name = line.slice(0, heredoc);
-      const delimiter = line.slice(heredoc + 2);
-      const value: string[] = [];
-      i++;
-      while (i < lines.length && lines[i] !== delimiter) value.push(lines[i++]);
-      if (i >= lines.length) throw new Error(`Invalid format in ${what}: matching delimiter '${delimiter}' not found`);
-      result[name] = value.join('\n');
-      continue;
-    }
-    throw new Error(`Invalid format in ${what}: '${line}'`);
-  }
-  return result;
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {
