@@ -4,7 +4,8 @@
 // job under the fault, then a job without it, and checks the invariants (docs/design.md), not a
 // message: no refresh token spent twice; no answer of the token endpoint lost (the live refresh
 // token is the one stored); no job left waiting on a claim; the chain alive (the next job runs
-// Codex with the renewed login, or renews it itself).
+// Codex with the renewed login, or renews it itself). A step killed right after its claim leaves the
+// claim held: the next job waits no longer than its bound (90 s), then runs with the valid access token.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,17 +104,49 @@ describe.each(['reserve', 'upload', 'finalize'] as const)('one 5xx at the cache 
   });
 });
 
-test.each(['answered:throw', 'stored:kill', 'stored:throw'])(
-  'a step stopped at %s (CODEX_AUTH_TEST_FAULT) loses nothing: the next job uses the renewed login',
-  async (fault) => {
+test.each([
+  // Stopped before the token endpoint: nothing spent, the claim given back, so the next job renews at once.
+  ['claimed:throw', 'true'],
+  // Stopped after the answer: the renewed login is stored (or its recovery copy is), and the next job uses it.
+  ['answered:throw', 'false'],
+  ['stored:kill', 'false'],
+  ['stored:throw', 'false']
+])(
+  'a step stopped at %s (CODEX_AUTH_TEST_FAULT) loses nothing: the next job renews (%s) or uses the renewed login',
+  async (fault, renews) => {
     const original = seed(30 * 60);
     const first = await run(`fault-${fault}`, original, { CODEX_AUTH_TEST_FAULT: fault });
     expect(first.status).toBe('failure');
     const next = await run(`after-${fault}`, original);
-    expect(next.outputs('auth')).toMatchObject({ renewed: 'false' });
+    expect(next.outputs('auth')).toMatchObject({ renewed: renews });
     await expectChainSafe(original, next);
   }
 );
+
+test('a step killed right after its claim (claimed:kill): nothing was spent; the next job waits no longer than its bound, then runs Codex with the still-valid access token', async () => {
+  // 5 hours left: due within the 24-hour window, and longer than min-token-minutes (2 hours).
+  const original = seed(5 * 3600);
+  const first = await run(
+    'fault-claimed-kill',
+    original,
+    { CODEX_AUTH_TEST_FAULT: 'claimed:kill' },
+    { 'renew-before-hours': '24' }
+  );
+  expect(first.status).toBe('failure');
+  const next = await run('after-claimed-kill', original, {}, { 'renew-before-hours': '24' });
+  const main = next.steps.find((s) => s.phase === 'main')!;
+  expect(next.status).toBe('success');
+  expect(next.outputs('auth')).toMatchObject({ renewed: 'false' });
+  // It waited for the dead claimer's copy within its bound (90 s), then went on with the access token it has.
+  expect(main.log).toMatch(/waiting for its renewed copy/);
+  expect(main.annotations.map((a) => a.message).join('\n')).toMatch(
+    /has not been published after 90 s; its access token is still valid until .*, so this job uses it\. Its claim ends by itself at /
+  );
+  // No refresh token was spent by either job, none twice, and the login is alive.
+  expect(fx.world.oauth.requests.slice(baseline.requests).filter((r) => r.issued)).toEqual([]);
+  expect(fx.world.oauth.stats().reuse - baseline.reuse).toBe(0);
+  expect(fx.world.oauth.familyRevoked(fx.world.oauth.familyOf(original.tokens.refresh_token)!)).toBe(false);
+});
 
 describe('a runner without the cache service (a local runner, GHES with caching off)', () => {
   const noCache = { ACTIONS_RESULTS_URL: '', ACTIONS_CACHE_URL: '', ACTIONS_CACHE_SERVICE_V2: '' };
