@@ -13,7 +13,8 @@ import {
 } from '../codex/home.js';
 import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex/config.js';
 import { CredentialError, errorMessage } from '../action/errors.js';
-import { initCommand, type ChatGptInputs } from '../action/inputs.js';
+import type { ChatGptInputs } from '../action/inputs.js';
+import { reseedSteps } from './login/instructions.js';
 import { runnerTemp, type MainState, type Runtime } from '../action/runtime.js';
 import { acquireLease, leaseHolderFromEnv } from '../mutex/lease.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../stores/local.js';
@@ -299,8 +300,7 @@ function summaryRow(r: Reading, mark: ReseedMark | undefined, inputs: ChatGptInp
 function noUsableCredential(inputs: ChatGptInputs, tried: string[]): string {
   return (
     `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
-    'To re-seed: on a trusted machine run `codex login` (with cli_auth_credentials_store = "file"), then put the new ~/.codex/auth.json into the secret passed as \'chatgpt-auth-json\'' +
-    (inputs.secret ? ` (\`${initCommand(inputs.secret)}\` does it).` : '.')
+    reseedSteps(inputs.secret, 'line')
   );
 }
 

@@ -26,8 +26,9 @@ import {
   type ChatGptCredential
 } from './login/credential.js';
 import { reportForeignRewrite } from './keep/foreign-rewrite.js';
-import { reseedSteps } from './login/refresh-failure.js';
+import { reseedSteps, SERIALIZE_JOBS } from './login/instructions.js';
 import { judge } from './restore/readings.js';
+import { CACHE_EVICTION_DAYS } from './report/summary.js';
 
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
@@ -145,9 +146,6 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   });
   const hasLocal = stores.some((s) => s.kind === 'local');
 
-  const serialize =
-    'Serialize the jobs that use it: `lease: true` (a lease held from the main step to the post step, across workflows and runners; needs `permissions: contents: write`), ' +
-    'or one workflow `concurrency` group per credential-name (see docs/chatgpt-login.md#serializing-jobs in the codex-auth repository); or give each job stream its own credential-name.';
   // A copy stored since this job restored its own, judged by its decrypted contents (never by a key name).
   for (const store of stores) {
     if (!store.readNewest) continue;
@@ -162,8 +160,8 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     const entry = found.entry ?? newest;
     const concurrent =
       store.kind === 'cache'
-        ? `another job stored a copy of '${inputs.credentialName}' (${entry}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`
-        : `the ${store.where} holds a copy stored by another job while this one ran: the credential is being used by more than one job at a time. ${serialize}`;
+        ? `another job stored a copy of '${inputs.credentialName}' (${entry}) after this job restored it: the credential is being used by more than one job at a time. ${SERIALIZE_JOBS}`
+        : `the ${store.where} holds a copy stored by another job while this one ran: the credential is being used by more than one job at a time. ${SERIALIZE_JOBS}`;
     if (found.newer) {
       const nowhere = hasLocal
         ? ' (to no store at all)'
@@ -276,7 +274,7 @@ interface Problem {
  * One policy over the stores' results. Stored everywhere: nothing to say. A durable store (the
  * secret, the runner-local store) has the refreshed login: a warning, the login is not lost. Only
  * the cache has it: a save failure (the durable stores hold a spent copy, and the cache entry goes
- * after 7 days unused). Nowhere: a save failure with the recovery steps.
+ * after CACHE_EVICTION_DAYS unused). Nowhere: a save failure with the recovery steps.
  */
 function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefined {
   const failed = results.filter((r) => !r.result.ok);
@@ -331,7 +329,7 @@ function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefi
     warnOnly: false,
     text:
       `${lead} ${capitalize(spent)} still ${failed.length > 1 ? 'hold' : 'holds'} an older copy whose refresh token is now spent. ` +
-      `The next jobs that can restore this cache entry (this branch or the default branch, before 7 days without use) get the new copy (the newest copy wins)${lost('secret') ? ', and their main step writes it to the secret again' : ''}; ` +
+      `The next jobs that can restore this cache entry (this branch or the default branch, before ${CACHE_EVICTION_DAYS} days without use) get the new copy (the newest copy wins)${lost('secret') ? ', and their main step writes it to the secret again' : ''}; ` +
       'if the entry is evicted first, or the next job runs on another branch, only the spent copy is left. ' +
       (lost('secret')
         ? 'If the cause persists, the next main step stops on the same error before Codex runs, and the cached copy stays valid: fix it (secret-token, secret-scope, environment) before then.'

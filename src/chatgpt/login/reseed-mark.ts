@@ -7,7 +7,8 @@
 // the same cause and the re-seed steps, unless a login newer than the marked one is given (a new
 // seed): that one is used, and its first renewal stores a login over the mark.
 import { CLOCK_SKEW_MS, compareLastRefresh } from './credential.js';
-import { CAUSE_TEXT, reseedSteps, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
+import { CAUSE_TEXT, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
+import { reseedSteps } from './instructions.js';
 import type { SecretTarget } from '../../stores/secret.js';
 
 const MARK = 'needs-reseed';

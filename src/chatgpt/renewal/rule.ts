@@ -14,13 +14,17 @@
 import { createHmac } from 'node:crypto';
 import { CredentialError, errorMessage } from '../../action/errors.js';
 import { EXPECTED_RENEWAL_MS } from './claims.js';
-import { compareFreshness, parseCredential, secretsOf, type ChatGptCredential } from '../login/credential.js';
+import {
+  CODEX_REFRESH_MARGIN_MS,
+  compareFreshness,
+  parseCredential,
+  secretsOf,
+  type ChatGptCredential
+} from '../login/credential.js';
 import type { RefreshOutcome } from './token-endpoint.js';
 import type { RefreshFailure } from '../login/refresh-failure.js';
 
-/** Codex refreshes by itself when the access token expires within 5 minutes: a copy must stay clear of that. */
-const CODEX_REFRESH_MARGIN_MS = 5 * 60_000;
-/** A copy handed to Codex must have at least this much left beyond Codex's own margin. */
+/** A copy handed to Codex must stay clear of Codex's own refresh margin, by a minute. */
 export const MIN_USABLE_MS = CODEX_REFRESH_MARGIN_MS + 60_000;
 
 /** A claim this job holds: `release(spent)` gives it back (unspent: the next job may renew at once). */

@@ -3,7 +3,7 @@
 // only where its successor is stored for every later job (src/chatgpt/renewal/place.ts); elsewhere a due
 // login runs with its still-valid access token (src/chatgpt/renewal/without-renewing.ts).
 import { CredentialError } from '../../action/errors.js';
-import { reseedSteps as reseedStepsFor } from '../login/refresh-failure.js';
+import { reseedSteps } from '../login/instructions.js';
 import type { ChatGptInputs } from '../../action/inputs.js';
 import type { Runtime } from '../../action/runtime.js';
 import type { LocalStore } from '../../stores/local.js';
@@ -36,7 +36,7 @@ export async function renewAheadIfDue(
     windowMs,
     waitMs: WAIT_FOR_RENEWAL_MS,
     pollMs: POLL_RENEWAL_MS,
-    reseed: reseedSteps(inputs)
+    reseed: reseedSteps(inputs.secret)
   };
   const parts = realRenewalParts({ inputs, rt, stores, local, jobNonce });
   const here = renewalPlaceOf(inputs, local, place, rt.env);
@@ -100,8 +100,4 @@ function useAsIs(
   });
   if (!verdict.use) throw new CredentialError(`${verdict.message} ${here.fix}`);
   rt.warning(verdict.warning);
-}
-
-function reseedSteps(inputs: ChatGptInputs): string {
-  return reseedStepsFor(inputs.secret);
 }
