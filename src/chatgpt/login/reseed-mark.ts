@@ -10,6 +10,8 @@ import { CLOCK_SKEW_MS, compareLastRefresh } from './credential.js';
 import { CAUSE_TEXT, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
 import { reseedSteps } from './instructions.js';
 import type { SecretTarget } from '../../stores/secret.js';
+import type { EnvelopeStore } from '../../stores/store.js';
+import { seal as sealEnvelope } from './envelope.js';
 
 const MARK = 'needs-reseed';
 
@@ -43,6 +45,22 @@ export function makeMark(
     marked_at: now.toISOString(),
     run: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}` : undefined
   };
+}
+
+/** A mark for the login `login`, sealed like a login copy: no one without the encryption key can forge one. */
+export async function sealMark(
+  failure: RefreshFailure,
+  login: { lastRefreshText: string; accessTokenIssuedAt?: Date },
+  env: NodeJS.ProcessEnv,
+  seal: { key: Uint8Array; credentialName: string }
+): Promise<string> {
+  const mark = makeMark(failure, login.lastRefreshText, env, new Date(), login.accessTokenIssuedAt);
+  return sealEnvelope(JSON.stringify(mark), seal.key, seal.credentialName);
+}
+
+/** Where a mark is stored: every store but the secret, which is the seed a re-seed replaces. */
+export function keepsMarks(store: Pick<EnvelopeStore, 'kind'>): boolean {
+  return store.kind !== 'secret';
 }
 
 /** The mark in an opened (authenticated) envelope, or undefined when it holds something else (a login). */

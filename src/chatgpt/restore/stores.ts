@@ -1,10 +1,10 @@
 // The stores of a ChatGPT credential, behind the one EnvelopeStore interface: the Actions cache
 // always, the runner-local store with `local-store: true`, the secret of `secret-name`. The secret
 // store (and libsodium with it) is loaded only when written to.
-import { errorMessage } from '../../action/errors.js';
 import type { ChatGptInputs } from '../../action/inputs.js';
 import { CacheStore } from '../../stores/cache.js';
-import { LocalStore } from '../../stores/local.js';
+import { CredentialError, errorMessage } from '../../action/errors.js';
+import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../../stores/local.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from '../../stores/store.js';
 import type { SecretTarget } from '../../stores/secret.js';
 
@@ -156,4 +156,33 @@ async function secretEnvelopeStore(
       }
     }
   };
+}
+
+/** `local-store: true`: the runner-local store, its directory resolved and prepared (0700). */
+export async function prepareLocalStore(
+  dirInput: string,
+  credentialName: string,
+  env: NodeJS.ProcessEnv,
+  log: (message: string) => void
+): Promise<LocalStore> {
+  try {
+    const dir = resolveLocalStoreDir(dirInput, {
+      home: env.HOME ?? '',
+      workspace: env.GITHUB_WORKSPACE,
+      runnerTemp: env.RUNNER_TEMP
+    });
+    const local = new LocalStore({
+      dir,
+      credentialName,
+      workspace: env.GITHUB_WORKSPACE,
+      runnerTemp: env.RUNNER_TEMP,
+      log
+    });
+    await local.prepare();
+    return local;
+  } catch (error) {
+    if (error instanceof LocalStoreError)
+      throw new CredentialError(`Input 'local-store-path': ${error.message} Nothing was restored.`);
+    throw error;
+  }
 }
