@@ -67,10 +67,12 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
 
   // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
   const describe = (source: Source): string => describeSource(source, inputs, local);
+  const { credentialName, encryptionKey, workspaceId, oauthIssuer } = inputs;
+  const judging = { workspaceId, oauthIssuer };
   const ctx: ReadContext = {
-    credentialName: inputs.credentialName,
-    encryptionKey: inputs.encryptionKey,
-    judging: { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer },
+    credentialName,
+    encryptionKey,
+    judging,
     describe,
     mask: rt.setSecret,
     warning: rt.warning
@@ -110,24 +112,11 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
     : { credential: chosen.credential, renewed: false };
   // renewal: ahead, and in-job where a refresh could not be stored for everyone: Codex never gets the refresh token (src/chatgpt/login/consumer-copy.ts).
   const withheld = ahead || withholdInJobRefresh(inputs, credential, local !== undefined, place, rt);
-  const written = withheld ? consumerCopy(credential.text) : credential.text;
-  if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName), written, accountDigest(credential));
-  await writePrivateFile(authFile, written);
+  await writeForCodex(home, authFile, withheld ? consumerCopy(credential.text) : credential.text, credential, inputs);
   rt.setOutput('renewed', String(renewed));
   if (renewed)
     report.renewed = { lastRefresh: credential.lastRefreshText, accessTokenExpiresAt: credential.accessTokenExpiresAt };
-  rt.saveState({
-    ...state,
-    // `ahead` tells the post step that Codex had no refresh token (nothing to save).
-    renewal: withheld ? 'ahead' : 'in-job',
-    authFile,
-    tokensSha256: credential.tokensSha256,
-    lastRefresh: credential.lastRefreshText,
-    source,
-    // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
-    restoredKey,
-    account: { userId: credential.userId, workspaceId: credential.workspaceId }
-  });
+  rt.saveState(handOver(state, credential, { authFile, source, restoredKey, withheld }));
 
   const seed = found.readings.find((r) => r.source === 'seed' && r.status === 'usable');
   warnEarly(
@@ -140,6 +129,38 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   rt.info(
     `Codex will use the ChatGPT login '${inputs.credentialName}' from the ${describe(chosen.source)} (last_refresh ${credential.lastRefreshText}); CODEX_HOME=${home.dir}.`
   );
+}
+
+/** auth.json as Codex gets it, recorded as this action's for this credential when codex-home is the user's. */
+async function writeForCodex(
+  home: { dir: string; created: boolean },
+  authFile: string,
+  written: string,
+  credential: ChatGptCredential,
+  inputs: Pick<ChatGptInputs, 'credentialName'>
+): Promise<void> {
+  if (!home.created) await markOwner(home.dir, ownerOf(inputs.credentialName), written, accountDigest(credential));
+  await writePrivateFile(authFile, written);
+}
+
+/** What the post step needs of the login Codex got. */
+function handOver(
+  state: MainState,
+  credential: ChatGptCredential,
+  given: { authFile: string; source: StoreName; restoredKey: string | undefined; withheld: boolean }
+): MainState {
+  return {
+    ...state,
+    // `ahead` tells the post step that Codex had no refresh token (nothing to save).
+    renewal: given.withheld ? 'ahead' : 'in-job',
+    authFile: given.authFile,
+    tokensSha256: credential.tokensSha256,
+    lastRefresh: credential.lastRefreshText,
+    source: given.source,
+    // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
+    restoredKey: given.restoredKey,
+    account: { userId: credential.userId, workspaceId: credential.workspaceId }
+  };
 }
 
 /** Where this job runs (the repository's visibility, the branch), with what to warn about. */

@@ -1,12 +1,6 @@
-// ChatGPT mode, post step: store the login Codex refreshed, encrypted, for the next job, but only
-// a valid copy that is newer than what was restored and than anything stored since; then release
-// the lease and the lock the main step took, whatever happened. The stores: the Actions cache
-// always, the secret of `secret-name` and the runner-local store when they are on (each gets the
-// copy; a failure of each is reported on its own).
-//
-// The cache library and libsodium (the stores and the envelope) are loaded only once the login is
-// known to have changed: a post step with an unchanged login loads neither and sends no request
-// but the releases.
+// ChatGPT mode, post step: store the login Codex refreshed, encrypted, in every store, but only a
+// valid copy newer than what was restored and than anything stored since; then release the holds.
+// The stores and libsodium are loaded only once the login is known to have changed.
 import { readFileIfExists } from '../codex/home.js';
 import { CredentialError, errorMessage } from '../action/errors.js';
 import type { ChatGptInputs } from '../action/inputs.js';

@@ -1,8 +1,6 @@
 // Post step, first thing in ChatGPT mode: did Codex fail to renew the login in this job? Then the
-// login is never stored, the cause is said in plain words with the re-seed steps, and (in-job
-// renewal) the chain is marked so the next job stops in its main step. With `renewal: ahead` the
-// job had no refresh token: a refresh attempt means the access token was refused, the stored login
-// may still be fine, and nothing is marked or touched.
+// login is never stored and (in-job renewal) the chain is marked, so the next job stops at once.
+// With `renewal: ahead` a refresh attempt means the access token was refused: nothing is marked.
 import { readFileIfExists } from '../../codex/home.js';
 import { CredentialError } from '../../action/errors.js';
 import type { ChatGptInputs } from '../../action/inputs.js';

@@ -1,10 +1,5 @@
-// A failed refresh, recognized from what Codex left in CODEX_HOME. Codex 0.171.0 ends a turn whose
-// refresh failed with a `task_complete` event in the session rollout
-// (CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl) carrying
-// `error: {message: "Your access token could not be refreshed…", codex_error_info: "unauthorized"}`;
-// the message says which refresh-token error the token endpoint returned. auth.json is left as it
-// was. (Observed: renewal-ahead.test.ts runs the
-// pinned Codex against a refused refresh.)
+// A failed refresh, recognized from the session rollout Codex left in CODEX_HOME (auth.json is left
+// as it was); the event's form is in docs/design.md.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { SecretTarget } from '../../stores/secret.js';

@@ -1,11 +1,6 @@
-// The re-seed mark: after a job saw Codex fail to renew the login (in-job renewal), or failed to
-// renew it itself (renewal ahead), the chain is dead, and every later job would spend minutes before
-// the same 401. That job stores a mark in place of a login copy, sealed like every copy (so only a
-// holder of the encryption key can write one, and nobody can forge or alter it): the newest entry
-// in the Actions cache, the runner-local store when it is on, and (renewal ahead) the successor of
-// the dead generation, which jobs waiting for its renewal poll. The main step that opens a mark stops before Codex runs, with
-// the same cause and the re-seed steps, unless a login newer than the marked one is given (a new
-// seed): that one is used, and its first renewal stores a login over the mark.
+// The re-seed mark: stored in place of a login once its chain is dead, so that later jobs stop in
+// their main step with the cause and the re-seed steps instead of each meeting the same 401. Only a
+// newer login (a new seed) gets past it. Where marks go and why: docs/design.md.
 import { CLOCK_SKEW_MS, compareLastRefresh } from './credential.js';
 import { CAUSE_TEXT, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
 import { reseedSteps } from './instructions.js';
