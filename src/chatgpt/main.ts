@@ -20,6 +20,7 @@ import { JOB_NONCE_VARIABLE } from '../action/constants.js';
 import { readRunEvent } from '../action/event.js';
 import { apiUrlFromEnv } from '../github/request.js';
 import type { LocalStore } from '../stores/local.js';
+import type { EnvelopeStore } from '../stores/store.js';
 import { takeJobLease, takeJobLock, type Holder } from './holds.js';
 import { consumerCopy } from './login/consumer-copy.js';
 import { parseCredential, sha256, type ChatGptCredential } from './login/credential.js';
@@ -67,25 +68,7 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
 
   // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
   const describe = (source: Source): string => describeSource(source, inputs, local);
-  const { credentialName, encryptionKey, workspaceId, oauthIssuer } = inputs;
-  const judging = { workspaceId, oauthIssuer };
-  const ctx: ReadContext = {
-    credentialName,
-    encryptionKey,
-    judging,
-    describe,
-    mask: rt.setSecret,
-    warning: rt.warning
-  };
-  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: local?.dir });
-  const noCache = cacheOnlyWithoutCache(inputs, stores);
-  if (noCache) throw new CredentialError(noCache);
-  const { cacheHit, restoredKey } = await readStores(stores, found, ctx);
-  rt.setOutput('cache-hit', String(cacheHit));
-  found.readings.push(await readSeed(inputs.seed, ctx));
-  // Only a login this action wrote here for this credential (a job whose post step did not run) is a copy to judge.
-  if (existing?.status === 'ours') found.readings.push(judged(ctx, 'codex-home', existing.text, authFile));
-  warnSkipped(found.readings, rt);
+  const { stores, restoredKey } = await readEveryCopy(inputs, { local, existing, authFile, describe }, found, rt);
 
   const mark = stopAtMark(found, inputs.credentialName, inputs.secret);
   const { chosen, warnings } = choose(found.readings, inputs.credentialName, (tried) =>
@@ -129,6 +112,44 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   rt.info(
     `Codex will use the ChatGPT login '${inputs.credentialName}' from the ${describe(chosen.source)} (last_refresh ${credential.lastRefreshText}); CODEX_HOME=${home.dir}.`
   );
+}
+
+/**
+ * Reads every copy into `found`: each store's newest, the seed, an auth.json this action left in
+ * codex-home. Returns the stores and the newest cache entry seen.
+ */
+async function readEveryCopy(
+  inputs: ChatGptInputs,
+  here: {
+    local: LocalStore | undefined;
+    existing: Awaited<ReturnType<typeof ownershipOf>> | undefined;
+    authFile: string;
+    describe: (source: Source) => string;
+  },
+  found: Found,
+  rt: Runtime
+): Promise<{ stores: EnvelopeStore[]; restoredKey: string | undefined }> {
+  const { credentialName, encryptionKey, workspaceId, oauthIssuer } = inputs;
+  const judging = { workspaceId, oauthIssuer };
+  const ctx: ReadContext = {
+    credentialName,
+    encryptionKey,
+    judging,
+    describe: here.describe,
+    mask: rt.setSecret,
+    warning: rt.warning
+  };
+  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: here.local?.dir });
+  const noCache = cacheOnlyWithoutCache(inputs, stores);
+  if (noCache) throw new CredentialError(noCache);
+  const { cacheHit, restoredKey } = await readStores(stores, found, ctx);
+  rt.setOutput('cache-hit', String(cacheHit));
+  found.readings.push(await readSeed(inputs.seed, ctx));
+  // Only a login this action wrote here for this credential (a job whose post step did not run) is a copy to judge.
+  if (here.existing?.status === 'ours')
+    found.readings.push(judged(ctx, 'codex-home', here.existing.text, here.authFile));
+  warnSkipped(found.readings, rt);
+  return { stores, restoredKey };
 }
 
 /** auth.json as Codex gets it, recorded as this action's for this credential when codex-home is the user's. */

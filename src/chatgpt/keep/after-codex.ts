@@ -18,8 +18,7 @@ export async function handleFailedRefresh(inputs: ChatGptInputs, state: MainStat
   const failure = await findRefreshFailure(state.codexHome, state.startedAt ? new Date(state.startedAt) : undefined);
   if (!failure) return false;
   const name = inputs.credentialName;
-  // `renewal` comes with the renewal-ahead mode (a job then gets a marker, not a refresh token).
-  if ((state as { renewal?: string }).renewal === 'ahead') {
+  if (state.renewal === 'ahead') {
     report(accessTokenRefusedMessage(name, failure, inputs.secret), inputs, rt);
     return true;
   }
