@@ -24,12 +24,11 @@ import type { EnvelopeStore } from '../stores/store.js';
 import { takeJobLease, takeJobLock, type Holder } from './holds.js';
 import { consumerCopy } from './login/consumer-copy.js';
 import { parseCredential, sha256, type ChatGptCredential } from './login/credential.js';
-import { seal } from './login/envelope.js';
 import { reseedSteps } from './login/instructions.js';
 import type { ReseedMark } from './login/reseed-mark.js';
 import { judged, readSeed, readStores, stopAtMark, type Found, type ReadContext } from './restore/copies.js';
 import { choose, type Reading, type Source } from './restore/readings.js';
-import { cacheOnlyWithoutCache, openStores, prepareLocalStore, secretVersions } from './restore/stores.js';
+import { cacheOnlyWithoutCache, openStores, prepareLocalStore, proveWriteAccess } from './restore/stores.js';
 import { renewAheadIfDue, withholdInJobRefresh } from './renewal/step.js';
 import { placeOfRun, type RunPlace } from './renewal/place.js';
 import { checkWhereWeRun } from './report/guard.js';
@@ -318,48 +317,6 @@ function noUsableCredential(inputs: ChatGptInputs, tried: string[]): string {
     `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
     reseedSteps(inputs.secret, 'line')
   );
-}
-
-/**
- * Secret write-back: before Codex can rotate anything, prove that the token may write the secret by
- * writing the chosen login to it (sealed, like every stored copy). A job that could not store its
- * refreshed login must fail here, while the login is still intact, not in the post step. The
- * secret store is loaded only when secret-name is set.
- */
-async function proveWriteAccess(
-  inputs: ChatGptInputs,
-  credential: ChatGptCredential,
-  otherSource: string | undefined,
-  rt: Runtime
-): Promise<void> {
-  const target = inputs.secret!;
-  const { checkWriteAccess, describeTarget } = await import('../stores/secret.js');
-  const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
-  // The secret's version (with the lease): a run queued before another job wrote a newer login holds
-  // an older copy, which must not be written back over it (issue 21).
-  const versions = secretVersions(inputs, rt.env, rt.info);
-  const newer = await versions?.newerThan(credential.lastRefresh.getTime());
-  if (newer)
-    throw new CredentialError(
-      `This job was given an older login than the ${describeTarget(target)} holds now: ${newer}. ` +
-        'The secret was written by another job after this run was queued (a run reads its secrets when it is queued). ' +
-        'Codex did not get the login and nothing was refreshed: re-run the job (a new run reads the secret again).'
-    );
-  try {
-    await checkWriteAccess(target, envelope, { log: rt.info });
-    await versions?.written(credential.lastRefresh.getTime());
-  } catch (error) {
-    throw new CredentialError(
-      `Write-back is on (secret-name), but this job cannot write the secret, so it stops before Codex runs: ${errorMessage(error)} ` +
-        'Codex did not get the login and nothing was refreshed, so every stored copy is still valid: fix this and re-run the job.'
-    );
-  }
-  if (otherSource) {
-    // The secret's own copy lost (older, unusable or missing): it now holds the one Codex will use.
-    rt.info(
-      `The ${describeTarget(target)} now holds the login from the ${otherSource} (last_refresh ${credential.lastRefreshText}), encrypted.`
-    );
-  }
 }
 
 /**
