@@ -94,7 +94,7 @@ describe('reportForeignRewrite', () => {
       const probe = path.join(dir, 'probe.mts');
       await fs.writeFile(
         probe,
-        `import { inspectLogin, reportForeignRewrite } from ${JSON.stringify(path.join(ROOT, 'src', 'chatgpt', 'foreign-rewrite.ts'))};
+        `import { inspectLogin, reportForeignRewrite } from ${JSON.stringify(path.join(ROOT, 'src', 'chatgpt', 'keep', 'foreign-rewrite.ts'))};
 const warnings = [];
 const rt = { warning: (m) => warnings.push(m) };
 const access = await inspectLogin(process.argv[2]);
