@@ -333,7 +333,7 @@ async function serializeThisJob(
   const holder: Holder = { credentialName: inputs.credentialName, jobNonce: '', lease: inputs.lease, lock: undefined };
   if (!inputs.lease && !inputs.localStore) return { local: undefined, holder };
   holder.jobNonce = ensureJobNonce(rt);
-  // renewal: ahead holds the lease and the lock only for the seconds of a renewal (src/chatgpt/renewal/stores.ts).
+  // renewal: ahead holds the lease and the lock only for the seconds of a renewal (src/chatgpt/holds.ts).
   const forTheJob = inputs.renewal.mode === 'in-job';
   if (inputs.lease && forTheJob) {
     state.lease = await takeJobLease(inputs.lease, holder, rt);

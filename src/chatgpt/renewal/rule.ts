@@ -35,7 +35,7 @@ interface OtherClaim {
 
 export type Claim = HeldClaim | OtherClaim;
 
-/** The points between claim and store where the fault tests stop a step (src/chatgpt/fault-points.ts). */
+/** The points between claim and store where the fault tests stop a step (faultPoint in src/chatgpt/renewal/stores.ts). */
 export type RenewalPoint = 'claimed' | 'answered' | 'stored';
 
 /** A waiting job tries the claim again on every this many polls of the successor. */
