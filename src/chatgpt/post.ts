@@ -1,33 +1,26 @@
-// ChatGPT mode, post step: store the login Codex refreshed, encrypted, for the next job, but only
-// a valid copy that is newer than what was restored and than anything stored since; then release
-// the lease and the lock the main step took, whatever happened. The stores: the Actions cache
-// always, the secret of `secret-name` and the runner-local store when they are on (each gets the
-// copy; a failure of each is reported on its own).
-//
-// The cache library and libsodium (the stores and the envelope) are loaded only once the login is
-// known to have changed: a post step with an unchanged login loads neither and sends no request
-// but the releases.
+// ChatGPT mode, post step: store the login Codex refreshed, encrypted, in every store, but only a
+// valid copy newer than what was restored and than anything stored since; then release the holds.
+// The stores and libsodium are loaded only once the login is known to have changed.
 import { readFileIfExists } from '../codex/home.js';
 import { CredentialError, errorMessage } from '../action/errors.js';
 import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
 import type { MainState, Runtime } from '../action/runtime.js';
 import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
-import { releaseLease } from '../mutex/lease.js';
-import { releaseLock } from '../mutex/lock.js';
+import { releaseJobHolds } from './holds.js';
 import type { SecretTarget } from '../stores/secret.js';
+import type { Stored } from './restore/open-stored.js';
 import {
   accountMismatch,
   compareLastRefresh,
-  futureProblem,
   parseCredential,
-  provenanceProblem,
   secretsOf,
   stampAfter,
   type ChatGptCredential
 } from './login/credential.js';
 import { reportForeignRewrite } from './keep/foreign-rewrite.js';
-import { reseedSteps } from './login/refresh-failure.js';
-import { judge } from './restore/readings.js';
+import { reseedSteps, SERIALIZE_JOBS } from './login/instructions.js';
+import { judge, loginProblem } from './restore/readings.js';
+import { CACHE_EVICTION_DAYS } from './report/summary.js';
 
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
@@ -38,7 +31,7 @@ export async function keepRefreshedCredential(inputs: ChatGptInputs, state: Main
     throw new Error(`${errorMessage(error)}.${await recoverRefreshed(inputs, state, rt)}`, { cause: error });
   } finally {
     // After saving, so that the next holder restores the copy this job stored; also after a failure.
-    await releaseHolds(inputs, state, rt);
+    await releaseJobHolds(inputs.credentialName, inputs.lease, state, rt);
   }
 }
 
@@ -83,58 +76,12 @@ async function recoverRefreshed(inputs: ChatGptInputs, state: MainState, rt: Run
 }
 
 async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
-  if (!state.authFile) {
-    rt.info('Nothing to save: the main step stopped before it gave Codex a credential.');
-    return;
-  }
-  // Codex run as another user (openai/codex-action's unprivileged-user) may have rewritten it.
-  if (state.renewal !== 'ahead' && (await reportForeignRewrite(state.authFile, inputs.onSaveFailure, rt))) return;
-  // A refresh that failed in this job (or, renewal: ahead, an access token refused): the login is never stored (src/chatgpt/keep/after-codex.ts).
-  const { handleFailedRefresh } = await import('./keep/after-codex.js');
-  if (await handleFailedRefresh(inputs, state, rt)) return;
-  if (state.renewal === 'ahead') {
-    // Codex had no refresh token, so there is nothing new to keep; every stored copy stays as it is.
-    rt.info(
-      'Codex got the login without its refresh token (renewal: ahead, or in-job off the default branch), so there is nothing to save; the stored copies are unchanged.'
-    );
-    return;
-  }
-  const text = await readFileIfExists(state.authFile);
-  if (text === undefined) {
-    rt.warning(
-      `Not saving: ${state.authFile} is gone. Codex deletes it when it logs out (for example on a workspace mismatch with forced_chatgpt_workspace_id), or a step removed it. The stored copy is left as it was.`
-    );
-    return;
-  }
-  const parsed = parseCredential(text);
-  secretsOf(parsed).forEach(rt.setSecret);
-  if (!parsed.ok) {
-    rt.warning(
-      `Not saving: auth.json is no longer a usable ChatGPT login (${parsed.reason}). The stored copy is left as it was.`
-    );
-    return;
-  }
-  if (parsed.credential.tokensSha256 === state.tokensSha256) {
-    rt.info('The ChatGPT login is unchanged since the main step (Codex did not refresh it): nothing to save.');
-    return;
-  }
-  const refused = refusalToSave(parsed.credential, state, inputs);
-  const ordered = refused ? { refused } : afterRestored(parsed.credential, state);
-  if ('refused' in ordered) {
-    const text = notSavedMessage(ordered.refused);
-    if (inputs.onSaveFailure === 'warn') rt.warning(text);
-    else throw new CredentialError(text);
-    return;
-  }
-  const credential = ordered.credential;
-  if (credential !== parsed.credential)
-    rt.info(
-      `Codex refreshed the login in this job, but the restored copy's last_refresh (${state.lastRefresh}) was stamped by a clock ahead of this runner's: the refreshed login is stored stamped ${credential.lastRefreshText}, so it outranks the copy whose refresh token it spent.`
-    );
-
+  const credential = await refreshedLogin(inputs, state, rt);
+  if (!credential) return;
   // Changed and newer: only now load the stores and the crypto.
-  const [{ openStores }, { open, seal }] = await Promise.all([
+  const [{ openStores }, { openStored }, { seal }] = await Promise.all([
     import('./restore/stores.js'),
+    import('./restore/open-stored.js'),
     import('./login/envelope.js')
   ]);
   const stores = await (rt.openStores ?? openStores)({
@@ -143,27 +90,95 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
     log: rt.info,
     localDir: state.localStore?.dir
   });
-  const hasLocal = stores.some((s) => s.kind === 'local');
+  const open = (envelope: string) => openStored(envelope, inputs.encryptionKey, inputs.credentialName);
+  if (await newerStoredSince(stores, open, state.restoredKey, credential, inputs, rt)) return;
+  const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
+  await writeEverywhere(stores, envelope, credential, inputs, rt);
+}
 
-  const serialize =
-    'Serialize the jobs that use it: `lease: true` (a lease held from the main step to the post step, across workflows and runners; needs `permissions: contents: write`), ' +
-    'or one workflow `concurrency` group per credential-name (see docs/chatgpt-login.md#serializing-jobs in the codex-auth repository); or give each job stream its own credential-name.';
-  // A copy stored since this job restored its own, judged by its decrypted contents (never by a key name).
+/**
+ * The login Codex refreshed, as auth.json holds it now, checked and ordered after the restored
+ * copy; undefined (having said why) when there is nothing to save.
+ */
+async function refreshedLogin(
+  inputs: ChatGptInputs,
+  state: MainState,
+  rt: Runtime
+): Promise<ChatGptCredential | undefined> {
+  if (!state.authFile) {
+    rt.info('Nothing to save: the main step stopped before it gave Codex a credential.');
+    return undefined;
+  }
+  // Codex run as another user (openai/codex-action's unprivileged-user) may have rewritten it.
+  if (state.renewal !== 'ahead' && (await reportForeignRewrite(state.authFile, inputs.onSaveFailure, rt)))
+    return undefined;
+  // A refresh that failed in this job (or, renewal: ahead, an access token refused): the login is never stored (src/chatgpt/keep/after-codex.ts).
+  const { handleFailedRefresh } = await import('./keep/after-codex.js');
+  if (await handleFailedRefresh(inputs, state, rt)) return undefined;
+  if (state.renewal === 'ahead') {
+    // Codex had no refresh token, so there is nothing new to keep; every stored copy stays as it is.
+    rt.info(
+      'Codex got the login without its refresh token (renewal: ahead, or in-job off the default branch), so there is nothing to save; the stored copies are unchanged.'
+    );
+    return undefined;
+  }
+  const text = await readFileIfExists(state.authFile);
+  if (text === undefined) {
+    rt.warning(
+      `Not saving: ${state.authFile} is gone. Codex deletes it when it logs out (for example on a workspace mismatch with forced_chatgpt_workspace_id), or a step removed it. The stored copy is left as it was.`
+    );
+    return undefined;
+  }
+  const parsed = parseCredential(text);
+  secretsOf(parsed).forEach(rt.setSecret);
+  if (!parsed.ok) {
+    rt.warning(
+      `Not saving: auth.json is no longer a usable ChatGPT login (${parsed.reason}). The stored copy is left as it was.`
+    );
+    return undefined;
+  }
+  if (parsed.credential.tokensSha256 === state.tokensSha256) {
+    rt.info('The ChatGPT login is unchanged since the main step (Codex did not refresh it): nothing to save.');
+    return undefined;
+  }
+  const refused = refusalToSave(parsed.credential, state, inputs);
+  const ordered = refused ? { refused } : afterRestored(parsed.credential, state);
+  if ('refused' in ordered) {
+    const message = notSavedMessage(ordered.refused);
+    if (inputs.onSaveFailure === 'warn') rt.warning(message);
+    else throw new CredentialError(message);
+    return undefined;
+  }
+  if (ordered.credential !== parsed.credential)
+    rt.info(
+      `Codex refreshed the login in this job, but the restored copy's last_refresh (${state.lastRefresh}) was stamped by a clock ahead of this runner's: the refreshed login is stored stamped ${ordered.credential.lastRefreshText}, so it outranks the copy whose refresh token it spent.`
+    );
+  return ordered.credential;
+}
+
+/**
+ * A copy another job stored since this one restored its own, judged by its decrypted contents
+ * (never by a key name): true when it is newer, so this job's older login must not be saved.
+ */
+async function newerStoredSince(
+  stores: EnvelopeStore[],
+  open: (envelope: string) => Promise<Stored>,
+  restoredKey: string | undefined,
+  credential: ChatGptCredential,
+  inputs: ChatGptInputs,
+  rt: Runtime
+): Promise<boolean> {
+  const hasLocal = stores.some((s) => s.kind === 'local');
   for (const store of stores) {
     if (!store.readNewest) continue;
     const newest = store.newestEntry ? await store.newestEntry() : undefined;
-    if (store.newestEntry && (!newest || newest === state.restoredKey)) continue;
-    const found = await judgeNewest(
-      store,
-      (envelope) => open(envelope, inputs.encryptionKey, inputs.credentialName),
-      inputs,
-      credential
-    );
+    if (store.newestEntry && (!newest || newest === restoredKey)) continue;
+    const found = await judgeNewest(store, open, inputs, credential);
     const entry = found.entry ?? newest;
     const concurrent =
       store.kind === 'cache'
-        ? `another job stored a copy of '${inputs.credentialName}' (${entry}) after this job restored it: the credential is being used by more than one job at a time. ${serialize}`
-        : `the ${store.where} holds a copy stored by another job while this one ran: the credential is being used by more than one job at a time. ${serialize}`;
+        ? `another job stored a copy of '${inputs.credentialName}' (${entry}) after this job restored it: the credential is being used by more than one job at a time. ${SERIALIZE_JOBS}`
+        : `the ${store.where} holds a copy stored by another job while this one ran: the credential is being used by more than one job at a time. ${SERIALIZE_JOBS}`;
     if (found.newer) {
       const nowhere = hasLocal
         ? ' (to no store at all)'
@@ -173,7 +188,7 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
       rt.warning(
         `Not saving an older copy${nowhere}: ${concurrent} That copy (last_refresh ${found.newer}) is newer than this job's (${credential.lastRefreshText}).`
       );
-      return;
+      return true;
     }
     if (found.problem)
       rt.warning(
@@ -181,9 +196,17 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
       );
     else if (store.kind === 'cache') rt.warning(`Saving anyway, as this copy is newer: ${concurrent}`);
   }
+  return false;
+}
 
-  const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
-  // Every store at once: none waits for another's retries.
+/** Writes the sealed login to every store at once (none waits for another's retries), then reports by one policy. */
+async function writeEverywhere(
+  stores: EnvelopeStore[],
+  envelope: string,
+  credential: ChatGptCredential,
+  inputs: ChatGptInputs,
+  rt: Runtime
+): Promise<void> {
   const results = await Promise.all(
     stores.map(async (store) => ({ store, result: await store.write(envelope, credential.lastRefresh.getTime()) }))
   );
@@ -211,57 +234,6 @@ async function saveRefreshedCredential(inputs: ChatGptInputs, state: MainState, 
   else throw new CredentialError(problem.text);
 }
 
-/**
- * Releases the lock on the runner-local store, then the lease (the reverse order of the main step).
- * A release that fails does not fail the step (the login is saved by now) but is a loud warning: the
- * next jobs wait until the lock or lease is found stale or expires.
- */
-async function releaseHolds(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
-  const name = inputs.credentialName;
-  if (state.localStore) {
-    const { dir, lockToken } = state.localStore;
-    try {
-      const result = await releaseLock({ dir, name, token: lockToken });
-      if (result.released) rt.info(`Released the lock on credential '${name}' in the runner-local store ${dir}.`);
-      else rt.warning(`The lock on credential '${name}' in the runner-local store was not released: ${result.reason}.`);
-    } catch (error) {
-      rt.warning(
-        `Could not release the lock on credential '${name}' in the runner-local store ${dir}: ${errorMessage(error)}. ` +
-          `Other jobs on this machine that use the credential wait until they find the lock stale (its runner runs another job, or its lease ends); remove ${dir}/${name}.lock if no job uses it.`
-      );
-    }
-  }
-  if (state.lease) {
-    const { ref, sha, expiresAt } = state.lease;
-    const settings = inputs.lease;
-    if (!settings) {
-      rt.warning(
-        `Could not release the lease on credential '${name}' (${ref}): 'lease' is no longer true in the post step. It ends by itself at ${expiresAt}.`
-      );
-      return;
-    }
-    try {
-      const result = await releaseLease({
-        apiUrl: settings.apiUrl,
-        token: settings.token,
-        owner: settings.owner,
-        repo: settings.repo,
-        credentialName: name,
-        sha,
-        expiresAt,
-        log: rt.info
-      });
-      if (result.released) rt.info(`Released the lease on credential '${name}' (${ref}).`);
-      else rt.warning(`The lease on credential '${name}' was not released: ${result.reason}.`);
-    } catch (error) {
-      rt.warning(
-        `Could not release the lease on credential '${name}' (${ref} in ${settings.owner}/${settings.repo}): ${errorMessage(error)} ` +
-          `Other jobs that use the credential wait until it expires at ${expiresAt}, or delete it now: \`gh api -X DELETE repos/${settings.owner}/${settings.repo}/git/${ref}\`.`
-      );
-    }
-  }
-}
-
 type Written = { store: EnvelopeStore; result: StoreWrite }[];
 
 interface Problem {
@@ -276,7 +248,7 @@ interface Problem {
  * One policy over the stores' results. Stored everywhere: nothing to say. A durable store (the
  * secret, the runner-local store) has the refreshed login: a warning, the login is not lost. Only
  * the cache has it: a save failure (the durable stores hold a spent copy, and the cache entry goes
- * after 7 days unused). Nowhere: a save failure with the recovery steps.
+ * after CACHE_EVICTION_DAYS unused). Nowhere: a save failure with the recovery steps.
  */
 function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefined {
   const failed = results.filter((r) => !r.result.ok);
@@ -331,7 +303,7 @@ function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefi
     warnOnly: false,
     text:
       `${lead} ${capitalize(spent)} still ${failed.length > 1 ? 'hold' : 'holds'} an older copy whose refresh token is now spent. ` +
-      `The next jobs that can restore this cache entry (this branch or the default branch, before 7 days without use) get the new copy (the newest copy wins)${lost('secret') ? ', and their main step writes it to the secret again' : ''}; ` +
+      `The next jobs that can restore this cache entry (this branch or the default branch, before ${CACHE_EVICTION_DAYS} days without use) get the new copy (the newest copy wins)${lost('secret') ? ', and their main step writes it to the secret again' : ''}; ` +
       'if the entry is evicted first, or the next job runs on another branch, only the spent copy is left. ' +
       (lost('secret')
         ? 'If the cause persists, the next main step stops on the same error before Codex runs, and the cached copy stays valid: fix it (secret-token, secret-scope, environment) before then.'
@@ -383,13 +355,10 @@ function refusalToSave(credential: ChatGptCredential, state: MainState, inputs: 
     if (mismatch)
       return `auth.json now holds ${mismatch.replace(/^it is /, '')} (a step replaced the login Codex was given)`;
   }
-  if (inputs.workspaceId && credential.workspaceId !== inputs.workspaceId)
+  const problem = loginProblem(credential, { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer });
+  if (problem?.check === 'workspace')
     return `auth.json now holds a login of another workspace than the input 'workspace-id' names`;
-  const future = futureProblem(credential);
-  if (future) return `auth.json: ${future}`;
-  const provenance = provenanceProblem(credential, inputs.oauthIssuer);
-  if (provenance) return `auth.json: ${provenance}`;
-  return undefined;
+  return problem && `auth.json: ${problem.reason}`;
 }
 
 function notSavedMessage(reason: string): string {
@@ -402,7 +371,7 @@ function notSavedMessage(reason: string): string {
 /** A store's newest copy, read and judged: `newer` is its last_refresh when it is a usable, newer login (of any account: a re-seed wins). */
 async function judgeNewest(
   store: EnvelopeStore,
-  open: (envelope: string) => Promise<{ ok: true; plaintext: string } | { ok: false; reason: string }>,
+  open: (envelope: string) => Promise<Stored>,
   inputs: ChatGptInputs,
   credential: ChatGptCredential
 ): Promise<{ entry?: string; newer?: string; problem?: string }> {
@@ -410,12 +379,13 @@ async function judgeNewest(
   if (read.status !== 'found')
     return read.status === 'empty' ? {} : { problem: `it could not be read (${read.reason})` };
   const entry = read.entry;
-  const opened = await open(read.envelope);
-  if (!opened.ok) return { entry, problem: opened.reason };
+  const stored = await open(read.envelope);
+  if (stored.kind === 'unreadable') return { entry, problem: stored.reason };
+  // A re-seed mark is judged like any copy: not a usable newer login, so this job's login is kept over it.
   const { reading } = judge(
     store.kind === 'local' ? 'local' : 'cache',
     store.where,
-    opened.plaintext,
+    stored.text,
     { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer },
     entry
   );

@@ -1,23 +1,24 @@
 // Post step, first thing in ChatGPT mode: did Codex fail to renew the login in this job? Then the
-// login is never stored, the cause is said in plain words with the re-seed steps, and (in-job
-// renewal) the chain is marked so the next job stops in its main step. With `renewal: ahead` the
-// job had no refresh token: a refresh attempt means the access token was refused, the stored login
-// may still be fine, and nothing is marked or touched.
+// login is never stored and (in-job renewal) the chain is marked, so the next job stops at once.
+// With `renewal: ahead` a refresh attempt means the access token was refused: nothing is marked.
 import { readFileIfExists } from '../../codex/home.js';
 import { CredentialError } from '../../action/errors.js';
 import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
 import type { MainState, Runtime } from '../../action/runtime.js';
-import { accessTokenRefusedMessage, findRefreshFailure, refreshFailedMessage } from '../login/refresh-failure.js';
+import {
+  accessTokenRefusedMessage,
+  findRefreshFailure,
+  refreshFailedMessage,
+  type RefreshFailure
+} from '../login/refresh-failure.js';
 import { compareLastRefresh, parseCredential } from '../login/credential.js';
-import { makeMark } from '../login/reseed-mark.js';
 
 /** True when a failed refresh was found and handled (the caller then stores nothing). */
 export async function handleFailedRefresh(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<boolean> {
   const failure = await findRefreshFailure(state.codexHome, state.startedAt ? new Date(state.startedAt) : undefined);
   if (!failure) return false;
   const name = inputs.credentialName;
-  // `renewal` comes with the renewal-ahead mode (a job then gets a marker, not a refresh token).
-  if ((state as { renewal?: string }).renewal === 'ahead') {
+  if (state.renewal === 'ahead') {
     report(accessTokenRefusedMessage(name, failure, inputs.secret), inputs, rt);
     return true;
   }
@@ -30,7 +31,7 @@ export async function handleFailedRefresh(inputs: ChatGptInputs, state: MainStat
   }
   let message = refreshFailedMessage(name, failure, inputs.secret);
   if (state.lastRefresh) {
-    const kept = await storeMark(inputs, state, JSON.stringify(makeMark(failure, state.lastRefresh, rt.env)), rt);
+    const kept = await storeMark(inputs, state.localStore?.dir, state.lastRefresh, failure, rt);
     if (kept.failed.length)
       message += ` (The mark could not be stored in ${kept.failed.join('; ')}: a later job there runs Codex and fails the same way.)`;
   }
@@ -51,27 +52,31 @@ function report(message: string, inputs: ChatGptInputs, rt: Runtime): void {
   else throw new CredentialError(message);
 }
 
-/** Seals the mark and stores it like a login copy: the Actions cache, and the runner-local store when on (not the secret: it is the seed). */
+/** Stores the mark like a login copy: the Actions cache, and the runner-local store when on. */
 async function storeMark(
   inputs: ChatGptInputs,
-  state: MainState,
-  mark: string,
+  localDir: string | undefined,
+  lastRefresh: string,
+  failure: RefreshFailure,
   rt: Runtime
 ): Promise<{ failed: string[] }> {
-  const [{ openStores }, { seal }] = await Promise.all([
+  const [{ openStores }, { keepsMarks, sealMark }] = await Promise.all([
     import('../restore/stores.js'),
-    import('../login/envelope.js')
+    import('../login/reseed-mark.js')
   ]);
-  const envelope = await seal(mark, inputs.encryptionKey, inputs.credentialName);
+  const envelope = await sealMark(failure, { lastRefreshText: lastRefresh }, rt.env, {
+    key: inputs.encryptionKey,
+    credentialName: inputs.credentialName
+  });
   const stores = await (rt.openStores ?? openStores)({
     inputs,
     env: rt.env,
     log: rt.info,
-    localDir: state.localStore?.dir
+    localDir
   });
   const failed: string[] = [];
-  for (const store of stores.filter((s) => s.kind !== 'secret')) {
-    const written = await store.write(envelope, Date.parse(state.lastRefresh!));
+  for (const store of stores.filter(keepsMarks)) {
+    const written = await store.write(envelope, Date.parse(lastRefresh));
     if (written.ok)
       rt.info(
         `Marked '${inputs.credentialName}' as needing a re-seed in the ${store.where}${written.entry ? ` (${written.entry})` : ''}.`

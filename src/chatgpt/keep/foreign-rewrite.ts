@@ -7,6 +7,7 @@ import { constants, promises as fs } from 'node:fs';
 import { CredentialError } from '../../action/errors.js';
 import type { SaveFailureMode } from '../../action/constants.js';
 import type { Runtime } from '../../action/runtime.js';
+import { reseedSteps } from '../login/instructions.js';
 
 export interface LoginAccess {
   /** uid owning auth.json. */
@@ -58,7 +59,7 @@ export function foreignRewriteProblem(
     stop: true,
     message:
       `Not saving: ${who} The runner user cannot read it, so a login Codex refreshed cannot be stored: the stored copies then hold a spent refresh token and the next job fails to authenticate. ` +
-      `${FIX} If the next job fails, re-seed: run \`codex login\` on a trusted machine and put the new auth.json into the secret passed as 'chatgpt-auth-json'.`
+      `${FIX} ${reseedSteps(undefined, 'if-it-fails')}`
   };
 }
 

@@ -118,6 +118,11 @@ export const CODEX_ISSUER = 'https://auth.openai.com';
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 /** How far ahead of this runner's clock a last_refresh may be (another machine's clock may run a little fast). */
 export const CLOCK_SKEW_MS = 5 * 60_000;
+/**
+ * Codex refreshes a login by itself when its access token expires within 5 minutes (a rule of
+ * Codex's, not the clock skew above, though both are 5 minutes).
+ */
+export const CODEX_REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** How a message tells the user to fix a login: log in again, or trust its issuer. */
 export interface LoginFixes {

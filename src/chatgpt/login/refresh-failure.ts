@@ -1,14 +1,9 @@
-// A failed refresh, recognized from what Codex left in CODEX_HOME. Codex 0.171.0 ends a turn whose
-// refresh failed with a `task_complete` event in the session rollout
-// (CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl) carrying
-// `error: {message: "Your access token could not be refreshed…", codex_error_info: "unauthorized"}`;
-// the message says which refresh-token error the token endpoint returned. auth.json is left as it
-// was. (Observed: renewal-ahead.test.ts runs the
-// pinned Codex against a refused refresh.)
+// A failed refresh, recognized from the session rollout Codex left in CODEX_HOME (auth.json is left
+// as it was); the event's form is in docs/design.md.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { initCommand } from '../../action/setup-command.js';
 import type { SecretTarget } from '../../stores/secret.js';
+import { reseedSteps } from './instructions.js';
 
 export type RefreshFailureCause = 'reused' | 'invalidated' | 'expired' | 'refused';
 
@@ -88,14 +83,6 @@ async function rolloutFiles(dir: string, depth = 0): Promise<string[]> {
     else if (entry.isFile() && /^rollout-.*\.jsonl$/.test(entry.name)) files.push(full);
   }
   return files;
-}
-
-/** The exact steps to give the chain a new login. */
-export function reseedSteps(secret: SecretTarget | undefined): string {
-  if (secret) {
-    return `To re-seed: (1) on a trusted machine run \`${initCommand(secret)}\` (it runs \`codex login\` in a private temporary Codex home, encrypts the new login and sets the secret ${secret.name}); (2) re-run the job: the newer login replaces the chain.`;
-  }
-  return 'To re-seed: (1) on a trusted machine, with cli_auth_credentials_store = "file" in ~/.codex/config.toml, run `codex login`; (2) put ~/.codex/auth.json into the secret passed as \'chatgpt-auth-json\' (e.g. `gh secret set CODEX_AUTH_JSON < ~/.codex/auth.json`), then delete the local copy so the two never refresh the same login; (3) re-run the job: the newer login replaces the chain.';
 }
 
 /** In-job renewal: the chain is dead. */

@@ -1,14 +1,12 @@
-// The re-seed mark: after a job saw Codex fail to renew the login (in-job renewal), or failed to
-// renew it itself (renewal ahead), the chain is dead, and every later job would spend minutes before
-// the same 401. That job stores a mark in place of a login copy, sealed like every copy (so only a
-// holder of the encryption key can write one, and nobody can forge or alter it): the newest entry
-// in the Actions cache, the runner-local store when it is on, and (renewal ahead) the successor of
-// the dead generation, which jobs waiting for its renewal poll. The main step that opens a mark stops before Codex runs, with
-// the same cause and the re-seed steps, unless a login newer than the marked one is given (a new
-// seed): that one is used, and its first renewal stores a login over the mark.
+// The re-seed mark: stored in place of a login once its chain is dead, so that later jobs stop in
+// their main step with the cause and the re-seed steps instead of each meeting the same 401. Only a
+// newer login (a new seed) gets past it. Where marks go and why: docs/design.md.
 import { CLOCK_SKEW_MS, compareLastRefresh } from './credential.js';
-import { CAUSE_TEXT, reseedSteps, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
+import { CAUSE_TEXT, type RefreshFailure, type RefreshFailureCause } from './refresh-failure.js';
+import { reseedSteps } from './instructions.js';
 import type { SecretTarget } from '../../stores/secret.js';
+import type { EnvelopeStore } from '../../stores/store.js';
+import { seal as sealEnvelope } from './envelope.js';
 
 const MARK = 'needs-reseed';
 
@@ -42,6 +40,22 @@ export function makeMark(
     marked_at: now.toISOString(),
     run: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}` : undefined
   };
+}
+
+/** A mark for the login `login`, sealed like a login copy: no one without the encryption key can forge one. */
+export async function sealMark(
+  failure: RefreshFailure,
+  login: { lastRefreshText: string; accessTokenIssuedAt?: Date },
+  env: NodeJS.ProcessEnv,
+  seal: { key: Uint8Array; credentialName: string }
+): Promise<string> {
+  const mark = makeMark(failure, login.lastRefreshText, env, new Date(), login.accessTokenIssuedAt);
+  return sealEnvelope(JSON.stringify(mark), seal.key, seal.credentialName);
+}
+
+/** Where a mark is stored: every store but the secret, which is the seed a re-seed replaces. */
+export function keepsMarks(store: Pick<EnvelopeStore, 'kind'>): boolean {
+  return store.kind !== 'secret';
 }
 
 /** The mark in an opened (authenticated) envelope, or undefined when it holds something else (a login). */

@@ -1,21 +1,6 @@
 // The renewal claim of one generation of a login, over a board of write-once records (the Actions
-// cache: a key can be created once, never changed or deleted). Pure decision code over the board
-// interface, so the same code runs against the real cache and in the randomized test's memory.
-//
-// A generation has numbered slots. Slot k is a claim record `claim(k)` (who holds it, and the
-// cache service's own time when it was taken) and, maybe, a `free(k)` record:
-//   - `released`: its holder gave the claim back without spending the refresh token (the token
-//     endpoint failed, the holder found a newer copy): the next job takes slot k+1 at once.
-//   - `unreadable` (a sighting): slot k was taken (the service refused to create it) but nobody
-//     could read it (a reservation whose upload failed, or still under way), or its claim carries
-//     no service time: the first job to see that writes the service's time, so every later job
-//     ages the slot from the same instant.
-// A slot whose claim (or `unreadable` sighting) is older than CLAIM_TTL_MS on the service's clock
-// is stale: its holder has stopped by then (see the bound in docs/design.md), so the next slot is
-// taken. Ages are never the holder's clock against the observer's: both ends are the service's
-// `Date`, or, when it sends none, this job's own elapsed time since it first saw the record.
-// Whether a slot was taken is judged from results only (the create succeeded; a lookup shows our
-// nonce), never from the cache library's log lines.
+// cache). Pure decision code over the board interface, so the same code runs against the real cache
+// and in the randomized test's memory. Slots, sightings and staleness: docs/design.md (Claims).
 
 /** A claim record, sealed like every stored copy (only a holder of the encryption key writes one). */
 export interface ClaimRecord {

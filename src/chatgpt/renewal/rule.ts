@@ -1,26 +1,20 @@
-// Renewal ahead of expiry (`renewal: ahead`): the rule, over the stores and the mutex given as an
-// interface (src/chatgpt/renewal/stores.ts wires the real ones).
-//
-// A login is a chain of generations: each refresh spends the current refresh token and yields the
-// next one. A generation is named by an HMAC of its refresh token under the encryption key (no
-// secret leaks through the name). When the freshest copy's access token expires within the window,
-// the job claims the generation (src/chatgpt/renewal/claims.ts); of all jobs that try, one holds the claim.
-// The holder re-reads the newest copy (another job may have renewed since), refreshes only if that
-// is still due, stores the renewed login in every durable store and publishes it as the
-// generation's successor BEFORE anything uses it. A holder that did not spend the refresh token
-// gives the claim back; one that died leaves it, and it ends by itself on the cache service's clock
-// (docs/design.md: the invariants, and why a stale claim may be taken over). The others wait
-// (seconds, one budget per job) for the successor, or take the claim once it is free.
+// Renewal ahead of expiry (`renewal: ahead`): the rule, over the stores and the claim given as an
+// interface (src/chatgpt/renewal/stores.ts wires the real ones), so that it runs the same against
+// the real stores and in the tests' memory. The protocol and its invariants: docs/design.md.
 import { createHmac } from 'node:crypto';
 import { CredentialError, errorMessage } from '../../action/errors.js';
 import { EXPECTED_RENEWAL_MS } from './claims.js';
-import { compareFreshness, parseCredential, secretsOf, type ChatGptCredential } from '../login/credential.js';
+import {
+  CODEX_REFRESH_MARGIN_MS,
+  compareFreshness,
+  parseCredential,
+  secretsOf,
+  type ChatGptCredential
+} from '../login/credential.js';
 import type { RefreshOutcome } from './token-endpoint.js';
 import type { RefreshFailure } from '../login/refresh-failure.js';
 
-/** Codex refreshes by itself when the access token expires within 5 minutes: a copy must stay clear of that. */
-const CODEX_REFRESH_MARGIN_MS = 5 * 60_000;
-/** A copy handed to Codex must have at least this much left beyond Codex's own margin. */
+/** A copy handed to Codex must stay clear of Codex's own refresh margin, by a minute. */
 export const MIN_USABLE_MS = CODEX_REFRESH_MARGIN_MS + 60_000;
 
 /** A claim this job holds: `release(spent)` gives it back (unspent: the next job may renew at once). */
@@ -41,7 +35,7 @@ interface OtherClaim {
 
 export type Claim = HeldClaim | OtherClaim;
 
-/** The points between claim and store where the fault tests stop a step (src/chatgpt/fault-points.ts). */
+/** The points between claim and store where the fault tests stop a step (faultPoint in src/chatgpt/renewal/stores.ts). */
 export type RenewalPoint = 'claimed' | 'answered' | 'stored';
 
 /** A waiting job tries the claim again on every this many polls of the successor. */

@@ -3,10 +3,10 @@
 // only where its successor is stored for every later job (src/chatgpt/renewal/place.ts); elsewhere a due
 // login runs with its still-valid access token (src/chatgpt/renewal/without-renewing.ts).
 import { CredentialError } from '../../action/errors.js';
-import { reseedSteps as reseedStepsFor } from '../login/refresh-failure.js';
+import { reseedSteps } from '../login/instructions.js';
 import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
 import type { Runtime } from '../../action/runtime.js';
-import type { LocalStore } from '../../stores/local.js';
+import type { Holder } from '../holds.js';
 import type { EnvelopeStore } from '../../stores/store.js';
 import { isHostedRunner, renewalPlace, type RenewalPlace, type RunPlace } from './place.js';
 import type { ChatGptCredential } from '../login/credential.js';
@@ -22,8 +22,7 @@ export async function renewAheadIfDue(
   inputs: ChatGptInputs,
   credential: ChatGptCredential,
   stores: EnvelopeStore[],
-  local: LocalStore | undefined,
-  jobNonce: string,
+  holder: Holder,
   rt: Runtime,
   place: RunPlace
 ): Promise<RenewalResult> {
@@ -36,10 +35,11 @@ export async function renewAheadIfDue(
     windowMs,
     waitMs: WAIT_FOR_RENEWAL_MS,
     pollMs: POLL_RENEWAL_MS,
-    reseed: reseedSteps(inputs)
+    reseed: reseedSteps(inputs.secret)
   };
-  const parts = realRenewalParts({ inputs, rt, stores, local, jobNonce });
-  const here = renewalPlaceOf(inputs, local, place, rt.env);
+  const { credentialName, encryptionKey, secret } = inputs;
+  const parts = realRenewalParts({ credentialName, encryptionKey, secret, holder, stores, rt });
+  const here = renewalPlaceOf(inputs, holder.lock !== undefined, place, rt.env);
   if (!here.ok) {
     // Not here; but a job on the default branch may have renewed it already (this copy came from an older store).
     const newest = await followSuccessors(credential, options, parts);
@@ -59,7 +59,7 @@ export async function renewAheadIfDue(
 export function withholdInJobRefresh(
   inputs: ChatGptInputs,
   credential: ChatGptCredential,
-  local: LocalStore | undefined,
+  local: boolean,
   place: RunPlace,
   rt: Runtime
 ): boolean {
@@ -74,13 +74,8 @@ export function withholdInJobRefresh(
   return true;
 }
 
-function renewalPlaceOf(
-  inputs: ChatGptInputs,
-  local: LocalStore | undefined,
-  place: RunPlace,
-  env: NodeJS.ProcessEnv
-): RenewalPlace {
-  return renewalPlace(place, { secret: !!inputs.secret, local: !!local, hostedRunner: isHostedRunner(env) });
+function renewalPlaceOf(inputs: ChatGptInputs, local: boolean, place: RunPlace, env: NodeJS.ProcessEnv): RenewalPlace {
+  return renewalPlace(place, { secret: !!inputs.secret, local, hostedRunner: isHostedRunner(env) });
 }
 
 /** A due login this job may not renew: run with its access token (warned), or fail when it would not last. */
@@ -100,8 +95,4 @@ function useAsIs(
   });
   if (!verdict.use) throw new CredentialError(`${verdict.message} ${here.fix}`);
   rt.warning(verdict.warning);
-}
-
-function reseedSteps(inputs: ChatGptInputs): string {
-  return reseedStepsFor(inputs.secret);
 }

@@ -4,7 +4,7 @@
 // only (the decrypted login's own times), never on a cache key or a file date.
 import type { RunPlace } from '../renewal/place.js';
 import { compareLastRefresh } from '../login/credential.js';
-import type { StoreName } from './summary.js';
+import { CACHE_EVICTION_DAYS, type StoreName } from './summary.js';
 
 export interface WarningFacts {
   now: Date;
@@ -29,8 +29,8 @@ export interface EarlyWarning {
 }
 
 const DAY_MS = 86_400_000;
-/** GitHub evicts a cache entry after 7 days without use: warn 2 days ahead. */
-const CACHE_AGING_DAYS = 5;
+/** Warn 2 days before GitHub evicts a cache entry no job used. */
+const CACHE_AGING_DAYS = CACHE_EVICTION_DAYS - 2;
 
 export function earlyWarnings(facts: WarningFacts): EarlyWarning[] {
   return [renewalDueCannotRenew(facts), cacheOnlyAging(facts), seedOlderThanStored(facts)].filter(
@@ -64,7 +64,7 @@ function cacheOnlyAging(facts: WarningFacts): EarlyWarning | undefined {
     level: 'warning',
     message:
       `The only stored copy of the ChatGPT login '${facts.credentialName}' is in the Actions cache, and it was last renewed ${days} days ago. ` +
-      'GitHub evicts a cache entry no job uses for 7 days (earlier when the repository cache is full); once it is gone, only the seed is left, whose refresh token is spent. ' +
+      `GitHub evicts a cache entry no job uses for ${CACHE_EVICTION_DAYS} days (earlier when the repository cache is full); once it is gone, only the seed is left, whose refresh token is spent. ` +
       'Fix: run a job with it at least every few days (a `schedule:`), or keep a durable copy: `secret-name` (write-back) or `local-store: true`.'
   };
 }

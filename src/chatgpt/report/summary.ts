@@ -2,6 +2,7 @@
 // facts the main step gathered: what each store held, which copy was used and why, what happens
 // next. It never receives a token, a key or a key id, so it cannot print one; the account is not
 // named either (the summary is visible to everyone who can read the run).
+import { CODEX_REFRESH_MARGIN_MS } from '../login/credential.js';
 
 /** Where a copy of the login can come from. */
 export type StoreName = 'cache' | 'local' | 'secret' | 'seed' | 'codex-home';
@@ -47,10 +48,8 @@ export interface ChatGptReport {
   warnings?: string[];
 }
 
-/** Codex renews the access token when it expires within about 5 minutes. */
-const RENEWAL_LEAD_MS = 5 * 60_000;
 /** GitHub evicts a cache entry not used for 7 days. */
-const CACHE_EVICTION_DAYS = 7;
+export const CACHE_EVICTION_DAYS = 7;
 
 const STORE_LABEL: Record<StoreName, string> = {
   cache: 'Actions cache',
@@ -148,7 +147,8 @@ function whatHappensNext(report: ChatGptReport): string[] {
   const next: string[] = [];
   const expires = current.accessTokenExpiresAt;
   if (expires) {
-    const lead = report.renewal === 'ahead' ? (report.renewWindowMs ?? RENEWAL_LEAD_MS) : RENEWAL_LEAD_MS;
+    const lead =
+      report.renewal === 'ahead' ? (report.renewWindowMs ?? CODEX_REFRESH_MARGIN_MS) : CODEX_REFRESH_MARGIN_MS;
     const due = new Date(expires.getTime() - lead);
     const dueNow = due.getTime() <= report.now.getTime();
     const when = dueNow ? 'now' : `${stamp(due)} (in ${age(report.now.toISOString(), due)})`;

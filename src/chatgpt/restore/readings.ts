@@ -52,15 +52,28 @@ export function judge(
   const base = { source, where, ...(entry ? { entry } : {}) };
   if (!parsed.ok) return { parsed, reading: { ...base, status: 'unusable', reason: parsed.reason } };
   const credential = parsed.credential;
+  const problem = loginProblem(credential, options);
   const reason =
     consumerCopyProblem(text) ??
-    workspaceMismatch(credential, options.workspaceId) ??
-    provenanceProblem(credential, options.oauthIssuer) ??
-    futureProblem(credential, options.now ?? Date.now());
+    (problem?.check === 'workspace' ? workspaceMismatch(credential, problem.workspaceId) : problem?.reason);
   return {
     parsed,
     reading: reason ? { ...base, status: 'unusable', credential, reason } : { ...base, status: 'usable', credential }
   };
+}
+
+/** A check a login fails: another workspace than 'workspace-id', a foreign OAuth issuer, a last_refresh in the future. */
+export type LoginProblem =
+  { check: 'workspace'; workspaceId: string } | { check: 'provenance' | 'future'; reason: string };
+
+/** The checks every login passes before it is used (the main step) or kept (the post step). */
+export function loginProblem(credential: ChatGptCredential, options: JudgeOptions): LoginProblem | undefined {
+  if (options.workspaceId && credential.workspaceId !== options.workspaceId)
+    return { check: 'workspace', workspaceId: options.workspaceId };
+  const provenance = provenanceProblem(credential, options.oauthIssuer);
+  if (provenance) return { check: 'provenance', reason: provenance };
+  const future = futureProblem(credential, options.now ?? Date.now());
+  return future ? { check: 'future', reason: future } : undefined;
 }
 
 /** A job's copy without the refresh token (renewal: ahead) is never a login to restore or store. */
@@ -68,8 +81,7 @@ function consumerCopyProblem(text: string): string | undefined {
   return isConsumerCopy(text) ? 'it is a copy without the refresh token (renewal: ahead), not a login' : undefined;
 }
 
-function workspaceMismatch(credential: ChatGptCredential, workspaceId: string | undefined): string | undefined {
-  if (!workspaceId || credential.workspaceId === workspaceId) return undefined;
+function workspaceMismatch(credential: ChatGptCredential, workspaceId: string): string {
   return `it belongs to another ChatGPT workspace than the input 'workspace-id' names (${credential.workspaceId ? 'a different account id' : 'no account id in its id token'}); log in to workspace ${workspaceId} and re-seed, or correct 'workspace-id'`;
 }
 

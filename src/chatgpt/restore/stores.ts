@@ -1,10 +1,13 @@
 // The stores of a ChatGPT credential, behind the one EnvelopeStore interface: the Actions cache
 // always, the runner-local store with `local-store: true`, the secret of `secret-name`. The secret
 // store (and libsodium with it) is loaded only when written to.
-import { errorMessage } from '../../action/errors.js';
 import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
+import type { Runtime } from '../../action/runtime.js';
+import type { ChatGptCredential } from '../login/credential.js';
+import { seal } from '../login/envelope.js';
 import { CacheStore } from '../../stores/cache.js';
-import { LocalStore } from '../../stores/local.js';
+import { CredentialError, errorMessage } from '../../action/errors.js';
+import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../../stores/local.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from '../../stores/store.js';
 import type { SecretTarget } from '../../stores/secret.js';
 
@@ -38,7 +41,7 @@ export const openStores: OpenStores = async ({ inputs, env, log, localDir }) => 
 };
 
 /** The secret's version (src/mutex/lease.ts), kept in the repository when the lease is on. */
-export interface SecretVersions {
+interface SecretVersions {
   /** Why a login of `lastRefreshMs` must not be written (a newer one is recorded), or undefined. */
   newerThan(lastRefreshMs: number): Promise<string | undefined>;
   /** After a write: the secret now holds a login of `lastRefreshMs`. */
@@ -46,7 +49,7 @@ export interface SecretVersions {
 }
 
 /** With `lease: true` (its token and repository), the secret's version; without it, none is kept. */
-export function secretVersions(
+function secretVersions(
   inputs: ChatGptInputs,
   env: NodeJS.ProcessEnv,
   log: (message: string) => void
@@ -82,6 +85,48 @@ export function secretVersions(
       }
     }
   };
+}
+
+/**
+ * Secret write-back: before Codex can rotate anything, prove that the token may write the secret by
+ * writing the chosen login to it (sealed, like every stored copy). A job that could not store its
+ * refreshed login must fail here, while the login is still intact, not in the post step. The
+ * secret store is loaded only when secret-name is set.
+ */
+export async function proveWriteAccess(
+  inputs: ChatGptInputs,
+  credential: ChatGptCredential,
+  otherSource: string | undefined,
+  rt: Pick<Runtime, 'env' | 'info'>
+): Promise<void> {
+  const target = inputs.secret!;
+  const { checkWriteAccess, describeTarget } = await import('../../stores/secret.js');
+  const envelope = await seal(credential.text, inputs.encryptionKey, inputs.credentialName);
+  // The secret's version (with the lease): a run queued before another job wrote a newer login holds
+  // an older copy, which must not be written back over it (issue 21).
+  const versions = secretVersions(inputs, rt.env, rt.info);
+  const newer = await versions?.newerThan(credential.lastRefresh.getTime());
+  if (newer)
+    throw new CredentialError(
+      `This job was given an older login than the ${describeTarget(target)} holds now: ${newer}. ` +
+        'The secret was written by another job after this run was queued (a run reads its secrets when it is queued). ' +
+        'Codex did not get the login and nothing was refreshed: re-run the job (a new run reads the secret again).'
+    );
+  try {
+    await checkWriteAccess(target, envelope, { log: rt.info });
+    await versions?.written(credential.lastRefresh.getTime());
+  } catch (error) {
+    throw new CredentialError(
+      `Write-back is on (secret-name), but this job cannot write the secret, so it stops before Codex runs: ${errorMessage(error)} ` +
+        'Codex did not get the login and nothing was refreshed, so every stored copy is still valid: fix this and re-run the job.'
+    );
+  }
+  if (otherSource) {
+    // The secret's own copy lost (older, unusable or missing): it now holds the one Codex will use.
+    rt.info(
+      `The ${describeTarget(target)} now holds the login from the ${otherSource} (last_refresh ${credential.lastRefreshText}), encrypted.`
+    );
+  }
 }
 
 /**
@@ -156,4 +201,33 @@ async function secretEnvelopeStore(
       }
     }
   };
+}
+
+/** `local-store: true`: the runner-local store, its directory resolved and prepared (0700). */
+export async function prepareLocalStore(
+  dirInput: string,
+  credentialName: string,
+  env: NodeJS.ProcessEnv,
+  log: (message: string) => void
+): Promise<LocalStore> {
+  try {
+    const dir = resolveLocalStoreDir(dirInput, {
+      home: env.HOME ?? '',
+      workspace: env.GITHUB_WORKSPACE,
+      runnerTemp: env.RUNNER_TEMP
+    });
+    const local = new LocalStore({
+      dir,
+      credentialName,
+      workspace: env.GITHUB_WORKSPACE,
+      runnerTemp: env.RUNNER_TEMP,
+      log
+    });
+    await local.prepare();
+    return local;
+  } catch (error) {
+    if (error instanceof LocalStoreError)
+      throw new CredentialError(`Input 'local-store-path': ${error.message} Nothing was restored.`);
+    throw error;
+  }
 }
