@@ -72,8 +72,41 @@ export function githubClient(options: GitHubClientOptions): GitHubClient {
   const retries = options.retries ?? 3;
   const base = options.retryBaseMs ?? 1000;
   const maxWait = options.maxRateLimitWaitMs ?? 60_000;
-  const timeoutMs = options.timeoutMs ?? 30_000;
   const total = retries + 1;
+  const octokit = octokitFor(options, retries, base, maxWait);
+  const context = (call: Pick<GitHubCall, 'head' | 'words'>): FailureContext => ({
+    ...call,
+    attempts: total,
+    maxRateLimitWaitMs: maxWait
+  });
+
+  return {
+    context,
+    async request(method, url, body, call) {
+      const attempts = attemptCounter(options, `${method} ${new URL(url).pathname}`, total, base, call);
+      let answer: GitHubAnswer;
+      try {
+        const response = await octokit.request(`${method} ${url}`, {
+          headers: { accept: 'application/vnd.github+json', 'x-github-api-version': API_VERSION },
+          ...(body === undefined ? {} : { data: body }),
+          request: { fetch: attempts.send, redirect: 'follow' }
+        });
+        answer = toAnswer(response.status, response.headers, response.data);
+      } catch (caught) {
+        const failed = caught as { status?: number; response?: { status: number; headers: object; data: unknown } };
+        if (!failed.response)
+          throw call.error(unreachable(context(call), attempts.lastProblem || networkReason(caught), attempts.count));
+        answer = toAnswer(failed.response.status, failed.response.headers, failed.response.data);
+      }
+      const rate = rateLimit(answer);
+      if (rate) throw call.error(rateLimited(context(call), answer, rate, attempts.count));
+      return { answer, attempts: attempts.count };
+    }
+  };
+}
+
+/** Octokit with the retry and throttling plugins, in the client's unit of time. */
+function octokitFor(options: GitHubClientOptions, retries: number, base: number, maxWait: number) {
   // Asked by the throttling plugin before it waits out a rate limit: within the budget, and said.
   const onLimit =
     (kind: string) =>
@@ -85,7 +118,7 @@ export function githubClient(options: GitHubClientOptions): GitHubClient {
       );
       return true;
     };
-  const octokit = new Client({
+  return new Client({
     baseUrl: options.apiUrl.replace(/\/+$/, ''),
     auth: options.token.trim(),
     userAgent: 'codex-auth',
@@ -102,58 +135,42 @@ export function githubClient(options: GitHubClientOptions): GitHubClient {
     },
     log: { debug: () => undefined, info: () => undefined, warn: options.log, error: options.log }
   });
-  const context = (call: Pick<GitHubCall, 'head' | 'words'>): FailureContext => ({
-    ...call,
-    attempts: total,
-    maxRateLimitWaitMs: maxWait
-  });
+}
 
-  return {
-    context,
-    async request(method, url, body, call) {
-      const what = `${method} ${new URL(url).pathname}`;
-      let attempts = 0;
-      let lastProblem = '';
-      // Every attempt goes through here: a timeout per attempt, the count, and a line per retry.
-      const send: typeof fetch = async (input, init) => {
-        attempts++;
-        call.onSend?.();
-        try {
-          const response = await (options.fetch ?? fetch)(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-          if (response.status >= 500 && attempts < total) {
-            const text = await response.clone().text();
-            lastProblem = `answered ${response.status}${jsonMessage(text)}`;
-            options.log(
-              `GitHub API: ${what} ${lastProblem}; attempt ${attempts + 1} of ${total} in ${seconds(attempts ** 2 * base)}.`
-            );
-          }
-          return response;
-        } catch (caught) {
-          lastProblem = networkReason(caught);
-          if (attempts < total)
-            options.log(
-              `GitHub API: ${what} failed (${lastProblem}); attempt ${attempts + 1} of ${total} in ${seconds(attempts ** 2 * base)}.`
-            );
-          throw caught;
-        }
-      };
-      let answer: GitHubAnswer;
-      try {
-        const response = await octokit.request(`${method} ${url}`, {
-          headers: { accept: 'application/vnd.github+json', 'x-github-api-version': API_VERSION },
-          ...(body === undefined ? {} : { data: body }),
-          request: { fetch: send, redirect: 'follow' }
-        });
-        answer = toAnswer(response.status, response.headers, response.data);
-      } catch (caught) {
-        const failed = caught as { status?: number; response?: { status: number; headers: object; data: unknown } };
-        if (!failed.response)
-          throw call.error(unreachable(context(call), lastProblem || networkReason(caught), attempts));
-        answer = toAnswer(failed.response.status, failed.response.headers, failed.response.data);
+/** The fetch every attempt of one call goes through: a timeout per attempt, the count, and a line per retry. */
+function attemptCounter(options: GitHubClientOptions, what: string, total: number, base: number, call: GitHubCall) {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let count = 0;
+  let lastProblem = '';
+  const send: typeof fetch = async (input, init) => {
+    const attempt = ++count;
+    call.onSend?.();
+    try {
+      const response = await (options.fetch ?? fetch)(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      if (response.status >= 500 && attempt < total) {
+        const text = await response.clone().text();
+        lastProblem = `answered ${response.status}${jsonMessage(text)}`;
+        options.log(
+          `GitHub API: ${what} ${lastProblem}; attempt ${attempt + 1} of ${total} in ${seconds(attempt ** 2 * base)}.`
+        );
       }
-      const rate = rateLimit(answer);
-      if (rate) throw call.error(rateLimited(context(call), answer, rate, attempts));
-      return { answer, attempts };
+      return response;
+    } catch (caught) {
+      lastProblem = networkReason(caught);
+      if (attempt < total)
+        options.log(
+          `GitHub API: ${what} failed (${lastProblem}); attempt ${attempt + 1} of ${total} in ${seconds(attempt ** 2 * base)}.`
+        );
+      throw caught;
+    }
+  };
+  return {
+    send,
+    get count() {
+      return count;
+    },
+    get lastProblem() {
+      return lastProblem;
     }
   };
 }
