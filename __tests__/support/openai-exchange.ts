@@ -25,7 +25,7 @@ const EXCHANGE_HOST = 'auth.openai.com';
 /**
  * ChatGPT's back end: with a workspace login Codex loads the workspace's managed policies,
  * `GET https://chatgpt.com/backend-api/wham/config/bundle`, before a run and stops without them
- * (shared/docs/codex-cli-login.md §2; the same call as ./chatgpt-backend.ts). Workload identity
+ * (observed from the pinned Codex binary; the same call as ./chatgpt-backend.ts). Workload identity
  * accepts only the production chatgpt_base_url, so this host is answered through the proxy too.
  */
 const BACKEND_HOST = 'chatgpt.com';
