@@ -39,6 +39,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { livenessProbe, type LivenessProbe, type ProcessIdentity } from '../platform/liveness.js';
 import { parseHolderRecord } from './holder-record.js';
+import { waitFor, type Look, type Progress } from './wait.js';
 
 export { processIdentity } from '../platform/liveness.js';
 
@@ -199,119 +200,157 @@ export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
     );
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-  const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
-  const logEveryMs = options.logEveryMs ?? DEFAULT_LOCK_LOG_EVERY_MS;
-  const maxPollMs = options.maxPollMs ?? DEFAULT_MAX_POLL_MS;
-  let pollMs = Math.min(options.pollMs ?? DEFAULT_POLL_MS, maxPollMs);
   const log = options.log ?? (() => undefined);
-  const probe = options.probe ?? livenessProbe();
-
   const token = randomBytes(16).toString('hex');
   const target = lockPath(dir, name);
   const staging = path.join(dir, `.${name}.lock.${token}.new`);
   await removeStaleStaging(dir, name);
   await fs.mkdir(staging, { mode: 0o700 });
 
-  const started = Date.now();
-  const deadline = started + timeoutMs;
-  const removedStale: StaleRemoval[] = [];
-  let lastLog = -Infinity;
-  let quickRetries = 0;
-  /** When this waiter first saw each holder's record (by its token), on its own clock. */
-  const firstSeen = new Map<string, number>();
+  const attempt = new LockAttempt(options, { name, dir, token, target, staging, log });
   try {
-    for (;;) {
-      const now = Date.now();
-      const record: LockRecord = {
-        version: 1,
-        name,
-        token,
-        createdAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + ttlMs).toISOString(),
-        holder: options.holder
-      };
-      await fs.writeFile(path.join(staging, `${token}.json`), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-      try {
-        await fs.rename(staging, target);
-        const waitedMs = Date.now() - started;
-        log(
-          `Acquired the lock on credential '${name}'${waitedMs >= 1000 ? ` after waiting ${seconds(waitedMs)}` : ''}; lease until ${record.expiresAt}.`
-        );
-        const held: HeldLock = {
-          token,
-          path: target,
-          record,
-          waitedMs,
-          removedStale,
-          release: () => releaseLock({ dir, name, token })
-        };
-        return held;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (code === 'ENOTDIR') throw notADirectory(target);
-        if (!BUSY.has(code)) throw error;
-      }
-
-      const state = await inspect(target);
-      if (state.kind === 'free' || state.kind === 'empty') {
-        // Released in between (or left empty by a release): try again, a few times without waiting.
-        if (state.kind === 'empty') await fs.rmdir(target).catch(() => undefined);
-        if (++quickRetries <= 3) continue;
-      } else {
-        if (!firstSeen.has(state.file)) firstSeen.set(state.file, Date.now());
-        const stale = staleness(state, options.holder, ttlMs, probe, firstSeen.get(state.file)!);
-        if (stale === 'this-job') {
-          throw new LockError(
-            `This job already holds the lock on credential '${name}' (${target}), taken by an earlier step of the job at ${state.record?.createdAt}. ` +
-              'Use the action once per credential-name in a job, or give the other step its own credential-name. ' +
-              `If the job that took it was killed and this is a new job, remove ${target}.`,
-            state.record
-          );
-        }
-        if (stale) {
-          // Keyed on the stale holder's token: of several waiters, exactly one succeeds.
-          const removed = await fs.unlink(path.join(target, state.file)).then(
-            () => true,
-            (error: NodeJS.ErrnoException) => {
-              if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
-              throw error;
-            }
-          );
-          if (removed) {
-            removedStale.push({ record: state.record, reason: stale });
-            log(`Removed the stale lock on credential '${name}' held by ${describeHolder(state.record)}: ${stale}.`);
-            await fs.rmdir(target).catch(() => undefined);
-          }
-          // Removed, or another waiter removed it first (or it was released): compete for it now.
-          if (++quickRetries <= 3) continue;
-        }
-      }
-
-      const waitedMs = Date.now() - started;
-      if (Date.now() >= deadline) {
-        const holder = state.kind === 'held' ? state.record : undefined;
-        throw new LockTimeoutError(
-          `Timed out after ${seconds(waitedMs)} waiting for the lock on credential '${name}' (${target}), held by ${state.kind === 'held' ? describeHolder(holder) : 'another job'}` +
-            `${holder ? `; its lease expires at ${holder.expiresAt}` : ''}. Another job that uses this credential on this machine is still running. ` +
-            `Wait for it and re-run, or raise the lock timeout; if that job is no longer running, remove ${target}.`,
-          holder
-        );
-      }
-      if (state.kind === 'held' && Date.now() - lastLog >= logEveryMs) {
-        lastLog = Date.now();
-        log(
-          `Waiting for ${describeHolder(state.record)} to release the lock on credential '${name}' ` +
-            `(lease until ${state.record?.expiresAt ?? 'unknown'}); waited ${seconds(waitedMs)} of ${seconds(timeoutMs)}.`
-        );
-      }
-      quickRetries = 0;
-      const jittered = pollMs * (0.8 + Math.random() * 0.4);
-      await sleep(Math.max(1, Math.min(jittered, deadline - Date.now())));
-      pollMs = Math.min(pollMs * 1.5, maxPollMs);
-    }
+    return await waitFor<HeldLock>({
+      timeoutMs,
+      pollMs: options.pollMs ?? DEFAULT_POLL_MS,
+      maxPollMs: options.maxPollMs ?? DEFAULT_MAX_POLL_MS,
+      jitter: { from: 0.8, spread: 0.4 },
+      logEveryMs: options.logEveryMs ?? DEFAULT_LOCK_LOG_EVERY_MS,
+      log,
+      now: Date.now,
+      sleep,
+      look: (wait) => attempt.look(wait.started),
+      timedOut: (waitedMs) => attempt.timedOut(waitedMs),
+      progress: (waitedMs) => attempt.progress(waitedMs, timeoutMs)
+    });
   } finally {
     // After a successful rename the staging directory no longer exists; otherwise remove it.
     await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** One acquirer's looks at the lock: rename its record into place, or judge the holder it finds. */
+class LockAttempt {
+  readonly removedStale: StaleRemoval[] = [];
+  /** When this waiter first saw each holder's record (by its token), on its own clock. */
+  private readonly firstSeen = new Map<string, number>();
+  private readonly ttlMs: number;
+  private readonly probe: LivenessProbe;
+  /** What the last look found. */
+  private state: LockState = { kind: 'free' };
+
+  constructor(
+    private readonly options: AcquireOptions,
+    private readonly at: {
+      name: string;
+      dir: string;
+      token: string;
+      target: string;
+      staging: string;
+      log: (message: string) => void;
+    }
+  ) {
+    this.ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+    this.probe = options.probe ?? livenessProbe();
+  }
+
+  async look(started: number): Promise<Look<HeldLock>> {
+    const held = await this.take(started);
+    if (held) return { acquired: held };
+    const state = (this.state = await inspect(this.at.target));
+    if (state.kind === 'free' || state.kind === 'empty') {
+      // Released in between (or left empty by a release): try again, a few times without waiting.
+      if (state.kind === 'empty') await fs.rmdir(this.at.target).catch(() => undefined);
+      return 'again';
+    }
+    return (await this.removeIfStale(state)) ? 'again' : 'wait';
+  }
+
+  timedOut(waitedMs: number): LockTimeoutError {
+    const { name, target } = this.at;
+    const state = this.state;
+    const holder = state.kind === 'held' ? state.record : undefined;
+    return new LockTimeoutError(
+      `Timed out after ${seconds(waitedMs)} waiting for the lock on credential '${name}' (${target}), held by ${state.kind === 'held' ? describeHolder(holder) : 'another job'}` +
+        `${holder ? `; its lease expires at ${holder.expiresAt}` : ''}. Another job that uses this credential on this machine is still running. ` +
+        `Wait for it and re-run, or raise the lock timeout; if that job is no longer running, remove ${target}.`,
+      holder
+    );
+  }
+
+  progress(waitedMs: number, timeoutMs: number): Progress | undefined {
+    const state = this.state;
+    if (state.kind !== 'held') return undefined;
+    return {
+      line:
+        `Waiting for ${describeHolder(state.record)} to release the lock on credential '${this.at.name}' ` +
+        `(lease until ${state.record?.expiresAt ?? 'unknown'}); waited ${seconds(waitedMs)} of ${seconds(timeoutMs)}.`
+    };
+  }
+
+  /** Writes a fresh record into the staging directory and renames it into place: the lock, or undefined while held. */
+  private async take(started: number): Promise<HeldLock | undefined> {
+    const { name, dir, token, target, staging, log } = this.at;
+    const now = Date.now();
+    const record: LockRecord = {
+      version: 1,
+      name,
+      token,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.ttlMs).toISOString(),
+      holder: this.options.holder
+    };
+    await fs.writeFile(path.join(staging, `${token}.json`), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    try {
+      await fs.rename(staging, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (code === 'ENOTDIR') throw notADirectory(target);
+      if (!BUSY.has(code)) throw error;
+      return undefined;
+    }
+    const waitedMs = Date.now() - started;
+    log(
+      `Acquired the lock on credential '${name}'${waitedMs >= 1000 ? ` after waiting ${seconds(waitedMs)}` : ''}; lease until ${record.expiresAt}.`
+    );
+    return {
+      token,
+      path: target,
+      record,
+      waitedMs,
+      removedStale: this.removedStale,
+      release: () => releaseLock({ dir, name, token })
+    };
+  }
+
+  /** Removes the holder's record if it is stale: true when the lock may be free now (look again at once). */
+  private async removeIfStale(state: Extract<LockState, { kind: 'held' }>): Promise<boolean> {
+    const { name, target, log } = this.at;
+    if (!this.firstSeen.has(state.file)) this.firstSeen.set(state.file, Date.now());
+    const stale = staleness(state, this.options.holder, this.ttlMs, this.probe, this.firstSeen.get(state.file)!);
+    if (stale === 'this-job') {
+      throw new LockError(
+        `This job already holds the lock on credential '${name}' (${target}), taken by an earlier step of the job at ${state.record?.createdAt}. ` +
+          'Use the action once per credential-name in a job, or give the other step its own credential-name. ' +
+          `If the job that took it was killed and this is a new job, remove ${target}.`,
+        state.record
+      );
+    }
+    if (!stale) return false;
+    // Keyed on the stale holder's token: of several waiters, exactly one succeeds.
+    const removed = await fs.unlink(path.join(target, state.file)).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
+        throw error;
+      }
+    );
+    if (removed) {
+      this.removedStale.push({ record: state.record, reason: stale });
+      log(`Removed the stale lock on credential '${name}' held by ${describeHolder(state.record)}: ${stale}.`);
+      await fs.rmdir(target).catch(() => undefined);
+    }
+    // Removed, or another waiter removed it first (or it was released): compete for it now.
+    return true;
   }
 }
 
