@@ -23,7 +23,8 @@ import { parseCredential, secretsOf, sha256, type ChatGptCredential } from './lo
 import { renewAheadIfDue, withholdInJobRefresh } from './renewal/step.js';
 import { choose, judge, type Reading, type Source } from './restore/readings.js';
 import { open, seal } from './login/envelope.js';
-import { cacheOnlyWithoutCache, openStores, secretVersions } from './restore/stores.js';
+import { cacheOnlyWithoutCache, openStores } from './restore/stores.js';
+import { secretVersions } from '../stores/secret-version.js';
 import { JOB_NONCE_VARIABLE } from '../action/constants.js';
 import type { EnvelopeStore, NewestRead } from '../stores/store.js';
 import { checkWhereWeRun } from './report/guard.js';

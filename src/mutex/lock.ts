@@ -1,38 +1,8 @@
-// A lock on one credential of the runner-local store, held from the main step to the post step of a
-// job. Several runner processes on one machine run jobs at once; a refresh token is single-use, so
-// only one job at a time may hold a copy.
-//
-// The main step's process exits long before the post step runs, so the lock cannot be tied to an
-// open file descriptor (flock) or to the process that took it. It is a directory entry instead:
-//
-//   <dir>/<name>.lock/<token>.json      the lock: a directory holding exactly one record
-//
-// Operations, each one atomic system call:
-// - acquire: write the record into a private staging directory, then rename(staging, <name>.lock).
-//   rename() onto a missing path or an empty directory succeeds; onto a non-empty directory (a lock
-//   that is held) it fails. So the record is in place the instant the lock exists, never half-written.
-// - release: unlink(<name>.lock/<token>.json). The token is random per acquisition and part of the
-//   file name, so the unlink is a compare-and-swap: it succeeds only while that holder still holds
-//   the lock, and cannot remove anyone else's. The empty directory left behind means "free" (an
-//   empty directory is replaced by the next rename, or removed with rmdir, which fails on a
-//   non-empty directory and so never removes a held lock).
-// - takeover of a stale lock: the same keyed unlink of the stale holder's record. Of several
-//   waiters that saw the same stale record, exactly one unlink succeeds; then all of them compete
-//   for the free lock again by rename, and one wins.
-//
-// When is a lock stale? The holder's pid is no signal (main exits before post). Signals used:
-// 1. The lease has run out (default 6 h, the default job timeout): its duration (the record's
-//    expiresAt − createdAt, one clock) has passed since this waiter first saw the record, or since
-//    the record file was written (its mtime, set by the file system). The holder's own timestamps
-//    are never compared with this waiter's clock (issue 21: a process whose clock is off, or a store
-//    shared between machines, cannot shorten a lease). No process runs between main and post to
-//    renew it, so choose the lease longer than any job.
-// 2. The holder's runner is the one running this job: a runner runs one job at a time, so the
-//    holding job is over and its post step did not release (the job was killed, the runner
-//    restarted). If it is this very job (an earlier step), acquiring fails at once instead of waiting.
-// 3. The holding job's runner worker (the parent process of the step, alive for the whole job) has
-//    exited, checked by pid and start time (src/platform/liveness.ts: /proc on Linux, ps on macOS,
-//    the process start time on Windows; never judged from another host, boot or pid namespace).
+// The lock on one credential of the runner-local store (`local-store: true`), held from a job's main
+// step to its post step: several runner processes on one machine run jobs at once, and a refresh
+// token is single-use. The main step's process exits before the post step, so the lock is a
+// directory entry, <dir>/<name>.lock/<token>.json, taken by rename() and released by a keyed
+// unlink (both atomic). docs/design.md, "The runner-local lock", says why and when it is stale.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
