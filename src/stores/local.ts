@@ -50,6 +50,45 @@ export interface StoreLocationContext {
   runnerTemp?: string;
 }
 
+/** Why a directory may not hold the store: the placement rule, worded by each caller (an input's error, the store's). */
+export type Misplacement =
+  | { kind: 'relative' }
+  /** Inside the workspace, where a checkout, an artifact upload or a Docker build could pick up the credential. */
+  | { kind: 'workspace'; root: string }
+  /** Inside RUNNER_TEMP, which the runner empties after every job. */
+  | { kind: 'runner-temp'; root: string };
+
+/**
+ * The rule of where the runner-local store may live, for a `local-store-path` value (empty: the
+ * default; `~`: the runner user's home): the absolute directory, or why it may not hold the store.
+ * `inside` compares paths: as text by default; src/action/inputs.ts also resolves symbolic links.
+ */
+export function placeLocalStore(
+  raw: string | undefined,
+  ctx: StoreLocationContext,
+  inside: (child: string, parent: string) => boolean = isInsideAsText
+): { given: string; dir: string; misplaced?: Misplacement } {
+  const given = (raw ?? '').trim() || DEFAULT_LOCAL_STORE_DIR;
+  const expanded = expandHome(given, ctx.home);
+  if (!path.isAbsolute(expanded)) return { given, dir: expanded, misplaced: { kind: 'relative' } };
+  const dir = path.resolve(expanded);
+  return { given, dir, misplaced: misplacement(dir, ctx, inside) };
+}
+
+function misplacement(
+  dir: string,
+  ctx: { workspace?: string; runnerTemp?: string },
+  inside: (child: string, parent: string) => boolean
+): Exclude<Misplacement, { kind: 'relative' }> | undefined {
+  if (ctx.workspace && inside(dir, ctx.workspace)) return { kind: 'workspace', root: ctx.workspace };
+  if (ctx.runnerTemp && inside(dir, ctx.runnerTemp)) return { kind: 'runner-temp', root: ctx.runnerTemp };
+  return undefined;
+}
+
+function isInsideAsText(child: string, parent: string): boolean {
+  return isInside(child, path.resolve(parent));
+}
+
 /**
  * Turns the configured store directory (empty for the default) into an absolute path, and refuses
  * locations that would leak or lose the credential: relative paths, the workspace, RUNNER_TEMP, the
@@ -57,15 +96,13 @@ export interface StoreLocationContext {
  * links, owner, modes, and the workspace again after resolving links).
  */
 export function resolveLocalStoreDir(raw: string | undefined, ctx: StoreLocationContext): string {
-  const given = (raw ?? '').trim() || DEFAULT_LOCAL_STORE_DIR;
-  const expanded = expandHome(given, ctx.home);
-  if (!path.isAbsolute(expanded)) {
+  const { given, dir, misplaced } = placeLocalStore(raw, ctx);
+  if (misplaced?.kind === 'relative') {
     throw new LocalStoreError(
       `The local store directory '${given}' is a relative path, which would put it in the workspace. Give an absolute path outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`
     );
   }
-  const dir = path.resolve(expanded);
-  checkPlacement(dir, given, ctx);
+  if (misplaced) throw misplacedError(misplaced, dir, given);
   if (process.platform !== 'win32') {
     const mount = CONTAINER_JOB_MOUNTS.find((m) => isInside(dir, m));
     if (mount) {
@@ -79,16 +116,20 @@ export function resolveLocalStoreDir(raw: string | undefined, ctx: StoreLocation
 }
 
 function checkPlacement(dir: string, shown: string, ctx: { workspace?: string; runnerTemp?: string }): void {
-  if (ctx.workspace && isInside(dir, path.resolve(ctx.workspace))) {
-    throw new LocalStoreError(
-      `The local store directory '${shown}' (${dir}) is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential. Choose a directory outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`
-    );
-  }
-  if (ctx.runnerTemp && isInside(dir, path.resolve(ctx.runnerTemp))) {
-    throw new LocalStoreError(
-      `The local store directory '${shown}' (${dir}) is inside RUNNER_TEMP (${ctx.runnerTemp}), which the runner empties after every job, so nothing would be kept. Choose a directory outside the work folder (default ${DEFAULT_LOCAL_STORE_DIR}).`
-    );
-  }
+  const misplaced = misplacement(dir, ctx, isInsideAsText);
+  if (misplaced) throw misplacedError(misplaced, dir, shown);
+}
+
+function misplacedError(
+  misplaced: Exclude<Misplacement, { kind: 'relative' }>,
+  dir: string,
+  shown: string
+): LocalStoreError {
+  return new LocalStoreError(
+    misplaced.kind === 'workspace'
+      ? `The local store directory '${shown}' (${dir}) is inside the workspace (${misplaced.root}), where a checkout, an artifact upload or a Docker build could pick up the credential. Choose a directory outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`
+      : `The local store directory '${shown}' (${dir}) is inside RUNNER_TEMP (${misplaced.root}), which the runner empties after every job, so nothing would be kept. Choose a directory outside the work folder (default ${DEFAULT_LOCAL_STORE_DIR}).`
+  );
 }
 
 export interface LocalStoreOptions {
