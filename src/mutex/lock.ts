@@ -4,14 +4,15 @@
 // directory entry, <dir>/<name>.lock/<token>.json, taken by rename() and released by a keyed
 // unlink (both atomic). docs/design.md, "The runner-local lock", says why and when it is stale.
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { livenessProbe, type LivenessProbe, type ProcessIdentity } from '../platform/liveness.js';
+import { livenessProbe, type LivenessProbe } from '../platform/liveness.js';
+import { describeHolder, seconds, staleness, type LockHolder, type LockRecord } from './lock-holder.js';
 import { parseHolderRecord } from './holder-record.js';
 import { waitFor, type Look, type Progress } from './wait.js';
 
 export { processIdentity } from '../platform/liveness.js';
+export { describeHolder, holderFromEnv, type LockHolder } from './lock-holder.js';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
 const DEFAULT_LOCK_TTL_MS = 6 * 60 * 60 * 1000;
@@ -28,33 +29,6 @@ const RECORD_FILE = /^([0-9a-f]{32})\.json$/;
 const BUSY = new Set(
   process.platform === 'win32' ? ['ENOTEMPTY', 'EEXIST', 'EPERM', 'EACCES', 'EBUSY'] : ['ENOTEMPTY', 'EEXIST']
 );
-
-/** Who holds (or wants) the lock. Everything is optional except host and pid: outside Actions little is known. */
-export interface LockHolder {
-  host: string;
-  pid: number;
-  /** RUNNER_NAME. */
-  runner?: string;
-  /** One runner process: host, RUNNER_NAME and RUNNER_TEMP. A runner runs one job at a time. */
-  runnerId?: string;
-  /** One job: repository, run id, attempt, job id (and a per-job nonce when the caller has one). */
-  jobId?: string;
-  repository?: string;
-  runId?: string;
-  runAttempt?: string;
-  job?: string;
-  /** The job's runner worker (the step's parent process). */
-  worker?: ProcessIdentity;
-}
-
-export interface LockRecord {
-  version: 1;
-  name: string;
-  token: string;
-  createdAt: string;
-  expiresAt: string;
-  holder: LockHolder;
-}
 
 export interface AcquireOptions {
   /** The store directory (it must exist; LocalStore.prepare() creates it 0700). */
@@ -113,45 +87,6 @@ export class LockTimeoutError extends LockError {
 
 export function lockPath(dir: string, name: string): string {
   return path.join(dir, `${name}.lock`);
-}
-
-/** The holder description of the current step, from the variables the runner sets. */
-export function holderFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  options: { jobNonce?: string; workerPid?: number; probe?: LivenessProbe } = {}
-): LockHolder {
-  const host = os.hostname();
-  const runner = env.RUNNER_NAME || undefined;
-  const runnerId = runner && env.RUNNER_TEMP ? [host, runner, path.resolve(env.RUNNER_TEMP)].join('|') : undefined;
-  const runAttempt = env.GITHUB_RUN_ATTEMPT || (env.GITHUB_RUN_ID ? '1' : undefined);
-  const jobId = env.GITHUB_RUN_ID
-    ? [env.GITHUB_REPOSITORY ?? '', env.GITHUB_RUN_ID, runAttempt, env.GITHUB_JOB ?? '', options.jobNonce ?? ''].join(
-        '|'
-      )
-    : undefined;
-  return {
-    host,
-    pid: process.pid,
-    runner,
-    runnerId,
-    jobId,
-    repository: env.GITHUB_REPOSITORY || undefined,
-    runId: env.GITHUB_RUN_ID || undefined,
-    runAttempt,
-    job: env.GITHUB_JOB || undefined,
-    worker: (options.probe ?? livenessProbe()).identify(options.workerPid ?? process.ppid)
-  };
-}
-
-/** "job 'build' of run 42 (attempt 2) in acme/app on runner 'r1' (host h, pid 123), since <time>". */
-export function describeHolder(record: LockRecord | undefined): string {
-  if (!record) return 'an unreadable lock record';
-  const h = record.holder;
-  let text = h.job ? `job '${h.job}'` : 'a process';
-  if (h.runId) text += ` of run ${h.runId}${h.runAttempt && h.runAttempt !== '1' ? ` (attempt ${h.runAttempt})` : ''}`;
-  if (h.repository) text += ` in ${h.repository}`;
-  if (h.runner) text += ` on runner '${h.runner}'`;
-  return `${text} (host ${h.host}, pid ${h.pid}), since ${record.createdAt}`;
 }
 
 /** The current holder's record, if the lock is held and its record readable. */
@@ -387,41 +322,6 @@ function parseRecord(text: string, token: string): LockRecord | undefined {
   return parseHolderRecord<LockRecord>(text, (r) => r.version === 1 && r.token === token);
 }
 
-/** Why the held lock is stale, 'this-job' if it is held by the asking job itself, or undefined while it is live. */
-function staleness(
-  state: Extract<LockState, { kind: 'held' }>,
-  me: LockHolder,
-  ttlMs: number,
-  probe: LivenessProbe,
-  firstSeenMs: number
-): string | 'this-job' | undefined {
-  const record = state.record;
-  const now = Date.now();
-  // The holder's duration: the difference of two times on its one clock (no skew); else ours.
-  const duration = record ? Date.parse(record.expiresAt) - Date.parse(record.createdAt) : NaN;
-  const leaseMs = Number.isFinite(duration) && duration > 0 ? duration : ttlMs;
-  const ranOut =
-    now - state.mtimeMs >= leaseMs
-      ? 'its record was written'
-      : now - firstSeenMs >= leaseMs
-        ? 'this job first saw it'
-        : undefined;
-  // A record that cannot be read (a crash while it was written): judged by its age alone.
-  if (!record) return ranOut ? `its record is unreadable and older than the lease (${seconds(ttlMs)})` : undefined;
-  if (ranOut)
-    return `its lease expired: ${seconds(leaseMs)} have passed since ${ranOut} (the holder set it to end at ${record.expiresAt} by its own clock)`;
-  const holder = record.holder;
-  if (holder.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
-    if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';
-    if (me.jobId)
-      return `runner '${holder.runner ?? holder.runnerId}' is now running this job, and a runner runs one job at a time, so the holding job has ended without releasing it`;
-  }
-  if (holder.worker && probe.check(holder.worker) === 'gone') {
-    return `the holding job's runner worker process (pid ${holder.worker.pid}) has exited, so the job has ended without releasing it`;
-  }
-  return undefined;
-}
-
 async function removeStaleStaging(dir: string, name: string): Promise<void> {
   const prefix = `.${name}.lock.`;
   const names = await fs.readdir(dir).catch(() => [] as string[]);
@@ -443,10 +343,6 @@ function checkName(name: string): string {
 
 function notADirectory(target: string): LockError {
   return new LockError(`The lock path ${target} exists and is not a directory. Remove it.`);
-}
-
-function seconds(ms: number): string {
-  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 function sleep(ms: number): Promise<void> {
