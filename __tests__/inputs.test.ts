@@ -1,6 +1,6 @@
 // Inputs are parsed once, before any side effect; every error names the input and the fix.
 import { DEFAULT_LOCAL_STORE_PATH, parseInputs, secretInputs } from '../src/action/inputs.js';
-import { DEFAULT_LOCAL_STORE_DIR } from '../src/stores/local.js';
+import { DEFAULT_LOCAL_STORE_DIR } from '../src/stores/local-placement.js';
 
 const KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 3)).toString('base64');
 const ctx = { workspace: '/work/app', home: '/home/runner' };

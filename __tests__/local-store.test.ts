@@ -2,13 +2,13 @@
 // 0700, replaced atomically, and refusing every location or permission that would expose them.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { LocalStore } from '../src/stores/local.js';
 import {
   DEFAULT_LOCAL_STORE_DIR,
-  LocalStore,
   LocalStoreError,
   placeLocalStore,
   resolveLocalStoreDir
-} from '../src/stores/local.js';
+} from '../src/stores/local-placement.js';
 import { isInsideResolved } from '../src/action/paths.js';
 import { destroyRunner, makeRunner, type Runner } from './support/runner.js';
 
