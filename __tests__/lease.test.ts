@@ -10,14 +10,13 @@ import {
   describeLeaseHolder,
   leaseHolderFromEnv,
   readLease,
-  readSecretVersion,
-  recordSecretVersion,
   releaseLease,
   type AcquireLeaseOptions,
   type Lease,
   type LeaseHolder,
   type LeaseRecord
 } from '../src/mutex/lease.js';
+import { readSecretVersion, recordSecretVersion } from '../src/stores/secret-version.js';
 
 import { openStores } from '../src/chatgpt/restore/stores.js';
 import type { ChatGptInputs } from '../src/action/chatgpt-inputs.js';

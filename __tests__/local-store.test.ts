@@ -2,7 +2,14 @@
 // 0700, replaced atomically, and refusing every location or permission that would expose them.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_LOCAL_STORE_DIR, LocalStore, LocalStoreError, resolveLocalStoreDir } from '../src/stores/local.js';
+import { LocalStore } from '../src/stores/local.js';
+import {
+  DEFAULT_LOCAL_STORE_DIR,
+  LocalStoreError,
+  placeLocalStore,
+  resolveLocalStoreDir
+} from '../src/stores/local-placement.js';
+import { isInsideResolved } from '../src/action/paths.js';
 import { destroyRunner, makeRunner, type Runner } from './support/runner.js';
 
 const ENVELOPE = 'codex-auth:v1:default:kid:bm9uY2U:Y2lwaGVydGV4dA';
@@ -82,6 +89,23 @@ describe('where the store lives', () => {
     expect(resolveLocalStoreDir(dir, ctx())).toBe(dir); // the path alone looks fine
     await expect(store(dir).prepare()).rejects.toThrow(/is inside the workspace/);
     expect(await fs.readdir(workspace)).toEqual([]);
+  });
+
+  test('the placement rule judges a path as text by default, and through links with the comparison the inputs use', async () => {
+    expect(placeLocalStore('store', ctx()).misplaced).toEqual({ kind: 'relative' });
+    expect(placeLocalStore(path.join(workspace, 'x'), ctx()).misplaced).toEqual({ kind: 'workspace', root: workspace });
+    expect(placeLocalStore(path.join(runnerTemp, 'x'), ctx()).misplaced).toEqual({
+      kind: 'runner-temp',
+      root: runnerTemp
+    });
+    expect(placeLocalStore('', ctx())).toEqual({
+      given: DEFAULT_LOCAL_STORE_DIR,
+      dir: path.join(home, '.codex-auth', 'store')
+    });
+    await fs.symlink(workspace, path.join(home, 'link'));
+    const linked = path.join(home, 'link', 'store');
+    expect(placeLocalStore(linked, ctx()).misplaced).toBeUndefined();
+    expect(placeLocalStore(linked, ctx(), isInsideResolved).misplaced).toEqual({ kind: 'workspace', root: workspace });
   });
 });
 

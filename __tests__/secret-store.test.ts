@@ -5,13 +5,13 @@
 import { TOKENS, startGitHubApi, type GitHubApi } from './support/github-api.js';
 import {
   SecretStoreError,
-  apiUrlFromEnv,
   checkWriteAccess,
   describeTarget,
   writeSecret,
   type SecretStoreOptions,
   type SecretTarget
 } from '../src/stores/secret.js';
+import { apiUrlFromEnv } from '../src/github/api-url.js';
 
 // Shaped like the real thing: an envelope is one line.
 const VALUE =

@@ -1,10 +1,10 @@
 // The ChatGPT inputs that say where the login is kept besides the Actions cache and how jobs take
 // turns with it: the secret it is written back to, the lease, and the runner-local store with its
 // lock. Each is off unless asked for, and its settings are ignored (with a warning) while off.
-import path from 'node:path';
 import { InputError } from './errors.js';
 import { apiUrlFromEnv } from '../github/api-url.js';
-import { expandHome, isInsideResolved } from './paths.js';
+import { isInsideResolved } from './paths.js';
+import { placeLocalStore } from '../stores/local-placement.js';
 import type { SecretTarget } from '../stores/secret.js';
 import {
   DEFAULT_LOCAL_STORE_DIR,
@@ -207,31 +207,17 @@ export function parseLocalStore(
   return { dir, lockTimeoutMs };
 }
 
-/** `local-store-path`: absolute, and outside the workspace and RUNNER_TEMP (neither keeps a secret safe, or at all). */
+/** `local-store-path`: the placement rule (src/stores/local-placement.ts), worded as this input's error. */
 function localStoreDir(raw: string, { workspace, home, env }: ParseContext): string {
-  const expanded = expandHome(raw, home);
   const where = `Give an absolute path outside the workspace and the runner's work folder (default ${DEFAULT_LOCAL_STORE_DIR}).`;
-  if (!path.isAbsolute(expanded))
-    throw new InputError(
-      'local-store-path',
-      `'${raw}' is a relative path, which would put the store in the workspace.`,
-      where
-    );
-  const dir = path.resolve(expanded);
-  if (workspace && isInsideResolved(dir, workspace)) {
-    throw new InputError(
-      'local-store-path',
-      `'${raw}' is inside the workspace (${workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`,
-      where
-    );
-  }
-  const runnerTemp = env?.RUNNER_TEMP?.trim();
-  if (runnerTemp && isInsideResolved(dir, runnerTemp)) {
-    throw new InputError(
-      'local-store-path',
-      `'${raw}' is inside RUNNER_TEMP (${runnerTemp}), which the runner empties after every job, so nothing would be kept.`,
-      where
-    );
-  }
-  return dir;
+  const place = { home, workspace, runnerTemp: env?.RUNNER_TEMP?.trim() };
+  // Symbolic links resolved: a link inside the workspace to a directory outside it is still refused.
+  const { dir, misplaced } = placeLocalStore(raw, place, isInsideResolved);
+  if (!misplaced) return dir;
+  const problem = {
+    relative: `'${raw}' is a relative path, which would put the store in the workspace.`,
+    workspace: `'${raw}' is inside the workspace (${workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential.`,
+    'runner-temp': `'${raw}' is inside RUNNER_TEMP (${place.runnerTemp}), which the runner empties after every job, so nothing would be kept.`
+  }[misplaced.kind];
+  throw new InputError('local-store-path', problem, where);
 }

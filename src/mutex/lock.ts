@@ -1,89 +1,35 @@
-// A lock on one credential of the runner-local store, held from the main step to the post step of a
-// job. Several runner processes on one machine run jobs at once; a refresh token is single-use, so
-// only one job at a time may hold a copy.
-//
-// The main step's process exits long before the post step runs, so the lock cannot be tied to an
-// open file descriptor (flock) or to the process that took it. It is a directory entry instead:
-//
-//   <dir>/<name>.lock/<token>.json      the lock: a directory holding exactly one record
-//
-// Operations, each one atomic system call:
-// - acquire: write the record into a private staging directory, then rename(staging, <name>.lock).
-//   rename() onto a missing path or an empty directory succeeds; onto a non-empty directory (a lock
-//   that is held) it fails. So the record is in place the instant the lock exists, never half-written.
-// - release: unlink(<name>.lock/<token>.json). The token is random per acquisition and part of the
-//   file name, so the unlink is a compare-and-swap: it succeeds only while that holder still holds
-//   the lock, and cannot remove anyone else's. The empty directory left behind means "free" (an
-//   empty directory is replaced by the next rename, or removed with rmdir, which fails on a
-//   non-empty directory and so never removes a held lock).
-// - takeover of a stale lock: the same keyed unlink of the stale holder's record. Of several
-//   waiters that saw the same stale record, exactly one unlink succeeds; then all of them compete
-//   for the free lock again by rename, and one wins.
-//
-// When is a lock stale? The holder's pid is no signal (main exits before post). Signals used:
-// 1. The lease has run out (default 6 h, the default job timeout): its duration (the record's
-//    expiresAt − createdAt, one clock) has passed since this waiter first saw the record, or since
-//    the record file was written (its mtime, set by the file system). The holder's own timestamps
-//    are never compared with this waiter's clock (issue 21: a process whose clock is off, or a store
-//    shared between machines, cannot shorten a lease). No process runs between main and post to
-//    renew it, so choose the lease longer than any job.
-// 2. The holder's runner is the one running this job: a runner runs one job at a time, so the
-//    holding job is over and its post step did not release (the job was killed, the runner
-//    restarted). If it is this very job (an earlier step), acquiring fails at once instead of waiting.
-// 3. The holding job's runner worker (the parent process of the step, alive for the whole job) has
-//    exited, checked by pid and start time (src/platform/liveness.ts: /proc on Linux, ps on macOS,
-//    the process start time on Windows; never judged from another host, boot or pid namespace).
+// The lock on one credential of the runner-local store (`local-store: true`), held from a job's main
+// step to its post step: several runner processes on one machine run jobs at once, and a refresh
+// token is single-use. The main step's process exits before the post step, so the lock is a
+// directory entry, <dir>/<name>.lock/<token>.json, taken by rename() and released by a keyed
+// unlink (both atomic). docs/design.md, "The runner-local lock", says why and when it is stale.
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { livenessProbe, type LivenessProbe, type ProcessIdentity } from '../platform/liveness.js';
+import { livenessProbe, type LivenessProbe } from '../platform/liveness.js';
+import { describeHolder, seconds, staleness, type LockHolder, type LockRecord } from './lock-holder.js';
 import { parseHolderRecord } from './holder-record.js';
+import { waitFor, type Look, type Progress } from './wait.js';
+import { CREDENTIAL_NAME_RULE, isCredentialName } from '../action/credential-name.js';
+import { JOB_LIMIT_MINUTES } from '../action/constants.js';
 
 export { processIdentity } from '../platform/liveness.js';
+export { describeHolder, holderFromEnv, type LockHolder } from './lock-holder.js';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
-const DEFAULT_LOCK_TTL_MS = 6 * 60 * 60 * 1000;
+const DEFAULT_LOCK_TTL_MS = JOB_LIMIT_MINUTES * 60_000;
 const DEFAULT_LOCK_LOG_EVERY_MS = 30 * 1000;
 const DEFAULT_POLL_MS = 250;
 const DEFAULT_MAX_POLL_MS = 2000;
 /** Staging directories older than this were left by an acquirer that died. */
 const STALE_STAGING_MS = 60 * 60 * 1000;
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN = /^[0-9a-f]{32}$/;
 const RECORD_FILE = /^([0-9a-f]{32})\.json$/;
 /** rename() of a directory onto a non-empty one: ENOTEMPTY (Linux, macOS) or EEXIST; Windows refuses any existing directory with EPERM/EACCES. */
 const BUSY = new Set(
   process.platform === 'win32' ? ['ENOTEMPTY', 'EEXIST', 'EPERM', 'EACCES', 'EBUSY'] : ['ENOTEMPTY', 'EEXIST']
 );
-
-/** Who holds (or wants) the lock. Everything is optional except host and pid: outside Actions little is known. */
-export interface LockHolder {
-  host: string;
-  pid: number;
-  /** RUNNER_NAME. */
-  runner?: string;
-  /** One runner process: host, RUNNER_NAME and RUNNER_TEMP. A runner runs one job at a time. */
-  runnerId?: string;
-  /** One job: repository, run id, attempt, job id (and a per-job nonce when the caller has one). */
-  jobId?: string;
-  repository?: string;
-  runId?: string;
-  runAttempt?: string;
-  job?: string;
-  /** The job's runner worker (the step's parent process). */
-  worker?: ProcessIdentity;
-}
-
-export interface LockRecord {
-  version: 1;
-  name: string;
-  token: string;
-  createdAt: string;
-  expiresAt: string;
-  holder: LockHolder;
-}
 
 export interface AcquireOptions {
   /** The store directory (it must exist; LocalStore.prepare() creates it 0700). */
@@ -144,45 +90,6 @@ export function lockPath(dir: string, name: string): string {
   return path.join(dir, `${name}.lock`);
 }
 
-/** The holder description of the current step, from the variables the runner sets. */
-export function holderFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  options: { jobNonce?: string; workerPid?: number; probe?: LivenessProbe } = {}
-): LockHolder {
-  const host = os.hostname();
-  const runner = env.RUNNER_NAME || undefined;
-  const runnerId = runner && env.RUNNER_TEMP ? [host, runner, path.resolve(env.RUNNER_TEMP)].join('|') : undefined;
-  const runAttempt = env.GITHUB_RUN_ATTEMPT || (env.GITHUB_RUN_ID ? '1' : undefined);
-  const jobId = env.GITHUB_RUN_ID
-    ? [env.GITHUB_REPOSITORY ?? '', env.GITHUB_RUN_ID, runAttempt, env.GITHUB_JOB ?? '', options.jobNonce ?? ''].join(
-        '|'
-      )
-    : undefined;
-  return {
-    host,
-    pid: process.pid,
-    runner,
-    runnerId,
-    jobId,
-    repository: env.GITHUB_REPOSITORY || undefined,
-    runId: env.GITHUB_RUN_ID || undefined,
-    runAttempt,
-    job: env.GITHUB_JOB || undefined,
-    worker: (options.probe ?? livenessProbe()).identify(options.workerPid ?? process.ppid)
-  };
-}
-
-/** "job 'build' of run 42 (attempt 2) in acme/app on runner 'r1' (host h, pid 123), since <time>". */
-export function describeHolder(record: LockRecord | undefined): string {
-  if (!record) return 'an unreadable lock record';
-  const h = record.holder;
-  let text = h.job ? `job '${h.job}'` : 'a process';
-  if (h.runId) text += ` of run ${h.runId}${h.runAttempt && h.runAttempt !== '1' ? ` (attempt ${h.runAttempt})` : ''}`;
-  if (h.repository) text += ` in ${h.repository}`;
-  if (h.runner) text += ` on runner '${h.runner}'`;
-  return `${text} (host ${h.host}, pid ${h.pid}), since ${record.createdAt}`;
-}
-
 /** The current holder's record, if the lock is held and its record readable. */
 export async function readLock(options: { dir: string; name: string }): Promise<LockRecord | undefined> {
   const state = await inspect(lockPath(options.dir, checkName(options.name)));
@@ -199,119 +106,157 @@ export async function acquireLock(options: AcquireOptions): Promise<HeldLock> {
     );
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-  const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
-  const logEveryMs = options.logEveryMs ?? DEFAULT_LOCK_LOG_EVERY_MS;
-  const maxPollMs = options.maxPollMs ?? DEFAULT_MAX_POLL_MS;
-  let pollMs = Math.min(options.pollMs ?? DEFAULT_POLL_MS, maxPollMs);
   const log = options.log ?? (() => undefined);
-  const probe = options.probe ?? livenessProbe();
-
   const token = randomBytes(16).toString('hex');
   const target = lockPath(dir, name);
   const staging = path.join(dir, `.${name}.lock.${token}.new`);
   await removeStaleStaging(dir, name);
   await fs.mkdir(staging, { mode: 0o700 });
 
-  const started = Date.now();
-  const deadline = started + timeoutMs;
-  const removedStale: StaleRemoval[] = [];
-  let lastLog = -Infinity;
-  let quickRetries = 0;
-  /** When this waiter first saw each holder's record (by its token), on its own clock. */
-  const firstSeen = new Map<string, number>();
+  const attempt = new LockAttempt(options, { name, dir, token, target, staging, log });
   try {
-    for (;;) {
-      const now = Date.now();
-      const record: LockRecord = {
-        version: 1,
-        name,
-        token,
-        createdAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + ttlMs).toISOString(),
-        holder: options.holder
-      };
-      await fs.writeFile(path.join(staging, `${token}.json`), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-      try {
-        await fs.rename(staging, target);
-        const waitedMs = Date.now() - started;
-        log(
-          `Acquired the lock on credential '${name}'${waitedMs >= 1000 ? ` after waiting ${seconds(waitedMs)}` : ''}; lease until ${record.expiresAt}.`
-        );
-        const held: HeldLock = {
-          token,
-          path: target,
-          record,
-          waitedMs,
-          removedStale,
-          release: () => releaseLock({ dir, name, token })
-        };
-        return held;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (code === 'ENOTDIR') throw notADirectory(target);
-        if (!BUSY.has(code)) throw error;
-      }
-
-      const state = await inspect(target);
-      if (state.kind === 'free' || state.kind === 'empty') {
-        // Released in between (or left empty by a release): try again, a few times without waiting.
-        if (state.kind === 'empty') await fs.rmdir(target).catch(() => undefined);
-        if (++quickRetries <= 3) continue;
-      } else {
-        if (!firstSeen.has(state.file)) firstSeen.set(state.file, Date.now());
-        const stale = staleness(state, options.holder, ttlMs, probe, firstSeen.get(state.file)!);
-        if (stale === 'this-job') {
-          throw new LockError(
-            `This job already holds the lock on credential '${name}' (${target}), taken by an earlier step of the job at ${state.record?.createdAt}. ` +
-              'Use the action once per credential-name in a job, or give the other step its own credential-name. ' +
-              `If the job that took it was killed and this is a new job, remove ${target}.`,
-            state.record
-          );
-        }
-        if (stale) {
-          // Keyed on the stale holder's token: of several waiters, exactly one succeeds.
-          const removed = await fs.unlink(path.join(target, state.file)).then(
-            () => true,
-            (error: NodeJS.ErrnoException) => {
-              if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
-              throw error;
-            }
-          );
-          if (removed) {
-            removedStale.push({ record: state.record, reason: stale });
-            log(`Removed the stale lock on credential '${name}' held by ${describeHolder(state.record)}: ${stale}.`);
-            await fs.rmdir(target).catch(() => undefined);
-          }
-          // Removed, or another waiter removed it first (or it was released): compete for it now.
-          if (++quickRetries <= 3) continue;
-        }
-      }
-
-      const waitedMs = Date.now() - started;
-      if (Date.now() >= deadline) {
-        const holder = state.kind === 'held' ? state.record : undefined;
-        throw new LockTimeoutError(
-          `Timed out after ${seconds(waitedMs)} waiting for the lock on credential '${name}' (${target}), held by ${state.kind === 'held' ? describeHolder(holder) : 'another job'}` +
-            `${holder ? `; its lease expires at ${holder.expiresAt}` : ''}. Another job that uses this credential on this machine is still running. ` +
-            `Wait for it and re-run, or raise the lock timeout; if that job is no longer running, remove ${target}.`,
-          holder
-        );
-      }
-      if (state.kind === 'held' && Date.now() - lastLog >= logEveryMs) {
-        lastLog = Date.now();
-        log(
-          `Waiting for ${describeHolder(state.record)} to release the lock on credential '${name}' ` +
-            `(lease until ${state.record?.expiresAt ?? 'unknown'}); waited ${seconds(waitedMs)} of ${seconds(timeoutMs)}.`
-        );
-      }
-      quickRetries = 0;
-      const jittered = pollMs * (0.8 + Math.random() * 0.4);
-      await sleep(Math.max(1, Math.min(jittered, deadline - Date.now())));
-      pollMs = Math.min(pollMs * 1.5, maxPollMs);
-    }
+    return await waitFor<HeldLock>({
+      timeoutMs,
+      pollMs: options.pollMs ?? DEFAULT_POLL_MS,
+      maxPollMs: options.maxPollMs ?? DEFAULT_MAX_POLL_MS,
+      jitter: { from: 0.8, spread: 0.4 },
+      logEveryMs: options.logEveryMs ?? DEFAULT_LOCK_LOG_EVERY_MS,
+      log,
+      now: Date.now,
+      sleep,
+      look: (wait) => attempt.look(wait.started),
+      timedOut: (waitedMs) => attempt.timedOut(waitedMs),
+      progress: (waitedMs) => attempt.progress(waitedMs, timeoutMs)
+    });
   } finally {
     // After a successful rename the staging directory no longer exists; otherwise remove it.
     await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** One acquirer's looks at the lock: rename its record into place, or judge the holder it finds. */
+class LockAttempt {
+  readonly removedStale: StaleRemoval[] = [];
+  /** When this waiter first saw each holder's record (by its token), on its own clock. */
+  private readonly firstSeen = new Map<string, number>();
+  private readonly ttlMs: number;
+  private readonly probe: LivenessProbe;
+  /** What the last look found. */
+  private state: LockState = { kind: 'free' };
+
+  constructor(
+    private readonly options: AcquireOptions,
+    private readonly at: {
+      name: string;
+      dir: string;
+      token: string;
+      target: string;
+      staging: string;
+      log: (message: string) => void;
+    }
+  ) {
+    this.ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+    this.probe = options.probe ?? livenessProbe();
+  }
+
+  async look(started: number): Promise<Look<HeldLock>> {
+    const held = await this.take(started);
+    if (held) return { acquired: held };
+    const state = (this.state = await inspect(this.at.target));
+    if (state.kind === 'free' || state.kind === 'empty') {
+      // Released in between (or left empty by a release): try again, a few times without waiting.
+      if (state.kind === 'empty') await fs.rmdir(this.at.target).catch(() => undefined);
+      return 'again';
+    }
+    return (await this.removeIfStale(state)) ? 'again' : 'wait';
+  }
+
+  timedOut(waitedMs: number): LockTimeoutError {
+    const { name, target } = this.at;
+    const state = this.state;
+    const holder = state.kind === 'held' ? state.record : undefined;
+    return new LockTimeoutError(
+      `Timed out after ${seconds(waitedMs)} waiting for the lock on credential '${name}' (${target}), held by ${state.kind === 'held' ? describeHolder(holder) : 'another job'}` +
+        `${holder ? `; its lease expires at ${holder.expiresAt}` : ''}. Another job that uses this credential on this machine is still running. ` +
+        `Wait for it and re-run, or raise the lock timeout; if that job is no longer running, remove ${target}.`,
+      holder
+    );
+  }
+
+  progress(waitedMs: number, timeoutMs: number): Progress | undefined {
+    const state = this.state;
+    if (state.kind !== 'held') return undefined;
+    return {
+      line:
+        `Waiting for ${describeHolder(state.record)} to release the lock on credential '${this.at.name}' ` +
+        `(lease until ${state.record?.expiresAt ?? 'unknown'}); waited ${seconds(waitedMs)} of ${seconds(timeoutMs)}.`
+    };
+  }
+
+  /** Writes a fresh record into the staging directory and renames it into place: the lock, or undefined while held. */
+  private async take(started: number): Promise<HeldLock | undefined> {
+    const { name, dir, token, target, staging, log } = this.at;
+    const now = Date.now();
+    const record: LockRecord = {
+      version: 1,
+      name,
+      token,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.ttlMs).toISOString(),
+      holder: this.options.holder
+    };
+    await fs.writeFile(path.join(staging, `${token}.json`), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    try {
+      await fs.rename(staging, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (code === 'ENOTDIR') throw notADirectory(target);
+      if (!BUSY.has(code)) throw error;
+      return undefined;
+    }
+    const waitedMs = Date.now() - started;
+    log(
+      `Acquired the lock on credential '${name}'${waitedMs >= 1000 ? ` after waiting ${seconds(waitedMs)}` : ''}; lease until ${record.expiresAt}.`
+    );
+    return {
+      token,
+      path: target,
+      record,
+      waitedMs,
+      removedStale: this.removedStale,
+      release: () => releaseLock({ dir, name, token })
+    };
+  }
+
+  /** Removes the holder's record if it is stale: true when the lock may be free now (look again at once). */
+  private async removeIfStale(state: Extract<LockState, { kind: 'held' }>): Promise<boolean> {
+    const { name, target, log } = this.at;
+    if (!this.firstSeen.has(state.file)) this.firstSeen.set(state.file, Date.now());
+    const stale = staleness(state, this.options.holder, this.ttlMs, this.probe, this.firstSeen.get(state.file)!);
+    if (stale === 'this-job') {
+      throw new LockError(
+        `This job already holds the lock on credential '${name}' (${target}), taken by an earlier step of the job at ${state.record?.createdAt}. ` +
+          'Use the action once per credential-name in a job, or give the other step its own credential-name. ' +
+          `If the job that took it was killed and this is a new job, remove ${target}.`,
+        state.record
+      );
+    }
+    if (!stale) return false;
+    // Keyed on the stale holder's token: of several waiters, exactly one succeeds.
+    const removed = await fs.unlink(path.join(target, state.file)).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
+        throw error;
+      }
+    );
+    if (removed) {
+      this.removedStale.push({ record: state.record, reason: stale });
+      log(`Removed the stale lock on credential '${name}' held by ${describeHolder(state.record)}: ${stale}.`);
+      await fs.rmdir(target).catch(() => undefined);
+    }
+    // Removed, or another waiter removed it first (or it was released): compete for it now.
+    return true;
   }
 }
 
@@ -378,41 +323,6 @@ function parseRecord(text: string, token: string): LockRecord | undefined {
   return parseHolderRecord<LockRecord>(text, (r) => r.version === 1 && r.token === token);
 }
 
-/** Why the held lock is stale, 'this-job' if it is held by the asking job itself, or undefined while it is live. */
-function staleness(
-  state: Extract<LockState, { kind: 'held' }>,
-  me: LockHolder,
-  ttlMs: number,
-  probe: LivenessProbe,
-  firstSeenMs: number
-): string | 'this-job' | undefined {
-  const record = state.record;
-  const now = Date.now();
-  // The holder's duration: the difference of two times on its one clock (no skew); else ours.
-  const duration = record ? Date.parse(record.expiresAt) - Date.parse(record.createdAt) : NaN;
-  const leaseMs = Number.isFinite(duration) && duration > 0 ? duration : ttlMs;
-  const ranOut =
-    now - state.mtimeMs >= leaseMs
-      ? 'its record was written'
-      : now - firstSeenMs >= leaseMs
-        ? 'this job first saw it'
-        : undefined;
-  // A record that cannot be read (a crash while it was written): judged by its age alone.
-  if (!record) return ranOut ? `its record is unreadable and older than the lease (${seconds(ttlMs)})` : undefined;
-  if (ranOut)
-    return `its lease expired: ${seconds(leaseMs)} have passed since ${ranOut} (the holder set it to end at ${record.expiresAt} by its own clock)`;
-  const holder = record.holder;
-  if (holder.runnerId && me.runnerId && holder.runnerId === me.runnerId) {
-    if (holder.jobId && me.jobId && holder.jobId === me.jobId) return 'this-job';
-    if (me.jobId)
-      return `runner '${holder.runner ?? holder.runnerId}' is now running this job, and a runner runs one job at a time, so the holding job has ended without releasing it`;
-  }
-  if (holder.worker && probe.check(holder.worker) === 'gone') {
-    return `the holding job's runner worker process (pid ${holder.worker.pid}) has exited, so the job has ended without releasing it`;
-  }
-  return undefined;
-}
-
 async function removeStaleStaging(dir: string, name: string): Promise<void> {
   const prefix = `.${name}.lock.`;
   const names = await fs.readdir(dir).catch(() => [] as string[]);
@@ -425,19 +335,13 @@ async function removeStaleStaging(dir: string, name: string): Promise<void> {
 }
 
 function checkName(name: string): string {
-  if (!NAME.test(name))
-    throw new LockError(
-      `'${name}' is not a valid credential name for a lock (1 to 64 letters, digits, hyphens or underscores).`
-    );
+  if (!isCredentialName(name))
+    throw new LockError(`'${name}' is not a valid credential name for a lock (${CREDENTIAL_NAME_RULE}).`);
   return name;
 }
 
 function notADirectory(target: string): LockError {
   return new LockError(`The lock path ${target} exists and is not a directory. Remove it.`);
-}
-
-function seconds(ms: number): string {
-  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -72,13 +72,6 @@ export class CacheStore implements EnvelopeStore {
     this.prefix = `codex-auth-v1.${options.credentialName}.`;
   }
 
-  /** last_refresh (epoch ms) recorded in a key of this store, if it is one. */
-  lastRefreshOfKey(key: string): number | undefined {
-    if (!key.startsWith(this.prefix)) return undefined;
-    const ms = Number(key.slice(this.prefix.length).split('.')[0]);
-    return Number.isSafeInteger(ms) ? ms : undefined;
-  }
-
   async restore(): Promise<CacheLookup> {
     const unavailable = this.unavailableReason('read');
     if (unavailable) return { status: 'unavailable', reason: unavailable };

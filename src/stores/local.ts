@@ -1,8 +1,8 @@
 // The runner-local store: envelopes on the disk of a trusted, persistent self-hosted runner, outside
-// every workspace. One file per credential name, `<dir>/<name>.envelope`, mode 0600, in a directory
-// that only the runner user can enter (0700). Writes are atomic and durable: a temp file in the same
-// directory, fsync, rename over the old file, fsync of the directory; a reader sees the old copy or
-// the new one, never a mix, even after a crash or power loss.
+// every workspace (where: src/stores/local-placement.ts). One file per credential name,
+// `<dir>/<name>.envelope`, mode 0600, in a directory that only the runner user can enter (0700).
+// Writes are atomic and durable: a temp file in the same directory, fsync, rename over the old file,
+// fsync of the directory; a reader sees the old copy or the new one, never a mix, even after a crash.
 //
 // The store keeps opaque one-line envelopes (src/chatgpt/login/envelope.ts); it refuses anything that
 // does not look like one, so a wiring mistake cannot put a plaintext auth.json on disk.
@@ -15,82 +15,18 @@ import { randomBytes } from 'node:crypto';
 import { looksLikeEnvelope } from '../chatgpt/login/envelope.js';
 import { makePrivateDirectories } from '../codex/home.js';
 import { AclError, checkPrivate } from '../platform/acl.js';
-import { expandHome, isInside, realpathOfPrefixSync } from '../action/paths.js';
-import { DEFAULT_LOCAL_STORE_DIR } from '../action/constants.js';
+import { realpathOfPrefixSync } from '../action/paths.js';
+import { checkPlacement, LocalStoreError } from './local-placement.js';
+import { CREDENTIAL_NAME_RULE, isCredentialName } from '../action/credential-name.js';
 
-/** Where the store lives unless the user says otherwise (`~` is the runner user's home). */
-export { DEFAULT_LOCAL_STORE_DIR };
+export { LocalStoreError, resolveLocalStoreDir } from './local-placement.js';
+
 const ENVELOPE_SUFFIX = '.envelope';
 
-const CREDENTIAL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** An envelope of a real auth.json is a few KB; anything this large is not one. */
 const MAX_ENVELOPE_BYTES = 1024 * 1024;
 /** Temp files older than this were left by a writer that died between write and rename. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
-/**
- * Mount points the runner gives container jobs: /github/home is the host's RUNNER_TEMP/_github_home
- * (emptied after every job) and /github/workspace the workspace. HOME is /github/home there.
- */
-const CONTAINER_JOB_MOUNTS = ['/github/home', '/github/workspace', '/github/workflow', '/__w'];
-
-/** A problem with the store's location or permissions; the message says what is wrong and how to fix it. */
-export class LocalStoreError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LocalStoreError';
-  }
-}
-
-export interface StoreLocationContext {
-  /** The runner user's home (HOME), for `~`. */
-  home: string;
-  /** GITHUB_WORKSPACE: the store must not be inside it. */
-  workspace?: string;
-  /** RUNNER_TEMP: emptied at the start and end of every job, so the store must not be inside it. */
-  runnerTemp?: string;
-}
-
-/**
- * Turns the configured store directory (empty for the default) into an absolute path, and refuses
- * locations that would leak or lose the credential: relative paths, the workspace, RUNNER_TEMP, the
- * container-job mounts. Only looks at the path; `LocalStore.prepare()` checks the disk (symbolic
- * links, owner, modes, and the workspace again after resolving links).
- */
-export function resolveLocalStoreDir(raw: string | undefined, ctx: StoreLocationContext): string {
-  const given = (raw ?? '').trim() || DEFAULT_LOCAL_STORE_DIR;
-  const expanded = expandHome(given, ctx.home);
-  if (!path.isAbsolute(expanded)) {
-    throw new LocalStoreError(
-      `The local store directory '${given}' is a relative path, which would put it in the workspace. Give an absolute path outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`
-    );
-  }
-  const dir = path.resolve(expanded);
-  checkPlacement(dir, given, ctx);
-  if (process.platform !== 'win32') {
-    const mount = CONTAINER_JOB_MOUNTS.find((m) => isInside(dir, m));
-    if (mount) {
-      throw new LocalStoreError(
-        `The local store directory '${dir}' is under ${mount}, a directory the runner mounts into container jobs and does not keep between jobs (HOME is /github/home there). ` +
-          'Run the job on the runner itself (no `container:`), or give a store path on a volume that persists, outside the workspace.'
-      );
-    }
-  }
-  return dir;
-}
-
-function checkPlacement(dir: string, shown: string, ctx: { workspace?: string; runnerTemp?: string }): void {
-  if (ctx.workspace && isInside(dir, path.resolve(ctx.workspace))) {
-    throw new LocalStoreError(
-      `The local store directory '${shown}' (${dir}) is inside the workspace (${ctx.workspace}), where a checkout, an artifact upload or a Docker build could pick up the credential. Choose a directory outside the workspace (default ${DEFAULT_LOCAL_STORE_DIR}).`
-    );
-  }
-  if (ctx.runnerTemp && isInside(dir, path.resolve(ctx.runnerTemp))) {
-    throw new LocalStoreError(
-      `The local store directory '${shown}' (${dir}) is inside RUNNER_TEMP (${ctx.runnerTemp}), which the runner empties after every job, so nothing would be kept. Choose a directory outside the work folder (default ${DEFAULT_LOCAL_STORE_DIR}).`
-    );
-  }
-}
-
 export interface LocalStoreOptions {
   /** Absolute directory, e.g. from resolveLocalStoreDir(). */
   dir: string;
@@ -115,9 +51,9 @@ export class LocalStore {
   private prepared?: Promise<void>;
 
   constructor(private readonly options: LocalStoreOptions) {
-    if (!CREDENTIAL_NAME.test(options.credentialName)) {
+    if (!isCredentialName(options.credentialName)) {
       throw new LocalStoreError(
-        `'${options.credentialName}' is not a valid credential name (1 to 64 letters, digits, hyphens or underscores).`
+        `'${options.credentialName}' is not a valid credential name (${CREDENTIAL_NAME_RULE}).`
       );
     }
     if (!path.isAbsolute(options.dir))

@@ -17,8 +17,7 @@ export type NewestRead =
   | { status: 'failed'; reason: string };
 
 /** What a write did: `entry` names the copy written (a cache key), `detail` says more for the log. */
-export type StoreWrite =
-  { ok: true; entry?: string; detail?: string } | { ok: false; reason: string; retryable?: boolean };
+export type StoreWrite = { ok: true; entry?: string; detail?: string } | { ok: false; reason: string };
 
 export interface EnvelopeStore {
   readonly kind: StoreKind;

@@ -10,6 +10,7 @@ import { CredentialError, errorMessage } from '../../action/errors.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../../stores/local.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from '../../stores/store.js';
 import type { SecretTarget } from '../../stores/secret.js';
+import { secretVersions, type SecretVersions } from '../../stores/secret-version.js';
 
 interface StoreContext {
   inputs: ChatGptInputs;
@@ -39,53 +40,6 @@ export const openStores: OpenStores = async ({ inputs, env, log, localDir }) => 
   if (inputs.secret) stores.push(await secretEnvelopeStore(inputs.secret, log, secretVersions(inputs, env, log)));
   return stores;
 };
-
-/** The secret's version (src/mutex/lease.ts), kept in the repository when the lease is on. */
-interface SecretVersions {
-  /** Why a login of `lastRefreshMs` must not be written (a newer one is recorded), or undefined. */
-  newerThan(lastRefreshMs: number): Promise<string | undefined>;
-  /** After a write: the secret now holds a login of `lastRefreshMs`. */
-  written(lastRefreshMs: number): Promise<void>;
-}
-
-/** With `lease: true` (its token and repository), the secret's version; without it, none is kept. */
-function secretVersions(
-  inputs: ChatGptInputs,
-  env: NodeJS.ProcessEnv,
-  log: (message: string) => void
-): SecretVersions | undefined {
-  const lease = inputs.lease;
-  if (!lease) return undefined;
-  const target = {
-    apiUrl: lease.apiUrl,
-    token: lease.token,
-    owner: lease.owner,
-    repo: lease.repo,
-    credentialName: inputs.credentialName,
-    log
-  };
-  return {
-    async newerThan(lastRefreshMs) {
-      const { readSecretVersion, describeLeaseHolder } = await import('../../mutex/lease.js');
-      const recorded = await readSecretVersion(target);
-      if (!recorded || Date.parse(recorded.version.lastRefresh) <= lastRefreshMs) return undefined;
-      const v = recorded.version;
-      return `the secret already holds a newer login (last_refresh ${v.lastRefresh}, written at ${v.writtenAt} by ${describeLeaseHolder(v)}) than this one (last_refresh ${new Date(lastRefreshMs).toISOString()})`;
-    },
-    async written(lastRefreshMs) {
-      const { recordSecretVersion, leaseHolderFromEnv } = await import('../../mutex/lease.js');
-      try {
-        await recordSecretVersion({
-          ...target,
-          lastRefresh: new Date(lastRefreshMs).toISOString(),
-          holder: leaseHolderFromEnv(env)
-        });
-      } catch (error) {
-        log(`The secret was written, but its version could not be recorded: ${errorMessage(error)}`);
-      }
-    }
-  };
-}
 
 /**
  * Secret write-back: before Codex can rotate anything, prove that the token may write the secret by
