@@ -124,3 +124,13 @@ function strongestMark(marks: ReseedMark[]): ReseedMark | undefined {
     undefined
   );
 }
+
+/** Where a copy of `source` comes from, for messages: `localPlace` is the runner-local store's file or folder. */
+export function describeSource(source: Source, secretName: string | undefined, localPlace: string | undefined): string {
+  if (source === 'cache') return 'Actions cache';
+  if (source === 'local') return `runner-local store (${localPlace})`;
+  if (source === 'codex-home') return 'auth.json already in codex-home';
+  return secretName !== undefined
+    ? `secret ${secretName} (input 'chatgpt-auth-json')`
+    : "seed (input 'chatgpt-auth-json')";
+}
