@@ -72,9 +72,9 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const { local, holder } = await serializeThisJob(inputs, state, rt);
 
   // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
-  const describe = (source: Source): string =>
-    describeSource(source, inputs.secret?.name, local?.file ?? inputs.localStore?.dir);
-  const { stores, restoredKey } = await readEveryCopy(inputs, { local, existing, authFile, describe }, found, rt);
+  const localPlace = local?.file ?? inputs.localStore?.dir;
+  const describe = (source: Source): string => describeSource(source, inputs.secret?.name, localPlace);
+  const { stores, restoredKey } = await readEveryCopy(inputs, { local, existing, authFile, localPlace }, found, rt);
 
   const mark = stopAtMark(found, inputs.credentialName, inputs.secret);
   const { chosen, warnings } = choose(found.readings, inputs.credentialName, (tried) =>
@@ -158,7 +158,7 @@ async function readEveryCopy(
     local: LocalStore | undefined;
     existing: Awaited<ReturnType<typeof ownershipOf>> | undefined;
     authFile: string;
-    describe: (source: Source) => string;
+    localPlace: string | undefined;
   },
   found: Found,
   rt: Runtime
@@ -169,7 +169,8 @@ async function readEveryCopy(
     credentialName,
     encryptionKey,
     judging,
-    describe: here.describe,
+    secretName: inputs.secret?.name,
+    localPlace: here.localPlace,
     mask: rt.setSecret,
     warning: rt.warning
   };

@@ -21,14 +21,21 @@ export interface ReadContext {
   credentialName: string;
   encryptionKey: Uint8Array;
   judging: JudgeOptions;
-  /** For messages: where a copy of `source` comes from. */
-  describe(source: Source): string;
+  /** For messages (describeSource): the secret's name and the runner-local store's file or folder. */
+  secretName: string | undefined;
+  localPlace: string | undefined;
   mask(value: string): void;
   warning(message: string): void;
 }
 
 /** A decrypted copy, judged; its token values masked. */
-export function judged(ctx: ReadContext, source: Source, text: string, entry?: string, where = ctx.describe(source)) {
+export function judged(
+  ctx: ReadContext,
+  source: Source,
+  text: string,
+  entry?: string,
+  where = describeSource(source, ctx.secretName, ctx.localPlace)
+) {
   const { reading, parsed } = judge(source, where, text, ctx.judging, entry);
   secretsOf(parsed).forEach(ctx.mask);
   return reading;
@@ -86,11 +93,22 @@ async function readingOf(store: EnvelopeStore, read: NewestRead, found: Found, c
 
 /** The seed input (`chatgpt-auth-json`), decoded and judged. */
 export async function readSeed(seed: string | undefined, ctx: ReadContext): Promise<Reading> {
-  if (!seed) return { source: 'seed', where: ctx.describe('seed'), status: 'empty', reason: 'not given' };
+  if (!seed)
+    return {
+      source: 'seed',
+      where: describeSource('seed', ctx.secretName, ctx.localPlace),
+      status: 'empty',
+      reason: 'not given'
+    };
   const decoded = await decodeSeed(seed, ctx.encryptionKey, ctx.credentialName);
   return decoded.ok
     ? judged(ctx, 'seed', decoded.text)
-    : { source: 'seed', where: ctx.describe('seed'), status: 'unusable', reason: decoded.reason };
+    : {
+        source: 'seed',
+        where: describeSource('seed', ctx.secretName, ctx.localPlace),
+        status: 'unusable',
+        reason: decoded.reason
+      };
 }
 
 /**
