@@ -12,28 +12,17 @@ import {
 } from '../codex/home.js';
 import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex/config.js';
 import { overrideWarnings } from '../codex/overrides.js';
-import { CredentialError, errorMessage } from '../action/errors.js';
+import { errorMessage } from '../action/errors.js';
 import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
 import { runnerTemp, type MainState, type Runtime } from '../action/runtime.js';
 import { readRunEvent } from '../action/event.js';
 import { apiUrlFromEnv } from '../github/request.js';
-import type { LocalStore } from '../stores/local.js';
-import type { EnvelopeStore } from '../stores/store.js';
 import { ensureJobNonce, serializeThisJob } from './holds.js';
 import { consumerCopy } from './login/consumer-copy.js';
 import { parseCredential, sha256, type ChatGptCredential } from './login/credential.js';
-import { reseedSteps } from './login/instructions.js';
-import {
-  describeSource,
-  judged,
-  readSeed,
-  readStores,
-  stopAtMark,
-  type Found,
-  type ReadContext
-} from './restore/copies.js';
-import { choose, type Reading, type Source } from './restore/readings.js';
-import { cacheOnlyWithoutCache, openStores, proveWriteAccess } from './restore/stores.js';
+import { describeSource, restoreFreshest, type Found } from './restore/copies.js';
+import type { Source } from './restore/readings.js';
+import { proveWriteAccess } from './restore/stores.js';
 import { renewAheadIfDue, withholdInJobRefresh } from './renewal/step.js';
 import { placeOfRun, type RunPlace } from './renewal/place.js';
 import { checkWhereWeRun } from './report/guard.js';
@@ -74,13 +63,13 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
   const localPlace = local?.file ?? inputs.localStore?.dir;
   const describe = (source: Source): string => describeSource(source, inputs.secret?.name, localPlace);
-  const { stores, restoredKey } = await readEveryCopy(inputs, { local, existing, authFile, localPlace }, found, rt);
-
-  const mark = stopAtMark(found, inputs.credentialName, inputs.secret);
-  const { chosen, warnings } = choose(found.readings, inputs.credentialName, (tried) =>
-    noUsableCredential(inputs, tried)
+  const leftInHome = existing?.status === 'ours' ? { text: existing.text, file: authFile } : undefined;
+  const { stores, restoredKey, chosen, mark } = await restoreFreshest(
+    inputs,
+    { localDir: local?.dir, localPlace, leftInHome },
+    found,
+    rt
   );
-  warnings.forEach(rt.warning);
   const usable = found.readings.filter((r) => r.status === 'usable').length;
   const source = reportedSource(chosen.source, inputs.secret !== undefined);
   report.chosen = { store: source, why: whyChosen(usable, mark) };
@@ -146,59 +135,6 @@ async function prepareHome(codexHome: string | undefined, credentialName: string
   };
   rt.saveState(state);
   return { home, existing, state };
-}
-
-/**
- * Reads every copy into `found`: each store's newest, the seed, an auth.json this action left in
- * codex-home. Returns the stores and the newest cache entry seen.
- */
-async function readEveryCopy(
-  inputs: ChatGptInputs,
-  here: {
-    local: LocalStore | undefined;
-    existing: Awaited<ReturnType<typeof ownershipOf>> | undefined;
-    authFile: string;
-    localPlace: string | undefined;
-  },
-  found: Found,
-  rt: Runtime
-): Promise<{ stores: EnvelopeStore[]; restoredKey: string | undefined }> {
-  const { credentialName, encryptionKey, workspaceId, oauthIssuer } = inputs;
-  const judging = { workspaceId, oauthIssuer };
-  const ctx: ReadContext = {
-    credentialName,
-    encryptionKey,
-    judging,
-    secretName: inputs.secret?.name,
-    localPlace: here.localPlace,
-    mask: rt.setSecret,
-    warning: rt.warning
-  };
-  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: here.local?.dir });
-  const noCache = cacheOnlyWithoutCache(inputs, stores);
-  if (noCache) throw new CredentialError(noCache);
-  const { cacheHit, restoredKey } = await readStores(stores, found, ctx);
-  rt.setOutput('cache-hit', String(cacheHit));
-  found.readings.push(await readSeed(inputs.seed, ctx));
-  // Only a login this action wrote here for this credential (a job whose post step did not run) is a copy to judge.
-  if (here.existing?.status === 'ours')
-    found.readings.push(judged(ctx, 'codex-home', here.existing.text, here.authFile));
-  warnSkipped(found.readings, rt);
-  return { stores, restoredKey };
-}
-
-function warnSkipped(readings: Reading[], rt: Runtime): void {
-  for (const r of readings) {
-    if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home'))
-      rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
-  }
-}
-
-function noUsableCredential(inputs: ChatGptInputs, tried: string[]): string {
-  return (
-    `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
-    reseedSteps(inputs.secret, 'line')
-  );
 }
 
 /** Codex's config.toml: the file store, and the workspace when 'workspace-id' names one. */
