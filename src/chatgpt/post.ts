@@ -15,6 +15,7 @@ import { judge } from './restore/readings.js';
 import { afterRestored, notSavedMessage, refusalToSave } from './keep/refusal.js';
 import { recoveryEnvelopeMessage, storeProblem } from './keep/save-outcome.js';
 
+/** Keeps the login Codex refreshed (when it may be kept), then releases the holds whatever happened. */
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
     await saveRefreshedCredential(inputs, state, rt);
