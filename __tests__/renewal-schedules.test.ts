@@ -20,14 +20,8 @@ import {
   type FreeRecord
 } from '../src/chatgpt/renewal/claims.js';
 import { compareFreshness, parseCredential, type ChatGptCredential } from '../src/chatgpt/login/credential.js';
-import {
-  generationOf,
-  renewIfDue,
-  type Claim,
-  type RenewalParts,
-  type RenewalPoint,
-  type RenewalOptions
-} from '../src/chatgpt/renewal/rule.js';
+import { generationOf, renewIfDue } from '../src/chatgpt/renewal/rule.js';
+import type { Claim, RenewalParts, RenewalPoint, RenewalOptions } from '../src/chatgpt/renewal/parts.js';
 import { CredentialError } from '../src/action/errors.js';
 import { makeChatGptAuth, rfc3339Nanos } from './support/jwt.js';
 

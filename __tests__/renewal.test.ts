@@ -10,13 +10,8 @@ import {
   type ChatGptCredential
 } from '../src/chatgpt/login/credential.js';
 import { DEFAULT_TOKEN_URL, refreshEndpoint, refreshLogin } from '../src/chatgpt/renewal/token-endpoint.js';
-import {
-  generationOf,
-  renewIfDue,
-  type Claim,
-  type RenewalParts,
-  type RenewalPoint
-} from '../src/chatgpt/renewal/rule.js';
+import { generationOf, renewIfDue } from '../src/chatgpt/renewal/rule.js';
+import type { Claim, RenewalParts, RenewalPoint } from '../src/chatgpt/renewal/parts.js';
 import { CredentialError } from '../src/action/errors.js';
 import { makeChatGptAuth, rfc3339Nanos, type ChatGptAuthJson } from './support/jwt.js';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server.js';

@@ -2,11 +2,15 @@
 // repository) and the lock of the runner-local store (`local-store: true`: every job on this
 // machine). Always the lease first, then the lock: one order, no deadlock. `renewal: in-job` holds
 // both from the main step to the post step; `renewal: ahead` only for the seconds of a renewal.
+import { randomBytes } from 'node:crypto';
 import { CredentialError, errorMessage } from '../action/errors.js';
+import { JOB_NONCE_VARIABLE } from '../action/constants.js';
 import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
 import type { MainState, Runtime } from '../action/runtime.js';
 import { acquireLease, leaseHolderFromEnv, LeaseError, releaseLease } from '../mutex/lease.js';
 import { acquireLock, holderFromEnv, LockTimeoutError, releaseLock } from '../mutex/lock.js';
+import type { LocalStore } from '../stores/local.js';
+import { prepareLocalStore } from './restore/stores.js';
 
 type LeaseSettings = NonNullable<ChatGptInputs['lease']>;
 type Log = Pick<Runtime, 'info' | 'warning'>;
@@ -29,7 +33,7 @@ function leaseTarget(settings: LeaseSettings, credentialName: string, log: (mess
 }
 
 /** The lease for the whole job (until the post step releases it, or it expires: `lease-expiry-minutes`). */
-export async function takeJobLease(
+async function takeJobLease(
   settings: LeaseSettings,
   holder: Pick<Holder, 'credentialName' | 'jobNonce'>,
   rt: Pick<Runtime, 'env' | 'info'>
@@ -44,7 +48,7 @@ export async function takeJobLease(
 }
 
 /** The runner-local lock for the whole job; a wait that times out fails the job before anything is restored. */
-export async function takeJobLock(
+async function takeJobLock(
   lock: NonNullable<Holder['lock']>,
   holder: Pick<Holder, 'credentialName' | 'jobNonce'>,
   rt: Pick<Runtime, 'env' | 'info'>
@@ -66,6 +70,45 @@ export async function takeJobLock(
     }
     throw error;
   }
+}
+
+/**
+ * `lease: true`: waits for the lease on the credential (every job, workflow and runner of the
+ * repository). `local-store: true`: prepares the runner-local store and waits for its lock (every
+ * runner process on this machine). Each is saved to the state as soon as it is held, so that the
+ * post step releases it whatever fails after.
+ */
+export async function serializeThisJob(
+  inputs: Pick<ChatGptInputs, 'credentialName' | 'lease' | 'localStore' | 'renewal'>,
+  state: MainState,
+  rt: Runtime
+): Promise<{ local: LocalStore | undefined; holder: Holder }> {
+  const holder: Holder = { credentialName: inputs.credentialName, jobNonce: '', lease: inputs.lease, lock: undefined };
+  if (!inputs.lease && !inputs.localStore) return { local: undefined, holder };
+  holder.jobNonce = ensureJobNonce(rt);
+  // renewal: ahead holds the lease and the lock only for the seconds of a renewal.
+  const forTheJob = inputs.renewal.mode === 'in-job';
+  if (inputs.lease && forTheJob) {
+    state.lease = await takeJobLease(inputs.lease, holder, rt);
+    rt.saveState(state);
+  }
+  if (!inputs.localStore) return { local: undefined, holder };
+  const local = await prepareLocalStore(inputs.localStore.dir, inputs.credentialName, rt.env, rt.info);
+  holder.lock = { dir: local.dir, timeoutMs: inputs.localStore.lockTimeoutMs };
+  if (forTheJob) {
+    state.localStore = await takeJobLock(holder.lock, holder, rt);
+    rt.saveState(state);
+  }
+  return { local, holder };
+}
+
+/** This job's nonce (see JOB_NONCE_VARIABLE): the one an earlier step of the job exported, or a new one. */
+export function ensureJobNonce(rt: Runtime): string {
+  const existing = rt.env[JOB_NONCE_VARIABLE]?.trim();
+  if (existing && /^[0-9a-f]{32}$/.test(existing)) return existing;
+  const nonce = randomBytes(16).toString('hex');
+  rt.exportVariable(JOB_NONCE_VARIABLE, nonce);
+  return nonce;
 }
 
 /**

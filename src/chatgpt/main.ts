@@ -1,7 +1,6 @@
 // ChatGPT mode, main step: serialize this job with every other job that uses the credential (the
 // lease, the runner-local lock), restore the freshest valid copy of the login, write it where Codex
 // reads it.
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   AUTH_FILE,
@@ -13,27 +12,23 @@ import {
 } from '../codex/home.js';
 import { FILE_STORE, mergeCodexConfig, type ConfigChange } from '../codex/config.js';
 import { overrideWarnings } from '../codex/overrides.js';
-import { CredentialError, errorMessage } from '../action/errors.js';
+import { errorMessage } from '../action/errors.js';
 import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
 import { runnerTemp, type MainState, type Runtime } from '../action/runtime.js';
-import { JOB_NONCE_VARIABLE } from '../action/constants.js';
 import { readRunEvent } from '../action/event.js';
 import { apiUrlFromEnv } from '../github/request.js';
-import type { LocalStore } from '../stores/local.js';
-import type { EnvelopeStore } from '../stores/store.js';
-import { takeJobLease, takeJobLock, type Holder } from './holds.js';
+import { ensureJobNonce, serializeThisJob } from './holds.js';
 import { consumerCopy } from './login/consumer-copy.js';
 import { parseCredential, sha256, type ChatGptCredential } from './login/credential.js';
-import { reseedSteps } from './login/instructions.js';
-import type { ReseedMark } from './login/reseed-mark.js';
-import { judged, readSeed, readStores, stopAtMark, type Found, type ReadContext } from './restore/copies.js';
-import { choose, type Reading, type Source } from './restore/readings.js';
-import { cacheOnlyWithoutCache, openStores, prepareLocalStore, proveWriteAccess } from './restore/stores.js';
+import { describeSource, restoreFreshest, type Found } from './restore/copies.js';
+import type { Source } from './restore/readings.js';
+import { proveWriteAccess } from './restore/stores.js';
 import { renewAheadIfDue, withholdInJobRefresh } from './renewal/step.js';
 import { placeOfRun, type RunPlace } from './renewal/place.js';
 import { checkWhereWeRun } from './report/guard.js';
 import { cacheLimitOf, earlyWarnings } from './report/early-warnings.js';
-import { renderChatGptSummary, type ChatGptReport, type StoreName, type StoreReading } from './report/summary.js';
+import { reportedSource, summaryRow, whyChosen } from './report/rows.js';
+import { renderChatGptSummary, type ChatGptReport, type StoreName } from './report/summary.js';
 
 /** Sets up the login and, whatever happens, writes the job summary of what the stores held. */
 export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<void> {
@@ -52,7 +47,7 @@ export async function setUpChatGpt(inputs: ChatGptInputs, rt: Runtime): Promise<
     report.failure = errorMessage(error);
     throw error;
   } finally {
-    report.readings = found.readings.map((r) => summaryRow(r, found.marks.get(r), inputs));
+    report.readings = found.readings.map((r) => summaryRow(r, found.marks.get(r), inputs.secret !== undefined));
     rt.summary(renderChatGptSummary(report));
   }
 }
@@ -66,16 +61,17 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   const { local, holder } = await serializeThisJob(inputs, state, rt);
 
   // Each store's newest copy first, then the seed; every copy judged from its decrypted contents only.
-  const describe = (source: Source): string => describeSource(source, inputs, local);
-  const { stores, restoredKey } = await readEveryCopy(inputs, { local, existing, authFile, describe }, found, rt);
-
-  const mark = stopAtMark(found, inputs.credentialName, inputs.secret);
-  const { chosen, warnings } = choose(found.readings, inputs.credentialName, (tried) =>
-    noUsableCredential(inputs, tried)
+  const localPlace = local?.file ?? inputs.localStore?.dir;
+  const describe = (source: Source): string => describeSource(source, inputs.secret?.name, localPlace);
+  const leftInHome = existing?.status === 'ours' ? { text: existing.text, file: authFile } : undefined;
+  const { stores, restoredKey, chosen, mark } = await restoreFreshest(
+    inputs,
+    { localDir: local?.dir, localPlace, leftInHome },
+    found,
+    rt
   );
-  warnings.forEach(rt.warning);
   const usable = found.readings.filter((r) => r.status === 'usable').length;
-  const source = reportedSource(chosen.source, inputs);
+  const source = reportedSource(chosen.source, inputs.secret !== undefined);
   report.chosen = { store: source, why: whyChosen(usable, mark) };
 
   const ahead = inputs.renewal.mode === 'ahead';
@@ -113,42 +109,48 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
   );
 }
 
+/** Where this job runs (the repository's visibility, the branch), with what to warn about. */
+async function checkWhereItRuns(inputs: ChatGptInputs, rt: Runtime): Promise<RunPlace> {
+  const event = readRunEvent(rt.env);
+  const lookup = { token: inputs.githubToken, apiUrl: apiUrlFromEnv(rt.env), log: rt.info };
+  const guard = await checkWhereWeRun(event, lookup, inputs.allowPublicRepository);
+  guard.warnings.forEach(rt.warning);
+  overrideWarnings(rt.env, 'the ChatGPT login').forEach(rt.warning);
+  return placeOfRun(event, guard.facts);
+}
+
 /**
- * Reads every copy into `found`: each store's newest, the seed, an auth.json this action left in
- * codex-home. Returns the stores and the newest cache entry seen.
+ * The Codex home, prepared; an auth.json this action did not write for this credential is left byte
+ * for byte: refused before anything is read. The state is saved at once (the post step cleans up).
  */
-async function readEveryCopy(
-  inputs: ChatGptInputs,
-  here: {
-    local: LocalStore | undefined;
-    existing: Awaited<ReturnType<typeof ownershipOf>> | undefined;
-    authFile: string;
-    describe: (source: Source) => string;
-  },
-  found: Found,
-  rt: Runtime
-): Promise<{ stores: EnvelopeStore[]; restoredKey: string | undefined }> {
-  const { credentialName, encryptionKey, workspaceId, oauthIssuer } = inputs;
-  const judging = { workspaceId, oauthIssuer };
-  const ctx: ReadContext = {
-    credentialName,
-    encryptionKey,
-    judging,
-    describe: here.describe,
-    mask: rt.setSecret,
-    warning: rt.warning
+async function prepareHome(codexHome: string | undefined, credentialName: string, now: Date, rt: Runtime) {
+  const home = await prepareCodexHome(codexHome, runnerTemp(rt.env));
+  const existing = home.created ? undefined : await ownershipOf(home.dir, ownerOf(credentialName), loginOf);
+  if (existing?.status === 'foreign') throw foreignAuthError(home.dir, existing);
+  const state: MainState = {
+    mode: 'chatgpt',
+    codexHome: home.dir,
+    createdHome: home.created,
+    startedAt: now.toISOString()
   };
-  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: here.local?.dir });
-  const noCache = cacheOnlyWithoutCache(inputs, stores);
-  if (noCache) throw new CredentialError(noCache);
-  const { cacheHit, restoredKey } = await readStores(stores, found, ctx);
-  rt.setOutput('cache-hit', String(cacheHit));
-  found.readings.push(await readSeed(inputs.seed, ctx));
-  // Only a login this action wrote here for this credential (a job whose post step did not run) is a copy to judge.
-  if (here.existing?.status === 'ours')
-    found.readings.push(judged(ctx, 'codex-home', here.existing.text, here.authFile));
-  warnSkipped(found.readings, rt);
-  return { stores, restoredKey };
+  rt.saveState(state);
+  return { home, existing, state };
+}
+
+/** Codex's config.toml: the file store, and the workspace when 'workspace-id' names one. */
+async function writeConfig(dir: string, workspaceId: string | undefined, warning: (message: string) => void) {
+  const changes: ConfigChange[] = [FILE_STORE];
+  if (workspaceId) {
+    changes.push({
+      key: 'forced_chatgpt_workspace_id',
+      value: workspaceId,
+      onConflict: {
+        input: 'workspace-id',
+        fix: 'Give the same workspace id as the config.toml in codex-home, or use another codex-home.'
+      }
+    });
+  }
+  await mergeCodexConfig(dir, changes, warning);
 }
 
 /** auth.json as Codex gets it, recorded as this action's for this credential when codex-home is the user's. */
@@ -181,57 +183,6 @@ function handOver(
     restoredKey: given.restoredKey,
     account: { userId: credential.userId, workspaceId: credential.workspaceId }
   };
-}
-
-/** Where this job runs (the repository's visibility, the branch), with what to warn about. */
-async function checkWhereItRuns(inputs: ChatGptInputs, rt: Runtime): Promise<RunPlace> {
-  const event = readRunEvent(rt.env);
-  const lookup = { token: inputs.githubToken, apiUrl: apiUrlFromEnv(rt.env), log: rt.info };
-  const guard = await checkWhereWeRun(event, lookup, inputs.allowPublicRepository);
-  guard.warnings.forEach(rt.warning);
-  overrideWarnings(rt.env, 'the ChatGPT login').forEach(rt.warning);
-  return placeOfRun(event, guard.facts);
-}
-
-/**
- * The Codex home, prepared; an auth.json this action did not write for this credential is left byte
- * for byte: refused before anything is read. The state is saved at once (the post step cleans up).
- */
-async function prepareHome(codexHome: string | undefined, credentialName: string, now: Date, rt: Runtime) {
-  const home = await prepareCodexHome(codexHome, runnerTemp(rt.env));
-  const existing = home.created ? undefined : await ownershipOf(home.dir, ownerOf(credentialName), loginOf);
-  if (existing?.status === 'foreign') throw foreignAuthError(home.dir, existing);
-  const state: MainState = {
-    mode: 'chatgpt',
-    codexHome: home.dir,
-    createdHome: home.created,
-    startedAt: now.toISOString()
-  };
-  rt.saveState(state);
-  return { home, existing, state };
-}
-
-function warnSkipped(readings: Reading[], rt: Runtime): void {
-  for (const r of readings) {
-    if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home'))
-      rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
-  }
-}
-
-/** Codex's config.toml: the file store, and the workspace when 'workspace-id' names one. */
-async function writeConfig(dir: string, workspaceId: string | undefined, warning: (message: string) => void) {
-  const changes: ConfigChange[] = [FILE_STORE];
-  if (workspaceId) {
-    changes.push({
-      key: 'forced_chatgpt_workspace_id',
-      value: workspaceId,
-      onConflict: {
-        input: 'workspace-id',
-        fix: 'Give the same workspace id as the config.toml in codex-home, or use another codex-home.'
-      }
-    });
-  }
-  await mergeCodexConfig(dir, changes, warning);
 }
 
 /** The early warnings (src/chatgpt/report/early-warnings.ts) as annotations, and an access token already expired. */
@@ -280,84 +231,6 @@ function setOutputs(dir: string, authFile: string, source: StoreName, credential
   rt.setOutput('plan-type', credential.planType ?? '');
 }
 
-/** With secret-name set, the seed input is the secret's copy. */
-function reportedSource(source: Source, inputs: ChatGptInputs): StoreName {
-  return source === 'seed' && inputs.secret ? 'secret' : source;
-}
-
-function whyChosen(usable: number, mark: ReseedMark | undefined): string {
-  if (mark)
-    return `it is newer than the login marked as needing a re-seed (last_refresh ${mark.login_last_refresh}), which it replaces`;
-  return usable > 1 ? 'the freshest of the usable copies (latest last_refresh)' : 'the only usable copy';
-}
-
-/** One row of the job summary from a reading (no token: only times and the reasons the judges wrote). */
-function summaryRow(r: Reading, mark: ReseedMark | undefined, inputs: ChatGptInputs): StoreReading {
-  const store = reportedSource(r.source, inputs);
-  if (mark)
-    return {
-      store,
-      status: 'needs-reseed',
-      lastRefresh: mark.login_last_refresh,
-      reason: `renewing it failed (${mark.cause})`
-    };
-  const status = r.status === 'usable' ? 'usable' : r.status === 'empty' ? 'empty' : 'unreadable';
-  return {
-    store,
-    status,
-    ...(r.credential
-      ? { lastRefresh: r.credential.lastRefreshText, accessTokenExpiresAt: r.credential.accessTokenExpiresAt }
-      : {}),
-    ...(r.reason ? { reason: r.reason } : {})
-  };
-}
-
-function noUsableCredential(inputs: ChatGptInputs, tried: string[]): string {
-  return (
-    `No usable ChatGPT credential for '${inputs.credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
-    reseedSteps(inputs.secret, 'line')
-  );
-}
-
-/**
- * `lease: true`: waits for the lease on the credential (every job, workflow and runner of the
- * repository). `local-store: true`: prepares the runner-local store and waits for its lock (every
- * runner process on this machine). Each is saved to the state as soon as it is held, so that the
- * post step releases it whatever fails after (src/chatgpt/holds.ts).
- */
-async function serializeThisJob(
-  inputs: ChatGptInputs,
-  state: MainState,
-  rt: Runtime
-): Promise<{ local: LocalStore | undefined; holder: Holder }> {
-  const holder: Holder = { credentialName: inputs.credentialName, jobNonce: '', lease: inputs.lease, lock: undefined };
-  if (!inputs.lease && !inputs.localStore) return { local: undefined, holder };
-  holder.jobNonce = ensureJobNonce(rt);
-  // renewal: ahead holds the lease and the lock only for the seconds of a renewal (src/chatgpt/holds.ts).
-  const forTheJob = inputs.renewal.mode === 'in-job';
-  if (inputs.lease && forTheJob) {
-    state.lease = await takeJobLease(inputs.lease, holder, rt);
-    rt.saveState(state);
-  }
-  if (!inputs.localStore) return { local: undefined, holder };
-  const local = await prepareLocalStore(inputs.localStore.dir, inputs.credentialName, rt.env, rt.info);
-  holder.lock = { dir: local.dir, timeoutMs: inputs.localStore.lockTimeoutMs };
-  if (forTheJob) {
-    state.localStore = await takeJobLock(holder.lock, holder, rt);
-    rt.saveState(state);
-  }
-  return { local, holder };
-}
-
-/** This job's nonce (see JOB_NONCE_VARIABLE): the one an earlier step of the job exported, or a new one. */
-function ensureJobNonce(rt: Runtime): string {
-  const existing = rt.env[JOB_NONCE_VARIABLE]?.trim();
-  if (existing && /^[0-9a-f]{32}$/.test(existing)) return existing;
-  const nonce = randomBytes(16).toString('hex');
-  rt.exportVariable(JOB_NONCE_VARIABLE, nonce);
-  return nonce;
-}
-
 /** The owner recorded beside the auth.json of a ChatGPT credential (src/codex/home.ts OWNER_FILE). */
 function ownerOf(credentialName: string): string {
   return `chatgpt:${credentialName}`;
@@ -371,13 +244,4 @@ function accountDigest(credential: Pick<ChatGptCredential, 'userId' | 'workspace
 function loginOf(text: string): string | undefined {
   const parsed = parseCredential(text);
   return parsed.ok ? accountDigest(parsed.credential) : undefined;
-}
-
-function describeSource(source: Source, inputs: ChatGptInputs, local: LocalStore | undefined): string {
-  if (source === 'cache') return 'Actions cache';
-  if (source === 'local') return `runner-local store (${local?.file ?? inputs.localStore?.dir})`;
-  if (source === 'codex-home') return 'auth.json already in codex-home';
-  return inputs.secret
-    ? `secret ${inputs.secret.name} (input 'chatgpt-auth-json')`
-    : "seed (input 'chatgpt-auth-json')";
 }

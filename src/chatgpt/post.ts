@@ -5,23 +5,17 @@ import { readFileIfExists } from '../codex/home.js';
 import { CredentialError, errorMessage } from '../action/errors.js';
 import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
 import type { MainState, Runtime } from '../action/runtime.js';
-import type { EnvelopeStore, StoreWrite } from '../stores/store.js';
+import type { EnvelopeStore } from '../stores/store.js';
 import { releaseJobHolds } from './holds.js';
-import type { SecretTarget } from '../stores/secret.js';
 import type { Stored } from './restore/open-stored.js';
-import {
-  accountMismatch,
-  compareLastRefresh,
-  parseCredential,
-  secretsOf,
-  stampAfter,
-  type ChatGptCredential
-} from './login/credential.js';
+import { compareLastRefresh, parseCredential, secretsOf, type ChatGptCredential } from './login/credential.js';
 import { reportForeignRewrite } from './keep/foreign-rewrite.js';
 import { reseedSteps, SERIALIZE_JOBS } from './login/instructions.js';
-import { judge, loginProblem } from './restore/readings.js';
-import { CACHE_EVICTION_DAYS } from './report/summary.js';
+import { judge } from './restore/readings.js';
+import { afterRestored, notSavedMessage, refusalToSave } from './keep/refusal.js';
+import { recoveryEnvelopeMessage, storeProblem } from './keep/save-outcome.js';
 
+/** Keeps the login Codex refreshed (when it may be kept), then releases the holds whatever happened. */
 export async function keepRefreshedCredential(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<void> {
   try {
     await saveRefreshedCredential(inputs, state, rt);
@@ -32,46 +26,6 @@ export async function keepRefreshedCredential(inputs: ChatGptInputs, state: Main
   } finally {
     // After saving, so that the next holder restores the copy this job stored; also after a failure.
     await releaseJobHolds(inputs.credentialName, inputs.lease, state, rt);
-  }
-}
-
-/**
- * After an unexpected exception while saving: the login Codex refreshed in auth.json (its old
- * refresh token is spent) goes, sealed, to every store as a recovery copy before the post step
- * removes auth.json. Returns what to add to the failure.
- */
-async function recoverRefreshed(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<string> {
-  try {
-    if (!state.authFile || state.renewal === 'ahead') return '';
-    const text = await readFileIfExists(state.authFile);
-    const parsed = text === undefined ? undefined : parseCredential(text);
-    if (!parsed?.ok || parsed.credential.tokensSha256 === state.tokensSha256) return '';
-    if (refusalToSave(parsed.credential, state, inputs)) return '';
-    const ordered = afterRestored(parsed.credential, state);
-    if ('refused' in ordered) return '';
-    const [{ openStores }, { seal }] = await Promise.all([
-      import('./restore/stores.js'),
-      import('./login/envelope.js')
-    ]);
-    const envelope = await seal(ordered.credential.text, inputs.encryptionKey, inputs.credentialName);
-    const stores = await (rt.openStores ?? openStores)({
-      inputs,
-      env: rt.env,
-      log: rt.info,
-      localDir: state.localStore?.dir
-    });
-    const kept: string[] = [];
-    for (const store of stores) {
-      const written = await store
-        .write(envelope, ordered.credential.lastRefresh.getTime())
-        .catch((error: unknown) => ({ ok: false as const, reason: errorMessage(error) }));
-      if (written.ok) kept.push(`the ${store.where}`);
-    }
-    return kept.length
-      ? ` The login Codex refreshed was kept, encrypted, as a recovery copy in ${kept.join(', ')}: the next job uses it.`
-      : ` The login Codex refreshed could not be kept anywhere. ${reseedSteps(inputs.secret)}`;
-  } catch (error) {
-    return ` The login Codex refreshed could not be kept (${errorMessage(error)}). ${reseedSteps(inputs.secret)}`;
   }
 }
 
@@ -199,6 +153,33 @@ async function newerStoredSince(
   return false;
 }
 
+/** A store's newest copy, read and judged: `newer` is its last_refresh when it is a usable, newer login (of any account: a re-seed wins). */
+async function judgeNewest(
+  store: EnvelopeStore,
+  open: (envelope: string) => Promise<Stored>,
+  inputs: ChatGptInputs,
+  credential: ChatGptCredential
+): Promise<{ entry?: string; newer?: string; problem?: string }> {
+  const read = await store.readNewest!();
+  if (read.status !== 'found')
+    return read.status === 'empty' ? {} : { problem: `it could not be read (${read.reason})` };
+  const entry = read.entry;
+  const stored = await open(read.envelope);
+  if (stored.kind === 'unreadable') return { entry, problem: stored.reason };
+  // A re-seed mark is judged like any copy: not a usable newer login, so this job's login is kept over it.
+  const { reading } = judge(
+    store.kind === 'local' ? 'local' : 'cache',
+    store.where,
+    stored.text,
+    { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer },
+    entry
+  );
+  if (reading.status !== 'usable' || !reading.credential) return { entry, problem: reading.reason };
+  if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0)
+    return { entry, newer: reading.credential.lastRefreshText };
+  return { entry };
+}
+
 /** Writes the sealed login to every store at once (none waits for another's retries), then reports by one policy. */
 async function writeEverywhere(
   stores: EnvelopeStore[],
@@ -234,176 +215,42 @@ async function writeEverywhere(
   else throw new CredentialError(problem.text);
 }
 
-type Written = { store: EnvelopeStore; result: StoreWrite }[];
-
-interface Problem {
-  text: string;
-  /** No store has the refreshed login (the post step then prints it sealed, to recover from). */
-  nowhere?: boolean;
-  /** A durable store has the refreshed login: whatever on-save-failure says, only a warning. */
-  warnOnly: boolean;
-}
-
 /**
- * One policy over the stores' results. Stored everywhere: nothing to say. A durable store (the
- * secret, the runner-local store) has the refreshed login: a warning, the login is not lost. Only
- * the cache has it: a save failure (the durable stores hold a spent copy, and the cache entry goes
- * after CACHE_EVICTION_DAYS unused). Nowhere: a save failure with the recovery steps.
+ * After an unexpected exception while saving: the login Codex refreshed in auth.json (its old
+ * refresh token is spent) goes, sealed, to every store as a recovery copy before the post step
+ * removes auth.json. Returns what to add to the failure.
  */
-function storeProblem(inputs: ChatGptInputs, results: Written): Problem | undefined {
-  const failed = results.filter((r) => !r.result.ok);
-  if (!failed.length) return undefined;
-  const place = (store: EnvelopeStore): string => `the ${store.where}`;
-  const reasons = failed
-    .map(({ store, result }) => {
-      const reason = result.ok ? '' : result.reason.replace(/[.\s]+$/, '');
-      return `${capitalize(place(store))}: ${reason}.`;
-    })
-    .join(' ');
-  const stored = results.filter((r) => r.result.ok);
-  if (!stored.length) {
-    return {
-      warnOnly: false,
-      nowhere: true,
-      text:
-        `The refreshed ChatGPT login could not be stored anywhere. ${reasons} ` +
-        `Codex rotated the refresh token in this job, so every stored copy now holds a spent token and the next job will fail to authenticate. ${reseedSteps(inputs.secret)}`
-    };
+async function recoverRefreshed(inputs: ChatGptInputs, state: MainState, rt: Runtime): Promise<string> {
+  try {
+    if (!state.authFile || state.renewal === 'ahead') return '';
+    const text = await readFileIfExists(state.authFile);
+    const parsed = text === undefined ? undefined : parseCredential(text);
+    if (!parsed?.ok || parsed.credential.tokensSha256 === state.tokensSha256) return '';
+    if (refusalToSave(parsed.credential, state, inputs)) return '';
+    const ordered = afterRestored(parsed.credential, state);
+    if ('refused' in ordered) return '';
+    const [{ openStores }, { seal }] = await Promise.all([
+      import('./restore/stores.js'),
+      import('./login/envelope.js')
+    ]);
+    const envelope = await seal(ordered.credential.text, inputs.encryptionKey, inputs.credentialName);
+    const stores = await (rt.openStores ?? openStores)({
+      inputs,
+      env: rt.env,
+      log: rt.info,
+      localDir: state.localStore?.dir
+    });
+    const kept: string[] = [];
+    for (const store of stores) {
+      const written = await store
+        .write(envelope, ordered.credential.lastRefresh.getTime())
+        .catch((error: unknown) => ({ ok: false as const, reason: errorMessage(error) }));
+      if (written.ok) kept.push(`the ${store.where}`);
+    }
+    return kept.length
+      ? ` The login Codex refreshed was kept, encrypted, as a recovery copy in ${kept.join(', ')}: the next job uses it.`
+      : ` The login Codex refreshed could not be kept anywhere. ${reseedSteps(inputs.secret)}`;
+  } catch (error) {
+    return ` The login Codex refreshed could not be kept (${errorMessage(error)}). ${reseedSteps(inputs.secret)}`;
   }
-  const where = stored
-    .map(({ store, result }) =>
-      store.kind === 'cache' && result.ok
-        ? `saved to the Actions cache as ${result.entry}`
-        : `written to ${place(store)}`
-    )
-    .join(' and ');
-  const lead = `The refreshed ChatGPT login was ${where}, but could not be stored in ${failed.map((r) => place(r.store)).join(' and ')}. ${reasons}`;
-  const has = (kind: EnvelopeStore['kind']) => stored.some((r) => r.store.kind === kind);
-  const lost = (kind: EnvelopeStore['kind']) => failed.some((r) => r.store.kind === kind);
-  if (has('secret')) {
-    return {
-      warnOnly: true,
-      text:
-        `${lead} The login is not lost: the next workflow run reads the new copy from the secret${lost('local') ? ' (the newest copy wins over the spent one in the local store)' : ''}.` +
-        (lost('cache') ? ` ${sameRunCaveat(inputs.secret!)}` : '') +
-        (lost('local') ? ' Fix the local store before its copy is the only one left.' : '')
-    };
-  }
-  if (has('local')) {
-    return {
-      warnOnly: true,
-      text:
-        `${lead} The login is not lost: the next job on this machine restores it from the local store. A job on another machine would restore the older copy, whose refresh token is now spent: ` +
-        'until a job of this machine stores a refreshed copy everywhere, run the jobs of this credential on this machine only.'
-    };
-  }
-  // Only the cache has it: each durable store holds a copy whose refresh token is now spent.
-  const spent = failed.map((r) => (r.store.kind === 'secret' ? 'the secret' : 'the local store')).join(' and ');
-  return {
-    warnOnly: false,
-    text:
-      `${lead} ${capitalize(spent)} still ${failed.length > 1 ? 'hold' : 'holds'} an older copy whose refresh token is now spent. ` +
-      `The next jobs that can restore this cache entry (this branch or the default branch, before ${CACHE_EVICTION_DAYS} days without use) get the new copy (the newest copy wins)${lost('secret') ? ', and their main step writes it to the secret again' : ''}; ` +
-      'if the entry is evicted first, or the next job runs on another branch, only the spent copy is left. ' +
-      (lost('secret')
-        ? 'If the cause persists, the next main step stops on the same error before Codex runs, and the cached copy stays valid: fix it (secret-token, secret-scope, environment) before then.'
-        : 'Fix the local store before then.')
-  };
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** Repository and organization secrets are read when a run is queued: what that means for later jobs of this run. */
-function sameRunCaveat(secret: SecretTarget): string {
-  return secret.scope === 'environment'
-    ? `Environment secrets are read when a job starts, so later jobs of this run that use the environment '${secret.environment}' get the new copy too.`
-    : `But ${secret.scope} secrets are read when a run is queued: a later job of this same run still gets the old value, whose refresh token is now spent, and without the cache it has no newer copy, so Codex fails to refresh there (and reusing a spent refresh token can get the whole login revoked). Do not run another job with this login in this run.`;
-}
-
-/**
- * The refreshed login, ordered after the restored copy. A refresh Codex made in this job is stamped
- * by this runner's clock: when the restored copy's stamp is not earlier (the clock that stamped it
- * ran ahead, within the accepted skew), the refreshed login is re-stamped just after it. A copy
- * stamped before this job started is an older copy a step put there.
- */
-function afterRestored(
-  credential: ChatGptCredential,
-  state: MainState
-): { credential: ChatGptCredential } | { refused: string } {
-  if (!state.lastRefresh || compareLastRefresh(credential.lastRefreshText, state.lastRefresh) > 0)
-    return { credential };
-  const startedAt = state.startedAt ? Date.parse(state.startedAt) : Number.NaN;
-  if (!(credential.lastRefresh.getTime() >= startedAt))
-    return {
-      refused: `auth.json now holds a copy stamped ${credential.lastRefreshText}, before this job started and not newer than the restored copy (${state.lastRefresh}): a step put an older copy there`
-    };
-  const doc = JSON.parse(credential.text) as Record<string, unknown>;
-  const last_refresh = stampAfter(credential.lastRefreshText, state.lastRefresh);
-  const restamped = parseCredential(JSON.stringify({ ...doc, last_refresh }, null, 2));
-  return restamped.ok ? { credential: restamped.credential } : { refused: `auth.json: ${restamped.reason}` };
-}
-
-/** Why auth.json as the post step finds it must not replace the stored copy, or undefined. */
-function refusalToSave(credential: ChatGptCredential, state: MainState, inputs: ChatGptInputs): string | undefined {
-  if (state.account) {
-    const mismatch = accountMismatch(
-      { userId: state.account.userId, workspaceId: state.account.workspaceId },
-      credential
-    );
-    if (mismatch)
-      return `auth.json now holds ${mismatch.replace(/^it is /, '')} (a step replaced the login Codex was given)`;
-  }
-  const problem = loginProblem(credential, { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer });
-  if (problem?.check === 'workspace')
-    return `auth.json now holds a login of another workspace than the input 'workspace-id' names`;
-  return problem && `auth.json: ${problem.reason}`;
-}
-
-function notSavedMessage(reason: string): string {
-  return (
-    `Not saving the login in auth.json: ${reason}. The stored copy is left as it was. ` +
-    'Check the steps between this action and its post step: none should write auth.json in CODEX_HOME (only Codex refreshing the login should change it).'
-  );
-}
-
-/** A store's newest copy, read and judged: `newer` is its last_refresh when it is a usable, newer login (of any account: a re-seed wins). */
-async function judgeNewest(
-  store: EnvelopeStore,
-  open: (envelope: string) => Promise<Stored>,
-  inputs: ChatGptInputs,
-  credential: ChatGptCredential
-): Promise<{ entry?: string; newer?: string; problem?: string }> {
-  const read = await store.readNewest!();
-  if (read.status !== 'found')
-    return read.status === 'empty' ? {} : { problem: `it could not be read (${read.reason})` };
-  const entry = read.entry;
-  const stored = await open(read.envelope);
-  if (stored.kind === 'unreadable') return { entry, problem: stored.reason };
-  // A re-seed mark is judged like any copy: not a usable newer login, so this job's login is kept over it.
-  const { reading } = judge(
-    store.kind === 'local' ? 'local' : 'cache',
-    store.where,
-    stored.text,
-    { workspaceId: inputs.workspaceId, oauthIssuer: inputs.oauthIssuer },
-    entry
-  );
-  if (reading.status !== 'usable' || !reading.credential) return { entry, problem: reading.reason };
-  if (compareLastRefresh(reading.credential.lastRefreshText, credential.lastRefreshText) > 0)
-    return { entry, newer: reading.credential.lastRefreshText };
-  return { entry };
-}
-
-/**
- * The refreshed login, sealed with the encryption key, for the log: without the key it reveals
- * nothing (the same envelope the cache would have held), and it is the one copy left once the
- * runner removes auth.json.
- */
-function recoveryEnvelopeMessage(envelope: string, inputs: ChatGptInputs): string {
-  const secret = inputs.secret?.name ?? 'the secret you pass as chatgpt-auth-json';
-  return (
-    `Recovery copy of the refreshed login '${inputs.credentialName}' (encrypted with encryption-key; useless without it). ` +
-    `Put this one line into ${secret} (for example \`gh secret set ${inputs.secret?.name ?? 'CODEX_AUTH_JSON'}\` and paste it), then re-run: the next job restores it as the seed.\n${envelope}`
-  );
 }

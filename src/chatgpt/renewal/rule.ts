@@ -1,6 +1,5 @@
-// Renewal ahead of expiry (`renewal: ahead`): the rule, over the stores and the claim given as an
-// interface (src/chatgpt/renewal/stores.ts wires the real ones), so that it runs the same against
-// the real stores and in the tests' memory. The protocol and its invariants: docs/design.md.
+// Renewal ahead of expiry (`renewal: ahead`): the rule, over the stores and the claim given as
+// interfaces (src/chatgpt/renewal/parts.ts). The protocol and its invariants: docs/design.md.
 import { createHmac } from 'node:crypto';
 import { CredentialError, errorMessage } from '../../action/errors.js';
 import { EXPECTED_RENEWAL_MS } from './claims.js';
@@ -11,32 +10,10 @@ import {
   secretsOf,
   type ChatGptCredential
 } from '../login/credential.js';
-import type { RefreshOutcome } from './token-endpoint.js';
-import type { RefreshFailure } from '../login/refresh-failure.js';
+import type { HeldClaim, OtherClaim, RenewalOptions, RenewalParts, RenewalResult } from './parts.js';
 
 /** A copy handed to Codex must stay clear of Codex's own refresh margin, by a minute. */
 export const MIN_USABLE_MS = CODEX_REFRESH_MARGIN_MS + 60_000;
-
-/** A claim this job holds: `release(spent)` gives it back (unspent: the next job may renew at once). */
-interface HeldClaim {
-  held: true;
-  release(spent: boolean): Promise<void>;
-  /** This job's clock: after this, the holder must not send the refresh (its claim may be taken over). */
-  spendBy?: number;
-}
-
-/** Another job's claim: how old it is and when it turns stale (this job's clock), when known. */
-interface OtherClaim {
-  held: false;
-  holder: string;
-  ageMs?: number;
-  staleAt?: number;
-}
-
-export type Claim = HeldClaim | OtherClaim;
-
-/** The points between claim and store where the fault tests stop a step (faultPoint in src/chatgpt/renewal/stores.ts). */
-export type RenewalPoint = 'claimed' | 'answered' | 'stored';
 
 /** A waiting job tries the claim again on every this many polls of the successor. */
 const CLAIM_EVERY_POLLS = 3;
@@ -44,61 +21,6 @@ const CLAIM_EVERY_POLLS = 3;
 /** A login file larger or deeper than this is refused before its refresh token is spent. */
 const MAX_LOGIN_BYTES = 64 * 1024;
 const MAX_LOGIN_DEPTH = 32;
-
-export interface StoreReport {
-  /** The stores that now hold the renewed login. */
-  stored: string[];
-  failed: { where: string; reason: string }[];
-}
-
-export interface RenewalParts {
-  /** The newest valid copy the stores hold now (the cache's newest entry, the local store), if any could be read. */
-  readNewest(): Promise<ChatGptCredential | undefined>;
-  /**
-   * The renewed login published for `generation` by whichever job renewed it, if any yet. Throws a
-   * CredentialError when that renewal failed for good (a re-seed mark was published instead).
-   */
-  successor(generation: string): Promise<ChatGptCredential | undefined>;
-  /**
-   * Marks the chain as needing a re-seed (src/chatgpt/login/reseed-mark.ts) where later jobs look: the
-   * stores and `generation`'s successor. Returns where it could not be stored.
-   */
-  markDead(credential: ChatGptCredential, generation: string, failure: RefreshFailure): Promise<string[]>;
-  /** Takes the renewal mutex for `generation` (seconds; released by the holder). */
-  claim(generation: string): Promise<Claim>;
-  /** Stores the renewed login in every durable store and publishes it as `generation`'s successor. */
-  store(credential: ChatGptCredential, generation: string): Promise<StoreReport>;
-  /**
-   * After an exception between the refresh answer and the stores: keeps `text` (the answer merged
-   * into auth.json), sealed, in every store it can reach and as `generation`'s successor. Returns where.
-   */
-  recover(text: string, generation: string): Promise<string[]>;
-  refresh(text: string): Promise<RefreshOutcome>;
-  /** Test hook: stops the step at a named point (honoured only under the fault tests). */
-  checkpoint?(point: RenewalPoint): void;
-  mask(value: string): void;
-  info(message: string): void;
-  warning(message: string): void;
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export interface RenewalOptions {
-  credentialName: string;
-  encryptionKey: Uint8Array;
-  /** Renew when the access token expires within this long. */
-  windowMs: number;
-  /** How long a job waits for another job's renewal. */
-  waitMs: number;
-  pollMs: number;
-  /** How to re-seed, for the messages. */
-  reseed: string;
-}
-
-export interface RenewalResult {
-  credential: ChatGptCredential;
-  renewed: boolean;
-}
 
 /** The generation's name: HMAC-SHA256 of the refresh token under the encryption key, per credential name. */
 export function generationOf(credential: ChatGptCredential, key: Uint8Array, credentialName: string): string {

@@ -10,7 +10,8 @@ import type { Holder } from '../holds.js';
 import type { EnvelopeStore } from '../../stores/store.js';
 import { isHostedRunner, renewalPlace, type RenewalPlace, type RunPlace } from './place.js';
 import type { ChatGptCredential } from '../login/credential.js';
-import { followSuccessors, isDue, renewIfDue, type RenewalResult } from './rule.js';
+import type { RenewalResult } from './parts.js';
+import { followSuccessors, isDue, renewIfDue } from './rule.js';
 import { useWithoutRenewing } from './without-renewing.js';
 
 /** How long a job waits for another job's renewal, and how often it looks. */

@@ -15,7 +15,7 @@ import { open, seal } from '../login/envelope.js';
 import { refreshLogin } from './token-endpoint.js';
 import { keepsMarks, needsReseedMessage, sealMark } from '../login/reseed-mark.js';
 import { openStored, type Stored } from '../restore/open-stored.js';
-import type { Claim, RenewalParts, RenewalPoint, StoreReport } from './rule.js';
+import type { Claim, RenewalParts, RenewalPoint, StoreReport } from './parts.js';
 import {
   claimSlot,
   releaseSlot,

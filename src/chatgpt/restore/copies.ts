@@ -1,14 +1,18 @@
-// Every copy the main step may restore, read and judged from its decrypted contents only: each
-// store's newest entry, the seed, an auth.json this action left in codex-home. A re-seed mark read
-// in a store's place stops the job unless a newer login was given.
+// Restoring, the main step's way: every copy read and judged from its decrypted contents only (each
+// store's newest entry, the seed, an auth.json this action left in codex-home), then the freshest
+// chosen. A re-seed mark read in a store's place stops the job unless a newer login was given.
 import { CredentialError } from '../../action/errors.js';
+import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
+import type { Runtime } from '../../action/runtime.js';
 import type { EnvelopeStore, NewestRead } from '../../stores/store.js';
 import type { SecretTarget } from '../../stores/secret.js';
 import { secretsOf } from '../login/credential.js';
 import { markBlocks, needsReseedMessage, type ReseedMark } from '../login/reseed-mark.js';
 import { decodeSeed } from '../login/seed.js';
+import { reseedSteps } from '../login/instructions.js';
 import { openStored } from './open-stored.js';
-import { judge, type JudgeOptions, type Reading, type Source } from './readings.js';
+import { choose, judge, type JudgeOptions, type Reading, type Source } from './readings.js';
+import { cacheOnlyWithoutCache, openStores } from './stores.js';
 
 /** What the main step read: every place's reading, and the re-seed marks among them. */
 export interface Found {
@@ -17,18 +21,82 @@ export interface Found {
 }
 
 /** What reading and judging a copy needs. */
-export interface ReadContext {
+interface ReadContext {
   credentialName: string;
   encryptionKey: Uint8Array;
   judging: JudgeOptions;
-  /** For messages: where a copy of `source` comes from. */
-  describe(source: Source): string;
+  /** For messages (describeSource): the secret's name and the runner-local store's file or folder. */
+  secretName: string | undefined;
+  localPlace: string | undefined;
   mask(value: string): void;
   warning(message: string): void;
 }
 
+/** Where the main step's copies are besides the stores and the seed input. */
+export interface CopyPlaces {
+  /** The runner-local store's directory, once prepared (`local-store: true`). */
+  localDir: string | undefined;
+  /** The runner-local store's file or folder, for messages. */
+  localPlace: string | undefined;
+  /** An auth.json this action wrote in codex-home for this credential (a job whose post step did not run). */
+  leftInHome: { text: string; file: string } | undefined;
+}
+
+/**
+ * Restores the freshest copy: reads every copy into `found` (each store's newest, the seed, one left
+ * in codex-home), stops at a re-seed mark, chooses. Returns the choice with the stores and the
+ * newest cache entry seen.
+ */
+export async function restoreFreshest(inputs: ChatGptInputs, places: CopyPlaces, found: Found, rt: Runtime) {
+  const { credentialName, encryptionKey, workspaceId, oauthIssuer, secret } = inputs;
+  const ctx: ReadContext = {
+    credentialName,
+    encryptionKey,
+    judging: { workspaceId, oauthIssuer },
+    secretName: secret?.name,
+    localPlace: places.localPlace,
+    mask: rt.setSecret,
+    warning: rt.warning
+  };
+  const stores = await (rt.openStores ?? openStores)({ inputs, env: rt.env, log: rt.info, localDir: places.localDir });
+  const noCache = cacheOnlyWithoutCache(inputs, stores);
+  if (noCache) throw new CredentialError(noCache);
+  const { cacheHit, restoredKey } = await readStores(stores, found, ctx);
+  rt.setOutput('cache-hit', String(cacheHit));
+  found.readings.push(await readSeed(inputs.seed, ctx));
+  if (places.leftInHome) found.readings.push(judged(ctx, 'codex-home', places.leftInHome.text, places.leftInHome.file));
+  warnSkipped(found.readings, rt);
+
+  const mark = stopAtMark(found, credentialName, secret);
+  const { chosen, warnings } = choose(found.readings, credentialName, (tried) =>
+    noUsableCredential(credentialName, secret, tried)
+  );
+  warnings.forEach(rt.warning);
+  return { stores, restoredKey, chosen, mark };
+}
+
+function warnSkipped(readings: Reading[], rt: Pick<Runtime, 'warning'>): void {
+  for (const r of readings) {
+    if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home'))
+      rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
+  }
+}
+
+function noUsableCredential(credentialName: string, secret: SecretTarget | undefined, tried: string[]): string {
+  return (
+    `No usable ChatGPT credential for '${credentialName}'. Tried:\n  - ${tried.join('\n  - ')}\n` +
+    reseedSteps(secret, 'line')
+  );
+}
+
 /** A decrypted copy, judged; its token values masked. */
-export function judged(ctx: ReadContext, source: Source, text: string, entry?: string, where = ctx.describe(source)) {
+function judged(
+  ctx: ReadContext,
+  source: Source,
+  text: string,
+  entry?: string,
+  where = describeSource(source, ctx.secretName, ctx.localPlace)
+) {
   const { reading, parsed } = judge(source, where, text, ctx.judging, entry);
   secretsOf(parsed).forEach(ctx.mask);
   return reading;
@@ -38,7 +106,7 @@ export function judged(ctx: ReadContext, source: Source, text: string, entry?: s
  * Reads each store's newest copy into `found`. Returns the newest cache entry seen, whichever copy
  * then wins: the post step tells from it whether another job stored one since.
  */
-export async function readStores(
+async function readStores(
   stores: EnvelopeStore[],
   found: Found,
   ctx: ReadContext
@@ -85,19 +153,30 @@ async function readingOf(store: EnvelopeStore, read: NewestRead, found: Found, c
 }
 
 /** The seed input (`chatgpt-auth-json`), decoded and judged. */
-export async function readSeed(seed: string | undefined, ctx: ReadContext): Promise<Reading> {
-  if (!seed) return { source: 'seed', where: ctx.describe('seed'), status: 'empty', reason: 'not given' };
+async function readSeed(seed: string | undefined, ctx: ReadContext): Promise<Reading> {
+  if (!seed)
+    return {
+      source: 'seed',
+      where: describeSource('seed', ctx.secretName, ctx.localPlace),
+      status: 'empty',
+      reason: 'not given'
+    };
   const decoded = await decodeSeed(seed, ctx.encryptionKey, ctx.credentialName);
   return decoded.ok
     ? judged(ctx, 'seed', decoded.text)
-    : { source: 'seed', where: ctx.describe('seed'), status: 'unusable', reason: decoded.reason };
+    : {
+        source: 'seed',
+        where: describeSource('seed', ctx.secretName, ctx.localPlace),
+        status: 'unusable',
+        reason: decoded.reason
+      };
 }
 
 /**
  * A mark stops the job unless a login newer than the marked one was given (a new seed clears it):
  * the copies it blocks become empty, and with none left the job stops. Returns the mark, if any.
  */
-export function stopAtMark(found: Found, credentialName: string, secret: SecretTarget | undefined) {
+function stopAtMark(found: Found, credentialName: string, secret: SecretTarget | undefined) {
   const mark = strongestMark([...found.marks.values()]);
   if (!mark) return undefined;
   for (const r of found.readings) {
@@ -123,4 +202,14 @@ function strongestMark(marks: ReseedMark[]): ReseedMark | undefined {
     (best, m) => (!best || !markBlocks(best, m.login_last_refresh) ? m : best),
     undefined
   );
+}
+
+/** Where a copy of `source` comes from, for messages: `localPlace` is the runner-local store's file or folder. */
+export function describeSource(source: Source, secretName: string | undefined, localPlace: string | undefined): string {
+  if (source === 'cache') return 'Actions cache';
+  if (source === 'local') return `runner-local store (${localPlace})`;
+  if (source === 'codex-home') return 'auth.json already in codex-home';
+  return secretName !== undefined
+    ? `secret ${secretName} (input 'chatgpt-auth-json')`
+    : "seed (input 'chatgpt-auth-json')";
 }
