@@ -48,7 +48,6 @@ function store(
         : kind === 'local'
           ? 'runner-local store (/s/default.envelope)'
           : 'repository secret CODEX_AUTH_JSON of acme/app',
-    durable: kind !== 'cache',
     written,
     ...(read
       ? {

@@ -10,6 +10,7 @@ import { cacheCompression, gzipWarning } from '../platform/cache-compression.js'
 import { createFileNoFollow, formatDuration } from '../action/paths.js';
 import { withDeadline } from '../action/deadline.js';
 import { watchFailures } from './library-log.js';
+import { cacheKeyPrefix } from './cache-key.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from './store.js';
 
 interface CacheCopy {
@@ -60,7 +61,6 @@ export interface CacheStoreOptions {
 export class CacheStore implements EnvelopeStore {
   readonly kind = 'cache' as const;
   readonly where = 'Actions cache';
-  readonly durable = false;
 
   /** cacheFile(): the same string on every runner; the file only lives there during a save or restore. */
   readonly file: string;
@@ -69,7 +69,7 @@ export class CacheStore implements EnvelopeStore {
 
   constructor(private readonly options: CacheStoreOptions) {
     this.file = cacheFile(options.credentialName);
-    this.prefix = `codex-auth-v1.${options.credentialName}.`;
+    this.prefix = cacheKeyPrefix(options.credentialName);
   }
 
   async restore(): Promise<CacheLookup> {

@@ -23,8 +23,6 @@ export interface EnvelopeStore {
   readonly kind: StoreKind;
   /** For messages: "Actions cache", "runner-local store (/path)", "repository secret X of o/r". */
   readonly where: string;
-  /** Keeps its copy until overwritten (the local store, the secret); the cache evicts after 7 days unused. */
-  readonly durable: boolean;
   /** Absent for a store whose copy comes back another way (the secret, as the seed input). */
   readNewest?(): Promise<NewestRead>;
   /** The newest entry's name without downloading it, when that is cheaper than readNewest. */

@@ -2,6 +2,7 @@
 // only, and the one rule that picks the copy to use. Pure: no I/O, so a table of readings is a
 // unit test, and the list is what a job summary reports.
 import { CredentialError } from '../../action/errors.js';
+import { cacheKeyPrefix } from '../../stores/cache-key.js';
 import { isConsumerCopy } from '../login/consumer-copy.js';
 import {
   accountMismatch,
@@ -142,7 +143,7 @@ function unjudgedNewestMessage(reading: Reading, credentialName: string): string
   if (reading.source === 'cache' && reading.entry) {
     return (
       `${head} If this entry is not a copy you want (a key rotation, a bad upload), delete it: \`gh cache delete ${reading.entry}\` ` +
-      `(every entry of this credential: \`gh cache list --key codex-auth-v1.${credentialName}. --json key --jq '.[].key' | xargs -n1 gh cache delete\`), then re-run the job; the next newest entry is then judged the same way. ` +
+      `(every entry of this credential: \`gh cache list --key ${cacheKeyPrefix(credentialName)} --json key --jq '.[].key' | xargs -n1 gh cache delete\`), then re-run the job; the next newest entry is then judged the same way. ` +
       "If no stored copy is good any more, re-seed 'chatgpt-auth-json' from a fresh `codex login` as well."
     );
   }

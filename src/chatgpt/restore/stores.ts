@@ -110,7 +110,6 @@ function localEnvelopeStore(local: LocalStore): EnvelopeStore {
   return {
     kind: 'local',
     where: `runner-local store (${local.file})`,
-    durable: true,
     async readNewest(): Promise<NewestRead> {
       try {
         const envelope = await local.read();
@@ -141,7 +140,6 @@ async function secretEnvelopeStore(
   return {
     kind: 'secret',
     where: describeTarget(target),
-    durable: true,
     async write(envelope: string, lastRefreshMs: number): Promise<StoreWrite> {
       try {
         // Never an older login over a newer one, whichever job ran last (issue 21).
