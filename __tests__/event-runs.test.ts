@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { seal } from '../src/chatgpt/login/envelope.js';
+import { open, seal } from '../src/chatgpt/login/envelope.js';
 import { REFRESH_TOKEN_MARKER } from '../src/chatgpt/login/consumer-copy.js';
 import { calledFrom, githubEvent, type EventName, type EventSpec } from './support/events.js';
 import { startGitHubApi, TOKENS, type GitHubApi } from './support/github-api.js';
@@ -239,6 +239,91 @@ describe('a feature-branch job, then a default-branch job: no refresh token spen
     expect(first.outputs('auth')).toMatchObject({ renewed: 'false' });
     expect(second.status).toBe('success');
     expect(second.outputs('auth')).toMatchObject({ renewed: 'true' });
+  });
+});
+
+describe('a 5xx at the secrets API while the default branch renews (secret-name with the lease)', () => {
+  const scope = { scope: 'repository' as const, owner: 'acme', repo: 'app' };
+  const inputs = {
+    'secret-name': 'CODEX_AUTH',
+    'secret-token': TOKENS.writer,
+    lease: 'true',
+    'lease-token': TOKENS.app
+  };
+  const key = () => new Uint8Array(Buffer.from(fx.key, 'base64'));
+
+  /** The refresh token the secret holds now. */
+  async function secretRefreshToken(): Promise<string> {
+    const opened = await open(api.secretValue(scope, 'CODEX_AUTH')!, key(), 'default');
+    if (!opened.ok) throw new Error(opened.reason);
+    return (JSON.parse(opened.plaintext) as ChatGptAuthJson).tokens.refresh_token;
+  }
+
+  // Once: retried. Through every retry: the renewed login is in the cache, and the next job (queued with
+  // the old secret) finds it there. Either way no refresh token is spent twice, and none is lost.
+  // (The secret is written again by the next renewal: renewal: ahead writes it only under a renewal's claim.)
+  test.each([1, 10])(
+    'failing %i time(s): no refresh token spent twice, the renewed login kept, the next job uses it',
+    async (times) => {
+      const auth = seed(6 * 60);
+      const value = await seal(serialize(auth), key(), 'default');
+      api.setSecret(scope, 'CODEX_AUTH', value);
+      const before = fx.world.oauth.stats();
+      const requests = fx.world.oauth.requests.length;
+      const apiStart = api.requests.length;
+      api.inject({ status: 503, method: 'PUT', path: '/actions/secrets/CODEX_AUTH', times });
+      const first = await run(githubEvent('push'), value, { inputs, codex: false });
+      api.clearFaults();
+      // The renewal's write failed once and was retried, or failed all 4 attempts.
+      const puts = api.requests.slice(apiStart).filter((r) => r.method === 'PUT');
+      expect(puts.map((r) => r.status)).toEqual(times === 1 ? [503, 204] : [503, 503, 503, 503]);
+      const issued = fx.world.oauth.requests.slice(requests).filter((r) => r.issued);
+      expect(issued).toHaveLength(1);
+      const live = issued[0].issued!.refresh_token;
+      if (times === 1) {
+        expect(first.status).toBe('success');
+        expect(first.outputs('auth')).toMatchObject({ renewed: 'true' });
+        expect(await secretRefreshToken()).toBe(live);
+      } else {
+        // Only the cache has the renewed login, the secret a spent copy: Codex ran, then the post step
+        // fails the job (on-save-failure: fail), as it does when Codex's own refresh reaches only the cache.
+        expect(first.outputs('auth')).toMatchObject({ renewed: 'true' });
+        expect(first.step('auth').status).toBe('success');
+        expect(first.status).toBe('failure');
+        expect(errorsOf(first)).toEqual([
+          expect.stringMatching(
+            /^The renewed ChatGPT login was saved to the Actions cache as \S+, but could not be stored in the repository secret CODEX_AUTH of acme\/app\. .*503.*The secret still holds an older copy whose refresh token is now spent\..*the next renewal writes it to the secret again/
+          )
+        ]);
+        expect(await secretRefreshToken()).toBe(auth.tokens.refresh_token);
+      }
+      // The next job got the secret's value when it was queued: the old one, if the write failed.
+      const next = await run(githubEvent('push'), api.secretValue(scope, 'CODEX_AUTH')!, { inputs });
+      expect(next.status).toBe('success');
+      expect(next.outputs('auth')).toMatchObject({ renewed: 'false' });
+      expect((await captured(next)).tokens.access_token).toBe(issued[0].issued!.access_token);
+      const after = fx.world.oauth.stats();
+      expect(after.reuse - before.reuse).toBe(0);
+      expect(after.refreshes - before.refreshes).toBe(1);
+      expect(fx.world.oauth.familyRevoked(fx.world.oauth.familyOf(auth.tokens.refresh_token)!)).toBe(false);
+    }
+  );
+  test('through every retry, with on-save-failure: warn: the same text as a warning, and a green job', async () => {
+    const auth = seed(6 * 60);
+    const value = await seal(serialize(auth), key(), 'default');
+    api.setSecret(scope, 'CODEX_AUTH', value);
+    api.inject({ status: 503, method: 'PUT', path: '/actions/secrets/CODEX_AUTH', times: 10 });
+    const job = await run(githubEvent('push'), value, {
+      inputs: { ...inputs, 'on-save-failure': 'warn' },
+      codex: false
+    });
+    api.clearFaults();
+    expect(job.status).toBe('success');
+    expect(job.outputs('auth')).toMatchObject({ renewed: 'true' });
+    expect(errorsOf(job)).toEqual([]);
+    expect(warnings(job).join('\n')).toMatch(
+      /The renewed ChatGPT login was saved to the Actions cache as \S+, but could not be stored in the repository secret CODEX_AUTH/
+    );
   });
 });
 

@@ -24,3 +24,8 @@ export class CredentialError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A message to quote inside a sentence (`…: ${clause(reason)}.`): its own closing period dropped. */
+export function clause(text: string): string {
+  return text.replace(/[.\s]+$/, '');
+}

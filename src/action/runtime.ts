@@ -48,6 +48,11 @@ export interface MainState {
    * job holds on the credential there, saved as soon as it is acquired; the post step releases it.
    */
   localStore?: { dir: string; lockToken: string };
+  /**
+   * ChatGPT mode, `renewal: ahead` with on-save-failure: fail: the main step renewed the login but only
+   * the cache holds it (src/chatgpt/keep/save-outcome.ts says why that is a save failure); the post step fails with this text.
+   */
+  unsaved?: string;
   /** When the main step started (ISO): the post step reads only what Codex wrote since (src/chatgpt/login/refresh-failure.ts). */
   startedAt?: string;
   /** Workload-identity mode: the private directory holding the token file, and the keeper renewing it. */

@@ -3,7 +3,7 @@
 // machine). Always the lease first, then the lock: one order, no deadlock. `renewal: in-job` holds
 // both from the main step to the post step; `renewal: ahead` only for the seconds of a renewal.
 import { randomBytes } from 'node:crypto';
-import { CredentialError, errorMessage } from '../action/errors.js';
+import { CredentialError, clause, errorMessage } from '../action/errors.js';
 import { JOB_NONCE_VARIABLE } from '../action/constants.js';
 import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
 import type { MainState, Runtime } from '../action/runtime.js';
@@ -131,10 +131,13 @@ async function releaseJobLock(name: string, held: NonNullable<MainState['localSt
   try {
     const result = await releaseLock({ dir, name, token: lockToken });
     if (result.released) rt.info(`Released the lock on credential '${name}' in the runner-local store ${dir}.`);
-    else rt.warning(`The lock on credential '${name}' in the runner-local store was not released: ${result.reason}.`);
+    else
+      rt.warning(
+        `The lock on credential '${name}' in the runner-local store was not released: ${clause(result.reason)}.`
+      );
   } catch (error) {
     rt.warning(
-      `Could not release the lock on credential '${name}' in the runner-local store ${dir}: ${errorMessage(error)}. ` +
+      `Could not release the lock on credential '${name}' in the runner-local store ${dir}: ${clause(errorMessage(error))}. ` +
         `Other jobs on this machine that use the credential wait until they find the lock stale (its runner runs another job, or its lease ends); remove ${dir}/${name}.lock if no job uses it.`
     );
   }
@@ -156,7 +159,7 @@ async function releaseJobLease(
   try {
     const result = await releaseLease({ ...leaseTarget(settings, name, rt.info), sha, expiresAt });
     if (result.released) rt.info(`Released the lease on credential '${name}' (${ref}).`);
-    else rt.warning(`The lease on credential '${name}' was not released: ${result.reason}.`);
+    else rt.warning(`The lease on credential '${name}' was not released: ${clause(result.reason)}.`);
   } catch (error) {
     rt.warning(
       `Could not release the lease on credential '${name}' (${ref} in ${settings.owner}/${settings.repo}): ${errorMessage(error)} ` +

@@ -24,6 +24,7 @@ import { describeSource, restoreFreshest, type Found } from './restore/copies.js
 import type { Source } from './restore/readings.js';
 import { proveWriteAccess } from './restore/stores.js';
 import { renewAheadIfDue, withholdInJobRefresh } from './renewal/step.js';
+import type { RenewalResult } from './renewal/parts.js';
 import { placeOfRun, type RunPlace } from './renewal/place.js';
 import { checkWhereWeRun } from './report/guard.js';
 import { cacheLimitOf, earlyWarnings } from './report/early-warnings.js';
@@ -85,16 +86,24 @@ async function setUp(inputs: ChatGptInputs, rt: Runtime, report: ChatGptReport, 
       rt
     );
   await writeConfig(home.dir, inputs.workspaceId, rt.warning);
-  const { credential, renewed } = ahead
+  const { credential, renewed, unsaved }: RenewalResult = ahead
     ? await renewAheadIfDue(inputs, chosen.credential, stores, { ...holder, jobNonce: ensureJobNonce(rt) }, rt, place)
     : { credential: chosen.credential, renewed: false };
   // renewal: ahead, and in-job where a refresh could not be stored for everyone: Codex never gets the refresh token (src/chatgpt/login/consumer-copy.ts).
   const withheld = ahead || withholdInJobRefresh(inputs, credential, local !== undefined, place, rt);
   await writeForCodex(home, authFile, withheld ? consumerCopy(credential.text) : credential.text, credential, inputs);
   rt.setOutput('renewed', String(renewed));
+  // Renewed, but only the cache holds it. Codex runs with it either way; on-save-failure: fail fails the job in the post step.
+  const failLater = unsaved !== undefined && inputs.onSaveFailure === 'fail';
+  if (unsaved)
+    (failLater ? rt.info : rt.warning)(
+      unsaved + (failLater ? ' The post step fails the job on this (on-save-failure: fail).' : '')
+    );
   if (renewed)
     report.renewed = { lastRefresh: credential.lastRefreshText, accessTokenExpiresAt: credential.accessTokenExpiresAt };
-  rt.saveState(handOver(state, credential, { authFile, source, restoredKey, withheld }));
+  rt.saveState(
+    handOver(state, credential, { authFile, source, restoredKey, withheld, unsaved: failLater ? unsaved : undefined })
+  );
 
   const seed = found.readings.find((r) => r.source === 'seed' && r.status === 'usable');
   warnEarly(
@@ -169,7 +178,13 @@ async function writeForCodex(
 function handOver(
   state: MainState,
   credential: ChatGptCredential,
-  given: { authFile: string; source: StoreName; restoredKey: string | undefined; withheld: boolean }
+  given: {
+    authFile: string;
+    source: StoreName;
+    restoredKey: string | undefined;
+    withheld: boolean;
+    unsaved: string | undefined;
+  }
 ): MainState {
   return {
     ...state,
@@ -181,7 +196,8 @@ function handOver(
     source: given.source,
     // The newest cache entry seen, whichever copy won: the post step tells from it whether another job stored one since.
     restoredKey: given.restoredKey,
-    account: { userId: credential.userId, workspaceId: credential.workspaceId }
+    account: { userId: credential.userId, workspaceId: credential.workspaceId },
+    unsaved: given.unsaved
   };
 }
 

@@ -74,6 +74,8 @@ async function refreshedLogin(
     rt.info(
       'Codex got the login without its refresh token (renewal: ahead, or in-job off the default branch), so there is nothing to save; the stored copies are unchanged.'
     );
+    // The main step's renewal reached only the cache (on-save-failure: fail): a save failure, said once Codex has run.
+    if (state.unsaved) throw new CredentialError(state.unsaved);
     return undefined;
   }
   const text = await readFileIfExists(state.authFile);

@@ -10,7 +10,8 @@ import { DOCS, type Reply } from './reply.js';
  * (a substring or RegExp of the path without prefix). Without `status` (only `delayMs`), the request
  * is then served normally. `retryAfter` (seconds) adds `retry-after`; `rateLimitReset` (epoch
  * seconds) adds `x-ratelimit-remaining: 0` and `x-ratelimit-reset`; both default the status to 403
- * with GitHub's rate-limit message. `drop` destroys the connection without an answer.
+ * with GitHub's rate-limit message. `drop` destroys the connection without an answer. `after` lets
+ * that many matching requests through first (the fault then hits the next ones).
  */
 export interface ApiFault {
   status?: number;
@@ -23,14 +24,15 @@ export interface ApiFault {
   rateLimitReset?: number;
   delayMs?: number;
   drop?: boolean;
+  after?: number;
 }
 
 /** The faults waiting for requests, first injected first. */
 export class Faults {
-  private waiting: (ApiFault & { left: number })[] = [];
+  private waiting: (ApiFault & { left: number; pass: number })[] = [];
 
   inject(fault: ApiFault): void {
-    this.waiting.push({ ...fault, left: fault.times ?? 1 });
+    this.waiting.push({ ...fault, left: fault.times ?? 1, pass: fault.after ?? 0 });
   }
 
   clear(): void {
@@ -46,6 +48,10 @@ export class Faults {
     );
     if (i < 0) return undefined;
     const fault = this.waiting[i];
+    if (fault.pass > 0) {
+      fault.pass -= 1;
+      return undefined;
+    }
     fault.left -= 1;
     if (fault.left <= 0) this.waiting.splice(i, 1);
     return fault;

@@ -2,6 +2,7 @@
 // restore judges' checks, and an order after the restored copy (re-stamped past a clock ahead).
 import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
 import type { MainState } from '../../action/runtime.js';
+import { clause } from '../../action/errors.js';
 import {
   accountMismatch,
   compareLastRefresh,
@@ -33,7 +34,7 @@ export function refusalToSave(
 
 export function notSavedMessage(reason: string): string {
   return (
-    `Not saving the login in auth.json: ${reason}. The stored copy is left as it was. ` +
+    `Not saving the login in auth.json: ${clause(reason)}. The stored copy is left as it was. ` +
     'Check the steps between this action and its post step: none should write auth.json in CODEX_HOME (only Codex refreshing the login should change it).'
   );
 }

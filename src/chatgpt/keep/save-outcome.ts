@@ -1,6 +1,7 @@
 // What the post step says when a store did not take the refreshed login: one policy over every
 // store's result, and, stored nowhere, the sealed copy printed to recover from.
 import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
+import { clause } from '../../action/errors.js';
 import type { SecretTarget } from '../../stores/secret.js';
 import type { EnvelopeStore, StoreWrite } from '../../stores/store.js';
 import { reseedSteps } from '../login/instructions.js';
@@ -20,15 +21,21 @@ export interface Problem {
  * One policy over the stores' results. Stored everywhere: nothing to say. A durable store (the
  * secret, the runner-local store) has the refreshed login: a warning, the login is not lost. Only
  * the cache has it: a save failure (the durable stores hold a spent copy, and the cache entry goes
- * after CACHE_EVICTION_DAYS unused). Nowhere: a save failure with the recovery steps.
+ * after CACHE_EVICTION_DAYS unused). Nowhere: a save failure with the recovery steps. `by` says who
+ * rotated the refresh token: Codex during the job (the post step saves), or the main step's renewal
+ * (`renewal: ahead`, where the secret is written only by the next renewal).
  */
-export function storeProblem(inputs: Pick<ChatGptInputs, 'secret'>, results: Written): Problem | undefined {
+export function storeProblem(
+  inputs: Pick<ChatGptInputs, 'secret'>,
+  results: Written,
+  by: 'codex' | 'renewal' = 'codex'
+): Problem | undefined {
   const failed = results.filter((r) => !r.result.ok);
   if (!failed.length) return undefined;
   const place = (store: EnvelopeStore): string => `the ${store.where}`;
   const reasons = failed
     .map(({ store, result }) => {
-      const reason = result.ok ? '' : result.reason.replace(/[.\s]+$/, '');
+      const reason = result.ok ? '' : clause(result.reason);
       return `${capitalize(place(store))}: ${reason}.`;
     })
     .join(' ');
@@ -49,7 +56,7 @@ export function storeProblem(inputs: Pick<ChatGptInputs, 'secret'>, results: Wri
         : `written to ${place(store)}`
     )
     .join(' and ');
-  const lead = `The refreshed ChatGPT login was ${where}, but could not be stored in ${failed.map((r) => place(r.store)).join(' and ')}. ${reasons}`;
+  const lead = `The ${by === 'renewal' ? 'renewed' : 'refreshed'} ChatGPT login was ${where}, but could not be stored in ${failed.map((r) => place(r.store)).join(' and ')}. ${reasons}`;
   const has = (kind: EnvelopeStore['kind']) => stored.some((r) => r.store.kind === kind);
   const lost = (kind: EnvelopeStore['kind']) => failed.some((r) => r.store.kind === kind);
   if (has('secret')) {
@@ -75,10 +82,12 @@ export function storeProblem(inputs: Pick<ChatGptInputs, 'secret'>, results: Wri
     warnOnly: false,
     text:
       `${lead} ${capitalize(spent)} still ${failed.length > 1 ? 'hold' : 'holds'} an older copy whose refresh token is now spent. ` +
-      `The next jobs that can restore this cache entry (this branch or the default branch, before ${CACHE_EVICTION_DAYS} days without use) get the new copy (the newest copy wins)${lost('secret') ? ', and their main step writes it to the secret again' : ''}; ` +
+      `The next jobs that can restore this cache entry (this branch or the default branch, before ${CACHE_EVICTION_DAYS} days without use) get the new copy (the newest copy wins)${lost('secret') ? `, and ${by === 'renewal' ? 'the next renewal writes' : 'their main step writes'} it to the secret again` : ''}; ` +
       'if the entry is evicted first, or the next job runs on another branch, only the spent copy is left. ' +
       (lost('secret')
-        ? 'If the cause persists, the next main step stops on the same error before Codex runs, and the cached copy stays valid: fix it (secret-token, secret-scope, environment) before then.'
+        ? by === 'renewal'
+          ? 'If the cause persists, the next renewal fails the same way: fix it (secret-token, secret-scope, environment, or wait out a GitHub outage) before then.'
+          : 'If the cause persists, the next main step stops on the same error before Codex runs, and the cached copy stays valid: fix it (secret-token, secret-scope, environment) before then.'
         : 'Fix the local store before then.')
   };
 }

@@ -30,6 +30,11 @@ export interface StoreReport {
   /** The stores that now hold the renewed login. */
   stored: string[];
   failed: { where: string; reason: string }[];
+  /**
+   * Some stores failed: what that means, judged by the one store policy (src/chatgpt/keep/save-outcome.ts).
+   * Not `warnOnly`: no durable store has the renewed login, which on-save-failure: fail makes a failure.
+   */
+  problem?: { text: string; warnOnly: boolean };
 }
 
 export interface RenewalParts {
@@ -79,4 +84,6 @@ export interface RenewalOptions {
 export interface RenewalResult {
   credential: ChatGptCredential;
   renewed: boolean;
+  /** Renewed, but only the cache holds it (StoreReport.problem, not warnOnly): the text the post step fails with. */
+  unsaved?: string;
 }

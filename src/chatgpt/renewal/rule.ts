@@ -1,7 +1,7 @@
 // Renewal ahead of expiry (`renewal: ahead`): the rule, over the stores and the claim given as
 // interfaces (src/chatgpt/renewal/parts.ts). The protocol and its invariants: docs/design.md.
 import { createHmac } from 'node:crypto';
-import { CredentialError, errorMessage } from '../../action/errors.js';
+import { CredentialError, clause, errorMessage } from '../../action/errors.js';
 import { EXPECTED_RENEWAL_MS } from './claims.js';
 import {
   CODEX_REFRESH_MARGIN_MS,
@@ -137,8 +137,7 @@ async function renewHolding(
     );
     spent = true;
     const outcome = await parts.refresh(current.text);
-    if (outcome.ok)
-      return { credential: await keepAnswer(outcome.text, current, generation, options, parts), renewed: true };
+    if (outcome.ok) return { ...(await keepAnswer(outcome.text, current, generation, options, parts)), renewed: true };
     if (outcome.permanent) {
       // Dead for every job: later ones stop at once on the mark instead of waiting for a renewal that never comes.
       const unmarked = await parts.markDead(current, generation, {
@@ -175,7 +174,7 @@ function notRenewed(
     return { credential: current, renewed: false };
   }
   throw new CredentialError(
-    `Could not renew the ChatGPT login '${options.credentialName}': ${reason}. Its access token expires at ${expires}, too soon for Codex to run with it. ` +
+    `Could not renew the ChatGPT login '${options.credentialName}': ${clause(reason)}. Its access token expires at ${expires}, too soon for Codex to run with it. ` +
       'Nothing was stored and the stored login is unchanged (its refresh token was not spent, or the token endpoint would have answered): re-run the job.'
   );
 }
@@ -191,7 +190,7 @@ async function keepAnswer(
   generation: string,
   options: RenewalOptions,
   parts: RenewalParts
-): Promise<ChatGptCredential> {
+): Promise<{ credential: ChatGptCredential; unsaved?: string }> {
   const expires = current.accessTokenExpiresAt?.toISOString() ?? 'an unknown time';
   try {
     const parsed = parseCredential(text);
@@ -201,21 +200,20 @@ async function keepAnswer(
       throw new CredentialError(`the token endpoint's answer did not make a usable login (${parsed.reason})`);
     const renewed = parsed.credential;
     const report = await parts.store(renewed, generation);
-    report.failed.forEach((f) =>
-      parts.warning(`The renewed ChatGPT login could not be stored in ${f.where}: ${f.reason}.`)
-    );
     if (!report.stored.length)
       throw new CredentialError(
         `the renewed copy could not be stored anywhere (${report.failed.map((f) => `${f.where}: ${f.reason}`).join('; ')})`
       );
+    // Only the cache has it: the caller reports it by on-save-failure (RenewalResult.unsaved).
+    if (report.problem?.warnOnly) parts.warning(report.problem.text);
     parts.checkpoint?.('stored');
     parts.info(
       `Renewed the ChatGPT login '${options.credentialName}' (last_refresh ${renewed.lastRefreshText}, access token valid until ${renewed.accessTokenExpiresAt?.toISOString() ?? '?'}); stored, encrypted, in ${report.stored.join(', ')}.`
     );
-    return renewed;
+    return { credential: renewed, unsaved: report.problem?.warnOnly === false ? report.problem.text : undefined };
   } catch (error) {
     const kept = await parts.recover(text, generation).catch(() => []);
-    const head = `The ChatGPT login '${options.credentialName}' was renewed (its old refresh token is now spent), but keeping the renewed copy failed: ${errorMessage(error)}.`;
+    const head = `The ChatGPT login '${options.credentialName}' was renewed (its old refresh token is now spent), but keeping the renewed copy failed: ${clause(errorMessage(error))}.`;
     throw new CredentialError(
       kept.length
         ? `${head} The renewed login was kept, encrypted, as a recovery copy in ${kept.join(', ')}: the next job uses it. Codex did not run in this job: re-run it.`
@@ -310,7 +308,7 @@ function unlessFinal(error: unknown): undefined {
 
 function deadLogin(options: RenewalOptions, reason: string): string {
   return (
-    `The ChatGPT login '${options.credentialName}' could not be renewed: ${reason}. The login is no longer valid; Codex did not run, no login was stored, and the chain is marked as needing a re-seed, so later jobs stop at once. ` +
+    `The ChatGPT login '${options.credentialName}' could not be renewed: ${clause(reason)}. The login is no longer valid; Codex did not run, no login was stored, and the chain is marked as needing a re-seed, so later jobs stop at once. ` +
     `${options.reseed}`
   );
 }

@@ -3,10 +3,11 @@
 // published as the generation's successor, an exact key every branch can read (docs/design.md).
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CredentialError, errorMessage } from '../../action/errors.js';
+import { CredentialError, clause, errorMessage } from '../../action/errors.js';
 import type { Runtime } from '../../action/runtime.js';
 import { CacheStore } from '../../stores/cache.js';
 import { needsTheCache } from '../restore/stores.js';
+import { storeProblem, type Written } from '../keep/save-outcome.js';
 import type { EnvelopeStore, StoreWrite } from '../../stores/store.js';
 import type { SecretTarget } from '../../stores/secret.js';
 import { holdForRenewal, type Holder } from '../holds.js';
@@ -67,18 +68,25 @@ export function realRenewalParts(ctx: RenewalContext): RenewalParts {
       const parsed = parseCredential(text);
       const lastRefreshMs = parsed.ok ? parsed.credential.lastRefresh.getTime() : Date.now();
       const { report } = await keep(envelope, lastRefreshMs, generation, () => true);
-      report.failed.forEach((f) => rt.warning(`The recovery copy could not be stored in ${f.where}: ${f.reason}.`));
+      report.failed.forEach((f) =>
+        rt.warning(`The recovery copy could not be stored in ${f.where}: ${clause(f.reason)}.`)
+      );
       return report.stored;
     },
     checkpoint: faultPoint(rt.env),
     async store(credential, generation) {
       const envelope = await seal(credential.text, key, name);
-      const { report, published } = await keep(envelope, credential.lastRefresh.getTime(), generation, () => true);
+      const { report, published, written } = await keep(
+        envelope,
+        credential.lastRefresh.getTime(),
+        generation,
+        () => true
+      );
       if (!published.ok)
         rt.info(
           `The renewed login was not published as this generation's successor (${published.reason}); jobs waiting for it use their copy while it is valid.`
         );
-      return report;
+      return { ...report, problem: storeProblem({ secret: ctx.secret }, written, 'renewal') };
     },
     refresh: (text) => refreshLogin(text, { env: rt.env }),
     mask: rt.setSecret,
@@ -144,23 +152,30 @@ function keeper(ctx: RenewalContext, cache: CacheStore, sleep: Sleep) {
     durable: (store: EnvelopeStore) => boolean
   ) => {
     const report: StoreReport = { stored: [], failed: [] };
-    const record = (where: string, written: StoreWrite): void =>
-      void (written.ok ? report.stored.push(where) : report.failed.push({ where, reason: written.reason }));
+    // Each store's result, for the store policy (src/chatgpt/keep/save-outcome.ts).
+    const written: Written = [];
+    const record = (store: EnvelopeStore, where: string, result: StoreWrite): void => {
+      written.push({ store, result });
+      if (result.ok) report.stored.push(where);
+      else report.failed.push({ where, reason: result.reason });
+    };
     const guarded = (write: () => Promise<StoreWrite>): Promise<StoreWrite> =>
       write().catch((error: unknown) => ({ ok: false, reason: errorMessage(error) }));
     await Promise.all(
       ctx.stores
         .filter((store) => store.kind !== 'cache' && durable(store))
-        .map(async (store) => record(`the ${store.where}`, await guarded(() => store.write(envelope, lastRefreshMs))))
+        .map(async (store) =>
+          record(store, `the ${store.where}`, await guarded(() => store.write(envelope, lastRefreshMs)))
+        )
     );
     const noCache = cache.unavailable('write');
-    if (noCache) return { report, published: { ok: false as const, reason: noCache } };
+    if (noCache) return { report, published: { ok: false as const, reason: noCache }, written };
     const published = await guarded(() => publish(envelope, generation));
     const saved = await guarded(() => cache.write(envelope, lastRefreshMs));
-    if (saved.ok || published.ok)
-      record(`the Actions cache (${saved.ok ? saved.entry : successorKey(name, generation)})`, { ok: true });
-    else record('the Actions cache', saved);
-    return { report, published };
+    const entry = saved.ok ? saved.entry : successorKey(name, generation);
+    if (saved.ok || published.ok) record(cache, `the Actions cache (${entry})`, { ok: true, entry });
+    else record(cache, 'the Actions cache', saved);
+    return { report, published, written };
   };
 }
 

@@ -3,6 +3,7 @@
 // with the still-valid access token, and the job says how long it has left and who will renew it.
 // It fails only when the token would expire within the job's own time budget (`min-token-minutes`),
 // so that one missed default-branch run does not stop every other job.
+import { clause } from '../../action/errors.js';
 import { MIN_USABLE_MS } from './rule.js';
 
 export type WithoutRenewing = { use: true; warning: string } | { use: false; message: string };
@@ -31,7 +32,7 @@ export function useWithoutRenewing(facts: NotRenewedHere): WithoutRenewing {
     return {
       use: true,
       warning:
-        `${name} is due for renewal, and this job does not renew it: ${facts.why}. ` +
+        `${name} is due for renewal, and this job does not renew it: ${clause(facts.why)}. ` +
         `Codex runs with its still-valid access token, which expires at ${new Date(expires!).toISOString()} (in ${duration(left)}). ` +
         `${capitalize(facts.renewer)} will renew it; until then every job like this one warns, and fails once less than min-token-minutes (${duration(facts.minTokenMs)}) is left.`
     };

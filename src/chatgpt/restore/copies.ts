@@ -1,7 +1,7 @@
 // Restoring, the main step's way: every copy read and judged from its decrypted contents only (each
 // store's newest entry, the seed, an auth.json this action left in codex-home), then the freshest
 // chosen. A re-seed mark read in a store's place stops the job unless a newer login was given.
-import { CredentialError } from '../../action/errors.js';
+import { CredentialError, clause } from '../../action/errors.js';
 import type { ChatGptInputs } from '../../action/chatgpt-inputs.js';
 import type { Runtime } from '../../action/runtime.js';
 import type { EnvelopeStore, NewestRead } from '../../stores/store.js';
@@ -78,7 +78,7 @@ export async function restoreFreshest(inputs: ChatGptInputs, places: CopyPlaces,
 function warnSkipped(readings: Reading[], rt: Pick<Runtime, 'warning'>): void {
   for (const r of readings) {
     if (r.status === 'unusable' && (r.source === 'seed' || r.source === 'codex-home'))
-      rt.warning(`Skipping the ${r.where}: ${r.reason}.`);
+      rt.warning(`Skipping the ${r.where}: ${clause(r.reason ?? '')}.`);
   }
 }
 
@@ -141,7 +141,7 @@ async function readingOf(store: EnvelopeStore, read: NewestRead, found: Found, c
     found.marks.set(reading, stored.mark);
     return reading;
   }
-  if (read.status === 'off') ctx.warning(`The ${store.where} could not be read: ${read.reason}.`);
+  if (read.status === 'off') ctx.warning(`The ${store.where} could not be read: ${clause(read.reason)}.`);
   if (read.status === 'failed')
     return {
       source,

@@ -1,7 +1,7 @@
 // What the main step read from each place a login can come from, judged from decrypted contents
 // only, and the one rule that picks the copy to use. Pure: no I/O, so a table of readings is a
 // unit test, and the list is what a job summary reports.
-import { CredentialError } from '../../action/errors.js';
+import { CredentialError, clause } from '../../action/errors.js';
 import { cacheKeyPrefix } from '../../stores/cache-key.js';
 import { isConsumerCopy } from '../login/consumer-copy.js';
 import {
@@ -139,7 +139,7 @@ function rollBackWarnings(readings: Reading[]): string[] {
 
 function unjudgedNewestMessage(reading: Reading, credentialName: string): string {
   const held = reading.status === 'unreadable' ? 'cannot be read' : 'is refused';
-  const head = `The newest stored copy of '${credentialName}', the ${reading.where}, ${held}: ${reading.reason}. Nothing was restored: an older copy may hold a refresh token that was already used, and using it can get the whole login revoked.`;
+  const head = `The newest stored copy of '${credentialName}', the ${reading.where}, ${held}: ${clause(reading.reason ?? '')}. Nothing was restored: an older copy may hold a refresh token that was already used, and using it can get the whole login revoked.`;
   if (reading.source === 'cache' && reading.entry) {
     return (
       `${head} If this entry is not a copy you want (a key rotation, a bad upload), delete it: \`gh cache delete ${reading.entry}\` ` +

@@ -6,7 +6,7 @@ import type { Runtime } from '../../action/runtime.js';
 import type { ChatGptCredential } from '../login/credential.js';
 import { seal } from '../login/envelope.js';
 import { CacheStore } from '../../stores/cache.js';
-import { CredentialError, errorMessage } from '../../action/errors.js';
+import { CredentialError, clause, errorMessage } from '../../action/errors.js';
 import { LocalStore, LocalStoreError, resolveLocalStoreDir } from '../../stores/local.js';
 import type { EnvelopeStore, NewestRead, StoreWrite } from '../../stores/store.js';
 import type { SecretTarget } from '../../stores/secret.js';
@@ -100,7 +100,7 @@ export function cacheOnlyWithoutCache(inputs: ChatGptInputs, stores: EnvelopeSto
 /** The message for a ChatGPT login that has no store but the cache, where there is no cache. */
 export function needsTheCache(credentialName: string, reason: string): string {
   return (
-    `The ChatGPT login '${credentialName}' is kept only in the Actions cache, but ${reason}. ` +
+    `The ChatGPT login '${credentialName}' is kept only in the Actions cache, but ${clause(reason)}. ` +
     'Without the cache this job can neither find the newest copy nor keep a renewed one, so it stops: Codex did not run and nothing was spent. ' +
     'On a runner without the cache service (a local runner, GitHub Enterprise Server with caching off), set `local-store: true` (a runner-local store and lock), or `secret-name` with `lease: true`.'
   );
