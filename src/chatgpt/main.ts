@@ -16,7 +16,7 @@ import { errorMessage } from '../action/errors.js';
 import type { ChatGptInputs } from '../action/chatgpt-inputs.js';
 import { runnerTemp, type MainState, type Runtime } from '../action/runtime.js';
 import { readRunEvent } from '../action/event.js';
-import { apiUrlFromEnv } from '../github/request.js';
+import { apiUrlFromEnv } from '../github/api-url.js';
 import { ensureJobNonce, serializeThisJob } from './holds.js';
 import { consumerCopy } from './login/consumer-copy.js';
 import { parseCredential, sha256, type ChatGptCredential } from './login/credential.js';

@@ -24,8 +24,6 @@ import {
   type GitHubFailure
 } from './failure.js';
 
-export { apiUrlFromEnv } from './api-url.js';
-
 const API_VERSION = '2022-11-28';
 const Client = Octokit.plugin(retry, throttling);
 

@@ -1,6 +1,5 @@
 // A ChatGPT login (auth.json as Codex writes it): parsing, the checks from OpenAI's CI/CD guide,
 // and the facts the action reports. Nothing here logs; error texts never quote the file.
-import { createHash } from 'node:crypto';
 
 export interface ChatGptCredential {
   /** The file's text, exactly as read or to be written. */
@@ -238,6 +237,9 @@ function fraction(text: string): number {
 }
 
 export function sha256(text: string): string {
+  // node:crypto on first use, not at import: API-key mode imports this module (the codex-home owner
+  // marker) and would otherwise load all of node:crypto at every start-up (npm run bench).
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(text).digest('hex');
 }
 
