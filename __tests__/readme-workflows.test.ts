@@ -199,6 +199,18 @@ describe('what a user of an example sees', () => {
     expect(job.leftoverFiles).toEqual([]);
   });
 
+  test('examples/workload-identity.yml in a workflow whose name holds a quote and a backslash: the context stays JSON', async () => {
+    const example = examples.find((e) => e.source === 'examples/workload-identity.yml')!;
+    const name = 'Codex "keyless" \\ review';
+    const text = example.text.replace(/^name: .*$/m, `name: '${name}'`);
+    expect(text).toContain(name);
+    const exchangesBefore = wif.exchange.requests.length;
+    const run = await runWorkflow(text, fixtures());
+    expect(run.jobs[0].status).toBe('success');
+    const [exchange] = wif.exchange.requests.slice(exchangesBefore);
+    expect(JSON.parse(exchange.context!)).toMatchObject({ display_name: name });
+  });
+
   test('examples/workload-identity.yml without `id-token: write`: the runner gives no OIDC token and the action says how to fix it', async () => {
     const example = examples.find((e) => e.source === 'examples/workload-identity.yml')!;
     const text = example.text.replace(/ {6}id-token: write.*\n/, '');

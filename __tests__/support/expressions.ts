@@ -208,6 +208,9 @@ export function evaluate(source: string, contexts: Contexts, status: Status = { 
         return toText(args[0]).toLowerCase().startsWith(toText(args[1]).toLowerCase());
       case 'endsWith':
         return toText(args[0]).toLowerCase().endsWith(toText(args[1]).toLowerCase());
+      case 'toJSON':
+        // GitHub's toJSON: pretty-printed JSON (a string becomes a quoted, escaped JSON string).
+        return JSON.stringify(args[0] ?? null, null, 2);
       case 'format':
         return toText(args[0]).replace(/\{(\d+)\}/g, (_, n: string) => toText(args[Number(n) + 1] ?? null));
       default:

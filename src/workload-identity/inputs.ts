@@ -100,7 +100,7 @@ function parseContext(raw: string): string | undefined {
   if (!raw) return undefined;
   const input = 'workload-context';
   const example =
-    'e.g. `workload-context: \'{"instance_id": "${{ github.run_id }}-${{ github.run_attempt }}", "display_name": "${{ github.workflow }}", "labels": {"repo": "${{ github.repository }}"}}\'`';
+    'e.g. `workload-context: \'{"instance_id": "${{ github.run_id }}-${{ github.run_attempt }}", "display_name": ${{ toJSON(github.workflow) }}, "labels": {"repo": "${{ github.repository }}"}}\'`';
   let doc: unknown;
   try {
     doc = JSON.parse(raw);
