@@ -290,7 +290,12 @@ test.each<[string[], string]>([
   [['init', '--device-auth'], '--device-auth: only goes with --login.'],
   [['init', '--codex', '/bin/true'], '--codex: only goes with --login.'],
   [['init', '--login', '--oauth-issuer', 'http://127.0.0.1:1'], '--oauth-issuer: with --login needs --device-auth'],
-  [['init', '--oauth-issuer', 'nope'], "--oauth-issuer: 'nope' is not an http(s) URL."]
+  [
+    ['init', '--oauth-issuer', 'nope'],
+    '--oauth-issuer: is not an http(s) URL without a user name, password, query or fragment.'
+  ],
+  [['init', '--oauth-issuer', 'https://auth.example.com/?next=1'], '--oauth-issuer: is not an http(s) URL without'],
+  [['init', '--oauth-issuer', 'https://auth.example.com#x'], '--oauth-issuer: is not an http(s) URL without']
 ])('usage error %j: exit 2 on stderr', async (args, message) => {
   const run = start(args);
   expect((await run.done).code).toBe(2);

@@ -207,7 +207,17 @@ describe('inputs', () => {
     const base = { 'auth-mode': 'chatgpt', 'encryption-key': KEY };
     expect(() =>
       parseInputs(reader({ ...base, 'oauth-issuer': 'not a url' }), { workspace: '/w', home: '/h' })
-    ).toThrow(/^Input 'oauth-issuer': 'not a url' is not an issuer URL/);
+    ).toThrow(/^Input 'oauth-issuer': is not an http\(s\) URL without a user name, password, query or fragment\./);
+    // A query, a fragment or a password is refused too, and the value is never quoted.
+    for (const bad of [
+      'https://auth.example.com/?next=1',
+      'https://auth.example.com/#x',
+      'https://u:hunter2@auth.example.com'
+    ]) {
+      const parse = () => parseInputs(reader({ ...base, 'oauth-issuer': bad }), { workspace: '/w', home: '/h' });
+      expect(parse).toThrow(/is not an http\(s\) URL without/);
+      expect(parse).not.toThrow(/hunter2/);
+    }
     const parsed = parseInputs(reader({ ...base, 'oauth-issuer': `${LOOPBACK_ISSUER}/` }), {
       workspace: '/w',
       home: '/h'

@@ -1,6 +1,7 @@
 // `auth-mode: chatgpt`: the login, its key and name, what a login must match, what to do when saving
 // fails, and how it is renewed. Where it is kept and how jobs take turns: ./chatgpt-store-inputs.ts.
 import { InputError } from './errors.js';
+import { ISSUER_URL_RULE, issuerUrl } from './issuer-url.js';
 import type { SecretTarget } from '../stores/secret.js';
 import { decodeKey, KEY_COMMAND } from './encryption-key.js';
 import { CREDENTIAL_NAME_RULE, DEFAULT_CREDENTIAL_NAME, isCredentialName } from './credential-name.js';
@@ -151,20 +152,13 @@ function parseWorkspaceId(raw: string): string | undefined {
 
 function parseIssuer(raw: string): string | undefined {
   if (!raw) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !['https:', 'http:'].includes(url.protocol) || url.search || url.hash) {
-    throw new InputError(
-      'oauth-issuer',
-      `'${raw}' is not an issuer URL.`,
-      "Give the issuer as a login's tokens.oauth_provenance.issuer names it (e.g. https://auth.example.com), or leave it empty for Codex's own."
-    );
-  }
-  return raw.replace(/\/+$/, '');
+  const issuer = issuerUrl(raw);
+  if (issuer) return issuer;
+  throw new InputError(
+    'oauth-issuer',
+    `is not ${ISSUER_URL_RULE}.`,
+    "Give the issuer as a login's tokens.oauth_provenance.issuer names it (e.g. https://auth.example.com), or leave it empty for Codex's own."
+  );
 }
 
 /** `renewal`, `renew-before-hours` and `min-token-minutes`. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CODEX_ISSUER } from '../chatgpt/login/credential.js';
 import { errorMessage } from '../action/errors.js';
+import { ISSUER_URL_RULE, issuerUrl } from '../action/issuer-url.js';
 import { CREDENTIAL_NAME_RULE, DEFAULT_CREDENTIAL_NAME, isCredentialName } from '../action/credential-name.js';
 import { SECRET_NAMES, SECRET_SCOPES, secretNameProblem, type SecretScope } from '../action/constants.js';
 import { apiUrlFromEnv, DEFAULT_API_URL } from '../github/api-url.js';
@@ -160,9 +161,10 @@ function loginOptions(
     throw new UsageError('--auth-file', 'does not go with --login, which signs in anew: give one or the other.');
   if (!login && deviceAuth) throw new UsageError('--device-auth', 'only goes with --login.');
   if (!login && codex) throw new UsageError('--codex', 'only goes with --login.');
-  const oauthIssuer = str('oauth-issuer')?.replace(/\/+$/, '');
-  if (oauthIssuer !== undefined) {
-    if (!isHttpUrl(oauthIssuer)) throw new UsageError('--oauth-issuer', `'${oauthIssuer}' is not an http(s) URL.`);
+  const rawIssuer = str('oauth-issuer');
+  const oauthIssuer = rawIssuer === undefined ? undefined : issuerUrl(rawIssuer);
+  if (rawIssuer !== undefined) {
+    if (!oauthIssuer) throw new UsageError('--oauth-issuer', `is not ${ISSUER_URL_RULE}.`);
     if (login && !deviceAuth)
       throw new UsageError(
         '--oauth-issuer',
