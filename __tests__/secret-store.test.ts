@@ -390,8 +390,10 @@ describe('5xx, network errors and rate limits are retried with backoff', () => {
   });
 
   test('a timeout is retried', async () => {
-    api.inject({ delayMs: 500, method: 'PUT' });
-    const result = await writeSecret(target(), VALUE, options({ timeoutMs: 100 }));
+    // The held answer outlasts the per-attempt timeout by seconds, and the timeout leaves a loaded
+    // machine seconds for the answers that are not held (100 ms did not: a third attempt).
+    api.inject({ delayMs: 6_000, method: 'PUT' });
+    const result = await writeSecret(target(), VALUE, options({ timeoutMs: 2_000 }));
     expect(result.attempts).toBe(2);
     expect(logs[0]).toContain('failed (timed out); attempt 2 of 4');
   });
