@@ -6,47 +6,34 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ROOT } from './support/paths.js';
+import { describeContents, readTrace, traceEnv } from '../scripts/bench/trace.js';
 import { runJob, type JobSpec } from './support/runner.js';
 import { useWorld } from './support/use-world.js';
 import { chatGptJob, serialize } from './support/world.js';
 
 const fx = useWorld();
-const PRELOAD = pathToFileURL(path.join(ROOT, 'scripts', 'bench', 'trace-preload.mjs')).href;
 
-/** Libraries by a string their bundled code carries (dist chunks have numeric names). */
-const LIBRARIES = {
-  octokit: 'octokit-core',
-  cache: '@azure',
-  sodium: 'libsodium'
-} as const;
-type Library = keyof typeof LIBRARIES | 'node:crypto';
+/** The libraries asked about, by the tag describeContents gives the bundle code that holds them. */
+const LIBRARIES = { octokit: 'octokit', cache: '@azure/storage-blob', sodium: 'libsodium (crypto)' };
 
-/** Runs `spec` with the tracer; per step of ours ('main' | 'post'), the libraries its files hold. */
-async function librariesLoaded(spec: JobSpec): Promise<Record<string, Library[]>> {
+/** Runs `spec` with the tracer; per step of ours ('main' | 'post'), the libraries it loaded. */
+async function librariesLoaded(spec: JobSpec): Promise<Record<string, string[]>> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'codex-auth-trace-'));
   const trace = path.join(dir, 'trace.jsonl');
   try {
-    const job = await runJob({
-      ...spec,
-      env: { ...spec.env, NODE_OPTIONS: `--import=${PRELOAD}`, CODEX_AUTH_BENCH_TRACE: trace }
-    });
+    const job = await runJob({ ...spec, env: { ...spec.env, ...traceEnv(trace) } });
     fx.jobs.push(job);
     expect(job.status).toBe('success');
-    const found: Record<string, Library[]> = {};
-    for (const line of readFileSync(trace, 'utf8').split('\n').filter(Boolean)) {
-      const { argv, files, builtins } = JSON.parse(line) as { argv: string[]; files: string[]; builtins: string[] };
+    const found: Record<string, string[]> = {};
+    for (const { argv, files, builtins } of await readTrace(trace)) {
       const step = /dist[\\/](main|post)[\\/]index\.js$/.exec(argv[0] ?? '')?.[1];
       if (!step) continue;
-      const code = files
-        .filter((url) => url.includes('/dist/'))
-        .map((url) => readFileSync(new URL(url), 'utf8'))
-        .join('\n');
-      const libraries = (Object.keys(LIBRARIES) as (keyof typeof LIBRARIES)[]).filter((lib) =>
-        code.includes(LIBRARIES[lib])
-      );
-      found[step] = [...libraries, ...(builtins.includes('crypto') ? (['node:crypto'] as const) : [])];
+      const tags = files
+        .filter((file) => file.includes(`${path.sep}dist${path.sep}`))
+        .map((file) => describeContents(readFileSync(file, 'utf8')))
+        .join(', ');
+      const libraries = Object.entries(LIBRARIES).filter(([, tag]) => tags.includes(tag));
+      found[step] = [...libraries.map(([name]) => name), ...(builtins.includes('crypto') ? ['node:crypto'] : [])];
     }
     return found;
   } finally {

@@ -22,8 +22,8 @@ import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { seal } from '../src/chatgpt/login/envelope.js';
+import { describeContents, readTrace, traceEnv } from './bench/trace.js';
 import type { BlobRequest, CacheRequest } from '../__tests__/support/cache-service.js';
 import { NODE24, ROOT } from '../__tests__/support/paths.js';
 import { runJob, type JobResult, type JobSpec, type Step, type StepResult } from '../__tests__/support/runner.js';
@@ -63,7 +63,6 @@ function positiveInt(value: string | undefined, fallback: number, min: number): 
 const BENCH_DIR = path.join(ROOT, 'scripts', 'bench');
 const TOOL_CACHE = path.join(ROOT, 'node_modules', '.cache', 'codex-auth-bench');
 const EMPTY_SCRIPT = path.join(BENCH_DIR, 'empty.mjs');
-const TRACE_PRELOAD = path.join(BENCH_DIR, 'trace-preload.mjs');
 const MB = 1_000_000;
 const ENTRY_LIMIT = 2 * MB;
 
@@ -632,32 +631,26 @@ async function run(
   // --- Trace pass: which dist/ files each step loads (not timed: the load hook has a cost).
   process.stderr.write('Tracing the modules each step loads...\n');
   const traceFile = path.join(reportDir, 'trace.jsonl');
-  const traceEnv = { NODE_OPTIONS: `--import=${pathToFileURL(TRACE_PRELOAD).href}`, CODEX_AUTH_BENCH_TRACE: traceFile };
+  const tracing = traceEnv(traceFile);
   const loaded = new Map<string, string[]>();
   const traced = async (spec: JobSpec, scenario: string): Promise<void> => {
     await fs.rm(traceFile, { force: true });
     await measureJob(spec);
-    const lines = (await fs.readFile(traceFile, 'utf8').catch(() => '')).split('\n').filter(Boolean);
-    for (const line of lines) {
-      const { argv, files } = JSON.parse(line) as { argv: string[]; files: string[] };
+    for (const { argv, files } of await readTrace(traceFile)) {
       const script = argv[0] ?? '';
       let what: string | undefined;
       if (script.endsWith(path.join('dist', 'main', 'index.js'))) what = 'main';
       else if (script.endsWith(path.join('dist', 'post', 'index.js'))) what = 'post';
       else if (script === recipeBundle) what = argv[1];
-      if (what)
-        loaded.set(
-          `${scenario}.${what}`,
-          files.map((u) => new URL(u).pathname)
-        );
+      if (what) loaded.set(`${scenario}.${what}`, files);
     }
   };
-  await traced(apiKey(traceEnv), 'apikey');
-  await traced(chatGpt('default', traceEnv), 'hit');
+  await traced(apiKey(tracing), 'apikey');
+  await traced(chatGpt('default', tracing), 'hit');
   await plantExpired();
-  await traced(chatGpt('rotating', traceEnv), 'refresh');
-  await traced(bare(traceEnv), 'bare');
-  await traced(recipeJob('codex-default-', traceEnv), 'recipe');
+  await traced(chatGpt('rotating', tracing), 'refresh');
+  await traced(bare(tracing), 'bare');
+  await traced(recipeJob('codex-default-', tracing), 'recipe');
 
   report(world, wrapper, recipeBundle, info, samples, jobSamples, loaded);
   process.stderr.write(
@@ -963,23 +956,6 @@ function report(
 }
 
 /** What a bundle file carries, from string literals that survive minification. */
-function describeContents(text: string): string {
-  const tags: string[] = [];
-  if (/Codex will use the API key/.test(text)) tags.push('api-key mode');
-  if (/Codex will use the ChatGPT login/.test(text)) tags.push('chatgpt main');
-  if (/Saved the refreshed ChatGPT login/.test(text)) tags.push('chatgpt post');
-  if (/codex-auth-v1\./.test(text)) tags.push('cache store');
-  if (/codex-auth key id v1/.test(text)) tags.push('envelope (crypto)');
-  if (/Unable to reserve cache with key/.test(text)) tags.push('@actions/cache');
-  if (/x-ms-blob-type/.test(text)) tags.push('@azure/storage-blob');
-  if (/sodium_init/.test(text)) tags.push('libsodium (crypto)');
-  if (/Invalid TOML|smol-toml/.test(text)) tags.push('smol-toml');
-  if (/ghadelimiter_/.test(text)) tags.push('@actions/core');
-  if (/UND_ERR_CONNECT_TIMEOUT/.test(text)) tags.push('undici (via @actions/http-client)');
-  if (/octokit-global|octokit\/plugin-throttling/.test(text)) tags.push('octokit');
-  return tags.join(', ') || '-';
-}
-
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -163,14 +163,12 @@ function loginOptions(
   if (!login && codex) throw new UsageError('--codex', 'only goes with --login.');
   const rawIssuer = str('oauth-issuer');
   const oauthIssuer = rawIssuer === undefined ? undefined : issuerUrl(rawIssuer);
-  if (rawIssuer !== undefined) {
-    if (!oauthIssuer) throw new UsageError('--oauth-issuer', `is not ${ISSUER_URL_RULE}.`);
-    if (login && !deviceAuth)
-      throw new UsageError(
-        '--oauth-issuer',
-        "with --login needs --device-auth: Codex's browser login always signs in at " + `${CODEX_ISSUER}.`
-      );
-  }
+  if (rawIssuer !== undefined && !oauthIssuer) throw new UsageError('--oauth-issuer', `is not ${ISSUER_URL_RULE}.`);
+  if (oauthIssuer && login && !deviceAuth)
+    throw new UsageError(
+      '--oauth-issuer',
+      "with --login needs --device-auth: Codex's browser login always signs in at " + `${CODEX_ISSUER}.`
+    );
   return { login, deviceAuth, codex, oauthIssuer, authFile };
 }
 
